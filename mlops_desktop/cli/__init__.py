@@ -1,0 +1,1 @@
+"""Headless commands: the same services as the GUI, for pipelines and scripts."""

@@ -1,0 +1,103 @@
+"""Arguments and output helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+
+from mlops_desktop.core.entities import Catalog
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
+from mlops_desktop.sources.base import load_catalog
+
+
+def add_store_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument(
+        "--store",
+        action="append",
+        default=[],
+        required=required,
+        metavar="URL",
+        help="metadata store: a file path, mlflow+sqlite:///..., mlflow+postgresql://..., "
+        "mlmd+sqlite:///..., openlineage:PATH or snapshot:PATH (repeat to merge stores)",
+    )
+    parser.add_argument(
+        "--artifact-root",
+        action="append",
+        default=[],
+        metavar="PREFIX=DIR",
+        help="map an artifact-root prefix recorded by the training environment to a local folder",
+    )
+
+
+def add_governance_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--governance",
+        metavar="URL",
+        default=os.environ.get("MLOPS_DESKTOP_GOVERNANCE_URL"),
+        help="governance store (SQLite path or postgresql://...); default: the user data directory "
+        "or MLOPS_DESKTOP_GOVERNANCE_URL",
+    )
+
+
+def add_format_arg(parser: argparse.ArgumentParser, choices: Sequence[str], default: str) -> None:
+    parser.add_argument("--format", choices=list(choices), default=default, help=f"output format (default: {default})")
+
+
+def parse_artifact_roots(items: Iterable[str]) -> dict[str, str]:
+    """``PREFIX=DIR`` pairs from the command line and MLOPS_DESKTOP_ARTIFACT_ROOTS (``;``-separated)."""
+    from mlops_desktop.core.errors import UsageError
+
+    pairs = [p for p in os.environ.get("MLOPS_DESKTOP_ARTIFACT_ROOTS", "").split(";") if p.strip()]
+    pairs.extend(items)
+    out: dict[str, str] = {}
+    for pair in pairs:
+        prefix, sep, folder = pair.partition("=")
+        if not sep or not prefix or not folder:
+            raise UsageError(f"Bad artifact-root mapping {pair!r}.", "Write it as PREFIX=DIR, e.g. /srv/mlflow=/mnt/copy.")
+        out[prefix] = folder
+    return out
+
+
+def catalog_from_args(
+    args: argparse.Namespace,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+    *,
+    all_runs: bool = False,
+) -> Catalog:
+    settings = {"artifact_roots": parse_artifact_roots(getattr(args, "artifact_root", []) or [])}
+    return load_catalog(args.store, progress, is_cancelled, all_runs=all_runs, settings=settings)
+
+
+def print_json(obj: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    json.dump(obj, out, indent=2, ensure_ascii=False, sort_keys=False)
+    out.write("\n")
+
+
+def print_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    out.write(buf.getvalue())
+
+
+def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], out: TextIO | None = None) -> None:
+    """A plain aligned text table (no colour, safe to pipe)."""
+    out = out or sys.stdout
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    out.write("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+    for row in cells:
+        out.write("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    if not rows:
+        out.write("(nothing to show)\n")

@@ -1,0 +1,1 @@
+"""Qt-free, SQL-free domain: entities, lineage graph, findings, errors."""

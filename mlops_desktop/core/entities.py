@@ -1,0 +1,259 @@
+"""Plain domain entities every source produces and every layer above consumes.
+
+They carry no SQL and no Qt. Timestamps are timezone-aware UTC datetimes (or None);
+versions are strings because not every store numbers them (MLMD does not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from mlops_desktop.core.classification import Classification, classify
+
+
+def from_millis(value: int | float | None) -> datetime | None:
+    """MLflow stores epoch milliseconds; None and 0 mean "not recorded"."""
+    if not value:
+        return None
+    return datetime.fromtimestamp(value / 1000.0, tz=UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """RFC 3339 UTC with a ``Z`` suffix and second precision, as the CLI prints it."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """Identity of one opened store."""
+
+    kind: str  # mlflow | mlmd | openlineage | snapshot
+    url: str  # as given by the user, password removed
+    schema: str  # alembic revision, MLMD schema_version, OpenLineage producer/spec version
+    dialect: str = "sqlite"
+    identity: str = ""  # stable identity (file content hash or server/database name)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricValue:
+    key: str
+    value: float
+    step: int
+    timestamp: datetime | None
+
+
+@dataclass(slots=True)
+class Dataset:
+    """A dataset as the store knows it (MLflow ``datasets`` row, MLMD artifact, OL dataset)."""
+
+    id: str
+    name: str
+    digest: str
+    source: str  # URI where the data lives, when known
+    source_type: str = ""
+    schema: Any = None  # parsed JSON (MLflow colspec, OL schema facet), or None
+    profile: Any = None
+    tags: dict[str, str] = field(default_factory=dict)
+    store: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names from an MLflow colspec or an OpenLineage schema facet."""
+        schema = self.schema
+        if isinstance(schema, dict):
+            spec = schema.get("mlflow_colspec") or schema.get("fields") or []
+            return [str(c.get("name")) for c in spec if isinstance(c, dict) and c.get("name")]
+        return []
+
+
+@dataclass(slots=True)
+class DatasetInput:
+    """One dataset logged as an input of a run, with the input's own tags."""
+
+    dataset_id: str
+    name: str
+    digest: str
+    source: str
+    context: str | None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Run:
+    run_id: str
+    name: str = ""
+    experiment_id: str = ""
+    experiment_name: str = ""
+    user: str | None = None
+    status: str = ""
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    lifecycle_stage: str = "active"
+    source_name: str = ""
+    code_version: str | None = None
+    artifact_uri: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, MetricValue] = field(default_factory=dict)  # latest value per key
+    tags: dict[str, str] = field(default_factory=dict)
+    parent_run_id: str | None = None
+    inputs: list[DatasetInput] = field(default_factory=list)
+    output_model_ids: list[str] = field(default_factory=list)
+    store: str = ""
+
+    @property
+    def deleted(self) -> bool:
+        return self.lifecycle_stage == "deleted"
+
+
+@dataclass(slots=True)
+class Experiment:
+    experiment_id: str
+    name: str
+    artifact_location: str = ""
+    lifecycle_stage: str = "active"
+    store: str = ""
+
+
+@dataclass(slots=True)
+class LoggedModel:
+    """MLflow 3 logged model (``models:/m-...``)."""
+
+    model_id: str
+    name: str
+    artifact_location: str
+    source_run_id: str | None
+    experiment_id: str = ""
+    created_at: datetime | None = None
+    lifecycle_stage: str = "active"
+    store: str = ""
+
+
+@dataclass(slots=True)
+class ModelVersion:
+    model_name: str
+    version: str
+    stage: str | None = None  # None where MLflow says "None"
+    aliases: list[str] = field(default_factory=list)
+    status: str = "READY"
+    user_id: str | None = None
+    run_user: str | None = None
+    run_id: str | None = None
+    source: str = ""
+    storage_location: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    datasets: list[DatasetInput] = field(default_factory=list)
+    deleted: bool = False
+    store: str = ""
+
+    @property
+    def author(self) -> str | None:
+        """The version's ``user_id``, else the user of its run (DESIGN.md)."""
+        return self.user_id or self.run_user
+
+    @property
+    def logged_model_id(self) -> str | None:
+        if self.source.startswith("models:/m-"):
+            return self.source.removeprefix("models:/").split("/", 1)[0]
+        return None
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.model_name}/{self.version}"
+
+    def classification(self, model_tags: dict[str, str] | None = None) -> Classification:
+        tag_sets = [d.tags for d in self.datasets] + [self.tags, model_tags or {}]
+        return classify(tag_sets)
+
+
+@dataclass(slots=True)
+class RegisteredModel:
+    name: str
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> version
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    versions: list[ModelVersion] = field(default_factory=list)
+    store: str = ""
+
+    def visible_versions(self, include_deleted: bool = False) -> list[ModelVersion]:
+        return [v for v in self.versions if include_deleted or not v.deleted]
+
+    def latest_version(self) -> ModelVersion | None:
+        visible = self.visible_versions()
+        return max(visible, key=_version_key) if visible else None
+
+    def version(self, version: str) -> ModelVersion | None:
+        for v in self.versions:
+            if v.version == str(version):
+                return v
+        return None
+
+
+def _version_key(v: ModelVersion) -> tuple[int, str]:
+    return (int(v.version), "") if v.version.isdigit() else (-1, v.version)
+
+
+@dataclass(frozen=True, slots=True)
+class LineageNodeRecord:
+    """A lineage node a source contributes beyond models/runs/datasets (jobs, executions...)."""
+
+    id: str
+    kind: str  # dataset | run | model | model_version | deployment | job
+    label: str
+    tags: dict[str, str] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEdgeRecord:
+    source: str
+    target: str
+    kind: str
+
+
+@dataclass(slots=True)
+class Catalog:
+    """Everything read from one or more stores, merged."""
+
+    stores: list[StoreInfo] = field(default_factory=list)
+    models: list[RegisteredModel] = field(default_factory=list)
+    runs: dict[str, Run] = field(default_factory=dict)
+    experiments: dict[str, Experiment] = field(default_factory=dict)
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    logged_models: dict[str, LoggedModel] = field(default_factory=dict)
+    lineage_nodes: list[LineageNodeRecord] = field(default_factory=list)
+    lineage_edges: list[LineageEdgeRecord] = field(default_factory=list)
+
+    def model(self, name: str) -> RegisteredModel | None:
+        for m in self.models:
+            if m.name == name:
+                return m
+        return None
+
+    def find_version(self, name: str, version: str) -> ModelVersion | None:
+        model = self.model(name)
+        return model.version(str(version)) if model else None
+
+    def all_versions(self, include_deleted: bool = False) -> list[ModelVersion]:
+        return [v for m in self.models for v in m.visible_versions(include_deleted)]
+
+    def merge(self, other: Catalog) -> Catalog:
+        """A new catalog with ``other``'s records added (later stores win on id clashes)."""
+        return Catalog(
+            stores=[*self.stores, *other.stores],
+            models=[*self.models, *other.models],
+            runs={**self.runs, **other.runs},
+            experiments={**self.experiments, **other.experiments},
+            datasets={**self.datasets, **other.datasets},
+            logged_models={**self.logged_models, **other.logged_models},
+            lineage_nodes=[*self.lineage_nodes, *other.lineage_nodes],
+            lineage_edges=[*self.lineage_edges, *other.lineage_edges],
+        )

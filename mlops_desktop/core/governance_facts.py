@@ -1,0 +1,58 @@
+"""What the governance layer tells the findings engine, as plain facts.
+
+The findings engine (core) must not depend on the governance store; governance turns its
+verified envelopes and audit-log state into these records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: Verification outcomes of one approval envelope.
+STATUS_VALID = "valid"
+STATUS_INVALID = "invalid"  # bad signature, malformed envelope or statement
+STATUS_UNTRUSTED = "untrusted"  # signer not on the trust list (or wrong role)
+STATUS_REVOKED = "revoked"
+STATUS_EXPIRED = "expired"  # approval older than the policy allows, or signer outside validity
+STATUS_EVIDENCE_CHANGED = "evidence_changed"  # subject digest no longer matches the store
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalFact:
+    envelope_id: str
+    model_name: str
+    version: str
+    target: str  # stage or alias
+    decision: str  # APPROVED | REJECTED
+    regimes: tuple[str, ...]
+    signer_identity: str | None
+    key_id: str
+    role: str | None
+    signed_at: datetime | None
+    log_index: int | None
+    status: str
+    status_detail: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.status == STATUS_VALID
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLogStatus:
+    ok: bool
+    size: int
+    root_hash: str  # lowercase hex
+    checkpoint_size: int | None = None
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class GovernanceFacts:
+    approvals: list[ApprovalFact] = field(default_factory=list)
+    audit: AuditLogStatus | None = None
+    policy_id: str | None = None
+
+    def approvals_for(self, model_name: str, version: str) -> list[ApprovalFact]:
+        return [a for a in self.approvals if a.model_name == model_name and a.version == str(version)]
