@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: one line unless --debug
+    except Exception as exc:  # noqa: BLE001 - a bug: one line unless --debug
         if debug:
             traceback.print_exc()
         else:

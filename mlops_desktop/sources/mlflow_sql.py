@@ -1,0 +1,472 @@
+"""MLflow tracking + model registry databases (SQLite, PostgreSQL, MySQL/MariaDB), read-only.
+
+Reads MLflow 2.x and 3.x schemas by reflection: columns MLflow added later (``workspace``,
+``logged_models``, ``inputs.step``) are used when present and unknown newer tables or
+columns are ignored. Missing core tables are refused with a clear message.
+Each call opens its own connection; rows become entities inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from mlops_desktop.core.entities import (
+    Catalog,
+    Dataset,
+    DatasetInput,
+    Experiment,
+    LoggedModel,
+    MetricValue,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    StoreInfo,
+    from_millis,
+)
+from mlops_desktop.core.errors import SchemaError
+from mlops_desktop.core.progress import (
+    CancelledFn,
+    ProgressFn,
+    check_cancelled,
+    never_cancelled,
+    no_progress,
+)
+from mlops_desktop.sources.base import Source, StoreUrl
+from mlops_desktop.sources.sql import readonly_engine, translate_sql_error
+
+logger = logging.getLogger(__name__)
+
+#: Tables without which a database is not an MLflow store we can read.
+CORE_TABLES = ("registered_models", "model_versions", "runs", "experiments")
+#: Stage MLflow gives to versions it deleted (they stay with a redacted run id and source).
+DELETED_STAGE = "Deleted_Internal"
+CONTEXT_TAG = "mlflow.data.context"
+PARENT_RUN_TAG = "mlflow.parentRunId"
+IN_CHUNK = 500
+
+
+class MlflowSqlSource(Source):
+    """An MLflow SQL store. Construct with a parsed URL; nothing is read until asked."""
+
+    def __init__(self, url: StoreUrl, settings: Mapping[str, object] | None = None) -> None:
+        super().__init__(url)
+        self.settings = dict(settings or {})
+        self.engine = readonly_engine(url)
+        self._columns: dict[str, set[str]] = {}
+        self._schema_version = ""
+        self._check_schema()
+
+    # -- connection and schema -------------------------------------------------------
+
+    def _connect(self) -> sa.Connection:
+        try:
+            return self.engine.connect()
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+
+    def _check_schema(self) -> None:
+        try:
+            with self._connect() as con:
+                insp = sa.inspect(con)
+                tables = {t.lower(): t for t in insp.get_table_names()}
+                missing = [t for t in CORE_TABLES if t not in tables]
+                if missing:
+                    hint = "Pick the database your MLflow tracking server uses (its --backend-store-uri)."
+                    if {"artifact", "execution", "event"} <= set(tables):
+                        hint = "This looks like an ML Metadata store: open it as mlmd+sqlite:///… or as a plain path."
+                    raise SchemaError(
+                        f"{self.url.display} is not an MLflow store: table(s) {', '.join(missing)} missing.", hint
+                    )
+                wanted = (*CORE_TABLES, "registered_model_tags", "registered_model_aliases", "model_version_tags",
+                          "params", "latest_metrics", "metrics", "tags", "datasets", "inputs", "input_tags",
+                          "logged_models", "alembic_version")
+                for name in wanted:
+                    if name in tables:
+                        self._columns[name] = {c["name"].lower() for c in insp.get_columns(tables[name])}
+                if "alembic_version" in self._columns:
+                    row = con.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+                    self._schema_version = row[0] if row else ""
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+        needed = {"model_versions": {"name", "version", "current_stage", "run_id", "source"},
+                  "registered_models": {"name"}, "runs": {"run_uuid", "experiment_id"}}
+        for table, cols in needed.items():
+            lacking = cols - self._columns[table]
+            if lacking:
+                raise SchemaError(
+                    f"{self.url.display}: MLflow table {table} lacks column(s) {', '.join(sorted(lacking))}.",
+                    "The store may be damaged or from an unsupported MLflow version.",
+                )
+
+    @property
+    def info(self) -> StoreInfo:
+        identity = str(self.url.path) if self.url.path else self.url.display
+        return StoreInfo("mlflow", self.url.display, self._schema_version, self.url.dialect, identity)
+
+    def has(self, table: str, column: str | None = None) -> bool:
+        cols = self._columns.get(table)
+        return cols is not None and (column is None or column in cols)
+
+    def _table(self, name: str, *columns: str) -> sa.TableClause:
+        present = self._columns.get(name, set())
+        return sa.table(name, *(sa.column(c) for c in columns if c in present))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def content_digest(self) -> str:
+        """SHA-256 of the store file (SQLite), or of the server URL identity otherwise."""
+        if self.url.path:
+            h = hashlib.sha256()
+            with self.url.path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            return h.hexdigest()
+        return hashlib.sha256(self.url.display.encode()).hexdigest()
+
+    # -- reading ---------------------------------------------------------------------
+
+    def load_catalog(
+        self,
+        progress: ProgressFn = no_progress,
+        is_cancelled: CancelledFn = never_cancelled,
+        *,
+        all_runs: bool = False,
+    ) -> Catalog:
+        try:
+            with self._connect() as con:
+                return self._load(con, progress, is_cancelled, all_runs)
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+
+    def _load(self, con: sa.Connection, progress: ProgressFn, is_cancelled: CancelledFn, all_runs: bool) -> Catalog:
+        steps = 7
+        store = self.url.display
+        progress(0, steps, "Reading registered models")
+        models = self._read_models(con)
+        check_cancelled(is_cancelled)
+        progress(1, steps, "Reading model versions")
+        versions = self._read_versions(con, models)
+        check_cancelled(is_cancelled)
+        progress(2, steps, "Reading experiments and runs")
+        experiments = self._read_experiments(con)
+        wanted_runs = None if all_runs else {v.run_id for v in versions if v.run_id}
+        runs = self._read_runs(con, wanted_runs, experiments)
+        check_cancelled(is_cancelled)
+        run_ids = list(runs)
+        progress(3, steps, "Reading run parameters, metrics and tags")
+        self._fill_run_details(con, runs, run_ids)
+        check_cancelled(is_cancelled)
+        progress(4, steps, "Reading dataset inputs")
+        datasets = self._read_inputs(con, runs, run_ids)
+        check_cancelled(is_cancelled)
+        progress(5, steps, "Reading logged models")
+        logged = self._read_logged_models(con, runs if not all_runs else None, versions)
+        check_cancelled(is_cancelled)
+        progress(6, steps, "Linking versions to runs")
+        for v in versions:
+            run = runs.get(v.run_id) if v.run_id else None
+            if run is not None:
+                v.run_user = run.user
+                v.datasets = sorted(run.inputs, key=lambda d: (d.name, d.digest, d.context or ""))
+        for e in experiments.values():
+            e.store = store
+        progress(steps, steps, "Done")
+        return Catalog(
+            stores=[self.info],
+            models=list(models.values()),
+            runs=runs,
+            experiments={e.experiment_id: e for e in experiments.values()},
+            datasets=datasets,
+            logged_models=logged,
+        )
+
+    def _read_models(self, con: sa.Connection) -> dict[tuple[str, str], RegisteredModel]:
+        ws = self.has("registered_models", "workspace")
+        rm = self._table("registered_models", "name", "creation_time", "last_updated_time", "description", "workspace")
+        cols = [rm.c.name, rm.c.creation_time, rm.c.last_updated_time, rm.c.description]
+        if ws:
+            cols.append(rm.c.workspace)
+        models: dict[tuple[str, str], RegisteredModel] = {}
+        for row in con.execute(sa.select(*cols).order_by(rm.c.name)):
+            key = (row[4] if ws else "default", row[0])
+            models[key] = RegisteredModel(
+                name=row[0], description=row[3] or "", created_at=from_millis(row[1]),
+                updated_at=from_millis(row[2]), store=self.url.display,
+            )
+        if self.has("registered_model_tags"):
+            for wsv, name, k, v in self._keyed_rows(con, "registered_model_tags", ("name", "key", "value")):
+                m = models.get((wsv, name))
+                if m is not None:
+                    m.tags[k] = v if v is not None else ""
+        if self.has("registered_model_aliases"):
+            for wsv, name, alias, version in self._keyed_rows(con, "registered_model_aliases", ("name", "alias", "version")):
+                m = models.get((wsv, name))
+                if m is not None:
+                    m.aliases[alias] = str(version)
+        if len({k[0] for k in models}) > 1:  # several workspaces: qualify names that are not in the default one
+            for (wsv, _), m in models.items():
+                if wsv != "default":
+                    m.name = f"{wsv}/{m.name}"
+        return models
+
+    def _keyed_rows(self, con: sa.Connection, table: str, cols: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``cols`` prefixed with the workspace ("default" on MLflow 2)."""
+        t = self._table(table, *cols, "workspace")
+        ws = self.has(table, "workspace")
+        select_cols = ([t.c.workspace] if ws else []) + [t.c[c] for c in cols]
+        for row in con.execute(sa.select(*select_cols)):
+            yield (row[0], *row[1:]) if ws else ("default", *row)
+
+    def _read_versions(self, con: sa.Connection, models: dict[tuple[str, str], RegisteredModel]) -> list[ModelVersion]:
+        mv_cols = ("name", "version", "creation_time", "last_updated_time", "description", "user_id",
+                   "current_stage", "source", "run_id", "status", "storage_location")
+        present = [c for c in mv_cols if self.has("model_versions", c)]
+        versions: dict[tuple[str, str, str], ModelVersion] = {}
+        out: list[ModelVersion] = []
+        for row in self._keyed_rows(con, "model_versions", present):
+            rec = dict(zip(present, row[1:], strict=True))
+            model = models.get((row[0], rec["name"]))
+            if model is None:
+                continue
+            stage = rec.get("current_stage")
+            deleted = stage == DELETED_STAGE
+            v = ModelVersion(
+                model_name=model.name,
+                version=str(rec["version"]),
+                stage=None if stage in (None, "None") else stage,
+                status=rec.get("status") or "READY",
+                user_id=rec.get("user_id") or None,
+                run_id=rec.get("run_id") or None,
+                source=rec.get("source") or "",
+                storage_location=rec.get("storage_location"),
+                created_at=from_millis(rec.get("creation_time")),
+                updated_at=from_millis(rec.get("last_updated_time")),
+                description=rec.get("description") or "",
+                deleted=deleted,
+                store=self.url.display,
+            )
+            versions[(row[0], rec["name"], v.version)] = v
+            model.versions.append(v)
+            out.append(v)
+        if self.has("model_version_tags"):
+            for wsv, name, version, k, val in self._keyed_rows(con, "model_version_tags", ("name", "version", "key", "value")):
+                mv = versions.get((wsv, name, str(version)))
+                if mv is not None:
+                    mv.tags[k] = val if val is not None else ""
+        for m in models.values():
+            m.versions.sort(key=lambda x: int(x.version) if x.version.isdigit() else 0)
+            for alias, ver in m.aliases.items():
+                mv = m.version(ver)
+                if mv is not None:
+                    mv.aliases.append(alias)
+            for mv in m.versions:
+                mv.aliases.sort()
+        return out
+
+    def _read_experiments(self, con: sa.Connection) -> dict[str, Experiment]:
+        t = self._table("experiments", "experiment_id", "name", "artifact_location", "lifecycle_stage")
+        out: dict[str, Experiment] = {}
+        for row in con.execute(sa.select(t.c.experiment_id, t.c.name, t.c.artifact_location, t.c.lifecycle_stage)):
+            eid = str(row[0])
+            out[eid] = Experiment(eid, row[1], row[2] or "", row[3] or "active")
+        return out
+
+    def _chunks(self, ids: Sequence[str]) -> Iterable[Sequence[str]]:
+        for i in range(0, len(ids), IN_CHUNK):
+            yield ids[i : i + IN_CHUNK]
+
+    def _select_for_runs(
+        self, con: sa.Connection, stmt: sa.Select[Any], column: sa.ColumnClause[Any], run_ids: Sequence[str] | None
+    ) -> Iterator[Any]:
+        """Execute ``stmt`` for every run (run_ids None) or in IN-chunks for the given runs."""
+        if run_ids is None:
+            yield from con.execute(stmt)
+            return
+        for chunk in self._chunks(run_ids):
+            yield from con.execute(stmt.where(column.in_(chunk)))
+
+    def _read_runs(self, con: sa.Connection, wanted: set[str] | None, experiments: dict[str, Experiment]) -> dict[str, Run]:
+        cols = ("run_uuid", "name", "user_id", "status", "start_time", "end_time", "source_name",
+                "source_version", "lifecycle_stage", "artifact_uri", "experiment_id")
+        present = [c for c in cols if self.has("runs", c)]
+        t = self._table("runs", *present)
+        stmt = sa.select(*(t.c[c] for c in present))
+        runs: dict[str, Run] = {}
+        ids = None if wanted is None else sorted(wanted)
+        for row in self._select_for_runs(con, stmt, t.c.run_uuid, ids):
+            rec = dict(zip(present, row, strict=True))
+            eid = str(rec.get("experiment_id", ""))
+            exp = experiments.get(eid)
+            runs[rec["run_uuid"]] = Run(
+                run_id=rec["run_uuid"],
+                name=rec.get("name") or "",
+                experiment_id=eid,
+                experiment_name=exp.name if exp else "",
+                user=rec.get("user_id") or None,
+                status=rec.get("status") or "",
+                start_time=from_millis(rec.get("start_time")),
+                end_time=from_millis(rec.get("end_time")),
+                lifecycle_stage=rec.get("lifecycle_stage") or "active",
+                source_name=rec.get("source_name") or "",
+                code_version=rec.get("source_version") or None,
+                artifact_uri=rec.get("artifact_uri") or "",
+                store=self.url.display,
+            )
+        return runs
+
+    def _fill_run_details(self, con: sa.Connection, runs: dict[str, Run], run_ids: list[str]) -> None:
+        ids: list[str] | None = run_ids
+        if len(run_ids) > IN_CHUNK * 4:
+            ids = None  # most of the store: one scan beats thousands of IN lists
+        if self.has("params"):
+            p = self._table("params", "key", "value", "run_uuid")
+            for rid, k, v in self._select_for_runs(con, sa.select(p.c.run_uuid, p.c.key, p.c.value), p.c.run_uuid, ids):
+                run = runs.get(rid)
+                if run is not None:
+                    run.params[k] = v
+        if self.has("tags"):
+            t = self._table("tags", "key", "value", "run_uuid")
+            for rid, k, v in self._select_for_runs(con, sa.select(t.c.run_uuid, t.c.key, t.c.value), t.c.run_uuid, ids):
+                run = runs.get(rid)
+                if run is not None:
+                    run.tags[k] = v if v is not None else ""
+                    if k == PARENT_RUN_TAG:
+                        run.parent_run_id = v
+        if self.has("latest_metrics"):
+            m = self._table("latest_metrics", "key", "value", "timestamp", "step", "is_nan", "run_uuid")
+            stmt = sa.select(m.c.run_uuid, m.c.key, m.c.value, m.c.step, m.c.timestamp, m.c.is_nan)
+            for rid, k, val, step, ts, is_nan in self._select_for_runs(con, stmt, m.c.run_uuid, ids):
+                run = runs.get(rid)
+                if run is not None:
+                    value = float("nan") if is_nan else float(val)
+                    run.metrics[k] = MetricValue(k, value, int(step or 0), from_millis(ts))
+
+    def _read_inputs(self, con: sa.Connection, runs: dict[str, Run], run_ids: list[str]) -> dict[str, Dataset]:
+        if not self.has("inputs"):
+            return {}
+        ids: list[str] | None = run_ids if len(run_ids) <= IN_CHUNK * 4 else None
+        i = self._table("inputs", "input_uuid", "source_type", "source_id", "destination_type", "destination_id")
+        stmt = sa.select(i.c.input_uuid, i.c.source_type, i.c.source_id, i.c.destination_type, i.c.destination_id)
+        links: list[tuple[str, str, str]] = []  # (input_uuid, dataset_uuid, run_id)
+        for input_uuid, stype, sid, dtype, did in self._select_for_runs(con, stmt, i.c.destination_id, ids):
+            if stype == "DATASET" and dtype == "RUN" and did in runs:
+                links.append((input_uuid, sid, did))
+        if ids is None:
+            out_stmt = stmt.where(i.c.source_type == "RUN_OUTPUT")
+            out_rows: Iterable[Any] = con.execute(out_stmt)
+        else:
+            out_rows = self._select_for_runs(con, stmt.where(i.c.source_type == "RUN_OUTPUT"), i.c.source_id, ids)
+        for _input_uuid, _stype, sid, _dtype, did in out_rows:
+            run = runs.get(sid)
+            if run is not None and did not in run.output_model_ids:
+                run.output_model_ids.append(did)
+        input_tags: dict[str, dict[str, str]] = defaultdict(dict)
+        if self.has("input_tags") and links:
+            t = self._table("input_tags", "input_uuid", "name", "value")
+            tag_stmt = sa.select(t.c.input_uuid, t.c.name, t.c.value)
+            uuids = [link[0] for link in links] if ids is not None else None
+            for uid, k, v in self._select_for_runs(con, tag_stmt, t.c.input_uuid, uuids):
+                input_tags[uid][k] = v
+        datasets: dict[str, Dataset] = {}
+        if self.has("datasets") and links:
+            d = self._table("datasets", "dataset_uuid", "name", "digest", "dataset_source_type", "dataset_source",
+                            "dataset_schema", "dataset_profile")
+            dstmt = sa.select(d.c.dataset_uuid, d.c.name, d.c.digest, d.c.dataset_source_type, d.c.dataset_source,
+                              d.c.dataset_schema, d.c.dataset_profile)
+            duuids = sorted({link[1] for link in links}) if ids is not None else None
+            for uid, name, digest, stype, source, schema, profile in self._select_for_runs(con, dstmt, d.c.dataset_uuid, duuids):
+                datasets[uid] = Dataset(
+                    id=uid, name=name, digest=digest, source=_source_uri(source), source_type=stype or "",
+                    schema=_json_or_text(schema), profile=_json_or_text(profile), store=self.url.display,
+                )
+        for input_uuid, dataset_uuid, run_id in links:
+            ds = datasets.get(dataset_uuid)
+            if ds is None:
+                continue
+            tags = input_tags.get(input_uuid, {})
+            context = tags.get(CONTEXT_TAG)
+            own_tags = {k: v for k, v in tags.items() if k != CONTEXT_TAG}
+            for k, v in own_tags.items():
+                ds.tags.setdefault(k, v)
+            runs[run_id].inputs.append(DatasetInput(dataset_uuid, ds.name, ds.digest, ds.source, context, own_tags))
+        return datasets
+
+    def _read_logged_models(
+        self, con: sa.Connection, runs: dict[str, Run] | None, versions: list[ModelVersion]
+    ) -> dict[str, LoggedModel]:
+        if not self.has("logged_models"):
+            return {}
+        t = self._table("logged_models", "model_id", "name", "artifact_location", "source_run_id", "experiment_id",
+                        "creation_timestamp_ms", "lifecycle_stage")
+        stmt = sa.select(t.c.model_id, t.c.name, t.c.artifact_location, t.c.source_run_id, t.c.experiment_id,
+                         t.c.creation_timestamp_ms, t.c.lifecycle_stage)
+        ids: list[str] | None = None
+        if runs is not None:
+            wanted = {mid for r in runs.values() for mid in r.output_model_ids}
+            wanted |= {v.logged_model_id for v in versions if v.logged_model_id}
+            ids = sorted(wanted)
+        out: dict[str, LoggedModel] = {}
+        for mid, name, loc, rid, eid, created, stage in self._select_for_runs(con, stmt, t.c.model_id, ids):
+            out[mid] = LoggedModel(mid, name, loc or "", rid, str(eid), from_millis(created), stage or "active",
+                                   self.url.display)
+        return out
+
+    def metric_history(self, run_id: str, key: str) -> list[MetricValue]:
+        """Every logged value of one metric of one run, by step then time."""
+        if not self.has("metrics"):
+            return []
+        m = self._table("metrics", "key", "value", "timestamp", "step", "is_nan", "run_uuid")
+        stmt = (
+            sa.select(m.c.value, m.c.step, m.c.timestamp, m.c.is_nan)
+            .where(m.c.run_uuid == run_id, m.c.key == key)
+            .order_by(m.c.step, m.c.timestamp)
+        )
+        try:
+            with self._connect() as con:
+                return [
+                    MetricValue(key, float("nan") if nan else float(v), int(step or 0), from_millis(ts))
+                    for v, step, ts, nan in con.execute(stmt)
+                ]
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        if not self.has("metrics"):
+            return []
+        m = self._table("metrics", "key", "run_uuid")
+        try:
+            with self._connect() as con:
+                return [r[0] for r in con.execute(sa.select(m.c.key).where(m.c.run_uuid == run_id).distinct().order_by(m.c.key))]
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+
+
+def _json_or_text(value: str | None) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        return json.loads(value)
+    except (ValueError, TypeError):
+        return value
+
+
+def _source_uri(source: str | None) -> str:
+    """MLflow stores the dataset source as JSON (``{"uri": ...}`` and friends); show the location."""
+    parsed = _json_or_text(source)
+    if isinstance(parsed, dict):
+        for key in ("uri", "url", "path", "table_name", "name"):
+            if parsed.get(key):
+                return str(parsed[key])
+        return json.dumps(parsed, sort_keys=True)
+    return str(parsed or "")
+
+

@@ -1,0 +1,230 @@
+"""The MLflow SQL source against real stores written by MLflow 2.17 and 3.17."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mlops_desktop.core.errors import SchemaError, StoreError
+from mlops_desktop.core.inventory import inventory_json
+from mlops_desktop.sources import load_catalog, open_source, parse_store_url
+from mlops_desktop.sources.mlflow_sql import MlflowSqlSource
+from tests.conftest import FIXTURES, file_sha256
+from tests.mlflow_truth import actual_from_inventory, expected_from_truth
+
+
+@pytest.mark.parametrize(
+    ("db", "truth"),
+    [("mlflow-3.17-sqlite.db", "mlflow-3.17-sqlite.truth.json"), ("mlflow-2.17-sqlite.db", "mlflow-2.17-sqlite.truth.json")],
+)
+def test_sqlite_inventory_matches_mlflow_client(tmp_path: Path, db: str, truth: str) -> None:
+    path = tmp_path / db
+    shutil.copyfile(FIXTURES / db, path)
+    catalog = load_catalog([str(path)])
+    assert actual_from_inventory(inventory_json(catalog)) == expected_from_truth(FIXTURES / truth)
+
+
+def test_unicode_model_name_survives(mlflow3_db: Path) -> None:
+    names = [m.name for m in load_catalog([str(mlflow3_db)]).models]
+    assert "ñandú-scorer ✓" in names
+
+
+def test_deleted_versions_hidden_unless_asked(mlflow3_db: Path) -> None:
+    catalog = load_catalog([str(mlflow3_db)])
+    fraud = catalog.model("fraud-detector")
+    assert fraud is not None
+    assert [v.version for v in fraud.visible_versions()] == ["2", "3"]
+    assert [v.version for v in fraud.visible_versions(include_deleted=True)] == ["1", "2", "3"]
+    assert fraud.version("1").deleted  # type: ignore[union-attr]
+
+
+def test_mlflow3_specifics(mlflow3_db: Path) -> None:
+    catalog = load_catalog([str(mlflow3_db)], all_runs=True)
+    v = catalog.find_version("fraud-detector", "3")
+    assert v is not None and v.logged_model_id is not None
+    lm = catalog.logged_models[v.logged_model_id]
+    assert lm.source_run_id == v.run_id
+    assert v.logged_model_id in catalog.runs[v.run_id].output_model_ids  # type: ignore[index]
+    assert any(r.parent_run_id for r in catalog.runs.values()), "nested runs carry their parent"
+    assert any(r.deleted for r in catalog.runs.values()), "the deleted run is read and marked"
+    assert any(e.lifecycle_stage == "deleted" for e in catalog.experiments.values())
+    run = catalog.runs[v.run_id]  # type: ignore[index]
+    assert run.params and run.metrics
+    train = [d for d in v.datasets if d.context == "training"]
+    assert train and train[0].source.startswith("s3://")
+    ds = catalog.datasets[train[0].dataset_id]
+    assert ds.columns, "the MLflow colspec schema is parsed"
+
+
+def test_metric_history(mlflow3_db: Path) -> None:
+    source = open_source(str(mlflow3_db))
+    assert isinstance(source, MlflowSqlSource)
+    catalog = source.load_catalog()
+    run_id = catalog.find_version("fraud-detector", "3").run_id  # type: ignore[union-attr]
+    keys = source.metric_keys(run_id)  # type: ignore[arg-type]
+    assert keys
+    history = source.metric_history(run_id, keys[0])  # type: ignore[arg-type]
+    assert history and [h.step for h in history] == sorted(h.step for h in history)
+    source.close()
+
+
+def test_store_bytes_unchanged_after_full_read(mlflow3_db: Path) -> None:
+    before = file_sha256(mlflow3_db)
+    source = open_source(str(mlflow3_db))
+    assert isinstance(source, MlflowSqlSource)
+    catalog = source.load_catalog(all_runs=True)
+    for run in catalog.runs.values():
+        for key in run.metrics:
+            source.metric_history(run.run_id, key)
+    source.close()
+    assert file_sha256(mlflow3_db) == before
+    assert not Path(str(mlflow3_db) + "-wal").exists()
+
+
+def test_sqlite_connection_refuses_writes(mlflow3_db: Path) -> None:
+    source = open_source(str(mlflow3_db))
+    assert isinstance(source, MlflowSqlSource)
+    with source.engine.connect() as con, pytest.raises(sa.exc.OperationalError, match="readonly|read-only"):
+        con.exec_driver_sql("DELETE FROM model_versions")
+    source.close()
+
+
+def test_cancel_stops_loading(mlflow3_db: Path) -> None:
+    from mlops_desktop.core.errors import CancelledError
+
+    calls: list[str] = []
+    with pytest.raises(CancelledError):
+        load_catalog([str(mlflow3_db)], lambda d, t, m: calls.append(m), lambda: len(calls) >= 2)
+    assert len(calls) == 2
+
+
+# -- bad input -------------------------------------------------------------------------
+
+
+def test_missing_path() -> None:
+    with pytest.raises(StoreError, match="No such file"):
+        parse_store_url("/definitely/not/here.db")
+
+
+def test_text_file(tmp_path: Path) -> None:
+    p = tmp_path / "notes.db"
+    p.write_text("hello, I am not a database\n")
+    with pytest.raises(StoreError, match="not a metadata store"):
+        parse_store_url(str(p))
+    assert p.read_text() == "hello, I am not a database\n"
+
+
+def test_empty_file_and_empty_sqlite(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    with pytest.raises(StoreError, match="is empty"):
+        parse_store_url(str(empty))
+    blank = tmp_path / "blank.sqlite"
+    sqlite3.connect(blank).execute("CREATE TABLE t(x)").connection.execute("DROP TABLE t").connection.commit()
+    with pytest.raises(StoreError, match="no tables"):
+        parse_store_url(str(blank))
+    with pytest.raises(SchemaError, match="not an MLflow store"):
+        open_source(f"mlflow+sqlite:///{blank}")
+
+
+def test_mlmd_database_passed_as_mlflow(mlmd_db: Path) -> None:
+    before = file_sha256(mlmd_db)
+    with pytest.raises(SchemaError, match="ML Metadata"):
+        open_source(f"mlflow+sqlite:///{mlmd_db}")
+    assert file_sha256(mlmd_db) == before
+
+
+def test_model_versions_dropped(mlflow3_db: Path) -> None:
+    con = sqlite3.connect(mlflow3_db)
+    con.execute("DROP TABLE model_versions")
+    con.commit()
+    con.close()
+    before = file_sha256(mlflow3_db)
+    with pytest.raises(SchemaError, match="model_versions"):
+        open_source(str(mlflow3_db))
+    assert file_sha256(mlflow3_db) == before
+
+
+def test_corrupt_sqlite(mlflow3_db: Path) -> None:
+    data = bytearray(mlflow3_db.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)
+    mlflow3_db.write_bytes(bytes(data))
+    with pytest.raises(StoreError):
+        load_catalog([str(mlflow3_db)])
+
+
+def test_unknown_newer_columns_and_tables_tolerated(mlflow3_db: Path) -> None:
+    con = sqlite3.connect(mlflow3_db)
+    con.execute("ALTER TABLE model_versions ADD COLUMN future_thing TEXT")
+    con.execute("CREATE TABLE future_table (x INTEGER)")
+    con.commit()
+    con.close()
+    truth = expected_from_truth(FIXTURES / "mlflow-3.17-sqlite.truth.json")
+    assert actual_from_inventory(inventory_json(load_catalog([str(mlflow3_db)]))) == truth
+
+
+def test_unreachable_postgres_fails_fast() -> None:
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(StoreError, match="Cannot reach"):
+        open_source("mlflow+postgresql://postgres@127.0.0.1:1/mlflow")
+    assert time.monotonic() - start < 10
+
+
+# -- servers ---------------------------------------------------------------------------
+
+
+def _load_postgres_dump(url: str) -> None:
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(FIXTURES / "mlflow-3.17-postgres.sql")],
+                   check=True, capture_output=True)
+
+
+@pytest.mark.postgres
+def test_postgres_inventory_matches_and_is_read_only(postgres_database: str) -> None:
+    _load_postgres_dump(postgres_database)
+    store = postgres_database.replace("postgresql://", "mlflow+postgresql://", 1)
+    catalog = load_catalog([store])
+    truth = expected_from_truth(FIXTURES / "mlflow-3.17-postgres.truth.json")
+    assert actual_from_inventory(inventory_json(catalog)) == truth
+    source = open_source(store)
+    assert isinstance(source, MlflowSqlSource)
+    with source.engine.connect() as con, pytest.raises(sa.exc.InternalError, match="read-only transaction"):
+        con.exec_driver_sql("DELETE FROM model_versions")
+    source.close()
+
+
+@pytest.mark.postgres
+def test_postgres_wrong_credentials(postgres_database: str) -> None:
+    host_db = postgres_database.split("@", 1)[1]
+    with pytest.raises(StoreError, match="refused the credentials") as info:
+        open_source(f"mlflow+postgresql://no_such_officer:secret@{host_db}")
+    assert "secret" not in str(info.value)
+
+
+@pytest.mark.mysql
+def test_mysql_inventory_matches_and_is_read_only(mysql_database: str) -> None:
+    db = mysql_database.rsplit("/", 1)[1]
+    with (FIXTURES / "mlflow-3.17-mysql.sql").open("rb") as fh:
+        subprocess.run(["mysql", "-h", "127.0.0.1", "-u", "root", db], stdin=fh, check=True, capture_output=True)
+    store = mysql_database.replace("mysql://", "mlflow+mysql://", 1)
+    catalog = load_catalog([store])
+    truth = expected_from_truth(FIXTURES / "mlflow-3.17-mysql.truth.json")
+    assert actual_from_inventory(inventory_json(catalog)) == truth
+    source = open_source(store)
+    assert isinstance(source, MlflowSqlSource)
+    with source.engine.connect() as con, pytest.raises(sa.exc.OperationalError, match="READ ONLY"):
+        con.exec_driver_sql("DELETE FROM model_versions")
+    source.close()
+
+
+@pytest.mark.mysql
+def test_mysql_wrong_credentials(mysql_database: str) -> None:
+    host_db = mysql_database.split("@", 1)[1]
+    with pytest.raises(StoreError, match="refused the credentials"):
+        open_source(f"mlflow+mysql://nosuchuser:secret@{host_db}")
