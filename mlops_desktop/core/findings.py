@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from mlops_desktop.core.classification import is_true, normalise_tags
-from mlops_desktop.core.entities import Catalog, Dataset, ModelVersion, RegisteredModel
+from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel
 from mlops_desktop.core.errors import UsageError
 from mlops_desktop.core.governance_facts import (
     STATUS_EVIDENCE_CHANGED,
@@ -219,86 +219,68 @@ class LineageView(Protocol):
 
     def upstream_dataset_ids(self, model: RegisteredModel, version: ModelVersion) -> list[str]: ...
 
+    def upstream_producers(self, model: RegisteredModel, version: ModelVersion) -> list[str]: ...
+
     def pushed(self, model: RegisteredModel, version: ModelVersion) -> bool: ...
 
 
 class GraphLineage:
-    """:class:`LineageView` over :func:`mlops_desktop.core.lineage.build_graph`."""
+    """:class:`LineageView` over a :class:`mlops_desktop.core.lineage.LineageGraph`."""
 
     def __init__(self, catalog: Catalog, graph: Any = None) -> None:
         lineage = importlib.import_module("mlops_desktop.core.lineage")
-
         self._lineage = lineage
-        self._graph = graph if graph is not None else lineage.build_graph(catalog)
-        self._catalog = catalog
-        self._dataset_nodes = {lineage_dataset_node(self._lineage, ds): ds_id for ds_id, ds in catalog.datasets.items()}
+        self.graph = graph if graph is not None else lineage.build_graph(catalog)
 
-    def _node(self, model: RegisteredModel, version: ModelVersion) -> str:
-        return str(self._lineage.version_node_id(model.name, version.version))
-
-    def _has(self, node: str) -> bool:
-        try:
-            return bool(self._graph.has_node(node))
-        except AttributeError:
-            return True
+    def _node(self, model: RegisteredModel, version: ModelVersion) -> str | None:
+        node = str(self._lineage.version_node_id(model.name, version.version))
+        return node if node in self.graph else None
 
     def version_phi(self, model: RegisteredModel, version: ModelVersion) -> bool:
         node = self._node(model, version)
-        if not self._has(node):
+        if node is None:
             return version.classification(model.tags).phi
-        return bool(self._graph.effective_classification(node).phi)
+        return bool(self.graph.effective_classification(node).phi)
 
     def upstream_dataset_ids(self, model: RegisteredModel, version: ModelVersion) -> list[str]:
-        node = self._node(model, version)
         out = [d.dataset_id for d in version.datasets]
-        if self._has(node):
-            for up in _node_ids(self._graph.upstream(node)):
-                ds_id = self._dataset_nodes.get(up)
-                if ds_id is not None and ds_id not in out:
-                    out.append(ds_id)
+        node = self._node(model, version)
+        if node is None:
+            return out
+        nodes = self.graph.g.nodes
+        for up in self.graph.upstream(node):
+            data = nodes[up]
+            if data.get("kind") != "dataset":
+                continue
+            for ds_id in data.get("entity_ids") or []:
+                if ds_id not in out:
+                    out.append(str(ds_id))
         return out
+
+    def upstream_producers(self, model: RegisteredModel, version: ModelVersion) -> list[str]:
+        """Runs and jobs (that exist in a store) the version derives from."""
+        node = self._node(model, version)
+        if node is None:
+            return []
+        nodes = self.graph.g.nodes
+        return [
+            up
+            for up in self.graph.upstream(node)
+            if nodes[up].get("kind") in ("run", "job") and not nodes[up].get("missing")
+        ]
 
     def pushed(self, model: RegisteredModel, version: ModelVersion) -> bool:
         node = self._node(model, version)
-        if not self._has(node):
+        if node is None:
             return False
-        for down in _node_ids(self._graph.downstream(node, depth=1) if _accepts_depth(self._graph) else self._graph.downstream(node)):
-            kind = self._graph.node_kind(down) if hasattr(self._graph, "node_kind") else ""
-            if kind == "deployment" and "alias" not in down and "stage" not in down:
+        nodes = self.graph.g.nodes
+        for down in self.graph.downstream(node, 1):
+            data = nodes[down]
+            if data.get("kind") == "deployment" and (
+                data.get("subtype") == "pushed" or str(down).startswith("deployment:pushed:")
+            ):
                 return True
         return False
-
-
-def lineage_dataset_node(lineage: Any, ds: Dataset) -> str:
-    fn = getattr(lineage, "dataset_node_id", None)
-    if fn is None:
-        return f"dataset:{ds.id}"
-    try:
-        return str(fn(ds))
-    except TypeError:
-        return str(fn(ds.id))
-
-
-def _accepts_depth(graph: Any) -> bool:
-    import inspect
-
-    try:
-        return "depth" in inspect.signature(graph.downstream).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _node_ids(result: Any) -> list[str]:
-    """Node ids out of whatever the graph returns (ids, a subgraph, node records)."""
-    if result is None:
-        return []
-    nodes = getattr(result, "nodes", result)
-    if callable(nodes):
-        nodes = nodes()
-    out = []
-    for n in nodes:
-        out.append(str(getattr(n, "id", n)))
-    return out
 
 
 class CatalogLineage:
@@ -313,6 +295,9 @@ class CatalogLineage:
 
     def upstream_dataset_ids(self, model: RegisteredModel, version: ModelVersion) -> list[str]:  # noqa: ARG002
         return [d.dataset_id for d in version.datasets]
+
+    def upstream_producers(self, model: RegisteredModel, version: ModelVersion) -> list[str]:  # noqa: ARG002
+        return []
 
     def pushed(self, model: RegisteredModel, version: ModelVersion) -> bool:  # noqa: ARG002
         return False
@@ -625,9 +610,10 @@ def _version_findings(
         # F17: deployed version without lineage.
         gaps = []
         run = catalog.runs.get(version.run_id or "")
-        if not version.run_id:
+        producers = lineage.upstream_producers(model, version)
+        if not version.run_id and not producers:
             gaps.append("no run recorded")
-        elif run is None:
+        elif version.run_id and run is None and not producers:
             gaps.append(f"run {version.run_id} not found in the stores")
         upstream = lineage.upstream_dataset_ids(model, version)
         training = [d for d in version.datasets if (d.context or "training").lower() in ("training", "train")]

@@ -351,3 +351,25 @@ def test_fixture_store_findings(mlflow3_db: Path) -> None:
     # the run's user approving is a separation-of-duties finding
     gov.approvals.append(approval("demand-forecast", "3", "champion", "dan@example.org"))
     assert ("F2", "models:/demand-forecast/3") in {(f.id, f.object) for f in evaluate(catalog, gov, SETTINGS)}
+
+
+def _with_upstream_phi(features_tags: dict[str, str]) -> Catalog:
+    from mlops_desktop.core.entities import LineageEdgeRecord, LineageNodeRecord
+
+    cat = make_catalog(ds_tags=features_tags)
+    cat.datasets["raw"] = Dataset(id="raw", name="raw-claims", digest="r0", source="s3://x/raw", tags={"phi": "true"})
+    cat.lineage_nodes.append(LineageNodeRecord("job:etl/deid", "job", "deid"))
+    cat.lineage_edges.append(LineageEdgeRecord("dataset:s3://x/raw", "job:etl/deid", "input"))
+    cat.lineage_edges.append(LineageEdgeRecord("job:etl/deid", "dataset:s3://x/train", "output"))
+    return cat
+
+
+def test_phi_propagates_along_lineage_until_deidentification() -> None:
+    pytest.importorskip("mlops_desktop.core.lineage")
+    base = {"pii": "true", "lawful_basis": "consent", "retention_until": "2030-01-01"}
+    raised = evaluate(_with_upstream_phi(base), settings=SETTINGS)
+    assert ("F11", "models:/m/1") in {(f.id, f.object) for f in raised}
+    # the upstream PHI dataset is reported with the model as its consumer
+    assert any(f.id == "F4" and "raw-claims" in f.object and f.models == ("m",) for f in raised)
+    deid = {**base, "phi": "false", "hipaa_deidentified": "safe_harbor"}
+    assert "F11" not in ids(evaluate(_with_upstream_phi(deid), settings=SETTINGS))
