@@ -76,6 +76,7 @@ STRUCTURAL_EDGE_KINDS = frozenset({E_PARENT})
 #: Edges classification does not flow along.
 NO_CLASSIFICATION_EDGES = frozenset({E_PARENT, E_JOB})
 
+RESOLVE_PRIORITY = (DATASET, MODEL_VERSION, MODEL, DEPLOYMENT, JOB, RUN)
 DEIDENTIFIED_FALSE = frozenset({"", "false", "no", "0", "none", "n", "f"})
 #: Stages that are not deployments.
 NON_DEPLOYED_STAGES = frozenset({"", "none", "archived"})
@@ -499,6 +500,12 @@ class LineageGraph:
                     matches.append(n)
             elif data["label"] == text:
                 matches.append(n)
+        if len(matches) > 1:  # prefer the most specific kind, e.g. a job over its runs
+            for kind in RESOLVE_PRIORITY:
+                of_kind = [m for m in matches if self.g.nodes[m]["kind"] == kind]
+                if of_kind:
+                    matches = of_kind
+                    break
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
