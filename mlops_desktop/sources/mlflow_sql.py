@@ -50,7 +50,6 @@ CORE_TABLES = ("registered_models", "model_versions", "runs", "experiments")
 DELETED_STAGE = "Deleted_Internal"
 CONTEXT_TAG = "mlflow.data.context"
 PARENT_RUN_TAG = "mlflow.parentRunId"
-IN_CHUNK = 500
 
 
 class MlflowSqlSource(Source):
@@ -158,15 +157,14 @@ class MlflowSqlSource(Source):
         check_cancelled(is_cancelled)
         progress(2, steps, "Reading experiments and runs")
         experiments = self._read_experiments(con)
-        wanted_runs = None if all_runs else {v.run_id for v in versions if v.run_id}
-        runs = self._read_runs(con, wanted_runs, experiments)
+        run_filter = self._run_filter(all_runs)
+        runs = self._read_runs(con, run_filter, experiments)
         check_cancelled(is_cancelled)
-        run_ids = list(runs)
         progress(3, steps, "Reading run parameters, metrics and tags")
-        self._fill_run_details(con, runs, run_ids)
+        self._fill_run_details(con, runs, run_filter)
         check_cancelled(is_cancelled)
         progress(4, steps, "Reading dataset inputs")
-        datasets = self._read_inputs(con, runs, run_ids)
+        datasets = self._read_inputs(con, runs, run_filter)
         check_cancelled(is_cancelled)
         progress(5, steps, "Reading logged models")
         logged = self._read_logged_models(con, runs if not all_runs else None, versions)
@@ -280,29 +278,32 @@ class MlflowSqlSource(Source):
             out[eid] = Experiment(eid, row[1], row[2] or "", row[3] or "active")
         return out
 
-    def _chunks(self, ids: Sequence[str]) -> Iterable[Sequence[str]]:
-        for i in range(0, len(ids), IN_CHUNK):
-            yield ids[i : i + IN_CHUNK]
+    def _run_filter(self, all_runs: bool) -> sa.Select[Any] | None:
+        """None for every run, else a subquery of the runs registered versions were made from."""
+        if all_runs:
+            return None
+        mv = self._table("model_versions", "run_id")
+        return sa.select(mv.c.run_id).where(mv.c.run_id.is_not(None))
 
-    def _select_for_runs(
-        self, con: sa.Connection, stmt: sa.Select[Any], column: sa.ColumnClause[Any], run_ids: Sequence[str] | None
-    ) -> Iterator[Any]:
-        """Execute ``stmt`` for every run (run_ids None) or in IN-chunks for the given runs."""
-        if run_ids is None:
-            yield from con.execute(stmt)
-            return
-        for chunk in self._chunks(run_ids):
-            yield from con.execute(stmt.where(column.in_(chunk)))
+    @staticmethod
+    def _rows(
+        con: sa.Connection, stmt: sa.Select[Any], column: sa.ColumnClause[Any], runs: sa.Select[Any] | None
+    ) -> list[Any]:
+        """All rows of ``stmt``, restricted to ``column IN runs`` when a run filter is given."""
+        if runs is not None:
+            stmt = stmt.where(column.in_(runs))
+        return con.execute(stmt).fetchall()
 
-    def _read_runs(self, con: sa.Connection, wanted: set[str] | None, experiments: dict[str, Experiment]) -> dict[str, Run]:
+    def _read_runs(
+        self, con: sa.Connection, run_filter: sa.Select[Any] | None, experiments: dict[str, Experiment]
+    ) -> dict[str, Run]:
         cols = ("run_uuid", "name", "user_id", "status", "start_time", "end_time", "source_name",
                 "source_version", "lifecycle_stage", "artifact_uri", "experiment_id")
         present = [c for c in cols if self.has("runs", c)]
         t = self._table("runs", *present)
         stmt = sa.select(*(t.c[c] for c in present))
         runs: dict[str, Run] = {}
-        ids = None if wanted is None else sorted(wanted)
-        for row in self._select_for_runs(con, stmt, t.c.run_uuid, ids):
+        for row in self._rows(con, stmt, t.c.run_uuid, run_filter):
             rec = dict(zip(present, row, strict=True))
             eid = str(rec.get("experiment_id", ""))
             exp = experiments.get(eid)
@@ -323,19 +324,16 @@ class MlflowSqlSource(Source):
             )
         return runs
 
-    def _fill_run_details(self, con: sa.Connection, runs: dict[str, Run], run_ids: list[str]) -> None:
-        ids: list[str] | None = run_ids
-        if len(run_ids) > IN_CHUNK * 4:
-            ids = None  # most of the store: one scan beats thousands of IN lists
+    def _fill_run_details(self, con: sa.Connection, runs: dict[str, Run], ids: sa.Select[Any] | None) -> None:
         if self.has("params"):
             p = self._table("params", "key", "value", "run_uuid")
-            for rid, k, v in self._select_for_runs(con, sa.select(p.c.run_uuid, p.c.key, p.c.value), p.c.run_uuid, ids):
+            for rid, k, v in self._rows(con, sa.select(p.c.run_uuid, p.c.key, p.c.value), p.c.run_uuid, ids):
                 run = runs.get(rid)
                 if run is not None:
                     run.params[k] = v
         if self.has("tags"):
             t = self._table("tags", "key", "value", "run_uuid")
-            for rid, k, v in self._select_for_runs(con, sa.select(t.c.run_uuid, t.c.key, t.c.value), t.c.run_uuid, ids):
+            for rid, k, v in self._rows(con, sa.select(t.c.run_uuid, t.c.key, t.c.value), t.c.run_uuid, ids):
                 run = runs.get(rid)
                 if run is not None:
                     run.tags[k] = v if v is not None else ""
@@ -344,28 +342,22 @@ class MlflowSqlSource(Source):
         if self.has("latest_metrics"):
             m = self._table("latest_metrics", "key", "value", "timestamp", "step", "is_nan", "run_uuid")
             stmt = sa.select(m.c.run_uuid, m.c.key, m.c.value, m.c.step, m.c.timestamp, m.c.is_nan)
-            for rid, k, val, step, ts, is_nan in self._select_for_runs(con, stmt, m.c.run_uuid, ids):
+            for rid, k, val, step, ts, is_nan in self._rows(con, stmt, m.c.run_uuid, ids):
                 run = runs.get(rid)
                 if run is not None:
                     value = float("nan") if is_nan else float(val)
                     run.metrics[k] = MetricValue(k, value, int(step or 0), from_millis(ts))
 
-    def _read_inputs(self, con: sa.Connection, runs: dict[str, Run], run_ids: list[str]) -> dict[str, Dataset]:
+    def _read_inputs(self, con: sa.Connection, runs: dict[str, Run], ids: sa.Select[Any] | None) -> dict[str, Dataset]:
         if not self.has("inputs"):
             return {}
-        ids: list[str] | None = run_ids if len(run_ids) <= IN_CHUNK * 4 else None
         i = self._table("inputs", "input_uuid", "source_type", "source_id", "destination_type", "destination_id")
-        stmt = sa.select(i.c.input_uuid, i.c.source_type, i.c.source_id, i.c.destination_type, i.c.destination_id)
-        links: list[tuple[str, str, str]] = []  # (input_uuid, dataset_uuid, run_id)
-        for input_uuid, stype, sid, dtype, did in self._select_for_runs(con, stmt, i.c.destination_id, ids):
-            if stype == "DATASET" and dtype == "RUN" and did in runs:
-                links.append((input_uuid, sid, did))
-        if ids is None:
-            out_stmt = stmt.where(i.c.source_type == "RUN_OUTPUT")
-            out_rows: Iterable[Any] = con.execute(out_stmt)
-        else:
-            out_rows = self._select_for_runs(con, stmt.where(i.c.source_type == "RUN_OUTPUT"), i.c.source_id, ids)
-        for _input_uuid, _stype, sid, _dtype, did in out_rows:
+        stmt = sa.select(i.c.input_uuid, i.c.source_id, i.c.destination_id).where(
+            i.c.source_type == "DATASET", i.c.destination_type == "RUN"
+        )
+        links = [(u, sid, did) for u, sid, did in self._rows(con, stmt, i.c.destination_id, ids) if did in runs]
+        out_stmt = sa.select(i.c.source_id, i.c.destination_id).where(i.c.source_type == "RUN_OUTPUT")
+        for sid, did in self._rows(con, out_stmt, i.c.source_id, ids):
             run = runs.get(sid)
             if run is not None and did not in run.output_model_ids:
                 run.output_model_ids.append(did)
@@ -373,8 +365,9 @@ class MlflowSqlSource(Source):
         if self.has("input_tags") and links:
             t = self._table("input_tags", "input_uuid", "name", "value")
             tag_stmt = sa.select(t.c.input_uuid, t.c.name, t.c.value)
-            uuids = [link[0] for link in links] if ids is not None else None
-            for uid, k, v in self._select_for_runs(con, tag_stmt, t.c.input_uuid, uuids):
+            if ids is not None:
+                tag_stmt = tag_stmt.join(i, i.c.input_uuid == t.c.input_uuid).where(i.c.destination_id.in_(ids))
+            for uid, k, v in con.execute(tag_stmt).fetchall():
                 input_tags[uid][k] = v
         datasets: dict[str, Dataset] = {}
         if self.has("datasets") and links:
@@ -382,8 +375,9 @@ class MlflowSqlSource(Source):
                             "dataset_schema", "dataset_profile")
             dstmt = sa.select(d.c.dataset_uuid, d.c.name, d.c.digest, d.c.dataset_source_type, d.c.dataset_source,
                               d.c.dataset_schema, d.c.dataset_profile)
-            duuids = sorted({link[1] for link in links}) if ids is not None else None
-            for uid, name, digest, stype, source, schema, profile in self._select_for_runs(con, dstmt, d.c.dataset_uuid, duuids):
+            used = None if ids is None else sa.select(i.c.source_id).where(
+                i.c.source_type == "DATASET", i.c.destination_id.in_(ids))
+            for uid, name, digest, stype, source, schema, profile in self._rows(con, dstmt, d.c.dataset_uuid, used):
                 datasets[uid] = Dataset(
                     id=uid, name=name, digest=digest, source=_source_uri(source), source_type=stype or "",
                     schema=_json_or_text(schema), profile=_json_or_text(profile), store=self.url.display,
@@ -409,13 +403,14 @@ class MlflowSqlSource(Source):
                         "creation_timestamp_ms", "lifecycle_stage")
         stmt = sa.select(t.c.model_id, t.c.name, t.c.artifact_location, t.c.source_run_id, t.c.experiment_id,
                          t.c.creation_timestamp_ms, t.c.lifecycle_stage)
-        ids: list[str] | None = None
+        wanted: set[str] | None = None
         if runs is not None:
             wanted = {mid for r in runs.values() for mid in r.output_model_ids}
             wanted |= {v.logged_model_id for v in versions if v.logged_model_id}
-            ids = sorted(wanted)
         out: dict[str, LoggedModel] = {}
-        for mid, name, loc, rid, eid, created, stage in self._select_for_runs(con, stmt, t.c.model_id, ids):
+        for mid, name, loc, rid, eid, created, stage in con.execute(stmt).fetchall():
+            if wanted is not None and mid not in wanted:
+                continue
             out[mid] = LoggedModel(mid, name, loc or "", rid, str(eid), from_millis(created), stage or "active",
                                    self.url.display)
         return out
