@@ -1,0 +1,589 @@
+"""The tamper-evident audit log: RFC 6962 tree over RFC 8785 entries, signed checkpoints.
+
+Entries are appended under a lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT ... FOR
+UPDATE`` on the one-row head), so ``seq`` is gapless. Every N appends (and on demand) the
+client signs a C2SP checkpoint with its own checkpoint key. Each client remembers the last
+tree head it verified (in its user data directory) and checks the log against it: no hash
+structure alone reveals a deleted tail or a restored backup.
+
+Other layers record what users do with :func:`log_action`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import getpass
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy.orm import Session
+
+from mlops_desktop.core import paths
+from mlops_desktop.core.errors import CancelledError, CheckFailed, StoreError
+from mlops_desktop.core.governance_facts import AuditLogStatus
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
+from mlops_desktop.governance import checkpoint as cpmod
+from mlops_desktop.governance.canonical import canonical_json
+from mlops_desktop.governance.db import Governance, now_iso
+from mlops_desktop.governance.keys import (
+    generate_private_key,
+    key_id,
+    load_public_key_pem,
+    public_pem,
+)
+from mlops_desktop.governance.merkle import (
+    Frontier,
+    inclusion_proof,
+    leaf_hash,
+    root_from_leaf_hashes,
+)
+from mlops_desktop.governance.models import (
+    SqlCheckpoint,
+    SqlCheckpointKey,
+    SqlExport,
+    SqlLogEntry,
+    SqlLogHead,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Actions other layers record (free text is allowed; these are the common ones).
+ACTION_STORE_OPENED = "store.open"
+ACTION_MODEL_VIEWED = "model.view"
+ACTION_APPROVE = "approval.approve"
+ACTION_REJECT = "approval.reject"
+ACTION_TRUST_INIT = "trust.init"
+ACTION_TRUST_ADD = "trust.add"
+ACTION_TRUST_REVOKE = "trust.revoke"
+ACTION_VERIFY = "verify.run"
+ACTION_REPORT_EXPORTED = "report.export"
+ACTION_SNAPSHOT_EXPORTED = "snapshot.export"
+ACTION_LOG_EXPORTED = "audit.export"
+ACTION_KEY_CREATED = "key.create"
+ACTION_SETTING_CHANGED = "settings.change"
+ACCESS_ACTIONS = (ACTION_STORE_OPENED, ACTION_MODEL_VIEWED)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    seq: int
+    time: str
+    actor: dict[str, Any]
+    action: str
+    object: str
+    details: dict[str, Any]
+    raw: bytes = field(repr=False, default=b"")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "time": self.time, "actor": self.actor, "action": self.action,
+                "object": self.object, "details": self.details}
+
+
+def current_actor(key_id: str | None = None) -> dict[str, Any]:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return {"os_user": user, "key_id": key_id}
+
+
+# ---------------------------------------------------------------------------- appending
+
+
+def lock_head(session: Session, gov: Governance) -> SqlLogHead:
+    """The log head, locked for this transaction (call inside ``gov.write_session()``)."""
+    stmt = sa.select(SqlLogHead).where(SqlLogHead.id == 1)
+    if gov.dialect == "postgresql":
+        stmt = stmt.with_for_update()
+    head = session.execute(stmt).scalar_one_or_none()
+    if head is None:
+        raise StoreError(f"The governance store {gov.url} has no log head.", "It was damaged; restore it from a backup.")
+    return head
+
+
+def append(
+    session: Session,
+    gov: Governance,
+    action: str,
+    obj: str,
+    details: Mapping[str, Any] | None = None,
+    *,
+    key_id: str | None = None,
+    head: SqlLogHead | None = None,
+    time: str | None = None,
+) -> LogEntry:
+    """Append one entry inside the caller's write transaction and return it."""
+    head = head or lock_head(session, gov)
+    seq = head.size
+    when = time or now_iso()
+    actor = current_actor(key_id)
+    payload = dict(details or {})
+    entry: dict[str, Any] = {
+        "seq": seq,
+        "time": when,
+        "actor": actor,
+        "action": action,
+        "object": obj,
+        "details": payload,
+    }
+    raw = canonical_json(entry)
+    leaf = leaf_hash(raw)
+    frontier = Frontier(head.size, [bytes.fromhex(h) for h in json.loads(head.frontier)])
+    frontier.append(leaf)
+    head.size = frontier.size
+    head.frontier = json.dumps([n.hex() for n in frontier.nodes])
+    head.root_hash = frontier.root().hex()
+    session.add(SqlLogEntry(seq=seq, entry=raw, leaf_hash=leaf.hex(), time=when, action=action, object=obj))
+    session.flush()
+    if gov.checkpoint_every and head.size % gov.checkpoint_every == 0:
+        try:
+            _write_checkpoint(session, gov, head)
+        except StoreError as exc:  # never block recording an action; verify reports the cause
+            logger.warning("Checkpoint at size %d not signed: %s", head.size, exc)
+    return LogEntry(seq, when, actor, action, obj, payload, raw)
+
+
+def log_action(gov: Governance, action: str, obj: str, details: Mapping[str, Any] | None = None,
+               *, key_id: str | None = None) -> int:
+    """Record one action in its own transaction; returns its ``seq``. Raises StoreError if read-only."""
+    with gov.write_session() as session:
+        return append(session, gov, action, obj, details, key_id=key_id).seq
+
+
+def try_log_action(gov: Governance, action: str, obj: str, details: Mapping[str, Any] | None = None,
+                   *, key_id: str | None = None) -> int | None:
+    """Like :func:`log_action`, but a read-only or unreachable store only logs a warning."""
+    try:
+        return log_action(gov, action, obj, details, key_id=key_id)
+    except StoreError as exc:
+        logger.warning("Could not record %s on %s in the audit log: %s", action, obj, exc)
+        return None
+
+
+def record_export(gov: Governance, kind: str, path: Path | str, sha256: str,
+                  details: Mapping[str, Any] | None = None, *, key_id: str | None = None) -> int:
+    """Log an exported report / snapshot (its SHA-256) and register it; returns the log seq."""
+    action = {"report": ACTION_REPORT_EXPORTED, "snapshot": ACTION_SNAPSHOT_EXPORTED}.get(kind, f"{kind}.export")
+    with gov.write_session() as session:
+        e = append(session, gov, action, str(path), {"sha256": sha256, **dict(details or {})}, key_id=key_id)
+        session.add(SqlExport(kind=kind, path=str(path), sha256=sha256, log_seq=e.seq, created_at=e.time))
+        return e.seq
+
+
+# ---------------------------------------------------------------------------- checkpoints
+
+
+def _client_key_path() -> Path:
+    return paths.user_config_dir() / "checkpoint-key.pem"
+
+
+def client_checkpoint_key() -> tuple[str, ec.EllipticCurvePrivateKey]:
+    """This client's checkpoint signing key (created on first use, 0600 in the config dir)."""
+    path = _client_key_path()
+    if path.exists():
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), None)
+        except (OSError, ValueError, TypeError) as exc:
+            raise StoreError(f"The checkpoint key {path} is unreadable ({exc}).",
+                             "Move it away; a new one is made on next use.") from exc
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+    else:
+        key = generate_private_key()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        try:
+            paths.ensure_dir(path.parent)
+            fd, tmp = tempfile.mkstemp(dir=str(path.parent))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(pem)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise StoreError(f"Cannot write the checkpoint key {path}: {exc}.") from exc
+    return f"mlops-desktop.dev/client/{key_id(key.public_key())[:16]}", key
+
+
+def _write_checkpoint(session: Session, gov: Governance, head: SqlLogHead) -> SqlCheckpoint:
+    last = session.execute(
+        sa.select(SqlCheckpoint).order_by(SqlCheckpoint.size.desc(), SqlCheckpoint.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if last is not None:
+        if last.size > head.size:
+            raise StoreError(f"The log has {head.size} entries but was checkpointed at {last.size}; "
+                             "refusing to sign a checkpoint that contradicts it.")
+        if last.size == head.size:
+            if last.root_hash == head.root_hash:
+                return last
+            raise StoreError(f"The log head disagrees with the checkpoint at size {last.size}; refusing to sign.")
+        frontier = Frontier(last.size, [bytes.fromhex(h) for h in json.loads(last.frontier)])
+        if frontier.root().hex() != last.root_hash:
+            raise StoreError(f"The stored checkpoint at size {last.size} is inconsistent; refusing to sign.")
+        leaves = session.execute(
+            sa.select(SqlLogEntry.entry).where(SqlLogEntry.seq >= last.size, SqlLogEntry.seq < head.size)
+            .order_by(SqlLogEntry.seq)
+        ).scalars().all()
+        if len(leaves) != head.size - last.size:
+            raise StoreError("Entries are missing after the last checkpoint; refusing to sign.")
+        for raw in leaves:
+            frontier.append(leaf_hash(raw))
+        if frontier.root().hex() != head.root_hash:
+            raise StoreError(f"The log is not an extension of the checkpoint at size {last.size}; refusing to sign.")
+    name, key = client_checkpoint_key()
+    kid = key_id(key.public_key())
+    if session.get(SqlCheckpointKey, kid) is None:
+        session.add(SqlCheckpointKey(key_id=kid, name=name, public_pem=public_pem(key.public_key()).decode(),
+                                     created_at=now_iso()))
+    note = cpmod.sign_checkpoint(gov.origin, head.size, bytes.fromhex(head.root_hash), name, key)
+    row = SqlCheckpoint(size=head.size, root_hash=head.root_hash, frontier=head.frontier, note=note,
+                        key_id=kid, created_at=now_iso())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def write_checkpoint(gov: Governance) -> str:
+    """Sign (or reuse) a checkpoint of the current log; returns the note."""
+    with gov.write_session() as session:
+        head = lock_head(session, gov)
+        return _write_checkpoint(session, gov, head).note
+
+
+def latest_checkpoint(gov: Governance) -> str | None:
+    with gov.read_session() as session:
+        return session.execute(
+            sa.select(SqlCheckpoint.note).order_by(SqlCheckpoint.size.desc(), SqlCheckpoint.id.desc()).limit(1)
+        ).scalar_one_or_none()
+
+
+# ---------------------------------------------------------------------------- client memory
+
+
+def _read_state() -> dict[str, Any]:
+    try:
+        data = json.loads(paths.client_state_path().read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        logger.warning("Client state %s unreadable (%s); starting afresh", paths.client_state_path(), exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_state(state: Mapping[str, Any]) -> None:
+    path = paths.client_state_path()
+    paths.ensure_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=".client-state.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(state, fh, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def remembered_head(gov: Governance) -> dict[str, Any] | None:
+    """The tree head (``size``, ``root``) this client last verified for this store."""
+    item = _read_state().get("stores", {}).get(gov.store_id)
+    return item if isinstance(item, dict) else None
+
+
+def remember(gov: Governance, **values: Any) -> None:
+    state = _read_state()
+    stores = state.setdefault("stores", {})
+    item = stores.setdefault(gov.store_id, {})
+    item.update(values)
+    item["url"] = gov.url
+    try:
+        _write_state(state)
+    except OSError as exc:
+        logger.warning("Could not save client state: %s", exc)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _to_entry(raw: bytes) -> LogEntry:
+    obj = json.loads(raw)
+    return LogEntry(int(obj["seq"]), str(obj["time"]), dict(obj.get("actor") or {}), str(obj["action"]),
+                    str(obj["object"]), dict(obj.get("details") or {}), raw)
+
+
+def read_entries(gov: Governance, *, limit: int | None = None, actions: Sequence[str] | None = None,
+                 start: int = 0) -> list[LogEntry]:
+    """Entries in seq order (the newest ``limit`` if given)."""
+    with gov.read_session() as session:
+        stmt = sa.select(SqlLogEntry.entry).where(SqlLogEntry.seq >= start)
+        if actions:
+            stmt = stmt.where(SqlLogEntry.action.in_(list(actions)))
+        if limit is not None:
+            stmt = stmt.order_by(SqlLogEntry.seq.desc()).limit(limit)
+            raws = list(reversed(session.execute(stmt).scalars().all()))
+        else:
+            raws = list(session.execute(stmt.order_by(SqlLogEntry.seq)).scalars().all())
+    out = []
+    for raw in raws:
+        try:
+            out.append(_to_entry(raw))
+        except (ValueError, KeyError, TypeError):
+            logger.warning("Unreadable audit-log entry skipped")
+    return out
+
+
+def entry_at(gov: Governance, seq: int) -> LogEntry | None:
+    with gov.read_session() as session:
+        raw = session.execute(sa.select(SqlLogEntry.entry).where(SqlLogEntry.seq == seq)).scalar_one_or_none()
+    if raw is None:
+        return None
+    try:
+        return _to_entry(raw)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def access_report(gov: Governance) -> list[LogEntry]:
+    """Who opened which stores and viewed which models (HIPAA activity review)."""
+    return read_entries(gov, actions=ACCESS_ACTIONS)
+
+
+def head(gov: Governance) -> tuple[int, str]:
+    with gov.read_session() as session:
+        row = session.get(SqlLogHead, 1)
+        if row is None:
+            raise StoreError(f"The governance store {gov.url} has no log head.")
+        return row.size, row.root_hash
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+@dataclass(slots=True)
+class LogVerification:
+    ok: bool
+    size: int
+    root_hash: str
+    checkpoint_size: int | None
+    checkpoint_note: str | None
+    remembered_size: int | None
+    problems: list[str]
+
+    def status(self) -> AuditLogStatus:
+        return AuditLogStatus(self.ok, self.size, self.root_hash, self.checkpoint_size, tuple(self.problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "size": self.size, "root": self.root_hash, "checkpoint_size": self.checkpoint_size,
+                "client_last_verified_size": self.remembered_size, "problems": list(self.problems)}
+
+
+def verify_log(
+    gov: Governance,
+    *,
+    update_memory: bool = True,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> LogVerification:
+    """Check every entry, the head, every checkpoint and this client's memory. Never raises on
+    tampering: each break is a specific sentence in ``problems``."""
+    problems: list[str] = []
+    with gov.read_session() as session:
+        head_row = session.get(SqlLogHead, 1)
+        rows = session.execute(
+            sa.select(SqlLogEntry.seq, SqlLogEntry.entry, SqlLogEntry.leaf_hash).order_by(SqlLogEntry.seq)
+        ).all()
+        cps = session.execute(sa.select(SqlCheckpoint).order_by(SqlCheckpoint.size, SqlCheckpoint.id)).scalars().all()
+        cp_keys = {k.key_id: k for k in session.scalars(sa.select(SqlCheckpointKey))}
+        checkpoints = [(c.size, c.root_hash, c.note, c.key_id) for c in cps]
+    total = len(rows)
+    leaves: list[bytes] = []
+    expected = 0
+    missing = 0
+    for i, (seq, raw, stored_leaf) in enumerate(rows):
+        if i % 10000 == 0:
+            progress(i, total, "Checking audit-log entries")
+            if is_cancelled():
+                raise CancelledError()
+        if seq != expected:
+            if seq > expected:
+                problems.append(f"Audit log entries {expected}..{seq - 1} are missing (gap in seq).")
+                missing += seq - expected
+            else:
+                problems.append(f"Audit log entry seq {seq} appears twice.")
+            expected = seq
+        expected += 1
+        computed = leaf_hash(bytes(raw))
+        if computed.hex() != stored_leaf:
+            problems.append(f"Audit log entry {seq} was altered: its content no longer matches its recorded hash.")
+        try:
+            inner = json.loads(raw)
+            inner_seq = inner.get("seq") if isinstance(inner, dict) else None
+        except ValueError:
+            inner_seq = None
+            problems.append(f"Audit log entry {seq} is not valid JSON.")
+        if inner_seq is not None and inner_seq != seq:
+            problems.append(f"Audit log entry stored at seq {seq} says it is entry {inner_seq} "
+                            "(entries were swapped, moved or inserted).")
+        leaves.append(computed)
+    n = len(leaves)
+    wanted = sorted({c[0] for c in checkpoints if c[0] <= n})
+    memory = remembered_head(gov)
+    mem_size = int(memory["size"]) if memory and isinstance(memory.get("size"), int) else None
+    if mem_size is not None and mem_size <= n:
+        wanted = sorted({*wanted, mem_size})
+    prefix_roots: dict[int, str] = {}
+    frontier = Frontier()
+    if 0 in wanted:
+        prefix_roots[0] = frontier.root().hex()
+    want_iter = iter(wanted)
+    nxt = next(want_iter, None)
+    while nxt == 0:
+        nxt = next(want_iter, None)
+    for lf in leaves:
+        frontier.append(lf)
+        if nxt is not None and frontier.size == nxt:
+            prefix_roots[nxt] = frontier.root().hex()
+            nxt = next(want_iter, None)
+    root = frontier.root().hex()
+    if head_row is None:
+        problems.append("The log head row is missing.")
+    else:
+        if head_row.size != n + missing and head_row.size != n:
+            problems.append(f"The log head records {head_row.size} entries but {n} are stored "
+                            "(entries were deleted or inserted by hand).")
+        elif head_row.root_hash != root and not problems:
+            problems.append("The log head's root hash does not match the stored entries.")
+    by_size: dict[int, str] = {}
+    for size, cp_root, note, kid in checkpoints:
+        key_row = cp_keys.get(kid)
+        if key_row is None:
+            problems.append(f"Checkpoint at size {size} is signed by an unknown key {kid[:16]}.")
+        else:
+            try:
+                parsed = cpmod.verify_checkpoint(note, key_row.name, load_public_key_pem(key_row.public_pem.encode()))
+            except (cpmod.CheckpointError, StoreError) as exc:
+                problems.append(f"Checkpoint at size {size} has a bad signature ({exc}).")
+                parsed = None
+            except Exception as exc:  # noqa: BLE001 - a mangled key row must be a finding, not a crash
+                problems.append(f"Checkpoint at size {size} cannot be checked ({type(exc).__name__}).")
+                parsed = None
+            if parsed is not None and (parsed.size != size or parsed.root.hex() != cp_root or parsed.origin != gov.origin):
+                problems.append(f"Checkpoint at size {size}: the signed note does not match its row "
+                                "(edited by hand, or from another log).")
+        if size in by_size and by_size[size] != cp_root:
+            problems.append(f"Two checkpoints of size {size} have different roots (the log was forked or rewritten).")
+        by_size.setdefault(size, cp_root)
+        if size > n:
+            problems.append(f"Checkpoint at size {size} is larger than the log ({n} entries): "
+                            "the newest entries were deleted.")
+        elif prefix_roots.get(size) != cp_root:
+            problems.append(f"The log does not match its checkpoint at size {size}: "
+                            "entries up to there were changed, swapped, inserted or removed.")
+    if mem_size is not None and memory is not None:
+        if mem_size > n:
+            problems.append(f"This client last verified the log at {mem_size} entries, but it now has {n}: "
+                            "the newest entries were deleted or an older copy of the database was restored.")
+        elif prefix_roots.get(mem_size) != memory.get("root"):
+            problems.append(f"The log no longer matches the tree head this client verified at size {mem_size}: "
+                            "it was rewritten or an older copy of the database was restored.")
+    cp_size = max((c[0] for c in checkpoints), default=None)
+    cp_note = next((c[2] for c in reversed(checkpoints) if c[0] == cp_size), None)
+    ok = not problems
+    if ok and update_memory:
+        remember(gov, size=n, root=root, checkpoint=cp_note, verified_at=now_iso())
+    progress(total, total, "Audit log checked")
+    return LogVerification(ok, n, root, cp_size, cp_note, mem_size, problems)
+
+
+def require_consistent(gov: Governance) -> LogVerification:
+    result = verify_log(gov)
+    if not result.ok:
+        raise CheckFailed("Audit log inconsistent: " + " ".join(result.problems))
+    return result
+
+
+# ---------------------------------------------------------------------------- evidence & export
+
+
+def inclusion_evidence(gov: Governance, seqs: Iterable[int]) -> dict[str, Any]:
+    """The current checkpoint and inclusion proofs of the cited entries (evidence bundle)."""
+    note = write_checkpoint(gov) if not gov.read_only else latest_checkpoint(gov)
+    if note is None:
+        raise StoreError("The audit log has no checkpoint yet.")
+    cp = cpmod.parse_checkpoint(note)
+    with gov.read_session() as session:
+        raws = session.execute(
+            sa.select(SqlLogEntry.entry).where(SqlLogEntry.seq < cp.size).order_by(SqlLogEntry.seq)
+        ).scalars().all()
+    leaves = [leaf_hash(r) for r in raws]
+    proofs = []
+    for seq in sorted(set(seqs)):
+        if 0 <= seq < len(leaves):
+            proofs.append({
+                "seq": seq,
+                "entry": base64.b64encode(raws[seq]).decode(),
+                "leaf_hash": leaves[seq].hex(),
+                "proof": [p.hex() for p in inclusion_proof(leaves, seq, cp.size)],
+            })
+    return {"origin": cp.origin, "size": cp.size, "root": cp.root.hex(), "checkpoint": note, "inclusion": proofs}
+
+
+def export_log(gov: Governance, out: Path) -> dict[str, Any]:
+    """Write the whole log, its signed checkpoint and the checkpoint key as one JSON file."""
+    note = write_checkpoint(gov)
+    cp = cpmod.parse_checkpoint(note)
+    with gov.read_session() as session:
+        raws = session.execute(
+            sa.select(SqlLogEntry.entry).where(SqlLogEntry.seq < cp.size).order_by(SqlLogEntry.seq)
+        ).scalars().all()
+        keys = {k.name: k.public_pem for k in session.scalars(sa.select(SqlCheckpointKey))}
+    root = root_from_leaf_hashes([leaf_hash(r) for r in raws])
+    if root != cp.root:
+        raise CheckFailed("The audit log does not match its checkpoint; run 'audit verify'.")
+    bundle = {
+        "format": "mlops-desktop-audit-log/v1",
+        "origin": cp.origin,
+        "size": cp.size,
+        "root": cp.root.hex(),
+        "checkpoint": note,
+        "checkpoint_public_key": {"name": cp.key_name, "pem": keys.get(cp.key_name)},
+        "entries": [json.loads(r) for r in raws],
+    }
+    data = json.dumps(bundle, indent=1, ensure_ascii=False).encode("utf-8")
+    out = Path(out)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=str(out.parent), prefix=f".{out.name}.")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise StoreError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    record_export(gov, "audit-log", out, digest, {"size": cp.size, "root": cp.root.hex()})
+    return {"path": str(out), "sha256": digest, "size": cp.size, "root": cp.root.hex()}
+
+
+def verify_export(path: Path) -> tuple[int, str]:
+    """Check an exported log offline: canonical entries, root and checkpoint signature."""
+    try:
+        bundle = json.loads(Path(path).read_text("utf-8"))
+        entries = bundle["entries"]
+        note = bundle["checkpoint"]
+        key = bundle["checkpoint_public_key"]
+        cp = cpmod.verify_checkpoint(note, key["name"], load_public_key_pem(key["pem"].encode()))
+    except (OSError, ValueError, KeyError, TypeError, cpmod.CheckpointError) as exc:
+        raise CheckFailed(f"{path} is not a valid audit-log export ({exc}).") from exc
+    leaves = [leaf_hash(canonical_json(e)) for e in entries]
+    if len(leaves) != cp.size or root_from_leaf_hashes(leaves) != cp.root:
+        raise CheckFailed(f"{path}: the entries do not match the signed checkpoint.")
+    return cp.size, cp.root.hex()

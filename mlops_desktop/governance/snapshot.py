@@ -1,0 +1,361 @@
+"""Writing signed snapshots, and checking a snapshot's manifest signature.
+
+``create_snapshot`` reads the stores, writes the catalog (format in
+:mod:`mlops_desktop.sources.snapshot`) and a copy of the governance records into a
+temporary file next to the target, hashes every table, signs the manifest as a DSSE
+envelope over an in-toto Statement (predicate :data:`SNAPSHOT_PREDICATE`), fsyncs and
+renames: a cancelled or failed run leaves no partial file.
+
+``check_manifest_signature`` is what :class:`~mlops_desktop.sources.snapshot.SnapshotSource`
+calls when it opens a file: DSSE verification over the stored statement bytes with the
+public key carried in the file, then who the signer is according to a trust list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import logging
+import os
+import sqlite3
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlops_desktop import __version__
+from mlops_desktop.core.entities import Catalog, iso
+from mlops_desktop.core.errors import CancelledError, MlopsError, StoreError, UsageError
+from mlops_desktop.core.progress import (
+    CancelledFn,
+    ProgressFn,
+    check_cancelled,
+    never_cancelled,
+    no_progress,
+)
+from mlops_desktop.governance.dsse import (
+    EnvelopeError,
+    make_statement,
+    parse_envelope,
+    sign_envelope,
+    verify_envelope,
+)
+from mlops_desktop.governance.keys import KeyFileError, SigningKey, key_id, load_public_key_pem, public_pem
+from mlops_desktop.sources import snapshot as fmt
+from mlops_desktop.sources.base import load_catalog
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_PREDICATE = fmt.SNAPSHOT_PREDICATE
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotResult:
+    """What ``snapshot create`` wrote."""
+
+    path: Path
+    sha256: str  # of the whole file
+    size: int
+    signed: bool
+    key_id: str | None
+    created_at: str
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "size": self.size,
+            "signed": self.signed,
+            "key_id": self.key_id,
+            "created_at": self.created_at,
+            "tables": {k: {"rows": v["rows"], "sha256": v["sha256"]} for k, v in self.tables.items()},
+        }
+
+
+class _Phases:
+    """Maps sub-step progress onto one 0..100 bar."""
+
+    def __init__(self, progress: ProgressFn) -> None:
+        self.progress = progress
+        self.start = 0
+        self.end = 0
+
+    def phase(self, start: int, end: int, message: str) -> ProgressFn:
+        self.start, self.end = start, end
+        self.progress(start, 100, message)
+
+        def sub(done: int, total: int, msg: str) -> None:
+            frac = done / total if total else 0.0
+            self.progress(self.start + int((self.end - self.start) * min(frac, 1.0)), 100, msg)
+
+        return sub
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _check_out(out: Path, stores: Sequence[str]) -> Path:
+    out = Path(out).expanduser()
+    if out.is_dir():
+        raise UsageError(f"{out} is a folder.", "Pass a file name such as audit-2026-01.mlsnap.")
+    parent = out.parent.resolve()
+    if not parent.is_dir():
+        raise UsageError(f"The folder {parent} does not exist.", "Create it first or pick another --out.")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"Cannot write in {parent}.", "Pick a folder you can write to.")
+    resolved = parent / out.name
+    for raw in stores:
+        candidate = raw.split(":", 1)[1] if raw.startswith(("snapshot:", "openlineage:")) else raw
+        candidate = candidate.removeprefix("mlflow+sqlite:///").removeprefix("mlmd+sqlite:///")
+        with contextlib.suppress(OSError, ValueError):
+            if Path(candidate).expanduser().resolve() == resolved:
+                raise UsageError(f"--out {out} is one of the stores being read.", "Write the snapshot elsewhere.")
+    return resolved
+
+
+def write_catalog(con: sqlite3.Connection, catalog: Catalog, progress: ProgressFn, is_cancelled: CancelledFn) -> None:
+    """Create the catalog tables and insert the catalog's rows."""
+    total = len(fmt.TABLES)
+    for i, (spec, rows) in enumerate(fmt.catalog_rows(catalog)):
+        check_cancelled(is_cancelled)
+        progress(i, total, f"Writing {spec.table.removeprefix(fmt.CATALOG_PREFIX).replace('_', ' ')}")
+        con.execute(fmt.table_ddl(spec))
+        placeholders = ", ".join("?" for _ in spec.columns)
+        cols = ", ".join(f'"{c}"' for c in spec.columns)
+        for start in range(0, len(rows), 20000):
+            check_cancelled(is_cancelled)
+            con.executemany(f'INSERT INTO "{spec.table}" ({cols}) VALUES ({placeholders})',  # noqa: S608
+                            rows[start:start + 20000])
+    progress(total, total, "Catalog written")
+
+
+def build_statement(
+    catalog: Catalog,
+    tables: Mapping[str, dict[str, Any]],
+    created_at: str,
+    key: SigningKey | None,
+    governance: Mapping[str, Any] | None,
+) -> bytes:
+    predicate: dict[str, Any] = {
+        "format": fmt.FORMAT,
+        "created_at": created_at,
+        "app": {"name": "mlops-desktop", "version": __version__},
+        "created_by": _os_user(),
+        "sources": [
+            {"kind": s.kind, "url": s.url, "schema": s.schema, "dialect": s.dialect, "identity": s.identity}
+            for s in catalog.stores
+        ],
+        "counts": {
+            "models": len(catalog.models),
+            "versions": sum(len(m.versions) for m in catalog.models),
+            "runs": len(catalog.runs),
+            "datasets": len(catalog.datasets),
+            "lineage_nodes": len(catalog.lineage_nodes),
+            "lineage_edges": len(catalog.lineage_edges),
+        },
+        "signer": {"key_id": key.key_id, "identity": key.identity} if key else None,
+        "governance": dict(governance) if governance else None,
+        "tables": {name: dict(t) for name, t in tables.items()},
+    }
+    return make_statement(fmt.SNAPSHOT_SUBJECT, fmt.tables_digest(predicate["tables"]), fmt.SNAPSHOT_PREDICATE,
+                          predicate)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def create_snapshot(
+    stores: Sequence[str],
+    out: Path | str,
+    *,
+    key: SigningKey | None = None,
+    governance: Any = None,
+    settings: Mapping[str, object] | None = None,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+    catalog: Catalog | None = None,
+) -> SnapshotResult:
+    """Write a snapshot of ``stores`` (and the governance records, when given) to ``out``.
+
+    ``catalog`` may be passed when the caller has it loaded already (the GUI). Writes to a
+    temporary file in the target folder and renames it into place only when complete.
+    """
+    target = _check_out(Path(out), stores)
+    phases = _Phases(progress)
+    if catalog is None:
+        catalog = load_catalog(stores, phases.phase(0, 40, "Reading the stores"), is_cancelled, settings=settings)
+    check_cancelled(is_cancelled)
+    created_at = iso(datetime.now(UTC)) or ""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    con: sqlite3.Connection | None = None
+    try:
+        con = sqlite3.connect(tmp)
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
+        con.execute("BEGIN")
+        write_catalog(con, catalog, phases.phase(40, 65, "Writing the catalog"), is_cancelled)
+        gov_info = None
+        if governance is not None:
+            gov_info = copy_governance(con, governance, phases.phase(65, 75, "Copying governance records"),
+                                       is_cancelled)
+        con.execute(fmt.MANIFEST_DDL)
+        con.commit()
+        hash_progress = phases.phase(75, 95, "Hashing tables")
+        tables: dict[str, dict[str, Any]] = {}
+        names = fmt.data_tables(con)
+        for i, name in enumerate(names):
+            hash_progress(i, len(names), f"Hashing {name}")
+            tables[name] = fmt.table_digest(con, name, is_cancelled).as_json()
+        statement = build_statement(catalog, tables, created_at, key, gov_info)
+        envelope = sign_envelope(statement, [key]) if key is not None else None
+        pub = public_pem(key.public_key).decode("ascii") if key is not None else None
+        check_cancelled(is_cancelled)
+        progress(96, 100, "Signing the manifest" if key else "Writing the manifest")
+        con.execute(f'INSERT INTO "{fmt.MANIFEST_TABLE}" (id, format, statement, envelope, public_key) '
+                    "VALUES (1, ?, ?, ?, ?)", (fmt.FORMAT, statement, envelope, pub))
+        con.commit()
+        con.close()
+        con = None
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        check_cancelled(is_cancelled)
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    except BaseException as exc:
+        if con is not None:
+            with contextlib.suppress(sqlite3.Error):
+                con.close()
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"Cannot write the snapshot {target}: {exc}.",
+                             "Check free disk space and permissions of the folder.") from exc
+        if isinstance(exc, OSError) and not isinstance(exc, MlopsError):
+            raise StoreError(f"Cannot write the snapshot {target}: {exc.strerror or exc}.",
+                             "Check free disk space and permissions of the folder.") from exc
+        raise
+    progress(100, 100, "Snapshot written")
+    return SnapshotResult(target, _file_sha256(target), target.stat().st_size, key is not None,
+                          key.key_id if key else None, created_at, tables)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def copy_governance(
+    con: sqlite3.Connection, governance: Any, progress: ProgressFn, is_cancelled: CancelledFn
+) -> dict[str, Any]:
+    """Copy the governance records into ``gov_*`` tables (filled in once the store lands)."""
+    raise UsageError("Copying governance records into a snapshot is not available yet.")
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+def check_manifest_signature(manifest: fmt.ManifestRow, con: sqlite3.Connection, path: Path) -> fmt.SnapshotStatus:
+    """Signature and signer of a snapshot manifest (content is checked by the caller)."""
+    predicate = manifest.predicate
+    claimed = predicate.get("signer") if isinstance(predicate.get("signer"), dict) else None
+    if manifest.envelope is None:
+        if claimed or manifest.public_key:
+            return fmt.SnapshotStatus(fmt.ALTERED, problems=("the manifest signature was removed",))
+        return fmt.SnapshotStatus(fmt.UNSIGNED)
+    if not manifest.public_key:
+        return fmt.SnapshotStatus(fmt.ALTERED, problems=("the signer's public key was removed",))
+    try:
+        public_key = load_public_key_pem(manifest.public_key.encode("ascii", "replace"), "snapshot signer key")
+    except KeyFileError:
+        return fmt.SnapshotStatus(fmt.ALTERED, problems=("the signer's public key is not readable",))
+    kid = key_id(public_key)
+    try:
+        env = parse_envelope(manifest.envelope)
+    except EnvelopeError as exc:
+        return fmt.SnapshotStatus(fmt.ALTERED, key_id=kid, problems=(f"the manifest signature is malformed ({exc})",))
+    if [s.keyid for s in env.signatures] != [kid]:
+        return fmt.SnapshotStatus(
+            fmt.ALTERED, key_id=kid,
+            problems=("the manifest signature names another key than the one in the snapshot",),
+        )
+    try:
+        verify_envelope(manifest.envelope, {kid: public_key})
+    except EnvelopeError:
+        return fmt.SnapshotStatus(
+            fmt.ALTERED, key_id=kid, problems=("the manifest signature does not verify (manifest or signature swapped)",)
+        )
+    if env.payload != manifest.statement:
+        return fmt.SnapshotStatus(fmt.ALTERED, key_id=kid,
+                                  problems=("the manifest differs from the one that was signed",))
+    if claimed is None or claimed.get("key_id") != kid:
+        return fmt.SnapshotStatus(fmt.ALTERED, key_id=kid,
+                                  problems=("the manifest was re-signed by another key than the one it names",))
+    identity, source = resolve_signer(kid, con)
+    if identity is None:
+        return fmt.SnapshotStatus(fmt.UNTRUSTED, key_id=kid, signer=claimed.get("identity"))
+    return fmt.SnapshotStatus(fmt.VERIFIED, key_id=kid, signer=identity, trust_source=source)
+
+
+def resolve_signer(kid: str, con: sqlite3.Connection) -> tuple[str | None, str | None]:
+    """The signer's identity when a trust list trusts the key (filled in once the trust list lands)."""
+    return None, None
+
+
+def snapshot_info(source: fmt.SnapshotSource) -> dict[str, Any]:
+    """What ``snapshot info`` prints."""
+    predicate = source.predicate
+    return {
+        "path": str(source.path),
+        "format": fmt.FORMAT,
+        "status": source.status.as_json(),
+        "created_at": predicate.get("created_at"),
+        "created_by": predicate.get("created_by"),
+        "app": predicate.get("app"),
+        "sources": predicate.get("sources", []),
+        "counts": predicate.get("counts", {}),
+        "signer": predicate.get("signer"),
+        "governance": predicate.get("governance"),
+        "tables": {k: {"rows": v.get("rows"), "sha256": v.get("sha256")}
+                   for k, v in predicate.get("tables", {}).items()},
+        "manifest_sha256": source.manifest_digest,
+    }
+
+
+__all__ = [
+    "SNAPSHOT_PREDICATE",
+    "CancelledError",
+    "SnapshotResult",
+    "check_manifest_signature",
+    "create_snapshot",
+    "snapshot_info",
+]
