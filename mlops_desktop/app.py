@@ -1,0 +1,109 @@
+"""GUI bootstrap: the QApplication, the theme, the crash handler and the main window.
+
+``sys.excepthook`` sends any uncaught exception to one notifier: an ``MlopsError`` (an
+expected problem) becomes a clear dialog, anything else the crash dialog with a report
+the user can copy (qutebrowser ``misc/crashsignal.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from mlops_desktop import __version__
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "MLOps Desktop"
+#: Set to 1 to quit once the stores are loaded (smoke tests of ``mlops-desktop gui/demo``).
+QUIT_AFTER_LOAD_ENV = "MLOPS_DESKTOP_QUIT_AFTER_LOAD"
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication (reused when one exists), named, themed and with its icon."""
+    from mlops_desktop.ui import icons, theme
+    from mlops_desktop.ui.settings import GuiSettings
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(list(argv) if argv is not None else [sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("mlops-desktop")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("mlops-desktop")
+    app.setWindowIcon(icons.app_icon())
+    theme.theme_manager(app).apply(GuiSettings().theme)
+    return app
+
+
+class ExceptHook:
+    """Replaces ``sys.excepthook`` while the GUI runs; restores the previous hook on ``uninstall``."""
+
+    def __init__(self, notifier: object) -> None:
+        self.notifier = notifier
+        self.previous = sys.excepthook
+
+    def __call__(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            self.previous(exc_type, exc, tb)
+            return
+        logger.error("Uncaught exception", exc_info=(exc_type, exc, tb))
+        if exc.__traceback__ is None and tb is not None:
+            exc = exc.with_traceback(tb)
+        try:
+            self.notifier.show_error(exc)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the crash handler itself must never crash the app
+            self.previous(exc_type, exc, tb)
+
+    def install(self) -> ExceptHook:
+        sys.excepthook = self
+        return self
+
+    def uninstall(self) -> None:
+        if sys.excepthook is self:
+            sys.excepthook = self.previous
+
+
+def run_gui(
+    stores: Sequence[str] = (),
+    *,
+    governance_url: str | None = None,
+    source_settings: Mapping[str, object] | None = None,
+) -> int:
+    """Start the desktop app, open ``stores`` (if any) and run the event loop."""
+    from mlops_desktop.ui.dialogs import Notifier
+    from mlops_desktop.ui.main_window import MainWindow
+
+    app = create_application()
+    notifier = Notifier()
+    hook = ExceptHook(notifier).install()
+    window = MainWindow(notifier=notifier, source_settings=source_settings, governance_url=governance_url)
+    notifier.parent_widget = window
+    window.show()
+    status = {"code": 0}
+    if os.environ.get(QUIT_AFTER_LOAD_ENV) == "1":
+        def _quit_when_loaded() -> None:
+            if window.load_slot.is_running():
+                return
+            status["code"] = 0 if window.store_urls and not notifier.dialogs else 2
+            if notifier.last_dialog is not None:
+                logger.warning("Dialog shown: %s", getattr(notifier.last_dialog, "full_text", lambda: "")())
+            app.quit()
+
+        window.load_slot.sig_finished.connect(_quit_when_loaded)
+        if not stores:
+            QTimer.singleShot(0, app.quit)
+    if stores:
+        window.open_stores(list(stores))
+    try:
+        code = app.exec()
+    finally:
+        window.shutdown()
+        hook.uninstall()
+    return status["code"] or int(code)

@@ -1,0 +1,66 @@
+"""Item delegates: PII/PHI badges drawn as coloured pills."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from mlops_desktop.ui import theme
+from mlops_desktop.ui.models import BADGES_ROLE
+
+
+def badge_color(badge: str) -> QColor:
+    c = theme.colors()
+    return QColor(c.phi if badge == "PHI" else c.pii if badge == "PII" else c.accent)
+
+
+class BadgeDelegate(QStyledItemDelegate):
+    """Paints the strings under :data:`BADGES_ROLE` as pills; falls back to text."""
+
+    PAD_X = 6
+    GAP = 4
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        badges = index.data(BADGES_ROLE)
+        if not badges:
+            super().paint(painter, option, index)
+            return
+        # background and selection as usual, without the text
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = option.font
+        font.setBold(True)
+        font.setPointSizeF(max(font.pointSizeF() * 0.85, 6.0))
+        painter.setFont(font)
+        fm = QFontMetrics(font)
+        rect = option.rect
+        x = rect.x() + 4
+        h = min(fm.height() + 4, rect.height() - 4)
+        y = rect.y() + (rect.height() - h) / 2
+        for badge in badges:
+            w = fm.horizontalAdvance(badge) + 2 * self.PAD_X
+            pill = QRectF(x, y, w, h)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(badge_color(badge))
+            painter.drawRoundedRect(pill, h / 2, h / 2)
+            painter.setPen(QColor(theme.colors().badge_text))
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, badge)
+            x += w + self.GAP
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+        size = super().sizeHint(option, index)
+        badges = index.data(BADGES_ROLE)
+        if badges:
+            fm = QFontMetrics(option.font)
+            width = sum(fm.horizontalAdvance(b) + 2 * self.PAD_X + self.GAP for b in badges) + 8
+            size.setWidth(max(size.width(), width))
+        return size

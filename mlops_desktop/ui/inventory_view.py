@@ -1,0 +1,211 @@
+"""The model inventory page: filterable model table, versions of the selected model, detail pane."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, Run
+from mlops_desktop.sources.base import Source
+from mlops_desktop.ui.delegates import BadgeDelegate
+from mlops_desktop.ui.models import (
+    ENTITY_ROLE,
+    FilterProxyModel,
+    ModelInventoryModel,
+    VersionsModel,
+)
+from mlops_desktop.ui.version_detail import VersionDetailWidget, make_table
+from mlops_desktop.ui.workers import ErrorSink
+
+
+class FilterBar(QWidget):
+    """A search field with a "shown of total" count, shared by the list pages."""
+
+    def __init__(self, placeholder: str, noun: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.noun = noun
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.edit.setClearButtonEnabled(True)
+        self.count = QLabel()
+        self.count.setObjectName("filterCount")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.count)
+
+    def set_count(self, shown: int, total: int) -> None:
+        text = f"{total} {self.noun}" if shown == total else f"{shown} of {total} {self.noun}"
+        self.count.setText(text)
+
+
+class ModelsView(QWidget):
+    """Registered models (top), the selected model's versions and a version's details (bottom)."""
+
+    sig_version_selected = Signal(object)  # ModelVersion | None
+
+    def __init__(
+        self,
+        notifier: ErrorSink | None = None,
+        source_for_run: Callable[[Run], Source | None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("ModelsView")
+        self.catalog = Catalog()
+
+        self.filter_bar = FilterBar("Filter models: name, author, stage, alias, risk tier, PII, PHI…  (Ctrl+F)",
+                                    "models")
+        self.model = ModelInventoryModel(parent=self)
+        self.proxy = FilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = make_table(self.proxy)
+        self.table.setObjectName("modelsTable")
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
+        for col, width in enumerate((210, 100, 260, 170, 80, 90, 130)):
+            self.table.setColumnWidth(col, width)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(self.model.column_index("Stage / aliases"), QHeaderView.ResizeMode.Stretch)
+
+        self.versions_model = VersionsModel(parent=self)
+        self.versions_table = make_table(self.versions_model)
+        self.versions_table.setObjectName("versionsTable")
+        self.versions_table.setItemDelegateForColumn(self.versions_model.column_index("Data"),
+                                                     BadgeDelegate(self.versions_table))
+        for col, width in enumerate((56, 80, 100, 64, 140, 80)):
+            self.versions_table.setColumnWidth(col, width)
+        self.detail = VersionDetailWidget(notifier, source_for_run)
+
+        self.filter_bar.edit.textChanged.connect(self._on_filter_text_changed)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.versions_table.selectionModel().selectionChanged.connect(self._on_versions_selection_changed)
+
+        versions_box = QWidget()
+        vb = QVBoxLayout(versions_box)
+        vb.setContentsMargins(0, 0, 0, 0)
+        self.versions_label = QLabel("Versions")
+        vb.addWidget(self.versions_label)
+        vb.addWidget(self.versions_table, 1)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(versions_box)
+        bottom.addWidget(self.detail)
+        bottom.setStretchFactor(0, 2)
+        bottom.setStretchFactor(1, 3)
+        bottom.setSizes([430, 770])
+
+        top = QWidget()
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.filter_bar)
+        tl.addWidget(self.table, 1)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([300, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(split)
+        self._update_count()
+
+    # -- data ------------------------------------------------------------------------
+
+    def set_catalog(self, catalog: Catalog) -> None:
+        """Show a whole catalog (replaces the rows; keeps the selected model when it is still there)."""
+        selected = self.selected_model()
+        self.catalog = catalog
+        self.model.set_rows(catalog.models)
+        if selected is not None:
+            self.select_model(selected.name)
+        else:
+            self._show_model(None)
+
+    def append_catalog(self, part: Catalog, merged: Catalog) -> None:
+        """Rows of one more store, shown as soon as they arrive."""
+        self.catalog = merged
+        self.model.append_rows(part.models)
+
+    def focus_filter(self) -> None:
+        self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.edit.selectAll()
+
+    # -- selection -------------------------------------------------------------------
+
+    def selected_model(self) -> RegisteredModel | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ENTITY_ROLE) if rows else None
+
+    def selected_version(self) -> ModelVersion | None:
+        rows = self.versions_table.selectionModel().selectedRows()
+        return rows[0].data(ENTITY_ROLE) if rows else None
+
+    def select_model(self, name: str) -> bool:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(ENTITY_ROLE).name == name:
+                self.table.selectionModel().select(
+                    index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                )
+                self.table.scrollTo(index)
+                return True
+        return False
+
+    def select_version(self, version: str) -> bool:
+        for row in range(self.versions_model.rowCount()):
+            if self.versions_model.entity(row).version == str(version):
+                self.versions_table.selectRow(row)
+                return True
+        return False
+
+    def _show_model(self, model: RegisteredModel | None) -> None:
+        self.versions_model.set_model(model)
+        if model is None:
+            self.versions_label.setText("Versions")
+        else:
+            n = self.versions_model.rowCount()
+            self.versions_label.setText(f"Versions of <b>{model.name}</b> ({n})" if n else
+                                        f"<b>{model.name}</b> has no versions")
+        if self.versions_model.rowCount():
+            self.versions_table.selectRow(0)
+        else:
+            self.detail.set_version(None, model, self.catalog)
+            self.sig_version_selected.emit(None)
+
+    def _on_table_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._show_model(self.selected_model())
+
+    def _on_versions_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        version = self.selected_version()
+        model = self.catalog.model(version.model_name) if version else None
+        self.detail.set_version(version, model, self.catalog)
+        self.sig_version_selected.emit(version)
+
+    def _on_filter_text_changed(self, text: str) -> None:
+        self.proxy.set_filter_text(text)
+        self._update_count()
+
+    def _update_count(self, *_args: object) -> None:
+        self.filter_bar.set_count(self.proxy.rowCount(), self.model.rowCount())
+
+    def shutdown(self) -> None:
+        self.detail.shutdown()

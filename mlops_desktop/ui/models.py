@@ -1,0 +1,371 @@
+"""Thin Qt item models over core entities (Orange3 ``TableModel``, napari ``_base_item_model``).
+
+Each model is a list of entities plus column definitions; it reads the entity when a
+view asks (no copies of the data), offers the entity itself under :data:`ENTITY_ROLE`
+and a sortable key under :data:`SORT_ROLE`. Reset with ``beginResetModel``; streamed
+rows arrive with ``beginInsertRows``. Filtering and sorting are the proxy's job
+(:class:`FilterProxyModel`). Models never open dialogs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+
+from mlops_desktop.core.classification import Classification, classify, normalise_tags
+from mlops_desktop.core.entities import (
+    Catalog,
+    Dataset,
+    DatasetInput,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+)
+
+ENTITY_ROLE = Qt.ItemDataRole.UserRole + 1  #: the row's entity object
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2  #: a key that sorts naturally (numbers, datetimes)
+BADGES_ROLE = Qt.ItemDataRole.UserRole + 3  #: list[str] of badges ("PII", "PHI") for BadgeDelegate
+
+T = TypeVar("T")
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def format_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def format_value(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    return f"{value:.6g}"
+
+
+def version_sort_key(version: str) -> tuple[int, int, str]:
+    return (0, int(version), "") if version.isdigit() else (1, 0, version)
+
+
+def _time_key(value: datetime | None) -> float:
+    return value.timestamp() if value else float("-inf")
+
+
+@dataclass(frozen=True, slots=True)
+class Column(Generic[T]):
+    title: str
+    display: Callable[[T], str]
+    sort: Callable[[T], Any] | None = None
+    badges: Callable[[T], list[str]] | None = None
+    tooltip: Callable[[T], str] | None = None
+
+
+class EntityTableModel(QAbstractTableModel, Generic[T]):
+    """Rows are entities of one kind; columns are :class:`Column` definitions."""
+
+    columns: Sequence[Column[Any]] = ()
+
+    def __init__(self, rows: Iterable[T] = (), parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[T] = list(rows)
+
+    # -- our API -------------------------------------------------------------------
+
+    @property
+    def rows(self) -> list[T]:
+        return self._rows
+
+    def set_rows(self, rows: Iterable[T]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def append_rows(self, rows: Iterable[T]) -> None:
+        new = list(rows)
+        if not new:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+        self._rows.extend(new)
+        self.endInsertRows()
+
+    def entity(self, row: int) -> T:
+        return self._rows[row]
+
+    def column_index(self, title: str) -> int:
+        for i, col in enumerate(self.columns):
+            if col.title == title:
+                return i
+        raise KeyError(title)
+
+    # -- Qt overrides --------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            if 0 <= section < len(self.columns):
+                return self.columns[section].title
+            return None
+        return str(section + 1)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self.columns):
+            return None
+        item = self._rows[index.row()]
+        col = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.display(item)
+        if role == ENTITY_ROLE:
+            return item
+        if role == SORT_ROLE:
+            return col.sort(item) if col.sort else col.display(item).casefold()
+        if role == BADGES_ROLE:
+            return col.badges(item) if col.badges else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col.tooltip:
+                return col.tooltip(item)
+            text = col.display(item)
+            return text if len(text) > 40 else None
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+# -- registered models --------------------------------------------------------------
+
+
+def model_badges(model: RegisteredModel) -> list[str]:
+    return model_classification(model).badges
+
+
+def model_classification(model: RegisteredModel) -> Classification:
+    tag_sets: list[dict[str, str]] = [model.tags]
+    for v in model.visible_versions():
+        tag_sets.append(v.tags)
+        tag_sets.extend(d.tags for d in v.datasets)
+    return classify(tag_sets)
+
+
+def risk_tier(model: RegisteredModel) -> str:
+    return normalise_tags(model.tags).get("risk_tier", "")
+
+
+_RISK_ORDER = {"low": 1, "medium": 2, "high": 3, "unacceptable": 4}
+
+
+def stage_and_aliases(model: RegisteredModel) -> str:
+    parts = [f"{v.stage} v{v.version}" for v in model.visible_versions() if v.stage and v.stage != "None"]
+    parts += [f"@{alias} v{ver}" for alias, ver in sorted(model.aliases.items())]
+    return " · ".join(parts)
+
+
+def last_updated(model: RegisteredModel) -> datetime | None:
+    times = [t for t in [model.updated_at, *(v.updated_at or v.created_at for v in model.versions)] if t]
+    return max(times) if times else None
+
+
+def _latest(model: RegisteredModel) -> str:
+    latest = model.latest_version()
+    return latest.version if latest else ""
+
+
+def _latest_key(model: RegisteredModel) -> tuple[int, int, str]:
+    latest = model.latest_version()
+    return version_sort_key(latest.version) if latest else (2, 0, "")
+
+
+def _author(model: RegisteredModel) -> str:
+    latest = model.latest_version()
+    return (latest.author or "") if latest else ""
+
+
+class ModelInventoryModel(EntityTableModel[RegisteredModel]):
+    """The registered-model inventory: one row per model."""
+
+    columns = (
+        Column("Name", lambda m: m.name),
+        Column("Latest version", _latest, _latest_key),
+        Column("Stage / aliases", stage_and_aliases),
+        Column("Author", _author),
+        Column("Risk tier", risk_tier, lambda m: (_RISK_ORDER.get(risk_tier(m), 0), risk_tier(m))),
+        Column(
+            "Data", lambda m: " ".join(model_badges(m)), lambda m: " ".join(model_badges(m)) or "~", model_badges,
+            lambda m: ", ".join(model_badges(m)) or "No PII or PHI recorded",
+        ),
+        Column("Last updated", lambda m: format_time(last_updated(m)), lambda m: _time_key(last_updated(m))),
+    )
+
+
+# -- model versions -----------------------------------------------------------------
+
+
+class VersionsModel(EntityTableModel[ModelVersion]):
+    """Versions of one registered model (newest first)."""
+
+    columns = (
+        Column("Version", lambda v: v.version, lambda v: version_sort_key(v.version)),
+        Column("Stage", lambda v: v.stage or ""),
+        Column("Aliases", lambda v: ", ".join(f"@{a}" for a in v.aliases)),
+        Column("Status", lambda v: v.status),
+        Column("Author", lambda v: v.author or ""),
+        Column("Data", lambda v: " ".join(v.classification().badges),
+                             badges=lambda v: v.classification().badges),
+        Column("Created", lambda v: format_time(v.created_at), lambda v: _time_key(v.created_at)),
+    )
+
+    def set_model(self, model: RegisteredModel | None) -> None:
+        versions = model.visible_versions() if model else []
+        self.set_rows(sorted(versions, key=lambda v: version_sort_key(v.version), reverse=True))
+
+
+# -- datasets -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DatasetRow:
+    """A dataset plus what the catalog says about its use."""
+
+    dataset: Dataset
+    classification: Classification
+    used_by_runs: int
+
+
+def dataset_rows(catalog: Catalog) -> list[DatasetRow]:
+    uses: dict[str, int] = {}
+    for run in catalog.runs.values():
+        for inp in run.inputs:
+            uses[inp.dataset_id] = uses.get(inp.dataset_id, 0) + 1
+    rows = []
+    for ds in catalog.datasets.values():
+        rows.append(DatasetRow(ds, classify([ds.tags]), uses.get(ds.id, 0)))
+    rows.sort(key=lambda r: (r.dataset.name.casefold(), r.dataset.digest))
+    return rows
+
+
+class DatasetsModel(EntityTableModel[DatasetRow]):
+    columns = (
+        Column("Name", lambda r: r.dataset.name),
+        Column("Digest", lambda r: r.dataset.digest),
+        Column("Data", lambda r: " ".join(r.classification.badges),
+                           badges=lambda r: r.classification.badges),
+        Column("Lawful basis", lambda r: r.classification.facts.get("lawful_basis", "")),
+        Column("Retention until", lambda r: r.classification.facts.get("retention_until", "")),
+        Column("Used by runs", lambda r: str(r.used_by_runs), lambda r: r.used_by_runs),
+        Column("Source", lambda r: r.dataset.source),
+        Column("Store", lambda r: r.dataset.store),
+    )
+
+
+class DatasetInputsModel(EntityTableModel[tuple[DatasetInput, Classification]]):
+    """Datasets a version's run used, each with its classification."""
+
+    columns = (
+        Column("Dataset", lambda r: r[0].name),
+        Column("Context", lambda r: r[0].context or ""),
+        Column("Data", lambda r: " ".join(r[1].badges), badges=lambda r: r[1].badges),
+        Column("Lawful basis", lambda r: r[1].facts.get("lawful_basis", "")),
+        Column("Digest", lambda r: r[0].digest),
+        Column("Source", lambda r: r[0].source),
+    )
+
+
+def version_inputs(version: ModelVersion, catalog: Catalog | None) -> list[tuple[DatasetInput, Classification]]:
+    out = []
+    for inp in version.datasets:
+        ds = catalog.datasets.get(inp.dataset_id) if catalog else None
+        out.append((inp, classify([inp.tags, ds.tags if ds else {}])))
+    return out
+
+
+# -- runs -----------------------------------------------------------------------------
+
+
+def _duration(run: Run) -> float | None:
+    if run.start_time and run.end_time:
+        return (run.end_time - run.start_time).total_seconds()
+    return None
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class RunsModel(EntityTableModel[Run]):
+    columns = (
+        Column("Run", lambda r: r.name or r.run_id),
+        Column("Run ID", lambda r: r.run_id),
+        Column("Experiment", lambda r: r.experiment_name or r.experiment_id),
+        Column("User", lambda r: r.user or ""),
+        Column("Status", lambda r: r.status + (" (deleted)" if r.deleted else "")),
+        Column("Started", lambda r: format_time(r.start_time), lambda r: _time_key(r.start_time)),
+        Column("Duration", lambda r: format_duration(_duration(r)),
+                    lambda r: d if (d := _duration(r)) is not None else -1.0),
+        Column("Datasets", lambda r: str(len(r.inputs)), lambda r: len(r.inputs)),
+    )
+
+
+# -- key/value lists (tags, params, metrics) ------------------------------------------
+
+
+class KeyValueModel(EntityTableModel[tuple[str, str]]):
+    """Two columns of text; used for tags, params and latest metrics."""
+
+    def __init__(self, key_title: str = "Key", value_title: str = "Value", parent: Any = None) -> None:
+        self.columns = (
+            Column(key_title, lambda kv: kv[0]),
+            Column(value_title, lambda kv: kv[1]),
+        )
+        super().__init__((), parent)
+
+    def set_mapping(self, mapping: dict[str, str]) -> None:
+        self.set_rows(sorted(((str(k), str(v)) for k, v in mapping.items()), key=lambda kv: kv[0].casefold()))
+
+
+# -- filtering ------------------------------------------------------------------------
+
+
+class FilterProxyModel(QSortFilterProxyModel):
+    """Instant, case-insensitive search across every column; sorts by :data:`SORT_ROLE`."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+        self.setSortRole(SORT_ROLE)
+        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setDynamicSortFilter(True)
+
+    def set_filter_text(self, text: str) -> None:
+        self.setFilterFixedString(text.strip())
+
+    def lessThan(self, left: AnyIndex, right: AnyIndex) -> bool:  # noqa: N802
+        a = left.data(SORT_ROLE)
+        b = right.data(SORT_ROLE)
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)

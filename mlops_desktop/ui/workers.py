@@ -1,0 +1,224 @@
+"""Background work for the GUI: the one place in the application that makes threads.
+
+Modelled on Orange3's ``widgets/utils/concurrent.py``:
+
+- the work is a plain function ``fn(*args, progress, is_cancelled[, partial])`` that knows
+  nothing about Qt (core and sources functions are called as they are);
+- a small :class:`TaskState` QObject carries progress, partial and final results back to
+  the UI thread as queued signals;
+- every view owns one :class:`TaskSlot`; starting a task there cancels the one before it
+  (its late results are dropped);
+- every failure goes to one notifier (napari's ``_qt/qthreading.py``): expected
+  :class:`~mlops_desktop.core.errors.MlopsError` become a dialog, anything else the
+  crash dialog. Cancellation is silent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from mlops_desktop.core.errors import CancelledError
+
+logger = logging.getLogger(__name__)
+
+THREAD_PREFIX = "mlops-worker"
+_counter = itertools.count(1)
+
+
+class ErrorSink(Protocol):
+    """Where failed tasks report (``ui.dialogs.Notifier`` in the app, a recorder in tests)."""
+
+    def show_error(self, exc: BaseException, title: str = ...) -> None: ...
+
+
+class TaskState(QObject):
+    """Shared between one running function and the UI; signals are queued to the UI thread."""
+
+    sig_progress = Signal(int, int, str)
+    sig_partial = Signal(object)
+    sig_done = Signal(object)
+    sig_failed = Signal(object)
+    sig_cancelled = Signal()
+
+    def __init__(self, label: str = "") -> None:
+        super().__init__()
+        self.label = label
+        self._cancel = threading.Event()
+
+    # -- called from the worker thread ---------------------------------------------
+
+    def progress(self, done: int, total: int, message: str) -> None:
+        if not self._cancel.is_set():
+            self.sig_progress.emit(int(done), int(total), str(message))
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def partial(self, value: object) -> None:
+        if not self._cancel.is_set():
+            self.sig_partial.emit(value)
+
+    # -- called from the UI thread -------------------------------------------------
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+
+class TaskSlot(QObject):
+    """Runs at most one task at a time for one view; a new task cancels the old one.
+
+    ``start`` returns immediately. ``on_done(result)`` and ``on_partial(value)`` run in the
+    UI thread, and only for the current task. Failures go to ``notifier.show_error``.
+    """
+
+    sig_started = Signal(str)
+    sig_progress = Signal(int, int, str)
+    sig_cancelled = Signal()  # the current task was cancelled (by cancel() or a newer task)
+    sig_finished = Signal()  # the current task ended (done, failed or cancelled), after its callbacks
+
+    def __init__(self, name: str, notifier: ErrorSink | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.notifier = notifier
+        self._current: TaskState | None = None
+        self._threads: list[threading.Thread] = []
+        self._on_done: Callable[[Any], None] | None = None
+        self._on_partial: Callable[[Any], None] | None = None
+        self._on_error: Callable[[BaseException], bool] | None = None
+
+    @property
+    def current(self) -> TaskState | None:
+        return self._current
+
+    def is_running(self) -> bool:
+        return self._current is not None
+
+    def start(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        label: str = "",
+        on_done: Callable[[Any], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], bool] | None = None,
+    ) -> TaskState:
+        """Run ``fn(*args, progress=, is_cancelled=[, partial=])`` in a worker thread.
+
+        ``on_error(exc)`` may handle a failure itself by returning True; otherwise it is
+        shown by the notifier.
+        """
+        self.cancel()
+        state = TaskState(label or self.name)
+        self._current = state
+        self._on_done, self._on_partial, self._on_error = on_done, on_partial, on_error
+        state.sig_progress.connect(lambda d, t, m, s=state: self._on_state_progress(s, d, t, m),
+                                   Qt.ConnectionType.QueuedConnection)
+        state.sig_partial.connect(lambda v, s=state: self._on_state_partial(s, v), Qt.ConnectionType.QueuedConnection)
+        state.sig_done.connect(lambda r, s=state: self._on_state_done(s, r), Qt.ConnectionType.QueuedConnection)
+        state.sig_failed.connect(lambda e, s=state: self._on_state_failed(s, e), Qt.ConnectionType.QueuedConnection)
+        state.sig_cancelled.connect(lambda s=state: self._on_state_cancelled(s), Qt.ConnectionType.QueuedConnection)
+
+        kwargs: dict[str, Any] = {"progress": state.progress, "is_cancelled": state.is_cancelled}
+        if on_partial is not None:
+            kwargs["partial"] = state.partial
+
+        def run() -> None:
+            try:
+                result = fn(*args, **kwargs)
+            except CancelledError:
+                state.sig_cancelled.emit()
+            except BaseException as exc:  # noqa: BLE001 - handed to the notifier
+                if state.is_cancelled():
+                    state.sig_cancelled.emit()
+                else:
+                    state.sig_failed.emit(exc)
+            else:
+                if state.is_cancelled():
+                    state.sig_cancelled.emit()
+                else:
+                    state.sig_done.emit(result)
+
+        thread = threading.Thread(target=run, name=f"{THREAD_PREFIX}-{self.name}-{next(_counter)}", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads.append(thread)
+        thread.start()
+        self.sig_started.emit(state.label)
+        return state
+
+    def cancel(self) -> None:
+        """Ask the current task to stop; its results, if any still come, are dropped."""
+        state = self._current
+        if state is None:
+            return
+        state.cancel()
+        self._take_callbacks()
+        self.sig_cancelled.emit()
+        self.sig_finished.emit()
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Cancel and wait for every thread this slot started. True when all ended."""
+        self.cancel()
+        for thread in self._threads:
+            thread.join(timeout)
+        alive = [t for t in self._threads if t.is_alive()]
+        if alive:
+            logger.warning("Worker threads still running after %.1f s: %s", timeout, [t.name for t in alive])
+        self._threads = alive
+        return not alive
+
+    # -- UI thread handlers --------------------------------------------------------
+
+    def _on_state_progress(self, state: TaskState, done: int, total: int, message: str) -> None:
+        if state is self._current:
+            self.sig_progress.emit(done, total, message)
+
+    def _on_state_partial(self, state: TaskState, value: object) -> None:
+        if state is self._current and self._on_partial is not None:
+            self._on_partial(value)
+
+    def _on_state_done(self, state: TaskState, result: object) -> None:
+        if state is not self._current:
+            return
+        on_done = self._take_callbacks()[0]
+        try:
+            if on_done is not None:
+                on_done(result)
+        finally:
+            self.sig_finished.emit()
+
+    def _on_state_failed(self, state: TaskState, exc: BaseException) -> None:
+        if state is not self._current:
+            return
+        on_error = self._take_callbacks()[2]
+        try:
+            if on_error is not None and on_error(exc):
+                return
+            if self.notifier is not None:
+                self.notifier.show_error(exc)
+            else:
+                logger.error("Task %s failed", state.label, exc_info=exc)
+        finally:
+            self.sig_finished.emit()
+
+    def _on_state_cancelled(self, state: TaskState) -> None:
+        if state is self._current:
+            self._take_callbacks()
+            self.sig_cancelled.emit()
+            self.sig_finished.emit()
+
+    def _take_callbacks(self) -> tuple[Any, Any, Any]:
+        callbacks = (self._on_done, self._on_partial, self._on_error)
+        self._current = None
+        self._on_done = self._on_partial = self._on_error = None
+        return callbacks
+
+
+def live_worker_threads() -> list[threading.Thread]:
+    """Worker threads still running (tests fail when a test leaves one behind)."""
+    return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX) and t.is_alive()]
