@@ -25,10 +25,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable
 
 from mlops_desktop import __version__
 from mlops_desktop.core.entities import Catalog, iso
 from mlops_desktop.core.errors import CancelledError, MlopsError, StoreError, UsageError
+from mlops_desktop.core.governance_facts import STATUS_VALID
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -36,6 +44,8 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
+from mlops_desktop.governance import audit
+from mlops_desktop.governance.db import Governance, open_governance, resolve_url
 from mlops_desktop.governance.dsse import (
     EnvelopeError,
     make_statement,
@@ -43,7 +53,15 @@ from mlops_desktop.governance.dsse import (
     sign_envelope,
     verify_envelope,
 )
-from mlops_desktop.governance.keys import KeyFileError, SigningKey, key_id, load_public_key_pem, public_pem
+from mlops_desktop.governance.keys import (
+    KeyFileError,
+    SigningKey,
+    key_id,
+    load_public_key_pem,
+    public_pem,
+)
+from mlops_desktop.governance.models import Base, SqlLogHead, SqlMeta
+from mlops_desktop.governance.trust import load_trust
 from mlops_desktop.sources import snapshot as fmt
 from mlops_desktop.sources.base import load_catalog
 
@@ -195,7 +213,7 @@ def create_snapshot(
     out: Path | str,
     *,
     key: SigningKey | None = None,
-    governance: Any = None,
+    governance: Governance | None = None,
     settings: Mapping[str, object] | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
@@ -275,10 +293,105 @@ def _umask() -> int:
 
 
 def copy_governance(
-    con: sqlite3.Connection, governance: Any, progress: ProgressFn, is_cancelled: CancelledFn
+    con: sqlite3.Connection, gov: Governance, progress: ProgressFn, is_cancelled: CancelledFn
 ) -> dict[str, Any]:
-    """Copy the governance records into ``gov_*`` tables (filled in once the store lands)."""
-    raise UsageError("Copying governance records into a snapshot is not available yet.")
+    """Copy every governance table verbatim (same names and columns) in one read transaction.
+
+    The snapshot file is then also a (read-only) governance database: see
+    :func:`open_snapshot_governance`. A checkpoint of the log is signed first (when the store
+    is writable), so the snapshot carries the checkpoint it was made at.
+    """
+    checkpoint: str | None = None
+    if not gov.read_only:
+        try:
+            checkpoint = audit.write_checkpoint(gov)
+        except StoreError as exc:
+            logger.warning("No checkpoint signed for the snapshot: %s", exc)
+    tables = list(Base.metadata.sorted_tables)
+    names: list[str] = []
+    size = 0
+    root = ""
+    try:
+        with gov.engine.connect() as src:
+            if gov.dialect == "postgresql":
+                src = src.execution_options(isolation_level="REPEATABLE READ")
+            with src.begin():
+                revision = src.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+                con.execute('CREATE TABLE "alembic_version" (version_num VARCHAR(32) NOT NULL PRIMARY KEY)')
+                if revision is not None:
+                    con.execute('INSERT INTO "alembic_version" VALUES (?)', (revision,))
+                names.append("alembic_version")
+                for i, table in enumerate(tables):
+                    check_cancelled(is_cancelled)
+                    progress(i, len(tables), f"Copying {table.name}")
+                    con.execute(str(CreateTable(table).compile(dialect=sqlite_dialect.dialect())))
+                    cols = [c.name for c in table.columns]
+                    col_list = ", ".join(f'"{c}"' for c in cols)
+                    marks = ", ".join("?" for _ in cols)
+                    insert = f'INSERT INTO "{table.name}" ({col_list}) VALUES ({marks})'  # noqa: S608
+                    result = src.execute(sa.select(*table.columns))
+                    while True:
+                        batch = result.fetchmany(5000)
+                        if not batch:
+                            break
+                        check_cancelled(is_cancelled)
+                        con.executemany(insert, [tuple(r) for r in batch])
+                    names.append(table.name)
+                head_row = src.execute(sa.select(SqlLogHead.size, SqlLogHead.root_hash)).first()
+                if head_row is not None:
+                    size, root = int(head_row[0]), str(head_row[1])
+    except SQLAlchemyError as exc:
+        raise StoreError(f"Cannot read the governance store {gov.url}: {str(getattr(exc, 'orig', exc)).splitlines()[0]}.",
+                         "Check that it is an MLOps Desktop governance store you may read.") from exc
+    progress(len(tables), len(tables), "Governance records copied")
+    return {
+        "url": gov.url,
+        "store_id": gov.store_id,
+        "origin": gov.origin,
+        "schema": gov.schema_revision,
+        "tables": names,
+        "log_size": size,
+        "root_hash": root,
+        "checkpoint": checkpoint,
+    }
+
+
+def open_snapshot_governance(source: fmt.SnapshotSource) -> Governance | None:
+    """A read-only governance view over the records a snapshot carries (None when it has none).
+
+    The governance code (approvals, trust list, audit-log verification) runs on it exactly as
+    on a live store; writes are refused (``read_only_reason``). Pass ``update_memory=False``
+    to audit-log verification: the client's memory belongs to the live store.
+    """
+    return _snapshot_governance(source.path, source.predicate)
+
+
+def _snapshot_governance(path: Path, predicate: Mapping[str, Any]) -> Governance | None:
+    info = predicate.get("governance")
+    if not isinstance(info, dict) or not info.get("tables"):
+        return None
+    uri = f"file:{quote(path.as_posix())}?mode=ro"
+
+    def creator() -> sqlite3.Connection:
+        c = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        c.execute("PRAGMA query_only = ON")
+        return c
+
+    engine = sa.create_engine("sqlite+pysqlite://", creator=creator)
+    try:
+        with Session(engine) as session:
+            meta = {m.key: m.value for m in session.scalars(sa.select(SqlMeta))}
+            revision = session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"The governance records in {path} cannot be read ({exc}).",
+                         "The snapshot is damaged or altered.") from exc
+    return Governance(
+        url=f"snapshot:{path}", engine=engine, dialect="sqlite", path=path,
+        store_id=meta.get("store_id", str(info.get("store_id", ""))), schema_revision=revision,
+        read_only_reason=f"{path} is a snapshot: its governance records are read-only.", meta=meta,
+        checkpoint_every=0,
+    )
 
 
 # ---------------------------------------------------------------------------- verification
@@ -320,15 +433,54 @@ def check_manifest_signature(manifest: fmt.ManifestRow, con: sqlite3.Connection,
     if claimed is None or claimed.get("key_id") != kid:
         return fmt.SnapshotStatus(fmt.ALTERED, key_id=kid,
                                   problems=("the manifest was re-signed by another key than the one it names",))
-    identity, source = resolve_signer(kid, con)
-    if identity is None:
-        return fmt.SnapshotStatus(fmt.UNTRUSTED, key_id=kid, signer=claimed.get("identity"))
-    return fmt.SnapshotStatus(fmt.VERIFIED, key_id=kid, signer=identity, trust_source=source)
+    at = fmt.parse_time(predicate.get("created_at"))
+    identity, source, note = resolve_signer(kid, at, path, predicate)
+    if identity is None and source is None:
+        claimed_id = claimed.get("identity")
+        return fmt.SnapshotStatus(fmt.UNTRUSTED, key_id=kid, signer=claimed_id if isinstance(claimed_id, str) else None,
+                                  problems=(note,) if note else ())
+    return fmt.SnapshotStatus(fmt.VERIFIED, key_id=kid, signer=identity or kid[:16], trust_source=source)
 
 
-def resolve_signer(kid: str, con: sqlite3.Connection) -> tuple[str | None, str | None]:
-    """The signer's identity when a trust list trusts the key (filled in once the trust list lands)."""
-    return None, None
+def resolve_signer(
+    kid: str, at: datetime | None, path: Path, predicate: Mapping[str, Any]
+) -> tuple[str | None, str | None, str | None]:
+    """``(identity, trust source, note)`` when a trust list trusts ``kid`` at ``at``.
+
+    The local governance store is asked first when it is a SQLite file on this machine (no
+    network on open), then the trust list carried in the snapshot, unless its pinned
+    administrators differ from those this client remembers for that store.
+    """
+    when = at or datetime.now(UTC)
+    note = None
+    local_path = resolve_url(None)[1]
+    if local_path is not None and local_path.is_file() and local_path.resolve() != path.resolve():
+        try:
+            with open_governance(str(local_path), create=False) as gov:
+                trust = load_trust(gov)
+                status, _detail = trust.status_at(kid, when)
+                if status == STATUS_VALID:
+                    return trust.identity(kid), "local trust list", None
+        except MlopsError as exc:
+            logger.info("Local trust list not consulted: %s", exc)
+    view = _snapshot_governance(path, predicate)
+    if view is None:
+        return None, None, None
+    try:
+        trust = load_trust(view)
+        memory = audit.remembered_head(view) or {}
+        seen = memory.get("pinned_admins")
+        if seen is not None and sorted(seen) != sorted(trust.pinned):
+            return None, None, "the snapshot's trust-list administrators differ from those this client knows"
+        status, detail = trust.status_at(kid, when)
+        if status == STATUS_VALID:
+            return trust.identity(kid), "trust list in the snapshot", None
+        note = detail
+    except MlopsError as exc:
+        note = f"the snapshot's trust list cannot be read ({exc})"
+    finally:
+        view.close()
+    return None, None, note
 
 
 def snapshot_info(source: fmt.SnapshotSource) -> dict[str, Any]:
