@@ -1,0 +1,289 @@
+"""The evidence bundle: what a reader needs to check a report's evidence without our database.
+
+A JSON document (written next to the PDF and embedded in it) holding:
+
+- ``envelopes``: the DSSE approval envelopes the report cites, verbatim (base64 of the
+  stored bytes, so nothing is re-serialised), with their audit-log index;
+- ``public_keys``: PEM public keys by key id (SHA-256 of the DER SubjectPublicKeyInfo);
+- ``checkpoint``: the signed log checkpoint the report was made at (note text, size,
+  root) and the log's public key;
+- ``log_entries``: the canonical audit-log entries cited (base64) with their RFC 9162
+  inclusion proofs at the checkpoint.
+
+:func:`verify_bundle` checks all of it from the bundle alone (cryptography + hashlib):
+envelope signatures over the DSSE PAE, key ids against the keys, and each inclusion
+proof against the checkpoint root.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from mlops_desktop.core.errors import MlopsError
+from mlops_desktop.reports.model import GovernanceEvidence, ReportData
+
+logger = logging.getLogger(__name__)
+
+BUNDLE_FORMAT = "https://mlops-desktop.dev/evidence-bundle/v1"
+
+
+class BundleError(MlopsError):
+    """An evidence bundle cannot be read."""
+
+
+# ------------------------------------------------------------------------------------ primitives
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE pre-authentication encoding."""
+    t = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes | None:
+    """RFC 9162 section 2.1.3.2: the root implied by an inclusion proof (None if malformed)."""
+    if index < 0 or index >= size:
+        return None
+    fn, sn = index, size - 1
+    r = leaf
+    for p in proof:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None
+
+
+def key_id_of(public_key: ec.EllipticCurvePublicKey) -> str:
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def _b64(text: object, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise BundleError(f"Evidence bundle: {what} is not a base64 string.")
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        raise BundleError(f"Evidence bundle: {what} is not valid base64 ({exc}).") from exc
+
+
+def _load_key(pem: str) -> ec.EllipticCurvePublicKey | None:
+    try:
+        key = serialization.load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError, TypeError):
+        return None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        return None
+    return key
+
+
+# ------------------------------------------------------------------------------------ building
+
+
+def build_bundle(data: ReportData, edition_file: str = "") -> dict[str, Any]:
+    """The bundle for a report (deterministic for the same inputs)."""
+    gov = data.governance or GovernanceEvidence()
+    cited = data.cited_envelopes()
+    envelopes = []
+    index_of = {a.envelope_id: a.log_index for a in data.facts.approvals}
+    keys_needed: set[str] = set()
+    for env_id in cited:
+        raw = gov.envelopes.get(env_id)
+        if raw is None:
+            continue
+        envelopes.append(
+            {
+                "id": env_id,
+                "log_index": index_of.get(env_id),
+                "envelope_b64": base64.b64encode(raw).decode("ascii"),
+                "sha256": hashlib.sha256(raw).hexdigest(),
+            }
+        )
+        try:
+            for sig in json.loads(raw).get("signatures", []):
+                keys_needed.add(str(sig.get("keyid", "")))
+        except (ValueError, AttributeError):
+            logger.warning("envelope %s is not JSON; included verbatim", env_id)
+    indices = sorted({i for i in (index_of.get(e) for e in cited) if i is not None} & set(gov.entries))
+    entries = [
+        {
+            "index": i,
+            "entry_b64": base64.b64encode(gov.entries[i]).decode("ascii"),
+            "inclusion_proof": list(gov.proofs.get(i, [])),
+        }
+        for i in indices
+    ]
+    return {
+        "format": BUNDLE_FORMAT,
+        "report_id": data.report_id,
+        "edition": data.edition,
+        "report_file": edition_file,
+        "scope": [m.name for m in data.models],
+        "stores": [{"kind": s.kind, "url": s.url, "schema": s.schema, "identity": s.identity} for s in data.catalog.stores],
+        "findings": [f.as_json() for f in data.findings],
+        "checkpoint": {
+            "origin": gov.log_origin,
+            "size": gov.checkpoint_size,
+            "root_hash": gov.checkpoint_root,
+            "note": gov.checkpoint,
+            "log_public_key": gov.log_public_key,
+        },
+        "public_keys": {k: gov.public_keys[k] for k in sorted(keys_needed | set(gov.public_keys)) if k in gov.public_keys},
+        "signers": {k: v for k, v in sorted(gov.signers.items())},
+        "envelopes": envelopes,
+        "log_entries": entries,
+    }
+
+
+def bundle_bytes(bundle: dict[str, Any]) -> bytes:
+    return (json.dumps(bundle, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+# ------------------------------------------------------------------------------------ verification
+
+
+@dataclass(slots=True)
+class BundleVerification:
+    ok: bool = True
+    envelopes_verified: int = 0
+    proofs_verified: int = 0
+    checkpoint_verified: bool | None = None  # None: no checkpoint signature checker available
+    problems: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def fail(self, message: str) -> None:
+        self.ok = False
+        self.problems.append(message)
+        self.lines.append("FAIL " + message)
+
+
+def load_bundle(raw: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BundleError(f"The evidence bundle is not valid JSON ({exc}).") from exc
+    if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
+        raise BundleError("This file is not an mlops-desktop evidence bundle (wrong or missing format).")
+    return doc
+
+
+def verify_bundle(
+    bundle: dict[str, Any] | bytes,
+    *,
+    checkpoint_verifier: Callable[[str, str], bool] | None = None,
+) -> BundleVerification:
+    """Check envelopes, key ids and inclusion proofs using only the bundle's content.
+
+    ``checkpoint_verifier(note_text, log_public_key_pem)`` checks the checkpoint's own
+    signature (the note format belongs to the governance layer); without it only the
+    proofs against the stated root are checked.
+    """
+    doc = load_bundle(bundle) if isinstance(bundle, bytes) else bundle
+    out = BundleVerification()
+    keys: dict[str, ec.EllipticCurvePublicKey] = {}
+    for kid, pem in (doc.get("public_keys") or {}).items():
+        key = _load_key(str(pem))
+        if key is None:
+            out.fail(f"public key {kid[:16]}… is not a P-256 PEM public key")
+            continue
+        if key_id_of(key) != kid:
+            out.fail(f"public key listed as {kid[:16]}… has id {key_id_of(key)[:16]}…")
+            continue
+        keys[kid] = key
+    for item in doc.get("envelopes") or []:
+        env_id = item.get("id", "?")
+        raw = _b64(item.get("envelope_b64"), f"envelope {env_id}")
+        if hashlib.sha256(raw).hexdigest() != item.get("sha256"):
+            out.fail(f"envelope {env_id}: bytes do not match their recorded SHA-256")
+            continue
+        try:
+            env = json.loads(raw)
+            payload = _b64(env["payload"], f"envelope {env_id} payload")
+            ptype = str(env["payloadType"])
+            sigs = env["signatures"]
+        except (ValueError, KeyError, TypeError, BundleError) as exc:
+            out.fail(f"envelope {env_id}: malformed ({exc})")
+            continue
+        if not isinstance(sigs, list) or not sigs:
+            out.fail(f"envelope {env_id}: no signatures")
+            continue
+        good = 0
+        for sig in sigs:
+            kid = str(sig.get("keyid", ""))
+            key = keys.get(kid)
+            if key is None:
+                out.fail(f"envelope {env_id}: signing key {kid[:16]}… is not in the bundle")
+                continue
+            try:
+                key.verify(_b64(sig.get("sig"), f"envelope {env_id} signature"), pae(ptype, payload),
+                           ec.ECDSA(hashes.SHA256()))
+                good += 1
+            except (InvalidSignature, BundleError):
+                out.fail(f"envelope {env_id}: signature by {kid[:16]}… does not verify")
+        if good == len(sigs):
+            out.envelopes_verified += 1
+            out.lines.append(f"OK   envelope {env_id}: {good} signature(s) verify")
+    cp = doc.get("checkpoint") or {}
+    size, root_hex = cp.get("size"), cp.get("root_hash")
+    entries = doc.get("log_entries") or []
+    if entries and (not isinstance(size, int) or not isinstance(root_hex, str)):
+        out.fail("log entries are cited but the bundle has no checkpoint size and root")
+        entries = []
+    for item in entries:
+        idx = item.get("index")
+        raw = _b64(item.get("entry_b64"), f"log entry {idx}")
+        try:
+            proof = [bytes.fromhex(h) for h in item.get("inclusion_proof") or []]
+            root = bytes.fromhex(str(root_hex))
+        except ValueError:
+            out.fail(f"log entry {idx}: proof or root is not hex")
+            continue
+        got = root_from_inclusion(leaf_hash(raw), int(idx), int(size), proof) if isinstance(idx, int) else None  # type: ignore[arg-type]
+        if got is not None and got == root:
+            out.proofs_verified += 1
+            out.lines.append(f"OK   log entry {idx} is included in the tree of size {size}")
+        else:
+            out.fail(f"log entry {idx}: inclusion proof does not lead to the checkpoint root")
+    # every cited envelope must be the one recorded in its log entry
+    entry_text = {item.get("index"): _b64(item.get("entry_b64"), "log entry") for item in entries}
+    for item in doc.get("envelopes") or []:
+        idx = item.get("log_index")
+        if idx is None or idx not in entry_text:
+            continue
+        if item.get("sha256", "") not in entry_text[idx].decode("utf-8", "replace") and item.get("id", "") not in entry_text[idx].decode("utf-8", "replace"):
+            out.fail(f"envelope {item.get('id')}: its log entry {idx} does not name it")
+    if cp.get("note") and cp.get("log_public_key") and checkpoint_verifier is not None:
+        out.checkpoint_verified = bool(checkpoint_verifier(str(cp["note"]), str(cp["log_public_key"])))
+        if not out.checkpoint_verified:
+            out.fail("the checkpoint signature does not verify with the log's public key")
+        else:
+            out.lines.append("OK   checkpoint signature verifies")
+    return out

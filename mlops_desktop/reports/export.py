@@ -1,0 +1,209 @@
+"""Report export: findings -> PDF edition + evidence bundle, written atomically.
+
+The PDF is laid out in memory, the evidence bundle is embedded in it, and both are written
+to temporary files in the destination folder and renamed into place only when
+everything succeeded (so a cancelled or failed export leaves no partial file). When a
+``record`` callback is given (the governance audit log), the report's SHA-256 is recorded
+before the files are renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlops_desktop.core.entities import Catalog
+from mlops_desktop.core.errors import CancelledError, MlopsError, UsageError
+from mlops_desktop.core.findings import Finding, evaluate
+from mlops_desktop.core.progress import (
+    CancelledFn,
+    ProgressFn,
+    check_cancelled,
+    never_cancelled,
+    no_progress,
+)
+from mlops_desktop.reports.bundle import build_bundle, bundle_bytes
+from mlops_desktop.reports.model import GovernanceEvidence, ReportData, ReportSettings, assemble
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ReportResult:
+    path: Path
+    bundle_path: Path
+    sha256: str
+    bundle_sha256: str
+    report_id: str
+    edition: str
+    pages: int
+    findings: list[Finding] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    log_index: int | None = None  # audit-log entry recording the report, when recorded
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "bundle": str(self.bundle_path),
+            "sha256": self.sha256,
+            "bundle_sha256": self.bundle_sha256,
+            "report_id": self.report_id,
+            "edition": self.edition,
+            "pages": self.pages,
+            "findings": len(self.findings),
+            "models": self.models,
+            "log_index": self.log_index,
+        }
+
+
+#: Called with the finished (not yet renamed) result; returns the audit-log index.
+RecordFn = Callable[[ReportResult], "int | None"]
+
+
+def bundle_path_for(out: Path) -> Path:
+    return out.with_name(out.stem + ".evidence.json")
+
+
+def check_output_path(out: Path) -> Path:
+    """Refuse an output path we cannot write, before doing any work."""
+    out = out.expanduser()
+    if out.exists() and out.is_dir():
+        raise UsageError(f"{out} is a folder.", "Give a file name for the report, e.g. report.pdf.")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.exists():
+        raise UsageError(f"Cannot write the report to {out}: the folder {parent} does not exist.",
+                         "Create the folder or pick another location.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"Cannot write the report to {out}: no permission to write in {parent}.",
+                         "Pick a folder you can write to.")
+    if out.exists() and not os.access(out, os.W_OK):
+        raise UsageError(f"Cannot overwrite {out}: the file is read-only.", "Pick another file name.")
+    return out
+
+
+def _embed(pdf: bytes, name: str, payload: bytes) -> tuple[bytes, int]:
+    """The PDF with ``payload`` attached as an embedded file, and its page count."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter(clone_from=reader)
+    writer.add_attachment(name, payload)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue(), len(reader.pages)
+
+
+def _write_temp(folder: Path, stem: str, data: bytes) -> Path:
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=".part")
+    except OSError as exc:
+        raise UsageError(f"Cannot write in {folder}: {exc.strerror}.", "Pick a folder you can write to.") from exc
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise UsageError(f"Cannot write the report in {folder}: {exc.strerror}.",
+                         "Check free disk space and permissions.") from exc
+    return path
+
+
+def export_report(
+    catalog: Catalog,
+    edition: str,
+    out: Path | str,
+    *,
+    models: Sequence[str] | None = None,
+    governance: GovernanceEvidence | None = None,
+    settings: ReportSettings | None = None,
+    findings: Sequence[Finding] | None = None,
+    record: RecordFn | None = None,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> ReportResult:
+    """Write the ``edition`` report of ``catalog`` to ``out`` (and its evidence bundle beside it)."""
+    out = check_output_path(Path(out))
+    settings = settings or ReportSettings()
+    progress(0, 100, "Evaluating findings")
+    facts = governance.facts if governance is not None else None
+    from mlops_desktop.core.findings import default_lineage
+
+    lineage = default_lineage(catalog)
+    if findings is None:
+        findings = evaluate(catalog, facts, settings.findings, lineage=lineage, is_cancelled=is_cancelled)
+    check_cancelled(is_cancelled)
+    data: ReportData = assemble(catalog, edition, findings, models=models, governance=governance,
+                                settings=settings, lineage=lineage)
+    bundle_file = bundle_path_for(out)
+    bundle = bundle_bytes(build_bundle(data, out.name))
+    bundle_sha = hashlib.sha256(bundle).hexdigest()
+    counts = {
+        "envelopes": bundle.count(b'"envelope_b64"'),
+        "public_keys": len(governance.public_keys) if governance else 0,
+        "proofs": bundle.count(b'"inclusion_proof"'),
+    }
+    progress(5, 100, "Laying out pages")
+
+    def layout_progress(done: int, total: int, message: str) -> None:
+        progress(5 + int(85 * done / max(1, total)), 100, message)
+
+    from mlops_desktop.reports.pdf import render_pdf
+
+    buf = io.BytesIO()
+    render_pdf(data, buf, bundle_name=bundle_file.name, bundle_sha=bundle_sha, bundle_counts=counts,
+               progress=layout_progress, is_cancelled=is_cancelled)
+    check_cancelled(is_cancelled)
+    progress(92, 100, "Embedding the evidence bundle")
+    pdf, pages = _embed(buf.getvalue(), bundle_file.name, bundle)
+    del buf
+    check_cancelled(is_cancelled)
+    result = ReportResult(
+        path=out,
+        bundle_path=bundle_file,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        bundle_sha256=bundle_sha,
+        report_id=data.report_id,
+        edition=edition,
+        pages=pages,
+        findings=list(data.findings),
+        models=[m.name for m in data.models],
+    )
+    progress(95, 100, "Writing files")
+    folder = out.parent if str(out.parent) else Path(".")
+    tmp_pdf = _write_temp(folder, out.stem, pdf)
+    tmp_bundle: Path | None = None
+    try:
+        tmp_bundle = _write_temp(folder, bundle_file.stem, bundle)
+        check_cancelled(is_cancelled)
+        if record is not None:
+            progress(97, 100, "Recording the report in the audit log")
+            result.log_index = record(result)
+        os.replace(tmp_bundle, bundle_file)
+        os.replace(tmp_pdf, out)
+    except (MlopsError, OSError, CancelledError) as exc:
+        tmp_pdf.unlink(missing_ok=True)
+        if tmp_bundle is not None:
+            tmp_bundle.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise UsageError(f"Cannot write the report to {out}: {exc.strerror or exc}.",
+                             "Pick a folder you can write to.") from exc
+        raise
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_pdf.unlink(missing_ok=True)
+            if tmp_bundle is not None:
+                tmp_bundle.unlink(missing_ok=True)
+        raise
+    progress(100, 100, "Report written")
+    logger.info("wrote %s (%d pages, sha256 %s)", out, pages, result.sha256)
+    return result

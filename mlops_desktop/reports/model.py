@@ -1,0 +1,200 @@
+"""What a report is made of: the request, the settings and the assembled, scoped data.
+
+Everything here is plain data; :mod:`mlops_desktop.reports.pdf` renders it and
+:mod:`mlops_desktop.reports.bundle` turns the governance part into the evidence bundle.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, iso
+from mlops_desktop.core.errors import UsageError
+from mlops_desktop.core.findings import (
+    Finding,
+    FindingSettings,
+    GraphLineage,
+    LineageView,
+    default_lineage,
+)
+from mlops_desktop.core.governance_facts import ApprovalFact, GovernanceFacts
+
+logger = logging.getLogger(__name__)
+
+EDITIONS: dict[str, str] = {
+    "gdpr": "GDPR accountability report",
+    "hipaa": "HIPAA compliance evidence report",
+    "eu-ai-act": "EU AI Act technical documentation (Annex IV)",
+}
+
+#: EU AI Act application dates (Art. 113). They are moving (the 2025 "digital omnibus"
+#: proposal would postpone the high-risk obligations): a setting, shown in the report.
+DEFAULT_AI_ACT_DATES: tuple[tuple[str, str], ...] = (
+    ("Prohibited practices and AI literacy (Chapters I-II)", "2025-02-02"),
+    ("General-purpose AI models, governance, penalties", "2025-08-02"),
+    ("High-risk systems listed in Annex III; most other provisions", "2026-08-02"),
+    ("High-risk systems that are safety components of Annex I products (Art. 6(1))", "2027-08-02"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    findings: FindingSettings = field(default_factory=FindingSettings)
+    author: str = ""  # default: the OS user
+    organisation: str = ""  # the controller / covered entity named in the report
+    #: Fixed generation time (tests, reproducible builds); None means now.
+    generated_at: datetime | None = None
+    ai_act_dates: tuple[tuple[str, str], ...] = DEFAULT_AI_ACT_DATES
+    #: Largest lineage neighbourhood drawn per model (nearest nodes first).
+    max_lineage_nodes: int = 36
+    #: Metrics charted per model.
+    max_metrics: int = 12
+
+    def author_name(self) -> str:
+        if self.author:
+            return self.author
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+
+@dataclass(slots=True)
+class GovernanceEvidence:
+    """What the governance store contributes to a report, already verified by governance.
+
+    ``envelopes`` maps an envelope id to the stored envelope bytes (verbatim);
+    ``public_keys`` a key id to its PEM; ``entries`` a log index to the canonical entry
+    bytes; ``proofs`` a log index to its inclusion proof (hex hashes) at the checkpoint.
+    """
+
+    facts: GovernanceFacts = field(default_factory=GovernanceFacts)
+    store_url: str = ""
+    envelopes: dict[str, bytes] = field(default_factory=dict)
+    public_keys: dict[str, str] = field(default_factory=dict)
+    signers: dict[str, str] = field(default_factory=dict)  # key id -> identity
+    checkpoint: str | None = None  # the signed checkpoint note the report was made at
+    checkpoint_size: int | None = None
+    checkpoint_root: str | None = None  # hex
+    log_public_key: str | None = None  # PEM of the key that signs checkpoints
+    log_origin: str | None = None
+    entries: dict[int, bytes] = field(default_factory=dict)
+    proofs: dict[int, list[str]] = field(default_factory=dict)
+    transcript: list[str] = field(default_factory=list)  # audit verification, line by line
+    access_report: list[dict[str, Any]] = field(default_factory=list)  # recent log entries (who did what)
+
+
+@dataclass(slots=True)
+class ReportData:
+    """The scoped inputs of one report edition."""
+
+    edition: str
+    catalog: Catalog
+    models: list[RegisteredModel]  # in scope, sorted by name
+    findings: list[Finding]  # in scope, sorted most severe first
+    all_findings: int
+    lineage: LineageView
+    governance: GovernanceEvidence | None
+    settings: ReportSettings
+    generated_at: datetime
+    scope_names: tuple[str, ...] = ()  # the --models given (empty: all)
+    report_id: str = ""
+
+    @property
+    def title(self) -> str:
+        return EDITIONS[self.edition]
+
+    @property
+    def graph(self) -> Any:
+        return self.lineage.graph if isinstance(self.lineage, GraphLineage) else None
+
+    @property
+    def facts(self) -> GovernanceFacts:
+        return self.governance.facts if self.governance is not None else GovernanceFacts()
+
+    def versions(self) -> list[tuple[RegisteredModel, ModelVersion]]:
+        return [(m, v) for m in self.models for v in m.visible_versions()]
+
+    def approvals(self) -> list[ApprovalFact]:
+        names = {m.name for m in self.models}
+        out = [a for a in self.facts.approvals if a.model_name in names]
+        return sorted(out, key=lambda a: (a.model_name, a.version, a.target, a.log_index or 0, a.envelope_id))
+
+    def cited_envelopes(self) -> list[str]:
+        """Envelope ids the report cites: every approval of an in-scope model."""
+        ids: list[str] = []
+        for a in self.approvals():
+            if a.envelope_id not in ids:
+                ids.append(a.envelope_id)
+        for f in self.findings:
+            for e in f.approvals:
+                if e not in ids:
+                    ids.append(e)
+        return ids
+
+
+def compute_report_id(data: ReportData) -> str:
+    """Deterministic id: same inputs (stores, scope, edition, findings, checkpoint) -> same id."""
+    material = {
+        "edition": data.edition,
+        "stores": [[s.kind, s.url, s.schema, s.identity] for s in data.catalog.stores],
+        "scope": [m.name for m in data.models],
+        "findings": [f.key for f in data.findings],
+        "approvals": data.cited_envelopes(),
+        "checkpoint": data.governance.checkpoint_root if data.governance else None,
+        "time": iso(data.generated_at) if data.settings.generated_at else None,
+    }
+    digest = hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return "R-" + digest[:16]
+
+
+def assemble(
+    catalog: Catalog,
+    edition: str,
+    findings: Sequence[Finding],
+    *,
+    models: Sequence[str] | None = None,
+    governance: GovernanceEvidence | None = None,
+    settings: ReportSettings | None = None,
+    lineage: LineageView | None = None,
+) -> ReportData:
+    """Scope the catalog and findings to ``models`` (all when empty) for ``edition``."""
+    from mlops_desktop.core.findings import scope_findings
+
+    if edition not in EDITIONS:
+        raise UsageError(f"Unknown report edition {edition!r}.", f"Use one of: {', '.join(EDITIONS)}.")
+    settings = settings or ReportSettings()
+    wanted = [m for m in (models or []) if m]
+    if wanted:
+        missing = [m for m in wanted if catalog.model(m) is None]
+        if missing:
+            known = ", ".join(sorted(m.name for m in catalog.models)[:8]) or "none"
+            raise UsageError(
+                f"No registered model named {', '.join(repr(m) for m in missing)} in the stores.",
+                f"Known models: {known}.",
+            )
+        scoped = sorted((m for m in catalog.models if m.name in set(wanted)), key=lambda m: m.name)
+    else:
+        scoped = sorted(catalog.models, key=lambda m: m.name)
+    generated = settings.generated_at or datetime.now(UTC)
+    data = ReportData(
+        edition=edition,
+        catalog=catalog,
+        models=scoped,
+        findings=scope_findings(findings, wanted or None),
+        all_findings=len(findings),
+        lineage=lineage if lineage is not None else default_lineage(catalog),
+        governance=governance,
+        settings=settings,
+        generated_at=generated,
+        scope_names=tuple(wanted),
+    )
+    data.report_id = compute_report_id(data)
+    return data
