@@ -130,15 +130,30 @@ class ModelsView(QWidget):
 
     # -- data ------------------------------------------------------------------------
 
-    def set_catalog(self, catalog: Catalog) -> None:
-        """Show a whole catalog (replaces the rows; keeps the selected model when it is still there)."""
-        selected = self.selected_model()
+    def set_catalog(self, catalog: Catalog, keep: tuple[str, str | None] | None = None) -> None:
+        """Show a whole catalog (replaces the rows).
+
+        The selected model and version stay selected when they are still there; ``keep``
+        names another ``(model, version)`` to select (e.g. the one before a reload).
+        """
+        keep = keep or self.current_selection()
         self.catalog = catalog
         self.model.set_rows(catalog.models)
-        if selected is not None:
-            self.select_model(selected.name)
-        else:
+        self.restore_selection(keep)
+
+    def current_selection(self) -> tuple[str, str | None] | None:
+        model = self.selected_model()
+        if model is None:
+            return None
+        version = self.selected_version()
+        return model.name, version.version if version else None
+
+    def restore_selection(self, selection: tuple[str, str | None] | None) -> None:
+        if selection is None or not self.select_model(selection[0]):
             self._show_model(None)
+            return
+        if selection[1] is not None:
+            self.select_version(selection[1])
 
     def append_catalog(self, part: Catalog, merged: Catalog) -> None:
         """Rows of one more store, shown as soon as they arrive."""

@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self.sources: list[Source] = []
         self._pending_urls: list[str] = []
         self._first_partial = True
+        self._selection_before_load: tuple[str, str | None] | None = None
 
         self.load_slot = TaskSlot("stores", self.notifier, self)
         self.load_slot.sig_cancelled.connect(self._on_load_slot_cancelled)
@@ -324,6 +325,7 @@ class MainWindow(QMainWindow):
             self.source_settings = dict(settings)
         self._pending_urls = list(urls)
         self._first_partial = True
+        self._selection_before_load = self.models_view.current_selection() or self._selection_before_load
         self.runs_view.task_slot.cancel()
         self.load_slot.start(
             load_stores, list(urls), dict(self.source_settings), label="Opening stores",
@@ -357,7 +359,7 @@ class MainWindow(QMainWindow):
         """A load was cancelled (or replaced): drop its partial rows, show what was open."""
         if not self._first_partial:
             self._first_partial = True
-            self.models_view.set_catalog(self.catalog)
+            self.models_view.set_catalog(self.catalog, self._selection_before_load)
         self._update_content()
 
     def _on_load_done(self, result: LoadResult) -> None:
@@ -366,7 +368,7 @@ class MainWindow(QMainWindow):
             # nothing opened: keep what was open before, explain why
             self._report_failures(result.failures)
             if self.store_urls:
-                self.models_view.set_catalog(self.catalog)
+                self.models_view.set_catalog(self.catalog, self._selection_before_load)
             self._update_content()
             return
         self._shutdown_store_tasks()
@@ -393,7 +395,8 @@ class MainWindow(QMainWindow):
 
     def _apply_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.models_view.set_catalog(catalog)
+        self.models_view.set_catalog(catalog, self._selection_before_load)
+        self._selection_before_load = None
         self.datasets_view.set_catalog(catalog)
         self.runs_view.set_runs(catalog.runs, complete=False)
         self._update_status()

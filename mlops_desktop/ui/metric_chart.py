@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from mlops_desktop.core.entities import MetricValue
 from mlops_desktop.ui import theme
@@ -30,13 +30,21 @@ class MetricChartWidget(QWidget):
         self.x_combo.setToolTip("Plot the metric against its step or the time it was logged")
         self.x_combo.currentTextChanged.connect(self._on_x_combo_changed)
 
-        self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(160)
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setMenuEnabled(False)
-        self.curve = self.plot.plot([], [])
-        self.curve.setDownsampling(auto=True, method="peak")
-        self.curve.setClipToView(True)
+        # one persistent plot per x axis kind (swapping axis items in place is fragile)
+        self.step_plot = pg.PlotWidget()
+        self.time_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
+        self.curves = {}
+        for mode, plot in ((X_STEP, self.step_plot), (X_TIME, self.time_plot)):
+            plot.setMinimumHeight(160)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setMenuEnabled(False)
+            curve = plot.plot([], [])
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            self.curves[mode] = curve
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.step_plot)
+        self.stack.addWidget(self.time_plot)
 
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -45,7 +53,7 @@ class MetricChartWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.stack, 1)
         self.apply_theme()
 
     @property
@@ -54,12 +62,13 @@ class MetricChartWidget(QWidget):
 
     def apply_theme(self, _is_dark: bool = False) -> None:
         c = theme.colors()
-        self.plot.setBackground(c.plot_background)
-        for name in ("bottom", "left"):
-            axis = self.plot.getAxis(name)
-            axis.enableAutoSIPrefix(False)
-            axis.setPen(c.plot_foreground)
-            axis.setTextPen(c.plot_foreground)
+        for plot in (self.step_plot, self.time_plot):
+            plot.setBackground(c.plot_background)
+            for name in ("bottom", "left"):
+                axis = plot.getAxis(name)
+                axis.enableAutoSIPrefix(False)
+                axis.setPen(c.plot_foreground)
+                axis.setTextPen(c.plot_foreground)
         self._redraw()
 
     def clear(self, message: str = "Select a metric to see its history.") -> None:
@@ -94,6 +103,15 @@ class MetricChartWidget(QWidget):
             ys.append(v.value)
         return xs, ys
 
+    @property
+    def plot(self) -> pg.PlotWidget:
+        """The plot currently shown."""
+        return self.time_plot if self.x_mode == X_TIME else self.step_plot
+
+    @property
+    def curve(self) -> pg.PlotDataItem:
+        return self.curves[self.x_mode]
+
     def _redraw(self) -> None:
         c = theme.colors()
         xs, ys = self.xy()
@@ -108,6 +126,5 @@ class MetricChartWidget(QWidget):
             self.plot.enableAutoRange()
 
     def _on_x_combo_changed(self, mode: str) -> None:
-        axis = pg.DateAxisItem(orientation="bottom", utcOffset=0) if mode == X_TIME else pg.AxisItem("bottom")
-        self.plot.setAxisItems({"bottom": axis})
-        self.apply_theme()
+        self.stack.setCurrentWidget(self.time_plot if mode == X_TIME else self.step_plot)
+        self._redraw()

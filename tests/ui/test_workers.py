@@ -1,0 +1,172 @@
+"""ui/workers.py and ui/tasks.py: one task per slot, cancellation, errors to one notifier."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from mlops_desktop.core.errors import CancelledError, StoreError
+from mlops_desktop.ui.crash_dialog import CrashDialog
+from mlops_desktop.ui.dialogs import ErrorDialog, Notifier
+from mlops_desktop.ui.tasks import load_stores
+from mlops_desktop.ui.workers import TaskSlot, live_worker_threads
+
+
+def square(x, *, progress, is_cancelled):
+    progress(0, 2, "squaring")
+    progress(2, 2, "done")
+    return x * x
+
+
+def test_task_result_and_progress_reach_the_ui_thread(qtbot):
+    slot = TaskSlot("t", Notifier())
+    results, progress, threads = [], [], []
+    slot.sig_progress.connect(lambda d, t, m: progress.append((d, t, m, threading.current_thread().name)))
+    with qtbot.waitSignal(slot.sig_finished, timeout=5000):
+        slot.start(square, 7, on_done=lambda r: (results.append(r), threads.append(threading.current_thread())))
+    assert results == [49]
+    assert threads == [threading.main_thread()]
+    assert [p[:3] for p in progress] == [(0, 2, "squaring"), (2, 2, "done")]
+    assert all(p[3] == "MainThread" for p in progress)
+    assert not slot.is_running()
+    assert slot.shutdown()
+
+
+def test_new_task_cancels_the_old_one_and_drops_its_result(qtbot):
+    slot = TaskSlot("t", Notifier())
+    started = threading.Event()
+    seen_cancel = []
+
+    def slow(*, progress, is_cancelled):
+        started.set()
+        while not is_cancelled():
+            time.sleep(0.005)
+        seen_cancel.append(True)
+        return "old"
+
+    results = []
+    old = slot.start(slow, on_done=results.append)
+    assert started.wait(5)
+    slot.start(square, 3, on_done=results.append)
+    assert old.is_cancelled()
+    qtbot.waitUntil(lambda: not slot.is_running(), timeout=5000)
+    assert slot.shutdown()
+    qtbot.wait(20)
+    assert results == [9]
+    assert seen_cancel == [True]
+
+
+def test_cancel_is_silent_and_reported_as_cancelled(qtbot):
+    notifier = Notifier()
+    slot = TaskSlot("t", notifier)
+
+    def until_cancelled(*, progress, is_cancelled):
+        while not is_cancelled():
+            time.sleep(0.005)
+        raise CancelledError()
+
+    slot.start(until_cancelled)
+    with qtbot.waitSignal(slot.sig_cancelled, timeout=2000):
+        slot.cancel()
+    assert slot.shutdown()
+    qtbot.wait(20)
+    assert notifier.dialogs == []
+
+
+def test_expected_error_becomes_an_error_dialog(qtbot):
+    notifier = Notifier()
+    slot = TaskSlot("t", notifier)
+
+    def fail(*, progress, is_cancelled):
+        raise StoreError("The store is gone.", "Reconnect and reload.")
+
+    with qtbot.waitSignal(notifier.sig_error_shown, timeout=5000):
+        slot.start(fail)
+    dialog = notifier.last_dialog
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog, ErrorDialog)
+    assert dialog.text() == "The store is gone."
+    assert dialog.informativeText() == "Reconnect and reload."
+    assert "Traceback" not in dialog.full_text()
+    assert slot.shutdown()
+
+
+def test_bug_becomes_the_crash_dialog_with_a_report(qtbot):
+    notifier = Notifier()
+    slot = TaskSlot("t", notifier)
+
+    def bug(*, progress, is_cancelled):
+        return {}["missing"]
+
+    with qtbot.waitSignal(notifier.sig_error_shown, timeout=5000):
+        slot.start(bug)
+    dialog = notifier.last_dialog
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog, CrashDialog)
+    assert "KeyError" in dialog.summary_label.text()
+    assert "Traceback" in dialog.report and "in bug" in dialog.report
+    assert slot.shutdown()
+
+
+def test_on_error_can_handle_a_failure_itself(qtbot):
+    notifier = Notifier()
+    slot = TaskSlot("t", notifier)
+    handled = []
+
+    def fail(*, progress, is_cancelled):
+        raise StoreError("nope")
+
+    with qtbot.waitSignal(slot.sig_finished, timeout=5000):
+        slot.start(fail, on_error=lambda exc: handled.append(str(exc)) or True)
+    assert handled == ["nope"]
+    assert notifier.dialogs == []
+    assert slot.shutdown()
+
+
+def test_shutdown_joins_every_thread(qtbot):
+    slot = TaskSlot("t", Notifier())
+
+    def slow(*, progress, is_cancelled):
+        while not is_cancelled():
+            time.sleep(0.005)
+
+    slot.start(slow)
+    slot.start(slow)
+    assert len(live_worker_threads()) >= 1
+    assert slot.shutdown(timeout=5)
+    assert live_worker_threads() == []
+
+
+# -- worker functions, called directly with fake callbacks ---------------------------------
+
+
+def test_load_stores_reports_each_store_and_keeps_going(mlflow3_db, tmp_path):
+    missing = str(tmp_path / "nope.db")
+    partials, progress = [], []
+    result = load_stores(
+        [str(mlflow3_db), missing], {},
+        progress=lambda d, t, m: progress.append((d, t, m)), is_cancelled=lambda: False, partial=partials.append,
+    )
+    try:
+        assert [p.url for p in partials] == [str(mlflow3_db)]
+        assert len(result.catalog.models) == 8
+        assert [f.url for f in result.failures] == [missing]
+        assert "No such file" in result.failures[0].error.message
+        assert len(result.sources) == 1
+        assert progress[-1][2] == "Stores loaded"
+    finally:
+        for s in result.sources:
+            s.close()
+
+
+def test_load_stores_cancelled_raises_and_closes(mlflow3_db):
+    calls = {"n": 0}
+
+    def cancel_after_first_check():
+        calls["n"] += 1
+        return calls["n"] > 1
+
+    with pytest.raises(CancelledError):
+        load_stores([str(mlflow3_db)], {}, progress=lambda *a: None, is_cancelled=cancel_after_first_check)
