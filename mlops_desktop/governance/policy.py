@@ -1,0 +1,333 @@
+"""Promotion policies: which approvals a stage or alias needs, evaluated with explanations.
+
+Policy file (TOML)::
+
+    id = "acme-promotion-2026"
+
+    [defaults]                    # optional: targets without their own table
+    approvers = 1
+
+    [targets.Production]
+    approvers = 2                 # distinct trusted keys
+    roles = ["approver"]          # a counted approval's signer must hold one of these roles
+    separation_of_duties = true   # the version's author and run user cannot approve it
+    phi_regime = "hipaa"          # lineage carries PHI -> one approval must carry this regime
+    pii_regime = "gdpr"           # lineage carries PII -> one approval must carry this regime
+    regimes = []                  # regimes always required
+    expiry_days = 365             # approvals older than this do not count
+
+Targets match stage names and aliases case-insensitively.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from mlops_desktop.core.classification import Classification
+from mlops_desktop.core.entities import Catalog, ModelVersion
+from mlops_desktop.core.errors import UsageError
+from mlops_desktop.core.lineage import LineageGraph, build_graph, version_node_id
+from mlops_desktop.governance.canonical import canonical_json
+
+REGIMES = ("gdpr", "hipaa", "eu-ai-act")
+_RULE_KEYS = {"approvers", "roles", "separation_of_duties", "phi_regime", "pii_regime", "regimes", "expiry_days"}
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRule:
+    approvers: int = 1
+    roles: tuple[str, ...] = ("approver",)
+    separation_of_duties: bool = True
+    phi_regime: str | None = "hipaa"
+    pii_regime: str | None = "gdpr"
+    regimes: tuple[str, ...] = ()
+    expiry_days: int | None = 365
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"approvers": self.approvers, "roles": list(self.roles),
+                "separation_of_duties": self.separation_of_duties, "phi_regime": self.phi_regime,
+                "pii_regime": self.pii_regime, "regimes": list(self.regimes), "expiry_days": self.expiry_days}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    policy_id: str
+    digest: str  # SHA-256 of the policy file bytes (built-in: of its canonical JSON)
+    targets: Mapping[str, TargetRule]
+    defaults: TargetRule | None = None
+    text: str = ""
+
+    def rule_for(self, target: str) -> TargetRule | None:
+        if target in self.targets:
+            return self.targets[target]
+        low = target.lower()
+        for name, rule in self.targets.items():
+            if name.lower() == low:
+                return rule
+        return self.defaults
+
+
+def _default_policy() -> Policy:
+    prod = TargetRule(approvers=2, roles=("approver",), separation_of_duties=True, phi_regime="hipaa",
+                      pii_regime="gdpr", regimes=(), expiry_days=365)
+    targets = {"Production": prod, "champion": prod, "production": prod}
+    body = {"id": "mlops-desktop-default/v1", "targets": {k: v.to_dict() for k, v in targets.items()},
+            "defaults": TargetRule(approvers=1, separation_of_duties=True).to_dict()}
+    data = canonical_json(body)
+    return Policy("mlops-desktop-default/v1", hashlib.sha256(data).hexdigest(), targets,
+                  TargetRule(approvers=1, separation_of_duties=True), data.decode())
+
+
+#: Built-in default (DESIGN.md): Production / champion / production need two distinct trusted
+#: approvers with role approver, neither the author nor the run user; PHI needs a hipaa
+#: approval, PII a gdpr one; approvals expire after 365 days. Other targets need one approval.
+DEFAULT_POLICY = _default_policy()
+
+
+def _rule(data: Mapping[str, Any], where: str) -> TargetRule:
+    unknown = set(data) - _RULE_KEYS
+    if unknown:
+        raise UsageError(f"Unknown policy setting {', '.join(sorted(unknown))} in {where}.",
+                         f"Known settings: {', '.join(sorted(_RULE_KEYS))}.")
+    try:
+        approvers = int(data.get("approvers", 1))
+        expiry = data.get("expiry_days", 365)
+        regimes = tuple(str(r).lower() for r in data.get("regimes", ()))
+        roles = tuple(str(r) for r in data.get("roles", ("approver",)))
+        phi = data.get("phi_regime", "hipaa")
+        pii = data.get("pii_regime", "gdpr")
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"Bad value in {where}: {exc}.") from exc
+    if approvers < 0 or (expiry is not None and (not isinstance(expiry, int) or expiry <= 0)):
+        raise UsageError(f"Bad approvers or expiry_days in {where}.")
+    for r in (*regimes, *(x for x in (phi, pii) if x)):
+        if r not in REGIMES:
+            raise UsageError(f"Unknown regime {r!r} in {where}.", f"Use one of: {', '.join(REGIMES)}.")
+    return TargetRule(approvers, roles, bool(data.get("separation_of_duties", True)),
+                      phi or None, pii or None, regimes, expiry)
+
+
+def load_policy(path: Path | str) -> Policy:
+    """Read a policy TOML file; raises UsageError with the file and problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"Cannot read policy file {path}: {exc.strerror or exc}.") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Policy file {path} is not valid TOML: {exc}.") from exc
+    unknown = set(data) - {"id", "defaults", "targets"}
+    if unknown:
+        raise UsageError(f"Unknown policy section {', '.join(sorted(unknown))} in {path}.",
+                         "Use id, [defaults] and [targets.NAME].")
+    targets_raw = data.get("targets", {})
+    if not isinstance(targets_raw, dict):
+        raise UsageError(f"[targets] in {path} must be a table of stage or alias tables.")
+    targets = {str(k): _rule(v, f"{path} [targets.{k}]") for k, v in targets_raw.items() if isinstance(v, dict)}
+    defaults = _rule(data["defaults"], f"{path} [defaults]") if isinstance(data.get("defaults"), dict) else None
+    policy_id = str(data.get("id") or path.stem)
+    return Policy(policy_id, hashlib.sha256(raw).hexdigest(), targets, defaults, raw.decode("utf-8"))
+
+
+_graph_cache: list[tuple[Catalog, LineageGraph]] = []
+
+
+def lineage_graph(catalog: Catalog) -> LineageGraph:
+    """The catalog's lineage graph (the last one built is reused)."""
+    for cat, graph in _graph_cache:
+        if cat is catalog:
+            return graph
+    graph = build_graph(catalog)
+    _graph_cache[:] = [(catalog, graph)]
+    return graph
+
+
+def version_classification(catalog: Catalog, version: ModelVersion) -> Classification:
+    """PII/PHI of a version as its lineage carries it (propagated through the lineage graph)."""
+    graph = lineage_graph(catalog)
+    node = version_node_id(version.model_name, version.version)
+    if graph.g.has_node(node):
+        return graph.effective_classification(node)
+    model = catalog.model(version.model_name)
+    return version.classification(model.tags if model else None)
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    rule: str
+    satisfied: bool
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "satisfied": self.satisfied, "explanation": self.explanation}
+
+
+@dataclass(slots=True)
+class PolicyResult:
+    target: str
+    policy_id: str
+    policy_digest: str
+    satisfied: bool
+    rules: list[RuleResult] = field(default_factory=list)
+    counted_key_ids: list[str] = field(default_factory=list)
+
+    def unmet(self) -> list[RuleResult]:
+        return [r for r in self.rules if not r.satisfied]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "policy_id": self.policy_id, "policy_digest": self.policy_digest,
+                "satisfied": self.satisfied, "rules": [r.to_dict() for r in self.rules],
+                "counted_key_ids": list(self.counted_key_ids)}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the policy needs to know about one verified approval envelope."""
+
+    key_id: str
+    identity: str | None
+    roles: tuple[str, ...]
+    decision: str  # APPROVED | REJECTED
+    target: str
+    regimes: tuple[str, ...]
+    decided_at: datetime  # audit-log time of the decision
+    log_index: int
+    status: str  # governance_facts STATUS_*
+    status_detail: str = ""
+
+
+def same_person(identity: str | None, user: str | None) -> bool:
+    """E-mail/user-name match: equal, or the e-mail's local part is the user name."""
+    if not identity or not user:
+        return False
+    a, b = identity.strip().lower(), user.strip().lower()
+    if "<" in a and a.endswith(">"):
+        a = a[a.index("<") + 1:-1]
+    if "<" in b and b.endswith(">"):
+        b = b[b.index("<") + 1:-1]
+    if a == b:
+        return True
+    return a.split("@", 1)[0] == b if "@" not in b else b.split("@", 1)[0] == a
+
+
+def _who(d: Decision) -> str:
+    return f"{d.identity or 'unknown'} (key {d.key_id[:12]})"
+
+
+def evaluate_policy(
+    policy: Policy,
+    catalog: Catalog,
+    version: ModelVersion,
+    target: str,
+    decisions: Sequence[Decision],
+    now: datetime,
+    classification: Classification | None = None,
+) -> PolicyResult:
+    """Evaluate ``policy`` for promoting ``version`` to ``target`` given verified decisions.
+
+    Each rule comes back with its text, whether it holds and why, in words."""
+    rule = policy.rule_for(target)
+    result = PolicyResult(target, policy.policy_id, policy.digest, True)
+    if rule is None:
+        result.rules.append(RuleResult(f"No rule for target {target}", True,
+                                       f"Policy {policy.policy_id} sets no requirement for {target}."))
+        return result
+    cls = classification or version_classification(catalog, version)
+    relevant = sorted((d for d in decisions if d.target.lower() == target.lower()), key=lambda d: d.log_index)
+    # Each signer's latest decision for this target counts (a later approval overrides a rejection).
+    latest: dict[str, Decision] = {}
+    for d in relevant:
+        if d.status in ("valid", "expired"):
+            latest[d.key_id] = d
+    authors = [u for u in (version.user_id, version.run_user) if u]
+    expired_cut = now - timedelta(days=rule.expiry_days) if rule.expiry_days else None
+
+    counted: list[Decision] = []
+    not_counted: list[str] = []
+    sod_violations: list[str] = []
+    expired: list[str] = []
+    seen_keys: set[str] = set()
+    for d in relevant:
+        if d.decision != "APPROVED":
+            continue
+        if d.status not in ("valid", "expired"):
+            not_counted.append(f"{_who(d)}: {d.status_detail or d.status}")
+            continue
+        if latest.get(d.key_id) is not d:
+            if d.key_id in seen_keys or latest.get(d.key_id, d).decision == "APPROVED":
+                not_counted.append(f"{_who(d)} again: the same key counts once")
+            else:
+                not_counted.append(f"{_who(d)}: superseded by a later rejection")
+            seen_keys.add(d.key_id)
+            continue
+        seen_keys.add(d.key_id)
+        if d.status == "expired" or (expired_cut is not None and d.decided_at < expired_cut):
+            expired.append(f"{_who(d)} approved on {d.decided_at:%Y-%m-%d}")
+            continue
+        if rule.roles and not set(d.roles) & set(rule.roles):
+            not_counted.append(f"{_who(d)}: has role {', '.join(d.roles) or 'none'}, needs {' or '.join(rule.roles)}")
+            continue
+        if rule.separation_of_duties and any(same_person(d.identity, u) for u in authors):
+            sod_violations.append(f"{_who(d)} is the version's author or run user")
+            continue
+        counted.append(d)
+    result.counted_key_ids = [d.key_id for d in counted]
+    need = rule.approvers
+    roles_text = " or ".join(rule.roles) if rule.roles else "any role"
+    text = f"{need} distinct trusted approver{'s' if need != 1 else ''} with role {roles_text}"
+    have = ", ".join(_who(d) for d in counted) or "none"
+    expl = f"{len(counted)} of {need} counted: {have}."
+    if not_counted:
+        expl += " Not counted: " + "; ".join(not_counted) + "."
+    if len(counted) < need:
+        expl = f"Only {len(counted)} of {need} required approvals count ({have})." + (
+            " Not counted: " + "; ".join(not_counted) + "." if not_counted else "")
+    result.rules.append(RuleResult(text, len(counted) >= need, expl))
+
+    if rule.separation_of_duties:
+        who = " / ".join(authors) or "unknown"
+        result.rules.append(RuleResult(
+            "Separation of duties: no approver is the version's author or run user",
+            not sod_violations or len(counted) >= need,
+            ("Approval by " + "; ".join(sod_violations) + f" (author/run user: {who}); it does not count.")
+            if sod_violations else f"No approval comes from the author or run user ({who}).",
+        ))
+    regime_needs: list[tuple[str, str]] = []
+    if cls.phi and rule.phi_regime:
+        regime_needs.append((rule.phi_regime, "the version's lineage carries PHI"))
+    if cls.pii and rule.pii_regime:
+        regime_needs.append((rule.pii_regime, "the version's lineage carries PII"))
+    regime_needs.extend((r, "the policy always requires it") for r in rule.regimes)
+    for regime, why in regime_needs:
+        carriers = [d for d in counted if regime in d.regimes]
+        result.rules.append(RuleResult(
+            f"One counted approval carries the {regime} regime ({why})",
+            bool(carriers),
+            f"Approved under {regime} by {', '.join(_who(d) for d in carriers)}." if carriers
+            else f"No counted approval carries the {regime} regime, and {why}.",
+        ))
+    if rule.expiry_days:
+        result.rules.append(RuleResult(
+            f"Approvals are younger than {rule.expiry_days} days",
+            not expired or len(counted) >= need,
+            ("Expired and not counted: " + "; ".join(expired) + ".") if expired else "No counted approval has expired.",
+        ))
+    rejections = [d for d in latest.values() if d.decision == "REJECTED" and d.status == "valid"]
+    result.rules.append(RuleResult(
+        "No trusted signer's latest decision is a rejection",
+        not rejections,
+        ("Rejected by " + "; ".join(_who(d) for d in rejections) + ".") if rejections else "No standing rejection.",
+    ))
+    result.satisfied = all(r.satisfied for r in result.rules)
+    return result

@@ -1,0 +1,423 @@
+"""The trust list: pinned administrators and signed add / revoke statements.
+
+``trust init`` pins administrator keys (the root of trust; unsigned, and remembered by each
+client on first sight). Administrators then add signers (key, identity, roles, validity
+window) and revoke them, each change a DSSE envelope over an in-toto Statement with
+predicate type :data:`~mlops_desktop.governance.dsse.TRUST_PREDICATE`. A signature counts
+only if its key was trusted, not revoked and within its window at the decision's log time.
+Public keys are kept forever so old records still verify.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy.orm import Session
+
+from mlops_desktop.core.errors import UsageError
+from mlops_desktop.core.governance_facts import (
+    STATUS_EXPIRED,
+    STATUS_REVOKED,
+    STATUS_UNTRUSTED,
+    STATUS_VALID,
+)
+from mlops_desktop.governance import audit
+from mlops_desktop.governance.db import Governance, now_iso, parse_time
+from mlops_desktop.governance.dsse import (
+    TRUST_PREDICATE,
+    EnvelopeError,
+    make_statement,
+    parse_envelope,
+    parse_statement,
+    sign_envelope,
+    verify_envelope,
+)
+from mlops_desktop.governance.keys import (
+    CertificateError,
+    SigningKey,
+    key_id,
+    load_public_key_pem,
+    public_pem,
+    verify_certificate,
+)
+from mlops_desktop.governance.models import SqlLogEntry, SqlPublicKey, SqlTrustStatement
+
+logger = logging.getLogger(__name__)
+
+ROLES = ("approver", "reviewer", "admin")
+
+
+class TrustError(UsageError):
+    """A trust-list change that is not allowed (not an admin, unknown key, bad role...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    roles: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime | None
+    granted_at: datetime
+    granted_by: str | None  # admin key id, None for pins
+    log_seq: int
+
+
+@dataclass(slots=True)
+class Signer:
+    key_id: str
+    identity: str | None
+    public_key: ec.EllipticCurvePublicKey
+    certificate: x509.Certificate | None = None
+    grants: list[Grant] = field(default_factory=list)
+    revoked_at: datetime | None = None
+    revoked_seq: int | None = None
+    pinned: bool = False
+
+    def current_roles(self, at: datetime) -> tuple[str, ...]:
+        grant = self.grant_at(at)
+        return grant.roles if grant else ()
+
+    def grant_at(self, at: datetime) -> Grant | None:
+        """The newest grant in force at ``at`` (ignoring revocation)."""
+        best = None
+        for g in self.grants:
+            if g.granted_at <= at and g.valid_from <= at and (g.valid_until is None or at <= g.valid_until):
+                best = g
+        return best
+
+    def to_dict(self, now: datetime) -> dict[str, Any]:
+        latest = self.grants[-1] if self.grants else None
+        return {
+            "key_id": self.key_id,
+            "identity": self.identity,
+            "roles": list(latest.roles) if latest else [],
+            "valid_from": latest.valid_from.isoformat() if latest else None,
+            "valid_until": latest.valid_until.isoformat() if latest and latest.valid_until else None,
+            "pinned": self.pinned,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "status": self.status_at(now, None)[0],
+        }
+
+    def status_at(self, at: datetime, role: str | None) -> tuple[str, str]:
+        who = self.identity or self.key_id[:16]
+        if self.revoked_at is not None and self.revoked_at <= at:
+            return STATUS_REVOKED, f"signer {who} was revoked at {self.revoked_at:%Y-%m-%d %H:%M}Z"
+        grant = self.grant_at(at)
+        if grant is None:
+            if any(g.granted_at <= at for g in self.grants):
+                return STATUS_EXPIRED, f"signer {who} was outside its validity window at {at:%Y-%m-%d %H:%M}Z"
+            return STATUS_UNTRUSTED, f"signer {who} was not yet on the trust list at {at:%Y-%m-%d %H:%M}Z"
+        if role is not None and role not in grant.roles:
+            return STATUS_UNTRUSTED, f"signer {who} lacks role {role} (has {', '.join(grant.roles)})"
+        return STATUS_VALID, ""
+
+
+@dataclass(slots=True)
+class TrustList:
+    signers: dict[str, Signer] = field(default_factory=dict)
+    public_keys: dict[str, ec.EllipticCurvePublicKey] = field(default_factory=dict)
+    identities: dict[str, str | None] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    pinned: tuple[str, ...] = ()
+
+    @property
+    def initialised(self) -> bool:
+        return bool(self.pinned)
+
+    def status_at(self, kid: str, at: datetime, role: str | None = None) -> tuple[str, str]:
+        signer = self.signers.get(kid)
+        if signer is None:
+            return STATUS_UNTRUSTED, f"signer {kid[:16]} is not on the trust list"
+        return signer.status_at(at, role)
+
+    def is_admin(self, kid: str, at: datetime) -> bool:
+        return self.status_at(kid, at, "admin")[0] == STATUS_VALID
+
+    def identity(self, kid: str) -> str | None:
+        s = self.signers.get(kid)
+        return s.identity if s else self.identities.get(kid)
+
+
+def _log_times(session: Session, seqs: Sequence[int]) -> dict[int, datetime]:
+    if not seqs:
+        return {}
+    rows = session.execute(sa.select(SqlLogEntry.seq, SqlLogEntry.entry).where(SqlLogEntry.seq.in_(list(seqs)))).all()
+    out: dict[int, datetime] = {}
+    for seq, raw in rows:
+        try:
+            out[seq] = parse_time(json.loads(raw)["time"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def load_trust(gov: Governance, *, ca_roots: Sequence[x509.Certificate] = ()) -> TrustList:
+    """Replay the trust statements in log order, checking every signature."""
+    trust = TrustList()
+    with gov.read_session() as session:
+        key_rows = list(session.scalars(sa.select(SqlPublicKey)))
+        statements = list(session.scalars(sa.select(SqlTrustStatement).order_by(SqlTrustStatement.log_seq,
+                                                                                  SqlTrustStatement.id)))
+        times = _log_times(session, [s.log_seq for s in statements])
+    certificates: dict[str, x509.Certificate] = {}
+    for row in key_rows:
+        try:
+            pub = load_public_key_pem(row.public_pem.encode(), f"stored key {row.key_id[:16]}")
+        except Exception:  # noqa: BLE001 - damaged rows are findings
+            trust.problems.append(f"Stored public key {row.key_id[:16]} is unreadable.")
+            continue
+        if key_id(pub) != row.key_id:
+            trust.problems.append(f"Stored public key {row.key_id[:16]} does not match its key id (edited by hand).")
+            continue
+        trust.public_keys[row.key_id] = pub
+        trust.identities[row.key_id] = row.identity
+        if row.certificate_pem:
+            try:
+                certificates[row.key_id] = x509.load_pem_x509_certificate(row.certificate_pem.encode())
+            except ValueError:
+                trust.problems.append(f"Stored certificate of key {row.key_id[:16]} is unreadable.")
+    pinned: list[str] = []
+    for st in statements:
+        at = times.get(st.log_seq)
+        if at is None:
+            trust.problems.append(f"Trust change at log entry {st.log_seq} has no audit-log entry.")
+            continue
+        if st.kind == "pin":
+            pin_key = trust.public_keys.get(st.subject_key_id)
+            if pin_key is None:
+                trust.problems.append(f"Pinned administrator {st.subject_key_id[:16]} has no public key.")
+                continue
+            signer = trust.signers.setdefault(
+                st.subject_key_id, Signer(st.subject_key_id, trust.identities.get(st.subject_key_id), pin_key)
+            )
+            signer.pinned = True
+            signer.grants.append(Grant(("admin",), at, None, at, None, st.log_seq))
+            pinned.append(st.subject_key_id)
+            continue
+        try:
+            _apply_signed(trust, st, at, certificates, ca_roots)
+        except (EnvelopeError, TrustError, CertificateError) as exc:
+            trust.problems.append(f"Trust change at log entry {st.log_seq} ignored: {exc.message}")
+    trust.pinned = tuple(pinned)
+    return trust
+
+
+def _apply_signed(trust: TrustList, st: SqlTrustStatement, at: datetime,
+                  certificates: dict[str, x509.Certificate], ca_roots: Sequence[x509.Certificate]) -> None:
+    if st.envelope is None:
+        raise TrustError("it is not signed")
+    env = parse_envelope(st.envelope)
+    if len(env.signatures) != 1:
+        raise TrustError("a trust change carries exactly one administrator signature")
+    admin_kid = env.signatures[0].keyid
+    verified = verify_envelope(st.envelope, {k: v for k, v in trust.public_keys.items() if k == admin_kid})
+    statement = parse_statement(verified.envelope.payload, (TRUST_PREDICATE,))
+    pred = statement.predicate
+    if not trust.is_admin(admin_kid, at):
+        raise TrustError(f"signed by {trust.identity(admin_kid) or admin_kid[:16]}, who was not an administrator then")
+    subject = pred.get("signer") or {}
+    kid = subject.get("keyId")
+    if kid != st.subject_key_id or statement.digest != kid or statement.subject_name != f"signer:{kid}":
+        raise TrustError("its subject does not match the stored row")
+    if pred.get("logIndex") != st.log_seq or pred.get("action") != st.kind:
+        raise TrustError("its log index or action does not match the stored row")
+    if (pred.get("admin") or {}).get("keyId") != admin_kid:
+        raise TrustError("its admin does not match its signature")
+    if st.kind == "add":
+        pub = load_public_key_pem(str(subject.get("publicKey", "")).encode(), "signer key in trust statement")
+        if key_id(pub) != kid:
+            raise TrustError("the public key does not match its key id")
+        roles = tuple(r for r in subject.get("roles", []) if r in ROLES)
+        if not roles:
+            raise TrustError("it grants no known role")
+        valid_from = parse_time(subject["validFrom"]) if subject.get("validFrom") else at
+        valid_until = parse_time(subject["validUntil"]) if subject.get("validUntil") else None
+        cert = certificates.get(kid)
+        if ca_roots and cert is not None:
+            verify_certificate(cert, ca_roots, pub, at)
+        signer = trust.signers.get(kid)
+        if signer is None:
+            signer = trust.signers[kid] = Signer(kid, subject.get("identity"), pub, cert)
+        signer.identity = subject.get("identity") or signer.identity
+        signer.grants.append(Grant(roles, valid_from, valid_until, at, admin_kid, st.log_seq))
+        if signer.revoked_at is not None:  # re-adding after a revocation starts a fresh trust
+            signer.revoked_at = None
+            signer.revoked_seq = None
+    elif st.kind == "revoke":
+        signer = trust.signers.get(kid)
+        if signer is None:
+            raise TrustError("it revokes a key that is not on the trust list")
+        signer.revoked_at = at
+        signer.revoked_seq = st.log_seq
+    else:
+        raise TrustError(f"unknown kind {st.kind!r}")
+
+
+# ---------------------------------------------------------------------------- changes
+
+
+def _store_public_key(session: Session, pub: ec.EllipticCurvePublicKey, identity: str | None,
+                      certificate: x509.Certificate | None = None) -> str:
+    kid = key_id(pub)
+    row = session.get(SqlPublicKey, kid)
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode() if certificate else None
+    if row is None:
+        session.add(SqlPublicKey(key_id=kid, public_pem=public_pem(pub).decode(), identity=identity,
+                                 certificate_pem=cert_pem, created_at=now_iso()))
+    else:
+        if identity and not row.identity:
+            row.identity = identity
+        if cert_pem:
+            row.certificate_pem = cert_pem
+    return kid
+
+
+def init_trust(gov: Governance, admins: Sequence[tuple[ec.EllipticCurvePublicKey, str | None]]) -> list[str]:
+    """Pin administrator keys. Refused once the trust list exists."""
+    if not admins:
+        raise TrustError("Give at least one administrator public key.", "Use --admin PUBFILE.")
+    kids = []
+    with gov.write_session() as session:
+        head = audit.lock_head(session, gov)
+        if session.execute(sa.select(SqlTrustStatement.id).limit(1)).first() is not None:
+            raise TrustError(f"The trust list of {gov.url} is already initialised.",
+                             "An administrator adds keys with 'trust add --key ADMIN_KEYFILE ...'.")
+        for pub, identity in admins:
+            kid = _store_public_key(session, pub, identity)
+            if kid in kids:
+                continue
+            entry = audit.append(session, gov, audit.ACTION_TRUST_INIT, f"key:{kid}",
+                                 {"key_id": kid, "identity": identity, "roles": ["admin"]}, head=head)
+            session.add(SqlTrustStatement(log_seq=entry.seq, kind="pin", subject_key_id=kid, envelope=None,
+                                          created_at=entry.time))
+            kids.append(kid)
+    audit.remember(gov, pinned_admins=sorted(kids))
+    return kids
+
+
+def _signed_change(
+    gov: Governance,
+    admin: SigningKey,
+    kind: str,
+    signer_pub: ec.EllipticCurvePublicKey,
+    signer: dict[str, Any],
+    action: str,
+    *,
+    ca_roots: Sequence[x509.Certificate] = (),
+    certificate: x509.Certificate | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    trust = load_trust(gov, ca_roots=ca_roots)
+    if not trust.initialised:
+        raise TrustError(f"The trust list of {gov.url} is not initialised.", "Run 'trust init --admin PUBFILE' first.")
+    now = datetime.now().astimezone()
+    if not trust.is_admin(admin.key_id, now):
+        status, detail = trust.status_at(admin.key_id, now, "admin")
+        raise TrustError(f"Key {admin.key_id[:16]} may not change the trust list: {detail or status}.",
+                         "Sign with an administrator's key.")
+    kid = key_id(signer_pub)
+    if kind == "revoke" and kid not in trust.signers:
+        raise TrustError(f"Key {kid[:16]} is not on the trust list.", "See 'trust list'.")
+    if certificate is not None:
+        if not ca_roots:
+            raise CertificateError("A signer certificate was given but no organisation CA is configured.",
+                                   "Pass --ca FILE or set MLOPS_DESKTOP_ORG_CA.")
+        verify_certificate(certificate, ca_roots, signer_pub, now)
+    with gov.write_session() as session:
+        head = audit.lock_head(session, gov)
+        seq = head.size
+        if kind == "add":
+            _store_public_key(session, signer_pub, signer.get("identity"), certificate)
+        _store_public_key(session, admin.public_key, admin.identity)
+        signed_at = now_iso()
+        predicate = {
+            "action": kind,
+            "signer": {"keyId": kid, **signer},
+            "admin": {"keyId": admin.key_id, "identity": admin.identity or trust.identity(admin.key_id)},
+            "reason": reason,
+            "signedAt": signed_at,
+            "logIndex": seq,
+            "store": gov.store_id,
+        }
+        envelope = sign_envelope(make_statement(f"signer:{kid}", kid, TRUST_PREDICATE, predicate), [admin])
+        entry = audit.append(session, gov, action, f"key:{kid}",
+                             {"key_id": kid, "identity": signer.get("identity"), "roles": signer.get("roles"),
+                              "admin_key_id": admin.key_id, "reason": reason},
+                             key_id=admin.key_id, head=head, time=signed_at)
+        session.add(SqlTrustStatement(log_seq=entry.seq, kind=kind, subject_key_id=kid, envelope=envelope,
+                                      created_at=entry.time))
+    return {"key_id": kid, "log_seq": seq, "envelope": envelope.decode()}
+
+
+def add_signer(
+    gov: Governance,
+    admin: SigningKey,
+    signer_pub: ec.EllipticCurvePublicKey,
+    identity: str,
+    roles: Sequence[str],
+    *,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    certificate: x509.Certificate | None = None,
+    ca_roots: Sequence[x509.Certificate] = (),
+) -> dict[str, Any]:
+    """An administrator adds (or re-grants) a signer; returns ``{key_id, log_seq, envelope}``."""
+    bad = [r for r in roles if r not in ROLES]
+    if bad or not roles:
+        raise TrustError(f"Unknown role {', '.join(bad) or '(none)'}.", f"Use one of: {', '.join(ROLES)}.")
+    if not identity:
+        raise TrustError("A signer needs an identity (e-mail).", "Pass --identity EMAIL.")
+    if valid_until is not None and valid_until <= (valid_from or datetime.now().astimezone()):
+        raise TrustError("--valid-until lies before the start of the validity window.")
+    signer = {
+        "publicKey": public_pem(signer_pub).decode(),
+        "identity": identity,
+        "roles": sorted(set(roles)),
+        "validFrom": valid_from.astimezone().isoformat() if valid_from else None,
+        "validUntil": valid_until.astimezone().isoformat() if valid_until else None,
+    }
+    return _signed_change(gov, admin, "add", signer_pub, signer, audit.ACTION_TRUST_ADD,
+                          ca_roots=ca_roots, certificate=certificate)
+
+
+def revoke_signer(gov: Governance, admin: SigningKey, signer_key_id: str, reason: str | None = None) -> dict[str, Any]:
+    """An administrator revokes a signer from now on (old decisions keep their validity)."""
+    with gov.read_session() as session:
+        row = session.get(SqlPublicKey, signer_key_id)
+        if row is None:
+            matches = list(session.scalars(sa.select(SqlPublicKey).where(SqlPublicKey.key_id.like(f"{signer_key_id}%"))))
+            if len(matches) != 1:
+                raise TrustError(f"Unknown key {signer_key_id}.", "Give the full key id shown by 'trust list'.")
+            row = matches[0]
+        pub = load_public_key_pem(row.public_pem.encode())
+    return _signed_change(gov, admin, "revoke", pub, {"identity": row.identity}, audit.ACTION_TRUST_REVOKE,
+                          reason=reason)
+
+
+def list_signers(gov: Governance, *, ca_roots: Sequence[x509.Certificate] = ()) -> list[dict[str, Any]]:
+    trust = load_trust(gov, ca_roots=ca_roots)
+    now = datetime.now().astimezone()
+    return [s.to_dict(now) for s in trust.signers.values()]
+
+
+def pinned_admins_changed(gov: Governance, trust: TrustList) -> str | None:
+    """Compare the pinned administrators with what this client saw first (TOFU)."""
+    memory = audit.remembered_head(gov) or {}
+    seen = memory.get("pinned_admins")
+    current = sorted(trust.pinned)
+    if seen is None:
+        if current:
+            audit.remember(gov, pinned_admins=current)
+        return None
+    if sorted(seen) != current:
+        return ("The pinned trust-list administrators differ from those this client first saw "
+                f"({len(seen)} then, {len(current)} now): the trust root was changed.")
+    return None
