@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlops_desktop.cli.common import add_format_arg, add_governance_arg, add_store_args, parse_artifact_roots, print_json
+from mlops_desktop.cli.common import (
+    add_format_arg,
+    add_governance_arg,
+    add_store_args,
+    parse_artifact_roots,
+    print_json,
+)
 from mlops_desktop.core.errors import CheckFailed
 
 

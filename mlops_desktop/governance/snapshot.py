@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
 from mlops_desktop import __version__
-from mlops_desktop.core.entities import Catalog, iso
+from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import CancelledError, MlopsError, StoreError, UsageError
 from mlops_desktop.core.governance_facts import STATUS_VALID
 from mlops_desktop.core.progress import (
@@ -45,7 +45,7 @@ from mlops_desktop.core.progress import (
     no_progress,
 )
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, open_governance, resolve_url
+from mlops_desktop.governance.db import Governance, now_iso, open_governance, resolve_url
 from mlops_desktop.governance.dsse import (
     EnvelopeError,
     make_statement,
@@ -229,7 +229,7 @@ def create_snapshot(
     if catalog is None:
         catalog = load_catalog(stores, phases.phase(0, 40, "Reading the stores"), is_cancelled, settings=settings)
     check_cancelled(is_cancelled)
-    created_at = iso(datetime.now(UTC)) or ""
+    created_at = now_iso()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)

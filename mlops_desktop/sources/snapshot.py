@@ -651,8 +651,9 @@ def verify_file(
     checker = signature_checker or _default_signature_checker
     sig_status = checker(manifest, con, path)
     if problems or sig_status.state == ALTERED:
+        sig_problems = sig_status.problems if sig_status.state == ALTERED else ()
         return manifest, SnapshotStatus(
-            ALTERED, taken_at, sig_status.signer, sig_status.key_id, (*sig_status.problems, *problems),
+            ALTERED, taken_at, sig_status.signer, sig_status.key_id, (*sig_problems, *problems),
             sig_status.trust_source,
         )
     return manifest, dataclasses.replace(sig_status, taken_at=taken_at)
@@ -695,6 +696,9 @@ class SnapshotSource(Source):
     def open(cls, path: Path | str) -> SnapshotSource:
         p = Path(path).expanduser().resolve()
         return cls(StoreUrl("snapshot", f"snapshot:{p}", None, p))
+
+    def __enter__(self) -> SnapshotSource:
+        return self
 
     @property
     def info(self) -> StoreInfo:
