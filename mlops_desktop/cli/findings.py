@@ -1,0 +1,129 @@
+"""``mlops-desktop findings`` and ``mlops-desktop report``.
+
+``findings`` lists the compliance findings (COMPLIANCE.md catalogue) and exits 1 when any
+finding at or above ``--fail-on`` exists, so a pipeline can gate on it. ``report`` writes a
+GDPR, HIPAA or EU AI Act PDF with its evidence bundle and records the report's SHA-256 in
+the governance audit log.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import Any
+
+from mlops_desktop.cli.common import (
+    add_format_arg,
+    add_governance_arg,
+    add_store_args,
+    parse_artifact_roots,
+    print_json,
+    print_table,
+)
+from mlops_desktop.core.errors import CheckFailed, UsageError
+from mlops_desktop.core.findings import SEVERITIES, FindingSettings, at_or_above, count_by_severity
+
+FAIL_ON_CHOICES = (*SEVERITIES, "none")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _add_settings_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="evaluate dates (retention, approval age) as of this day (default: today, UTC)")
+    p.add_argument("--production-alias", action="append", default=None, metavar="ALIAS",
+                   help="an alias that means deployed (repeatable; default: champion, production)")
+    p.add_argument("--production-stage", action="append", default=None, metavar="STAGE",
+                   help="a stage that means deployed (repeatable; default: Production)")
+
+
+def _settings(args: argparse.Namespace) -> FindingSettings:
+    kwargs: dict[str, Any] = {"today": args.as_of}
+    if args.production_alias:
+        kwargs["production_aliases"] = tuple(args.production_alias)
+    if args.production_stage:
+        kwargs["production_stages"] = tuple(args.production_stage)
+    return FindingSettings(**kwargs)
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "findings",
+        help="list compliance findings (exit 1 at or above --fail-on)",
+        description="Evaluate the findings catalogue (F1-F18: approvals, separation of duties, lawful basis, "
+        "retention, PHI, lineage, audit-log integrity) over the stores and the governance store. "
+        "Exit codes: 0 when no finding is at or above --fail-on, 1 when at least one is (the findings are "
+        "printed either way), 2 on a usage or store error.",
+    )
+    add_store_args(p)
+    add_governance_arg(p)
+    add_format_arg(p, ("json", "table"), "table")
+    p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="high", metavar="SEVERITY",
+                   help="exit 1 when a finding of this severity or worse exists: "
+                   f"{', '.join(FAIL_ON_CHOICES)} (default: high; none never fails)")
+    _add_settings_args(p)
+    p.set_defaults(func=run_findings)
+
+    r: argparse.ArgumentParser = sub.add_parser(
+        "report",
+        help="write a GDPR, HIPAA or EU AI Act PDF report with its evidence bundle",
+        description="Write an audit report as PDF (cover, contents, executive summary, edition sections, findings "
+        "register, inventory, lineage figures, approval certificates, audit-log transcript, sign-off) and its "
+        "evidence bundle (FILE.evidence.json, also embedded in the PDF). The report's SHA-256 is recorded in the "
+        "governance audit log. The file is written only when everything succeeded.",
+    )
+    add_store_args(r)
+    add_governance_arg(r)
+    r.add_argument("--edition", required=True, choices=("gdpr", "hipaa", "eu-ai-act"), help="report edition")
+    r.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
+    r.add_argument("--models", nargs="+", default=[], metavar="NAME", help="limit the report to these models")
+    r.add_argument("--organisation", default="", help="controller / covered entity named in the report")
+    r.add_argument("--format", choices=("text", "json"), default="text", help="what to print when done")
+    _add_settings_args(r)
+    r.set_defaults(func=run_report)
+
+
+def run_findings(args: argparse.Namespace) -> int:
+    from mlops_desktop.reports.jobs import run_findings as job
+
+    settings = _settings(args)
+    findings = job(args.store, governance_url=args.governance, artifact_roots=parse_artifact_roots(args.artifact_root),
+                   settings=settings)
+    failing = [] if args.fail_on == "none" else at_or_above(findings, args.fail_on)
+    if args.format == "json":
+        print_json({
+            "findings": [f.as_json() for f in findings],
+            "summary": count_by_severity(findings),
+            "fail_on": args.fail_on,
+            "failed": bool(failing),
+        })
+    else:
+        rows = [{"id": f.id, "severity": f.severity, "object": f.object, "evidence": f.evidence} for f in findings]
+        print_table(rows, ("id", "severity", "object", "evidence"))
+    if failing:
+        raise CheckFailed(f"{len(failing)} finding(s) at or above severity {args.fail_on!r}.")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from mlops_desktop.reports.jobs import run_report as job
+    from mlops_desktop.reports.model import ReportSettings
+
+    if not args.out.strip():
+        raise UsageError("--out is empty.", "Give a file name such as report.pdf.")
+    settings = ReportSettings(findings=_settings(args), organisation=args.organisation)
+    result = job(args.store, args.edition, args.out, models=args.models, governance_url=args.governance,
+                 artifact_roots=parse_artifact_roots(args.artifact_root), settings=settings)
+    if args.format == "json":
+        print_json(result.as_json())
+        return 0
+    recorded = f"recorded in the audit log as entry {result.log_index}" if result.log_index is not None else \
+        "not recorded (no writable governance store)"
+    print(f"Wrote {result.path} ({result.pages} pages, {len(result.findings)} findings, sha256 {result.sha256}); "
+          f"evidence bundle {result.bundle_path}; {recorded}.")
+    return 0

@@ -1,0 +1,126 @@
+"""Whole report and findings jobs from store URLs: what the CLI and the GUI dialog run.
+
+Plain functions with ``progress`` / ``is_cancelled`` callbacks (the GUI runs them through
+``ui/workers.py``); every expected problem is an :class:`~mlops_desktop.core.errors.MlopsError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mlops_desktop.core.entities import Catalog
+from mlops_desktop.core.findings import Finding, FindingSettings, evaluate
+from mlops_desktop.core.progress import (
+    CancelledFn,
+    ProgressFn,
+    check_cancelled,
+    never_cancelled,
+    no_progress,
+)
+from mlops_desktop.reports.export import ReportResult, check_output_path, export_report
+from mlops_desktop.reports.governance_bridge import collect_evidence, open_for_report, record_report
+from mlops_desktop.reports.model import EDITIONS, GovernanceEvidence, ReportSettings
+
+logger = logging.getLogger(__name__)
+
+
+def _scaled(progress: ProgressFn, start: int, span: int) -> ProgressFn:
+    def inner(done: int, total: int, message: str) -> None:
+        frac = done / total if total else 0.0
+        progress(start + int(span * min(1.0, frac)), 100, message)
+
+    return inner
+
+
+def load_stores(
+    stores: Sequence[str],
+    artifact_roots: Mapping[str, str] | None = None,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> Catalog:
+    from mlops_desktop.sources.base import load_catalog
+
+    return load_catalog(list(stores), progress, is_cancelled, settings={"artifact_roots": dict(artifact_roots or {})})
+
+
+def governance_evidence(
+    governance_url: str | None,
+    catalog: Catalog,
+    artifact_roots: Mapping[str, str] | None = None,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> tuple[Any, GovernanceEvidence | None]:
+    """(open governance store or None, its evidence or None)."""
+    gov = open_for_report(governance_url)
+    if gov is None:
+        return None, None
+    try:
+        return gov, collect_evidence(gov, catalog, artifact_roots=artifact_roots, progress=progress,
+                                     is_cancelled=is_cancelled)
+    except BaseException:
+        gov.close()
+        raise
+
+
+def run_findings(
+    stores: Sequence[str],
+    *,
+    governance_url: str | None = None,
+    artifact_roots: Mapping[str, str] | None = None,
+    settings: FindingSettings | None = None,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> list[Finding]:
+    catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 50), is_cancelled)
+    check_cancelled(is_cancelled)
+    gov, evidence = governance_evidence(governance_url, catalog, artifact_roots, _scaled(progress, 50, 30), is_cancelled)
+    try:
+        return evaluate(catalog, evidence.facts if evidence else None, settings,
+                        progress=_scaled(progress, 80, 20), is_cancelled=is_cancelled)
+    finally:
+        if gov is not None:
+            gov.close()
+
+
+def run_report(
+    stores: Sequence[str],
+    edition: str,
+    out: Path | str,
+    *,
+    models: Sequence[str] | None = None,
+    governance_url: str | None = None,
+    artifact_roots: Mapping[str, str] | None = None,
+    settings: ReportSettings | None = None,
+    catalog: Catalog | None = None,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> ReportResult:
+    """Load the stores (unless ``catalog`` is given), gather governance evidence, write the report
+    and record its hash in the audit log."""
+    from mlops_desktop.core.errors import UsageError
+
+    if edition not in EDITIONS:
+        raise UsageError(f"Unknown report edition {edition!r}.", f"Use one of: {', '.join(EDITIONS)}.")
+    out = check_output_path(Path(out))
+    if catalog is None:
+        catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 30), is_cancelled)
+    check_cancelled(is_cancelled)
+    gov, evidence = governance_evidence(governance_url, catalog, artifact_roots, _scaled(progress, 30, 15),
+                                        is_cancelled)
+    try:
+        record = None
+        if gov is not None:
+            if gov.read_only:
+                logger.warning("governance store %s is read-only: the report's hash cannot be recorded", gov.url)
+            else:
+                def record(result: ReportResult) -> int:
+                    return record_report(gov, result)
+
+        return export_report(catalog, edition, out, models=models, governance=evidence, settings=settings,
+                             record=record, progress=_scaled(progress, 45, 55), is_cancelled=is_cancelled)
+    finally:
+        if gov is not None:
+            gov.close()
