@@ -1,0 +1,124 @@
+"""Governance records inside a snapshot: approvals verify offline, on another client, with the
+trust list the snapshot carries; findings with governance facts equal those of the live stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlops_desktop.core.findings import evaluate
+from mlops_desktop.core.governance_facts import STATUS_VALID
+from mlops_desktop.governance import audit
+from mlops_desktop.governance.approvals import approve, list_approvals, verify_approvals
+from mlops_desktop.governance.db import Governance, open_governance
+from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id
+from mlops_desktop.governance.snapshot import create_snapshot, open_snapshot_governance
+from mlops_desktop.governance.trust import add_signer, init_trust
+from mlops_desktop.governance.verify import governance_facts, verify_all
+from mlops_desktop.sources import snapshot as fmt
+from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.sources.snapshot import SnapshotSource
+
+MODEL, VERSION, TARGET = "churn-predictor", "3", "Production"
+
+
+def _key(identity: str) -> SigningKey:
+    priv = generate_private_key()
+    return SigningKey(priv, key_id(priv.public_key()), identity)
+
+
+@pytest.fixture
+def approved(tmp_path: Path, mlflow3_db: Path) -> Iterator[tuple[Governance, Path, list[str]]]:
+    admin, alice, erin = _key("admin@example.org"), _key("reviewer1@example.org"), _key("reviewer2@example.org")
+    gov = open_governance(str(tmp_path / "governance.db"))
+    init_trust(gov, [(admin.public_key, admin.identity)])
+    for k in (alice, erin):
+        add_signer(gov, admin, k.public_key, str(k.identity), ["approver"])
+    catalog = load_catalog([str(mlflow3_db)])
+    ids = [approve(gov, catalog, MODEL, VERSION, TARGET, "validated", ["gdpr"], k).id for k in (alice, erin)]
+    out = tmp_path / "with-approvals.mlsnap"
+    create_snapshot([str(mlflow3_db)], out, key=alice, governance=gov)
+    yield gov, out, ids
+    gov.close()
+
+
+def _new_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another machine: a fresh HOME, no governance store, no memory of any checkpoint."""
+    home = tmp_path / "auditor-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+
+
+def test_approvals_verify_offline_with_the_carried_trust_list(
+    approved: tuple[Governance, Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    mlflow3_db: Path,
+) -> None:
+    gov, snap, ids = approved
+    gov.close()
+    (tmp_path / "governance.db").unlink()  # the live governance store is gone: offline
+    mlflow3_db.unlink()  # and so is the live MLflow store
+    _new_client(tmp_path, monkeypatch)
+    with SnapshotSource.open(snap) as source:
+        assert source.status.state == fmt.VERIFIED, source.status.text
+        catalog = source.load_catalog()
+        view = open_snapshot_governance(source)
+    assert view is not None
+    try:
+        records = list_approvals(view, MODEL, VERSION)
+        assert sorted(r.id for r in records) == sorted(ids)
+        verified = verify_approvals(view, catalog, records)
+        assert [v.status for v in verified] == [STATUS_VALID, STATUS_VALID], [v.problems for v in verified]
+        report = verify_all(view, catalog, model=MODEL, version=VERSION, target=TARGET, record=False)
+        assert report.log.ok, report.log.problems
+        assert all(v.valid for v in report.approvals)
+        assert report.policy is not None
+    finally:
+        view.close()
+
+
+def test_findings_with_governance_equal_live(
+    approved: tuple[Governance, Path, list[str]], mlflow3_db: Path
+) -> None:
+    gov, snap, _ids = approved
+    live_catalog = load_catalog([str(mlflow3_db)])
+    live_facts = governance_facts(gov, live_catalog)
+    with SnapshotSource.open(snap) as source:
+        catalog = source.load_catalog()
+        view = open_snapshot_governance(source)
+    assert view is not None
+    try:
+        facts = governance_facts(view, catalog)
+    finally:
+        view.close()
+    assert facts.approvals == live_facts.approvals
+    live = [f.as_json() for f in evaluate(live_catalog, live_facts)]
+    offline = [f.as_json() for f in evaluate(catalog, facts)]
+    assert offline == live
+
+
+def test_approval_row_edited_inside_the_snapshot(approved: tuple[Governance, Path, list[str]]) -> None:
+    import sqlite3
+
+    _gov, snap, _ids = approved
+    con = sqlite3.connect(snap)
+    con.execute("UPDATE approvals SET target = 'Staging'")
+    con.commit()
+    con.close()
+    with SnapshotSource.open(snap) as source:
+        assert source.status.state == fmt.ALTERED
+        assert "table approvals was changed (its SHA-256 differs from the manifest)" in source.status.problems
+
+
+def test_snapshot_carries_the_checkpoint_it_was_made_at(approved: tuple[Governance, Path, list[str]]) -> None:
+    """A checkpoint is signed before copying; the snapshot carries it and the log head."""
+    gov, snap, _ids = approved
+    with SnapshotSource.open(snap) as source:
+        info = source.predicate["governance"]
+    assert info["store_id"] == gov.store_id
+    assert info["checkpoint"] and info["checkpoint"].startswith(gov.origin)
+    size, root = audit.head(gov)
+    assert info["log_size"] == size and info["root_hash"] == root
