@@ -139,6 +139,11 @@ def layered_layout(
             indeg[m] -= 1
             if indeg[m] == 0:
                 queue.append(m)
+    # pull sources (jobs, registered models) next to their first successor: shorter edges
+    has_pred = {b for a in node_list for b in dag_succ[a]}
+    for n in node_list:
+        if n not in has_pred and dag_succ[n]:
+            layer[n] = max(layer[n], min(layer[m] for m in dag_succ[n]) - 1)
     n_layers = max(layer.values(), default=-1) + 1
     layers: list[list[N]] = [[] for _ in range(n_layers)]
     for n in queue if len(queue) == len(node_list) else node_list:  # queue is a topological order

@@ -1,0 +1,406 @@
+"""The lineage view: a layered left-to-right graph drawn with pyqtgraph.
+
+Open it on a model version or a dataset with :meth:`LineageView.show_graph`. Nodes have
+one shape and colour per kind and PII/PHI badges; hover shows details, a click selects
+a node, shows its details and highlights its upstream (blue) and downstream (green).
+The toolbar focuses on N hops around the focus, searches a node, fits the view and
+exports PNG or SVG. Layout is computed Qt-free by :mod:`mlops_desktop.core.layout`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph import exporters
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.core.layout import layered_layout
+from mlops_desktop.core.lineage import LineageGraph
+from mlops_desktop.ui.theme import colors
+
+logger = logging.getLogger(__name__)
+
+#: kind -> (pyqtgraph symbol, colour)
+KIND_STYLE = {
+    "dataset": ("o", "#2563eb"),
+    "job": ("p", "#7c3aed"),
+    "run": ("s", "#64748b"),
+    "model": ("d", "#0d9488"),
+    "model_version": ("h", "#16a34a"),
+    "deployment": ("star", "#ea580c"),
+}
+UPSTREAM_COLOUR = "#1d4ed8"
+DOWNSTREAM_COLOUR = "#15803d"
+DIM_COLOUR = "#cbd5e1"
+EDGE_COLOUR = "#94a3b8"
+MAX_NODES = 2000
+MAX_LABELS = 400
+NODE_SIZE = 18
+
+
+class LineageView(QWidget):
+    """Standalone lineage widget (embedded by the main window)."""
+
+    sig_node_selected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graph: LineageGraph | None = None
+        self.focus: str | None = None
+        self.selected: str | None = None
+        self.node_ids: list[str] = []
+        self.positions: dict[str, tuple[float, float]] = {}
+        self.highlighted_up: set[str] = set()
+        self.highlighted_down: set[str] = set()
+        self._labels: list[pg.TextItem] = []
+        self._badges: list[pg.TextItem] = []
+
+        self.search = QLineEdit(placeholderText="Search a node (name, id)…")
+        self.search.returnPressed.connect(self._on_search_return)
+        self.hops = QSpinBox(minimum=0, maximum=50, value=0)
+        self.hops.setSpecialValueText("all")
+        self.hops.setToolTip("Show N hops around the focus (all = its whole upstream and downstream)")
+        self.hops.valueChanged.connect(self._on_hops_changed)
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.clicked.connect(self.fit)
+        self.png_button = QPushButton("Export PNG…")
+        self.png_button.clicked.connect(lambda: self._on_export_clicked("png"))
+        self.svg_button = QPushButton("Export SVG…")
+        self.svg_button.clicked.connect(lambda: self._on_export_clicked("svg"))
+        self.status = QLabel("No lineage loaded.")
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 2)
+        bar.addWidget(QLabel("Hops:"))
+        bar.addWidget(self.hops)
+        for b in (self.fit_button, self.png_button, self.svg_button):
+            bar.addWidget(b)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground(colors().plot_background)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setAspectLocked(False)
+        self.plot.setMenuEnabled(False)
+        self.view: pg.ViewBox = self.plot.getViewBox()
+        self.edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(EDGE_COLOUR, width=1.2))
+        self.up_edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(UPSTREAM_COLOUR, width=2.5))
+        self.down_edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(DOWNSTREAM_COLOUR, width=2.5))
+        self.arrows = pg.ScatterPlotItem(pxMode=True)
+        self.nodes = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=self._tip,
+                                        hoverPen=pg.mkPen("#111827", width=2))
+        for item in (self.edges, self.up_edges, self.down_edges, self.arrows, self.nodes):
+            self.plot.addItem(item)
+        self.nodes.sigClicked.connect(self._on_nodes_clicked)
+
+        self.details = QTextBrowser()
+        self.details.setOpenLinks(False)
+        self.details.setMinimumWidth(240)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.plot)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.status)
+
+    # --- public API ------------------------------------------------------------------------
+    def show_graph(self, graph: LineageGraph, focus_node_id: str | None = None, hops: int | None = None) -> None:
+        """Show the lineage around ``focus_node_id`` (its upstream and downstream, or
+        ``hops`` edges around it), or the whole graph when there is no focus."""
+        self.graph = graph
+        self.focus = focus_node_id if focus_node_id in graph else None
+        if hops is not None:
+            self.hops.blockSignals(True)
+            self.hops.setValue(hops)
+            self.hops.blockSignals(False)
+        self._rebuild()
+        if self.focus:
+            self.select(self.focus)
+
+    def visible_nodes(self) -> set[str]:
+        graph = self.graph
+        if graph is None:
+            return set()
+        if self.focus is None:
+            nodes = set(graph.g.nodes)
+        elif self.hops.value() > 0:
+            nodes = graph.neighbourhood(self.focus, self.hops.value())
+        else:
+            nodes = graph.lineage_of(self.focus)
+        if len(nodes) > MAX_NODES and self.focus is not None:
+            hops = 3
+            nodes = graph.neighbourhood(self.focus, hops)
+            while len(nodes) > MAX_NODES and hops > 1:
+                hops -= 1
+                nodes = graph.neighbourhood(self.focus, hops)
+        if len(nodes) > MAX_NODES:
+            nodes = set(sorted(nodes)[:MAX_NODES])
+        return nodes
+
+    def select(self, node_id: str | None) -> None:
+        """Select a node: details, and highlight its upstream and downstream."""
+        graph = self.graph
+        if graph is None or node_id is None or node_id not in self.positions:
+            self.selected = None
+            self.highlighted_up = set()
+            self.highlighted_down = set()
+            self._restyle()
+            return
+        self.selected = node_id
+        shown = set(self.node_ids)
+        self.highlighted_up = {n for n in graph.upstream(node_id) if n in shown}
+        self.highlighted_down = {n for n in graph.downstream(node_id) if n in shown}
+        self._restyle()
+        self.details.setHtml(self._details_html(node_id))
+        self.sig_node_selected.emit(node_id)
+
+    def find(self, text: str) -> str | None:
+        """Select (and centre on) the first node whose label or id contains ``text``."""
+        graph = self.graph
+        needle = text.strip().lower()
+        if graph is None or not needle:
+            return None
+        pool = list(self.node_ids) + [n for n in graph.g.nodes if n not in self.positions]
+        for n in pool:
+            if needle in n.lower() or needle in graph.label(n).lower():
+                if n not in self.positions:
+                    self.focus = n
+                    self._rebuild()
+                self.select(n)
+                x, y = self.positions[n]
+                self.view.setRange(xRange=(x - 400, x + 400), yRange=(y - 250, y + 250), padding=0)
+                return n
+        self.status.setText(f"No node matches {text!r}.")
+        return None
+
+    def fit(self) -> None:
+        self.view.autoRange(padding=0.08)
+
+    def export_png(self, path: str | Path, width: int = 1600) -> Path:
+        exporter = exporters.ImageExporter(self.plot.plotItem)
+        exporter.parameters()["width"] = width
+        exporter.export(str(path))
+        return Path(path)
+
+    def export_svg(self, path: str | Path) -> Path:
+        """Vector SVG of the plot as shown (QSvgGenerator; pyqtgraph's SVG exporter cannot
+        write pair-connected curves)."""
+        size = self.plot.size()
+        gen = QSvgGenerator()
+        gen.setFileName(str(path))
+        gen.setSize(size)
+        gen.setViewBox(QRect(0, 0, size.width(), size.height()))
+        gen.setTitle("Lineage")
+        gen.setDescription(self.status.text())
+        painter = QPainter(gen)
+        try:
+            self.plot.render(painter)
+        finally:
+            painter.end()
+        if not Path(path).exists():
+            raise OSError(f"could not write {path}")
+        return Path(path)
+
+    # --- drawing ---------------------------------------------------------------------------
+    def _rebuild(self) -> None:
+        graph = self.graph
+        for item in self._labels + self._badges:
+            self.plot.removeItem(item)
+        self._labels, self._badges = [], []
+        if graph is None:
+            return
+        nodes = self.visible_nodes()
+        edges = [(s, t) for s, t in graph.g.edges(nodes) if t in nodes]
+        layout = layered_layout(sorted(nodes), edges)
+        self.positions = layout.positions
+        self.node_ids = [n for lay in layout.layers for n in lay]
+        self._edge_list = edges
+        self._draw_edges(self.edges, edges)
+        show_labels = len(self.node_ids) <= MAX_LABELS
+        c = colors()
+        layer_of = {n: li for li, lay in enumerate(layout.layers) for n in lay}
+        for n in self.node_ids:
+            x, y = self.positions[n]
+            # alternate label/badge sides between layers so neighbouring labels do not collide
+            odd = layer_of[n] % 2 == 1
+            if show_labels:
+                label = graph.label(n)
+                text = pg.TextItem(label if len(label) <= 24 else label[:23] + "…", color=c.plot_foreground,
+                                   anchor=(0.5, 1.35) if odd else (0.5, -0.35))
+                text.setPos(x, y)
+                self.plot.addItem(text)
+                self._labels.append(text)
+            badges = graph.effective_classification(n).badges
+            if badges:
+                colour = c.phi if "PHI" in badges else c.pii
+                badge = pg.TextItem(" ".join(badges), color=c.badge_text, fill=pg.mkBrush(colour),
+                                    anchor=(0.5, -0.45) if odd and show_labels else (0.5, 1.45))
+                badge.setPos(x, y)
+                self.plot.addItem(badge)
+                self._badges.append(badge)
+        self.selected = None
+        self.highlighted_up, self.highlighted_down = set(), set()
+        self._restyle()
+        focus = f" around {graph.label(self.focus)}" if self.focus else ""
+        self.status.setText(f"{len(self.node_ids)} nodes, {len(edges)} edges{focus}; "
+                            f"{layout.crossings} crossings. Click a node for details; wheel zooms, drag pans.")
+        self.fit()
+
+    def _segments(self, edges: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        xs = np.empty(len(edges) * 2)
+        ys = np.empty(len(edges) * 2)
+        for i, (s, t) in enumerate(edges):
+            (x0, y0), (x1, y1) = self.positions[s], self.positions[t]
+            xs[2 * i], ys[2 * i], xs[2 * i + 1], ys[2 * i + 1] = x0, y0, x1, y1
+        return xs, ys
+
+    def _draw_edges(self, item: pg.PlotCurveItem, edges: list[tuple[str, str]]) -> None:
+        if edges:
+            xs, ys = self._segments(edges)
+            item.setData(xs, ys)
+        else:
+            item.setData([], [])
+
+    def _restyle(self) -> None:
+        graph = self.graph
+        if graph is None:
+            return
+        active = self.selected is not None
+        lit = self.highlighted_up | self.highlighted_down | ({self.selected} if self.selected else set())
+        spots = []
+        for n in self.node_ids:
+            kind = graph.kind(n)
+            symbol, colour = KIND_STYLE.get(kind, ("o", "#6b7280"))
+            pen = pg.mkPen("#ffffff", width=1)
+            if n == self.selected:
+                pen = pg.mkPen("#111827", width=3)
+            elif n in self.highlighted_up:
+                pen = pg.mkPen(UPSTREAM_COLOUR, width=3)
+            elif n in self.highlighted_down:
+                pen = pg.mkPen(DOWNSTREAM_COLOUR, width=3)
+            brush = pg.mkBrush(colour if not active or n in lit else DIM_COLOUR)
+            x, y = self.positions[n]
+            spots.append({"pos": (x, y), "data": n, "symbol": symbol, "brush": brush, "pen": pen,
+                          "size": NODE_SIZE + (6 if n == self.selected else 0)})
+        self.nodes.setData(spots)
+        up_set = self.highlighted_up | ({self.selected} if self.selected else set())
+        down_set = self.highlighted_down | ({self.selected} if self.selected else set())
+        self._draw_edges(self.up_edges, [(s, t) for s, t in self._edge_list if s in up_set and t in up_set
+                                         and (t == self.selected or t in self.highlighted_up)])
+        self._draw_edges(self.down_edges, [(s, t) for s, t in self._edge_list if s in down_set and t in down_set
+                                           and (s == self.selected or s in self.highlighted_down)])
+        # arrow heads near each target
+        heads = []
+        for s, t in self._edge_list:
+            (x0, y0), (x1, y1) = self.positions[s], self.positions[t]
+            length = max(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, 1e-9)
+            f = max(0.0, 1 - 16 / length)
+            heads.append({"pos": (x0 + (x1 - x0) * f, y0 + (y1 - y0) * f), "symbol": "t2" if x1 >= x0 else "t3",
+                          "size": 7, "brush": pg.mkBrush(EDGE_COLOUR), "pen": pg.mkPen(None)})
+        self.arrows.setData(heads)
+
+    # --- text ----------------------------------------------------------------------------
+    def _tip(self, x: float, y: float, data: object) -> str:
+        graph = self.graph
+        if graph is None or not isinstance(data, str) or data not in graph:
+            return ""
+        node = graph.node(data)
+        badges = graph.effective_classification(data).badges
+        lines = [f"{node['label']} ({node['kind']})", data]
+        if badges:
+            lines.append("Classification: " + ", ".join(badges))
+        for k, v in list(node["tags"].items())[:6]:
+            lines.append(f"{k} = {v}")
+        return "\n".join(lines)
+
+    def _details_html(self, node_id: str) -> str:
+        graph = self.graph
+        assert graph is not None
+        node = graph.node(node_id)
+        cls = graph.effective_classification(node_id)
+        e = html.escape
+        parts = [f"<h3>{e(node['label'])}</h3>", f"<p><b>{e(node['kind'])}</b><br><code>{e(node_id)}</code></p>"]
+        badge = ", ".join(cls.badges) or "none"
+        origin = graph.classification_origin(node_id)
+        parts.append(f"<p><b>Effective classification:</b> {e(badge)}</p>")
+        for key in ("phi", "pii"):
+            if origin[key] and origin[key] != [node_id]:
+                src = ", ".join(graph.label(n) for n in origin[key][:4])
+                parts.append(f"<p>{key.upper()} from: {e(src)}</p>")
+        if node["tags"]:
+            rows = "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in node["tags"].items())
+            parts.append(f"<p><b>Tags</b></p><table>{rows}</table>")
+        skip = {"kind", "label", "tags", "columns"}
+        attrs = [(k, v) for k, v in node.items() if k not in skip and v not in (None, "", [], {})]
+        if attrs:
+            rows = "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))[:200]}</td></tr>" for k, v in attrs)
+            parts.append(f"<p><b>Details</b></p><table>{rows}</table>")
+        columns = node.get("columns") or []
+        if columns:
+            items = []
+            for col in columns:
+                flags = []
+                if col.get("masked"):
+                    flags.append("masked")
+                flags += [f"{k}={v}" for k, v in (col.get("tags") or {}).items()]
+                extra = f" <i>[{e(', '.join(flags))}]</i>" if flags else ""
+                items.append(f"<li>{e(col['name'])} {e(col.get('type', ''))}{extra}</li>")
+            parts.append(f"<p><b>Columns</b></p><ul>{''.join(items)}</ul>")
+        parts.append(f"<p>{len(self.highlighted_up)} upstream, {len(self.highlighted_down)} downstream shown.</p>")
+        return "".join(parts)
+
+    # --- handlers ----------------------------------------------------------------------------
+    def _on_nodes_clicked(self, _item: object, points: object) -> None:
+        pts = list(points) if points is not None else []  # type: ignore[call-overload]
+        if pts:
+            self.select(str(pts[0].data()))
+
+    def _on_search_return(self) -> None:
+        self.find(self.search.text())
+
+    def _on_hops_changed(self, _value: int) -> None:
+        selected = self.selected
+        self._rebuild()
+        if selected in self.positions:
+            self.select(selected)
+        elif self.focus:
+            self.select(self.focus)
+
+    def _on_export_clicked(self, fmt: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export lineage as {fmt.upper()}", f"lineage.{fmt}",
+                                              f"{fmt.upper()} (*.{fmt})")
+        if not path:
+            return
+        try:
+            (self.export_png if fmt == "png" else self.export_svg)(path)
+        except OSError as exc:
+            self.status.setText(f"Could not write {path}: {exc.strerror or exc}")
+            return
+        self.status.setText(f"Saved {path}")
+
+
+def kind_colour(kind: str) -> QColor:
+    return QColor(KIND_STYLE.get(kind, ("o", "#6b7280"))[1])
+
+
+__all__ = ["KIND_STYLE", "LineageView", "kind_colour"]

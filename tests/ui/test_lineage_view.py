@@ -1,0 +1,129 @@
+"""Lineage and diff views: real Qt offscreen, fixture stores, PNG/SVG renders to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlops_desktop.core.diff import diff_versions
+from mlops_desktop.core.lineage import (
+    build_graph,
+    dataset_node_id,
+    ol_dataset_node_id,
+    version_node_id,
+)
+from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.ui.diff_view import DiffView
+from mlops_desktop.ui.lineage_view import LineageView
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def render(widget, name: str) -> Path:
+    """Save what the widget shows to test-artifacts/<name>.png, for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    assert widget.grab().save(str(path))
+    assert path.stat().st_size > 1000
+    return path
+
+
+def _merged(mlflow3_db: Path, openlineage_file: Path):
+    return load_catalog([str(mlflow3_db), f"openlineage:{openlineage_file}"])
+
+
+def test_lineage_view_opens_on_version_and_highlights_upstream(qtbot, mlflow3_db, openlineage_file, artifacts_dir):
+    catalog = _merged(mlflow3_db, openlineage_file)
+    graph = build_graph(catalog)
+    view = LineageView()
+    qtbot.addWidget(view)
+    view.resize(1400, 800)
+    view.show()
+    focus = version_node_id("readmission-risk", "3")
+    with qtbot.waitSignal(view.sig_node_selected) as sig:
+        view.show_graph(graph, focus)
+    assert sig.args == [focus]
+    assert view.selected == focus
+    assert set(view.node_ids) == graph.lineage_of(focus)
+    train = dataset_node_id("s3://lake/clinical/readmission-risk/train.parquet")
+    claims = ol_dataset_node_id("postgres://claims-db:5432", "public.claims")
+    assert {train, claims} <= view.highlighted_up
+    assert "deployment:alias:readmission-risk@champion" in view.highlighted_down
+    assert not view.highlighted_up & view.highlighted_down
+    # left to right: every upstream dataset is left of the version
+    assert all(view.positions[n][0] < view.positions[focus][0] for n in (train, claims))
+    assert "PHI" in view.details.toPlainText() and "readmission-risk v3" in view.details.toPlainText()
+    assert len(view._badges) > 0
+    qtbot.wait(50)
+    png = render(view, "lineage_view_readmission_v3")
+    exported = view.export_png(artifacts_dir / "lineage_view_export.png")
+    assert exported.stat().st_size > 5000
+    svg = view.export_svg(artifacts_dir / "lineage_view_export.svg")
+    assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
+    assert png.exists()
+
+
+def test_click_search_hops_and_fit(qtbot, mlflow3_db, openlineage_file):
+    graph = build_graph(_merged(mlflow3_db, openlineage_file))
+    view = LineageView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    view.show_graph(graph, version_node_id("credit-limit", "3"))
+    # click a node through the scatter item's own signal path
+    target = dataset_node_id("s3://lake/lending/credit-limit/train.parquet")
+    point = next(p for p in view.nodes.points() if p.data() == target)
+    view.nodes.sigClicked.emit(view.nodes, [point], None)
+    assert view.selected == target
+    assert version_node_id("credit-limit", "3") in view.highlighted_down
+    assert view._tip(0, 0, target).startswith("credit-limit-train (dataset)")
+    # search a node that is not shown: the view re-focuses on it
+    found = view.find("public.claims")
+    assert found == ol_dataset_node_id("postgres://claims-db:5432", "public.claims")
+    assert view.selected == found and found in view.positions
+    assert view.find("zzz-nothing") is None and "No node matches" in view.status.text()
+    view.hops.setValue(1)
+    assert set(view.node_ids) == graph.neighbourhood(found, 1)
+    view.fit()
+    view.search.setText("readmission-risk v2")
+    view.search.returnPressed.emit()
+    assert view.selected == version_node_id("readmission-risk", "2")
+
+
+def test_whole_graph_without_focus(qtbot, mlmd_db, artifacts_dir):
+    graph = build_graph(load_catalog([str(mlmd_db)]))
+    view = LineageView()
+    qtbot.addWidget(view)
+    view.resize(1400, 700)
+    view.show()
+    view.show_graph(graph)
+    assert len(view.node_ids) == len(graph)
+    assert view.selected is None
+    pushed = next(n for n in graph.nodes_of_kind("deployment"))
+    view.select(pushed)
+    labels = {graph.label(n) for n in view.highlighted_up}
+    assert any(label.startswith("Trainer") for label in labels)
+    render(view, "lineage_view_mlmd")
+
+
+def test_diff_view(qtbot, mlflow3_db, artifacts_dir):
+    catalog = load_catalog([str(mlflow3_db)])
+    view = DiffView()
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.show()
+    view.show_diff(diff_versions(catalog, "credit-limit", "2", "3"))
+    assert view.table.rowCount() > 5
+    assert "credit-limit" in view.title.text()
+    total = view.table.rowCount()
+    view.only_changes.setChecked(True)
+    hidden = sum(view.table.isRowHidden(r) for r in range(total))
+    assert 0 < hidden < total
+    render(view, "diff_view_credit_limit")
