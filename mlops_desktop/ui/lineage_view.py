@@ -174,7 +174,7 @@ class LineageView(QWidget):
         self.details.setHtml(self._details_html(node_id))
         self.sig_node_selected.emit(node_id)
 
-    def find(self, text: str) -> str | None:
+    def find_node(self, text: str) -> str | None:
         """Select (and centre on) the first node whose label or id contains ``text``."""
         graph = self.graph
         needle = text.strip().lower()
@@ -376,7 +376,7 @@ class LineageView(QWidget):
             self.select(str(pts[0].data()))
 
     def _on_search_return(self) -> None:
-        self.find(self.search.text())
+        self.find_node(self.search.text())
 
     def _on_hops_changed(self, _value: int) -> None:
         selected = self.selected

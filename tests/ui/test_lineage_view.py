@@ -85,10 +85,10 @@ def test_click_search_hops_and_fit(qtbot, mlflow3_db, openlineage_file):
     assert version_node_id("credit-limit", "3") in view.highlighted_down
     assert view._tip(0, 0, target).startswith("credit-limit-train (dataset)")
     # search a node that is not shown: the view re-focuses on it
-    found = view.find("public.claims")
+    found = view.find_node("public.claims")
     assert found == ol_dataset_node_id("postgres://claims-db:5432", "public.claims")
     assert view.selected == found and found in view.positions
-    assert view.find("zzz-nothing") is None and "No node matches" in view.status.text()
+    assert view.find_node("zzz-nothing") is None and "No node matches" in view.status.text()
     view.hops.setValue(1)
     assert set(view.node_ids) == graph.neighbourhood(found, 1)
     view.fit()
