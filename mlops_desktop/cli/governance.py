@@ -1,0 +1,459 @@
+"""Governance commands: keys, trust, approve, reject, approvals, verify, audit.
+
+- ``keys create --out KEYFILE --name NAME --email EMAIL`` (writes KEYFILE and KEYFILE.pub),
+  ``keys list``, ``keys export-public KEYFILE``, ``keys import-pkcs12 P12FILE --out KEYFILE``
+- ``trust init --admin PUBFILE...``, ``trust add --key ADMIN_KEYFILE --signer PUBFILE --identity EMAIL
+  --role ROLE [--valid-until DATE]``, ``trust revoke --key ADMIN_KEYFILE --signer KEYID``, ``trust list``
+- ``approve|reject --store URL... --model NAME --version V --target T --reason TEXT [--regime ...] --key KEYFILE``
+- ``approvals list [--model NAME] [--version V] [--format json]``
+- ``verify --store URL... [--model NAME --version V --target T] [--policy FILE] [--format json]``
+- ``audit verify | show [--limit N] | export --out FILE``
+
+Exit codes: 0 passed, 1 check failed, 2 usage/input/environment error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlops_desktop.cli.common import (
+    add_format_arg,
+    add_governance_arg,
+    add_store_args,
+    catalog_from_args,
+    parse_artifact_roots,
+    print_json,
+    print_table,
+)
+from mlops_desktop.core.errors import CheckFailed, UsageError
+
+ORG_CA_ENV = "MLOPS_DESKTOP_ORG_CA"
+
+
+def register(sub: Any) -> None:
+    _register_keys(sub)
+    _register_trust(sub)
+    for name in ("approve", "reject"):
+        p = sub.add_parser(name, help=f"{name} a model version for a stage or alias (signed)",
+                           description=f"Sign a decision to {name} a model version for a target stage or alias "
+                           "and record it in the audit log.")
+        add_store_args(p)
+        add_governance_arg(p)
+        p.add_argument("--model", required=True, metavar="NAME")
+        p.add_argument("--version", required=True, metavar="V")
+        p.add_argument("--target", required=True, metavar="STAGE_OR_ALIAS")
+        p.add_argument("--reason", required=True, metavar="TEXT")
+        p.add_argument("--regime", action="append", default=[], metavar="gdpr,hipaa,eu-ai-act",
+                       help="regimes this decision is made under (comma list, repeatable)")
+        p.add_argument("--key", required=True, metavar="KEYFILE", help="your private key (encrypted PEM or .p12)")
+        p.add_argument("--policy", metavar="FILE", help="promotion policy TOML (default: the built-in policy)")
+        add_format_arg(p, ("text", "json"), "text")
+        p.set_defaults(func=run_decide, decision="APPROVED" if name == "approve" else "REJECTED")
+
+    p = sub.add_parser("approvals", help="list signed decisions", description="List stored approval envelopes.")
+    asub = p.add_subparsers(dest="approvals_command", metavar="ACTION", parser_class=type(p))
+    asub.required = True
+    lst = asub.add_parser("list", help="list decisions", description="List decisions; json items carry the "
+                          "stored envelope verbatim under \"envelope\".")
+    add_governance_arg(lst)
+    lst.add_argument("--model", metavar="NAME")
+    lst.add_argument("--version", metavar="V")
+    add_format_arg(lst, ("table", "json"), "table")
+    lst.set_defaults(func=run_approvals_list)
+
+    p = sub.add_parser("verify", help="verify approvals, policy and the audit log (exit 0 ok, 1 failed)",
+                       description="Check every envelope (signature, trusted signer at the time, subject digest), "
+                       "the policy for the target, and the audit log against this client's last checkpoint.")
+    add_store_args(p, required=False)
+    add_governance_arg(p)
+    p.add_argument("--model", metavar="NAME")
+    p.add_argument("--version", metavar="V")
+    p.add_argument("--target", metavar="STAGE_OR_ALIAS")
+    p.add_argument("--policy", metavar="FILE", help="promotion policy TOML (default: the built-in policy)")
+    p.add_argument("--ca", metavar="FILE", default=os.environ.get(ORG_CA_ENV),
+                   help=f"organisation CA certificates (PEM) for signer certificates (or {ORG_CA_ENV})")
+    add_format_arg(p, ("text", "json"), "text")
+    p.set_defaults(func=run_verify)
+
+    p = sub.add_parser("audit", help="verify, show or export the audit log", description="The tamper-evident log.")
+    ausub = p.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=type(p))
+    ausub.required = True
+    v = ausub.add_parser("verify", help="check the log (exit 0 ok, 1 inconsistent)")
+    add_governance_arg(v)
+    add_format_arg(v, ("text", "json"), "text")
+    v.set_defaults(func=run_audit_verify)
+    s = ausub.add_parser("show", help="show the newest entries")
+    add_governance_arg(s)
+    s.add_argument("--limit", type=int, default=20, metavar="N")
+    add_format_arg(s, ("table", "json"), "table")
+    s.set_defaults(func=run_audit_show)
+    e = ausub.add_parser("export", help="write the log with a signed checkpoint as JSON")
+    add_governance_arg(e)
+    e.add_argument("--out", required=True, metavar="FILE")
+    e.set_defaults(func=run_audit_export)
+
+
+def _register_keys(sub: Any) -> None:
+    p = sub.add_parser("keys", help="create, list and export signing keys", description="ECDSA P-256 signing keys.")
+    ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", parser_class=type(p))
+    ksub.required = True
+    c = ksub.add_parser("create", help="create an encrypted key pair",
+                        description="Write KEYFILE (encrypted PKCS#8 PEM) and KEYFILE.pub. The passphrase comes "
+                        "from a prompt or MLOPS_DESKTOP_PASSPHRASE and must be at least 12 characters.")
+    c.add_argument("--out", required=True, metavar="KEYFILE")
+    c.add_argument("--name", required=True, metavar="NAME")
+    c.add_argument("--email", required=True, metavar="EMAIL")
+    add_format_arg(c, ("text", "json"), "text")
+    c.set_defaults(func=run_keys_create)
+    ls = ksub.add_parser("list", help="keys this client created or imported")
+    add_format_arg(ls, ("table", "json"), "table")
+    ls.set_defaults(func=run_keys_list)
+    ex = ksub.add_parser("export-public", help="print the public key (PEM) of a key file")
+    ex.add_argument("keyfile", metavar="KEYFILE")
+    ex.set_defaults(func=run_keys_export)
+    im = ksub.add_parser("import-pkcs12", help="import a PKCS#12 (.p12/.pfx) key and certificate",
+                         description="Import a PKCS#12 bundle; asks for its passphrase, then the new key file's "
+                         "(MLOPS_DESKTOP_P12_PASSPHRASE and MLOPS_DESKTOP_PASSPHRASE for automation).")
+    im.add_argument("p12", metavar="P12FILE")
+    im.add_argument("--out", required=True, metavar="KEYFILE")
+    im.set_defaults(func=run_keys_import)
+
+
+def _register_trust(sub: Any) -> None:
+    p = sub.add_parser("trust", help="the trust list: pin admins, add and revoke signers",
+                       description="Who may sign decisions, with which roles, and when.")
+    tsub = p.add_subparsers(dest="trust_command", metavar="ACTION", parser_class=type(p))
+    tsub.required = True
+    i = tsub.add_parser("init", help="pin the administrator keys")
+    add_governance_arg(i)
+    i.add_argument("--admin", action="append", required=True, metavar="PUBFILE")
+    i.set_defaults(func=run_trust_init)
+    a = tsub.add_parser("add", help="add a signer (signed by an administrator)")
+    add_governance_arg(a)
+    a.add_argument("--key", required=True, metavar="ADMIN_KEYFILE")
+    a.add_argument("--signer", required=True, metavar="PUBFILE")
+    a.add_argument("--identity", required=True, metavar="EMAIL")
+    a.add_argument("--role", action="append", required=True, metavar="approver|reviewer|admin",
+                   help="role (repeat or comma-separate for several)")
+    a.add_argument("--valid-from", metavar="DATE")
+    a.add_argument("--valid-until", metavar="DATE")
+    a.add_argument("--certificate", metavar="CERT", help="the signer's X.509 certificate (checked against --ca)")
+    a.add_argument("--ca", metavar="FILE", default=os.environ.get(ORG_CA_ENV),
+                   help=f"organisation CA certificates (PEM) (or {ORG_CA_ENV})")
+    a.set_defaults(func=run_trust_add)
+    r = tsub.add_parser("revoke", help="revoke a signer (signed by an administrator)")
+    add_governance_arg(r)
+    r.add_argument("--key", required=True, metavar="ADMIN_KEYFILE")
+    r.add_argument("--signer", required=True, metavar="KEYID")
+    r.add_argument("--reason", metavar="TEXT")
+    r.set_defaults(func=run_trust_revoke)
+    ls = tsub.add_parser("list", help="show the trust list")
+    add_governance_arg(ls)
+    add_format_arg(ls, ("table", "json"), "table")
+    ls.set_defaults(func=run_trust_list)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _gov(args: argparse.Namespace) -> Any:
+    from mlops_desktop.governance.db import open_governance
+
+    return open_governance(getattr(args, "governance", None))
+
+
+def _unlock(path: str, what: str = "key") -> Any:
+    from mlops_desktop.governance.keys import get_passphrase, load_private_key
+
+    if not Path(path).exists():
+        from mlops_desktop.governance.keys import KeyFileError
+
+        raise KeyFileError(f"No such key file: {path}.", "Create one with 'mlops-desktop keys create'.")
+    return load_private_key(path, get_passphrase(f"Passphrase for {what} {path}: "))
+
+
+def _parse_date(text: str | None, end_of_day: bool) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(f"Bad date {text!r}.", "Use YYYY-MM-DD or an ISO 8601 time.") from exc
+    if len(text) == 10 and end_of_day:
+        value = value.replace(hour=23, minute=59, second=59)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _ca_roots(path: str | None) -> list[Any]:
+    if not path:
+        return []
+    from mlops_desktop.governance.keys import load_certificates
+
+    return load_certificates(Path(path))
+
+
+def _policy(path: str | None) -> Any:
+    from mlops_desktop.governance.policy import DEFAULT_POLICY, load_policy
+
+    return load_policy(path) if path else DEFAULT_POLICY
+
+
+def _log_store_access(gov: Any, catalog: Any, model: str | None = None, version: str | None = None) -> None:
+    from mlops_desktop.governance import audit
+
+    for store in catalog.stores:
+        audit.try_log_action(gov, audit.ACTION_STORE_OPENED, store.url, {"kind": store.kind, "schema": store.schema})
+    if model:
+        audit.try_log_action(gov, audit.ACTION_MODEL_VIEWED, f"models:/{model}/{version}" if version else model, {})
+
+
+def _split_list(values: Sequence[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+# ---------------------------------------------------------------------------- keys
+
+
+def run_keys_create(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.keys import create_key, get_passphrase
+
+    out = Path(args.out)
+    if out.exists():
+        raise UsageError(f"{out} already exists.", "Pick another --out path; keys are never overwritten.")
+    passphrase = get_passphrase(f"New passphrase for {out}: ", confirm=True, check_strength=True)
+    info = create_key(out, args.name, args.email, passphrase)
+    if args.format == "json":
+        print_json({"key_id": info.key_id, "identity": info.identity, "path": info.path,
+                    "public_path": info.public_path})
+    else:
+        print(f"Created {info.path} and {info.public_path}")
+        print(f"Key id (fingerprint): {info.key_id}")
+    return 0
+
+
+def run_keys_list(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.keys import list_keys
+
+    keys = list_keys()
+    rows = [{"key_id": k.key_id, "identity": k.identity, "path": k.path, "created_at": k.created_at,
+             "exists": Path(k.path).exists()} for k in keys]
+    if args.format == "json":
+        print_json(rows)
+    else:
+        print_table(rows, ["key_id", "identity", "path", "created_at"])
+    return 0
+
+
+def run_keys_export(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.keys import export_public
+
+    sys.stdout.write(export_public(Path(args.keyfile)).decode("ascii"))
+    return 0
+
+
+def run_keys_import(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.keys import get_passphrase, import_pkcs12
+
+    p12_pass = os.environ.get("MLOPS_DESKTOP_P12_PASSPHRASE")
+    if p12_pass is None:
+        import getpass
+
+        p12_pass = getpass.getpass(f"Passphrase of {args.p12}: ")
+    new_pass = get_passphrase(f"New passphrase for {args.out}: ", confirm=True, check_strength=True)
+    info = import_pkcs12(Path(args.p12), p12_pass, Path(args.out), new_pass)
+    print(f"Imported {args.p12} as {info.path}")
+    print(f"Key id (fingerprint): {info.key_id}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- trust
+
+
+def run_trust_init(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.keys import load_public_key, public_key_identity
+    from mlops_desktop.governance.trust import init_trust
+
+    admins = [(load_public_key(Path(p)), public_key_identity(Path(p))) for p in args.admin]
+    with _gov(args) as gov:
+        kids = init_trust(gov, admins)
+    for kid in kids:
+        print(f"Pinned administrator {kid}")
+    return 0
+
+
+def run_trust_add(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.keys import load_certificate, load_public_key
+    from mlops_desktop.governance.trust import add_signer
+
+    signer = load_public_key(Path(args.signer))
+    roles = _split_list(args.role)
+    cert = load_certificate(Path(args.certificate)) if args.certificate else None
+    roots = _ca_roots(args.ca)
+    valid_from = _parse_date(args.valid_from, False)
+    valid_until = _parse_date(args.valid_until, True)
+    with _gov(args) as gov:
+        gov.require_writable()
+        admin = _unlock(args.key, "administrator key")
+        result = add_signer(gov, admin, signer, args.identity, roles, valid_from=valid_from,
+                            valid_until=valid_until, certificate=cert, ca_roots=roots)
+    print(f"Added {args.identity} ({', '.join(roles)}) key {result['key_id']} at log entry {result['log_seq']}")
+    return 0
+
+
+def run_trust_revoke(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.trust import revoke_signer
+
+    with _gov(args) as gov:
+        gov.require_writable()
+        admin = _unlock(args.key, "administrator key")
+        result = revoke_signer(gov, admin, args.signer, args.reason)
+    print(f"Revoked key {result['key_id']} at log entry {result['log_seq']}")
+    return 0
+
+
+def run_trust_list(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.trust import list_signers
+
+    with _gov(args) as gov:
+        rows = list_signers(gov)
+    if args.format == "json":
+        print_json(rows)
+    else:
+        for r in rows:
+            r["roles"] = ",".join(r["roles"])
+        print_table(rows, ["key_id", "identity", "roles", "valid_until", "status", "revoked_at"])
+    return 0
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+def run_decide(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.approvals import decide, preview
+
+    policy = _policy(args.policy)
+    regimes = _split_list(args.regime)
+    with _gov(args) as gov:
+        gov.require_writable()  # before the passphrase: nothing to sign into
+        catalog = catalog_from_args(args)
+        roots = parse_artifact_roots(args.artifact_root)
+        what = preview(catalog, args.model, args.version, roots)
+        if args.format == "text":
+            print(f"Signing: {args.decision} {what['subject']} for {args.target}")
+            print(f"  subject digest ({what['digest']['method']}): {what['digest']['digest']}")
+        key = _unlock(args.key)
+        _log_store_access(gov, catalog, args.model, args.version)
+        record = decide(gov, catalog, args.model, args.version, args.target, args.reason, regimes, key,
+                        decision=args.decision, policy=policy, artifact_roots=roots)
+    if args.format == "json":
+        print_json(record.to_dict())
+    else:
+        print(f"{record.decision} by key {record.key_id} recorded at audit-log entry {record.log_seq}")
+        print(f"Envelope id: {record.id}")
+    return 0
+
+
+def run_approvals_list(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.approvals import list_approvals
+
+    with _gov(args) as gov:
+        records = list_approvals(gov, args.model, args.version)
+    if args.format == "json":
+        print_json([r.to_dict() for r in records])
+    else:
+        rows = [{"model": r.model_name, "version": r.version, "target": r.target, "decision": r.decision,
+                 "key_id": r.key_id[:16], "log": r.log_seq, "time": r.created_at} for r in records]
+        print_table(rows, ["model", "version", "target", "decision", "key_id", "log", "time"])
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.verify import verify_all
+
+    policy = _policy(args.policy)
+    roots_ca = _ca_roots(args.ca)
+    with _gov(args) as gov:
+        catalog = catalog_from_args(args) if args.store else None
+        if catalog is not None:
+            _log_store_access(gov, catalog, args.model, args.version)
+        report = verify_all(gov, catalog, model=args.model, version=args.version, target=args.target,
+                            policy=policy, artifact_roots=parse_artifact_roots(args.artifact_root),
+                            ca_roots=roots_ca)
+    if args.format == "json":
+        print_json(report.to_dict())
+    else:
+        log = report.log
+        print(f"Audit log: {'consistent' if log.ok else 'INCONSISTENT'}, {log.size} entries, root {log.root_hash}")
+        for a in report.approvals:
+            r = a.record
+            print(f"Approval {r.id[:12]} {r.decision} {r.model_name} v{r.version} -> {r.target} "
+                  f"by {a.identity or r.key_id[:16]}: {a.status}{': ' + a.detail if a.detail else ''}")
+        if report.policy is not None:
+            p = report.policy
+            print(f"Policy {p.policy_id} for {p.target}: {'satisfied' if p.satisfied else 'NOT satisfied'}")
+            for rule in p.rules:
+                print(f"  [{'ok' if rule.satisfied else 'FAIL'}] {rule.rule}: {rule.explanation}")
+    if not report.ok:
+        raise CheckFailed(f"{len(report.problems)} problem(s): " + " | ".join(report.problems))
+    if args.format == "text":
+        print("Verification passed.")
+    return 0
+
+
+# ---------------------------------------------------------------------------- audit
+
+
+def run_audit_verify(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance import audit
+
+    with _gov(args) as gov:
+        result = audit.verify_log(gov)
+        audit.try_log_action(gov, audit.ACTION_VERIFY, "audit-log", {"ok": result.ok, "size": result.size})
+    if args.format == "json":
+        print_json(result.to_dict())
+    else:
+        print(f"Audit log: {result.size} entries, root {result.root_hash}, "
+              f"last checkpoint at {result.checkpoint_size}, this client last verified "
+              f"{result.remembered_size if result.remembered_size is not None else 'never'}")
+    if not result.ok:
+        raise CheckFailed("Audit log inconsistent: " + " | ".join(result.problems))
+    if args.format == "text":
+        print("Audit log consistent.")
+    return 0
+
+
+def run_audit_show(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance import audit
+
+    if args.limit < 0:
+        raise UsageError("--limit must be zero or more.")
+    with _gov(args) as gov:
+        entries = audit.read_entries(gov, limit=args.limit)
+    if args.format == "json":
+        print_json([e.to_dict() for e in entries])
+    else:
+        rows = [{"seq": e.seq, "time": e.time, "user": e.actor.get("os_user"),
+                 "key": (e.actor.get("key_id") or "")[:12], "action": e.action, "object": e.object} for e in entries]
+        print_table(rows, ["seq", "time", "user", "key", "action", "object"])
+    return 0
+
+
+def run_audit_export(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance import audit
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"Folder {out.parent} does not exist.")
+    with _gov(args) as gov:
+        check = audit.verify_log(gov)
+        if not check.ok:
+            raise CheckFailed("Audit log inconsistent; not exporting: " + " | ".join(check.problems))
+        result = audit.export_log(gov, out)
+    print(f"Exported {result['size']} entries to {result['path']} (sha256 {result['sha256']})")
+    return 0
