@@ -106,7 +106,7 @@ def layered_layout(
     nodes: Iterable[N],
     edges: Iterable[tuple[N, N]],
     *,
-    sweeps: int = 4,
+    sweeps: int = 12,
     x_gap: float = X_GAP,
     y_gap: float = Y_GAP,
 ) -> Layout[N]:
