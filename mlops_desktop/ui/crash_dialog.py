@@ -33,7 +33,7 @@ def crash_report(exc_type: type[BaseException], exc: BaseException, tb: object) 
         f"Python {platform.python_version()} ({sys.platform}), PySide6 {pyside_version}, Qt {qVersion()}",
         f"Platform: {platform.platform()}",
         "",
-        "".join(traceback.format_exception(exc_type, exc, tb)).rstrip(),  # type: ignore[arg-type]
+        "".join(traceback.format_exception(exc_type, exc, tb)).rstrip(),  # type: ignore[call-overload]
     ]
     return "\n".join(lines)
 

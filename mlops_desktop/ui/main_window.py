@@ -6,6 +6,7 @@ Adding a page is one line: ``window.add_page("approvals", "Approvals", Approvals
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 
@@ -58,6 +59,13 @@ logger = logging.getLogger(__name__)
 
 EMPTY_TEXT = "No store open — File > Open store… or drop a file here"
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def short_store_name(url: str) -> str:
+    """The file name of a file store, the host/database of a server store (passwords are already gone)."""
+    if "://" in url and not url.split("://", 1)[0].endswith("sqlite"):
+        return url.split("://", 1)[1].split("@")[-1]
+    return url.rstrip("/").rsplit("/", 1)[-1].removeprefix("openlineage:").removeprefix("snapshot:")
 
 
 class PlaceholderPage(QWidget):
@@ -195,8 +203,9 @@ class MainWindow(QMainWindow):
         if key in self._page_keys:
             row = self._page_keys.index(key)
             old = self.pages.widget(row)
-            self.pages.removeWidget(old)
-            old.deleteLater()
+            if old is not None:
+                self.pages.removeWidget(old)
+                old.deleteLater()
             self.pages.insertWidget(row, widget)
             item = self.navigator.item(row)
             item.setText(title)
@@ -212,7 +221,9 @@ class MainWindow(QMainWindow):
         return widget
 
     def page(self, key: str) -> QWidget:
-        return self.pages.widget(self._page_keys.index(key))
+        widget = self.pages.widget(self._page_keys.index(key))
+        assert widget is not None
+        return widget
 
     def show_page(self, key: str) -> None:
         self.navigator.setCurrentRow(self._page_keys.index(key))
@@ -278,7 +289,11 @@ class MainWindow(QMainWindow):
         if not recent:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
         for url in recent:
-            self.recent_menu.addAction(url, lambda u=url: self.open_stores([u]))
+            action = self.recent_menu.addAction(url)
+            action.triggered.connect(functools.partial(self._on_recent_action_triggered, url))
+
+    def _on_recent_action_triggered(self, url: str, _checked: bool = False) -> None:
+        self.open_stores([url])
 
     def _on_about_triggered(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "About MLOps Desktop",
@@ -397,6 +412,8 @@ class MainWindow(QMainWindow):
         self.catalog = catalog
         self.models_view.set_catalog(catalog, self._selection_before_load)
         self._selection_before_load = None
+        if self.models_view.selected_model() is None and self.models_view.proxy.rowCount():
+            self.models_view.table.selectRow(0)
         self.datasets_view.set_catalog(catalog)
         self.runs_view.set_runs(catalog.runs, complete=False)
         self._update_status()
@@ -423,11 +440,11 @@ class MainWindow(QMainWindow):
             self.stores_label.setText("No store open")
             self.stores_label.setToolTip("")
             return
-        parts = [f"{s.kind}: {s.url}" + (f" (schema {s.schema})" if s.schema else "") for s in self.catalog.stores]
         n = len(self.catalog.stores)
-        self.stores_label.setText(f"Connected to {n} store{'s' if n != 1 else ''} (read-only) — " + " · ".join(
-            f"{s.kind}: {s.url}" for s in self.catalog.stores))
-        self.stores_label.setToolTip("\n".join(parts))
+        short = " · ".join(f"{s.kind}: {short_store_name(s.url)}" for s in self.catalog.stores)
+        self.stores_label.setText(f"Connected to {n} store{'s' if n != 1 else ''} (read-only) — {short}")
+        self.stores_label.setToolTip("\n".join(
+            f"{s.kind}: {s.url}" + (f" (schema {s.schema})" if s.schema else "") for s in self.catalog.stores))
 
     def _update_content(self, force_pages: bool = False) -> None:
         has_data = force_pages or bool(self.store_urls)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable
 
@@ -197,7 +198,7 @@ class VersionDetailWidget(QWidget):
         self.chart.set_loading(key)
         self.history_slot.start(
             fetch_metric_history, source, run.run_id, key, label=f"Metric history: {key}",
-            on_done=lambda values, k=key: self._on_history_done(k, values),
+            on_done=functools.partial(self._on_history_done, key),
         )
 
     def _on_history_done(self, key: str, values: list[MetricValue]) -> None:

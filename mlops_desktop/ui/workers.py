@@ -34,7 +34,7 @@ _counter = itertools.count(1)
 class ErrorSink(Protocol):
     """Where failed tasks report (``ui.dialogs.Notifier`` in the app, a recorder in tests)."""
 
-    def show_error(self, exc: BaseException, title: str = ...) -> None: ...
+    def show_error(self, exc: BaseException, title: str | None = None) -> object: ...
 
 
 class TaskState(QObject):

@@ -236,3 +236,29 @@ def test_themes_render(loaded_window, qtbot, mode, ui):
 
     assert theme.colors() is (theme.DARK if mode == "dark" else theme.LIGHT)
     loaded_window.set_theme("system")
+
+
+def test_demo_stores_merge_in_the_window(make_window, qtbot, ui):
+    from mlops_desktop.resources import demo_settings, demo_store_urls
+
+    window = make_window(source_settings=demo_settings())
+    window.open_stores(demo_store_urls())
+    ui.wait_idle(qtbot, window.load_slot)
+    assert window.notifier.dialogs == []
+    assert [s.kind for s in window.catalog.stores] == ["mlflow", "mlmd", "openlineage"]
+    assert window.models_view.model.rowCount() > len(TRUTH)
+    ui.render(window, "main_window_demo")
+    window.show_page("datasets")
+    ui.render(window, "main_window_demo_datasets")
+
+
+@pytest.mark.parametrize(("url", "short"), [
+    ("/data/x/mlflow.db", "mlflow.db"),
+    ("mlflow+sqlite:////data/x/mlflow.db", "mlflow.db"),
+    ("openlineage:/data/events.ndjson", "events.ndjson"),
+    ("mlflow+postgresql://alice:***@db.example.org:5432/mlflow", "db.example.org:5432/mlflow"),
+])
+def test_short_store_names_in_the_status_bar(url, short):
+    from mlops_desktop.ui.main_window import short_store_name
+
+    assert short_store_name(url) == short
