@@ -207,6 +207,8 @@ def open_governance(url: str | None = None, *, create: bool = True) -> Governanc
     read_only_reason: str | None = None
     if path is not None:
         read_only_reason = _check_sqlite_file(path, create, url is None and not os.environ.get(GOVERNANCE_ENV))
+    if path is not None and read_only_reason is not None:
+        sa_url = f"sqlite:///file:{path}?mode=ro&uri=true"  # even root must not write to it
     engine = _make_engine(sa_url, dialect)
     gov = Governance(url=display, engine=engine, dialect=dialect, path=path, read_only_reason=read_only_reason)
     try:
@@ -237,7 +239,8 @@ def _check_sqlite_file(path: Path, create: bool, is_default: bool) -> str | None
         if head and head != SQLITE_MAGIC:
             raise StoreError(f"{path} is not a governance database (not SQLite).",
                              "Pass the governance .db file, or a new path to create one.")
-        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        if (not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK)
+                or path.stat().st_mode & 0o222 == 0):
             return (f"The governance database {path} is read-only; nothing can be recorded. "
                     "Ask for write access or use another --governance store.")
         return None
