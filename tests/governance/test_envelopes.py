@@ -137,11 +137,10 @@ def test_statement_rejects_bad_digest_at_creation() -> None:
 def test_interop_with_securesystemslib() -> None:
     """An envelope we make verifies with securesystemslib's DSSE given only the exported public key,
     and fails there after a one-byte change."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
     from securesystemslib.dsse import Envelope
     from securesystemslib.exceptions import VerificationError
     from securesystemslib.signer import SSlibKey
-
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     pem = public_pem(ALICE.public_key)  # what 'keys export-public' prints
     key = SSlibKey.from_crypto(load_pem_public_key(pem), keyid=ALICE.key_id, scheme="ecdsa-sha2-nistp256")

@@ -8,7 +8,12 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from mlops_desktop.core.governance_facts import STATUS_EXPIRED, STATUS_REVOKED, STATUS_UNTRUSTED, STATUS_VALID
+from mlops_desktop.core.governance_facts import (
+    STATUS_EXPIRED,
+    STATUS_REVOKED,
+    STATUS_UNTRUSTED,
+    STATUS_VALID,
+)
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.db import Governance, now_iso
 from mlops_desktop.governance.dsse import TRUST_PREDICATE, make_statement, sign_envelope
