@@ -80,6 +80,9 @@ def check_output_path(out: Path) -> Path:
     if not parent.exists():
         raise UsageError(f"Cannot write the report to {out}: the folder {parent} does not exist.",
                          "Create the folder or pick another location.")
+    if not parent.is_dir():
+        raise UsageError(f"Cannot write the report to {out}: {parent} is a file, not a folder.",
+                         "Pick another location.")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"Cannot write the report to {out}: no permission to write in {parent}.",
                          "Pick a folder you can write to.")

@@ -60,6 +60,7 @@ MARGIN = 2.0 * cm
 FRAME_W = PAGE_W - 2 * MARGIN
 NOT_ASSESSED = "referenced, not assessed"
 NOT_RECORDED = "not recorded"
+TOC_CHARS = 90  # longer headings (a 500-character model name) are shortened in contents and bookmarks
 
 # --------------------------------------------------------------------------------------- styles
 
@@ -180,13 +181,14 @@ class _ReportDoc(BaseDocTemplate):
             if level is None:
                 return
             text = flowable.getPlainText()
+            short = text if len(text) <= TOC_CHARS else text[: TOC_CHARS - 1] + "…"
             if level == 0:
                 self.section = text
             self._bookmark += 1
             key = f"h{self._bookmark}"
             self.canv.bookmarkPage(key)
-            self.canv.addOutlineEntry(text, key, level=level, closed=level > 0)
-            self.notify("TOCEntry", (level, esc(text), self.page, key))
+            self.canv.addOutlineEntry(short, key, level=level, closed=level > 0)
+            self.notify("TOCEntry", (level, esc(short), self.page, key))
 
 
 # --------------------------------------------------------------------------------------- helpers
