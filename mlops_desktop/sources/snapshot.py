@@ -129,6 +129,7 @@ CATALOG_FIELDS = frozenset(t.catalog_field for t in TABLES) - {"versions"} | {"m
 
 _SCALARS: tuple[type, ...] = (str, int, float, bool, datetime)
 _DT_TAG = "$datetime"
+_DT_MARK = '"$datetime"'
 _hints_cache: dict[type, dict[str, Any]] = {}
 
 
@@ -163,66 +164,158 @@ def _any_to_plain(value: Any) -> Any:
     return value
 
 
-def _any_from_plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        if len(obj) == 1 and _DT_TAG in obj and isinstance(obj[_DT_TAG], str):
-            return datetime.fromisoformat(obj[_DT_TAG])
-        return {k: _any_from_plain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_any_from_plain(v) for v in obj]
+def _datetime_hook(obj: dict[str, Any]) -> Any:
+    """JSON object hook: ``{"$datetime": iso}`` (a datetime inside an untyped value) -> datetime."""
+    if len(obj) == 1 and isinstance(obj.get(_DT_TAG), str):
+        return datetime.fromisoformat(obj[_DT_TAG])
     return obj
+
+
+Codec = Callable[[Any], Any]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _optional(fn: Codec) -> Codec:
+    if fn is _identity:
+        return fn
+
+    def wrapped(value: Any) -> Any:
+        return None if value is None else fn(value)
+
+    return wrapped
+
+
+_encoders: dict[Any, Codec] = {}
+_decoders: dict[Any, Codec] = {}
+
+
+def _encoder(tp: Any) -> Codec:
+    """A function turning a value of annotation ``tp`` into JSON-ready data (compiled once per type)."""
+    tp = _unwrap_optional(tp)
+    cached = _encoders.get(tp)
+    if cached is not None:
+        return cached
+    fn: Codec
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        fn = _any_to_plain
+    elif dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        hints = _hints(tp)
+        parts = [(f.name, _encoder(hints[f.name])) for f in dataclasses.fields(tp)]
+
+        def fn(value: Any, parts: list[tuple[str, Codec]] = parts) -> Any:
+            return {name: enc(getattr(value, name)) for name, enc in parts}
+    elif origin in (list, tuple, set, frozenset):
+        item = _encoder(args[0] if args else Any)
+
+        def fn(value: Any, item: Codec = item) -> Any:
+            return [item(v) for v in value]
+    elif origin is dict:
+        vt = _encoder(args[1] if len(args) == 2 else Any)
+
+        def fn(value: Any, vt: Codec = vt) -> Any:
+            return {str(k): vt(v) for k, v in value.items()}
+    elif tp is datetime:
+        fn = datetime.isoformat
+    elif tp in (str, int, float, bool):
+        fn = _identity
+    else:
+        fn = _any_to_plain
+    fn = _optional(fn)
+    _encoders[tp] = fn
+    return fn
+
+
+def _decoder(tp: Any) -> Codec:
+    """Inverse of :func:`_encoder` (compiled once per type)."""
+    tp = _unwrap_optional(tp)
+    cached = _decoders.get(tp)
+    if cached is not None:
+        return cached
+    fn: Codec
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        fn = _identity  # tagged datetimes inside are restored while parsing (see _Column)
+    elif dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        hints = _hints(tp)
+        parts = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(tp)]
+        cls = tp
+
+        def slow(obj: Any, parts: list[tuple[str, Codec]] = parts, cls: type = cls) -> Any:
+            return cls(**{name: dec(obj[name]) for name, dec in parts if name in obj})
+
+        fast = _compile_constructor(cls, [(name, f"o[{name!r}]", dec) for name, dec in parts])
+
+        def fn(obj: Any, fast: Codec = fast, slow: Codec = slow) -> Any:
+            try:
+                return fast(obj)
+            except KeyError:  # written before a field existed: its default applies
+                return slow(obj)
+    elif origin in (list, tuple, set, frozenset):
+        item = _decoder(args[0] if args else Any)
+        container = list if origin is list else origin
+        if item is _identity and container is list:
+            fn = _identity
+        else:
+            def fn(obj: Any, item: Codec = item, container: Any = container) -> Any:
+                return container(item(v) for v in obj)
+    elif origin is dict:
+        vt = _decoder(args[1] if len(args) == 2 else Any)
+        if vt is _identity:
+            fn = _identity
+        else:
+            def fn(obj: Any, vt: Codec = vt) -> Any:
+                return {k: vt(v) for k, v in obj.items()}
+    elif tp is datetime:
+        fn = datetime.fromisoformat
+    elif tp is float:
+        fn = float
+    elif tp in (str, int, bool):
+        fn = _identity
+    else:
+        fn = _identity
+    fn = _optional(fn)
+    _decoders[tp] = fn
+    return fn
+
+
+def _compile_constructor(cls: type, parts: list[tuple[str, str, Codec]], extra: str = "") -> Codec:
+    """``lambda o: cls(name=dec(<expr>), ...)`` built once with ``exec`` (decoding speed matters:
+    opening a snapshot must show rows within a second). Names are dataclass field names."""
+    namespace: dict[str, Any] = {"cls": cls}
+    args = []
+    for i, (name, expr, dec) in enumerate(parts):
+        if not name.isidentifier():
+            raise ValueError(f"not a field name: {name!r}")
+        if dec is _identity:
+            args.append(f"{name}={expr}")
+        else:
+            namespace[f"d{i}"] = dec
+            args.append(f"{name}=d{i}({expr})")
+    if extra:
+        args.append(extra)
+    source = f"def fn(o):\n    return cls({', '.join(args)})\n"
+    exec(source, namespace)  # noqa: S102 - generated from dataclass field names only
+    fn: Codec = namespace["fn"]
+    return fn
 
 
 def to_plain(value: Any, tp: Any) -> Any:
     """An entity value as JSON-ready data, guided by its annotation."""
-    if value is None:
-        return None
-    tp = _unwrap_optional(tp)
-    if tp is Any:
-        return _any_to_plain(value)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = _hints(tp)
-        return {f.name: to_plain(getattr(value, f.name), hints[f.name]) for f in dataclasses.fields(tp)}
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (list, tuple, set, frozenset):
-        item = args[0] if args else Any
-        return [to_plain(v, item) for v in value]
-    if origin is dict:
-        vt = args[1] if len(args) == 2 else Any
-        return {str(k): to_plain(v, vt) for k, v in value.items()}
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return _any_to_plain(value)
+    return _encoder(tp)(value)
 
 
 def from_plain(obj: Any, tp: Any) -> Any:
-    """Inverse of :func:`to_plain`."""
-    if obj is None:
-        return None
-    tp = _unwrap_optional(tp)
-    if tp is Any:
-        return _any_from_plain(obj)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = _hints(tp)
-        kwargs = {f.name: from_plain(obj.get(f.name), hints[f.name]) for f in dataclasses.fields(tp) if f.name in obj}
-        return tp(**kwargs)
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin is list:
-        item = args[0] if args else Any
-        return [from_plain(v, item) for v in obj]
-    if origin in (tuple, set, frozenset):
-        item = args[0] if args else Any
-        return origin(from_plain(v, item) for v in obj)
-    if origin is dict:
-        vt = args[1] if len(args) == 2 else Any
-        return {k: from_plain(v, vt) for k, v in obj.items()}
-    if tp is datetime:
-        return datetime.fromisoformat(obj)
-    if tp is float and isinstance(obj, int | float):
-        return float(obj)
-    return obj
+    """Inverse of :func:`to_plain` (for data parsed with :func:`_datetime_hook`)."""
+    return _decoder(tp)(obj)
+
+
+_json_loads = json.JSONDecoder().decode
 
 
 def _dumps(value: Any) -> str:
@@ -232,37 +325,35 @@ def _dumps(value: Any) -> str:
 class _Column:
     """Encoder/decoder for one entity field stored in one column."""
 
-    __slots__ = ("name", "scalar", "tp")
+    __slots__ = ("decode", "encode", "name", "scalar", "tp")
 
     def __init__(self, name: str, tp: Any) -> None:
         self.name = name
         self.tp = _unwrap_optional(tp)
         self.scalar = _is_scalar(tp)
-
-    def encode(self, value: Any) -> Any:
-        if value is None:
-            return None
+        self.encode: Codec
+        self.decode: Codec
         if self.scalar:
-            if isinstance(value, datetime):
-                return value.isoformat()
-            if isinstance(value, bool):
-                return int(value)
-            return value
-        return _dumps(to_plain(value, self.tp))
+            if self.tp is datetime:
+                self.encode, self.decode = _optional(datetime.isoformat), _optional(datetime.fromisoformat)
+            elif self.tp is bool:
+                self.encode, self.decode = _optional(int), _optional(bool)
+            elif self.tp is float:
+                self.encode, self.decode = _identity, _optional(float)
+            else:
+                self.encode = self.decode = _identity
+        else:
+            enc, dec = _encoder(self.tp), _decoder(self.tp)
 
-    def decode(self, raw: Any) -> Any:
-        if raw is None:
-            return None
-        if self.scalar:
-            tp = self.tp
-            if tp is datetime:
-                return datetime.fromisoformat(raw)
-            if tp is bool:
-                return bool(raw)
-            if tp is float:
-                return float(raw)
-            return raw
-        return from_plain(json.loads(raw), self.tp)
+            def encode(value: Any, enc: Codec = enc) -> Any:
+                return _dumps(enc(value))
+
+            def decode(raw: Any, dec: Codec = dec) -> Any:
+                if _DT_MARK in raw:
+                    return dec(json.loads(raw, object_hook=_datetime_hook))
+                return dec(_json_loads(raw))
+
+            self.encode, self.decode = _optional(encode), _optional(decode)
 
 
 def _columns_of(spec: TableSpec) -> list[_Column]:
@@ -313,16 +404,23 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: The tables the inventory needs (versions carry their datasets and run user).
+REGISTRY_TABLES = ("mlsnap_stores", "mlsnap_models", "mlsnap_versions")
+
+
 def read_catalog(
     con: sqlite3.Connection,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
+    *,
+    tables: tuple[str, ...] | None = None,
 ) -> Catalog:
-    """Decode the catalog tables of an open snapshot."""
+    """Decode the catalog tables of an open snapshot (``tables``: only these)."""
     catalog = Catalog()
-    total = len(TABLES)
+    specs = [t for t in TABLES if tables is None or t.table in tables]
+    total = len(specs)
     models: list[RegisteredModel] = []
-    for i, spec in enumerate(TABLES):
+    for i, spec in enumerate(specs):
         check_cancelled(is_cancelled)
         progress(i, total, f"Reading {spec.table.removeprefix(CATALOG_PREFIX).replace('_', ' ')}")
         cols = _columns_of(spec)
@@ -336,22 +434,21 @@ def read_catalog(
             )
         select = ", ".join(_q(c) for c in spec.columns)
         cursor = con.execute(f"SELECT {select} FROM {_q(spec.table)} ORDER BY {_q(POS)}")  # noqa: S608
-        cls = spec.cls
+        make = _compile_constructor(
+            spec.cls, [(c.name, f"o[{lead + j}]", c.decode) for j, c in enumerate(cols)],
+            "versions=[]" if spec.catalog_field == "models" else "",
+        )
         if spec.catalog_field == "versions":
             for row in cursor:
-                kwargs = {c.name: c.decode(raw) for c, raw in zip(cols, row[lead:], strict=True)}
                 model_pos = row[1]
                 if not 0 <= model_pos < len(models):
                     raise StoreError(f"Snapshot version row {row[0]} points at no model ({model_pos}).")
-                models[model_pos].versions.append(cls(**kwargs))
+                models[model_pos].versions.append(make(row))
             continue
         items: list[Any] = []
         keys: list[str] = []
         for row in cursor:
-            kwargs = {c.name: c.decode(raw) for c, raw in zip(cols, row[lead:], strict=True)}
-            if spec.catalog_field == "models":
-                kwargs["versions"] = []
-            items.append(cls(**kwargs))
+            items.append(make(row))
             if spec.keyed:
                 keys.append(row[1])
         if spec.catalog_field == "models":
@@ -736,8 +833,11 @@ class SnapshotSource(Source):
         all_runs: bool = False,
     ) -> Catalog:
         """The catalog as it was taken (``all_runs`` cannot add runs the snapshot does not hold)."""
+        return self._read(progress, is_cancelled, None)
+
+    def _read(self, progress: ProgressFn, is_cancelled: CancelledFn, tables: tuple[str, ...] | None) -> Catalog:
         try:
-            return read_catalog(self._con, progress, is_cancelled)
+            return read_catalog(self._con, progress, is_cancelled, tables=tables)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: the snapshot cannot be read ({exc}).",
                              "The file may be damaged or truncated.") from exc
@@ -745,14 +845,23 @@ class SnapshotSource(Source):
             raise StoreError(f"{self.path}: a snapshot row cannot be decoded ({exc}).",
                              "The snapshot is damaged or altered.") from exc
 
+    def load_registry(
+        self, progress: ProgressFn = no_progress, is_cancelled: CancelledFn = never_cancelled
+    ) -> Catalog:
+        """Stores, models and versions only: everything the inventory shows, in a fraction of
+        the time of :meth:`load_catalog` (runs, datasets and lineage follow with that call)."""
+        return self._read(progress, is_cancelled, REGISTRY_TABLES)
+
     def first_models(self, limit: int = 100) -> list[tuple[str, int]]:
-        """Names and version counts of the first models (fast path for the first rows)."""
-        rows = self._con.execute(
-            'SELECT m.name, (SELECT count(*) FROM mlsnap_versions v WHERE v."_model_pos" = m."_pos") '
-            'FROM mlsnap_models m ORDER BY m."_pos" LIMIT ?',
-            (limit,),
+        """Names and version counts of the first models."""
+        names = self._con.execute(
+            'SELECT "_pos", name FROM mlsnap_models ORDER BY "_pos" LIMIT ?', (limit,)
         ).fetchall()
-        return [(r[0], int(r[1])) for r in rows]
+        counts = dict(self._con.execute(
+            'SELECT "_model_pos", count(*) FROM mlsnap_versions WHERE "_model_pos" < ? GROUP BY "_model_pos"',
+            (limit,),
+        ).fetchall())
+        return [(name, int(counts.get(pos, 0))) for pos, name in names]
 
     def close(self) -> None:
         self._con.close()

@@ -225,3 +225,13 @@ def test_progress_is_monotonic_and_complete(tmp_path: Path, mlflow3_db: Path) ->
     create_snapshot([str(mlflow3_db)], tmp_path / "p.mlsnap", progress=lambda d, t, m: seen.append((d, t)))
     assert seen[-1] == (100, 100)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_load_registry_gives_the_inventory_fast_path(tmp_path: Path, mlflow3_db: Path) -> None:
+    out = tmp_path / "r.mlsnap"
+    create_snapshot([str(mlflow3_db)], out)
+    live = load_catalog([str(mlflow3_db)])
+    with SnapshotSource.open(out) as source:
+        registry = source.load_registry()
+    assert inventory_json(registry, include_deleted=True) == inventory_json(live, include_deleted=True)
+    assert registry.runs == {} and registry.datasets == {}
