@@ -52,41 +52,19 @@ def register(sub: Any) -> None:
     info.set_defaults(func=run_info)
 
 
-def _governance_for_snapshot(url: str | None) -> Any:
-    """The governance store to copy: the one given, else the default one if it exists."""
-    from mlops_desktop.governance.db import open_governance, resolve_url
-
-    if url is None:
-        path = resolve_url(None)[1]
-        if path is None or not path.is_file():
-            return None
-    return open_governance(url, create=False)
-
-
 def run_create(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance import audit
     from mlops_desktop.governance.keys import get_passphrase, load_private_key
-    from mlops_desktop.governance.snapshot import create_snapshot
+    from mlops_desktop.governance.snapshot import export_snapshot
 
     key = None
     if args.key:
         passphrase = get_passphrase(f"Passphrase for {args.key}: ")
         key = load_private_key(Path(args.key), passphrase)
     settings = {"artifact_roots": parse_artifact_roots(args.artifact_root or [])}
-    gov = _governance_for_snapshot(args.governance)
-    try:
-        result = create_snapshot(args.store, args.out, key=key, governance=gov, settings=settings)
-        if gov is not None:
-            try:
-                audit.record_export(gov, "snapshot", result.path, result.sha256,
-                                    {"signed": result.signed, "created_at": result.created_at},
-                                    key_id=result.key_id)
-            except Exception as exc:  # noqa: BLE001 - the file is written; say what was not recorded
-                print(f"mlops-desktop: warning: the snapshot was not recorded in the audit log: {exc}",
-                      file=sys.stderr)
-    finally:
-        if gov is not None:
-            gov.close()
+    result = export_snapshot(args.store, args.out, key=key, governance_url=args.governance, settings=settings)
+    if result.not_recorded:
+        print(f"mlops-desktop: warning: the snapshot was not recorded in the audit log: {result.not_recorded}",
+              file=sys.stderr)
     signed = f"signed by key {result.key_id[:16]}" if result.key_id else "unsigned"
     print(f"Wrote {result.path} ({result.size} bytes, {signed}); SHA-256 {result.sha256}")
     return 0

@@ -14,6 +14,7 @@ public key carried in the file, then who the signer is according to a trust list
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import getpass
 import hashlib
 import logging
@@ -81,6 +82,9 @@ class SnapshotResult:
     key_id: str | None
     created_at: str
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    governance_url: str | None = None  # whose records were copied
+    log_seq: int | None = None  # the audit-log entry recording the export (export_snapshot)
+    not_recorded: str | None = None  # why the export could not be recorded, if it could not
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +94,8 @@ class SnapshotResult:
             "signed": self.signed,
             "key_id": self.key_id,
             "created_at": self.created_at,
+            "governance": self.governance_url,
+            "log_seq": self.log_seq,
             "tables": {k: {"rows": v["rows"], "sha256": v["sha256"]} for k, v in self.tables.items()},
         }
 
@@ -283,7 +289,51 @@ def create_snapshot(
         raise
     progress(100, 100, "Snapshot written")
     return SnapshotResult(target, _file_sha256(target), target.stat().st_size, key is not None,
-                          key.key_id if key else None, created_at, tables)
+                          key.key_id if key else None, created_at, tables,
+                          governance.url if governance is not None else None)
+
+
+def governance_for_snapshot(url: str | None) -> Governance | None:
+    """The governance store to copy: the one given (it must exist), else the default one when
+    it exists (MLOPS_DESKTOP_GOVERNANCE_URL or the user data directory); None when there is none."""
+    if url is None:
+        path = resolve_url(None)[1]
+        if path is not None and not path.is_file():
+            return None
+    return open_governance(url, create=False)
+
+
+def export_snapshot(
+    stores: Sequence[str],
+    out: Path | str,
+    *,
+    key: SigningKey | None = None,
+    governance_url: str | None = None,
+    settings: Mapping[str, object] | None = None,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+    catalog: Catalog | None = None,
+) -> SnapshotResult:
+    """What ``snapshot create`` and the GUI do: copy the governance records (see
+    :func:`governance_for_snapshot`), write the snapshot, then record its SHA-256 in the
+    governance store's audit log and register of exports."""
+    gov = governance_for_snapshot(governance_url)
+    try:
+        result = create_snapshot(stores, out, key=key, governance=gov, settings=settings, progress=progress,
+                                 is_cancelled=is_cancelled, catalog=catalog)
+        if gov is None:
+            return result
+        try:
+            seq = audit.record_export(gov, "snapshot", result.path, result.sha256,
+                                      {"signed": result.signed, "created_at": result.created_at},
+                                      key_id=result.key_id)
+        except MlopsError as exc:
+            logger.warning("Snapshot %s not recorded in the audit log: %s", result.path, exc)
+            return dataclasses.replace(result, not_recorded=str(exc))
+        return dataclasses.replace(result, log_seq=seq)
+    finally:
+        if gov is not None:
+            gov.close()
 
 
 def _umask() -> int:
@@ -509,5 +559,8 @@ __all__ = [
     "SnapshotResult",
     "check_manifest_signature",
     "create_snapshot",
+    "export_snapshot",
+    "governance_for_snapshot",
+    "open_snapshot_governance",
     "snapshot_info",
 ]
