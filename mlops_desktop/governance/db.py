@@ -301,6 +301,8 @@ def _upgrade(gov: Governance) -> None:
 
 def _initialise(gov: Governance) -> dict[str, str]:
     with gov.write_session() as session:
+        if gov.dialect == "postgresql":
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(7231001)"))
         existing = {m.key: m.value for m in session.scalars(sa.select(SqlMeta))}
         if "store_id" in existing:
             return existing
