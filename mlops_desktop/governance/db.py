@@ -260,6 +260,10 @@ def _prepare(gov: Governance, create: bool) -> None:
         inspector = sa.inspect(conn)
         tables = set(inspector.get_table_names())
         current = MigrationContext.configure(conn).get_current_revision() if "alembic_version" in tables else None
+    if current is not None and "gov_meta" not in tables:
+        raise StoreError(f"{gov.url} is not an MLOps Desktop governance store (it has another application's "
+                         f"schema, tables: {', '.join(sorted(tables)[:5])}).",
+                         "Pass the governance store itself, or a new path to create one.")
     if current is None:
         foreign = tables - {"alembic_version"}
         if foreign:
