@@ -89,7 +89,7 @@ class ReportDialog(QDialog):
         self.open_when_done = open_when_done
         self.opened: list[str] = []  # files handed to the viewer
         self._opener = opener  # callable(path); default: the desktop's PDF viewer
-        self.result = None
+        self.report_result = None
         self.last_error: BaseException | None = None
         self._findings: list[Finding] = []
         self.preview_slot = TaskSlot("report-preview", notifier, self)
@@ -236,7 +236,7 @@ class ReportDialog(QDialog):
             self.status.setText("Select at least one model, or tick “All registered models”.")
             return
         edition = self.edition_combo.currentData()
-        self.result = None
+        self.report_result = None
         self.last_error = None
         self.progress.setValue(0)
         self.status.setText("Exporting…")
@@ -256,7 +256,7 @@ class ReportDialog(QDialog):
         self.status.setText(message)
 
     def _on_export_done(self, result) -> None:
-        self.result = result
+        self.report_result = result
         self.progress.setValue(100)
         recorded = (f"; recorded in the audit log as entry {result.log_index}" if result.log_index is not None
                     else "")

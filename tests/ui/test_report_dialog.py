@@ -89,7 +89,7 @@ def test_cancel_leaves_no_file(dialog, qtbot, ui) -> None:
     dialog.export_slot.shutdown()
     qtbot.wait(50)
     assert list(folder.iterdir()) == []
-    assert dialog.result is None and dialog.export_button.isEnabled()
+    assert dialog.report_result is None and dialog.export_button.isEnabled()
 
 
 def test_bad_output_path_is_reported(dialog, qtbot, ui, tmp_path: Path) -> None:
