@@ -348,9 +348,9 @@ def run_decide(args: argparse.Namespace) -> int:
             print(f"Signing: {args.decision} {what['subject']} for {args.target}")
             print(f"  subject digest ({what['digest']['method']}): {what['digest']['digest']}")
         key = _unlock(args.key)
-        _log_store_access(gov, catalog, args.model, args.version)
         record = decide(gov, catalog, args.model, args.version, args.target, args.reason, regimes, key,
                         decision=args.decision, policy=policy, artifact_roots=roots)
+        _log_store_access(gov, catalog)  # the decision entry itself names the model
     if args.format == "json":
         print_json(record.to_dict())
     else:

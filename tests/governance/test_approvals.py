@@ -21,7 +21,12 @@ from mlops_desktop.core.governance_facts import (
     STATUS_VALID,
 )
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.approvals import approve, list_approvals, verify_approval, verify_approvals
+from mlops_desktop.governance.approvals import (
+    approve,
+    list_approvals,
+    verify_approval,
+    verify_approvals,
+)
 from mlops_desktop.governance.db import Governance, open_governance
 from mlops_desktop.governance.digest import METHOD_ARTIFACTS, METHOD_RECORD, subject_digest
 from mlops_desktop.governance.dsse import PROMOTION_PREDICATE, parse_envelope, parse_statement
