@@ -406,17 +406,51 @@ def copy_governance(
     }
 
 
-def open_snapshot_governance(source: fmt.SnapshotSource) -> Governance | None:
+@dataclass
+class SnapshotGovernance(Governance):
+    """A read-only governance store inside a snapshot.
+
+    ``store_id`` names this snapshot (``snapshot-<manifest sha256>``), so the client's memory
+    of the live store's log head is not compared with an older copy (that would be a false
+    "entries deleted" alarm); ``origin`` stays the live log's, so checkpoints verify.
+    """
+
+    live_store_id: str = ""
+    live_origin: str = ""
+
+    @property
+    def origin(self) -> str:
+        return self.live_origin or f"mlops-desktop.dev/governance/{self.live_store_id}"
+
+
+def open_snapshot_governance(source: fmt.SnapshotSource) -> SnapshotGovernance | None:
     """A read-only governance view over the records a snapshot carries (None when it has none).
 
-    The governance code (approvals, trust list, audit-log verification) runs on it exactly as
-    on a live store; writes are refused (``read_only_reason``). Pass ``update_memory=False``
-    to audit-log verification: the client's memory belongs to the live store.
+    The governance code (approvals, trust list, audit-log verification, findings facts) runs
+    on it exactly as on a live store; writes are refused (``read_only_reason``).
     """
-    return _snapshot_governance(source.path, source.predicate)
+    return _snapshot_governance(source.path, source.predicate, source.manifest_digest)
 
 
-def _snapshot_governance(path: Path, predicate: Mapping[str, Any]) -> Governance | None:
+def open_snapshot_governance_file(path: Path | str) -> SnapshotGovernance:
+    """The governance view of the snapshot at ``path`` (for ``--governance snapshot:FILE``).
+
+    The snapshot is verified first; an altered one still opens (its status is logged as a
+    warning and every record is checked again by the governance code itself)."""
+    text = str(path)
+    p = Path(text.removeprefix("snapshot:").removeprefix("//")).expanduser().resolve()
+    source = fmt.SnapshotSource.open(p)
+    try:
+        view = open_snapshot_governance(source)
+    finally:
+        source.close()
+    if view is None:
+        raise StoreError(f"The snapshot {p} carries no governance records.",
+                         "It was taken without a governance store; use a live --governance store.")
+    return view
+
+
+def _snapshot_governance(path: Path, predicate: Mapping[str, Any], manifest_digest: str) -> SnapshotGovernance | None:
     info = predicate.get("governance")
     if not isinstance(info, dict) or not info.get("tables"):
         return None
@@ -436,11 +470,13 @@ def _snapshot_governance(path: Path, predicate: Mapping[str, Any]) -> Governance
         engine.dispose()
         raise StoreError(f"The governance records in {path} cannot be read ({exc}).",
                          "The snapshot is damaged or altered.") from exc
-    return Governance(
+    live_id = meta.get("store_id", str(info.get("store_id", "")))
+    origin = info.get("origin")
+    return SnapshotGovernance(
         url=f"snapshot:{path}", engine=engine, dialect="sqlite", path=path,
-        store_id=meta.get("store_id", str(info.get("store_id", ""))), schema_revision=revision,
+        store_id=f"snapshot-{manifest_digest}", schema_revision=revision,
         read_only_reason=f"{path} is a snapshot: its governance records are read-only.", meta=meta,
-        checkpoint_every=0,
+        checkpoint_every=0, live_store_id=live_id, live_origin=origin if isinstance(origin, str) else "",
     )
 
 
@@ -484,7 +520,7 @@ def check_manifest_signature(manifest: fmt.ManifestRow, con: sqlite3.Connection,
         return fmt.SnapshotStatus(fmt.ALTERED, key_id=kid,
                                   problems=("the manifest was re-signed by another key than the one it names",))
     at = fmt.parse_time(predicate.get("created_at"))
-    identity, source, note = resolve_signer(kid, at, path, predicate)
+    identity, source, note = resolve_signer(kid, at, path, predicate, manifest.statement)
     if identity is None and source is None:
         claimed_id = claimed.get("identity")
         return fmt.SnapshotStatus(fmt.UNTRUSTED, key_id=kid, signer=claimed_id if isinstance(claimed_id, str) else None,
@@ -493,7 +529,7 @@ def check_manifest_signature(manifest: fmt.ManifestRow, con: sqlite3.Connection,
 
 
 def resolve_signer(
-    kid: str, at: datetime | None, path: Path, predicate: Mapping[str, Any]
+    kid: str, at: datetime | None, path: Path, predicate: Mapping[str, Any], statement: bytes = b""
 ) -> tuple[str | None, str | None, str | None]:
     """``(identity, trust source, note)`` when a trust list trusts ``kid`` at ``at``.
 
@@ -513,12 +549,14 @@ def resolve_signer(
                     return trust.identity(kid), "local trust list", None
         except MlopsError as exc:
             logger.info("Local trust list not consulted: %s", exc)
-    view = _snapshot_governance(path, predicate)
+    view = _snapshot_governance(path, predicate, hashlib.sha256(statement).hexdigest())
     if view is None:
         return None, None, None
     try:
         trust = load_trust(view)
-        memory = audit.remembered_head(view) or {}
+        # What this client remembers of the live store the records were copied from.
+        live = Governance(url=view.url, engine=view.engine, dialect="sqlite", store_id=view.live_store_id)
+        memory = audit.remembered_head(live) or {}
         seen = memory.get("pinned_admins")
         if seen is not None and sorted(seen) != sorted(trust.pinned):
             return None, None, "the snapshot's trust-list administrators differ from those this client knows"
@@ -561,6 +599,8 @@ __all__ = [
     "create_snapshot",
     "export_snapshot",
     "governance_for_snapshot",
+    "SnapshotGovernance",
     "open_snapshot_governance",
+    "open_snapshot_governance_file",
     "snapshot_info",
 ]

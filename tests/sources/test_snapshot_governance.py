@@ -8,13 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.findings import evaluate
 from mlops_desktop.core.governance_facts import STATUS_VALID
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.approvals import approve, list_approvals, verify_approvals
 from mlops_desktop.governance.db import Governance, open_governance
 from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id
-from mlops_desktop.governance.snapshot import create_snapshot, open_snapshot_governance
+from mlops_desktop.governance.snapshot import (
+    create_snapshot,
+    open_snapshot_governance,
+    open_snapshot_governance_file,
+)
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.governance.verify import governance_facts, verify_all
 from mlops_desktop.sources import snapshot as fmt
@@ -122,3 +127,29 @@ def test_snapshot_carries_the_checkpoint_it_was_made_at(approved: tuple[Governan
     assert info["checkpoint"] and info["checkpoint"].startswith(gov.origin)
     size, root = audit.head(gov)
     assert info["log_size"] == size and info["root_hash"] == root
+
+
+def test_older_snapshot_on_a_client_that_saw_the_live_log_grow(
+    approved: tuple[Governance, Path, list[str]],
+) -> None:
+    """The live log grew after the snapshot and this client verified it: the snapshot's shorter
+    log is an older copy, not a deleted tail (no false alarm), and its checkpoints verify."""
+    gov, snap, _ids = approved
+    for _ in range(3):
+        audit.log_action(gov, "model.view", "models:/churn-predictor/3")
+    assert audit.verify_log(gov).ok  # this client now remembers the longer live log
+    view = open_snapshot_governance_file(f"snapshot:{snap}")
+    try:
+        result = audit.verify_log(view)
+        assert result.ok, result.problems
+        assert result.size == audit.head(gov)[0] - 3
+    finally:
+        view.close()
+    assert audit.verify_log(gov, update_memory=False).ok  # the live memory was not touched
+
+
+def test_governance_file_opener_refuses_snapshots_without_records(tmp_path: Path, mlflow3_db: Path) -> None:
+    out = tmp_path / "bare.mlsnap"
+    create_snapshot([str(mlflow3_db)], out)
+    with pytest.raises(StoreError, match="carries no governance records"):
+        open_snapshot_governance_file(out)

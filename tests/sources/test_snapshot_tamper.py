@@ -326,7 +326,7 @@ def test_governance_view_reads_the_carried_records(signed: Path, gov: Governance
     assert view is not None
     try:
         assert view.read_only
-        assert view.store_id == gov.store_id
+        assert view.live_store_id == gov.store_id and view.origin == gov.origin
         trust = load_trust(view)
         assert trust.identity(alice.key_id) == "alice@example.org"
         live = audit.verify_log(gov, update_memory=False)
