@@ -153,3 +153,32 @@ def test_governance_file_opener_refuses_snapshots_without_records(tmp_path: Path
     create_snapshot([str(mlflow3_db)], out)
     with pytest.raises(StoreError, match="carries no governance records"):
         open_snapshot_governance_file(out)
+
+
+@pytest.mark.postgres
+def test_governance_on_postgresql_is_copied_and_verifies(
+    postgres_database: str, tmp_path: Path, mlflow3_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin, alice = _key("admin@example.org"), _key("alice@example.org")
+    gov = open_governance(postgres_database)
+    try:
+        init_trust(gov, [(admin.public_key, admin.identity)])
+        add_signer(gov, admin, alice.public_key, "alice@example.org", ["approver"])
+        catalog = load_catalog([str(mlflow3_db)])
+        env_id = approve(gov, catalog, MODEL, VERSION, TARGET, "validated", ["gdpr"], alice).id
+        out = tmp_path / "pg.mlsnap"
+        create_snapshot([str(mlflow3_db)], out, key=alice, governance=gov)
+    finally:
+        gov.close()
+    _new_client(tmp_path, monkeypatch)
+    with SnapshotSource.open(out) as source:
+        assert source.status.state == fmt.VERIFIED, source.status.text
+        catalog = source.load_catalog()
+        view = open_snapshot_governance(source)
+    assert view is not None
+    try:
+        verified = verify_approvals(view, catalog)
+        assert [(v.record.id, v.status) for v in verified] == [(env_id, STATUS_VALID)]
+        assert audit.verify_log(view).ok
+    finally:
+        view.close()

@@ -279,6 +279,8 @@ def test_truncated_file_through_open_source(signed: Path) -> None:
     signed.write_bytes(data[: len(data) // 2])
     with pytest.raises(StoreError, match="truncated"):
         open_source(f"snapshot:{signed}")
+    with pytest.raises(StoreError):  # detected by content first, then refused the same way
+        open_source(str(signed))
 
 
 def test_foreign_files_are_clear_store_errors(tmp_path: Path, mlflow3_db: Path) -> None:
