@@ -145,8 +145,8 @@ def append(
     head.frontier = json.dumps([n.hex() for n in frontier.nodes])
     head.root_hash = frontier.root().hex()
     session.add(SqlLogEntry(seq=seq, entry=raw, leaf_hash=leaf.hex(), time=when, action=action, object=obj))
-    session.flush()
     if gov.checkpoint_every and head.size % gov.checkpoint_every == 0:
+        session.flush()
         try:
             _write_checkpoint(session, gov, head)
         except StoreError as exc:  # never block recording an action; verify reports the cause

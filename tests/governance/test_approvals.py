@@ -73,6 +73,15 @@ def test_approve_stores_envelope_and_log_entry_together(gov: Governance, team: T
     assert stored.envelope == rec.envelope  # verbatim
 
 
+def test_digest_known_answer_from_model_signing(fixtures_dir: Path) -> None:
+    """Root digest of a fixture model folder, as model-signing 1.1.1 computes it (checked by hand once)."""
+    from mlops_desktop.governance.digest import model_signing_digest
+
+    folder = fixtures_dir / "artifacts/mlflow-3.17/fraud-detector/models/m-845dabcde6994ca4bcd68767da46feae/artifacts"
+    assert model_signing_digest(folder) == ("0dd67bcce8b6c3321f5798c6915198e14fad9cf8f6e32f9aed68280ade347784", 5)
+    assert _hand_digest(folder) == "0dd67bcce8b6c3321f5798c6915198e14fad9cf8f6e32f9aed68280ade347784"
+
+
 def test_digest_matches_model_signing_when_installed(catalog: Catalog, artifact_roots: dict[str, str]) -> None:
     model_signing = pytest.importorskip("model_signing")
     mv = catalog.find_version(*FRAUD)
