@@ -71,7 +71,10 @@ def test_round_trip_equals_live_stores(
         "openlineage": [f"openlineage:{openlineage_file}"],
         "merged": [f"openlineage:{openlineage_file}", str(mlflow3_db), str(mlmd_db)],
     }[which]
+    files = [Path(s.split(":", 1)[1] if s.startswith("openlineage:") else s) for s in stores]
+    before = [_digest(f) for f in files]
     live, snap = _roundtrip(stores, tmp_path / "s.mlsnap")
+    assert [_digest(f) for f in files] == before, "taking a snapshot must not change the stores"
     live_views, snap_views = _views(live), _views(snap)
     assert snap_views["inventory"] == live_views["inventory"]
     assert snap_views["lineage"] == live_views["lineage"]
