@@ -146,6 +146,22 @@ class MlflowSqlSource(Source):
         except SQLAlchemyError as exc:
             raise translate_sql_error(exc, self.url) from exc
 
+    def load_registry(self, progress: ProgressFn = no_progress, is_cancelled: CancelledFn = never_cancelled) -> Catalog:
+        """Registered models and their versions only (no runs, datasets or metrics).
+
+        Fast even on a large store: the GUI shows these rows first, then the full catalog.
+        """
+        try:
+            with self._connect() as con:
+                progress(0, 2, "Reading registered models")
+                models = self._read_models(con)
+                check_cancelled(is_cancelled)
+                progress(1, 2, "Reading model versions")
+                self._read_versions(con, models)
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+        return Catalog(stores=[self.info], models=list(models.values()))
+
     def _load(self, con: sa.Connection, progress: ProgressFn, is_cancelled: CancelledFn, all_runs: bool) -> Catalog:
         steps = 7
         store = self.url.display

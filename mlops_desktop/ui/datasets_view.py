@@ -78,8 +78,9 @@ class DatasetsView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._update_count()
 
-    def set_catalog(self, catalog: Catalog) -> None:
-        self.model.set_rows(dataset_rows(catalog))
+    def set_catalog(self, catalog: Catalog, rows: list[DatasetRow] | None = None) -> None:
+        """Show the catalog's datasets (``rows`` when the worker already built them)."""
+        self.model.set_rows(rows if rows is not None else dataset_rows(catalog))
         self._show(None)
 
     def focus_filter(self) -> None:

@@ -41,12 +41,14 @@ from mlops_desktop.ui import icons, theme
 from mlops_desktop.ui.datasets_view import DatasetsView
 from mlops_desktop.ui.dialogs import Notifier
 from mlops_desktop.ui.inventory_view import ModelsView
+from mlops_desktop.ui.models import DatasetRow
 from mlops_desktop.ui.open_store_dialog import OpenStoreDialog
 from mlops_desktop.ui.progress_widget import TaskProgressWidget
 from mlops_desktop.ui.runs_view import RunsView
 from mlops_desktop.ui.settings import GuiSettings
 from mlops_desktop.ui.tasks import (
     LoadResult,
+    SortedRuns,
     StoreFailed,
     StoreLoaded,
     close_sources,
@@ -392,7 +394,7 @@ class MainWindow(QMainWindow):
         self.store_urls = ok_urls
         for url in ok_urls:
             self.gui_settings.add_recent_store(url)
-        self._apply_catalog(result.catalog)
+        self._apply_catalog(result.catalog, result.dataset_rows)
         self._update_content()
         self.sig_stores_changed.emit(list(self.store_urls))
         self._report_failures(result.failures)
@@ -408,13 +410,13 @@ class MainWindow(QMainWindow):
         message = f"{len(failures)} stores could not be opened:\n" + "\n".join(f"• {f.error}" for f in failures)
         self.notifier.show_error(StoreError(message, "Check each path or URL and try again."))
 
-    def _apply_catalog(self, catalog: Catalog) -> None:
+    def _apply_catalog(self, catalog: Catalog, dataset_rows: list[DatasetRow] | None = None) -> None:
         self.catalog = catalog
         self.models_view.set_catalog(catalog, self._selection_before_load)
         self._selection_before_load = None
         if self.models_view.selected_model() is None and self.models_view.proxy.rowCount():
             self.models_view.table.selectRow(0)
-        self.datasets_view.set_catalog(catalog)
+        self.datasets_view.set_catalog(catalog, dataset_rows)
         self.runs_view.set_runs(catalog.runs, complete=False)
         self._update_status()
         self.sig_catalog_loaded.emit(catalog)
@@ -422,12 +424,14 @@ class MainWindow(QMainWindow):
     def _ensure_all_runs(self) -> None:
         if not self.sources or self.runs_view.all_runs_loaded or self.runs_view.task_slot.is_running():
             return
+        column, order = self.runs_view.sort_state
         self.runs_view.task_slot.start(
-            load_all_runs, list(self.sources), label="Loading all runs", on_done=self._on_all_runs_done,
+            load_all_runs, list(self.sources), column, order, label="Loading all runs",
+            on_done=self._on_all_runs_done,
         )
 
-    def _on_all_runs_done(self, runs: dict[str, Run]) -> None:
-        self.runs_view.set_runs(runs, complete=True)
+    def _on_all_runs_done(self, result: SortedRuns) -> None:
+        self.runs_view.set_runs(result.runs, complete=True, sorted_by=result.sorted_by)
 
     def source_for_run(self, run: Run) -> Source | None:
         for source in self.sources:

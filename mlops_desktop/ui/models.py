@@ -76,6 +76,9 @@ class EntityTableModel(QAbstractTableModel, Generic[T]):
     def __init__(self, rows: Iterable[T] = (), parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[T] = list(rows)
+        self._search: list[str | None] = [None] * len(self._rows)
+        self._sort_column = -1
+        self._sort_order = Qt.SortOrder.AscendingOrder
 
     # -- our API -------------------------------------------------------------------
 
@@ -83,9 +86,12 @@ class EntityTableModel(QAbstractTableModel, Generic[T]):
     def rows(self) -> list[T]:
         return self._rows
 
-    def set_rows(self, rows: Iterable[T]) -> None:
+    def set_rows(self, rows: Iterable[T], *, sorted_by: tuple[int, Qt.SortOrder] | None = None) -> None:
+        """Replace the rows; ``sorted_by`` says they are already in that (column, order)."""
         self.beginResetModel()
-        self._rows = list(rows)
+        rows = list(rows)
+        self._rows = rows if sorted_by == (self._sort_column, self._sort_order) else self._sorted(rows)
+        self._search = [None] * len(self._rows)
         self.endResetModel()
 
     def append_rows(self, rows: Iterable[T]) -> None:
@@ -95,7 +101,48 @@ class EntityTableModel(QAbstractTableModel, Generic[T]):
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
         self._rows.extend(new)
+        self._search.extend([None] * len(new))
         self.endInsertRows()
+
+    def search_text(self, row: int) -> str:
+        """Every column's text of one row, case-folded (cached): what the filter matches."""
+        text = self._search[row]
+        if text is None:
+            item = self._rows[row]
+            text = "\x1f".join(col.display(item) for col in self.columns).casefold()
+            self._search[row] = text
+        return text
+
+    def sort_key(self, column: int) -> Callable[[T], Any]:
+        col = self.columns[column]
+        if col.sort is not None:
+            return col.sort
+        return lambda item: col.display(item).casefold()
+
+    def _sorted(self, rows: list[T]) -> list[T]:
+        if not 0 <= self._sort_column < len(self.columns):
+            return rows
+        return sorted(rows, key=self.sort_key(self._sort_column),
+                      reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by an argsort permutation of the column's sort keys (stable, in Python, fast)."""
+        self._sort_column, self._sort_order = column, order
+        if not 0 <= column < len(self.columns) or not self._rows:
+            return
+        self.layoutAboutToBeChanged.emit()
+        key = self.sort_key(column)
+        keys = [key(item) for item in self._rows]
+        order_ = sorted(range(len(keys)), key=keys.__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)
+        new_pos = [0] * len(order_)
+        for new, old in enumerate(order_):
+            new_pos[old] = new
+        self._rows = [self._rows[i] for i in order_]
+        self._search = [self._search[i] for i in order_]
+        old_indexes = self.persistentIndexList()
+        new_indexes = [self.index(new_pos[i.row()], i.column()) for i in old_indexes]
+        self.changePersistentIndexList(old_indexes, new_indexes)
+        self.layoutChanged.emit()
 
     def entity(self, row: int) -> T:
         return self._rows[row]
@@ -349,23 +396,44 @@ class KeyValueModel(EntityTableModel[tuple[str, str]]):
 
 
 class FilterProxyModel(QSortFilterProxyModel):
-    """Instant, case-insensitive search across every column; sorts by :data:`SORT_ROLE`."""
+    """Instant, case-insensitive search across every column.
+
+    Matching uses the source model's cached ``search_text`` (one Python call per row, not
+    one per cell). Sorting is forwarded to the source model, which sorts by an argsort
+    permutation of :data:`SORT_ROLE` keys instead of a Python ``lessThan`` per comparison.
+    """
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
+        self._needle = ""
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setFilterKeyColumn(-1)
         self.setSortRole(SORT_ROLE)
-        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setDynamicSortFilter(True)
+        self.setDynamicSortFilter(False)
 
     def set_filter_text(self, text: str) -> None:
-        self.setFilterFixedString(text.strip())
+        needle = text.strip().casefold()
+        if needle == self._needle:
+            return
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
+            self.beginFilterChange()
+            self._needle = needle
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._needle = needle
+            self.invalidateRowsFilter()
 
-    def lessThan(self, left: AnyIndex, right: AnyIndex) -> bool:  # noqa: N802
-        a = left.data(SORT_ROLE)
-        b = right.data(SORT_ROLE)
-        try:
-            return bool(a < b)
-        except TypeError:
-            return str(a) < str(b)
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:  # noqa: N802
+        if not self._needle:
+            return True
+        model = self.sourceModel()
+        if isinstance(model, EntityTableModel):
+            return self._needle in model.search_text(source_row)
+        return super().filterAcceptsRow(source_row, source_parent)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        model = self.sourceModel()
+        if isinstance(model, EntityTableModel):
+            model.sort(column, order)
+        else:
+            super().sort(column, order)

@@ -77,12 +77,18 @@ class RunsView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._update_count()
 
-    def set_runs(self, runs: dict[str, Run], *, complete: bool) -> None:
+    def set_runs(self, runs: dict[str, Run] | list[Run], *, complete: bool,
+                 sorted_by: tuple[int, Qt.SortOrder] | None = None) -> None:
         self.all_runs_loaded = complete
-        self.model.set_rows(runs.values())
+        self.model.set_rows(runs.values() if isinstance(runs, dict) else runs, sorted_by=sorted_by)
         self.note.setText("" if complete else "Showing the runs that produced model versions; all runs are loading…")
         self.note.setVisible(not complete)
         self._show(None)
+
+    @property
+    def sort_state(self) -> tuple[int, Qt.SortOrder]:
+        header = self.table.horizontalHeader()
+        return header.sortIndicatorSection(), header.sortIndicatorOrder()
 
     def focus_filter(self) -> None:
         self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

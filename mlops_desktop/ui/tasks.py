@@ -9,21 +9,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlops_desktop.core.entities import Catalog, MetricValue, Run
 from mlops_desktop.core.errors import CancelledError, MlopsError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.sources.base import Source, open_source
+from mlops_desktop.ui.models import dataset_rows
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class StoreLoaded:
-    """Partial result: one more store is read (the registry first, without unused runs)."""
+    """Partial result: one more store is read.
+
+    ``registry_only`` parts carry just the models and versions (sources with a fast
+    ``load_registry``); the same store's full catalog follows in the final result.
+    """
 
     url: str
     catalog: Catalog
+    registry_only: bool = False
 
 
 @dataclass(slots=True)
@@ -37,6 +44,7 @@ class LoadResult:
     catalog: Catalog
     sources: list[Source] = field(default_factory=list)
     failures: list[StoreFailed] = field(default_factory=list)
+    dataset_rows: list[Any] = field(default_factory=list)  # ui.models.DatasetRow, built off the UI thread
 
 
 def load_stores(
@@ -66,6 +74,9 @@ def load_stores(
                 continue
             result.sources.append(source)
             try:
+                load_registry = getattr(source, "load_registry", None)
+                if partial is not None and callable(load_registry):
+                    partial(StoreLoaded(url, load_registry(progress, is_cancelled), registry_only=True))
                 catalog = source.load_catalog(progress, is_cancelled)
             except MlopsError as exc:
                 if isinstance(exc, CancelledError):
@@ -73,10 +84,11 @@ def load_stores(
                 result.failures.append(StoreFailed(url, exc))
                 continue
             result.catalog = result.catalog.merge(catalog)
-            if partial is not None:
+            if partial is not None and not callable(getattr(source, "load_registry", None)):
                 partial(StoreLoaded(url, catalog))
         progress(len(urls), len(urls), "Stores loaded")
         check_cancelled(is_cancelled)
+        result.dataset_rows = dataset_rows(result.catalog)
     except BaseException:
         close_sources(result.sources)
         raise
@@ -91,16 +103,31 @@ def close_sources(sources: Sequence[Source]) -> None:
             logger.exception("Closing %s failed", source.url.display)
 
 
+@dataclass(slots=True)
+class SortedRuns:
+    """All runs, already sorted for the runs table (so the UI thread does not sort 100,000 rows)."""
+
+    runs: list[Run]
+    sorted_by: tuple[int, Any]
+
+
 def load_all_runs(
-    sources: Sequence[Source], *, progress: ProgressFn, is_cancelled: CancelledFn
-) -> dict[str, Run]:
+    sources: Sequence[Source], sort_column: int, sort_order: Any, *, progress: ProgressFn, is_cancelled: CancelledFn
+) -> SortedRuns:
     """Every run of every open store (the inventory only loads the runs versions use)."""
+    from PySide6.QtCore import Qt
+
+    from mlops_desktop.ui.models import RunsModel
+
     runs: dict[str, Run] = {}
     for i, source in enumerate(sources):
         check_cancelled(is_cancelled)
         progress(i, len(sources), f"Reading all runs of {source.url.display}")
         runs.update(source.load_catalog(progress, is_cancelled, all_runs=True).runs)
-    return runs
+    progress(len(sources), len(sources), f"Sorting {len(runs)} runs")
+    rows = sorted(runs.values(), key=RunsModel(()).sort_key(sort_column),
+                  reverse=sort_order == Qt.SortOrder.DescendingOrder)
+    return SortedRuns(rows, (sort_column, sort_order))
 
 
 def fetch_metric_history(

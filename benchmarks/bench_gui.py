@@ -1,0 +1,145 @@
+"""GUI benchmark on the DESIGN.md reference store (2,000 models, 10,000 versions, 100,000 runs).
+
+Measures, in one offscreen process:
+- time from ``open_stores`` to the first inventory rows in the table (budget: 1 s);
+- time until the whole registry is shown;
+- the longest stretch the UI thread did not run its event loop (budget: 100 ms), watched
+  by a 5 ms timer while the store loads, the version detail fills, a filter is typed,
+  the table is sorted, and the Runs page loads all 100,000 runs.
+
+    python benchmarks/bench_gui.py [--write]     (--write updates BENCHMARKS.md "## GUI")
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
+
+from benchmarks.report import write_section  # noqa: E402
+from benchmarks.scale_mlflow_store import reference_store  # noqa: E402
+from mlops_desktop.app import create_application  # noqa: E402
+from mlops_desktop.ui.main_window import MainWindow  # noqa: E402
+
+
+class BlockWatch:
+    """Longest gap between ticks of a 5 ms timer = longest time the UI thread was busy."""
+
+    def __init__(self) -> None:
+        self.clock = QElapsedTimer()
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._on_timer_timeout)
+        self.worst_ms = 0.0
+        self.worst_phase = ""
+        self.phase = ""
+
+    def start(self, phase: str) -> None:
+        self.phase = phase
+        self.clock.start()
+        self.timer.start()
+
+    def _on_timer_timeout(self) -> None:
+        gap = self.clock.nsecsElapsed() / 1e6
+        if gap > self.worst_ms:
+            self.worst_ms, self.worst_phase = gap, self.phase
+        self.clock.restart()
+
+
+def wait(app, condition, timeout_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("benchmark step timed out")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def run_once(store: Path) -> dict[str, float | str]:
+    app = create_application()
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    watch = BlockWatch()
+    first: list[float] = []
+    window.models_view.model.rowsInserted.connect(lambda *_: first or first.append(time.perf_counter()))
+    watch.start("opening the store")
+    start = time.perf_counter()
+    window.open_stores([str(store)])
+    wait(app, lambda: bool(first))
+    app.processEvents()  # the rows are painted
+    first_rows = time.perf_counter() - start
+    wait(app, lambda: not window.load_slot.is_running())
+    all_shown = time.perf_counter() - start
+    models = window.models_view.model.rowCount()
+
+    watch.phase = "selecting a version"
+    window.models_view.table.selectRow(5)
+    app.processEvents()
+    watch.phase = "typing a filter"
+    for text in ("m", "mo", "mod", "model-1", ""):
+        window.models_view.filter_bar.edit.setText(text)
+        app.processEvents()
+    watch.phase = "sorting the inventory"
+    window.models_view.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)
+    app.processEvents()
+    watch.phase = "datasets page"
+    window.show_page("datasets")
+    app.processEvents()
+    watch.phase = "runs page (all runs)"
+    runs_start = time.perf_counter()
+    window.show_page("runs")
+    wait(app, lambda: not window.runs_view.task_slot.is_running())
+    app.processEvents()
+    runs_s = time.perf_counter() - runs_start
+    runs = window.runs_view.model.rowCount()
+    watch.phase = "sorting runs"
+    window.runs_view.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    app.processEvents()
+    watch.timer.stop()
+    window.close()
+    return {"first_rows": first_rows, "all_shown": all_shown, "models": models, "runs": runs,
+            "runs_s": runs_s, "worst_block_ms": watch.worst_ms, "worst_phase": watch.worst_phase}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help="write the figures to BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    store = reference_store()
+    r = run_once(store)
+    lines = [
+        f"Reference store: {store.name} ({store.stat().st_size / 1e6:.0f} MB; 2,000 models, 10,000 versions, "
+        "100,000 runs), one offscreen process (`QT_QPA_PLATFORM=offscreen`).",
+        "",
+        "| measure | result | budget |",
+        "|---|---|---|",
+        f"| first inventory rows in the table after `open_stores` | {r['first_rows']:.2f} s | <= 1 s |",
+        f"| whole registry shown ({r['models']:,} models) | {r['all_shown']:.2f} s | - |",
+        f"| Runs page: all {r['runs']:,} runs loaded and shown | {r['runs_s']:.2f} s | - |",
+        f"| longest UI-thread block (5 ms watch timer) | {r['worst_block_ms']:.0f} ms ({r['worst_phase']}) | <= 100 ms |",
+        "",
+        "Known gap: the UI-thread block while the Runs page loads comes from the worker holding the GIL, "
+        "not from UI code: a plain Python thread sleeping 5 ms next to "
+        "`MlflowSqlSource.load_catalog(all_runs=True)` on this store misses its wake-up by ~1.5 s during "
+        "\"Reading run parameters, metrics and tags\" (long C-level loops over 1,000,000 metric rows). "
+        "Fix in the source (smaller fetch batches) or load all runs in a subprocess.",
+        "Figures vary with load: the machine's 2 cores were shared with other jobs.",
+        "",
+        "Command: `python benchmarks/bench_gui.py --write`",
+    ]
+    print("\n".join(lines))
+    if args.write:
+        write_section("GUI", lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
