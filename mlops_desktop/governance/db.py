@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -178,6 +181,29 @@ def resolve_url(url: str | None) -> tuple[str, Path | None]:
     return f"sqlite:///{path}", path
 
 
+def _begin_immediate(dbapi_con: Any) -> None:
+    """``BEGIN IMMEDIATE`` with a short-sleep retry loop.
+
+    SQLite's own busy handler backs off to 100 ms sleeps, which starves writers when
+    several processes append at once; the write lock is only held for a few milliseconds.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_S
+    dbapi_con.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                dbapi_con.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(0.0005, 0.003))
+    finally:
+        dbapi_con.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_S * 1000}")
+
+
 def _make_engine(sa_url: str, dialect: str) -> Engine:
     if dialect == "sqlite":
         engine = sa.create_engine(sa_url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
@@ -189,7 +215,10 @@ def _make_engine(sa_url: str, dialect: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            if mode == "IMMEDIATE":
+                _begin_immediate(conn.connection.dbapi_connection)
+            else:
+                conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return sa.create_engine(sa_url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
