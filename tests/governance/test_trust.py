@@ -146,3 +146,32 @@ def test_pins_changed_behind_the_clients_back(gov: Governance, team: Team) -> No
                                       created_at=entry.time))
     message = pinned_admins_changed(gov, load_trust(gov))
     assert message is not None and "trust root was changed" in message
+
+
+def test_signer_certificate_must_chain_to_the_organisation_ca(gov: Governance, team: Team) -> None:
+    from mlops_desktop.governance.keys import CertificateError
+    from tests.governance.test_keys import issue, make_ca
+
+    ca_key, ca_cert = make_ca()
+    rogue_key, rogue_ca = make_ca("Rogue CA")
+    frank = make_key("frank@example.org")
+    size = audit.head(gov)[0]
+    wrong = issue(rogue_key, rogue_ca, frank.public_key, "frank@example.org")
+    with pytest.raises(CertificateError, match="not issued by the organisation CA"):
+        add_signer(gov, team.admin, frank.public_key, "frank@example.org", ["approver"], certificate=wrong,
+                   ca_roots=[ca_cert])
+    expired = issue(ca_key, ca_cert, frank.public_key, "frank@example.org", days_valid=(-30, -2))
+    with pytest.raises(CertificateError, match="not valid at"):
+        add_signer(gov, team.admin, frank.public_key, "frank@example.org", ["approver"], certificate=expired,
+                   ca_roots=[ca_cert])
+    with pytest.raises(CertificateError, match="no organisation CA"):
+        add_signer(gov, team.admin, frank.public_key, "frank@example.org", ["approver"], certificate=wrong)
+    assert audit.head(gov)[0] == size
+    good = issue(ca_key, ca_cert, frank.public_key, "frank@example.org")
+    add_signer(gov, team.admin, frank.public_key, "frank@example.org", ["approver"], certificate=good,
+               ca_roots=[ca_cert])
+    assert load_trust(gov, ca_roots=[ca_cert]).status_at(frank.key_id, now())[0] == STATUS_VALID
+    # checked again when verifying against another organisation's CA: the grant is ignored
+    trust = load_trust(gov, ca_roots=[rogue_ca])
+    assert trust.status_at(frank.key_id, now())[0] == STATUS_UNTRUSTED
+    assert any("not issued by the organisation CA" in p for p in trust.problems)
