@@ -50,6 +50,7 @@ CORE_TABLES = ("registered_models", "model_versions", "runs", "experiments")
 DELETED_STAGE = "Deleted_Internal"
 CONTEXT_TAG = "mlflow.data.context"
 PARENT_RUN_TAG = "mlflow.parentRunId"
+FETCH_BATCH = 2000
 
 
 class MlflowSqlSource(Source):
@@ -304,11 +305,15 @@ class MlflowSqlSource(Source):
     @staticmethod
     def _rows(
         con: sa.Connection, stmt: sa.Select[Any], column: sa.ColumnClause[Any], runs: sa.Select[Any] | None
-    ) -> list[Any]:
-        """All rows of ``stmt``, restricted to ``column IN runs`` when a run filter is given."""
+    ) -> Iterator[Any]:
+        """Rows of ``stmt``, restricted to ``column IN runs`` when a run filter is given.
+
+        Fetched in partitions so a GUI thread gets the interpreter between batches.
+        """
         if runs is not None:
             stmt = stmt.where(column.in_(runs))
-        return con.execute(stmt).fetchall()
+        for part in con.execute(stmt).partitions(FETCH_BATCH):
+            yield from part
 
     def _read_runs(
         self, con: sa.Connection, run_filter: sa.Select[Any] | None, experiments: dict[str, Experiment]
@@ -383,7 +388,7 @@ class MlflowSqlSource(Source):
             tag_stmt = sa.select(t.c.input_uuid, t.c.name, t.c.value)
             if ids is not None:
                 tag_stmt = tag_stmt.join(i, i.c.input_uuid == t.c.input_uuid).where(i.c.destination_id.in_(ids))
-            for uid, k, v in con.execute(tag_stmt).fetchall():
+            for uid, k, v in self._rows(con, tag_stmt, t.c.input_uuid, None):
                 input_tags[uid][k] = v
         datasets: dict[str, Dataset] = {}
         if self.has("datasets") and links:
@@ -424,7 +429,7 @@ class MlflowSqlSource(Source):
             wanted = {mid for r in runs.values() for mid in r.output_model_ids}
             wanted |= {v.logged_model_id for v in versions if v.logged_model_id}
         out: dict[str, LoggedModel] = {}
-        for mid, name, loc, rid, eid, created, stage in con.execute(stmt).fetchall():
+        for mid, name, loc, rid, eid, created, stage in self._rows(con, stmt, t.c.model_id, None):
             if wanted is not None and mid not in wanted:
                 continue
             out[mid] = LoggedModel(mid, name, loc or "", rid, str(eid), from_millis(created), stage or "active",
