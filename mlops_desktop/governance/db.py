@@ -230,6 +230,12 @@ def open_governance(url: str | None = None, *, create: bool = True) -> Governanc
     ``url``: None (MLOPS_DESKTOP_GOVERNANCE_URL, else the default SQLite file in the user
     data directory), a SQLite path / ``sqlite:///`` URL, or ``postgresql://...``.
     """
+    raw = (url or os.environ.get(GOVERNANCE_ENV) or "").strip()
+    if raw.startswith("snapshot:") or _is_snapshot_file(raw):
+        # A snapshot carries a read-only copy of the governance records: never open it writable.
+        from mlops_desktop.governance.snapshot import open_snapshot_governance_file
+
+        return open_snapshot_governance_file(raw)
     sa_url, path = resolve_url(url)
     dialect = "sqlite" if path is not None else "postgresql"
     display = str(path) if path is not None else redact(url or os.environ.get(GOVERNANCE_ENV, ""))
@@ -254,6 +260,27 @@ def open_governance(url: str | None = None, *, create: bool = True) -> Governanc
         engine.dispose()
         raise
     return gov
+
+
+def _is_snapshot_file(raw: str) -> bool:
+    """A local SQLite file with the snapshot manifest table (detected by content, not name)."""
+    if not raw or "://" in raw:
+        return False
+    path = Path(raw).expanduser()
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as fh:
+            if fh.read(16) != SQLITE_MAGIC:
+                return False
+        con = sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='mlsnap_manifest'").fetchone()
+        finally:
+            con.close()
+    except (OSError, sqlite3.Error):
+        return False
+    return row is not None
 
 
 def _check_sqlite_file(path: Path, create: bool, is_default: bool) -> str | None:

@@ -182,3 +182,24 @@ def test_governance_on_postgresql_is_copied_and_verifies(
         assert audit.verify_log(view).ok
     finally:
         view.close()
+
+
+@pytest.mark.parametrize("form", ["path", "url"])
+def test_snapshot_passed_as_governance_store_is_read_only(
+    approved: tuple[Governance, Path, list[str]], mlflow3_db: Path, form: str
+) -> None:
+    """``--governance FILE.mlsnap`` opens the carried records read-only; nothing is written into it."""
+    import hashlib
+
+    _gov, snap, _ids = approved
+    before = hashlib.sha256(snap.read_bytes()).hexdigest()
+    view = open_governance(str(snap) if form == "path" else f"snapshot:{snap}")
+    try:
+        assert view.read_only and view.read_only_reason
+        assert len(list_approvals(view)) == 2
+        catalog = load_catalog([str(mlflow3_db)])
+        with pytest.raises(StoreError, match="read-only"):
+            approve(view, catalog, MODEL, VERSION, TARGET, "again", ["gdpr"], _key("third@example.org"))
+    finally:
+        view.close()
+    assert hashlib.sha256(snap.read_bytes()).hexdigest() == before
