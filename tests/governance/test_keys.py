@@ -115,6 +115,15 @@ def test_unwritable_folder_leaves_nothing(tmp_path: Path) -> None:
         os.chmod(folder, 0o700)
 
 
+def test_folder_that_is_a_file_fails_cleanly_even_for_root(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(MlopsError):
+        keys.create_key(blocker / "k", "A", "a@example.org", PASSPHRASE)
+    assert blocker.read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
+
+
 # ---------------------------------------------------------------------------- PKCS#12 and X.509
 
 
