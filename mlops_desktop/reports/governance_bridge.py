@@ -144,21 +144,27 @@ def collect_evidence(
 
 
 def record_report(gov: Any, result: Any) -> int:
-    """Append the report's SHA-256 to the audit log (and the export register); returns its seq."""
+    """Append the report's SHA-256 to the audit log (and the export register); returns its seq.
+
+    Database errors the governance layer lets through become a StoreError here.
+    """
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
     from mlops_desktop.governance.audit import record_export
 
-    return int(
-        record_export(
-            gov,
-            "report",
-            result.path,
-            result.sha256,
-            {
-                "report_id": result.report_id,
-                "edition": result.edition,
-                "models": list(result.models),
-                "bundle_sha256": result.bundle_sha256,
-                "pages": result.pages,
-            },
-        )
-    )
+    details = {
+        "report_id": result.report_id,
+        "edition": result.edition,
+        "models": list(result.models),
+        "bundle_sha256": result.bundle_sha256,
+        "pages": result.pages,
+    }
+    try:
+        return int(record_export(gov, "report", result.path, result.sha256, details))
+    except (sqlite3.Error, SQLAlchemyError) as exc:
+        raise StoreError(
+            f"Cannot record the report in the audit log of {gov.url}: {exc}.",
+            "The report was not written. Check the governance store (mlops-desktop audit verify) and try again.",
+        ) from exc

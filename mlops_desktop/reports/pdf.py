@@ -18,6 +18,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -194,6 +195,39 @@ class _ReportDoc(BaseDocTemplate):
 # --------------------------------------------------------------------------------------- helpers
 
 
+def _first_pass(canv: Canvas) -> bool:
+    """True while laying out the first of the two passes (its pages are thrown away)."""
+    doc = getattr(canv, "_doctemplate", None)
+    return isinstance(doc, _ReportDoc) and doc._pass == 1
+
+
+class _Table(Table):
+    """A table that skips drawing during the first layout pass (sizes are all that pass needs)."""
+
+    def draw(self) -> None:
+        if _first_pass(self.canv):
+            return
+        super().draw()
+
+
+class _Figure(Flowable):
+    """A reportlab.graphics Drawing as a flowable that is drawn only in the final pass."""
+
+    def __init__(self, drawing: Any) -> None:
+        super().__init__()
+        self.drawing = drawing
+        self.width, self.height = drawing.width, drawing.height
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (ReportLab API)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        if _first_pass(self.canv):
+            return
+        self.drawing.drawOn(self.canv, 0, 0)
+
+
+
 class _Builder:
     """Collects the flowables of one report."""
 
@@ -233,6 +267,14 @@ class _Builder:
     def cell(self, value: object, style: str = "cell") -> Paragraph:
         return self.p(esc(value), style)
 
+    def fast_cell(self, value: object, width: float) -> Any:
+        """A plain string when it fits on one line of ``width`` points (cheap to lay out), else a
+        wrapping Paragraph (long names, evidence)."""
+        text = "" if value is None else str(value)
+        if "\n" not in text and stringWidth(text, SANS, 7.5) <= width:
+            return text
+        return self.cell(text)
+
     def table(self, header: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[float],
               *, style_cells: Callable[[int, Sequence[object]], list[tuple[Any, ...]]] | None = None,
               empty: str = "Nothing to show.") -> None:
@@ -245,14 +287,15 @@ class _Builder:
         data: list[list[Any]] = [[self.cell(h, "cellb") for h in header]]
         extra: list[tuple[Any, ...]] = []
         for i, row in enumerate(rows, start=1):
-            data.append([c if isinstance(c, Flowable) else self.cell(c) for c in row])
+            data.append([c if isinstance(c, Flowable) else self.fast_cell(c, col_w[j] - 6) for j, c in enumerate(row)])
             if style_cells is not None:
                 extra.extend(style_cells(i, row))
-        t = Table(data, colWidths=col_w, repeatRows=1)
+        t = _Table(data, colWidths=col_w, repeatRows=1)
         t.setStyle(
             TableStyle(
                 [
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde6f0")),
+                    ("FONT", (0, 1), (-1, -1), SANS, 7.5, 9.2),
                     ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#a0a8b0")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -269,13 +312,19 @@ class _Builder:
     def kv(self, rows: Iterable[tuple[str, object]], key_w: float = 0.28, mono_keys: Sequence[str] = ()) -> Table:
         data = []
         for k, v in rows:
-            value = v if isinstance(v, Flowable) else self.cell(v, "mono" if k in mono_keys else "cell")
+            if isinstance(v, Flowable):
+                value = v
+            elif k in mono_keys:
+                value = self.cell(v, "mono")
+            else:
+                value = self.fast_cell(v, FRAME_W * (1 - key_w) - 6)
             data.append([self.cell(k, "cellb"), value])
-        t = Table(data, colWidths=[FRAME_W * key_w, FRAME_W * (1 - key_w)])
+        t = _Table(data, colWidths=[FRAME_W * key_w, FRAME_W * (1 - key_w)])
         t.setStyle(
             TableStyle(
                 [
                     ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c0c8d0")),
+                    ("FONT", (1, 0), (1, -1), SANS, 7.5, 9.2),
                     ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f3f7")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -402,12 +451,25 @@ def _cover(b: _Builder) -> None:
     b.add(NextPageTemplate("body"), PageBreak())
 
 
-def _toc(b: _Builder) -> None:
+def _toc(b: _Builder) -> TableOfContents:
     b.para("Contents", "h3")
     toc = TableOfContents()
     toc.levelStyles = [b.s["toc1"], b.s["toc2"]]
     toc.dotsMinLevel = 0
     b.add(toc, PageBreak())
+    return toc
+
+
+def _prefill_toc(toc: TableOfContents, story: Sequence[Flowable]) -> None:
+    """Give the contents its final length before the first pass, so two layout passes suffice
+    (the first finds the page numbers, the second prints them)."""
+    n = 0
+    for flowable in story:
+        if isinstance(flowable, Paragraph) and flowable.style.name in ("H1", "H2"):
+            n += 1
+            text = flowable.getPlainText()
+            short = text if len(text) <= TOC_CHARS else text[: TOC_CHARS - 1] + "…"
+            toc.addEntry(0 if flowable.style.name == "H1" else 1, esc(short), 100, f"h{n}")
 
 
 def _executive_summary(b: _Builder) -> None:
@@ -431,7 +493,7 @@ def _executive_summary(b: _Builder) -> None:
         f"The findings engine raised <b>{len(d.findings)}</b> findings: "
         + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES) + "."
     )
-    b.add(charts.severity_chart(counts, width=FRAME_W * 0.8))
+    b.add(_Figure(charts.severity_chart(counts, width=FRAME_W * 0.8)))
     b.add(Spacer(1, 6))
     top = d.findings[:10]
     if top:
@@ -560,12 +622,12 @@ def _model_cards(b: _Builder, number: int) -> None:
         else:
             nodes, edges = _catalog_lineage(model, version)
         b.add(KeepTogether([b.p(f"Figure A.{i}: lineage of {esc(model.name)} v{esc(version.version)}", "small"),
-                            charts.lineage_figure(nodes, edges, width=FRAME_W)]))
+                            _Figure(charts.lineage_figure(nodes, edges, width=FRAME_W))]))
         metrics = sorted(run.metrics.values(), key=lambda m: m.key)[: d.settings.max_metrics] if run else []
         if metrics:
             b.add(Spacer(1, 4),
-                  charts.metric_chart([(m.key, m.value) for m in metrics], width=FRAME_W,
-                                      title=f"Latest metrics of run {version.run_id[:12] if version.run_id else ''}"))
+                  _Figure(charts.metric_chart([(m.key, m.value) for m in metrics], width=FRAME_W,
+                                              title=f"Latest metrics of run {version.run_id[:12] if version.run_id else ''}")))
         else:
             b.para("No metrics recorded for this version's run.", "note")
 
@@ -715,7 +777,7 @@ def build_story(data: ReportData, bundle_name: str = "", bundle_sha: str = "",
     register_fonts()
     b = _Builder(data)
     _cover(b)
-    _toc(b)
+    toc = _toc(b)
     _executive_summary(b)
     _scope_and_method(b)
     n = editions.render(b)
@@ -727,6 +789,7 @@ def build_story(data: ReportData, bundle_name: str = "", bundle_sha: str = "",
     if bundle_name:
         _bundle_appendix(b, bundle_name, bundle_sha, bundle_counts or {})
     _sign_off(b)
+    _prefill_toc(toc, b.story)
     return b.story
 
 
