@@ -103,7 +103,7 @@ def _gdpr(b: _Builder) -> int:
             empty="No datasets.")
     b.h2(f"{n}.3 Storage limitation (Art. 5(1)(e))")
     b.table(["Dataset", "retention_until", "Feeds"],
-            [[v.name, v.tags.get("retention_until") or "not recorded", ", ".join(sorted({mv.uri for _, mv in v.consumers})[:5])]
+            [[v.name, v.tags.get("retention_until") or "not recorded", "\n".join(sorted({mv.uri for _, mv in v.consumers})[:5])]
              for v in sorted(b.views.values(), key=lambda x: x.name) if is_true(v.tags.get("pii")) or v.tags.get("retention_until")],
             [3, 2, 5], empty="No personal-data datasets.")
     b.findings_note("F5", "F6")

@@ -265,7 +265,7 @@ class _Builder:
         self.story.append(self.p(esc(text), "h3"))
 
     def cell(self, value: object, style: str = "cell") -> Paragraph:
-        return self.p(esc(value), style)
+        return self.p(esc(value).replace("\n", "<br/>"), style)
 
     def fast_cell(self, value: object, width: float) -> Any:
         """A plain string when it fits on one line of ``width`` points (cheap to lay out), else a
@@ -563,14 +563,14 @@ def _inventory(b: _Builder, number: int) -> None:
     for m, v in d.versions():
         cls = b.classification(m, v)
         rows.append([m.name, v.version, v.stage or "—", ", ".join(sorted(set(v.aliases) | {a for a, x in m.aliases.items() if x == v.version})) or "—",
-                     v.author or NOT_RECORDED, (v.run_id or "—")[:12], " ".join(cls.badges) or "—",
+                     v.author or NOT_RECORDED, (v.run_id or "—")[:8], " ".join(cls.badges) or "—",
                      ", ".join(b.targets(m, v)) or "—"])
     b.table(["Model", "Version", "Stage", "Aliases", "Author", "Run", "Class.", "Deployed as"], rows,
             [2.5, 0.9, 1.1, 1.3, 2.0, 1.3, 0.8, 1.4])
     b.h2(f"{number}.2 Datasets feeding the models in scope")
     b.table(
         ["Dataset", "Digest", "Source", "Classification tags", "Used by"],
-        [[v.name, v.digest[:12], v.source, _fmt_tags(v.tags), ", ".join(sorted({mv.uri for _, mv in v.consumers})[:6])]
+        [[v.name, v.digest[:12] or "—", v.source, _fmt_tags(v.tags), "\n".join(sorted({mv.uri for _, mv in v.consumers})[:6])]
          for v in sorted(b.views.values(), key=lambda x: (x.name, x.digest))],
         [1.8, 1.0, 2.2, 3.0, 2.4],
         empty="No datasets are recorded for the models in scope.",
