@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QItemSelection, Qt
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelection, QPoint, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mlops_desktop.core.entities import Catalog
+from mlops_desktop.core.lineage import dataset_node_id
 from mlops_desktop.ui.delegates import BadgeDelegate
 from mlops_desktop.ui.inventory_view import FilterBar
 from mlops_desktop.ui.models import (
@@ -22,6 +33,8 @@ from mlops_desktop.ui.version_detail import badge_html, make_table
 
 
 class DatasetsView(QWidget):
+    sig_open_lineage = Signal(str)  # lineage node id of a dataset
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("DatasetsView")
@@ -32,6 +45,10 @@ class DatasetsView(QWidget):
         self.proxy.setSourceModel(self.model)
         self.table = make_table(self.proxy)
         self.table.setObjectName("datasetsTable")
+        self.table.setAccessibleName("Datasets")
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self.table.doubleClicked.connect(lambda _index: self.open_lineage_of_selection())
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
@@ -41,6 +58,14 @@ class DatasetsView(QWidget):
         self.header = QLabel("<i>Select a dataset to see its schema and tags.</i>")
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.lineage_button = QPushButton("Open lineage")
+        self.lineage_button.setObjectName("openLineageButton")
+        self.lineage_button.setToolTip("Which runs, models and deployments use this dataset (Ctrl+L; or double-click)")
+        self.lineage_button.setEnabled(False)
+        self.lineage_button.clicked.connect(self.open_lineage_of_selection)
+        header_row = QHBoxLayout()
+        header_row.addWidget(self.header, 1)
+        header_row.addWidget(self.lineage_button, 0, Qt.AlignmentFlag.AlignTop)
         self.columns_model = KeyValueModel("Column", "Type", self)
         self.columns_view = make_table(self.columns_model)
         self.tags_model = KeyValueModel("Tag", "Value", self)
@@ -56,7 +81,7 @@ class DatasetsView(QWidget):
         detail = QWidget()
         dl = QVBoxLayout(detail)
         dl.setContentsMargins(0, 0, 0, 0)
-        dl.addWidget(self.header)
+        dl.addLayout(header_row)
         dl.addWidget(tabs, 1)
 
         top = QWidget()
@@ -87,7 +112,36 @@ class DatasetsView(QWidget):
         self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_bar.edit.selectAll()
 
+    def selected_row(self) -> DatasetRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ENTITY_ROLE) if rows else None
+
+    def select_dataset(self, dataset_id: str) -> bool:
+        for r in range(self.proxy.rowCount()):
+            index = self.proxy.index(r, 0)
+            if index.data(ENTITY_ROLE).dataset.id == dataset_id:
+                self.table.selectRow(r)
+                self.table.scrollTo(index)
+                return True
+        return False
+
+    def open_lineage_of_selection(self) -> bool:
+        row = self.selected_row()
+        if row is None:
+            return False
+        self.sig_open_lineage.emit(dataset_node_id(row.dataset))
+        return True
+
+    def _on_table_context_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        action = menu.addAction("Open lineage")
+        action.setEnabled(self.selected_row() is not None)
+        action.triggered.connect(self.open_lineage_of_selection)
+        self._menu = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
     def _show(self, row: DatasetRow | None) -> None:
+        self.lineage_button.setEnabled(row is not None)
         if row is None:
             self.header.setText("<i>Select a dataset to see its schema and tags.</i>")
             self.columns_model.set_rows([])
@@ -111,8 +165,7 @@ class DatasetsView(QWidget):
         )
 
     def _on_table_selection_changed(self, _s: QItemSelection, _d: QItemSelection) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        self._show(rows[0].data(ENTITY_ROLE) if rows else None)
+        self._show(self.selected_row())
 
     def _on_filter_text_changed(self, text: str) -> None:
         self.proxy.set_filter_text(text)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
+    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, Run
+from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.sources.base import Source
 from mlops_desktop.ui.delegates import BadgeDelegate
 from mlops_desktop.ui.models import (
@@ -23,6 +27,7 @@ from mlops_desktop.ui.models import (
     FilterProxyModel,
     ModelInventoryModel,
     VersionsModel,
+    version_sort_key,
 )
 from mlops_desktop.ui.version_detail import VersionDetailWidget, make_table
 from mlops_desktop.ui.workers import ErrorSink
@@ -37,6 +42,7 @@ class FilterBar(QWidget):
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         self.edit.setClearButtonEnabled(True)
+        self.edit.setAccessibleName(f"Filter {noun}")
         self.count = QLabel()
         self.count.setObjectName("filterCount")
         layout = QHBoxLayout(self)
@@ -53,6 +59,8 @@ class ModelsView(QWidget):
     """Registered models (top), the selected model's versions and a version's details (bottom)."""
 
     sig_version_selected = Signal(object)  # ModelVersion | None
+    sig_open_lineage = Signal(str)  # lineage node id of a model version
+    sig_compare = Signal(str, str, str)  # model name, older version, newer version
 
     def __init__(
         self,
@@ -83,11 +91,22 @@ class ModelsView(QWidget):
         self.versions_model = VersionsModel(parent=self)
         self.versions_table = make_table(self.versions_model)
         self.versions_table.setObjectName("versionsTable")
+        self.versions_table.setAccessibleName("Versions of the selected model")
+        self.versions_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.versions_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.versions_table.customContextMenuRequested.connect(self._on_versions_context_menu)
+        self.table.setAccessibleName("Registered models")
         self.versions_table.setItemDelegateForColumn(self.versions_model.column_index("Data"),
                                                      BadgeDelegate(self.versions_table))
         for col, width in enumerate((56, 80, 100, 64, 140, 80)):
             self.versions_table.setColumnWidth(col, width)
         self.detail = VersionDetailWidget(notifier, source_for_run)
+        self.detail.sig_open_lineage.connect(self._on_detail_open_lineage)
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setObjectName("compareButton")
+        self.compare_button.setToolTip("Select two versions (Ctrl+click) and compare them (Ctrl+D)")
+        self.compare_button.setEnabled(False)
+        self.compare_button.clicked.connect(self.compare_selected)
 
         self.filter_bar.edit.textChanged.connect(self._on_filter_text_changed)
         self.proxy.rowsInserted.connect(self._update_count)
@@ -101,7 +120,10 @@ class ModelsView(QWidget):
         vb = QVBoxLayout(versions_box)
         vb.setContentsMargins(0, 0, 0, 0)
         self.versions_label = QLabel("Versions")
-        vb.addWidget(self.versions_label)
+        versions_head = QHBoxLayout()
+        versions_head.addWidget(self.versions_label, 1)
+        versions_head.addWidget(self.compare_button)
+        vb.addLayout(versions_head)
         vb.addWidget(self.versions_table, 1)
 
         bottom = QSplitter(Qt.Orientation.Horizontal)
@@ -171,8 +193,61 @@ class ModelsView(QWidget):
         return rows[0].data(ENTITY_ROLE) if rows else None
 
     def selected_version(self) -> ModelVersion | None:
-        rows = self.versions_table.selectionModel().selectedRows()
+        """The version the detail pane shows: the current row when selected, else the first selected."""
+        selection = self.versions_table.selectionModel()
+        current = self.versions_table.currentIndex()
+        if current.isValid() and selection.isRowSelected(current.row()):
+            return self.versions_model.entity(current.row())
+        rows = selection.selectedRows()
         return rows[0].data(ENTITY_ROLE) if rows else None
+
+    def selected_versions(self) -> list[ModelVersion]:
+        rows = sorted(i.row() for i in self.versions_table.selectionModel().selectedRows())
+        return [self.versions_model.entity(r) for r in rows]
+
+    def select_versions(self, versions: list[str]) -> None:
+        """Select several versions (e.g. two to compare)."""
+        selection = self.versions_table.selectionModel()
+        selection.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row in range(self.versions_model.rowCount()):
+            if self.versions_model.entity(row).version in versions:
+                selection.select(self.versions_model.index(row, 0), flags)
+
+    def compare_selected(self) -> bool:
+        """Ask to compare the two selected versions (older first). False unless exactly two."""
+        versions = self.selected_versions()
+        if len(versions) != 2:
+            return False
+        old, new = sorted(versions, key=lambda v: version_sort_key(v.version))
+        self.sig_compare.emit(old.model_name, old.version, new.version)
+        return True
+
+    def open_lineage_of_selection(self) -> bool:
+        version = self.selected_version()
+        if version is None:
+            return False
+        self.sig_open_lineage.emit(version_node_id(version.model_name, version.version))
+        return True
+
+    def _on_detail_open_lineage(self, version: ModelVersion) -> None:
+        self.sig_open_lineage.emit(version_node_id(version.model_name, version.version))
+
+    def _on_versions_context_menu(self, pos: QPoint) -> None:
+        menu = self.versions_menu()
+        menu.popup(self.versions_table.viewport().mapToGlobal(pos))
+
+    def versions_menu(self) -> QMenu:
+        """The versions table's context menu (built fresh for the current selection)."""
+        menu = QMenu(self)
+        lineage = menu.addAction("Open lineage")
+        lineage.setEnabled(self.selected_version() is not None)
+        lineage.triggered.connect(self.open_lineage_of_selection)
+        compare = menu.addAction("Compare the two selected versions")
+        compare.setEnabled(len(self.selected_versions()) == 2)
+        compare.triggered.connect(self.compare_selected)
+        self._versions_menu = menu
+        return menu
 
     def select_model(self, name: str) -> bool:
         for row in range(self.proxy.rowCount()):
@@ -210,6 +285,7 @@ class ModelsView(QWidget):
         self._show_model(self.selected_model())
 
     def _on_versions_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self.compare_button.setEnabled(len(self.selected_versions()) == 2)
         version = self.selected_version()
         model = self.catalog.model(version.model_name) if version else None
         self.detail.set_version(version, model, self.catalog)

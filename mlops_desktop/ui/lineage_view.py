@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlops_desktop.core.layout import layered_layout
-from mlops_desktop.core.lineage import LineageGraph
+from mlops_desktop.core.layout import Layout, layered_layout
+from mlops_desktop.core.lineage import LineageGraph, build_graph
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.ui.theme import colors
 
 logger = logging.getLogger(__name__)
@@ -56,13 +58,74 @@ MAX_LABELS = 400
 NODE_SIZE = 18
 
 
+def visible_nodes_of(graph: LineageGraph, focus: str | None, hops: int) -> set[str]:
+    """The nodes shown around ``focus`` (``hops`` edges, 0 = its whole lineage), at most MAX_NODES."""
+    if focus is None:
+        nodes = set(graph.g.nodes)
+    elif hops > 0:
+        nodes = graph.neighbourhood(focus, hops)
+    else:
+        nodes = graph.lineage_of(focus)
+    if len(nodes) > MAX_NODES and focus is not None:
+        near = 3
+        nodes = graph.neighbourhood(focus, near)
+        while len(nodes) > MAX_NODES and near > 1:
+            near -= 1
+            nodes = graph.neighbourhood(focus, near)
+    if len(nodes) > MAX_NODES:
+        nodes = set(sorted(nodes)[:MAX_NODES])
+    return nodes
+
+
+@dataclass(slots=True)
+class PreparedLineage:
+    """What the view draws, computed off the UI thread by :func:`prepare_lineage`."""
+
+    graph: LineageGraph
+    focus: str | None
+    hops: int
+    edges: list[tuple[str, str]]
+    layout: Layout[str]
+
+
+def prepare_lineage(graph: LineageGraph, focus: str | None, hops: int = 0) -> PreparedLineage:
+    """Pick the visible nodes and lay them out (no Qt: runs in a worker thread)."""
+    focus = focus if focus in graph else None
+    nodes = visible_nodes_of(graph, focus, hops)
+    edges = [(s, t) for s, t in graph.g.edges(nodes) if t in nodes]
+    return PreparedLineage(graph, focus, hops, edges, layered_layout(sorted(nodes), edges))
+
+
+def lineage_job(
+    catalog: object,
+    graph: LineageGraph | None,
+    focus: str | None,
+    hops: int = 0,
+    *,
+    progress: ProgressFn,
+    is_cancelled: CancelledFn,
+) -> PreparedLineage:
+    """Worker function: build the catalog's graph (unless given), then lay out around ``focus``."""
+    if graph is None:
+        graph = build_graph(catalog, progress, is_cancelled)  # type: ignore[arg-type]
+    check_cancelled(is_cancelled)
+    progress(0, 1, "Laying out the lineage")
+    return prepare_lineage(graph, focus, hops)
+
+
 class LineageView(QWidget):
-    """Standalone lineage widget (embedded by the main window)."""
+    """Standalone lineage widget (embedded by the main window).
+
+    With ``layout_slot`` (a :class:`~mlops_desktop.ui.workers.TaskSlot`) the layout after a
+    change of hops runs in that worker; without one it runs in place (small graphs, tests).
+    """
 
     sig_node_selected = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, layout_slot: object | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("LineageView")
+        self.layout_slot = layout_slot
         self.graph: LineageGraph | None = None
         self.focus: str | None = None
         self.selected: str | None = None
@@ -130,32 +193,30 @@ class LineageView(QWidget):
         self.graph = graph
         self.focus = focus_node_id if focus_node_id in graph else None
         if hops is not None:
-            self.hops.blockSignals(True)
-            self.hops.setValue(hops)
-            self.hops.blockSignals(False)
+            self._set_hops(hops)
         self._rebuild()
         if self.focus:
             self.select(self.focus)
+
+    def show_prepared(self, prepared: PreparedLineage) -> None:
+        """Show a layout computed in a worker by :func:`prepare_lineage` (nothing heavy here)."""
+        self.graph = prepared.graph
+        self.focus = prepared.focus
+        self._set_hops(prepared.hops)
+        self._rebuild(prepared)
+        if self.focus:
+            self.select(self.focus)
+
+    def _set_hops(self, hops: int) -> None:
+        self.hops.blockSignals(True)
+        self.hops.setValue(hops)
+        self.hops.blockSignals(False)
 
     def visible_nodes(self) -> set[str]:
         graph = self.graph
         if graph is None:
             return set()
-        if self.focus is None:
-            nodes = set(graph.g.nodes)
-        elif self.hops.value() > 0:
-            nodes = graph.neighbourhood(self.focus, self.hops.value())
-        else:
-            nodes = graph.lineage_of(self.focus)
-        if len(nodes) > MAX_NODES and self.focus is not None:
-            hops = 3
-            nodes = graph.neighbourhood(self.focus, hops)
-            while len(nodes) > MAX_NODES and hops > 1:
-                hops -= 1
-                nodes = graph.neighbourhood(self.focus, hops)
-        if len(nodes) > MAX_NODES:
-            nodes = set(sorted(nodes)[:MAX_NODES])
-        return nodes
+        return visible_nodes_of(graph, self.focus, self.hops.value())
 
     def select(self, node_id: str | None) -> None:
         """Select a node: details, and highlight its upstream and downstream."""
@@ -222,16 +283,16 @@ class LineageView(QWidget):
         return Path(path)
 
     # --- drawing ---------------------------------------------------------------------------
-    def _rebuild(self) -> None:
+    def _rebuild(self, prepared: PreparedLineage | None = None) -> None:
         graph = self.graph
         for item in self._labels + self._badges:
             self.plot.removeItem(item)
         self._labels, self._badges = [], []
         if graph is None:
             return
-        nodes = self.visible_nodes()
-        edges = [(s, t) for s, t in graph.g.edges(nodes) if t in nodes]
-        layout = layered_layout(sorted(nodes), edges)
+        if prepared is None:
+            prepared = prepare_lineage(graph, self.focus, self.hops.value())
+        edges, layout = prepared.edges, prepared.layout
         self.positions = layout.positions
         self.node_ids = [n for lay in layout.layers for n in lay]
         self._edge_list = edges
@@ -378,9 +439,24 @@ class LineageView(QWidget):
     def _on_search_return(self) -> None:
         self.find_node(self.search.text())
 
-    def _on_hops_changed(self, _value: int) -> None:
+    def _on_hops_changed(self, value: int) -> None:
         selected = self.selected
+        slot = self.layout_slot
+        if slot is not None and self.graph is not None:
+            self.status.setText("Laying out…")
+            slot.start(lineage_job, None, self.graph, self.focus, value, label="Lineage layout",  # type: ignore[attr-defined]
+                       on_done=lambda prepared, sel=selected: self._on_layout_done(prepared, sel))
+            return
         self._rebuild()
+        self._reselect(selected)
+
+    def _on_layout_done(self, prepared: PreparedLineage, selected: str | None) -> None:
+        if prepared.graph is not self.graph or prepared.focus != self.focus:
+            return
+        self._rebuild(prepared)
+        self._reselect(selected)
+
+    def _reselect(self, selected: str | None) -> None:
         if selected in self.positions:
             self.select(selected)
         elif self.focus:

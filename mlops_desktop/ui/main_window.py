@@ -34,13 +34,18 @@ from PySide6.QtWidgets import (
 )
 
 from mlops_desktop import __version__
+from mlops_desktop.core.diff import VersionDiff
 from mlops_desktop.core.entities import Catalog, Run
 from mlops_desktop.core.errors import StoreError
+from mlops_desktop.core.lineage import LineageGraph
 from mlops_desktop.sources.base import Source
+from mlops_desktop.sources.snapshot import ALTERED, UNTRUSTED, SnapshotStatus
 from mlops_desktop.ui import icons, theme
+from mlops_desktop.ui.compare_dialog import CompareDialog, compare_job
 from mlops_desktop.ui.datasets_view import DatasetsView
 from mlops_desktop.ui.dialogs import Notifier
 from mlops_desktop.ui.inventory_view import ModelsView
+from mlops_desktop.ui.lineage_page import LineagePage
 from mlops_desktop.ui.models import DatasetRow
 from mlops_desktop.ui.open_store_dialog import OpenStoreDialog
 from mlops_desktop.ui.progress_widget import TaskProgressWidget
@@ -163,13 +168,18 @@ class MainWindow(QMainWindow):
         self.add_page("models", "Models", self.models_view, "models")
         self.add_page("datasets", "Datasets", self.datasets_view, "datasets")
         self.add_page("runs", "Runs", self.runs_view, "runs")
-        self.add_page("lineage", "Lineage", PlaceholderPage(
-            "Lineage", "Upstream datasets and downstream deployments of a model will be shown here."), "lineage")
+        self.lineage_page = LineagePage(self.notifier)
+        self.add_page("lineage", "Lineage", self.lineage_page, "lineage")
         self.add_page("approvals", "Approvals", PlaceholderPage(
             "Approvals", "Signed promotion approvals will be shown here."), "approvals")
         self.add_page("audit", "Audit log", PlaceholderPage(
             "Audit log", "The tamper-evident record of every action will be shown here."), "audit")
         self.navigator.currentRowChanged.connect(self._on_navigator_row_changed)
+        self.models_view.sig_open_lineage.connect(self.open_lineage)
+        self.models_view.sig_compare.connect(self.compare_versions)
+        self.datasets_view.sig_open_lineage.connect(self.open_lineage)
+        self.compare_slot = TaskSlot("compare", self.notifier, self)
+        self.compare_dialogs: list[CompareDialog] = []
 
         self.empty_state = EmptyStateWidget()
         self.empty_state.open_button.clicked.connect(self.show_open_dialog)
@@ -189,9 +199,14 @@ class MainWindow(QMainWindow):
         self.stores_label = QLabel("No store open")
         self.stores_label.setObjectName("storesLabel")
         self.progress = TaskProgressWidget()
-        for slot in (self.load_slot, self.runs_view.task_slot, self.models_view.detail.history_slot):
+        self.verification_label = QLabel()
+        self.verification_label.setObjectName("verificationLabel")
+        self.verification_label.setVisible(False)
+        for slot in (self.load_slot, self.runs_view.task_slot, self.models_view.detail.history_slot,
+                     self.lineage_page.slot, self.lineage_page.layout_slot, self.compare_slot):
             self.progress.watch(slot)
         self.statusBar().addWidget(self.stores_label, 1)
+        self.statusBar().addPermanentWidget(self.verification_label)
         self.statusBar().addPermanentWidget(self.progress)
 
         self._build_menus()
@@ -239,6 +254,10 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(row)
         if self._page_keys[row] == "runs":
             self._ensure_all_runs()
+        elif self._page_keys[row] == "lineage" and not self.lineage_page.has_lineage():
+            version = self.models_view.selected_version()
+            if version is not None:
+                self.models_view.open_lineage_of_selection()
 
     # -- menus -----------------------------------------------------------------------
 
@@ -256,8 +275,18 @@ class MainWindow(QMainWindow):
         self.reload_action.triggered.connect(self.reload)
         file_menu.addAction(self.reload_action)
         self.close_stores_action = QAction("&Close stores", self)
+        self.close_stores_action.setShortcut(QKeySequence("Ctrl+W"))
         self.close_stores_action.triggered.connect(self.close_stores)
         file_menu.addAction(self.close_stores_action)
+        file_menu.addSeparator()
+        self.snapshot_action = QAction("Create &snapshot…", self)
+        self.snapshot_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.snapshot_action.triggered.connect(self.show_snapshot_dialog)
+        file_menu.addAction(self.snapshot_action)
+        self.report_action = QAction("&Export report…", self)
+        self.report_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.report_action.triggered.connect(self.show_report_dialog)
+        file_menu.addAction(self.report_action)
         file_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -269,6 +298,14 @@ class MainWindow(QMainWindow):
         self.filter_action.setShortcut(QKeySequence("Ctrl+F"))
         self.filter_action.triggered.connect(self.focus_filter)
         view_menu.addAction(self.filter_action)
+        self.lineage_action = QAction("Open &lineage of the selection", self)
+        self.lineage_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lineage_action.triggered.connect(self.open_lineage_of_selection)
+        view_menu.addAction(self.lineage_action)
+        self.compare_action = QAction("&Compare two versions", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.compare_action.triggered.connect(self._on_compare_action_triggered)
+        view_menu.addAction(self.compare_action)
         theme_menu = view_menu.addMenu("&Theme")
         group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
@@ -311,6 +348,57 @@ class MainWindow(QMainWindow):
             theme.theme_manager(app).apply(mode)
         self.models_view.detail.chart.apply_theme()
         self.theme_actions[mode].setChecked(True)
+
+    # -- lineage, comparison, snapshot, report ----------------------------------------
+
+    def open_lineage(self, node_id: str | None) -> None:
+        """Show the Lineage page around ``node_id`` (a model version, dataset... node id)."""
+        self.show_page("lineage")
+        self.lineage_page.open_node(node_id)
+
+    def open_lineage_of_selection(self) -> bool:
+        key = self.current_page_key()
+        if key == "datasets":
+            return self.datasets_view.open_lineage_of_selection()
+        return self.models_view.open_lineage_of_selection()
+
+    def _on_compare_action_triggered(self) -> None:
+        if not self.models_view.compare_selected():
+            self.statusBar().showMessage("Select two versions of a model (Ctrl+click) to compare them.", 5000)
+
+    def compare_versions(self, model: str, old: str, new: str) -> None:
+        """Compare two versions in a worker, then show the differences in a window."""
+        catalog = self.catalog
+        self.compare_slot.start(compare_job, catalog, self.lineage_page.graph, model, old, new,
+                                label=f"Comparing {model} {old} and {new}",
+                                on_done=functools.partial(self._on_compare_done, catalog))
+
+    def _on_compare_done(self, catalog: Catalog, result: tuple[LineageGraph, VersionDiff]) -> None:
+        graph, diff = result
+        if catalog is self.catalog and self.lineage_page.graph is None:
+            self.lineage_page.graph = graph
+        dialog = CompareDialog(diff, self)
+        self.compare_dialogs = [d for d in self.compare_dialogs if d.isVisible()]
+        self.compare_dialogs.append(dialog)
+        dialog.show()
+
+    def show_snapshot_dialog(self) -> QWidget:
+        from mlops_desktop.ui.snapshot_dialog import SnapshotDialog
+
+        dialog = SnapshotDialog(list(self.store_urls), governance_url=self.governance_url,
+                                catalog=self.catalog if self.store_urls else None,
+                                settings=self.source_settings, notifier=self.notifier, parent=self)
+        dialog.open()
+        self.snapshot_dialog = dialog
+        return dialog
+
+    def show_report_dialog(self) -> QWidget:
+        from mlops_desktop.ui.report_dialog import ReportDialog
+
+        dialog = ReportDialog(self.catalog, self.governance_url, notifier=self.notifier, parent=self)
+        dialog.open()
+        self.report_dialog = dialog
+        return dialog
 
     def focus_filter(self) -> None:
         page = self.pages.currentWidget()
@@ -418,6 +506,7 @@ class MainWindow(QMainWindow):
             self.models_view.table.selectRow(0)
         self.datasets_view.set_catalog(catalog, dataset_rows)
         self.runs_view.set_runs(catalog.runs, complete=False)
+        self.lineage_page.set_catalog(catalog)
         self._update_status()
         self.sig_catalog_loaded.emit(catalog)
 
@@ -439,7 +528,32 @@ class MainWindow(QMainWindow):
                 return source
         return self.sources[0] if len(self.sources) == 1 else None
 
+    def snapshot_statuses(self) -> list[tuple[str, SnapshotStatus]]:
+        """(store URL, verification status) of every open snapshot."""
+        found = [(s.url.display, getattr(s, "status", None)) for s in self.sources]
+        return [(url, status) for url, status in found if isinstance(status, SnapshotStatus)]
+
+    def _update_verification(self) -> None:
+        statuses = self.snapshot_statuses()
+        title = "MLOps Desktop"
+        if self.store_urls:
+            title = f"{' + '.join(short_store_name(u) for u in self.store_urls)} — MLOps Desktop"
+        if not statuses:
+            self.verification_label.setVisible(False)
+            self.setWindowTitle(title)
+            return
+        text = "; ".join(status.text for _url, status in statuses)
+        bad = any(status.state in (ALTERED, UNTRUSTED) for _url, status in statuses)
+        self.verification_label.setText(("⚠ " if bad else "✔ ") + text)
+        self.verification_label.setToolTip("\n".join(f"{url}: {status.text}" for url, status in statuses))
+        self.verification_label.setProperty("alarm", bad)
+        colour = theme.colors().phi if bad else theme.colors().ok
+        self.verification_label.setStyleSheet(f"QLabel {{ color: {colour}; font-weight: bold; }}")
+        self.verification_label.setVisible(True)
+        self.setWindowTitle(f"{title} [{text}]")
+
     def _update_status(self) -> None:
+        self._update_verification()
         if not self.catalog.stores:
             self.stores_label.setText("No store open")
             self.stores_label.setToolTip("")
@@ -478,6 +592,8 @@ class MainWindow(QMainWindow):
         self.load_slot.shutdown()
         self.runs_view.shutdown()
         self.models_view.shutdown()
+        self.lineage_page.shutdown()
+        self.compare_slot.shutdown()
         close_sources(self.sources)
         self.sources = []
         self.notifier.close_all()

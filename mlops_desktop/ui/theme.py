@@ -37,17 +37,18 @@ class ThemeColors:
     plot_background: str
     plot_foreground: str
     plot_pen: str
+    ok: str  # verified / passed (status bar)
 
 
 LIGHT = ThemeColors(
     window="#f4f5f7", base="#ffffff", alternate="#f0f3f6", text="#1d2330", muted="#6b7280",
     accent="#1f6f8b", pii="#b45309", phi="#b91c1c", badge_text="#ffffff",
-    plot_background="#ffffff", plot_foreground="#374151", plot_pen="#1f6f8b",
+    plot_background="#ffffff", plot_foreground="#374151", plot_pen="#1f6f8b", ok="#166534",
 )
 DARK = ThemeColors(
     window="#1f2329", base="#16191d", alternate="#1c2025", text="#e6e8eb", muted="#9aa3ad",
     accent="#4fb3d9", pii="#f59e0b", phi="#f87171", badge_text="#111827",
-    plot_background="#16191d", plot_foreground="#c9ced6", plot_pen="#4fb3d9",
+    plot_background="#16191d", plot_foreground="#c9ced6", plot_pen="#4fb3d9", ok="#4ade80",
 )
 
 

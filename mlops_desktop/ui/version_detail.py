@@ -6,12 +6,14 @@ import functools
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -63,6 +65,8 @@ def badge_html(badges: list[str]) -> str:
 class VersionDetailWidget(QWidget):
     """Fill with :meth:`set_version`; metric histories load on demand in a worker."""
 
+    sig_open_lineage = Signal(object)  # ModelVersion
+
     def __init__(
         self,
         notifier: ErrorSink | None = None,
@@ -82,6 +86,14 @@ class VersionDetailWidget(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.lineage_button = QPushButton("Lineage")
+        self.lineage_button.setObjectName("openLineageButton")
+        self.lineage_button.setToolTip("Open the lineage of this version: its datasets, run and deployments (Ctrl+L)")
+        self.lineage_button.setAccessibleName("Open lineage of this version")
+        self.lineage_button.clicked.connect(self._on_lineage_button_clicked)
+        header_row = QHBoxLayout()
+        header_row.addWidget(self.header, 1)
+        header_row.addWidget(self.lineage_button, 0, Qt.AlignmentFlag.AlignTop)
 
         self.tabs = QTabWidget()
         # Overview: facts and tags
@@ -129,7 +141,7 @@ class VersionDetailWidget(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.header)
+        layout.addLayout(header_row)
         layout.addWidget(self.tabs, 1)
         self.set_version(None, None, None)
 
@@ -143,6 +155,7 @@ class VersionDetailWidget(QWidget):
         self.catalog = catalog
         self.run = catalog.runs.get(version.run_id) if (catalog and version and version.run_id) else None
         self.chart.clear()
+        self.lineage_button.setEnabled(version is not None)
         if version is None:
             self.header.setText("<i>Select a model version to see its details.</i>")
             for label in self.fact_labels.values():
@@ -210,6 +223,10 @@ class VersionDetailWidget(QWidget):
             return
         key, _value = indexes[0].data(ENTITY_ROLE)
         self.show_metric(key)
+
+    def _on_lineage_button_clicked(self) -> None:
+        if self.version is not None:
+            self.sig_open_lineage.emit(self.version)
 
     def shutdown(self) -> None:
         self.history_slot.shutdown()
