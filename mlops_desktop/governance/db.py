@@ -97,7 +97,7 @@ class Governance:
         try:
             with Session(self.engine) as session:
                 yield session
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, sqlite3.Error) as exc:  # raw sqlite3 errors come from BEGIN IMMEDIATE
             raise _store_error(self, exc) from exc
 
     @contextmanager
@@ -110,7 +110,7 @@ class Governance:
                     conn.execution_options(sqlite_begin="IMMEDIATE")
                 with Session(bind=conn) as session, session.begin():
                     yield session
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, sqlite3.Error) as exc:  # raw sqlite3 errors come from BEGIN IMMEDIATE
             raise _store_error(self, exc) from exc
 
     def close(self) -> None:
@@ -123,7 +123,7 @@ class Governance:
         self.close()
 
 
-def _store_error(gov: Governance, exc: SQLAlchemyError) -> StoreError:
+def _store_error(gov: Governance, exc: SQLAlchemyError | sqlite3.Error) -> StoreError:
     text = str(getattr(exc, "orig", exc) or exc)
     low = text.lower()
     if "readonly" in low or "read-only" in low or "read only" in low:
