@@ -419,7 +419,8 @@ def run_audit_verify(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
     else:
         print(f"Audit log: {result.size} entries, root {result.root_hash}, "
-              f"last checkpoint at {result.checkpoint_size}, this client last verified "
+              f"last signed checkpoint at size {result.checkpoint_size if result.checkpoint_size is not None else '(none yet)'}, "
+              "this client last verified "
               f"{result.remembered_size if result.remembered_size is not None else 'never'}")
     if not result.ok:
         raise CheckFailed("Audit log inconsistent: " + " | ".join(result.problems))
