@@ -147,7 +147,11 @@ def build_bundle(data: ReportData, edition_file: str = "") -> dict[str, Any]:
         "edition": data.edition,
         "report_file": edition_file,
         "scope": [m.name for m in data.models],
-        "stores": [{"kind": s.kind, "url": s.url, "schema": s.schema, "identity": s.identity} for s in data.catalog.stores],
+        "stores": [
+            {"kind": s.kind, "url": s.url, "schema": s.schema, "identity": s.identity,
+             "content_sha256": data.store_hashes.get(s.url, "").removeprefix("sha256:") or None}
+            for s in data.catalog.stores
+        ],
         "findings": [f.as_json() for f in data.findings],
         "checkpoint": {
             "origin": gov.log_origin,

@@ -13,9 +13,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, iso
+from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, StoreInfo, iso
 from mlops_desktop.core.errors import UsageError
 from mlops_desktop.core.findings import (
     Finding,
@@ -106,6 +107,7 @@ class ReportData:
     generated_at: datetime
     scope_names: tuple[str, ...] = ()  # the --models given (empty: all)
     report_id: str = ""
+    store_hashes: dict[str, str] = field(default_factory=dict)  # store url -> "sha256:<hex>" (file stores)
 
     @property
     def title(self) -> str:
@@ -195,6 +197,27 @@ def assemble(
         settings=settings,
         generated_at=generated,
         scope_names=tuple(wanted),
+        store_hashes=store_content_hashes(catalog.stores),
     )
     data.report_id = compute_report_id(data)
     return data
+
+
+def store_content_hashes(stores: Sequence[StoreInfo]) -> dict[str, str]:
+    """SHA-256 of each file store's bytes (a folder: over its files' names and hashes), so a
+    reader can check the report was made from the same files. Server stores are not hashed."""
+    out: dict[str, str] = {}
+    for s in stores:
+        path = Path(s.identity) if s.identity and "://" not in s.identity else None
+        if path is None or not path.exists():
+            continue
+        h = hashlib.sha256()
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            if path.is_dir():
+                h.update(f.relative_to(path).as_posix().encode() + b"\0")
+            with f.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    h.update(block)
+        out[s.url] = "sha256:" + h.hexdigest()
+    return out

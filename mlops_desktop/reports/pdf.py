@@ -438,7 +438,7 @@ def _cover(b: _Builder) -> None:
     b.h3("Stores read (read-only)")
     b.table(
         ["Kind", "URL", "Schema", "Identity / content hash"],
-        [[s.kind, s.url, s.schema, s.identity or "—"] for s in d.catalog.stores],
+        [[s.kind, s.url, s.schema, d.store_hashes.get(s.url) or s.identity or "—"] for s in d.catalog.stores],
         [1.0, 4.0, 2.0, 3.0],
         empty="No store identities were recorded.",
     )

@@ -359,3 +359,16 @@ def test_report_bytes_are_a_pdf(catalog: Catalog, tmp_path: Path) -> None:
     data = result.path.read_bytes()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     PdfReader(io.BytesIO(data), strict=True)
+
+
+def test_cover_carries_the_store_content_hash(catalog: Catalog, tmp_path: Path) -> None:
+    import hashlib
+
+    from pypdf import PdfReader
+
+    out = tmp_path / "r.pdf"
+    export_report(catalog, "gdpr", out, settings=SETTINGS)
+    store_file = Path(catalog.stores[0].identity)
+    digest = hashlib.sha256(store_file.read_bytes()).hexdigest()
+    cover = PdfReader(str(out)).pages[0].extract_text().replace("\n", "")
+    assert digest[:32] in cover
