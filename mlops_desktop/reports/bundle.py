@@ -22,15 +22,16 @@ import binascii
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mlops_desktop.core.errors import MlopsError
+from mlops_desktop.governance.dsse import EnvelopeError, parse_envelope, verify_envelope
+from mlops_desktop.governance.keys import key_id, load_public_key_pem
+from mlops_desktop.governance.merkle import leaf_hash, verify_inclusion
 from mlops_desktop.reports.model import GovernanceEvidence, ReportData
 
 logger = logging.getLogger(__name__)
@@ -43,47 +44,7 @@ class BundleError(MlopsError):
 
 
 # ------------------------------------------------------------------------------------ primitives
-
-
-def pae(payload_type: str, payload: bytes) -> bytes:
-    """DSSE pre-authentication encoding."""
-    t = payload_type.encode("utf-8")
-    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
-
-
-def leaf_hash(entry: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + entry).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes | None:
-    """RFC 9162 section 2.1.3.2: the root implied by an inclusion proof (None if malformed)."""
-    if index < 0 or index >= size:
-        return None
-    fn, sn = index, size - 1
-    r = leaf
-    for p in proof:
-        if sn == 0:
-            return None
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return r if sn == 0 else None
-
-
-def key_id_of(public_key: ec.EllipticCurvePublicKey) -> str:
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(der).hexdigest()
+# One implementation of DSSE, RFC 9162 and key ids: the governance layer's (no database needed).
 
 
 def _b64(text: object, what: str) -> bytes:
@@ -97,12 +58,9 @@ def _b64(text: object, what: str) -> bytes:
 
 def _load_key(pem: str) -> ec.EllipticCurvePublicKey | None:
     try:
-        key = serialization.load_pem_public_key(pem.encode("ascii"))
-    except (ValueError, UnicodeEncodeError, TypeError):
+        return load_public_key_pem(pem.encode("ascii"))
+    except (MlopsError, ValueError, UnicodeEncodeError, TypeError):
         return None
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-        return None
-    return key
 
 
 # ------------------------------------------------------------------------------------ building
@@ -218,8 +176,8 @@ def verify_bundle(
         if key is None:
             out.fail(f"public key {kid[:16]}… is not a P-256 PEM public key")
             continue
-        if key_id_of(key) != kid:
-            out.fail(f"public key listed as {kid[:16]}… has id {key_id_of(key)[:16]}…")
+        if key_id(key) != kid:
+            out.fail(f"public key listed as {kid[:16]}… has id {key_id(key)[:16]}…")
             continue
         keys[kid] = key
     for item in doc.get("envelopes") or []:
@@ -229,32 +187,12 @@ def verify_bundle(
             out.fail(f"envelope {env_id}: bytes do not match their recorded SHA-256")
             continue
         try:
-            env = json.loads(raw)
-            payload = _b64(env["payload"], f"envelope {env_id} payload")
-            ptype = str(env["payloadType"])
-            sigs = env["signatures"]
-        except (ValueError, KeyError, TypeError, BundleError) as exc:
-            out.fail(f"envelope {env_id}: malformed ({exc})")
+            verified = verify_envelope(raw, keys, parse_envelope(raw).payload_type)
+        except EnvelopeError as exc:
+            out.fail(f"envelope {env_id}: {exc.message}")
             continue
-        if not isinstance(sigs, list) or not sigs:
-            out.fail(f"envelope {env_id}: no signatures")
-            continue
-        good = 0
-        for sig in sigs:
-            kid = str(sig.get("keyid", ""))
-            key = keys.get(kid)
-            if key is None:
-                out.fail(f"envelope {env_id}: signing key {kid[:16]}… is not in the bundle")
-                continue
-            try:
-                key.verify(_b64(sig.get("sig"), f"envelope {env_id} signature"), pae(ptype, payload),
-                           ec.ECDSA(hashes.SHA256()))
-                good += 1
-            except (InvalidSignature, BundleError):
-                out.fail(f"envelope {env_id}: signature by {kid[:16]}… does not verify")
-        if good == len(sigs):
-            out.envelopes_verified += 1
-            out.lines.append(f"OK   envelope {env_id}: {good} signature(s) verify")
+        out.envelopes_verified += 1
+        out.lines.append(f"OK   envelope {env_id}: {len(verified.key_ids)} signature(s) verify")
     cp = doc.get("checkpoint") or {}
     size, root_hex = cp.get("size"), cp.get("root_hash")
     entries = doc.get("log_entries") or []
@@ -270,8 +208,7 @@ def verify_bundle(
         except ValueError:
             out.fail(f"log entry {idx}: proof or root is not hex")
             continue
-        got = root_from_inclusion(leaf_hash(raw), int(idx), int(size), proof) if isinstance(idx, int) else None  # type: ignore[arg-type]
-        if got is not None and got == root:
+        if isinstance(idx, int) and isinstance(size, int) and verify_inclusion(leaf_hash(raw), idx, size, proof, root):
             out.proofs_verified += 1
             out.lines.append(f"OK   log entry {idx} is included in the tree of size {size}")
         else:

@@ -20,7 +20,7 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.reports import bundle as bundle_mod
+from mlops_desktop.governance.merkle import leaf_hash, verify_inclusion
 from mlops_desktop.reports.model import GovernanceEvidence
 
 logger = logging.getLogger(__name__)
@@ -122,10 +122,9 @@ def collect_evidence(
         )
         root = bytes.fromhex(ev.checkpoint_root)
         for seq in sorted(ev.entries):
-            got = bundle_mod.root_from_inclusion(
-                bundle_mod.leaf_hash(ev.entries[seq]), seq, ev.checkpoint_size, [bytes.fromhex(h) for h in ev.proofs[seq]]
-            )
-            ev.transcript.append(f"Inclusion of entry {seq}: " + ("verified" if got == root else "FAILED"))
+            ok = verify_inclusion(leaf_hash(ev.entries[seq]), seq, ev.checkpoint_size,
+                                  [bytes.fromhex(h) for h in ev.proofs[seq]], root)
+            ev.transcript.append(f"Inclusion of entry {seq}: " + ("verified" if ok else "FAILED"))
     check_cancelled(is_cancelled)
     progress(3, 4, "Access report")
     entries = audit.access_report(gov)[-ACCESS_REPORT_LIMIT:]
