@@ -36,6 +36,7 @@ from mlops_desktop.core import paths
 from mlops_desktop.core.errors import SchemaError, StoreError
 from mlops_desktop.governance.merkle import EMPTY_ROOT
 from mlops_desktop.governance.models import SqlLogHead, SqlMeta
+from mlops_desktop.sources.base import redact
 
 logger = logging.getLogger(__name__)
 
@@ -51,16 +52,6 @@ def now_iso() -> str:
 
 def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def redact(url: str) -> str:
-    if "://" not in url or "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, _, host = rest.rpartition("@")
-    if ":" in creds:
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url
 
 
 @dataclass
