@@ -75,19 +75,47 @@ def run_gui(
     *,
     governance_url: str | None = None,
     source_settings: Mapping[str, object] | None = None,
+    smoke_test: bool = False,
+    restore: bool = True,
 ) -> int:
-    """Start the desktop app, open ``stores`` (if any) and run the event loop."""
+    """Start the desktop app, open ``stores`` (if any) and run the event loop.
+
+    Without ``stores`` the stores open at the last quit are reopened (``restore``).
+    ``smoke_test``: show the main window, process events, close it cleanly and return 0
+    (2 when an error dialog was shown), without touching the user's settings; with
+    ``stores`` it waits until they are loaded.
+    """
     from mlops_desktop.ui.dialogs import Notifier
     from mlops_desktop.ui.main_window import MainWindow
 
     app = create_application()
     notifier = Notifier()
     hook = ExceptHook(notifier).install()
-    window = MainWindow(notifier=notifier, source_settings=source_settings, governance_url=governance_url)
+    from mlops_desktop.ui.settings import GuiSettings
+
+    window = MainWindow(notifier=notifier, source_settings=source_settings, governance_url=governance_url,
+                        gui_settings=GuiSettings(readonly=smoke_test))
     notifier.parent_widget = window
+    window.persist_layout = not smoke_test
     window.show()
     status = {"code": 0}
-    if os.environ.get(QUIT_AFTER_LOAD_ENV) == "1":
+    if smoke_test:
+        def _smoke_done() -> None:
+            if window.load_slot.is_running():
+                return
+            app.processEvents()
+            ok = window.isVisible() and not notifier.dialogs and (window.store_urls or not stores)
+            if not ok:
+                logger.error("Smoke test failed: window visible=%s, dialogs=%d, stores=%s",
+                             window.isVisible(), len(notifier.dialogs), window.store_urls)
+            status["code"] = 0 if ok else 2
+            window.close()
+            app.quit()
+
+        window.load_slot.sig_finished.connect(_smoke_done)
+        if not stores:
+            QTimer.singleShot(0, _smoke_done)
+    elif os.environ.get(QUIT_AFTER_LOAD_ENV) == "1":
         def _quit_when_loaded() -> None:
             if window.load_slot.is_running():
                 return
@@ -101,6 +129,8 @@ def run_gui(
             QTimer.singleShot(0, app.quit)
     if stores:
         window.open_stores(list(stores))
+    elif restore and not smoke_test and os.environ.get(QUIT_AFTER_LOAD_ENV) != "1":
+        window.restore_session()
     try:
         code = app.exec()
     finally:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+import time
 from typing import Any
 
 from mlops_desktop.cli.common import add_governance_arg, add_store_args, parse_artifact_roots
@@ -25,6 +27,9 @@ def register(subparsers: Any) -> None:
     )
     add_store_args(gui, required=False)
     add_governance_arg(gui)
+    gui.add_argument("--smoke-test", action="store_true",
+                     help="open the main window, process events, close it cleanly and exit 0 "
+                     "(checks an installation or a packaged build; needs a display or QT_QPA_PLATFORM=offscreen)")
     gui.set_defaults(func=run_gui)
 
     demo = subparsers.add_parser(
@@ -37,16 +42,24 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(func=run_demo)
 
 
-def _start(stores: list[str], governance: str | None, settings: dict[str, object]) -> int:
+def _start(stores: list[str], governance: str | None, settings: dict[str, object], *, smoke_test: bool = False,
+           restore: bool = True) -> int:
+    started = time.perf_counter()
     app = importlib.import_module(APP_MODULE)
-    code: int = app.run_gui(stores, governance_url=governance, source_settings=settings)
+    code: int = app.run_gui(stores, governance_url=governance, source_settings=settings, smoke_test=smoke_test,
+                            restore=restore)
+    if smoke_test:
+        outcome = "passed" if code == 0 else f"FAILED (exit {code})"
+        print(f"smoke test {outcome}: main window shown and closed in {time.perf_counter() - started:.2f} s",
+              file=sys.stderr)
     return code
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    settings: dict[str, object] = {"artifact_roots": parse_artifact_roots(args.artifact_root)}
-    return _start(list(args.store), args.governance, settings)
+    roots = parse_artifact_roots(args.artifact_root)
+    settings: dict[str, object] = {"artifact_roots": roots} if roots else {}
+    return _start(list(args.store), args.governance, settings, smoke_test=bool(getattr(args, "smoke_test", False)))
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    return _start(demo_store_urls(), args.governance, demo_settings())
+    return _start(demo_store_urls(), args.governance, demo_settings(), restore=False)

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from functools import cache
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from mlops_desktop.resources import icon_path
 
 
+#: PNG renders of the app icon shipped next to the SVG (``packaging/make_icons.py``).
+APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
 @cache
 def app_icon() -> QIcon:
-    """The application icon (``resources/icons/app.svg``)."""
-    return QIcon(str(icon_path("app")))
+    """The application icon: ``resources/icons/app.svg`` plus its PNG sizes (used where
+    the SVG image plugin is missing, and crisper at 16-32 px)."""
+    icon = QIcon(str(icon_path("app")))
+    base = icon_path("app").parent
+    for size in APP_ICON_SIZES:
+        png = base / f"app-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+    return icon
 
 
 _STANDARD = {

@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -26,17 +27,17 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
+    QMenu,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from mlops_desktop import __version__
 from mlops_desktop.core.diff import VersionDiff
 from mlops_desktop.core.entities import Catalog, Run
-from mlops_desktop.core.errors import StoreError
+from mlops_desktop.core.errors import StoreError, UsageError
 from mlops_desktop.core.lineage import LineageGraph
 from mlops_desktop.sources.base import Source
 from mlops_desktop.sources.snapshot import ALTERED, UNTRUSTED, SnapshotStatus
@@ -50,6 +51,7 @@ from mlops_desktop.ui.models import DatasetRow
 from mlops_desktop.ui.open_store_dialog import OpenStoreDialog
 from mlops_desktop.ui.progress_widget import TaskProgressWidget
 from mlops_desktop.ui.runs_view import RunsView
+from mlops_desktop.ui.search_dialog import SearchDialog, SearchHit, build_index
 from mlops_desktop.ui.settings import GuiSettings
 from mlops_desktop.ui.tasks import (
     LoadResult,
@@ -66,6 +68,8 @@ logger = logging.getLogger(__name__)
 
 EMPTY_TEXT = "No store open — File > Open store… or drop a file here"
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+#: Files a drop opens (a folder is read as OpenLineage event files).
+DROP_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".mlsnap", ".ndjson", ".jsonl", ".json")
 
 
 def short_store_name(url: str) -> str:
@@ -81,6 +85,7 @@ class PlaceholderPage(QWidget):
     def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("PlaceholderPage")
+        self.setAccessibleName(f"{title} page")
         label = QLabel(f"<h2>{title}</h2><p>{text}</p>")
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setWordWrap(True)
@@ -94,6 +99,7 @@ class EmptyStateWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("EmptyStateWidget")
+        self.setAccessibleName("No store open")
         icon = QLabel()
         icon.setPixmap(icons.app_icon().pixmap(96, 96))
         icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -110,18 +116,24 @@ class EmptyStateWidget(QWidget):
         hint.setWordWrap(True)
         self.open_button = QPushButton("Open store…")
         self.open_button.setIcon(icons.icon("open"))
+        self.demo_hint = QLabel("New here? Run <code>mlops-desktop demo</code> to explore the bundled demo stores. "
+                                "Press Ctrl+K to search, F1 for all keyboard shortcuts.")
+        self.demo_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.demo_hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addStretch(2)
         layout.addWidget(icon)
         layout.addWidget(self.label)
         layout.addWidget(hint)
         layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.demo_hint)
         layout.addStretch(3)
 
 
 class MainWindow(QMainWindow):
     sig_catalog_loaded = Signal(object)  # Catalog, after every (re)load
     sig_stores_changed = Signal(list)  # list[str] of open store URLs
+    sig_shutting_down = Signal()  # shutdown() began: pages and dialogs stop their workers
 
     def __init__(
         self,
@@ -142,8 +154,11 @@ class MainWindow(QMainWindow):
         if self.notifier.parent_widget is None:
             self.notifier.parent_widget = self
         self.gui_settings = gui_settings or GuiSettings()
-        self.source_settings: dict[str, object] = dict(source_settings or {})
-        self.governance_url = governance_url
+        self.source_settings: dict[str, object] = self._merged_source_settings(source_settings)
+        self.governance_url = governance_url or self.gui_settings.prefs.governance_url or None
+        self._search_index: tuple[tuple[int, int], list[SearchHit]] | None = None
+        #: Save the layout on close (off for smoke tests, which must not touch the user's settings).
+        self.persist_layout = True
         self.catalog = Catalog()
         self.store_urls: list[str] = []
         self.sources: list[Source] = []
@@ -157,6 +172,7 @@ class MainWindow(QMainWindow):
         # pages
         self.navigator = QListWidget()
         self.navigator.setObjectName("navigator")
+        self.navigator.setAccessibleName("Pages")
         self.navigator.setFixedWidth(160)
         self.navigator.setIconSize(QSize(18, 18))
         self.navigator.setSpacing(2)
@@ -210,8 +226,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
 
         self._build_menus()
+
         self.navigator.setCurrentRow(0)
         self._update_content()
+        self.restore_layout()
 
     # -- pages -----------------------------------------------------------------------
 
@@ -235,6 +253,8 @@ class MainWindow(QMainWindow):
             item.setIcon(icons.icon(icon_name))
         if self.navigator.currentRow() == self._page_keys.index(key):
             self.pages.setCurrentWidget(widget)
+        if hasattr(self, "go_menu"):
+            self._fill_go_menu()
         return widget
 
     def page(self, key: str) -> QWidget:
@@ -293,7 +313,20 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.quit_action)
 
+        edit_menu = bar.addMenu("&Edit")
+        self.search_action = QAction("&Search everything…", self)
+        self.search_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.search_action.triggered.connect(self.show_search_dialog)
+        edit_menu.addAction(self.search_action)
+        self.settings_action = QAction("Se&ttings…", self)
+        self.settings_action.setShortcuts([QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)])
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.show_settings_dialog)
+        edit_menu.addAction(self.settings_action)
+
         view_menu = bar.addMenu("&View")
+        self.go_menu = view_menu.addMenu("&Go to page")
+        self.page_actions: list[QAction] = []
         self.filter_action = QAction("&Filter", self)
         self.filter_action.setShortcut(QKeySequence("Ctrl+F"))
         self.filter_action.triggered.connect(self.focus_filter)
@@ -318,9 +351,49 @@ class MainWindow(QMainWindow):
             self.theme_actions[mode] = action
 
         help_menu = bar.addMenu("&Help")
-        about = QAction("&About MLOps Desktop", self)
-        about.triggered.connect(self._on_about_triggered)
-        help_menu.addAction(about)
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcuts([QKeySequence("F1"), QKeySequence("Ctrl+/")])
+        self.shortcuts_action.triggered.connect(self.show_shortcuts_dialog)
+        help_menu.addAction(self.shortcuts_action)
+        self.about_action = QAction("&About MLOps Desktop", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self._on_about_triggered)
+        help_menu.addAction(self.about_action)
+        self._fill_go_menu()
+
+    def _fill_go_menu(self) -> None:
+        """View > Go to page: Ctrl+1… for every page (rebuilt when a page is added)."""
+        for action in self.page_actions:
+            self.go_menu.removeAction(action)
+            self.removeAction(action)
+        self.page_actions = []
+        for i, key in enumerate(self._page_keys):
+            item = self.navigator.item(i)
+            action = QAction(f"{item.text()} page", self)
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(functools.partial(self._on_go_action_triggered, key))
+            self.go_menu.addAction(action)
+            self.page_actions.append(action)
+
+    def _on_go_action_triggered(self, key: str, _checked: bool = False) -> None:
+        self.show_page(key)
+        self.navigator.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def all_actions(self) -> list[QAction]:
+        """Every action of the menus (for the shortcuts sheet), in menu order."""
+        found: list[QAction] = []
+
+        def walk(actions: list[QAction]) -> None:
+            for action in actions:
+                menu: object = action.menu()
+                if isinstance(menu, QMenu):
+                    walk(menu.actions())
+                elif not action.isSeparator():
+                    found.append(action)
+
+        walk(self.menuBar().actions())
+        return found
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -335,14 +408,94 @@ class MainWindow(QMainWindow):
         self.open_stores([url])
 
     def _on_about_triggered(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "About MLOps Desktop",
-                          f"MLOps Desktop {__version__}\nGovernance for the ML metadata stores teams already run.",
-                          QMessageBox.StandardButton.Ok, self)
-        box.setIconPixmap(icons.app_icon().pixmap(64, 64))
-        box.open()
+        self.show_about_dialog()
+
+    def show_about_dialog(self) -> QWidget:
+        from mlops_desktop.ui.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.open()
+        self.about_dialog = dialog
+        return dialog
+
+    def show_shortcuts_dialog(self) -> QWidget:
+        from mlops_desktop.ui.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.all_actions(), self)
+        dialog.open()
+        self.shortcuts_dialog = dialog
+        return dialog
+
+    def show_settings_dialog(self) -> QWidget:
+        from mlops_desktop.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.gui_settings, self)
+        dialog.accepted.connect(self._on_settings_accepted)
+        dialog.open()
+        self.settings_dialog = dialog
+        return dialog
+
+    def _on_settings_accepted(self) -> None:
+        prefs = self.gui_settings.prefs
+        self.set_theme(prefs.theme)
+        roots = dict(prefs.artifact_roots)
+        if roots != self.source_settings.get("artifact_roots"):
+            self.source_settings["artifact_roots"] = roots
+        self.governance_url = prefs.governance_url or None
+
+    def _merged_source_settings(self, given: Mapping[str, object] | None) -> dict[str, object]:
+        """Source settings: the saved artifact-root mappings, overridden by what the command line gave."""
+        merged: dict[str, object] = self.gui_settings.source_settings()
+        for key, value in (given or {}).items():
+            if key == "artifact_roots" and isinstance(value, Mapping):
+                merged["artifact_roots"] = {**self.gui_settings.prefs.artifact_roots, **value}
+            else:
+                merged[key] = value
+        return merged
+
+    # -- global search ----------------------------------------------------------------
+
+    def search_index(self) -> list[SearchHit]:
+        runs = self.runs_view.model.rows if self.runs_view.all_runs_loaded else []
+        key = (id(self.catalog), len(runs))
+        if self._search_index is None or self._search_index[0] != key:
+            self._search_index = (key, build_index(self.catalog, runs))
+        return self._search_index[1]
+
+    def show_search_dialog(self) -> SearchDialog:
+        dialog = SearchDialog(self.search_index(), self)
+        dialog.sig_activated.connect(self.navigate_to)
+        dialog.open()
+        self.search_dialog = dialog
+        return dialog
+
+    def navigate_to(self, hit: SearchHit) -> bool:
+        """Show a search hit in its page, selected."""
+        if hit.kind in ("model", "version"):
+            self.show_page("models")
+            view = self.models_view
+            if not view.select_model(hit.key[0]):
+                view.filter_bar.edit.clear()
+                if not view.select_model(hit.key[0]):
+                    return False
+            if hit.kind == "version":
+                return view.select_version(hit.key[1])
+            view.table.setFocus()
+            return True
+        if hit.kind == "dataset":
+            self.show_page("datasets")
+            if not self.datasets_view.select_dataset(hit.key[0]):
+                self.datasets_view.filter_bar.edit.clear()
+                return self.datasets_view.select_dataset(hit.key[0])
+            return True
+        if hit.kind == "run":
+            self.show_page("runs")
+            return self.runs_view.select_run(hit.key[0])
+        return False
 
     def set_theme(self, mode: str) -> None:
-        self.gui_settings.theme = mode
+        if self.gui_settings.theme != mode:
+            self.gui_settings.theme = mode
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.theme_manager(app).apply(mode)
@@ -448,6 +601,7 @@ class MainWindow(QMainWindow):
         close_sources(self.sources)
         self.sources = []
         self.store_urls = []
+        self.gui_settings.set_open_stores([])
         self._apply_catalog(Catalog())
         self._update_content()
         self.sig_stores_changed.emit([])
@@ -482,6 +636,7 @@ class MainWindow(QMainWindow):
         self.store_urls = ok_urls
         for url in ok_urls:
             self.gui_settings.add_recent_store(url)
+        self.gui_settings.set_open_stores(ok_urls)
         self._apply_catalog(result.catalog, result.dataset_rows)
         self._update_content()
         self.sig_stores_changed.emit(list(self.store_urls))
@@ -575,20 +730,89 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop ---------------------------------------------------------------
 
+    @staticmethod
+    def droppable_paths(urls: Sequence[object]) -> list[str]:
+        """Local store files (by suffix) or folders among dropped URLs."""
+        paths = []
+        for url in urls:
+            if not url.isLocalFile():  # type: ignore[attr-defined]
+                continue
+            path = url.toLocalFile()  # type: ignore[attr-defined]
+            if path.lower().endswith(DROP_SUFFIXES) or Path(path).is_dir():
+                paths.append(path)
+        return paths
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+        if event.mimeData().hasUrls() and self.droppable_paths(event.mimeData().urls()):
             event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: object) -> None:  # noqa: N802
+        self.dragEnterEvent(event)  # type: ignore[arg-type]
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.open_stores(paths)
+        paths = self.droppable_paths(event.mimeData().urls()) if event.mimeData().hasUrls() else []
+        if not paths:
+            event.ignore()
+            self.notifier.show_error(UsageError(
+                "Only store files can be dropped here.",
+                "Drop an MLflow or ML Metadata SQLite file (.db, .sqlite), a snapshot (.mlsnap) or "
+                "OpenLineage events (.ndjson)."))
+            return
+        event.acceptProposedAction()
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            self.notifier.show_error(UsageError(f"{missing[0]} does not exist.",
+                                                "Drop a store file that is on this computer."))
+            return
+        urls = [f"openlineage:{p}" if Path(p).is_dir() else p for p in paths]
+        add = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        self.open_stores([*self.store_urls, *urls] if add else urls)
+
+    # -- the last layout and session -------------------------------------------------
+
+    def _splitters(self) -> list[QSplitter]:
+        return [s for s in self.findChildren(QSplitter) if s.window() is self]
+
+    def save_layout(self) -> None:
+        prefs = self.gui_settings.prefs
+        prefs.window_geometry = GuiSettings.encode_bytes(bytes(self.saveGeometry().data()))
+        prefs.window_state = GuiSettings.encode_bytes(bytes(self.saveState().data()))
+        prefs.splitter_sizes = {f"splitter{i}": list(s.sizes()) for i, s in enumerate(self._splitters())}
+        prefs.current_page = self.current_page_key()
+        self.gui_settings.save()
+
+    def restore_layout(self) -> None:
+        prefs = self.gui_settings.prefs
+        if prefs.window_geometry:
+            self.restoreGeometry(QByteArray(GuiSettings.decode_bytes(prefs.window_geometry)))
+        if prefs.window_state:
+            self.restoreState(QByteArray(GuiSettings.decode_bytes(prefs.window_state)))
+        for i, splitter in enumerate(self._splitters()):
+            sizes = prefs.splitter_sizes.get(f"splitter{i}")
+            if sizes and len(sizes) == splitter.count() and any(sizes):
+                splitter.setSizes(sizes)
+        if prefs.current_page in self._page_keys:
+            self.show_page(prefs.current_page)
+
+    def restore_session(self) -> list[str]:
+        """Reopen the stores open at the last quit (files that vanished are skipped, with a note)."""
+        urls = self.gui_settings.stores_to_restore()
+        present = [u for u in urls if "://" in u or Path(u.split(":", 1)[-1] if u.startswith(
+            ("openlineage:", "snapshot:")) else u).exists()]
+        if len(present) < len(urls):
+            gone = ", ".join(short_store_name(u) for u in urls if u not in present)
+            self.statusBar().showMessage(f"Not reopened (no longer there): {gone}", 10000)
+        if present:
+            self.open_stores(present)
+        return present
 
     # -- closing ---------------------------------------------------------------------
 
     def shutdown(self) -> None:
         """Stop every worker and close the stores (idempotent)."""
+        self.sig_shutting_down.emit()
         self.load_slot.shutdown()
         self.runs_view.shutdown()
         self.models_view.shutdown()
@@ -599,5 +823,7 @@ class MainWindow(QMainWindow):
         self.notifier.close_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.persist_layout:
+            self.save_layout()
         self.shutdown()
         super().closeEvent(event)

@@ -35,6 +35,7 @@ class RunsView(QWidget):
         self.proxy.setSourceModel(self.model)
         self.table = make_table(self.proxy)
         self.table.setObjectName("runsTable")
+        self.table.setAccessibleName("Runs")
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(5, Qt.SortOrder.DescendingOrder)
         for col, width in enumerate((190, 250, 160, 150, 140, 120, 80)):
@@ -93,6 +94,20 @@ class RunsView(QWidget):
     def focus_filter(self) -> None:
         self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_bar.edit.selectAll()
+
+    def select_run(self, run_id: str) -> bool:
+        """Select a run by id (the filter is cleared when it hides it)."""
+        rows = self.model.rows
+        row = next((i for i, r in enumerate(rows) if r.run_id == run_id), None)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            self.filter_bar.edit.clear()
+            index = self.proxy.mapFromSource(self.model.index(row, 0))
+        self.table.selectRow(index.row())
+        self.table.scrollTo(index)
+        return True
 
     def _show(self, run: Run | None) -> None:
         if run is None:

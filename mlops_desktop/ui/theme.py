@@ -41,7 +41,7 @@ class ThemeColors:
 
 
 LIGHT = ThemeColors(
-    window="#f4f5f7", base="#ffffff", alternate="#f0f3f6", text="#1d2330", muted="#6b7280",
+    window="#f4f5f7", base="#ffffff", alternate="#f0f3f6", text="#1d2330", muted="#5b6270",
     accent="#1f6f8b", pii="#b45309", phi="#b91c1c", badge_text="#ffffff",
     plot_background="#ffffff", plot_foreground="#374151", plot_pen="#1f6f8b", ok="#166534",
 )
