@@ -63,7 +63,7 @@ def test_demo_starts_the_app_on_every_bundled_store(tmp_path):
 def test_no_command_means_the_app_and_opens_the_stores(tmp_path, mlflow3_db):
     proc = _run_cli(["--store", str(mlflow3_db)], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    recent = (tmp_path / "cfg" / "mlops-desktop" / "gui.json").read_text(encoding="utf-8")
+    recent = (tmp_path / "cfg" / "mlops-desktop" / "gui.ini").read_text(encoding="utf-8")
     assert str(mlflow3_db) in recent
 
 
