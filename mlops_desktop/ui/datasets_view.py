@@ -38,6 +38,7 @@ class DatasetsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("DatasetsView")
+        self.setAccessibleName("Datasets page")
         self.filter_bar = FilterBar("Filter datasets: name, digest, source, PII, PHI, lawful basis…  (Ctrl+F)",
                                     "datasets")
         self.model = DatasetsModel(parent=self)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from mlops_desktop.resources import icon_path
 
-
 #: PNG renders of the app icon shipped next to the SVG (``packaging/make_icons.py``).
 APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 

@@ -39,6 +39,7 @@ class FilterBar(QWidget):
     def __init__(self, placeholder: str, noun: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.noun = noun
+        self.setAccessibleName(f"Filter {noun}")
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         self.edit.setClearButtonEnabled(True)
@@ -70,6 +71,7 @@ class ModelsView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("ModelsView")
+        self.setAccessibleName("Models page")
         self.catalog = Catalog()
 
         self.filter_bar = FilterBar("Filter models: name, author, stage, alias, risk tier, PII, PHI…  (Ctrl+F)",

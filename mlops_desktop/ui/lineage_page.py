@@ -35,6 +35,7 @@ class LineagePage(QWidget):
     def __init__(self, notifier: ErrorSink | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("LineagePage")
+        self.setAccessibleName("Lineage page")
         self.catalog = Catalog()
         self.graph: LineageGraph | None = None
         self.focus: str | None = None

@@ -125,6 +125,7 @@ class LineageView(QWidget):
     def __init__(self, parent: QWidget | None = None, *, layout_slot: object | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("LineageView")
+        self.setAccessibleName("Lineage graph")
         self.layout_slot = layout_slot
         self.graph: LineageGraph | None = None
         self.focus: str | None = None

@@ -321,7 +321,7 @@ class MainWindow(QMainWindow):
         self.search_action.triggered.connect(self.show_search_dialog)
         edit_menu.addAction(self.search_action)
         self.settings_action = QAction("Se&ttings…", self)
-        self.settings_action.setShortcuts([QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)])
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.settings_action.triggered.connect(self.show_settings_dialog)
         edit_menu.addAction(self.settings_action)

@@ -20,6 +20,7 @@ class MetricChartWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("MetricChartWidget")
+        self.setAccessibleName("Metric history chart")
         self._values: list[MetricValue] = []
         self._key = ""
 

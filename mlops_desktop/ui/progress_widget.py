@@ -13,6 +13,7 @@ class TaskProgressWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TaskProgressWidget")
+        self.setAccessibleName("Background task progress")
         self._slots: list[TaskSlot] = []
         self._active: list[TaskSlot] = []
         self.label = QLabel()

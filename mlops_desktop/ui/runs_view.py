@@ -24,6 +24,7 @@ class RunsView(QWidget):
     def __init__(self, notifier: ErrorSink | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("RunsView")
+        self.setAccessibleName("Runs page")
         self.task_slot = TaskSlot("runs", notifier, self)
         self.all_runs_loaded = False
 

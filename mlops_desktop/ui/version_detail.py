@@ -75,6 +75,7 @@ class VersionDetailWidget(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("VersionDetailWidget")
+        self.setAccessibleName("Model version details")
         self.source_for_run = source_for_run or (lambda _run: None)
         self.history_slot = TaskSlot("metric-history", notifier, self)
         self.version: ModelVersion | None = None

@@ -9,7 +9,13 @@ import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
 from mlops_desktop.ui import theme
-from mlops_desktop.ui.settings import SCHEMA_VERSION, GuiSettings, Preferences, migrate, settings_path
+from mlops_desktop.ui.settings import (
+    SCHEMA_VERSION,
+    GuiSettings,
+    Preferences,
+    migrate,
+    settings_path,
+)
 from mlops_desktop.ui.settings_dialog import SettingsDialog
 
 
