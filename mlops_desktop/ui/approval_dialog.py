@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -50,6 +50,7 @@ from mlops_desktop.ui.governance_pages import (
     LAST_KEY_SETTING,
     Banner,
     KeyFileField,
+    field_label,
     gov_session,
     monospace_font,
     ok_color,
@@ -265,6 +266,15 @@ class PolicyChecklist(QListWidget):
             item.setToolTip(rule.explanation)
             self.addItem(item)
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.PaletteChange:
+            for i in range(self.count()):
+                item = self.item(i)
+                ticked = item.data(Qt.ItemDataRole.UserRole)
+                if ticked is not None:
+                    item.setForeground(ok_color(bool(ticked)))
+        super().changeEvent(event)
+
     def states(self) -> list[tuple[bool, str]]:
         """(ticked, text) per rule, for tests and screen readers."""
         return [(bool(self.item(i).data(Qt.ItemDataRole.UserRole)), self.item(i).text()) for i in range(self.count())]
@@ -365,11 +375,8 @@ class ApprovalDialog(QDialog):
 
         self.key_field = KeyFileField("Key file")
         self.key_field.set_path(remembered_path(gui_settings, LAST_KEY_SETTING) or self._indexed_key())
-        self.signer_label = QLabel()
-        self.signer_label.setObjectName("signerLabel")
-        self.signer_label.setWordWrap(True)
+        self.signer_label = field_label(name="signerLabel")
         self.signer_label.setTextFormat(Qt.TextFormat.RichText)
-        self.signer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -665,6 +672,11 @@ class ApprovalDialog(QDialog):
         self.progress_bar.setToolTip(message)
 
     # -- closing ---------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "banner"):
+            self._on_key_changed(self.key_field.path())  # the ✓/✗ colours follow the theme
+        super().changeEvent(event)
 
     def shutdown(self, timeout: float = 10.0) -> bool:
         return self.slot.shutdown(timeout)

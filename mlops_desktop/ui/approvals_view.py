@@ -96,6 +96,9 @@ def load_approvals(url: str | None, catalog: Catalog | None, artifact_roots: Map
         state = ApprovalsState(gov.url, gov.read_only_reason, [], {r.id for r in other}, problems,
                                trust.initialised)
     verified.sort(key=lambda v: (v.record.log_seq, v.record.id))
+    for v in verified:  # a record that failed early still names its key's holder
+        if v.identity is None:
+            v.identity = trust.identity(v.record.key_id)
     state.approvals = verified
     return state
 
@@ -112,7 +115,7 @@ def _signed_at(v: Any) -> datetime | None:
 
 
 def _decision(v: Any) -> str:
-    return (v.decision or v.record.decision).capitalize()
+    return v.record.decision.capitalize()
 
 
 class ApprovalsModel(EntityTableModel[Any]):
@@ -121,7 +124,7 @@ class ApprovalsModel(EntityTableModel[Any]):
     columns = (
         Column("Model", lambda v: v.record.model_name),
         Column("Version", lambda v: v.record.version),
-        Column("Target", lambda v: v.target or v.record.target),
+        Column("Target", lambda v: v.record.target),
         Column("Decision", _decision),
         Column("Signer", lambda v: v.identity or "unknown"),
         Column("Key", lambda v: v.record.key_id[:16], tooltip=lambda v: v.record.key_id),
@@ -186,7 +189,9 @@ def explanation_html(v: Any, unchecked: bool) -> str:
     rows = [
         ("Envelope id", r.id),
         ("Subject", f"models:/{r.model_name}/{r.version}"),
-        ("Decision", f"{v.decision or r.decision} for {v.target or r.target}"),
+        ("Decision (stored row)", f"{r.decision} for {r.target}"),
+        *([("Decision (signed)", f"{v.decision} for {v.target}")]
+          if v.decision and (v.decision, v.target) != (r.decision, r.target) else []),
         ("Regimes", ", ".join(v.regimes) or "none"),
         ("Signer", v.identity or "unknown"),
         ("Key id (fingerprint)", r.key_id),
@@ -289,7 +294,7 @@ class ApprovalsView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)
         self.table.setItemDelegateForColumn(len(ApprovalsModel.columns) - 1, StatusBadgeDelegate(self.table))
-        for col, width in enumerate((160, 64, 100, 84, 190, 140, 140, 110, 140)):
+        for col, width in enumerate((150, 60, 100, 80, 170, 130, 150, 100, 120)):
             self.table.setColumnWidth(col, width)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -408,7 +413,8 @@ class ApprovalsView(QWidget):
                          f"Governance store {where}.")
         else:
             kind = "ok"
-            lines.append(f"<b>All {n} decision{'s' if n != 1 else ''} verify.</b> Governance store {where}.")
+            lines.append(("<b>The decision verifies.</b>" if n == 1 else f"<b>All {n} decisions verify.</b>")
+                         + f" Governance store {where}.")
         if not state.trust_initialised:
             kind = "warning" if kind in ("ok", "info") else kind
             lines.append("The trust list is empty: an administrator pins the first admin key "
@@ -422,7 +428,8 @@ class ApprovalsView(QWidget):
 
     def _update_count(self, *_args: object) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count_label.setText(f"{total} decisions" if shown == total else f"{shown} of {total} decisions")
+        noun = "decision" if total == 1 else "decisions"
+        self.count_label.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
         if total and not shown:
             self.empty_label.setText("No decision matches the filter.")
             self.stack.setCurrentIndex(0)

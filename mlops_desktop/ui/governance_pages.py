@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -38,13 +37,17 @@ from PySide6.QtGui import (
     QFontMetrics,
     QKeySequence,
     QPainter,
+    QPaintEvent,
+    QPalette,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -91,7 +94,9 @@ _BANNER_DARK = {"ok": ("#14351f", "#bbf7d0"), "error": ("#4c1515", "#fecaca"),
 
 
 def is_dark() -> bool:
-    return theme.colors() is theme.DARK
+    """Whether the application palette is dark (read from the palette itself, so it is right
+    while the palette-change events of a theme switch are delivered)."""
+    return QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def status_text(status: str) -> str:
@@ -146,7 +151,11 @@ def passphrase_or_env(typed: str) -> str:
 
 
 class Banner(QLabel):
-    """A coloured message strip (ok / error / warning / info) that follows the theme."""
+    """A coloured message strip (ok / error / warning / info) that follows the theme.
+
+    Painted, not styled with a style sheet: a style sheet would pin the colours of the theme
+    it was made in, and a styled widget gets no palette-change event to update it.
+    """
 
     def __init__(self, parent: QWidget | None = None, name: str = "banner") -> None:
         super().__init__(parent)
@@ -154,29 +163,49 @@ class Banner(QLabel):
         self.kind = "info"
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.RichText)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                     | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setAccessibleName("Status")
-        self._restyle()
+        self.setContentsMargins(9, 6, 9, 6)
 
     def show_message(self, kind: str, html_text: str, accessible: str | None = None) -> None:
         self.kind = kind
         self.setText(html_text)
         self.setAccessibleDescription(accessible or html_text)
         self.setVisible(True)
-        self._restyle()
+        self.update()
 
-    def _restyle(self) -> None:
+    def colors(self) -> tuple[QColor, QColor]:
+        """(background, text) of the current kind in the current theme."""
         table = _BANNER_DARK if is_dark() else _BANNER_LIGHT
         bg, fg = table.get(self.kind, table["info"])
-        self.setStyleSheet(f"QLabel#{self.objectName()} {{ background: {bg}; color: {fg}; "
-                           f"border: 1px solid {fg}; border-radius: 4px; padding: 6px 8px; }}")
+        return QColor(bg), QColor(fg)
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.ApplicationPaletteChange:
-            self._restyle()
-        super().changeEvent(event)
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        bg, fg = self.colors()
+        if self.palette().color(QPalette.ColorRole.WindowText) != fg:
+            palette = self.palette()
+            for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+                palette.setColor(role, fg)
+            self.setPalette(palette)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(fg)
+        painter.setBrush(bg)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+        painter.end()
+        super().paintEvent(event)
+
+
+def field_label(text: str = "", name: str = "") -> QLabel:
+    """A word-wrapped, selectable label that takes a form row's full width."""
+    label = QLabel(text)
+    if name:
+        label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    return label
 
 
 def remembered_path(settings: GuiSettings | None, key: str) -> str:
@@ -449,7 +478,8 @@ class GovernanceController(QObject):
         if self._alive(self.audit_view):
             self.audit_view.mark_stale()
         self.window.statusBar().showMessage(
-            f"{record.decision.capitalize()} of {record.model_name} version {record.version} for "
+            f"{'Approval' if record.decision == 'APPROVED' else 'Rejection'} of {record.model_name} version "
+            f"{record.version} for "
             f"{record.target} recorded at audit-log entry {record.log_seq}.", 10000)
 
     def _on_trust_changed(self) -> None:

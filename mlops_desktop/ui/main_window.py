@@ -226,9 +226,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
 
         self._build_menus()
-        from mlops_desktop.ui.governance_pages import install_governance_pages  # Approvals, Audit log, Trust
+        from mlops_desktop.ui.governance_pages import install_governance_pages
 
-        install_governance_pages(self)
+        install_governance_pages(self)  # Approvals, Audit log, Trust
         self.navigator.setCurrentRow(0)
         self._update_content()
         self.restore_layout()

@@ -40,6 +40,7 @@ from mlops_desktop.ui.governance_pages import (
     Banner,
     KeyFileField,
     StatusBadgeDelegate,
+    field_label,
     gov_session,
     passphrase_or_env,
     remember_path,
@@ -296,10 +297,7 @@ class AddSignerDialog(_AdminChangeDialog):
         self.resize(620, 400)
         self.public_key_field = KeyFileField("Signer public key", "KEYFILE.pub written by 'keys create'",
                                              PUBLIC_KEY_FILTER)
-        self.fingerprint_label = QLabel()
-        self.fingerprint_label.setObjectName("fingerprintLabel")
-        self.fingerprint_label.setWordWrap(True)
-        self.fingerprint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fingerprint_label = field_label(name="fingerprintLabel")
         self.identity_edit = QLineEdit()
         self.identity_edit.setAccessibleName("Identity")
         self.identity_edit.setPlaceholderText("e-mail address of the signer")
@@ -328,7 +326,9 @@ class AddSignerDialog(_AdminChangeDialog):
         self.form.addRow("Fingerprint:", self.fingerprint_label)
         self.form.addRow("&Identity:", self.identity_edit)
         self.form.addRow("Roles:", roles_row)
-        self.form.addRow("Valid &until:", until_row)
+        until_label = QLabel("Valid &until:")
+        until_label.setBuddy(self.until_edit)
+        self.form.addRow(until_label, until_row)
         self.public_key_field.sig_changed.connect(self._on_public_key_changed)
         self.finish_layout("The signer's key is added to the trust list by a statement signed with your "
                            "administrator key. Signatures made with it count from now on.")
@@ -378,10 +378,8 @@ class RevokeSignerDialog(_AdminChangeDialog):
         self.setObjectName("RevokeSignerDialog")
         self.resize(620, 300)
         self.signer = signer
-        who = QLabel(f"<b>{html.escape(signer.get('identity') or 'unknown')}</b><br>key "
-                     f"<code>{html.escape(signer['key_id'])}</code>")
-        who.setWordWrap(True)
-        who.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        who = field_label(f"<b>{html.escape(signer.get('identity') or 'unknown')}</b><br>key "
+                          f"<code>{html.escape(signer['key_id'])}</code>")
         self.reason_edit = QLineEdit()
         self.reason_edit.setAccessibleName("Reason")
         self.reason_edit.setPlaceholderText("why (recorded in the signed statement)")
@@ -412,9 +410,7 @@ class PinAdminDialog(_AdminChangeDialog):
         self.resize(600, 260)
         self.public_key_field = KeyFileField("Administrator public key", "KEYFILE.pub of the administrator",
                                              PUBLIC_KEY_FILTER)
-        self.fingerprint_label = QLabel()
-        self.fingerprint_label.setWordWrap(True)
-        self.fingerprint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fingerprint_label = field_label(name="fingerprintLabel")
         self.public_key_field.sig_changed.connect(
             lambda p: self.fingerprint_label.setText(" — ".join(x for x in public_key_summary(p)[::2] if x)
                                                      if p else ""))
@@ -512,8 +508,9 @@ class TrustView(QWidget):
         self.state = state
         self.model.set_rows(state.signers)
         self.stack.setCurrentIndex(1 if state.signers else 0)
-        lines = [f"{len(state.signers)} signer{'s' if len(state.signers) != 1 else ''} on the trust list of "
-                 f"{html.escape(state.url)}."]
+        n = len(state.signers)
+        lines = [f"{n} signer{'s' if n != 1 else ''} on the trust list of {html.escape(state.url)}." if n
+                 else f"The trust list of {html.escape(state.url)} is empty."]
         kind = "ok" if state.initialised else "warning"
         for problem in state.problems:
             kind = "error"

@@ -202,7 +202,7 @@ def test_approve_through_the_dialog_is_stored_and_shown_valid(widgets, qtbot, ui
     assert "Valid" in view.explanation.toPlainText()
     assert record.id in view.explanation.toPlainText()
     assert '"payloadType": "application/vnd.in-toto+json"' in view.envelope_view.toPlainText()
-    assert "All 1 decision verify" in view.banner.text()
+    assert "The decision verifies" in view.banner.text()
     row = view.model.row_of(record.id)
     assert view.model.index(row, 8).data() == "Valid"
     assert view.model.index(row, 4).data() == "alice@example.org"
@@ -308,6 +308,10 @@ def test_tampered_approval_row_shows_invalid(widgets, qtbot, ui, themed, catalog
     assert view.status_of(bad.id) == "invalid"
     view.select_record(bad.id)
     assert "does not match the stored row" in view.explanation.toPlainText()
+    assert "APPROVED for champion" in view.explanation.toPlainText()  # what was signed, next to the row
+    row = view.model.row_of(bad.id)
+    assert view.model.index(row, 2).data() == "Production"  # the row's claim, shown as invalid
+    assert view.model.index(row, 4).data() == "bob@example.org"
     assert "1 of 2 decisions verify" in view.banner.text()
     # filters: status and text
     view.status_combo.setCurrentIndex(view.status_combo.findData("invalid"))
