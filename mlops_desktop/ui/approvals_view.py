@@ -12,12 +12,12 @@ import base64
 import html
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -251,6 +251,9 @@ class ApprovalsView(QWidget):
         self._stale = True
         self._select_after: str | None = None
         self.slot = TaskSlot("approvals", None, self)
+        #: Where the governance URL comes from when it can change (the main window's setting).
+        self.url_source: Callable[[], str | None] | None = None
+        self._loaded_url: str | None = None
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setObjectName("approvalsFilter")
@@ -360,7 +363,8 @@ class ApprovalsView(QWidget):
         self._stale = False
         self._select_after = select_id or self._select_after or self.selected_id()
         self.verify_button.setEnabled(False)
-        self.slot.start(load_approvals, self.governance_url, self.catalog, self.artifact_roots,
+        self._loaded_url = self.current_url()
+        self.slot.start(load_approvals, self._loaded_url, self.catalog, self.artifact_roots,
                         label="Verifying approvals", on_done=self._on_loaded, on_error=self._on_load_error)
 
     def is_running(self) -> bool:
@@ -494,12 +498,20 @@ class ApprovalsView(QWidget):
         self.proxy.set_status(self.status_combo.currentData())
         self._update_count()
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "explanation"):
+            self._show_details(self.selected())  # the status colour follows the theme
+        super().changeEvent(event)
+
     def _on_verify_button_clicked(self) -> None:
         self.refresh()
 
+    def current_url(self) -> str | None:
+        return self.url_source() if self.url_source is not None else self.governance_url
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._stale and not self.slot.is_running():
+        if (self._stale or self.current_url() != self._loaded_url) and not self.slot.is_running():
             self.refresh()
 
     def shutdown(self) -> None:

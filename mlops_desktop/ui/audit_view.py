@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,9 @@ class AuditView(QWidget):
         self.export_result: dict[str, Any] | None = None
         self._stale = True
         self.slot = TaskSlot("audit-log", None, self)
+        #: Where the governance URL comes from when it can change (the main window's setting).
+        self.url_source: Callable[[], str | None] | None = None
+        self._loaded_url: str | None = None
 
         self.banner = Banner(name="chainStatus")
         self.banner.setAccessibleName("Audit-log chain status")
@@ -252,7 +256,8 @@ class AuditView(QWidget):
         self._stale = False
         self.verify_button.setEnabled(False)
         self.export_button.setEnabled(False)
-        self.slot.start(load_audit, self.governance_url, label="Verifying the audit log",
+        self._loaded_url = self.current_url()
+        self.slot.start(load_audit, self._loaded_url, label="Verifying the audit log",
                         on_done=self._on_loaded, on_error=self._on_load_error)
 
     def is_running(self) -> bool:
@@ -317,7 +322,7 @@ class AuditView(QWidget):
         self.export_button.setEnabled(False)
         self.status_label.setVisible(True)
         self.status_label.setText("Exporting…")
-        self.slot.start(export_audit, self.governance_url, out, label="Exporting the audit log",
+        self.slot.start(export_audit, self.current_url(), out, label="Exporting the audit log",
                         on_done=self._on_exported, on_error=self._on_export_error)
 
     def _on_export_button_clicked(self) -> None:
@@ -368,9 +373,12 @@ class AuditView(QWidget):
     def _on_verify_button_clicked(self) -> None:
         self.refresh()
 
+    def current_url(self) -> str | None:
+        return self.url_source() if self.url_source is not None else self.governance_url
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._stale and not self.slot.is_running():
+        if (self._stale or self.current_url() != self._loaded_url) and not self.slot.is_running():
             self.refresh()
 
     def shutdown(self) -> None:

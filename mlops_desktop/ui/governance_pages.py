@@ -323,6 +323,7 @@ class GovernanceController(QObject):
         self.approvals_view = ApprovalsView(notifier=window.notifier, governance_url=window.governance_url,
                                             gui_settings=settings)
         self.audit_view = AuditView(notifier=window.notifier, governance_url=window.governance_url)
+        self.approvals_view.url_source = self.audit_view.url_source = self.governance_url
         window.add_page("approvals", "Approvals", self.approvals_view, "approvals")
         window.add_page("audit", "Audit log", self.audit_view, "audit")
         progress = getattr(window, "progress", None)
@@ -387,6 +388,9 @@ class GovernanceController(QObject):
             return self.window.page(key) is view
         except (RuntimeError, ValueError):
             return False
+
+    def governance_url(self) -> str | None:
+        return self.window.governance_url
 
     def artifact_roots(self) -> dict[str, str]:
         roots = self.window.source_settings.get("artifact_roots") if self.window.source_settings else None

@@ -572,6 +572,12 @@ def test_main_window_pages_menu_and_shortcut(loaded_window, widgets, qtbot, ui, 
     assert trust.view.model.rowCount() == 3
     trust.close()
     dialog.close()
+    # another governance store chosen in the settings: the page reads it when shown again
+    window.governance_url = str(Path(gov_url).with_name("other.db"))
+    window.show_page("models")
+    window.show_page("approvals")
+    wait(qtbot, view)
+    assert view.model.rowCount() == 0 and "other.db" in view.banner.text()
 
 
 def test_approve_action_without_a_selection_explains(make_window, qtbot):
