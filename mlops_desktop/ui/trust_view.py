@@ -411,14 +411,16 @@ class PinAdminDialog(_AdminChangeDialog):
         self.public_key_field = KeyFileField("Administrator public key", "KEYFILE.pub of the administrator",
                                              PUBLIC_KEY_FILTER)
         self.fingerprint_label = field_label(name="fingerprintLabel")
-        self.public_key_field.sig_changed.connect(
-            lambda p: self.fingerprint_label.setText(" — ".join(x for x in public_key_summary(p)[::2] if x)
-                                                     if p else ""))
+        self.public_key_field.sig_changed.connect(self._on_public_key_changed)
         self.form.addRow("Administrator &public key:", self.public_key_field)
         self.form.addRow("Fingerprint:", self.fingerprint_label)
         self.finish_layout("The trust list starts with one pinned administrator key. This can be done once "
                            "per governance store; compare the fingerprint with the administrator's.")
         self.ok_button.setText("Pin")
+
+    def _on_public_key_changed(self, path: str) -> None:
+        kid, identity, message = public_key_summary(path)
+        self.fingerprint_label.setText(" — ".join(x for x in (identity, kid) if x) if kid else message)
 
     def validate(self) -> str | None:
         return None if self.public_key_field.path() else "Choose the administrator's public key file."
