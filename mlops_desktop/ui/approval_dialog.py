@@ -307,6 +307,7 @@ class ApprovalDialog(QDialog):
         from mlops_desktop.governance.policy import DEFAULT_POLICY
 
         self.setObjectName("ApprovalDialog")
+        self.setAccessibleName("Approve or reject a model version")
         self.setWindowTitle(f"Approve / Reject — {version.model_name} version {version.version}")
         self.resize(1000, 760)
         self.version = version

@@ -242,6 +242,7 @@ class ApprovalsView(QWidget):
                  gui_settings: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ApprovalsView")
+        self.setAccessibleName("Approvals page")
         self.notifier = notifier
         self.governance_url = governance_url
         self.gui_settings = gui_settings

@@ -154,6 +154,7 @@ class AuditView(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AuditView")
+        self.setAccessibleName("Audit log page")
         self.notifier = notifier
         self.governance_url = governance_url
         self.state: AuditState | None = None

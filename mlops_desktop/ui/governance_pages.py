@@ -232,6 +232,7 @@ class KeyFileField(QWidget):
         super().__init__(parent)
         self.title = title
         self.file_filter = file_filter
+        self.setAccessibleName(title)
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         self.edit.setAccessibleName(title)

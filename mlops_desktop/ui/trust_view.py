@@ -180,6 +180,7 @@ class _AdminChangeDialog(QDialog):
                  parent: QWidget | None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.setAccessibleName(title)
         self.governance_url = governance_url
         self.gui_settings = gui_settings
         self.notifier = notifier
@@ -445,6 +446,7 @@ class TrustView(QWidget):
                  gui_settings: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TrustView")
+        self.setAccessibleName("Trust list")
         self.governance_url = governance_url
         self.notifier = notifier
         self.gui_settings = gui_settings
@@ -610,6 +612,7 @@ class TrustDialog(QDialog):
                  gui_settings: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TrustDialog")
+        self.setAccessibleName("Trust list")
         self.setWindowTitle("Trust list")
         self.resize(900, 460)
         self.view = TrustView(governance_url=governance_url, notifier=notifier, gui_settings=gui_settings)

@@ -580,6 +580,74 @@ def test_main_window_pages_menu_and_shortcut(loaded_window, widgets, qtbot, ui, 
     assert view.model.rowCount() == 0 and "other.db" in view.banner.text()
 
 
+GOVERNANCE_MODULES = ("approval_dialog", "approvals_view", "audit_view", "trust_view", "governance_pages")
+
+
+def _ours(root):
+    from PySide6.QtWidgets import QWidget
+
+    return [w for w in [root, *root.findChildren(QWidget)]
+            if type(w).__module__.rsplit(".", 1)[-1] in GOVERNANCE_MODULES]
+
+
+def test_accessible_names_keyboard_and_contrast(loaded_window, widgets, qtbot, catalog, gov_url, keys):
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QComboBox,
+        QLineEdit,
+        QRadioButton,
+        QWidget,
+    )
+
+    from mlops_desktop.ui.governance_pages import (
+        _BANNER_DARK,
+        _BANNER_LIGHT,
+        _STATUS_DARK,
+        _STATUS_LIGHT,
+    )
+
+    window = loaded_window
+    window.governance_url = gov_url
+    window.models_view.select_model("sepsis-alert")
+    dialog = window.governance.show_approval_dialog()
+    wait(qtbot, dialog)
+    trust = window.governance.show_trust_dialog()
+    wait(qtbot, trust.view)
+    add = trust.view.show_add_dialog()
+    roots = [window, dialog, trust, add]
+    missing = [f"{type(w).__name__}({w.objectName()})" for r in roots for w in _ours(r) if not w.accessibleName()]
+    assert missing == []
+    controls = (QAbstractButton, QLineEdit, QComboBox, QAbstractItemView)
+    for root in (dialog, add):
+        # (Qt keeps only the checked button of an exclusive radio group in the Tab chain; arrows move within it)
+        unreachable = [w.objectName() or getattr(w, "text", str)() for w in root.findChildren(QWidget)
+                       if isinstance(w, controls) and not (isinstance(w, QRadioButton) and not w.isChecked())
+                       and w.isVisibleTo(root) and w.isEnabled() and not w.focusPolicy() & Qt.FocusPolicy.TabFocus]
+        assert unreachable == []
+    # the reason box lets Tab move on instead of typing a tab character
+    assert dialog.reason_edit.tabChangesFocus()
+    assert dialog.approve_radio.focusPolicy() & Qt.FocusPolicy.TabFocus  # the checked decision is in the chain
+    for d in (add, trust, dialog):
+        d.close()
+
+    def contrast(a: str, b: str) -> float:
+        def lum(h: str) -> float:
+            r, g, bl = (int(h[i:i + 2], 16) / 255 for i in (1, 3, 5))
+            f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
+            return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(bl)
+
+        hi, lo = sorted((lum(a), lum(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    for statuses, colors in ((_STATUS_LIGHT, theme.LIGHT), (_STATUS_DARK, theme.DARK)):
+        for status, color in statuses.items():
+            assert contrast(colors.badge_text, color) >= 4.5, status
+    for banners in (_BANNER_LIGHT, _BANNER_DARK):
+        for kind, (bg, fg) in banners.items():
+            assert contrast(fg, bg) >= 4.5, kind
+
+
 def test_approve_action_without_a_selection_explains(make_window, qtbot):
     window = make_window()
     assert window.governance.show_approval_dialog() is None
