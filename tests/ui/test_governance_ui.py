@@ -558,9 +558,11 @@ def test_main_window_pages_menu_and_shortcut(loaded_window, widgets, qtbot, ui, 
     assert view.selected_record().id == dialog.record.id
     assert "recorded at audit-log entry" in window.statusBar().currentMessage()
     render_both(ui, themed, window, "main_window_approvals")
-    # from the Approvals page, the shortcut decides on the selected record's version
+    # from the Approvals page, the shortcut decides on the selected record's version, with the last key
+    assert window.gui_settings.data["last_key_path"] == str(keys.alice)
     gov.approve_action.trigger()
     assert gov.last_dialog is not dialog and gov.last_dialog.version.uri == "models:/sepsis-alert/3"
+    assert gov.last_dialog.key_field.path() == str(keys.alice)
     gov.last_dialog.close()
 
     window.show_page("audit")
