@@ -54,7 +54,7 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("AboutDialog")
         self.setWindowTitle("About MLOps Desktop")
-        self.resize(560, 440)
+        self.resize(560, 520)
         logo = QLabel()
         logo.setPixmap(icons.app_icon().pixmap(72, 72))
         intro = QLabel(
@@ -73,6 +73,7 @@ class AboutDialog(QDialog):
         self.table.setAccessibleName("Component versions")
         self.table.setHorizontalHeaderLabels(["Component", "Version"])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for r, (name, version) in enumerate(self.rows):

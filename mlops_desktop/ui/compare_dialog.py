@@ -34,7 +34,7 @@ class CompareDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("CompareDialog")
         self.setWindowTitle(f"Compare {diff.model}: version {diff.old.version} → {diff.new.version}")
-        self.resize(980, 620)
+        self.resize(1120, 640)
         self.view = DiffView()
         self.view.show_diff(diff)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

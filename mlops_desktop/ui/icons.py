@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QColor, QIcon, QPainter
 from PySide6.QtWidgets import QApplication, QStyle
 
 from mlops_desktop.resources import icon_path
@@ -40,12 +40,34 @@ _STANDARD = {
 }
 
 
+#: Standard icons drawn as a black glyph: recoloured with the text colour (dark theme).
+_GLYPHS = {"runs"}
+
+
 def icon(name: str) -> QIcon:
-    """A named icon: our SVG when there is one, else a standard style icon."""
+    """A named icon: our SVG when there is one, else a standard style icon (glyph icons
+    take the theme's text colour, so they stay visible on a dark background)."""
     if name == "app":
         return app_icon()
     pixmap = _STANDARD.get(name)
     style = QApplication.style()
     if pixmap is None or style is None:
         return QIcon()
-    return style.standardIcon(pixmap)
+    standard = style.standardIcon(pixmap)
+    if name in _GLYPHS:
+        from mlops_desktop.ui import theme
+
+        return tinted(standard, theme.colors().text)
+    return standard
+
+
+def tinted(source: QIcon, colour: str, size: int = 32) -> QIcon:
+    """``source`` with every opaque pixel painted ``colour`` (keeps the shape's alpha)."""
+    pixmap = source.pixmap(size, size)
+    if pixmap.isNull():
+        return source
+    painter = QPainter(pixmap)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(pixmap.rect(), QColor(colour))
+    painter.end()
+    return QIcon(pixmap)

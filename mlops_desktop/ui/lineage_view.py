@@ -134,6 +134,7 @@ class LineageView(QWidget):
         self.positions: dict[str, tuple[float, float]] = {}
         self.highlighted_up: set[str] = set()
         self.highlighted_down: set[str] = set()
+        self._prepared: PreparedLineage | None = None
         self._labels: list[pg.TextItem] = []
         self._badges: list[pg.TextItem] = []
 
@@ -182,10 +183,22 @@ class LineageView(QWidget):
         split.addWidget(self.details)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        self.split = split
+        self._split_sized = False
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        """Give the graph three quarters of the width the first time the view is shown."""
+        super().showEvent(event)  # type: ignore[arg-type]
+        if not self._split_sized and self.split.width() > 400:
+            self._split_sized = True
+            total = sum(self.split.sizes())
+            self.split.setSizes([total * 3 // 4, total - total * 3 // 4])
+            if self.positions:
+                self.fit()
 
     # --- public API ------------------------------------------------------------------------
     def show_graph(self, graph: LineageGraph, focus_node_id: str | None = None, hops: int | None = None) -> None:
@@ -198,6 +211,15 @@ class LineageView(QWidget):
         self._rebuild()
         if self.focus:
             self.select(self.focus)
+
+    def apply_theme(self, _is_dark: bool = False) -> None:
+        """Redraw with the current theme's colours (same nodes, same layout, same selection)."""
+        self.plot.setBackground(colors().plot_background)
+        if self.graph is None or self._prepared is None:
+            return
+        selected = self.selected
+        self._rebuild(self._prepared)
+        self._reselect(selected)
 
     def show_prepared(self, prepared: PreparedLineage) -> None:
         """Show a layout computed in a worker by :func:`prepare_lineage` (nothing heavy here)."""
@@ -256,7 +278,22 @@ class LineageView(QWidget):
         return None
 
     def fit(self) -> None:
-        self.view.autoRange(padding=0.08)
+        """Show every node with room for the labels drawn beside the outer ones."""
+        if not self.positions:
+            self.view.autoRange(padding=0.08)
+            return
+        xs = [p[0] for p in self.positions.values()]
+        ys = [p[1] for p in self.positions.values()]
+        width = max(max(xs) - min(xs), 1.0)
+        height = max(max(ys) - min(ys), 1.0)
+        # labels (up to ~24 characters, centred on the node) need about 100 px beside the outer
+        # nodes, badges and labels about 40 px above and below: margins in pixels, turned into data units
+        px_w = max(self.view.width(), 400.0)
+        px_h = max(self.view.height(), 300.0)
+        margin_x = 100.0 * width / max(px_w - 200.0, 100.0)
+        margin_y = 40.0 * height / max(px_h - 80.0, 100.0)
+        self.view.setRange(xRange=(min(xs) - margin_x, max(xs) + margin_x),
+                           yRange=(min(ys) - margin_y, max(ys) + margin_y), padding=0)
 
     def export_png(self, path: str | Path, width: int = 1600) -> Path:
         exporter = exporters.ImageExporter(self.plot.plotItem)
@@ -293,6 +330,7 @@ class LineageView(QWidget):
             return
         if prepared is None:
             prepared = prepare_lineage(graph, self.focus, self.hops.value())
+        self._prepared = prepared
         edges, layout = prepared.edges, prepared.layout
         self.positions = layout.positions
         self.node_ids = [n for lay in layout.layers for n in lay]

@@ -68,6 +68,7 @@ logger = logging.getLogger(__name__)
 
 EMPTY_TEXT = "No store open — File > Open store… or drop a file here"
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+ICON_ROLE = Qt.ItemDataRole.UserRole + 2
 #: Files a drop opens (a folder is read as OpenLineage event files).
 DROP_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".mlsnap", ".ndjson", ".jsonl", ".json")
 
@@ -226,6 +227,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
 
         self._build_menus()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):  # follow system light/dark changes too
+            theme.theme_manager(app).sig_changed.connect(self._on_theme_changed)
         from mlops_desktop.ui.governance_pages import install_governance_pages
 
         install_governance_pages(self)  # Approvals, Audit log, Trust
@@ -253,6 +257,7 @@ class MainWindow(QMainWindow):
             item.setData(KEY_ROLE, key)
         if icon_name:
             item.setIcon(icons.icon(icon_name))
+            item.setData(ICON_ROLE, icon_name)
         if self.navigator.currentRow() == self._page_keys.index(key):
             self.pages.setCurrentWidget(widget)
         if hasattr(self, "go_menu"):
@@ -501,8 +506,19 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.theme_manager(app).apply(mode)
-        self.models_view.detail.chart.apply_theme()
         self.theme_actions[mode].setChecked(True)
+        self._on_theme_changed()
+
+    def _on_theme_changed(self, _is_dark: bool = False) -> None:
+        """Redraw what paints its own colours (plots, glyph icons, the verification label)."""
+        for row in range(self.navigator.count()):
+            item = self.navigator.item(row)
+            name = item.data(ICON_ROLE)
+            if name:
+                item.setIcon(icons.icon(name))
+        self.models_view.detail.chart.apply_theme()
+        self.lineage_page.view.apply_theme()
+        self._update_verification()
 
     # -- lineage, comparison, snapshot, report ----------------------------------------
 
@@ -543,14 +559,19 @@ class MainWindow(QMainWindow):
         dialog = SnapshotDialog(list(self.store_urls), governance_url=self.governance_url,
                                 catalog=self.catalog if self.store_urls else None,
                                 settings=self.source_settings, notifier=self.notifier, parent=self)
+        if self.gui_settings.prefs.key_path and not dialog.key_edit.text():
+            dialog.key_edit.setText(self.gui_settings.prefs.key_path)  # the key location setting
         dialog.open()
         self.snapshot_dialog = dialog
         return dialog
 
     def show_report_dialog(self) -> QWidget:
+        from mlops_desktop.reports.model import ReportSettings
         from mlops_desktop.ui.report_dialog import ReportDialog
 
-        dialog = ReportDialog(self.catalog, self.governance_url, notifier=self.notifier, parent=self)
+        settings = ReportSettings(findings=self.gui_settings.finding_settings())  # thresholds from Settings
+        dialog = ReportDialog(self.catalog, self.governance_url, notifier=self.notifier, settings=settings,
+                              parent=self)
         dialog.open()
         self.report_dialog = dialog
         return dialog

@@ -50,14 +50,16 @@ SEVERITY_BACKGROUND = {
 }
 
 
-def preview_findings(catalog: Catalog, governance_url: str | None, *, progress, is_cancelled) -> list[Finding]:
+def preview_findings(catalog: Catalog, governance_url: str | None, settings: ReportSettings | None = None, *,
+                     progress, is_cancelled) -> list[Finding]:
     """Findings over the catalog and (when there is one) the governance store: Qt-free work."""
     from mlops_desktop.core.findings import evaluate
     from mlops_desktop.reports.jobs import governance_evidence
 
     gov, evidence = governance_evidence(governance_url, catalog, progress=progress, is_cancelled=is_cancelled)
     try:
-        return evaluate(catalog, evidence.facts if evidence else None, is_cancelled=is_cancelled)
+        return evaluate(catalog, evidence.facts if evidence else None, settings.findings if settings else None,
+                        is_cancelled=is_cancelled)
     finally:
         if gov is not None:
             gov.close()
@@ -162,7 +164,7 @@ class ReportDialog(QDialog):
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.resize(820, 640)
-        self.preview_slot.start(preview_findings, catalog, governance_url, label="Evaluating findings",
+        self.preview_slot.start(preview_findings, catalog, governance_url, settings, label="Evaluating findings",
                                 on_done=self._on_preview_done, on_error=self._on_preview_failed)
 
     # -- scope ------------------------------------------------------------------------------
@@ -221,6 +223,7 @@ class ReportDialog(QDialog):
                     from PySide6.QtGui import QColor
 
                     item.setBackground(QColor(SEVERITY_BACKGROUND.get(f.severity, "#ffffff")))
+                    item.setForeground(QColor("#111827"))  # dark text on the light badge in both themes
                 self.preview.setItem(row, col, item)
         self.preview.resizeColumnsToContents()
         self.preview.setColumnWidth(2, min(self.preview.columnWidth(2), 280))

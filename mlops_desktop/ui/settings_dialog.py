@@ -66,7 +66,9 @@ class SettingsDialog(QDialog):
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
         key_row.addWidget(key_browse)
-        form.addRow("Signing &key:", key_row)
+        key_label = QLabel("Signing &key:")
+        key_label.setBuddy(self.key_edit)
+        form.addRow(key_label, key_row)
         self.clear_recent_button = QPushButton(f"Forget {len(p.recent_stores)} recent stores")
         self.clear_recent_button.clicked.connect(self._on_clear_recent_clicked)
         self._clear_recent = False

@@ -6,7 +6,7 @@ import functools
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QItemSelection, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -51,6 +52,24 @@ def make_table(model, stretch_last: bool = True) -> QTableView:
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     return view
+
+
+class FactLabel(QLabel):
+    """One line of selectable text that never widens the pane: what does not fit is cut at
+    the right edge and the whole text is in the tooltip (ids and URIs do not word-wrap)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(40, super().minimumSizeHint().height())
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text if len(text) > 40 else "")
 
 
 def badge_html(badges: list[str]) -> str:
@@ -103,9 +122,8 @@ class VersionDetailWidget(QWidget):
         self.facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.fact_labels: dict[str, QLabel] = {}
         for name in ("Status", "Author", "Run", "Experiment", "Created", "Source", "Description"):
-            label = QLabel()
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setWordWrap(True)
+            label = FactLabel()
+            label.setAccessibleName(name)
             self.fact_labels[name] = label
             self.facts.addRow(f"{name}:", label)
         self.tags_model = KeyValueModel("Tag", "Value", self)
