@@ -96,6 +96,44 @@ def _evidence(catalog: Catalog, mv: ModelVersion) -> dict[str, Any]:
     }
 
 
+def promotion_predicate(
+    *,
+    decision: str,
+    name: str,
+    version: str,
+    target: str,
+    regimes: Sequence[str],
+    reason: str,
+    identity: str | None,
+    key_id: str,
+    signed_at: str,
+    policy: Policy,
+    digest: SubjectDigest,
+    evidence: Mapping[str, Any],
+    log_index: int | str,
+    store_id: str,
+) -> dict[str, Any]:
+    """The promotion-decision predicate, built in one place for signing and for previews.
+
+    A preview passes placeholders for ``signed_at`` and ``log_index`` (known only at signing).
+    """
+    return {
+        "decision": decision,
+        "model": {"name": name, "version": str(version)},
+        "target": target,
+        "regimes": sorted({r.strip().lower() for r in regimes if r.strip()}),
+        "reason": reason,
+        "approver": {"identity": identity, "keyId": key_id},
+        "signedAt": signed_at,
+        "policy": {"id": policy.policy_id, "digest": policy.digest},
+        "digest": {"method": digest.method, "recordDigest": digest.record_digest, "location": digest.location,
+                   "files": digest.files},
+        "evidence": dict(evidence),
+        "logIndex": log_index,
+        "store": store_id,
+    }
+
+
 def decide(
     gov: Governance,
     catalog: Catalog,
@@ -137,21 +175,11 @@ def decide(
         head = audit.lock_head(session, gov)
         seq = head.size
         signed_at = now_iso()
-        predicate = {
-            "decision": decision,
-            "model": {"name": mv.model_name, "version": str(mv.version)},
-            "target": target,
-            "regimes": regimes,
-            "reason": reason,
-            "approver": {"identity": identity, "keyId": key.key_id},
-            "signedAt": signed_at,
-            "policy": {"id": policy.policy_id, "digest": policy.digest},
-            "digest": {"method": sd.method, "recordDigest": sd.record_digest, "location": sd.location,
-                       "files": sd.files},
-            "evidence": evidence,
-            "logIndex": seq,
-            "store": gov.store_id,
-        }
+        predicate = promotion_predicate(
+            decision=decision, name=mv.model_name, version=str(mv.version), target=target, regimes=regimes,
+            reason=reason, identity=identity, key_id=key.key_id, signed_at=signed_at, policy=policy, digest=sd,
+            evidence=evidence, log_index=seq, store_id=gov.store_id,
+        )
         statement = make_statement(mv.uri, sd.digest, PROMOTION_PREDICATE, predicate)
         envelope = sign_envelope(statement, [key])
         env_id = hashlib.sha256(envelope).hexdigest()

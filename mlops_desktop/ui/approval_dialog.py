@@ -181,24 +181,16 @@ def statement_preview(ctx: DecisionContext, *, name: str, version: str, decision
                       regimes: Sequence[str], reason: str, signer: SignerInfo, policy: Any) -> dict[str, Any]:
     """The in-toto Statement :func:`~mlops_desktop.governance.approvals.decide` will sign, with the
     two values only known at signing (time and log index) marked as such."""
+    from mlops_desktop.governance.approvals import promotion_predicate
     from mlops_desktop.governance.dsse import PROMOTION_PREDICATE, STATEMENT_TYPE
 
     sd = ctx.digest
-    predicate = {
-        "decision": decision,
-        "model": {"name": name, "version": str(version)},
-        "target": target,
-        "regimes": sorted({r for r in regimes}),
-        "reason": reason,
-        "approver": {"identity": signer.identity, "keyId": signer.key_id or "<your key id>"},
-        "signedAt": SIGN_TIME_PLACEHOLDER,
-        "policy": {"id": policy.policy_id, "digest": policy.digest},
-        "digest": {"method": sd.method, "recordDigest": sd.record_digest, "location": sd.location,
-                   "files": sd.files},
-        "evidence": ctx.evidence,
-        "logIndex": f"<next audit-log entry, now {ctx.next_log_index}>",
-        "store": ctx.store_id,
-    }
+    predicate = promotion_predicate(
+        decision=decision, name=name, version=str(version), target=target, regimes=regimes, reason=reason,
+        identity=signer.identity, key_id=signer.key_id or "<your key id>", signed_at=SIGN_TIME_PLACEHOLDER,
+        policy=policy, digest=sd, evidence=ctx.evidence,
+        log_index=f"<next audit-log entry, now {ctx.next_log_index}>", store_id=ctx.store_id,
+    )
     return {"_type": STATEMENT_TYPE, "subject": [{"name": ctx.subject, "digest": {"sha256": sd.digest}}],
             "predicateType": PROMOTION_PREDICATE, "predicate": predicate}
 
