@@ -360,6 +360,12 @@ class GovernanceController(QObject):
                     widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
             models_view.sig_version_selected.connect(self._on_version_selected)
         window.sig_catalog_loaded.connect(self._on_window_catalog_loaded)
+        from mlops_desktop.ui.access_log import AccessLog
+
+        self.access_log = AccessLog(self.governance_url, self)
+        window.sig_stores_changed.connect(self.access_log.stores_opened)
+        if models_view is not None:
+            models_view.sig_version_selected.connect(self.access_log.version_viewed)
         sig_shutdown = getattr(window, "sig_shutting_down", None)
         if sig_shutdown is not None:
             sig_shutdown.connect(self.shutdown)
@@ -415,12 +421,14 @@ class GovernanceController(QObject):
             self.approve_action.setStatusTip(f"Sign an approval or rejection of {getattr(version, 'uri', '')}")
 
     def _on_verify_action_triggered(self) -> None:
+        self.access_log.verification_run("approvals")
         self._sync()
         if self._alive(self.approvals_view):
             self.window.show_page("approvals")
             self.approvals_view.refresh()
 
     def _on_audit_action_triggered(self) -> None:
+        self.access_log.verification_run("audit-log")
         self._sync()
         if self._alive(self.audit_view):
             self.window.show_page("audit")
@@ -501,6 +509,7 @@ class GovernanceController(QObject):
             if _visible(dialog):
                 dialog.close()
         self.dialogs.clear()
+        self.access_log.shutdown()
         for view in (self.approvals_view, self.audit_view):
             try:
                 view.shutdown()

@@ -1,0 +1,102 @@
+"""Records what the officer opened in the GUI (stores, model versions) in the audit log.
+
+HIPAA 164.308(a)(1)(ii)(D) asks for an activity review: the audit log must show who looked
+at which store and which model. The window's signals feed a queue; a worker writes the
+queued entries in one go (never on the UI thread), and a read-only or unreachable
+governance store only logs a warning: browsing never fails because of the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from mlops_desktop.sources.base import redact
+from mlops_desktop.ui.workers import TaskSlot
+
+logger = logging.getLogger(__name__)
+
+Entry = tuple[str, str, dict[str, Any]]  # action, object, details
+
+
+def write_entries(
+    governance_url: str | None, entries: Sequence[Entry], *, progress: Callable[..., None],
+    is_cancelled: Callable[[], bool],
+) -> int:
+    """Append ``entries`` to the audit log (worker function); returns how many were recorded."""
+    from mlops_desktop.core.errors import MlopsError
+    from mlops_desktop.governance.audit import try_log_action
+    from mlops_desktop.governance.db import open_governance
+
+    try:
+        gov = open_governance(governance_url)
+    except MlopsError as exc:
+        logger.warning("Could not open the governance store to record access: %s", exc)
+        return 0
+    written = 0
+    with gov:
+        if gov.read_only:
+            logger.warning("Governance store is read-only; %d access entries not recorded", len(entries))
+            return 0
+        for done, (action, obj, details) in enumerate(entries):
+            progress(done, len(entries), "Recording access")
+            if try_log_action(gov, action, obj, details) is not None:
+                written += 1
+    return written
+
+
+class AccessLog(QObject):
+    """Queue of access entries for one window, written by one worker at a time."""
+
+    def __init__(self, governance_url: Callable[[], str | None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._url = governance_url
+        self._pending: list[Entry] = []
+        self._last_viewed: str | None = None
+        self.written = 0
+        self.slot = TaskSlot("access-log", None, self)
+        self.slot.sig_finished.connect(self._flush)
+
+    def stores_opened(self, urls: Sequence[str]) -> None:
+        from mlops_desktop.governance.audit import ACTION_STORE_OPENED
+
+        for url in urls:
+            self._pending.append((ACTION_STORE_OPENED, redact(str(url)), {"via": "gui"}))
+        self._last_viewed = None
+        self._flush()
+
+    def version_viewed(self, version: object) -> None:
+        from mlops_desktop.governance.audit import ACTION_MODEL_VIEWED
+
+        uri = getattr(version, "uri", None)
+        if not uri or uri == self._last_viewed:
+            return
+        self._last_viewed = uri
+        self._pending.append((ACTION_MODEL_VIEWED, uri, {"via": "gui"}))
+        self._flush()
+
+    def verification_run(self, what: str) -> None:
+        from mlops_desktop.governance.audit import ACTION_VERIFY
+
+        self._pending.append((ACTION_VERIFY, what, {"via": "gui"}))
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending or self.slot.is_running():
+            return
+        batch, self._pending = self._pending, []
+        self.slot.start(write_entries, self._url(), batch, label="Recording access", on_done=self._on_written,
+                        on_error=self._on_failed)
+
+    def _on_written(self, count: int) -> None:
+        self.written += count
+
+    def _on_failed(self, exc: BaseException) -> bool:
+        logger.warning("Recording access in the audit log failed: %s", exc)
+        return True
+
+    def shutdown(self) -> None:
+        self.slot.shutdown()

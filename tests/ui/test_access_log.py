@@ -1,0 +1,47 @@
+"""The GUI records which stores and model versions the officer opened (HIPAA access report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlops_desktop.governance.audit import ACTION_MODEL_VIEWED, ACTION_STORE_OPENED, read_entries
+from mlops_desktop.governance.db import open_governance
+from tests.conftest import file_sha256
+from tests.ui.conftest import wait_idle
+
+
+def test_opening_a_store_and_viewing_versions_is_logged(make_window, qtbot, mlflow3_db: Path, tmp_path: Path) -> None:
+    gov_url = str(tmp_path / "governance.db")
+    window = make_window(governance_url=gov_url)
+    window.open_stores([str(mlflow3_db)])
+    wait_idle(qtbot, window.load_slot)
+    window.models_view.select_model("sepsis-alert")
+    window.models_view.select_version("3")
+    window.models_view.select_version("3")  # the same version again is one view, not two
+    window.models_view.select_version("2")
+    access = window.governance.access_log
+    qtbot.waitUntil(lambda: access.written >= 3 and not access.slot.is_running(), timeout=10_000)
+    with open_governance(gov_url) as gov:
+        entries = read_entries(gov, limit=50)
+    seen = [(e.action, e.object) for e in entries]
+    assert (ACTION_STORE_OPENED, str(mlflow3_db)) in seen
+    views = [obj for action, obj in seen if action == ACTION_MODEL_VIEWED]
+    assert views[-2:] == ["models:/sepsis-alert/3", "models:/sepsis-alert/2"]
+    assert all(a != b for a, b in zip(views, views[1:], strict=False)), "a repeated selection is logged once"
+
+
+def test_read_only_governance_store_never_blocks_browsing(make_window, qtbot, mlflow3_db: Path, tmp_path: Path) -> None:
+    gov_path = tmp_path / "governance.db"
+    open_governance(str(gov_path)).close()
+    gov_path.chmod(0o444)
+    before = file_sha256(gov_path)
+    window = make_window(governance_url=str(gov_path))
+    window.open_stores([str(mlflow3_db)])
+    wait_idle(qtbot, window.load_slot)
+    window.models_view.select_model("fraud-detector")
+    window.models_view.select_version("3")
+    access = window.governance.access_log
+    qtbot.waitUntil(lambda: not access.slot.is_running() and not access._pending, timeout=10_000)
+    assert access.written == 0
+    assert not window.notifier.dialogs
+    assert file_sha256(gov_path) == before
