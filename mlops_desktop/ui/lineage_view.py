@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import exporters
 from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -86,14 +87,39 @@ class PreparedLineage:
     hops: int
     edges: list[tuple[str, str]]
     layout: Layout[str]
+    #: PII/PHI badges of the visible nodes that have any (effective classification).
+    badges: dict[str, list[str]] = field(default_factory=dict)
+    #: The focus's visible upstream and downstream (its highlight when drawn).
+    up: set[str] = field(default_factory=set)
+    down: set[str] = field(default_factory=set)
 
 
 def prepare_lineage(graph: LineageGraph, focus: str | None, hops: int = 0) -> PreparedLineage:
-    """Pick the visible nodes and lay them out (no Qt: runs in a worker thread)."""
+    """Pick the visible nodes, lay them out and classify them (no Qt: runs in a worker thread)."""
     focus = focus if focus in graph else None
     nodes = visible_nodes_of(graph, focus, hops)
     edges = [(s, t) for s, t in graph.g.edges(nodes) if t in nodes]
-    return PreparedLineage(graph, focus, hops, edges, layered_layout(sorted(nodes), edges))
+    prepared = PreparedLineage(graph, focus, hops, edges, layered_layout(sorted(nodes), edges))
+    for n in nodes:
+        badges = graph.effective_classification(n).badges
+        if badges:
+            prepared.badges[n] = list(badges)
+    if focus is not None:
+        prepared.up = {n for n in graph.upstream(focus) if n in nodes}
+        prepared.down = {n for n in graph.downstream(focus) if n in nodes}
+    return prepared
+
+
+@cache
+def _pen(colour: str | None, width: float = 1.0) -> QPen:
+    """Shared pens and brushes: pyqtgraph's symbol atlas caches by object, so reusing them
+    renders each node style once instead of once per node."""
+    return pg.mkPen(colour, width=width)
+
+
+@cache
+def _brush(colour: str) -> QBrush:
+    return pg.mkBrush(colour)
 
 
 def lineage_job(
@@ -251,9 +277,13 @@ class LineageView(QWidget):
             self._restyle()
             return
         self.selected = node_id
-        shown = set(self.node_ids)
-        self.highlighted_up = {n for n in graph.upstream(node_id) if n in shown}
-        self.highlighted_down = {n for n in graph.downstream(node_id) if n in shown}
+        prepared = self._prepared
+        if prepared is not None and node_id == prepared.focus and prepared.graph is graph and (prepared.up or prepared.down):
+            self.highlighted_up, self.highlighted_down = set(prepared.up), set(prepared.down)
+        else:
+            shown = set(self.node_ids)
+            self.highlighted_up = {n for n in graph.upstream(node_id) if n in shown}
+            self.highlighted_down = {n for n in graph.downstream(node_id) if n in shown}
         self._restyle()
         self.details.setHtml(self._details_html(node_id))
         self.sig_node_selected.emit(node_id)
@@ -350,7 +380,7 @@ class LineageView(QWidget):
                 text.setPos(x, y)
                 self.plot.addItem(text)
                 self._labels.append(text)
-            badges = graph.effective_classification(n).badges
+            badges = prepared.badges.get(n)
             if badges:
                 colour = c.phi if "PHI" in badges else c.pii
                 badge = pg.TextItem(" ".join(badges), color=c.badge_text, fill=pg.mkBrush(colour),
@@ -360,6 +390,7 @@ class LineageView(QWidget):
                 self._badges.append(badge)
         self.selected = None
         self.highlighted_up, self.highlighted_down = set(), set()
+        self._draw_arrows()
         self._restyle()
         focus = f" around {graph.label(self.focus)}" if self.focus else ""
         self.status.setText(f"{len(self.node_ids)} nodes, {len(edges)} edges{focus}; "
@@ -385,39 +416,51 @@ class LineageView(QWidget):
         graph = self.graph
         if graph is None:
             return
-        active = self.selected is not None
-        lit = self.highlighted_up | self.highlighted_down | ({self.selected} if self.selected else set())
-        spots = []
-        for n in self.node_ids:
-            kind = graph.kind(n)
-            symbol, colour = KIND_STYLE.get(kind, ("o", "#6b7280"))
-            pen = pg.mkPen("#ffffff", width=1)
-            if n == self.selected:
-                pen = pg.mkPen("#111827", width=3)
-            elif n in self.highlighted_up:
-                pen = pg.mkPen(UPSTREAM_COLOUR, width=3)
-            elif n in self.highlighted_down:
-                pen = pg.mkPen(DOWNSTREAM_COLOUR, width=3)
-            brush = pg.mkBrush(colour if not active or n in lit else DIM_COLOUR)
-            x, y = self.positions[n]
-            spots.append({"pos": (x, y), "data": n, "symbol": symbol, "brush": brush, "pen": pen,
-                          "size": NODE_SIZE + (6 if n == self.selected else 0)})
-        self.nodes.setData(spots)
-        up_set = self.highlighted_up | ({self.selected} if self.selected else set())
-        down_set = self.highlighted_down | ({self.selected} if self.selected else set())
+        selected = self.selected
+        active = selected is not None
+        up, down = self.highlighted_up, self.highlighted_down
+        lit = up | down | ({selected} if selected else set())
+        white, sel_pen = _pen("#ffffff", 1), _pen("#111827", 3)
+        up_pen, down_pen = _pen(UPSTREAM_COLOUR, 3), _pen(DOWNSTREAM_COLOUR, 3)
+        dim = _brush(DIM_COLOUR)
+        n_nodes = len(self.node_ids)
+        pos = np.empty((n_nodes, 2))
+        symbols, brushes, pens, sizes = [], [], [], []
+        for i, n in enumerate(self.node_ids):
+            symbol, colour = KIND_STYLE.get(graph.kind(n), ("o", "#6b7280"))
+            if n == selected:
+                pens.append(sel_pen)
+            elif n in up:
+                pens.append(up_pen)
+            elif n in down:
+                pens.append(down_pen)
+            else:
+                pens.append(white)
+            brushes.append(_brush(colour) if not active or n in lit else dim)
+            symbols.append(symbol)
+            sizes.append(NODE_SIZE + (6 if n == selected else 0))
+            pos[i] = self.positions[n]
+        self.nodes.setData(pos=pos, symbol=symbols, brush=brushes, pen=pens, size=sizes, data=list(self.node_ids))
+        up_set = up | ({selected} if selected else set())
+        down_set = down | ({selected} if selected else set())
         self._draw_edges(self.up_edges, [(s, t) for s, t in self._edge_list if s in up_set and t in up_set
-                                         and (t == self.selected or t in self.highlighted_up)])
+                                         and (t == selected or t in up)])
         self._draw_edges(self.down_edges, [(s, t) for s, t in self._edge_list if s in down_set and t in down_set
-                                           and (s == self.selected or s in self.highlighted_down)])
-        # arrow heads near each target
-        heads = []
-        for s, t in self._edge_list:
-            (x0, y0), (x1, y1) = self.positions[s], self.positions[t]
-            length = max(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, 1e-9)
-            f = max(0.0, 1 - 16 / length)
-            heads.append({"pos": (x0 + (x1 - x0) * f, y0 + (y1 - y0) * f), "symbol": "t2" if x1 >= x0 else "t3",
-                          "size": 7, "brush": pg.mkBrush(EDGE_COLOUR), "pen": pg.mkPen(None)})
-        self.arrows.setData(heads)
+                                           and (s == selected or s in down)])
+
+    def _draw_arrows(self) -> None:
+        """Arrow heads near each edge's target (positions only change on a rebuild)."""
+        edges = self._edge_list
+        if not edges:
+            self.arrows.setData([])
+            return
+        xs, ys = self._segments(edges)
+        x0, y0, x1, y1 = xs[0::2], ys[0::2], xs[1::2], ys[1::2]
+        length = np.maximum(np.hypot(x1 - x0, y1 - y0), 1e-9)
+        f = np.maximum(0.0, 1 - 16 / length)
+        pos = np.column_stack((x0 + (x1 - x0) * f, y0 + (y1 - y0) * f))
+        symbols = ["t2" if b >= a else "t3" for a, b in zip(x0, x1, strict=True)]
+        self.arrows.setData(pos=pos, symbol=symbols, size=7, brush=_brush(EDGE_COLOUR), pen=_pen(None))
 
     # --- text ----------------------------------------------------------------------------
     def _tip(self, x: float, y: float, data: object) -> str:
