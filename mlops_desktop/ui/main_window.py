@@ -134,6 +134,7 @@ class EmptyStateWidget(QWidget):
 class MainWindow(QMainWindow):
     sig_catalog_loaded = Signal(object)  # Catalog, after every (re)load
     sig_stores_changed = Signal(list)  # list[str] of open store URLs
+    sig_governance_changed = Signal(object)  # str | None: the governance store URL now in use
     sig_shutting_down = Signal()  # shutdown() began: pages and dialogs stop their workers
 
     def __init__(
@@ -448,7 +449,10 @@ class MainWindow(QMainWindow):
         roots = dict(prefs.artifact_roots)
         if roots != self.source_settings.get("artifact_roots"):
             self.source_settings["artifact_roots"] = roots
-        self.governance_url = prefs.governance_url or None
+        url = prefs.governance_url or None
+        if url != self.governance_url:
+            self.governance_url = url
+            self.sig_governance_changed.emit(url)
 
     def _merged_source_settings(self, given: Mapping[str, object] | None) -> dict[str, object]:
         """Source settings: the saved artifact-root mappings, overridden by what the command line gave."""

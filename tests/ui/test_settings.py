@@ -148,7 +148,9 @@ def test_settings_dialog_edits_and_applies(make_window, qtbot, ui, tmp_path: Pat
     dialog.aliases_edit.setText("champion, prod")
     dialog.tabs.setCurrentIndex(2)
     ui.render(dialog, "dialog_settings_findings")
-    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    with qtbot.waitSignal(window.sig_governance_changed) as changed:
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert changed.args == [str(tmp_path / "gov.db")]
     assert not dialog.isVisible()
     prefs = GuiSettings().prefs  # what was written
     assert prefs.theme == "dark" and prefs.key_path == "/keys/alice.key"
