@@ -50,14 +50,17 @@ from mlops_desktop.ui.governance_pages import (
     LAST_KEY_SETTING,
     Banner,
     KeyFileField,
+    PolicyInForce,
     field_label,
     gov_session,
     monospace_font,
     ok_color,
     passphrase_or_env,
+    policy_file_setting,
     pretty_json,
     remember_path,
     remembered_path,
+    resolve_policy,
 )
 from mlops_desktop.ui.version_detail import badge_html
 from mlops_desktop.ui.workers import ErrorSink, TaskSlot
@@ -85,18 +88,22 @@ class DecisionContext:
     trust: Any  # governance.trust.TrustList
     existing: list[Any] = field(default_factory=list)  # VerifiedApproval of this version
     next_log_index: int = 0
+    policy: PolicyInForce = field(default_factory=lambda: resolve_policy(""))
 
 
 def prepare_decision(url: str | None, catalog: Catalog, name: str, version: str,
-                     artifact_roots: Mapping[str, str] | None, *, progress: ProgressFn,
-                     is_cancelled: CancelledFn) -> DecisionContext:
-    """Subject digest, evidence, lineage classification, trust list and earlier decisions."""
+                     artifact_roots: Mapping[str, str] | None, policy: PolicyInForce | str = "", *,
+                     progress: ProgressFn, is_cancelled: CancelledFn) -> DecisionContext:
+    """Policy, subject digest, evidence, lineage classification, trust list and earlier decisions.
+
+    ``policy`` is the policy to use, or the policy file to read ("" = the built-in policy)."""
     from mlops_desktop.governance import audit
     from mlops_desktop.governance.approvals import list_approvals, preview, verify_approvals
     from mlops_desktop.governance.digest import SubjectDigest
-    from mlops_desktop.governance.policy import DEFAULT_POLICY, version_classification
+    from mlops_desktop.governance.policy import version_classification
     from mlops_desktop.governance.trust import load_trust
 
+    in_force = policy if isinstance(policy, PolicyInForce) else resolve_policy(policy)
     progress(0, 3, "Computing the subject digest")
     what = preview(catalog, name, version, artifact_roots)
     d = what["digest"]
@@ -110,23 +117,26 @@ def prepare_decision(url: str | None, catalog: Catalog, name: str, version: str,
         trust = load_trust(gov)
         records = list_approvals(gov, name, version)
         existing = verify_approvals(gov, catalog, records, trust=trust, artifact_roots=artifact_roots,
-                                    policy=DEFAULT_POLICY, is_cancelled=is_cancelled)
+                                    policy=in_force.policy, is_cancelled=is_cancelled)
         size, _root = audit.head(gov)
         ctx = DecisionContext(gov.url, gov.read_only_reason, gov.store_id, what["subject"], digest,
-                              what["evidence"], classification, trust, existing, size)
+                              what["evidence"], classification, trust, existing, size, in_force)
     progress(3, 3, "Ready to sign")
     return ctx
 
 
 def sign_decision(url: str | None, catalog: Catalog, name: str, version: str, target: str, reason: str,
                   regimes: Sequence[str], key_path: str, passphrase: str, decision: str, digest: Any,
-                  artifact_roots: Mapping[str, str] | None, *, progress: ProgressFn,
+                  artifact_roots: Mapping[str, str] | None, policy: Any, *, progress: ProgressFn,
                   is_cancelled: CancelledFn) -> Any:
-    """Unlock the key and record the signed decision (envelope + audit-log entry, one transaction)."""
+    """Unlock the key and record the signed decision (envelope + audit-log entry, one transaction)
+    under ``policy`` (the one the dialog showed; its id and digest are signed)."""
     from mlops_desktop.governance.approvals import decide
     from mlops_desktop.governance.keys import load_private_key
-    from mlops_desktop.governance.policy import DEFAULT_POLICY
 
+    if policy is None:
+        raise UsageError("No promotion policy is in force, so nothing can be signed.",
+                         "Fix the policy file, or clear it in Settings to use the built-in policy.")
     with gov_session(url, create=False) as gov:
         gov.require_writable()  # before touching the key: there is nothing to sign into
         if not key_path:
@@ -136,7 +146,7 @@ def sign_decision(url: str | None, catalog: Catalog, name: str, version: str, ta
         check_cancelled(is_cancelled)
         progress(1, 2, "Signing and recording")
         record = decide(gov, catalog, name, version, target, reason, regimes, key, decision=decision,
-                        policy=DEFAULT_POLICY, artifact_roots=artifact_roots, digest=digest)
+                        policy=policy, artifact_roots=artifact_roots, digest=digest)
     progress(2, 2, "Recorded")
     return record
 
@@ -293,11 +303,12 @@ class ApprovalDialog(QDialog):
         notifier: ErrorSink | None = None,
         gui_settings: Any = None,
         policy: Any = None,
+        policy_file: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``policy`` (a governance Policy) is used as given; otherwise ``policy_file`` is read, by
+        default the one set in Settings ("" = the built-in policy)."""
         super().__init__(parent)
-        from mlops_desktop.governance.policy import DEFAULT_POLICY
-
         self.setObjectName("ApprovalDialog")
         self.setAccessibleName("Approve or reject a model version")
         self.setWindowTitle(f"Approve / Reject — {version.model_name} version {version.version}")
@@ -308,7 +319,12 @@ class ApprovalDialog(QDialog):
         self.artifact_roots = dict(artifact_roots or {})
         self.notifier = notifier
         self.gui_settings = gui_settings
-        self.policy = policy or DEFAULT_POLICY
+        #: The policy to read (a file path) or use; the one in force is known once prepared.
+        self.policy_request: PolicyInForce | str = (
+            PolicyInForce("", policy) if policy is not None
+            else (policy_file if policy_file is not None else policy_file_setting(gui_settings)))
+        self.policy_in_force: PolicyInForce | None = None
+        self.policy: Any = None  # governance Policy in force (None: not read yet, or the file is unusable)
         self.context: DecisionContext | None = None
         self.record: Any = None
         self.policy_result: Any = None
@@ -397,12 +413,14 @@ class ApprovalDialog(QDialog):
         sb.addWidget(self.digest_label)
         sb.addWidget(self.statement_view, 1)
 
-        self.policy_box = QGroupBox(f"Policy {self.policy.policy_id}")
+        self.policy_box = QGroupBox("Policy")
         pb = QVBoxLayout(self.policy_box)
+        self.policy_source = field_label("Reading the promotion policy…", name="policySource")
         self.policy_summary = QLabel("Reading the trust list and earlier decisions…")
         self.policy_summary.setObjectName("policySummary")
         self.policy_summary.setWordWrap(True)
         self.checklist = PolicyChecklist()
+        pb.addWidget(self.policy_source)
         pb.addWidget(self.policy_summary)
         pb.addWidget(self.checklist, 1)
 
@@ -456,8 +474,19 @@ class ApprovalDialog(QDialog):
         self.reason_edit.textChanged.connect(self._on_form_changed)
         self.key_field.sig_changed.connect(self._on_key_changed)
         self.sign_button.setEnabled(False)
+        self._set_tab_order()
         self._on_key_changed(self.key_field.path())
         self.start_preparing()
+
+    def _set_tab_order(self) -> None:
+        """Tab follows the form: decision, target, regimes, reason, key file, Browse…, passphrase,
+        Sign, Cancel; then the statement and the checklist, to read them."""
+        chain: list[QWidget] = [self.approve_radio, self.reject_radio, self.target_combo,
+                                *self.regime_checks.values(), self.reason_edit, self.key_field.edit,
+                                self.key_field.browse_button, self.passphrase_edit, self.sign_button,
+                                self.close_button, self.statement_view, self.checklist]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -506,7 +535,8 @@ class ApprovalDialog(QDialog):
     def start_preparing(self) -> None:
         self.progress_bar.setVisible(True)
         self.slot.start(prepare_decision, self.governance_url, self.catalog, self.version.model_name,
-                        str(self.version.version), self.artifact_roots, label="Preparing the decision",
+                        str(self.version.version), self.artifact_roots, self.policy_request,
+                        label="Preparing the decision",
                         on_done=self._on_prepared, on_error=self._on_prepare_error)
 
     def _on_prepared(self, ctx: DecisionContext) -> None:
@@ -519,7 +549,17 @@ class ApprovalDialog(QDialog):
                if sd.method.startswith("model-signing") else
                "the version's metadata record (artifacts not reachable here)")
         self.digest_label.setText(f"Subject digest: SHA-256 of {how}\n{sd.digest}")
-        if ctx.read_only_reason:
+        self.policy_in_force = ctx.policy
+        self.policy = ctx.policy.policy
+        self.policy_source.setText(ctx.policy.describe())
+        if not ctx.policy.ok:
+            problem = ctx.policy.problem()
+            self.banner.show_message("error", f"<b>Nothing can be signed:</b> {html.escape(problem)}")
+            self.policy_box.setTitle("No policy in force")
+            self.policy_summary.setText("")
+            self.checklist.show_message("No checklist: no promotion policy is in force (the reason is below).")
+            self.statement_view.setPlainText("Nothing can be signed while no promotion policy is in force.")
+        elif ctx.read_only_reason:
             self.banner.show_message("error", html.escape(ctx.read_only_reason))
         else:
             self.banner.show_message("info", "Check what will be signed, type your passphrase and sign. "
@@ -563,7 +603,7 @@ class ApprovalDialog(QDialog):
         decision = self.decision()
         self.sign_button.setText("Sign approval" if decision == "APPROVED" else "Sign rejection")
         ctx = self.context
-        if ctx is None or self.record is not None:
+        if ctx is None or self.record is not None or self.policy is None:
             return
         statement = statement_preview(ctx, name=self.version.model_name, version=str(self.version.version),
                                       decision=decision, target=self.target(), regimes=self.regimes(),
@@ -594,6 +634,8 @@ class ApprovalDialog(QDialog):
         problem = None
         if ctx is None:
             problem = "Wait until the subject digest is computed."
+        elif self.policy is None:
+            problem = ctx.policy.problem()
         elif ctx.read_only_reason:
             problem = ctx.read_only_reason
         elif not self.target():
@@ -617,7 +659,7 @@ class ApprovalDialog(QDialog):
         self.slot.start(
             sign_decision, self.governance_url, self.catalog, self.version.model_name, str(self.version.version),
             self.target(), self.reason(), self.regimes(), self.key_field.path(), passphrase, self.decision(),
-            ctx.digest, self.artifact_roots, label="Signing the decision",
+            ctx.digest, self.artifact_roots, self.policy, label="Signing the decision",
             on_done=self._on_signed, on_error=self._on_sign_error,
         )
         return True
@@ -628,7 +670,7 @@ class ApprovalDialog(QDialog):
                   self.passphrase_edit, *self.regime_checks.values()):
             w.setEnabled(not running and self.record is None)
         self.sign_button.setEnabled(not running and self.record is None and self.context is not None
-                                    and not self.context.read_only_reason)
+                                    and not self.context.read_only_reason and self.policy is not None)
 
     def _on_signed(self, record: Any) -> None:
         self.record = record

@@ -42,10 +42,13 @@ from mlops_desktop.ui.governance_pages import (
     STATUS_ROLE,
     STATUS_TEXT,
     Banner,
+    PolicyInForce,
     StatusBadgeDelegate,
     gov_session,
     monospace_font,
+    policy_file_setting,
     pretty_json,
+    resolve_policy,
     status_color,
     status_text,
 )
@@ -69,16 +72,21 @@ class ApprovalsState:
     unchecked: set[str] = field(default_factory=set)  # envelope ids not rechecked against a store
     trust_problems: list[str] = field(default_factory=list)
     trust_initialised: bool = False
+    policy: PolicyInForce = field(default_factory=lambda: resolve_policy(""))
 
 
-def load_approvals(url: str | None, catalog: Catalog | None, artifact_roots: Mapping[str, str] | None, *,
-                   progress: ProgressFn, is_cancelled: CancelledFn) -> ApprovalsState:
+def load_approvals(url: str | None, catalog: Catalog | None, artifact_roots: Mapping[str, str] | None,
+                   policy_file: str = "", *, progress: ProgressFn, is_cancelled: CancelledFn) -> ApprovalsState:
     """Verify every stored decision. Versions of models in the open stores get their subject
-    digest rechecked; the others are checked for signature, log entry and trust only."""
+    digest rechecked; the others are checked for signature, log entry and trust only.
+
+    Expiry follows the policy in ``policy_file`` ("" = the built-in policy). When that file
+    cannot be used, expiry is not checked (no policy is in force) and the state says why."""
     from mlops_desktop.governance.approvals import list_approvals, verify_approvals
-    from mlops_desktop.governance.policy import DEFAULT_POLICY
     from mlops_desktop.governance.trust import load_trust, pinned_admins_changed
 
+    in_force = resolve_policy(policy_file)
+    policy = in_force.policy
     with gov_session(url) as gov:
         records = list_approvals(gov)
         trust = load_trust(gov)
@@ -86,15 +94,15 @@ def load_approvals(url: str | None, catalog: Catalog | None, artifact_roots: Map
         in_store = [r for r in records if r.model_name in names]
         other = [r for r in records if r.model_name not in names]
         verified = verify_approvals(gov, catalog, in_store, trust=trust, artifact_roots=artifact_roots,
-                                    policy=DEFAULT_POLICY, progress=progress, is_cancelled=is_cancelled)
-        verified += verify_approvals(gov, None, other, trust=trust, policy=DEFAULT_POLICY,
+                                    policy=policy, progress=progress, is_cancelled=is_cancelled)
+        verified += verify_approvals(gov, None, other, trust=trust, policy=policy,
                                      progress=progress, is_cancelled=is_cancelled)
         problems = list(trust.problems)
         changed = pinned_admins_changed(gov, trust)
         if changed:
             problems.append(changed)
         state = ApprovalsState(gov.url, gov.read_only_reason, [], {r.id for r in other}, problems,
-                               trust.initialised)
+                               trust.initialised, in_force)
     verified.sort(key=lambda v: (v.record.log_seq, v.record.id))
     for v in verified:  # a record that failed early still names its key's holder
         if v.identity is None:
@@ -255,6 +263,9 @@ class ApprovalsView(QWidget):
         #: Where the governance URL comes from when it can change (the main window's setting).
         self.url_source: Callable[[], str | None] | None = None
         self._loaded_url: str | None = None
+        #: Where the promotion-policy file comes from (Settings); "" = the built-in policy.
+        self.policy_source: Callable[[], str] = lambda: policy_file_setting(self.gui_settings)
+        self._loaded_policy: str | None = None
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setObjectName("approvalsFilter")
@@ -365,7 +376,8 @@ class ApprovalsView(QWidget):
         self._select_after = select_id or self._select_after or self.selected_id()
         self.verify_button.setEnabled(False)
         self._loaded_url = self.current_url()
-        self.slot.start(load_approvals, self._loaded_url, self.catalog, self.artifact_roots,
+        self._loaded_policy = self.policy_source()
+        self.slot.start(load_approvals, self._loaded_url, self.catalog, self.artifact_roots, self._loaded_policy,
                         label="Verifying approvals", on_done=self._on_loaded, on_error=self._on_load_error)
 
     def is_running(self) -> bool:
@@ -429,6 +441,12 @@ class ApprovalsView(QWidget):
             lines.append(f"Trust list: {html.escape(problem)}")
         if state.read_only_reason:
             lines.append(html.escape(state.read_only_reason))
+        if state.policy.ok:
+            lines.append(html.escape(state.policy.describe()))
+        else:
+            kind = "error"
+            lines.append(f"<b>No policy in force.</b> {html.escape(state.policy.problem())} "
+                         "Until then, approval expiry is not checked.")
         self.banner.show_message(kind, "<br>".join(lines))
 
     def _update_count(self, *_args: object) -> None:
@@ -512,8 +530,24 @@ class ApprovalsView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if (self._stale or self.current_url() != self._loaded_url) and not self.slot.is_running():
+        if self.needs_refresh() and not self.slot.is_running():
             self.refresh()
+
+    def needs_refresh(self) -> bool:
+        """Stale, or the governance store or the policy file changed since the last load."""
+        return self._stale or self.current_url() != self._loaded_url or self.policy_source() != self._loaded_policy
+
+    def set_governance_url(self, url: str | None) -> None:
+        """Another governance store: forget the old one's decisions and verify the new one's
+        (now if the page is shown, else when it is)."""
+        self.governance_url = url
+        if url != self._loaded_url:
+            self.state = None
+            self.model.set_rows([])
+            self._show_details(None)
+            self._update_count()
+            self.banner.show_message("info", "Governance store changed: reading its approvals…")
+        self.mark_stale()
 
     def shutdown(self) -> None:
         self.slot.shutdown()

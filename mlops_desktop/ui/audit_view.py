@@ -382,5 +382,18 @@ class AuditView(QWidget):
         if (self._stale or self.current_url() != self._loaded_url) and not self.slot.is_running():
             self.refresh()
 
+    def set_governance_url(self, url: str | None) -> None:
+        """Another governance store: forget the old log and verify the new one (now if the page is
+        shown, else when it is)."""
+        self.governance_url = url
+        if url != self._loaded_url:
+            self.state = None
+            self.model.set_rows([])
+            self.entry_view.setPlainText("")
+            self.status_label.setVisible(False)
+            self._update_count()
+            self.banner.show_message("info", "Governance store changed: reading its audit log…")
+        self.mark_stale()
+
     def shutdown(self) -> None:
         self.slot.shutdown()

@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,7 @@ from mlops_desktop.ui import theme
 
 if TYPE_CHECKING:
     from mlops_desktop.governance.db import Governance
+    from mlops_desktop.governance.policy import Policy
     from mlops_desktop.ui.main_window import MainWindow
     from mlops_desktop.ui.settings import GuiSettings
 
@@ -145,6 +147,69 @@ def passphrase_or_env(typed: str) -> str:
     if env:
         return env
     raise UsageError("Type the passphrase of your key.", f"Or set {PASSPHRASE_ENV} for automation.")
+
+
+# ---------------------------------------------------------------------------- policy in force
+
+POLICY_SETTING_HINT = "Fix the file, or clear Settings > General > Promotion policy to use the built-in policy."
+
+
+@dataclass(frozen=True)
+class PolicyInForce:
+    """The promotion policy the GUI decides and verifies with, or why there is none.
+
+    ``path`` is the policy file set in Settings ("" = the built-in policy). When that file
+    cannot be used, ``policy`` is None and ``error`` says why: the built-in policy is never
+    put in its place silently, so nothing is signed until the file is fixed or the setting
+    cleared.
+    """
+
+    path: str
+    policy: Policy | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.policy is not None
+
+    def describe(self) -> str:
+        """One line naming the policy in force (plain text)."""
+        from mlops_desktop.governance.policy import DEFAULT_POLICY
+
+        if self.policy is None:
+            return f"No policy in force: the policy file {self.path} cannot be used."
+        if self.path:
+            return f"Policy in force: {self.policy.policy_id} from {self.path}."
+        if self.policy is DEFAULT_POLICY:
+            return f"Policy in force: the built-in policy {self.policy.policy_id}."
+        return f"Policy in force: {self.policy.policy_id}."
+
+    def problem(self) -> str:
+        """The full message for a file that cannot be used (plain text)."""
+        return (f"The promotion policy file set in Settings cannot be used: {self.error} "
+                f"Nothing is decided under the built-in policy instead. {POLICY_SETTING_HINT}")
+
+
+def policy_file_setting(settings: GuiSettings | None) -> str:
+    """The policy file set in Settings ("" = the built-in policy)."""
+    prefs = getattr(settings, "prefs", None)
+    value = getattr(prefs, "policy_file", "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def resolve_policy(path: str) -> PolicyInForce:
+    """Read the policy file (call in a worker); the built-in policy for "". Never raises for a
+    bad file: the problem is returned so the page or dialog can show it."""
+    from mlops_desktop.core.errors import MlopsError
+    from mlops_desktop.governance.policy import DEFAULT_POLICY, load_policy
+
+    path = path.strip()
+    if not path:
+        return PolicyInForce("", DEFAULT_POLICY)
+    try:
+        return PolicyInForce(path, load_policy(Path(path).expanduser()))
+    except MlopsError as exc:
+        return PolicyInForce(path, None, exc.message + (f" {exc.hint}" if exc.hint else ""))
 
 
 # ---------------------------------------------------------------------------- widgets
@@ -362,8 +427,14 @@ class GovernanceController(QObject):
         window.sig_catalog_loaded.connect(self._on_window_catalog_loaded)
         from mlops_desktop.ui.access_log import AccessLog
 
-        self.access_log = AccessLog(self.governance_url, self)
+        self.access_log = AccessLog(self.governance_url, self)  # reads the window's URL at each write
         window.sig_stores_changed.connect(self.access_log.stores_opened)
+        sig_governance = getattr(window, "sig_governance_changed", None)
+        if sig_governance is not None:
+            sig_governance.connect(self._on_governance_changed)
+        settings_action = getattr(window, "settings_action", None)
+        if settings_action is not None:  # connected after the window's own slot, which opens the dialog
+            settings_action.triggered.connect(self._on_settings_action_triggered)
         if models_view is not None:
             models_view.sig_version_selected.connect(self.access_log.version_viewed)
         sig_shutdown = getattr(window, "sig_shutting_down", None)
@@ -413,6 +484,32 @@ class GovernanceController(QObject):
 
     def _on_window_catalog_loaded(self, _catalog: object) -> None:
         self._sync()
+
+    def _on_governance_changed(self, url: object) -> None:
+        """Settings switched the governance store: the pages forget the old store and read the new
+        one (now if shown); the access log writes to the new one from now on."""
+        new = str(url) if url else None
+        if self._alive(self.approvals_view):
+            self.approvals_view.artifact_roots = self.artifact_roots()
+            self.approvals_view.set_governance_url(new)
+        if self._alive(self.audit_view):
+            self.audit_view.set_governance_url(new)
+        from mlops_desktop.sources.base import redact
+
+        self.window.statusBar().showMessage(
+            f"Governance store: {redact(new) if new else 'the default governance.db'}", 8000)
+
+    def _on_settings_action_triggered(self) -> None:
+        dialog = getattr(self.window, "settings_dialog", None)
+        if dialog is not None and not getattr(dialog, "_governance_watched", False):
+            dialog._governance_watched = True
+            dialog.accepted.connect(self._on_settings_accepted)
+
+    def _on_settings_accepted(self) -> None:
+        """A policy file changed in Settings: the shown Approvals page verifies again with it
+        (a hidden one does when shown)."""
+        if self._alive(self.approvals_view) and self.approvals_view.needs_refresh():
+            self.approvals_view.mark_stale()
 
     def _on_version_selected(self, version: object) -> None:
         if version is None:

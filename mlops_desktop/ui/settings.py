@@ -31,6 +31,9 @@ from mlops_desktop.sources.base import redact
 logger = logging.getLogger(__name__)
 
 MAX_RECENT = 10
+#: Bump (and add a :data:`MIGRATIONS` step) when a setting is renamed, retyped or removed. A new
+#: setting with a default needs neither: a file without it reads as the default, and an older
+#: release keeps the key it does not know when it saves (e.g. ``policy_file``, added in version 2).
 SCHEMA_VERSION = 2
 THEMES = ("system", "light", "dark")
 LEGACY_JSON = "gui.json"
@@ -49,6 +52,9 @@ class Preferences:
     governance_url: str = ""
     #: The officer's signing key file (``keys create --out``), preselected in signing dialogs.
     key_path: str = ""
+    #: Promotion policy TOML file (as ``verify --policy``) used by the Approve / Reject dialog
+    #: and the Approvals page; "" = the built-in policy.
+    policy_file: str = ""
     #: Artifact-root prefix recorded by training -> local folder with the same files.
     artifact_roots: dict[str, str] = field(default_factory=dict)
     #: Stages and aliases that mean "in production" (findings, policy display).

@@ -69,6 +69,21 @@ class SettingsDialog(QDialog):
         key_label = QLabel("Signing &key:")
         key_label.setBuddy(self.key_edit)
         form.addRow(key_label, key_row)
+        self.policy_edit = QLineEdit(p.policy_file)
+        self.policy_edit.setObjectName("policyFileEdit")
+        self.policy_edit.setAccessibleName("Promotion policy file")
+        self.policy_edit.setPlaceholderText("empty: the built-in policy (two approvers for production)")
+        self.policy_edit.setToolTip("A TOML promotion policy, as 'mlops-desktop verify --policy FILE'. The "
+                                    "Approve / Reject dialog and the Approvals page decide and verify with it.")
+        self.policy_browse = QPushButton("Browse…")
+        self.policy_browse.setAccessibleName("Browse for the promotion policy file")
+        self.policy_browse.clicked.connect(self._on_policy_browse_clicked)
+        policy_row = QHBoxLayout()
+        policy_row.addWidget(self.policy_edit, 1)
+        policy_row.addWidget(self.policy_browse)
+        policy_label = QLabel("Promotion &policy:")
+        policy_label.setBuddy(self.policy_edit)
+        form.addRow(policy_label, policy_row)
         self.clear_recent_button = QPushButton(f"Forget {len(p.recent_stores)} recent stores")
         self.clear_recent_button.clicked.connect(self._on_clear_recent_clicked)
         self._clear_recent = False
@@ -162,6 +177,7 @@ class SettingsDialog(QDialog):
             "restore_stores": self.restore_check.isChecked(),
             "governance_url": self.governance_edit.text().strip(),
             "key_path": self.key_edit.text().strip(),
+            "policy_file": self.policy_edit.text().strip(),
             "artifact_roots": roots,
             "production_stages": _split(self.stages_edit.text()),
             "production_aliases": _split(self.aliases_edit.text()),
@@ -179,8 +195,29 @@ class SettingsDialog(QDialog):
             self.error_label.setText("Name at least one production stage or alias (e.g. Production, champion).")
             self.tabs.setCurrentIndex(2)
             return
+        problem = self._policy_problem(str(values["policy_file"]))
+        if problem:
+            self.error_label.setText(problem)
+            self.tabs.setCurrentIndex(0)
+            self.policy_edit.setFocus()
+            return
         self.settings.update(**values)
         super().accept()
+
+    def _policy_problem(self, path: str) -> str:
+        """Why a changed policy file cannot be used ("" when it reads, is unchanged or empty)."""
+        if not path or path == self.settings.prefs.policy_file:
+            return ""
+        from pathlib import Path
+
+        from mlops_desktop.core.errors import MlopsError
+        from mlops_desktop.governance.policy import load_policy
+
+        try:
+            load_policy(Path(path).expanduser())
+        except MlopsError as exc:
+            return f"{exc.message}{' ' + exc.hint if exc.hint else ''} Choose another file or leave it empty."
+        return ""
 
     # -- handlers --------------------------------------------------------------------
 
@@ -198,6 +235,12 @@ class SettingsDialog(QDialog):
         path, _ = QFileDialog.getOpenFileName(self, "Signing key", self.key_edit.text(), "Key files (*);;All files (*)")
         if path:
             self.key_edit.setText(path)
+
+    def _on_policy_browse_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Promotion policy", self.policy_edit.text(),
+                                              "Policy files (*.toml);;All files (*)")
+        if path:
+            self.policy_edit.setText(path)
 
     def _on_clear_recent_clicked(self) -> None:
         self._clear_recent = True

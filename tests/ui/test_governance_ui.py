@@ -676,3 +676,255 @@ def test_models_pass_the_model_tester(qtmodeltester, widgets, qtbot, catalog, go
     qtmodeltester.check(trust.model)
     assert isinstance(approvals.model, ApprovalsModel) and isinstance(log.model, AuditLogModel)
     assert isinstance(trust.model, SignersModel)
+
+
+# ---------------------------------------------------------------------------- governance store switched in Settings
+
+
+def _settings_dialog(window):
+    window.settings_action.trigger()
+    return window.settings_dialog
+
+
+def test_governance_store_switched_in_settings_moves_the_pages_and_the_access_log(
+        make_window, qtbot, ui, themed, catalog, gov_url, keys, mlflow3_db, tmp_path):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    with open_governance(gov_url) as gov:
+        first = approve(gov, catalog, "churn-predictor", "3", "champion", "fine", ["gdpr"],
+                        load_private_key(keys.alice, PASSPHRASE))
+    other = str(tmp_path / "other-governance.db")
+    with open_governance(other):
+        pass
+    window = make_window(governance_url=gov_url)
+    window.open_stores([str(mlflow3_db)])
+    ui.wait_idle(qtbot, window.load_slot)
+    gov = window.governance
+    ui.wait_idle(qtbot, gov.access_log.slot)
+    window.show_page("approvals")
+    wait(qtbot, gov.approvals_view)
+    assert gov.approvals_view.status_of(first.id) == "valid"
+    window.show_page("audit")
+    wait(qtbot, gov.audit_view)
+    first_log_size = counts(gov_url)[1]
+    assert gov.audit_view.model.rowCount() == first_log_size
+
+    # the Audit log page is shown while the store is switched in Settings
+    dialog = _settings_dialog(window)
+    dialog.governance_edit.setText(other)
+    with qtbot.waitSignal(window.sig_governance_changed, timeout=TIMEOUT) as changed:
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert changed.args == [other]
+    wait(qtbot, gov.audit_view)  # re-verified at once: it is shown
+    assert gov.audit_view.state.url == other and "other-governance.db" not in gov_url
+    assert gov.audit_view.model.rowCount() == counts(other)[1]
+    assert "Audit log consistent" in gov.audit_view.banner.text()
+    assert "other-governance.db" in window.statusBar().currentMessage()
+    # the hidden Approvals page forgot the old store's decisions and reads the new one when shown
+    assert gov.approvals_view.model.rowCount() == 0 and gov.approvals_view.state is None
+    window.show_page("approvals")
+    wait(qtbot, gov.approvals_view)
+    assert gov.approvals_view.state.url == other and gov.approvals_view.model.rowCount() == 0
+    assert "other-governance.db" in gov.approvals_view.banner.text()
+
+    # the access log writes to the new store: viewing a version is recorded there, not in the old one
+    other_before = counts(other)[1]
+    window.show_page("models")
+    window.models_view.select_model("sepsis-alert")
+    window.models_view.select_version("3")
+    qtbot.waitUntil(lambda: counts(other)[1] == other_before + 1, timeout=TIMEOUT)
+    ui.wait_idle(qtbot, gov.access_log.slot)
+    assert counts(gov_url)[1] == first_log_size
+    with open_governance(other) as g:
+        assert audit.read_entries(g)[-1].object == "models:/sepsis-alert/3"
+    # an approval made now goes to the new store
+    approval = gov.show_approval_dialog()
+    wait(qtbot, approval)
+    assert approval.governance_url == other
+
+    # and back: the shown page follows at once
+    approval.close()
+    window.show_page("approvals")
+    dialog = _settings_dialog(window)
+    dialog.governance_edit.setText(gov_url)
+    with qtbot.waitSignal(window.sig_governance_changed, timeout=TIMEOUT):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    wait(qtbot, gov.approvals_view)
+    assert gov.approvals_view.state.url == gov_url and gov.approvals_view.status_of(first.id) == "valid"
+
+
+# ---------------------------------------------------------------------------- the promotion policy file
+
+
+ONE_APPROVER = """\
+id = "one-approver"
+
+[defaults]
+approvers = 1
+
+[targets.champion]
+approvers = 1
+roles = ["approver"]
+"""
+
+
+def _settings_with_policy(path: Path | str) -> object:
+    from mlops_desktop.ui.settings import GuiSettings
+
+    settings = GuiSettings()
+    settings.update(policy_file=str(path))
+    return settings
+
+
+def test_policy_file_requiring_one_approver_is_used_for_the_checklist_and_the_signature(
+        widgets, qtbot, catalog, gov_url, keys, tmp_path):
+    import hashlib
+
+    policy_file = tmp_path / "one-approver.toml"
+    policy_file.write_text(ONE_APPROVER, encoding="utf-8")
+    settings = _settings_with_policy(policy_file)
+    dialog = open_dialog(widgets, qtbot, catalog, gov_url, gui_settings=settings)
+    assert dialog.policy.policy_id == "one-approver"
+    assert dialog.policy_source.text() == f"Policy in force: one-approver from {policy_file}."
+    assert dialog.policy_box.title() == "Policy one-approver for champion"
+    dialog.key_field.set_path("")
+    assert "not satisfied" in dialog.policy_summary.text()  # nobody has approved yet
+    dialog.key_field.set_path(str(keys.alice))
+    assert "✓ satisfied" in dialog.policy_summary.text()  # with Alice's approval: 1 of 1
+    assert any(ok and "1 distinct trusted approver with role approver" in text for ok, text in dialog.checklist.states())
+    statement = json.loads(dialog.statement_view.toPlainText())
+    digest = hashlib.sha256(policy_file.read_bytes()).hexdigest()
+    assert statement["predicate"]["policy"] == {"id": "one-approver", "digest": digest}
+    sign_with(qtbot, dialog, keys.alice)
+    assert dialog.record is not None
+    with open_governance(gov_url) as gov:
+        signed = json.loads(base64.b64decode(json.loads(list_approvals(gov)[0].envelope)["payload"]))
+    assert signed["predicate"]["policy"] == {"id": "one-approver", "digest": digest}  # what was shown
+
+    # after that one approval, the checklist is satisfied as it stands (no key chosen)
+    again = open_dialog(widgets, qtbot, catalog, gov_url, gui_settings=settings)
+    again.key_field.set_path("")
+    assert "as it stands" in again.policy_summary.text() and "✓ satisfied" in again.policy_summary.text()
+    assert all(ok for ok, _ in again.checklist.states())
+    # the built-in policy still wants a second approver for the same version
+    builtin = open_dialog(widgets, qtbot, catalog, gov_url, policy_file="")
+    builtin.key_field.set_path("")
+    assert "not satisfied" in builtin.policy_summary.text()
+    assert builtin.policy_source.text() == "Policy in force: the built-in policy mlops-desktop-default/v1."
+    # the Approvals page names the policy it verified with
+    view = widgets(ApprovalsView, governance_url=gov_url, gui_settings=settings)
+    view.set_catalog(catalog)
+    view.show()
+    wait(qtbot, view)
+    assert f"Policy in force: one-approver from {policy_file}" in view.banner.text()
+    assert view.banner.kind == "ok"
+
+
+@pytest.mark.parametrize("problem", ["malformed", "missing", "unknown-setting"])
+def test_bad_policy_file_is_explained_and_nothing_is_signed(widgets, qtbot, ui, themed, catalog, gov_url, keys,
+                                                           tmp_path, problem):
+    policy_file = tmp_path / "policy.toml"
+    expected = {"malformed": "is not valid TOML", "missing": "Cannot read policy file",
+                "unknown-setting": "Unknown policy setting approverz"}[problem]
+    if problem == "malformed":
+        policy_file.write_text('id = "broken\n[targets.champion\napprovers = 1\n', encoding="utf-8")
+    elif problem == "unknown-setting":
+        policy_file.write_text("[targets.champion]\napproverz = 1\n", encoding="utf-8")
+    before_bytes = policy_file.read_bytes() if policy_file.exists() else None
+    settings = _settings_with_policy(policy_file)
+    before = counts(gov_url)
+    dialog = open_dialog(widgets, qtbot, catalog, gov_url, gui_settings=settings)
+    assert dialog.policy is None
+    text = dialog.banner.text()
+    assert "Nothing can be signed" in text and expected in text and str(policy_file) in text
+    assert "built-in policy" in text  # says the built-in one is not used in its place
+    assert dialog.policy_box.title() == "No policy in force"
+    assert dialog.policy_source.text() == f"No policy in force: the policy file {policy_file} cannot be used."
+    assert "no promotion policy is in force" in dialog.checklist.item(0).text()
+    assert not dialog.sign_button.isEnabled()
+    assert "Nothing can be signed" in dialog.statement_view.toPlainText()
+    # changing the form does not bring a statement or a checklist back
+    dialog.key_field.set_path(str(keys.alice))
+    dialog.target_combo.setCurrentText("Production")
+    assert "Nothing can be signed" in dialog.statement_view.toPlainText() and not dialog.sign_button.isEnabled()
+    dialog.reason_edit.setPlainText("fine")
+    dialog.passphrase_edit.setText(PASSPHRASE)
+    assert not dialog.sign()
+    assert expected in dialog.banner.text()
+    if problem == "malformed":
+        dialog.resize(1000, 760)
+        render_both(ui, themed, dialog, "approval_dialog_bad_policy")
+    assert counts(gov_url) == before  # nothing written
+    assert (policy_file.read_bytes() if policy_file.exists() else None) == before_bytes
+
+    view = widgets(ApprovalsView, governance_url=gov_url, gui_settings=settings)
+    view.show()
+    wait(qtbot, view)
+    assert view.banner.kind == "error"
+    assert "No policy in force" in view.banner.text() and expected in view.banner.text()
+    assert "expiry is not checked" in view.banner.text()
+    if problem == "malformed":
+        view.resize(1100, 500)
+        render_both(ui, themed, view, "approvals_view_bad_policy")
+
+
+def test_policy_file_setting_in_the_settings_dialog(make_window, qtbot, ui, themed, gov_url, mlflow3_db, tmp_path):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from mlops_desktop.ui.settings import GuiSettings
+
+    good = tmp_path / "one-approver.toml"
+    good.write_text(ONE_APPROVER, encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[targets\n", encoding="utf-8")
+    window = make_window(governance_url=gov_url)
+    window.open_stores([str(mlflow3_db)])
+    ui.wait_idle(qtbot, window.load_slot)
+    window.show_page("approvals")
+    view = window.governance.approvals_view
+    wait(qtbot, view)
+    assert "the built-in policy mlops-desktop-default/v1" in view.banner.text()
+
+    dialog = _settings_dialog(window)
+    assert dialog.policy_edit.text() == "" and dialog.policy_edit.accessibleName()
+    dialog.policy_edit.setText(str(bad))
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok.click()
+    assert dialog.isVisible() and "is not valid TOML" in dialog.error_label.text()
+    assert GuiSettings().prefs.policy_file == ""  # nothing written
+    dialog.resize(680, 520)
+    render_both(ui, themed, dialog, "settings_bad_policy")
+    dialog.policy_edit.setText(str(good))
+    ok.click()
+    assert not dialog.isVisible()
+    assert GuiSettings().prefs.policy_file == str(good)
+    # the shown Approvals page verifies again under the new policy
+    qtbot.waitUntil(lambda: "one-approver" in view.banner.text(), timeout=TIMEOUT)
+    wait(qtbot, view)
+    assert f"Policy in force: one-approver from {good}" in view.banner.text()
+    # a file that breaks later is reported on the page; an unchanged setting does not block Settings
+    good.write_text("not = [valid", encoding="utf-8")
+    view.refresh()
+    wait(qtbot, view)
+    assert "No policy in force" in view.banner.text()
+    dialog = _settings_dialog(window)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok.click()
+    assert not dialog.isVisible()
+
+
+def test_settings_without_policy_file_read_as_the_built_in_policy(tmp_path):
+    from mlops_desktop.ui.governance_pages import policy_file_setting, resolve_policy
+    from mlops_desktop.ui.settings import SCHEMA_VERSION, GuiSettings
+
+    path = tmp_path / "gui.ini"  # written by a release before policy_file existed (same version)
+    path.write_text(f'[meta]\nversion={SCHEMA_VERSION}\n[prefs]\ntheme="\\"dark\\""\n', encoding="utf-8")
+    settings = GuiSettings(path)
+    assert settings.migrated_from is None and settings.prefs.theme == "dark"
+    assert settings.prefs.policy_file == "" and policy_file_setting(settings) == ""
+    assert resolve_policy("").describe() == "Policy in force: the built-in policy mlops-desktop-default/v1."
+    with pytest.raises(ValueError):
+        settings.update(policy_file=3)
+    settings.update(policy_file="/etc/policy.toml")
+    assert GuiSettings(path).prefs.policy_file == "/etc/policy.toml"
+    assert policy_file_setting(None) == ""
