@@ -56,9 +56,10 @@ class AccessLog(QObject):
         self._url = governance_url
         self._pending: list[Entry] = []
         self._last_viewed: str | None = None
+        self._busy = False
+        self._closed = False
         self.written = 0
         self.slot = TaskSlot("access-log", None, self)
-        self.slot.sig_finished.connect(self._flush)
 
     def stores_opened(self, urls: Sequence[str]) -> None:
         from mlops_desktop.governance.audit import ACTION_STORE_OPENED
@@ -84,19 +85,34 @@ class AccessLog(QObject):
         self._pending.append((ACTION_VERIFY, what, {"via": "gui"}))
         self._flush()
 
+    @property
+    def idle(self) -> bool:
+        return not self._busy and not self._pending
+
     def _flush(self) -> None:
-        if not self._pending or self.slot.is_running():
+        """Start one writer for everything queued; the next batch waits until it has ended."""
+        if self._closed or self._busy or not self._pending:
             return
         batch, self._pending = self._pending, []
+        self._busy = True
         self.slot.start(write_entries, self._url(), batch, label="Recording access", on_done=self._on_written,
                         on_error=self._on_failed)
 
     def _on_written(self, count: int) -> None:
         self.written += count
+        self._busy = False
+        self._flush()
 
     def _on_failed(self, exc: BaseException) -> bool:
         logger.warning("Recording access in the audit log failed: %s", exc)
+        self._busy = False
+        self._flush()
         return True
 
     def shutdown(self) -> None:
-        self.slot.shutdown()
+        """Wait for the batch being written; what is still queued is dropped with a warning."""
+        self._closed = True
+        self.slot.shutdown()  # the running writer ignores cancellation and is joined
+        if self._pending:
+            logger.warning("%d access entries not recorded: the window closed first", len(self._pending))
+            self._pending.clear()

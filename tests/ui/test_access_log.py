@@ -20,7 +20,7 @@ def test_opening_a_store_and_viewing_versions_is_logged(make_window, qtbot, mlfl
     window.models_view.select_version("3")  # the same version again is one view, not two
     window.models_view.select_version("2")
     access = window.governance.access_log
-    qtbot.waitUntil(lambda: access.written >= 3 and not access.slot.is_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: access.written >= 3 and access.idle, timeout=10_000)
     with open_governance(gov_url) as gov:
         entries = read_entries(gov, limit=50)
     seen = [(e.action, e.object) for e in entries]
@@ -41,7 +41,7 @@ def test_read_only_governance_store_never_blocks_browsing(make_window, qtbot, ml
     window.models_view.select_model("fraud-detector")
     window.models_view.select_version("3")
     access = window.governance.access_log
-    qtbot.waitUntil(lambda: not access.slot.is_running() and not access._pending, timeout=10_000)
+    qtbot.waitUntil(lambda: access.idle, timeout=10_000)
     assert access.written == 0
     assert not window.notifier.dialogs
     assert file_sha256(gov_path) == before
