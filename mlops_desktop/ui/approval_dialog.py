@@ -361,6 +361,9 @@ class ApprovalDialog(QDialog):
         self.target_combo = QComboBox()
         self.target_combo.setEditable(True)
         self.target_combo.setAccessibleName("Target stage or alias")
+        line = self.target_combo.lineEdit()
+        if line is not None:  # the editable part is what a screen reader meets on Tab
+            line.setAccessibleName("Target stage or alias")
         self.target_combo.addItems(target_choices(version, catalog))
         self.target_combo.setCurrentText(default_target(version, catalog))
         self.target_combo.setMinimumWidth(220)

@@ -40,6 +40,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
+    QTextDocumentFragment,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -236,7 +237,8 @@ class Banner(QLabel):
     def show_message(self, kind: str, html_text: str, accessible: str | None = None) -> None:
         self.kind = kind
         self.setText(html_text)
-        self.setAccessibleDescription(accessible or html_text)
+        # screen readers read the words, not the markup
+        self.setAccessibleDescription(accessible or QTextDocumentFragment.fromHtml(html_text).toPlainText())
         self.setVisible(True)
         self.update()
 

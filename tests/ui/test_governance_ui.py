@@ -586,72 +586,62 @@ def test_main_window_pages_menu_and_shortcut(loaded_window, widgets, qtbot, ui, 
     assert view.model.rowCount() == 0 and "other.db" in view.banner.text()
 
 
-GOVERNANCE_MODULES = ("approval_dialog", "approvals_view", "audit_view", "trust_view", "governance_pages")
+def _tab_chain(qtbot, dialog, first, count: int) -> list:
+    """The widgets focus visits pressing Tab ``count`` times from ``first`` (real key presses)."""
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=TIMEOUT)
+    first.setFocus(Qt.FocusReason.TabFocusReason)
+    seen = [QApplication.focusWidget()]
+    for _ in range(count):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    return seen
 
 
-def _ours(root):
-    from PySide6.QtWidgets import QWidget
-
-    return [w for w in [root, *root.findChildren(QWidget)]
-            if type(w).__module__.rsplit(".", 1)[-1] in GOVERNANCE_MODULES]
-
-
-def test_accessible_names_keyboard_and_contrast(loaded_window, widgets, qtbot, catalog, gov_url, keys):
-    from PySide6.QtWidgets import (
-        QAbstractButton,
-        QAbstractItemView,
-        QComboBox,
-        QLineEdit,
-        QRadioButton,
-        QWidget,
-    )
-
-    from mlops_desktop.ui.governance_pages import (
-        _BANNER_DARK,
-        _BANNER_LIGHT,
-        _STATUS_DARK,
-        _STATUS_LIGHT,
-    )
-
-    window = loaded_window
-    window.governance_url = gov_url
-    window.models_view.select_model("sepsis-alert")
-    dialog = window.governance.show_approval_dialog()
-    wait(qtbot, dialog)
-    trust = window.governance.show_trust_dialog()
-    wait(qtbot, trust.view)
-    add = trust.view.show_add_dialog()
-    roots = [window, dialog, trust, add]
-    missing = [f"{type(w).__name__}({w.objectName()})" for r in roots for w in _ours(r) if not w.accessibleName()]
-    assert missing == []
-    controls = (QAbstractButton, QLineEdit, QComboBox, QAbstractItemView)
-    for root in (dialog, add):
-        # (Qt keeps only the checked button of an exclusive radio group in the Tab chain; arrows move within it)
-        unreachable = [w.objectName() or getattr(w, "text", str)() for w in root.findChildren(QWidget)
-                       if isinstance(w, controls) and not (isinstance(w, QRadioButton) and not w.isChecked())
-                       and w.isVisibleTo(root) and w.isEnabled() and not w.focusPolicy() & Qt.FocusPolicy.TabFocus]
-        assert unreachable == []
+def test_approval_dialog_tab_order_follows_the_form(widgets, qtbot, catalog, gov_url, keys):
+    dialog = open_dialog(widgets, qtbot, catalog, gov_url)
+    dialog.key_field.set_path(str(keys.alice))
+    dialog.reason_edit.setPlainText("ok")
+    assert dialog.sign_button.isEnabled()
+    seen = _tab_chain(qtbot, dialog, dialog.approve_radio, 11)
+    combo = dialog.target_combo
+    seen = [combo if w is combo.lineEdit() else w for w in seen]
+    assert seen == [dialog.approve_radio, combo, *dialog.regime_checks.values(), dialog.reason_edit,
+                    dialog.key_field.edit, dialog.key_field.browse_button, dialog.passphrase_edit,
+                    dialog.sign_button, dialog.close_button, dialog.statement_view]
     # the reason box lets Tab move on instead of typing a tab character
-    assert dialog.reason_edit.tabChangesFocus()
-    assert dialog.approve_radio.focusPolicy() & Qt.FocusPolicy.TabFocus  # the checked decision is in the chain
-    for d in (add, trust, dialog):
-        d.close()
+    assert dialog.reason_edit.toPlainText() == "ok"
+    # arrows choose the decision; Tab leaves the group and Shift+Tab comes back to the chosen one
+    dialog.approve_radio.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClick(dialog.approve_radio, Qt.Key.Key_Right)
+    assert dialog.decision() == "REJECTED" and QApplication.focusWidget() is dialog.reject_radio
+    assert dialog.sign_button.text() == "Sign rejection"
+    qtbot.keyClick(dialog.reject_radio, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() in (combo, combo.lineEdit())
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert QApplication.focusWidget() is dialog.reject_radio
+    qtbot.keyClick(dialog.reject_radio, Qt.Key.Key_Left)
+    assert dialog.decision() == "APPROVED"
+    # Shift+Tab walks back through the form
+    dialog.passphrase_edit.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClick(dialog.passphrase_edit, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert QApplication.focusWidget() is dialog.key_field.browse_button
 
-    def contrast(a: str, b: str) -> float:
-        def lum(h: str) -> float:
-            r, g, bl = (int(h[i:i + 2], 16) / 255 for i in (1, 3, 5))
-            f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
-            return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(bl)
 
-        hi, lo = sorted((lum(a), lum(b)), reverse=True)
-        return (hi + 0.05) / (lo + 0.05)
-
-    for statuses, colors in ((_STATUS_LIGHT, theme.LIGHT), (_STATUS_DARK, theme.DARK)):
-        for status, color in statuses.items():
-            assert contrast(colors.badge_text, color) >= 4.5, status
-    for banners in (_BANNER_LIGHT, _BANNER_DARK):
-        for kind, (bg, fg) in banners.items():
-            assert contrast(fg, bg) >= 4.5, kind
+def test_trust_change_dialog_tab_order(widgets, qtbot, gov_url):
+    view = widgets(TrustView, governance_url=gov_url)
+    view.show()
+    wait(qtbot, view)
+    add = view.show_add_dialog()
+    add.public_key_field.set_path("x.pub")
+    add.identity_edit.setText("carol@example.org")
+    add.no_end_check.setChecked(False)
+    seen = _tab_chain(qtbot, add, add.public_key_field.edit, 14)
+    # (Tab walks the date's year, month and day sections before it leaves the date field)
+    assert [w for i, w in enumerate(seen) if i == 0 or w is not seen[i - 1]] == [add.public_key_field.edit, add.public_key_field.browse_button, add.identity_edit,
+                    *add.role_checks.values(), add.until_edit, add.no_end_check, add.admin_key_field.edit,
+                    add.admin_key_field.browse_button, add.passphrase_edit, add.ok_button, add.close_button]
+    add.close()
 
 
 def test_approve_action_without_a_selection_explains(make_window, qtbot):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -15,6 +15,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHeaderView,
     QLineEdit,
+    QPlainTextEdit,
+    QRadioButton,
+    QTextEdit,
     QWidget,
 )
 
@@ -297,16 +300,32 @@ def test_open_stores_are_reopened_on_start(make_window, qtbot, ui, mlflow3_db, t
 # -- accessibility ----------------------------------------------------------------------
 
 
-#: Modules another helper owns (governance pages): checked by their own tests.
-NOT_MINE = ("approval_dialog", "approvals_view", "audit_view", "trust_view", "governance_pages")
-
-
 def _our_widgets(root: QWidget) -> list[QWidget]:
-    return [w for w in [root, *root.findChildren(QWidget)] if type(w).__module__.startswith("mlops_desktop.ui")
-            and type(w).__module__.rsplit(".", 1)[-1] not in NOT_MINE]
+    return [w for w in [root, *root.findChildren(QWidget)] if type(w).__module__.startswith("mlops_desktop.ui")]
 
 
-def test_custom_widgets_have_accessible_names(loaded_window):
+CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView, QPlainTextEdit, QTextEdit)
+
+
+def _governance_dialogs(window, qtbot, ui) -> list[QWidget]:
+    """Approve / Reject, Trust list, Add signer, Revoke signer and Pin administrator, opened from
+    the window on its (fresh) governance store."""
+    from mlops_desktop.ui.trust_view import RevokeSignerDialog
+
+    gov = window.governance
+    window.models_view.select_model("sepsis-alert")
+    window.models_view.select_version("3")
+    approval = gov.show_approval_dialog()
+    ui.wait_idle(qtbot, approval.slot)
+    trust = gov.show_trust_dialog()
+    ui.wait_idle(qtbot, trust.view.slot)
+    revoke = RevokeSignerDialog({"identity": "bob@example.org", "key_id": "0" * 64}, parent=trust)
+    qtbot.addWidget(revoke)
+    revoke.show()
+    return [approval, trust, trust.view.show_add_dialog(), revoke, trust.view.show_pin_dialog()]
+
+
+def test_custom_widgets_have_accessible_names(loaded_window, qtbot, ui):
     window = loaded_window
     window.show_page("lineage")
     missing = [f"{type(w).__name__}({w.objectName()})" for w in _our_widgets(window)
@@ -315,25 +334,69 @@ def test_custom_widgets_have_accessible_names(loaded_window):
     for table in window.findChildren(QAbstractItemView):
         if table.isVisibleTo(window) and table.objectName():
             assert table.accessibleName(), table.objectName()
+    # the governance pages and dialogs: every custom widget, and every control a person can reach,
+    # has a name (its own, or the words Qt gives a screen reader: a button's text)
+    dialogs = _governance_dialogs(window, qtbot, ui)
+    unnamed = []
+    for page in ("approvals", "audit"):
+        window.show_page(page)
+        root = window.page(page)
+        unnamed += [f"{page}: {type(w).__name__}({w.objectName()})" for w in _our_widgets(root)
+                    if not w.accessibleName()]
+        unnamed += _unnamed_controls(root)
+    for dialog in dialogs:
+        unnamed += [f"{type(w).__name__}({w.objectName()})" for w in _our_widgets(dialog) if not w.accessibleName()]
+        unnamed += _unnamed_controls(dialog)
+    assert unnamed == [], ", ".join(unnamed)
+    for dialog in reversed(dialogs):
+        dialog.close()
 
 
-def test_every_control_is_reachable_by_keyboard(loaded_window):
-    window = loaded_window
-    controls = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView)
+def _unnamed_controls(root: QWidget) -> list[str]:
+    out = []
+    for w in root.findChildren(QWidget):
+        if not isinstance(w, CONTROLS) or not w.isVisibleTo(root) or isinstance(w, QHeaderView):
+            continue
+        if isinstance(w.parent(), QAbstractSpinBox):  # a spin box's own text field: the box is named
+            continue
+        iface = QAccessible.queryAccessibleInterface(w)
+        spoken = iface.text(QAccessible.Text.Name) if iface is not None else ""
+        if not (w.accessibleName() or spoken.strip()):
+            out.append(f"{type(root).__name__}: {type(w).__name__}({w.objectName()})")
+    return out
+
+
+def _unreachable(root: QWidget) -> list[str]:
+    """Visible, enabled controls of ``root``'s window that Tab cannot reach."""
     unreachable = []
-    for w in window.findChildren(QWidget):
+    for w in root.findChildren(QWidget):
         if isinstance(w, QHeaderView):  # sorted from the keyboard through the table, not the header
             continue
-        if isinstance(w, controls) and w.isVisibleTo(window) and w.isEnabled() and w.window() is window:
+        if isinstance(w, CONTROLS) and w.isVisibleTo(root) and w.isEnabled() and w.window() is root.window():
             if type(w).__module__.startswith("pyqtgraph") or w.parent().__class__.__module__.startswith("pyqtgraph"):
                 continue
+            if isinstance(w, QRadioButton) and w.autoExclusive() and not w.isChecked():
+                continue  # Qt keeps the checked radio of a group in the Tab chain; arrows move within it
             if not w.focusPolicy() & Qt.FocusPolicy.TabFocus:
                 unreachable.append(f"{type(w).__name__} {w.objectName() or getattr(w, 'text', lambda: '')()}")
-    assert unreachable == []
+    return unreachable
+
+
+def test_every_control_is_reachable_by_keyboard(loaded_window, qtbot, ui):
+    window = loaded_window
+    assert _unreachable(window) == []
     # Tab really moves focus through the page: from the filter to the models table
     view = window.models_view
     view.filter_bar.edit.setFocus()
     assert view.filter_bar.edit.nextInFocusChain() is not None
+    for page in ("approvals", "audit"):
+        window.show_page(page)
+        assert _unreachable(window.page(page)) == [], page
+    dialogs = _governance_dialogs(window, qtbot, ui)
+    for dialog in dialogs:
+        assert _unreachable(dialog) == [], type(dialog).__name__
+    for dialog in reversed(dialogs):
+        dialog.close()
 
 
 def _contrast(a: str, b: str) -> float:
@@ -358,5 +421,21 @@ def test_theme_contrast_meets_wcag_aa(colors):
         "PHI badge": (colors.badge_text, colors.phi), "alarm text": (colors.phi, colors.window),
         "verified text": (colors.ok, colors.window), "plot": (colors.plot_foreground, colors.plot_background),
     }
+    # governance: status badges (badge text on the status colour), status words drawn in their colour
+    # (checklist, signer, explanation) on the page and list backgrounds, and the banners
+    from mlops_desktop.ui.governance_pages import (
+        _BANNER_DARK,
+        _BANNER_LIGHT,
+        _STATUS_DARK,
+        _STATUS_LIGHT,
+    )
+
+    dark = colors is theme.DARK
+    for status, color in (_STATUS_DARK if dark else _STATUS_LIGHT).items():
+        pairs[f"{status} badge"] = (colors.badge_text, color)
+        pairs[f"{status} text/base"] = (color, colors.base)
+        pairs[f"{status} text/window"] = (color, colors.window)
+    for kind, (bg, fg) in (_BANNER_DARK if dark else _BANNER_LIGHT).items():
+        pairs[f"{kind} banner"] = (fg, bg)
     low = {k: round(_contrast(*v), 2) for k, v in pairs.items() if _contrast(*v) < 4.5}
     assert low == {}
