@@ -690,7 +690,7 @@ def test_governance_store_switched_in_settings_moves_the_pages_and_the_access_lo
     window.open_stores([str(mlflow3_db)])
     ui.wait_idle(qtbot, window.load_slot)
     gov = window.governance
-    ui.wait_idle(qtbot, gov.access_log.slot)
+    qtbot.waitUntil(lambda: gov.access_log.idle, timeout=TIMEOUT)
     window.show_page("approvals")
     wait(qtbot, gov.approvals_view)
     assert gov.approvals_view.status_of(first.id) == "valid"
@@ -723,7 +723,7 @@ def test_governance_store_switched_in_settings_moves_the_pages_and_the_access_lo
     window.models_view.select_model("sepsis-alert")
     window.models_view.select_version("3")
     qtbot.waitUntil(lambda: counts(other)[1] == other_before + 1, timeout=TIMEOUT)
-    ui.wait_idle(qtbot, gov.access_log.slot)
+    qtbot.waitUntil(lambda: gov.access_log.idle, timeout=TIMEOUT)
     assert counts(gov_url)[1] == first_log_size
     with open_governance(other) as g:
         assert audit.read_entries(g)[-1].object == "models:/sepsis-alert/3"
