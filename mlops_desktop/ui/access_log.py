@@ -54,7 +54,7 @@ class AccessLog(QObject):
     def __init__(self, governance_url: Callable[[], str | None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._url = governance_url
-        self._pending: list[Entry] = []
+        self._pending: list[tuple[str | None, Entry]] = []  # (governance url when queued, entry)
         self._last_viewed: str | None = None
         self._busy = False
         self._closed = False
@@ -65,9 +65,8 @@ class AccessLog(QObject):
         from mlops_desktop.governance.audit import ACTION_STORE_OPENED
 
         for url in urls:
-            self._pending.append((ACTION_STORE_OPENED, redact(str(url)), {"via": "gui"}))
+            self._queue((ACTION_STORE_OPENED, redact(str(url)), {"via": "gui"}))
         self._last_viewed = None
-        self._flush()
 
     def version_viewed(self, version: object) -> None:
         from mlops_desktop.governance.audit import ACTION_MODEL_VIEWED
@@ -76,13 +75,16 @@ class AccessLog(QObject):
         if not uri or uri == self._last_viewed:
             return
         self._last_viewed = uri
-        self._pending.append((ACTION_MODEL_VIEWED, uri, {"via": "gui"}))
-        self._flush()
+        self._queue((ACTION_MODEL_VIEWED, uri, {"via": "gui"}))
 
     def verification_run(self, what: str) -> None:
         from mlops_desktop.governance.audit import ACTION_VERIFY
 
-        self._pending.append((ACTION_VERIFY, what, {"via": "gui"}))
+        self._queue((ACTION_VERIFY, what, {"via": "gui"}))
+
+    def _queue(self, entry: Entry) -> None:
+        """Queue ``entry`` for the governance store in force now (a later switch does not move it)."""
+        self._pending.append((self._url(), entry))
         self._flush()
 
     @property
@@ -93,9 +95,12 @@ class AccessLog(QObject):
         """Start one writer for everything queued; the next batch waits until it has ended."""
         if self._closed or self._busy or not self._pending:
             return
-        batch, self._pending = self._pending, []
+        url = self._pending[0][0]
+        count = next((i for i, (u, _) in enumerate(self._pending) if u != url), len(self._pending))
+        batch = [entry for _, entry in self._pending[:count]]
+        del self._pending[:count]
         self._busy = True
-        self.slot.start(write_entries, self._url(), batch, label="Recording access", on_done=self._on_written,
+        self.slot.start(write_entries, url, batch, label="Recording access", on_done=self._on_written,
                         on_error=self._on_failed)
 
     def _on_written(self, count: int) -> None:

@@ -45,3 +45,22 @@ def test_read_only_governance_store_never_blocks_browsing(make_window, qtbot, ml
     assert access.written == 0
     assert not window.notifier.dialogs
     assert file_sha256(gov_path) == before
+
+
+def test_entries_go_to_the_store_in_force_when_they_happened(qtbot, tmp_path: Path) -> None:
+    from mlops_desktop.ui.access_log import AccessLog
+
+    first, second = str(tmp_path / "first.db"), str(tmp_path / "second.db")
+    current = [first]
+    log = AccessLog(lambda: current[0])
+    try:
+        log.stores_opened(["a.db", "b.db"])  # the first batch starts writing at once
+        log.stores_opened(["c.db"])  # queued while it runs, still for the first store
+        current[0] = second
+        log.stores_opened(["d.db"])
+        qtbot.waitUntil(lambda: log.idle, timeout=10_000)
+    finally:
+        log.shutdown()
+    for url, objects in ((first, ["a.db", "b.db", "c.db"]), (second, ["d.db"])):
+        with open_governance(url) as gov:
+            assert [e.object for e in read_entries(gov) if e.action == ACTION_STORE_OPENED] == objects
