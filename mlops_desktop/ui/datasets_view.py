@@ -1,4 +1,10 @@
-"""The datasets page: every dataset the stores know, with its classification and schema."""
+"""The datasets page: every dataset the stores know, with its classification and schema.
+
+A big store has tens of thousands of datasets: above
+:data:`~mlops_desktop.ui.models.SYNC_PREPARE_ROWS` rows the table (search texts, sort
+ranks) is prepared in a worker; the paged :class:`~mlops_desktop.ui.models.DatasetsModel`
+filters and sorts itself with numpy.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -23,28 +30,35 @@ from mlops_desktop.ui.delegates import BadgeDelegate
 from mlops_desktop.ui.inventory_view import FilterBar
 from mlops_desktop.ui.models import (
     ENTITY_ROLE,
+    SYNC_PREPARE_ROWS,
     DatasetRow,
     DatasetsModel,
-    FilterProxyModel,
     KeyValueModel,
+    PreparedTable,
     dataset_rows,
+    prepare_table_job,
 )
 from mlops_desktop.ui.version_detail import badge_html, make_table
+from mlops_desktop.ui.workers import ErrorSink, TaskSlot
+
+NO_DATASETS_TEXT = "This store has no datasets logged as run inputs."
+NO_MATCH_TEXT = "No dataset matches the filter."
 
 
 class DatasetsView(QWidget):
     sig_open_lineage = Signal(str)  # lineage node id of a dataset
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, notifier: ErrorSink | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("DatasetsView")
         self.setAccessibleName("Datasets page")
         self.filter_bar = FilterBar("Filter datasets: name, digest, source, PII, PHI, lawful basis…  (Ctrl+F)",
                                     "datasets")
+        self.prepare_slot = TaskSlot("datasets-table", notifier, self)
+        self._preparing = 0  # rows being prepared in prepare_slot
         self.model = DatasetsModel(parent=self)
-        self.proxy = FilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = make_table(self.proxy)
+        self.proxy = self.model  # the model filters and sorts itself (kept for callers of ``proxy``)
+        self.table = make_table(self.model)
         self.table.setObjectName("datasetsTable")
         self.table.setAccessibleName("Datasets")
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -89,7 +103,17 @@ class DatasetsView(QWidget):
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.filter_bar)
-        tl.addWidget(self.table, 1)
+        self.empty_label = QLabel(NO_DATASETS_TEXT)
+        self.empty_label.setObjectName("datasetsEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        font = self.empty_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.empty_label.setFont(font)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty_label)
+        tl.addWidget(self.stack, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(detail)
@@ -99,15 +123,33 @@ class DatasetsView(QWidget):
         layout.addWidget(split)
 
         self.filter_bar.edit.textChanged.connect(self._on_filter_text_changed)
-        for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
-            sig.connect(self._update_count)
+        self.model.modelReset.connect(self._update_count)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
-        self._update_count()
+        self._update_state()
 
     def set_catalog(self, catalog: Catalog, rows: list[DatasetRow] | None = None) -> None:
-        """Show the catalog's datasets (``rows`` when the worker already built them)."""
-        self.model.set_rows(rows if rows is not None else dataset_rows(catalog))
+        """Show the catalog's datasets (``rows`` when the worker already built them).
+
+        Many rows are prepared in a worker; the table is empty until they are ready.
+        """
+        rows = rows if rows is not None else dataset_rows(catalog)
+        self.prepare_slot.cancel()
         self._show(None)
+        if len(rows) <= SYNC_PREPARE_ROWS:
+            self._set_table(self.model.prepare(rows))
+            return
+        self.model.set_rows([])
+        self._preparing = len(rows)
+        self._update_state()
+        column, order = self.model.sort_state
+        self.prepare_slot.start(prepare_table_job, DatasetsModel.columns, rows, column, order,
+                                label=f"Preparing {len(rows):,} datasets", on_done=self._set_table)
+
+    def _set_table(self, table: PreparedTable[DatasetRow]) -> None:
+        self._preparing = 0
+        self.model.set_table(table)
+        self._show(None)
+        self._update_state()
 
     def focus_filter(self) -> None:
         self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -118,13 +160,14 @@ class DatasetsView(QWidget):
         return rows[0].data(ENTITY_ROLE) if rows else None
 
     def select_dataset(self, dataset_id: str) -> bool:
-        for r in range(self.proxy.rowCount()):
-            index = self.proxy.index(r, 0)
-            if index.data(ENTITY_ROLE).dataset.id == dataset_id:
-                self.table.selectRow(r)
-                self.table.scrollTo(index)
-                return True
-        return False
+        """Select a dataset by id (False when unknown or hidden by the filter)."""
+        found = self.model.find(lambda r: r.dataset.id == dataset_id)
+        row = self.model.row_of(found) if found is not None else None
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
 
     def open_lineage_of_selection(self) -> bool:
         row = self.selected_row()
@@ -169,8 +212,28 @@ class DatasetsView(QWidget):
         self._show(self.selected_row())
 
     def _on_filter_text_changed(self, text: str) -> None:
-        self.proxy.set_filter_text(text)
-        self._update_count()
+        selected = self.selected_row()
+        if self.model.set_filter_text(text) and selected is not None:
+            self.select_dataset(selected.dataset.id)  # still shown: keep it selected
+        self._update_state()
 
     def _update_count(self, *_args: object) -> None:
-        self.filter_bar.set_count(self.proxy.rowCount(), self.model.rowCount())
+        self.filter_bar.set_count(self.model.shown_count(), self.model.total_count())
+
+    def _update_state(self) -> None:
+        """The table, or a message when there is nothing to show."""
+        self._update_count()
+        if self.model.shown_count():
+            self.stack.setCurrentWidget(self.table)
+            return
+        if self._preparing:
+            text = f"Preparing {self._preparing:,} datasets…"
+        elif self.model.total_count():
+            text = NO_MATCH_TEXT
+        else:
+            text = NO_DATASETS_TEXT
+        self.empty_label.setText(text)
+        self.stack.setCurrentWidget(self.empty_label)
+
+    def shutdown(self) -> None:
+        self.prepare_slot.shutdown()

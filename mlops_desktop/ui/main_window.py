@@ -55,11 +55,9 @@ from mlops_desktop.ui.search_dialog import SearchDialog, SearchHit, build_index
 from mlops_desktop.ui.settings import GuiSettings
 from mlops_desktop.ui.tasks import (
     LoadResult,
-    SortedRuns,
     StoreFailed,
     StoreLoaded,
     close_sources,
-    load_all_runs,
     load_stores,
 )
 from mlops_desktop.ui.workers import TaskSlot
@@ -181,7 +179,7 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self._page_keys: list[str] = []
         self.models_view = ModelsView(self.notifier, self.source_for_run)
-        self.datasets_view = DatasetsView()
+        self.datasets_view = DatasetsView(notifier=self.notifier)
         self.runs_view = RunsView(self.notifier)
         self.add_page("models", "Models", self.models_view, "models")
         self.add_page("datasets", "Datasets", self.datasets_view, "datasets")
@@ -695,14 +693,7 @@ class MainWindow(QMainWindow):
     def _ensure_all_runs(self) -> None:
         if not self.sources or self.runs_view.all_runs_loaded or self.runs_view.task_slot.is_running():
             return
-        column, order = self.runs_view.sort_state
-        self.runs_view.task_slot.start(
-            load_all_runs, list(self.sources), column, order, label="Loading all runs",
-            on_done=self._on_all_runs_done,
-        )
-
-    def _on_all_runs_done(self, result: SortedRuns) -> None:
-        self.runs_view.set_runs(result.runs, complete=True, sorted_by=result.sorted_by)
+        self.runs_view.load_all_runs(self.sources)  # read and prepared in the view's worker
 
     def source_for_run(self, run: Run) -> Source | None:
         for source in self.sources:
@@ -842,6 +833,7 @@ class MainWindow(QMainWindow):
         self.sig_shutting_down.emit()
         self.load_slot.shutdown()
         self.runs_view.shutdown()
+        self.datasets_view.shutdown()
         self.models_view.shutdown()
         self.lineage_page.shutdown()
         self.compare_slot.shutdown()

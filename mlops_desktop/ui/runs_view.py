@@ -1,21 +1,52 @@
-"""The runs page: every run of the open stores (all runs load on demand), with params and metrics."""
+"""The runs page: every run of the open stores (all runs load on demand), with params and metrics.
+
+All runs of a big store are 100,000 rows: the worker that reads them also prepares the
+table (search texts, sort ranks: :func:`~mlops_desktop.ui.models.prepare_table`), and the
+:class:`~mlops_desktop.ui.models.RunsModel` pages them in, filters and sorts with numpy,
+so the UI thread's work does not grow with the number of runs.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+
 from PySide6.QtCore import QItemSelection, Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from mlops_desktop.core.entities import Run
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.sources.base import Source
 from mlops_desktop.ui.inventory_view import FilterBar
 from mlops_desktop.ui.models import (
     ENTITY_ROLE,
-    FilterProxyModel,
+    SYNC_PREPARE_ROWS,
     KeyValueModel,
+    PreparedTable,
     RunsModel,
     format_value,
+    prepare_table,
+    prepare_table_job,
 )
 from mlops_desktop.ui.version_detail import make_table
 from mlops_desktop.ui.workers import ErrorSink, TaskSlot
+
+NO_RUNS_TEXT = "No runs — the open stores have no runs logged."
+NO_MATCH_TEXT = "No run matches the filter."
+
+
+def load_runs_table(
+    sources: Sequence[Source], sort_column: int, sort_order: Qt.SortOrder, *, progress: ProgressFn,
+    is_cancelled: CancelledFn,
+) -> PreparedTable[Run]:
+    """Worker function: every run of every open store, prepared for the runs table."""
+    runs: dict[str, Run] = {}
+    for i, source in enumerate(sources):
+        check_cancelled(is_cancelled)
+        progress(i, len(sources), f"Reading all runs of {source.url.display}")
+        runs.update(source.load_catalog(progress, is_cancelled, all_runs=True).runs)
+    progress(len(sources), len(sources), f"Preparing {len(runs):,} runs")
+    return prepare_table(RunsModel.columns, runs.values(), sort_column, sort_order, is_cancelled=is_cancelled)
 
 
 class RunsView(QWidget):
@@ -25,16 +56,17 @@ class RunsView(QWidget):
         super().__init__(parent)
         self.setObjectName("RunsView")
         self.setAccessibleName("Runs page")
-        self.task_slot = TaskSlot("runs", notifier, self)
+        self.task_slot = TaskSlot("runs", notifier, self)  # all runs: read and prepared
+        self.prepare_slot = TaskSlot("runs-table", notifier, self)  # the catalog's runs, prepared
         self.all_runs_loaded = False
+        self._preparing = 0  # runs being prepared in prepare_slot
 
         self.filter_bar = FilterBar("Filter runs: name, id, experiment, user, status…  (Ctrl+F)", "runs")
         self.note = QLabel()
         self.note.setObjectName("runsNote")
         self.model = RunsModel(parent=self)
-        self.proxy = FilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = make_table(self.proxy)
+        self.proxy = self.model  # the model filters and sorts itself (kept for callers of ``proxy``)
+        self.table = make_table(self.model)
         self.table.setObjectName("runsTable")
         self.table.setAccessibleName("Runs")
         self.table.setSortingEnabled(True)
@@ -64,7 +96,17 @@ class RunsView(QWidget):
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.filter_bar)
         tl.addWidget(self.note)
-        tl.addWidget(self.table, 1)
+        self.empty_label = QLabel(NO_RUNS_TEXT)
+        self.empty_label.setObjectName("runsEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        font = self.empty_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.empty_label.setFont(font)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty_label)
+        tl.addWidget(self.stack, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(detail)
@@ -74,23 +116,53 @@ class RunsView(QWidget):
         layout.addWidget(split)
 
         self.filter_bar.edit.textChanged.connect(self._on_filter_text_changed)
-        for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
-            sig.connect(self._update_count)
+        self.model.modelReset.connect(self._update_count)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
-        self._update_count()
+        self._update_state()
 
     def set_runs(self, runs: dict[str, Run] | list[Run], *, complete: bool,
                  sorted_by: tuple[int, Qt.SortOrder] | None = None) -> None:
+        """Show these runs (``complete``: all runs of the stores, not only those versions use).
+
+        Up to :data:`~mlops_desktop.ui.models.SYNC_PREPARE_ROWS` runs are prepared here,
+        more in a worker (the table is empty meanwhile).
+        """
+        del sorted_by  # the model sorts by the header's column anyway
+        rows = list(runs.values() if isinstance(runs, dict) else runs)
+        self.prepare_slot.cancel()
+        if len(rows) <= SYNC_PREPARE_ROWS:
+            self._set_table(self.model.prepare(rows), complete)
+            return
         self.all_runs_loaded = complete
-        self.model.set_rows(runs.values() if isinstance(runs, dict) else runs, sorted_by=sorted_by)
+        self.model.set_rows([])
+        self._preparing = len(rows)
+        self._update_state()
+        column, order = self.model.sort_state
+        self.prepare_slot.start(prepare_table_job, RunsModel.columns, rows, column, order,
+                                label=f"Preparing {len(rows):,} runs",
+                                on_done=functools.partial(self._set_table, complete=complete))
+
+    def load_all_runs(self, sources: Sequence[Source]) -> None:
+        """Read and prepare every run of ``sources`` in the worker; shown when ready."""
+        column, order = self.model.sort_state
+        self.task_slot.start(load_runs_table, list(sources), column, order, label="Loading all runs",
+                             on_done=lambda table: self._set_table(table, True))
+        self._update_state()
+
+    def _set_table(self, table: PreparedTable[Run], complete: bool) -> None:
+        if complete:
+            self.prepare_slot.cancel()
+        self.all_runs_loaded = complete
+        self._preparing = 0
+        self.model.set_table(table)
         self.note.setText("" if complete else "Showing the runs that produced model versions; all runs are loading…")
         self.note.setVisible(not complete)
         self._show(None)
+        self._update_state()
 
     @property
     def sort_state(self) -> tuple[int, Qt.SortOrder]:
-        header = self.table.horizontalHeader()
-        return header.sortIndicatorSection(), header.sortIndicatorOrder()
+        return self.model.sort_state
 
     def focus_filter(self) -> None:
         self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -98,17 +170,22 @@ class RunsView(QWidget):
 
     def select_run(self, run_id: str) -> bool:
         """Select a run by id (the filter is cleared when it hides it)."""
-        rows = self.model.rows
-        row = next((i for i, r in enumerate(rows) if r.run_id == run_id), None)
+        index = self.model.find(lambda r: r.run_id == run_id)
+        if index is None:
+            return False
+        row = self.model.row_of(index)
+        if row is None:
+            self.filter_bar.edit.clear()
+            row = self.model.row_of(index)
         if row is None:
             return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            self.filter_bar.edit.clear()
-            index = self.proxy.mapFromSource(self.model.index(row, 0))
-        self.table.selectRow(index.row())
-        self.table.scrollTo(index)
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
         return True
+
+    def selected_run(self) -> Run | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ENTITY_ROLE) if rows else None
 
     def _show(self, run: Run | None) -> None:
         if run is None:
@@ -128,11 +205,35 @@ class RunsView(QWidget):
         self._show(rows[0].data(ENTITY_ROLE) if rows else None)
 
     def _on_filter_text_changed(self, text: str) -> None:
-        self.proxy.set_filter_text(text)
-        self._update_count()
+        selected = self.selected_run()
+        if self.model.set_filter_text(text) and selected is not None:
+            index = self.model.find(lambda r: r is selected)
+            row = self.model.row_of(index) if index is not None else None
+            if row is not None:  # still shown: keep it selected
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
+        self._update_state()
 
     def _update_count(self, *_args: object) -> None:
-        self.filter_bar.set_count(self.proxy.rowCount(), self.model.rowCount())
+        self.filter_bar.set_count(self.model.shown_count(), self.model.total_count())
+
+    def _update_state(self) -> None:
+        """The table, or a message when there is nothing to show."""
+        self._update_count()
+        if self.model.shown_count():
+            self.stack.setCurrentWidget(self.table)
+            return
+        if self._preparing:
+            text = f"Preparing {self._preparing:,} runs…"
+        elif self.model.total_count():
+            text = NO_MATCH_TEXT
+        elif self.task_slot.is_running():
+            text = "Loading all runs…"
+        else:
+            text = NO_RUNS_TEXT
+        self.empty_label.setText(text)
+        self.stack.setCurrentWidget(self.empty_label)
 
     def shutdown(self) -> None:
         self.task_slot.shutdown()
+        self.prepare_slot.shutdown()

@@ -1,0 +1,236 @@
+"""The paged, self-sorting table models of the big pages (runs, datasets) and their views.
+
+Rows are prepared off the UI thread (:func:`prepare_table`), paged in with fetchMore,
+sorted by precomputed ranks and filtered by precomputed search texts; the views show a
+message instead of an empty table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from datetime import datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+
+from mlops_desktop.core.entities import Catalog, Run
+from mlops_desktop.sources import load_catalog
+from mlops_desktop.sources.base import open_source
+from mlops_desktop.ui import datasets_view as datasets_module
+from mlops_desktop.ui import runs_view as runs_module
+from mlops_desktop.ui.datasets_view import NO_DATASETS_TEXT, DatasetsView
+from mlops_desktop.ui.models import (
+    ENTITY_ROLE,
+    SORT_ROLE,
+    DatasetsModel,
+    RunsModel,
+    dataset_rows,
+    dense_ranks,
+    prepare_table,
+    sorted_order,
+)
+from mlops_desktop.ui.runs_view import NO_MATCH_TEXT, NO_RUNS_TEXT, RunsView, load_runs_table
+from mlops_desktop.ui.tasks import close_sources
+
+T0 = datetime(2026, 1, 1, 12, 0)
+
+
+def make_runs(n: int) -> list[Run]:
+    """``n`` runs with repeating names, users and start times (ties for every sort)."""
+    return [
+        Run(run_id=f"{i:06x}", name=f"run-{i % 37}", experiment_name=f"exp-{i % 5}", user=f"user{i % 7}",
+            status="FINISHED" if i % 3 else "FAILED", start_time=T0 + timedelta(minutes=i % 11) if i % 13 else None,
+            end_time=T0 + timedelta(minutes=i % 11, seconds=i % 17) if i % 13 else None)
+        for i in range(n)
+    ]
+
+
+def shown_ids(model: RunsModel) -> list[str]:
+    return [model.entity(r).run_id for r in range(model.rowCount())]
+
+
+@pytest.fixture
+def catalog(mlflow3_db):
+    return load_catalog([str(mlflow3_db)], all_runs=True)
+
+
+def test_dense_ranks_numbers_strings_tuples_and_nan():
+    assert dense_ranks([3.0, 1.0, float("nan"), 1.0, float("-inf"), float("nan")]).tolist() == [2, 1, 3, 1, 0, 3]
+    assert dense_ranks(["b", "a", "b", "c"]).tolist() == [1, 0, 1, 2]
+    assert dense_ranks([(1, 2, ""), (0, 5, ""), (1, 2, "")]).tolist() == [1, 0, 1]
+    assert dense_ranks(["x" * 300, "a", "x" * 300]).tolist() == [1, 0, 1]  # long keys: Python sort
+    assert dense_ranks([]).tolist() == []
+    ranks = dense_ranks([2, 1, 2, 0])
+    assert sorted_order(ranks, Qt.SortOrder.AscendingOrder).tolist() == [3, 1, 0, 2]
+    assert sorted_order(ranks, Qt.SortOrder.DescendingOrder).tolist() == [0, 2, 1, 3]  # ties keep their order
+
+
+@pytest.mark.parametrize("column", range(len(RunsModel.columns)))
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+def test_sort_matches_a_python_sort_of_the_column_keys(qapp, column, order):
+    runs = make_runs(500)
+    model = RunsModel(runs)
+    model.sort(column, order)
+    key = model.sort_key(column)
+    expected = sorted(runs, key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+    got = [model.entity(r) for r in range(model.shown_count())]
+    assert [key(r) for r in got] == [key(r) for r in expected]
+    assert model.index(0, column).data(SORT_ROLE) == key(expected[0])
+
+
+def test_rows_are_paged_in_with_fetch_more(qapp, qtmodeltester):
+    model = RunsModel(make_runs(1000))
+    model.page_rows = 300
+    model.set_rows(make_runs(1000))
+    assert (model.rowCount(), model.shown_count(), model.total_count()) == (300, 1000, 1000)
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 600
+    qtmodeltester.check(model)  # the tester fetches more too
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert model.rowCount() == 1000 and not model.canFetchMore(QModelIndex())
+    assert model.canFetchMore(model.index(0, 0)) is False  # a table: no children
+
+
+def test_filter_matches_every_column_and_narrows_incrementally(qapp, qtmodeltester):
+    runs = make_runs(2000)
+    model = RunsModel(runs)
+    model.sort(1, Qt.SortOrder.AscendingOrder)
+    for text in ("user3", "USER3 ", "failed", "exp-4", "run-1", "run-12", "run-1", "nothing-like-this", ""):
+        model.set_filter_text(text)
+        needle = text.strip().casefold()
+        expected = sorted(r.run_id for r in runs if not needle or any(
+            needle in col.display(r).casefold() for col in RunsModel.columns))
+        assert shown_ids(model) == expected[:model.rowCount()]
+        assert model.shown_count() == len(expected)
+        qtmodeltester.check(model)
+    assert model.set_filter_text("") is False  # unchanged
+
+
+def test_sort_keeps_the_selected_row_selected(qapp):
+    model = RunsModel(make_runs(300))
+    persistent = QPersistentModelIndex(model.index(10, 2))
+    run = model.entity(10)
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    assert persistent.isValid() and model.entity(persistent.row()) is run and persistent.column() == 2
+    model.page_rows = 50
+    model.set_rows(make_runs(300))
+    persistent = QPersistentModelIndex(model.index(0, 0))
+    model.sort(1, Qt.SortOrder.AscendingOrder)  # the first run is now beyond the rows paged in
+    assert not persistent.isValid() or model.entity(persistent.row()).run_id == "000000"
+
+
+def test_row_of_pages_a_hidden_row_in(qapp):
+    model = RunsModel(make_runs(1000))
+    model.page_rows = 100
+    model.set_rows(make_runs(1000))
+    model.sort(1, Qt.SortOrder.AscendingOrder)
+    source = model.find(lambda r: r.run_id == f"{900:06x}")
+    row = model.row_of(source)
+    assert row == 900 and model.rowCount() == 901
+    assert model.index(row, 0).data(ENTITY_ROLE).run_id == f"{900:06x}"
+    model.set_filter_text("user1")
+    assert model.row_of(source) is None  # 900 % 7 == 4: filtered out
+
+
+def test_prepared_table_applies_in_the_current_sort_order(qapp):
+    runs = make_runs(400)
+    model = RunsModel()
+    model.sort(3, Qt.SortOrder.DescendingOrder)
+    table = prepare_table(RunsModel.columns, runs, 1, Qt.SortOrder.AscendingOrder)  # prepared for another order
+    model.set_table(table)
+    users = [model.entity(r).user for r in range(model.rowCount())]
+    assert users == sorted(users, reverse=True)
+
+
+def test_real_store_models_pass_qtmodeltester_sorted_and_filtered(qtmodeltester, catalog):
+    for model in (RunsModel(catalog.runs.values()), DatasetsModel(dataset_rows(catalog))):
+        for column in range(model.columnCount()):
+            model.sort(column, Qt.SortOrder.DescendingOrder)
+            qtmodeltester.check(model)
+        model.set_filter_text("credit")
+        assert 0 < model.shown_count() < model.total_count()
+        qtmodeltester.check(model)
+
+
+def test_load_runs_table_worker_reads_and_prepares_all_runs(mlflow3_db):
+    source = open_source(str(mlflow3_db))
+    try:
+        calls = []
+        table = load_runs_table([source], 5, Qt.SortOrder.DescendingOrder,
+                                progress=lambda d, t, m: calls.append(m), is_cancelled=lambda: False)
+    finally:
+        close_sources([source])
+    assert len(table.rows) == 29 and len(table.search) == 29 and len(table.ranks) == len(RunsModel.columns)
+    starts = [table.rows[i].start_time for i in table.order if table.rows[i].start_time]
+    assert starts == sorted(starts, reverse=True)
+    assert any("Preparing 29 runs" in m for m in calls)
+
+
+def test_runs_view_prepares_big_tables_in_a_worker(qtbot, ui, monkeypatch):
+    monkeypatch.setattr(runs_module, "SYNC_PREPARE_ROWS", 100)
+    view = RunsView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    view.set_runs(make_runs(5000), complete=False)
+    assert view.prepare_slot.is_running() or view.model.total_count() == 5000
+    ui.wait_idle(qtbot, view.prepare_slot)
+    assert view.model.total_count() == 5000 and view.model.rowCount() == view.model.page_rows
+    assert view.stack.currentWidget() is view.table
+    assert view.filter_bar.count.text() == "5000 runs"
+    assert view.select_run(f"{4321:06x}")
+    assert view.selected_run().run_id == f"{4321:06x}"
+    view.filter_bar.edit.setText("user2")  # 4321 % 7 == 2: still shown, still selected
+    assert view.selected_run().run_id == f"{4321:06x}"
+    assert view.filter_bar.count.text() == f"{sum(1 for i in range(5000) if i % 7 == 2)} of 5000 runs"
+    view.filter_bar.edit.setText("user5")
+    assert view.selected_run() is None
+    view.filter_bar.edit.setText("no run is called this")
+    assert view.stack.currentWidget() is view.empty_label and view.empty_label.text() == NO_MATCH_TEXT
+    view.shutdown()
+
+
+def test_runs_and_datasets_pages_say_when_a_store_has_none(make_window, qtbot, ui, mlflow3_db):
+    db = sqlite3.connect(mlflow3_db)
+    with db:
+        for table in ("inputs", "input_tags", "datasets", "latest_metrics", "metrics", "params", "tags"):
+            db.execute(f"delete from {table}")
+        db.execute("delete from runs")
+    db.close()
+    window = make_window()
+    window.open_stores([str(mlflow3_db)])
+    ui.wait_idle(qtbot, window.load_slot)
+    window.show_page("datasets")
+    dv = window.datasets_view
+    assert dv.stack.currentWidget() is dv.empty_label and dv.empty_label.text() == NO_DATASETS_TEXT
+    ui.render(window, "main_window_datasets_empty")
+    window.show_page("runs")
+    rv = window.runs_view
+    ui.wait_idle(qtbot, rv.task_slot)
+    assert rv.all_runs_loaded
+    assert rv.stack.currentWidget() is rv.empty_label and rv.empty_label.text() == NO_RUNS_TEXT
+    ui.render(window, "main_window_runs_empty")
+
+
+def test_datasets_view_prepares_big_tables_in_a_worker(qtbot, ui, catalog, monkeypatch):
+    monkeypatch.setattr(datasets_module, "SYNC_PREPARE_ROWS", 5)
+    rows = dataset_rows(catalog)
+    many = [dataclasses.replace(r, dataset=dataclasses.replace(r.dataset, id=f"{r.dataset.id}-{i}"))
+            for i in range(40) for r in rows]
+    view = DatasetsView()
+    qtbot.addWidget(view)
+    view.set_catalog(catalog, many)
+    assert view.prepare_slot.is_running() or view.model.total_count() == len(many)
+    if view.prepare_slot.is_running():
+        assert "Preparing" in view.empty_label.text()
+    ui.wait_idle(qtbot, view.prepare_slot)
+    assert view.model.total_count() == len(many)
+    assert view.select_dataset(many[-1].dataset.id)
+    assert view.selected_row() is many[-1]
+    view.set_catalog(Catalog(), [])
+    assert view.empty_label.text() == NO_DATASETS_TEXT
+    assert view.model.total_count() == 0 and view.stack.currentWidget() is view.empty_label
+    view.shutdown()
