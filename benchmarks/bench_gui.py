@@ -51,11 +51,20 @@ class BlockWatch:
         self.timer.timeout.connect(self._on_timer_timeout)
         self.worst_ms = 0.0
         self.worst_phase = ""
-        self.phase = ""
+        self._phase = ""
         #: phase -> (worst gap ms, UI-thread CPU ms, other threads' CPU ms during that gap)
         self.by_phase: dict[str, tuple[float, float, float]] = {}
         self._cpu = 0.0
         self._process_cpu = 0.0
+
+    @property
+    def phase(self) -> str:
+        return self._phase
+
+    @phase.setter
+    def phase(self, phase: str) -> None:
+        self._phase = phase
+        self.by_phase.setdefault(phase, (0.0, 0.0, 0.0))  # listed even when no tick was late
 
     def start(self, phase: str) -> None:
         self.phase = phase

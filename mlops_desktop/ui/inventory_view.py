@@ -27,10 +27,11 @@ from mlops_desktop.ui.models import (
     FilterProxyModel,
     ModelInventoryModel,
     VersionsModel,
+    search_texts_job,
     version_sort_key,
 )
 from mlops_desktop.ui.version_detail import VersionDetailWidget, make_table
-from mlops_desktop.ui.workers import ErrorSink
+from mlops_desktop.ui.workers import ErrorSink, TaskSlot
 
 
 class FilterBar(QWidget):
@@ -73,6 +74,7 @@ class ModelsView(QWidget):
         self.setObjectName("ModelsView")
         self.setAccessibleName("Models page")
         self.catalog = Catalog()
+        self.search_slot = TaskSlot("models-search", notifier, self)  # the filter's texts, computed ahead
 
         self.filter_bar = FilterBar("Filter models: name, author, stage, alias, risk tier, PII, PHI…  (Ctrl+F)",
                                     "models")
@@ -164,6 +166,13 @@ class ModelsView(QWidget):
         self.catalog = catalog
         self.model.set_rows(catalog.models)
         self.restore_selection(keep)
+        self.search_slot.cancel()
+        if self.model.rowCount():
+            self.search_slot.start(search_texts_job, self.model.columns, list(self.model.rows),
+                                   label="Indexing models", on_done=self._on_search_texts_done)
+
+    def _on_search_texts_done(self, result: tuple[list[RegisteredModel], list[str]]) -> None:
+        self.model.set_search_texts(*result)
 
     def current_selection(self) -> tuple[str, str | None] | None:
         model = self.selected_model()
@@ -301,4 +310,5 @@ class ModelsView(QWidget):
         self.filter_bar.set_count(self.proxy.rowCount(), self.model.rowCount())
 
     def shutdown(self) -> None:
+        self.search_slot.shutdown()
         self.detail.shutdown()

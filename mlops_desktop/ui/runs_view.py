@@ -25,6 +25,7 @@ from mlops_desktop.ui.models import (
     PreparedTable,
     RunsModel,
     format_value,
+    full_collections_paused,
     prepare_table,
     prepare_table_job,
 )
@@ -41,12 +42,13 @@ def load_runs_table(
 ) -> PreparedTable[Run]:
     """Worker function: every run of every open store, prepared for the runs table."""
     runs: dict[str, Run] = {}
-    for i, source in enumerate(sources):
-        check_cancelled(is_cancelled)
-        progress(i, len(sources), f"Reading all runs of {source.url.display}")
-        runs.update(source.load_catalog(progress, is_cancelled, all_runs=True).runs)
-    progress(len(sources), len(sources), f"Preparing {len(runs):,} runs")
-    return prepare_table(RunsModel.columns, runs.values(), sort_column, sort_order, is_cancelled=is_cancelled)
+    with full_collections_paused():  # millions of new objects: no GIL-holding full collections meanwhile
+        for i, source in enumerate(sources):
+            check_cancelled(is_cancelled)
+            progress(i, len(sources), f"Reading all runs of {source.url.display}")
+            runs.update(source.load_catalog(progress, is_cancelled, all_runs=True).runs)
+        progress(len(sources), len(sources), f"Preparing {len(runs):,} runs")
+        return prepare_table(RunsModel.columns, runs.values(), sort_column, sort_order, is_cancelled=is_cancelled)
 
 
 class RunsView(QWidget):

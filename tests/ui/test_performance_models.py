@@ -234,3 +234,20 @@ def test_datasets_view_prepares_big_tables_in_a_worker(qtbot, ui, catalog, monke
     assert view.empty_label.text() == NO_DATASETS_TEXT
     assert view.model.total_count() == 0 and view.stack.currentWidget() is view.empty_label
     view.shutdown()
+
+
+def test_inventory_filter_texts_are_computed_in_a_worker(make_window, qtbot, ui, mlflow3_db):
+    window = make_window()
+    window.open_stores([str(mlflow3_db)])
+    ui.wait_idle(qtbot, window.load_slot)
+    view = window.models_view
+    ui.wait_idle(qtbot, view.search_slot)
+    model = view.model
+    assert all(text is not None for text in model._search)  # ready before the first keystroke
+    assert model._search == ["\x1f".join(c.display(r) for c in model.columns).casefold() for r in model.rows]
+    view.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+    rows_before = list(model.rows)
+    model.set_search_texts(list(reversed(rows_before)), ["x"] * len(rows_before))  # matched by row, not position
+    assert model._search == ["x"] * len(rows_before)
+    view.filter_bar.edit.setText("x")
+    assert view.proxy.rowCount() == len(rows_before)
