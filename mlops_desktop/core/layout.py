@@ -2,31 +2,48 @@
 
 1. cycles are broken by reversing DFS back edges (for layering only);
 2. layers by longest path from the sources, so data flows left to right;
-3. crossings reduced by barycentre sweeps (down and up, a few rounds, the best order kept);
-4. coordinates: x by layer, y by position in the layer, centred.
+3. an edge spanning several layers is split by dummy nodes, one per layer it crosses,
+   so crossing reduction sees it and it bends around the nodes in between
+   (:attr:`Layout.bends`);
+4. crossings reduced by barycentre sweeps (down and up, a few rounds, the best order kept);
+5. coordinates: x by layer, each gap wide enough for the labels on both sides of it
+   (``label_width``); y by position in the layer, each node given the height it needs
+   (``node_height``: a node with a badge needs more), dummies a thin slot; centred.
 
-Long edges are not split into dummy nodes; the barycentre uses every neighbour's
-normalised position, which handles them well enough for lineage graphs.
+Sizes are in layout units meant to be pixels at zoom 1 (the view draws labels in pixels).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 N = TypeVar("N", bound=Hashable)
 
+#: The smallest distance between layers (and the default when no label widths are given).
 X_GAP = 220.0
+#: The height of a node's slot in its layer (node and label) when no heights are given.
 Y_GAP = 70.0
+#: Room kept between the labels of neighbouring layers.
+LABEL_GAP = 28.0
+#: The slot of a dummy node (a long edge passing through a layer).
+DUMMY_HEIGHT = 24.0
 
 
 @dataclass(slots=True)
 class Layout(Generic[N]):
     positions: dict[N, tuple[float, float]] = field(default_factory=dict)
+    #: Real nodes only, top to bottom in each layer, layers left to right.
     layers: list[list[N]] = field(default_factory=list)
+    #: Crossings between edge segments of adjacent layers (long edges counted along their dummies).
     crossings: int = 0
+    #: Bend points of each edge that spans more than one layer (its dummy nodes), source to target.
+    bends: dict[tuple[N, N], list[tuple[float, float]]] = field(default_factory=dict)
+    #: x of each layer.
+    layer_x: list[float] = field(default_factory=list)
 
 
 def _break_cycles(nodes: Sequence[N], succ: dict[N, list[N]]) -> set[tuple[N, N]]:
@@ -102,6 +119,50 @@ def _inversions(seq: list[int]) -> int:
     return count
 
 
+class _Dummy:
+    """A point where a long edge crosses a layer (never equal to a real node)."""
+
+    __slots__ = ("edge", "step")
+
+    def __init__(self, edge: tuple[object, object], step: int) -> None:
+        self.edge = edge
+        self.step = step
+
+    def __repr__(self) -> str:
+        return f"_Dummy({self.edge!r}, {self.step})"
+
+
+def _straighten(
+    layers: list[list[object]],
+    coords: dict[object, tuple[float, float]],
+    chains: dict[tuple[N, N], list[_Dummy]],
+    y_gap: float,
+    node_height: Callable[[N], float] | None,
+) -> None:
+    """Move each long edge's bends towards the straight line between its ends, as far as
+    the nodes above and below them in their layers allow (fewer zig-zags)."""
+    if not chains:
+        return
+
+    def half(n: object) -> float:
+        if isinstance(n, _Dummy):
+            return DUMMY_HEIGHT / 2
+        return (y_gap if node_height is None else node_height(n)) / 2  # type: ignore[arg-type]  # n is a real node
+
+    where = {n: (li, i) for li, lay in enumerate(layers) for i, n in enumerate(lay)}
+    for (s, t), chain in chains.items():
+        (x0, y0), (x1, y1) = coords[s], coords[t]
+        for d in chain:
+            li, i = where[d]
+            lay = layers[li]
+            x = coords[d][0]
+            want = y0 + (y1 - y0) * (x - x0) / (x1 - x0) if x1 != x0 else coords[d][1]
+            low = coords[lay[i - 1]][1] + half(lay[i - 1]) + DUMMY_HEIGHT / 2 if i > 0 else -math.inf
+            high = coords[lay[i + 1]][1] - half(lay[i + 1]) - DUMMY_HEIGHT / 2 if i + 1 < len(lay) else math.inf
+            if low <= high:
+                coords[d] = (x, min(max(want, low), high))
+
+
 def layered_layout(
     nodes: Iterable[N],
     edges: Iterable[tuple[N, N]],
@@ -109,8 +170,17 @@ def layered_layout(
     sweeps: int = 12,
     x_gap: float = X_GAP,
     y_gap: float = Y_GAP,
+    label_width: Callable[[N], float] | None = None,
+    node_height: Callable[[N], float] | None = None,
+    dummies: bool = True,
 ) -> Layout[N]:
-    """Positions for ``nodes`` with ``edges`` flowing left to right."""
+    """Positions for ``nodes`` with ``edges`` flowing left to right.
+
+    ``label_width(n)`` is the width of the label drawn centred under ``n``: neighbouring
+    layers are at least ``x_gap`` apart and far enough for their widest labels not to
+    meet. ``node_height(n)`` is the height ``n`` needs in its layer (default ``y_gap``).
+    ``dummies=False`` skips splitting long edges (faster, more crossings).
+    """
     node_list = list(dict.fromkeys(nodes))
     known = set(node_list)
     edge_list = [(s, t) for s, t in dict.fromkeys(edges) if s in known and t in known and s != t]
@@ -145,16 +215,37 @@ def layered_layout(
         if n not in has_pred and dag_succ[n]:
             layer[n] = max(layer[n], min(layer[m] for m in dag_succ[n]) - 1)
     n_layers = max(layer.values(), default=-1) + 1
-    layers: list[list[N]] = [[] for _ in range(n_layers)]
+    layers: list[list[object]] = [[] for _ in range(n_layers)]
     for n in queue if len(queue) == len(node_list) else node_list:  # queue is a topological order
         layers[layer[n]].append(n)
-    neighbours: dict[N, list[N]] = defaultdict(list)
-    for s, t in edge_list:
-        neighbours[s].append(t)
-        neighbours[t].append(s)
 
-    def norm_positions(ls: list[list[N]]) -> dict[N, float]:
-        out: dict[N, float] = {}
+    # segments between adjacent layers; long edges through one dummy per layer crossed
+    level: dict[object, int] = {n: li for n, li in layer.items()}
+    segments: list[tuple[object, object]] = []
+    chains: dict[tuple[N, N], list[_Dummy]] = {}
+    for s, t in edge_list:
+        ls, lt = layer[s], layer[t]
+        if abs(lt - ls) <= 1 or not dummies:
+            segments.append((s, t))
+            continue
+        step = 1 if lt > ls else -1
+        chain = [_Dummy((s, t), i) for i in range(1, abs(lt - ls))]
+        chains[(s, t)] = chain
+        prev: object = s
+        for i, d in enumerate(chain):
+            li = ls + step * (i + 1)
+            level[d] = li
+            layers[li].append(d)
+            segments.append((prev, d))
+            prev = d
+        segments.append((prev, t))
+    neighbours: dict[object, list[object]] = defaultdict(list)
+    for u, w in segments:
+        neighbours[u].append(w)
+        neighbours[w].append(u)
+
+    def norm_positions(ls: list[list[object]]) -> dict[object, float]:
+        out: dict[object, float] = {}
         for lay in ls:
             size = max(len(lay) - 1, 1)
             for i, n in enumerate(lay):
@@ -162,7 +253,7 @@ def layered_layout(
         return out
 
     best = [list(lay) for lay in layers]
-    best_cross = count_crossings(best, edge_list)
+    best_cross = count_crossings(best, segments)
     current = [list(lay) for lay in layers]
     for sweep in range(sweeps):
         if best_cross == 0:
@@ -174,8 +265,9 @@ def layered_layout(
             lay = current[li]
             index = {n: i for i, n in enumerate(lay)}
 
-            def bary(n: N, lay_index: dict[N, int] = index, ref_layer: int = ref, p: dict[N, float] = pos) -> float:
-                adj = [p[m] for m in neighbours[n] if layer[m] == ref_layer]
+            def bary(n: object, lay_index: dict[object, int] = index, ref_layer: int = ref,
+                     p: dict[object, float] = pos) -> float:
+                adj = [p[m] for m in neighbours[n] if level[m] == ref_layer]
                 if not adj:
                     adj = [p[m] for m in neighbours[n]]
                 if not adj:
@@ -183,16 +275,31 @@ def layered_layout(
                 return sum(adj) / len(adj)
 
             current[li] = sorted(lay, key=lambda n: (bary(n), index[n]))
-        cross = count_crossings(current, edge_list)
+        cross = count_crossings(current, segments)
         if cross < best_cross:
             best_cross = cross
             best = [list(lay) for lay in current]
-    positions: dict[N, tuple[float, float]] = {}
+
+    # x: each gap wide enough for the widest labels on both sides
+    widths = [max((label_width(n) for n in lay if not isinstance(n, _Dummy)), default=0.0)  # type: ignore[arg-type]
+              if label_width is not None else 0.0 for lay in best]
+    layer_x = [0.0] * n_layers
+    for li in range(1, n_layers):
+        layer_x[li] = layer_x[li - 1] + max(x_gap, (widths[li - 1] + widths[li]) / 2 + LABEL_GAP)
+    # y: stacked slots, centred on 0
+    coords: dict[object, tuple[float, float]] = {}
     for li, lay in enumerate(best):
-        offset = (len(lay) - 1) / 2.0
-        for i, n in enumerate(lay):
-            positions[n] = (li * x_gap, (i - offset) * y_gap)
-    return Layout(positions=positions, layers=best, crossings=best_cross)
+        heights = [DUMMY_HEIGHT if isinstance(v, _Dummy) else (node_height(v) if node_height else y_gap)  # type: ignore[arg-type]
+                   for v in lay]
+        y = -sum(heights) / 2.0
+        for v, h in zip(lay, heights, strict=True):
+            coords[v] = (layer_x[li], y + h / 2.0)
+            y += h
+    _straighten(best, coords, chains, y_gap, node_height)
+    positions: dict[N, tuple[float, float]] = {n: coords[n] for n in node_list}
+    bends = {edge: [coords[d] for d in chain] for edge, chain in chains.items()}
+    real_layers: list[list[N]] = [[n for n in lay if not isinstance(n, _Dummy)] for lay in best]  # type: ignore[misc]
+    return Layout(positions=positions, layers=real_layers, crossings=best_cross, bends=bends, layer_x=layer_x)
 
 
 __all__ = ["Layout", "count_crossings", "layered_layout"]

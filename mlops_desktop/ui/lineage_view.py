@@ -10,6 +10,7 @@ exports PNG or SVG. Layout is computed Qt-free by :mod:`mlops_desktop.core.layou
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import exporters
-from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -55,8 +56,22 @@ DOWNSTREAM_COLOUR = "#15803d"
 DIM_COLOUR = "#cbd5e1"
 EDGE_COLOUR = "#94a3b8"
 MAX_NODES = 2000
-MAX_LABELS = 400
 NODE_SIZE = 18
+#: Labels longer than this are cut (the whole label is in the tooltip and the details).
+MAX_LABEL_CHARS = 32
+#: Layout units (pixels at zoom 1): a label character, a node's slot in its layer, and the
+#: extra slot of a node with a PII/PHI badge (drawn above it; the label is drawn below).
+CHAR_WIDTH = 7.0
+NODE_SLOT = 52.0
+BADGE_SLOT = 22.0
+MIN_LAYER_GAP = 120.0
+#: Level of detail: a label is drawn when its node has this many pixels of room above and
+#: below (and at least LABEL_MIN_PX beside); a badge as text with BADGE_TEXT_SLOT pixels,
+#: else as a dot. At most MAX_LABELS_DRAWN labels per frame.
+LABEL_MIN_SLOT = 34.0
+LABEL_MIN_PX = 28.0
+BADGE_TEXT_SLOT = 48.0
+MAX_LABELS_DRAWN = 500
 
 
 def visible_nodes_of(graph: LineageGraph, focus: str | None, hops: int) -> set[str]:
@@ -92,22 +107,69 @@ class PreparedLineage:
     #: The focus's visible upstream and downstream (its highlight when drawn).
     up: set[str] = field(default_factory=set)
     down: set[str] = field(default_factory=set)
+    #: Node order of the arrays below (layer by layer, top to bottom).
+    node_ids: list[str] = field(default_factory=list)
+    #: Each node's label, cut to MAX_LABEL_CHARS.
+    labels: list[str] = field(default_factory=list)
+    #: Each node's room in layout units: beside (to the nearer neighbouring layer) and
+    #: above/below (to the nearer node of its layer). The view turns them into pixels.
+    room: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    slot: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def short_label(label: str) -> str:
+    return label if len(label) <= MAX_LABEL_CHARS else label[:MAX_LABEL_CHARS - 1] + "…"
 
 
 def prepare_lineage(graph: LineageGraph, focus: str | None, hops: int = 0) -> PreparedLineage:
-    """Pick the visible nodes, lay them out and classify them (no Qt: runs in a worker thread)."""
+    """Pick the visible nodes, classify them and lay them out (no Qt: runs in a worker thread).
+
+    The layout gives every layer room for its labels and every badged node room for its
+    badge (sizes in pixels at zoom 1), and splits long edges so they bend around nodes.
+    """
     focus = focus if focus in graph else None
     nodes = visible_nodes_of(graph, focus, hops)
     edges = [(s, t) for s, t in graph.g.edges(nodes) if t in nodes]
-    prepared = PreparedLineage(graph, focus, hops, edges, layered_layout(sorted(nodes), edges))
+    badges: dict[str, list[str]] = {}
     for n in nodes:
-        badges = graph.effective_classification(n).badges
-        if badges:
-            prepared.badges[n] = list(badges)
+        found = graph.effective_classification(n).badges
+        if found:
+            badges[n] = list(found)
+    labels = {n: short_label(graph.label(n)) for n in nodes}
+    layout = layered_layout(
+        sorted(nodes), edges, x_gap=MIN_LAYER_GAP,
+        label_width=lambda n: len(labels[n]) * CHAR_WIDTH,
+        node_height=lambda n: NODE_SLOT + (BADGE_SLOT if n in badges else 0.0),
+    )
+    prepared = PreparedLineage(graph, focus, hops, edges, layout, badges)
+    prepared.node_ids = [n for lay in layout.layers for n in lay]
+    prepared.labels = [labels[n] for n in prepared.node_ids]
+    prepared.room, prepared.slot = _rooms(layout)
     if focus is not None:
         prepared.up = {n for n in graph.upstream(focus) if n in nodes}
         prepared.down = {n for n in graph.downstream(focus) if n in nodes}
     return prepared
+
+
+def _rooms(layout: Layout[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per node (layer by layer): distance to the nearer neighbouring layer, and to the nearer
+    node of its own layer (long edges' bends ignored)."""
+    xs = layout.layer_x
+    room: list[float] = []
+    slot: list[float] = []
+    for li, lay in enumerate(layout.layers):
+        gaps = [xs[li] - xs[li - 1]] if li > 0 else []
+        gaps += [xs[li + 1] - xs[li]] if li + 1 < len(xs) else []
+        beside = min(gaps, default=2 * MIN_LAYER_GAP)
+        ys = np.array([layout.positions[n][1] for n in lay])
+        diffs = np.diff(ys)
+        above = np.concatenate(([np.inf], diffs))
+        below = np.concatenate((diffs, [np.inf]))
+        near = np.minimum(above, below)
+        near[np.isinf(near)] = 2 * NODE_SLOT
+        room.extend([beside] * len(lay))
+        slot.extend(near.tolist())
+    return np.asarray(room, dtype=float), np.asarray(slot, dtype=float)
 
 
 @cache
@@ -120,6 +182,184 @@ def _pen(colour: str | None, width: float = 1.0) -> QPen:
 @cache
 def _brush(colour: str) -> QBrush:
     return pg.mkBrush(colour)
+
+
+class _RectGrid:
+    """Rectangles already painted, bucketed by a coarse pixel grid (cheap overlap tests)."""
+
+    CELL = 96.0
+
+    def __init__(self) -> None:
+        self._cells: dict[tuple[int, int], list[QRectF]] = {}
+
+    def _keys(self, rect: QRectF) -> list[tuple[int, int]]:
+        c = self.CELL
+        xs = range(int(rect.left() // c), int(rect.right() // c) + 1)
+        ys = range(int(rect.top() // c), int(rect.bottom() // c) + 1)
+        return [(x, y) for x in xs for y in ys]
+
+    def add(self, rect: QRectF) -> None:
+        for key in self._keys(rect):
+            self._cells.setdefault(key, []).append(rect)
+
+    def add_if_free(self, rect: QRectF) -> bool:
+        keys = self._keys(rect)
+        padded = rect.adjusted(-3, -1, 3, 1)
+        if any(padded.intersects(other) for key in keys for other in self._cells.get(key, ())):
+            return False
+        for key in keys:
+            self._cells.setdefault(key, []).append(rect)
+        return True
+
+
+class NodeTextItem(pg.GraphicsObject):
+    """Every label and PII/PHI badge of the graph, painted by one item with level of detail.
+
+    One ``TextItem`` per label or badge costs a QGraphicsItem each (slow to create, and
+    each re-positions itself on every pan). This item paints only what is on screen, in
+    pixels: a label when its node has room for it at the current zoom (cut to the room
+    beside it), a badge as a coloured "PII"/"PHI" tag above its node, or as a dot when
+    zoomed out. Labels are therefore never drawn over each other or over a badge.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pos = np.zeros((0, 2))
+        self._labels: list[str] = []
+        self._room = np.zeros(0)
+        self._slot = np.zeros(0)
+        self._badges: dict[int, tuple[str, bool]] = {}  # node index -> (text, has PHI)
+        self._bounds = QRectF()
+        self._font = QFont()
+        self._badge_font = QFont()
+        self._badge_font.setBold(True)
+        self._badge_font.setPointSizeF(max(self._font.pointSizeF() * 0.8, 6.0))
+        self._metrics = QFontMetricsF(self._font)
+        self._badge_metrics = QFontMetricsF(self._badge_font)
+        self._elided: dict[tuple[int, int], tuple[str, float]] = {}
+        self._fg = QColor("#374151")
+        self._badge_fg = QColor("#ffffff")
+        self._pii = QColor("#b45309")
+        self._phi = QColor("#b91c1c")
+        self._halo = QColor(255, 255, 255, 200)
+        #: What the last paint drew (for tests and benchmarks).
+        self.labels_drawn = 0
+        self.badges_drawn = 0
+
+    @property
+    def badge_count(self) -> int:
+        return len(self._badges)
+
+    def set_nodes(self, pos: np.ndarray, labels: list[str], room: np.ndarray, slot: np.ndarray,
+                  badges: dict[int, list[str]]) -> None:
+        self.prepareGeometryChange()
+        self._pos = np.asarray(pos, dtype=float).reshape(-1, 2)
+        self._labels = list(labels)
+        self._room = np.asarray(room, dtype=float)
+        self._slot = np.asarray(slot, dtype=float)
+        self._badges = {i: (" ".join(b), "PHI" in b) for i, b in badges.items()}
+        self._elided.clear()
+        if len(self._pos):
+            lo, hi = self._pos.min(axis=0), self._pos.max(axis=0)
+            self._bounds = QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
+        else:
+            self._bounds = QRectF()
+        self.update()
+
+    def set_colours(self, foreground: str, badge_text: str, pii: str, phi: str, background: str = "#ffffff") -> None:
+        self._fg, self._badge_fg, self._pii, self._phi = QColor(foreground), QColor(badge_text), QColor(pii), QColor(phi)
+        self._halo = QColor(background)
+        self._halo.setAlpha(200)  # labels stay readable over the edges behind them
+        self.update()
+
+    # -- QGraphicsItem ------------------------------------------------------------------------
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        if not len(self._pos):
+            return QRectF()
+        pw, ph = self.pixelSize()  # the labels' pixel margins, in data units at the current zoom
+        mx = (MAX_LABEL_CHARS * CHAR_WIDTH / 2 + 10) * (pw or 0.0)
+        my = (NODE_SIZE / 2 + 2 * self._metrics.height() + 6) * (ph or 0.0)
+        return self._bounds.adjusted(-mx, -my, mx, my)
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph hook: zoom changes the margins
+        self.prepareGeometryChange()
+
+    def paint(self, p: QPainter, *_args: object) -> None:
+        self.labels_drawn = self.badges_drawn = 0
+        if not len(self._pos):
+            return
+        tr = p.transform()
+        sx, sy = tr.m11(), tr.m22()
+        px = self._pos[:, 0] * sx + tr.dx()
+        py = self._pos[:, 1] * sy + tr.dy()
+        device = p.device()
+        width, height = (device.width(), device.height()) if device is not None else (1e9, 1e9)
+        margin = MAX_LABEL_CHARS * CHAR_WIDTH
+        shown = np.flatnonzero((px > -margin) & (px < width + margin) & (py > -60) & (py < height + 60))
+        if not len(shown):
+            return
+        slot_px = self._slot[shown] * abs(sy)
+        room_px = self._room[shown] * abs(sx) - 12.0
+        p.save()
+        p.resetTransform()
+        try:
+            placed = _RectGrid()
+            self._paint_badges(p, shown, px, py, self._slot * abs(sy), placed)
+            with_label = shown[(slot_px >= LABEL_MIN_SLOT) & (room_px >= LABEL_MIN_PX)]
+            if len(with_label) <= MAX_LABELS_DRAWN:
+                self._paint_labels(p, with_label, px, py, self._room * abs(sx) - 12.0, placed)
+        finally:
+            p.restore()
+
+    def _paint_labels(self, p: QPainter, which: np.ndarray, px: np.ndarray, py: np.ndarray, room: np.ndarray,
+                      placed: _RectGrid) -> None:
+        """Each label whole where it meets no other label or badge, else cut to its room, else not at all."""
+        p.setFont(self._font)
+        p.setPen(self._fg)
+        ascent, height = self._metrics.ascent(), self._metrics.height()
+        top = NODE_SIZE / 2 + 2
+        for i in which.tolist():
+            y = py[i] + top
+            for text, w in (self._elide(i, 1e6), self._elide(i, room[i])):
+                rect = QRectF(px[i] - w / 2, y, w, height)
+                if text and placed.add_if_free(rect):
+                    p.fillRect(rect.adjusted(-2, 0, 2, 0), self._halo)
+                    p.drawText(QPointF(rect.left(), y + ascent), text)
+                    self.labels_drawn += 1
+                    break
+
+    def _elide(self, i: int, room: float) -> tuple[str, float]:
+        key = (i, min(int(room), 100_000) // 6)
+        found = self._elided.get(key)
+        if found is None:
+            text = self._metrics.elidedText(self._labels[i], Qt.TextElideMode.ElideRight, key[1] * 6)
+            found = (text, self._metrics.horizontalAdvance(text))
+            self._elided[key] = found
+        return found
+
+    def _paint_badges(self, p: QPainter, shown: np.ndarray, px: np.ndarray, py: np.ndarray, slot: np.ndarray,
+                      placed: _RectGrid) -> None:
+        p.setFont(self._badge_font)
+        fm = self._badge_metrics
+        h = fm.height() + 2
+        for i in shown.tolist():
+            badge = self._badges.get(i)
+            if badge is None:
+                continue
+            text, phi = badge
+            colour = self._phi if phi else self._pii
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            if slot[i] >= BADGE_TEXT_SLOT:
+                w = fm.horizontalAdvance(text) + 8
+                rect = QRectF(px[i] - w / 2, py[i] - NODE_SIZE / 2 - 3 - h, w, h)
+                placed.add(rect)
+                p.drawRoundedRect(rect, 3, 3)
+                p.setPen(self._badge_fg)
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            else:  # zoomed out: a dot at the node's upper right
+                p.drawEllipse(QPointF(px[i] + NODE_SIZE / 2, py[i] - NODE_SIZE / 2), 4.0, 4.0)
+            self.badges_drawn += 1
 
 
 def lineage_job(
@@ -161,8 +401,7 @@ class LineageView(QWidget):
         self.highlighted_up: set[str] = set()
         self.highlighted_down: set[str] = set()
         self._prepared: PreparedLineage | None = None
-        self._labels: list[pg.TextItem] = []
-        self._badges: list[pg.TextItem] = []
+        self._edge_list: list[tuple[str, str]] = []
 
         self.search = QLineEdit(placeholderText="Search a node (name, id)…")
         self.search.returnPressed.connect(self._on_search_return)
@@ -197,7 +436,8 @@ class LineageView(QWidget):
         self.arrows = pg.ScatterPlotItem(pxMode=True)
         self.nodes = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=self._tip,
                                         hoverPen=pg.mkPen("#111827", width=2))
-        for item in (self.edges, self.up_edges, self.down_edges, self.arrows, self.nodes):
+        self.text_item = NodeTextItem()  # labels and badges
+        for item in (self.edges, self.up_edges, self.down_edges, self.arrows, self.nodes, self.text_item):
             self.plot.addItem(item)
         self.nodes.sigClicked.connect(self._on_nodes_clicked)
 
@@ -320,7 +560,7 @@ class LineageView(QWidget):
         # nodes, badges and labels about 40 px above and below: margins in pixels, turned into data units
         px_w = max(self.view.width(), 400.0)
         px_h = max(self.view.height(), 300.0)
-        margin_x = 100.0 * width / max(px_w - 200.0, 100.0)
+        margin_x = 115.0 * width / max(px_w - 200.0, 100.0)
         margin_y = 40.0 * height / max(px_h - 80.0, 100.0)
         self.view.setRange(xRange=(min(xs) - margin_x, max(xs) + margin_x),
                            yRange=(min(ys) - margin_y, max(ys) + margin_y), padding=0)
@@ -353,57 +593,42 @@ class LineageView(QWidget):
     # --- drawing ---------------------------------------------------------------------------
     def _rebuild(self, prepared: PreparedLineage | None = None) -> None:
         graph = self.graph
-        for item in self._labels + self._badges:
-            self.plot.removeItem(item)
-        self._labels, self._badges = [], []
         if graph is None:
+            self.text_item.set_nodes(np.zeros((0, 2)), [], np.zeros(0), np.zeros(0), {})
             return
         if prepared is None:
             prepared = prepare_lineage(graph, self.focus, self.hops.value())
         self._prepared = prepared
         edges, layout = prepared.edges, prepared.layout
         self.positions = layout.positions
-        self.node_ids = [n for lay in layout.layers for n in lay]
+        self.node_ids = list(prepared.node_ids)
         self._edge_list = edges
         self._draw_edges(self.edges, edges)
-        show_labels = len(self.node_ids) <= MAX_LABELS
+        index = {n: i for i, n in enumerate(self.node_ids)}
+        pos = np.array([self.positions[n] for n in self.node_ids], dtype=float).reshape(-1, 2)
+        badges = {index[n]: b for n, b in prepared.badges.items() if n in index}
+        self.text_item.set_nodes(pos, prepared.labels, prepared.room, prepared.slot, badges)
         c = colors()
-        layer_of = {n: li for li, lay in enumerate(layout.layers) for n in lay}
-        for n in self.node_ids:
-            x, y = self.positions[n]
-            # alternate label/badge sides between layers so neighbouring labels do not collide
-            odd = layer_of[n] % 2 == 1
-            if show_labels:
-                label = graph.label(n)
-                text = pg.TextItem(label if len(label) <= 24 else label[:23] + "…", color=c.plot_foreground,
-                                   anchor=(0.5, 1.35) if odd else (0.5, -0.35))
-                text.setPos(x, y)
-                self.plot.addItem(text)
-                self._labels.append(text)
-            badges = prepared.badges.get(n)
-            if badges:
-                colour = c.phi if "PHI" in badges else c.pii
-                badge = pg.TextItem(" ".join(badges), color=c.badge_text, fill=pg.mkBrush(colour),
-                                    anchor=(0.5, -0.45) if odd and show_labels else (0.5, 1.45))
-                badge.setPos(x, y)
-                self.plot.addItem(badge)
-                self._badges.append(badge)
+        self.text_item.set_colours(c.plot_foreground, c.badge_text, c.pii, c.phi, c.plot_background)
         self.selected = None
         self.highlighted_up, self.highlighted_down = set(), set()
         self._draw_arrows()
         self._restyle()
         focus = f" around {graph.label(self.focus)}" if self.focus else ""
         self.status.setText(f"{len(self.node_ids)} nodes, {len(edges)} edges{focus}; "
-                            f"{layout.crossings} crossings. Click a node for details; wheel zooms, drag pans.")
+                            f"{layout.crossings} crossings. Click a node for details; wheel zooms, drag pans; "
+                            f"zoom in for the labels.")
         self.fit()
 
+    def _paths(self, edges: list[tuple[str, str]]) -> list[list[tuple[float, float]]]:
+        """Each edge's points: source, its bends around the layers it crosses, target."""
+        bends = self._prepared.layout.bends if self._prepared is not None else {}
+        return [[self.positions[s], *bends.get((s, t), ()), self.positions[t]] for s, t in edges]
+
     def _segments(self, edges: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-        xs = np.empty(len(edges) * 2)
-        ys = np.empty(len(edges) * 2)
-        for i, (s, t) in enumerate(edges):
-            (x0, y0), (x1, y1) = self.positions[s], self.positions[t]
-            xs[2 * i], ys[2 * i], xs[2 * i + 1], ys[2 * i + 1] = x0, y0, x1, y1
-        return xs, ys
+        pairs = [pt for path in self._paths(edges) for a, b in itertools.pairwise(path) for pt in (a, b)]
+        xy = np.array(pairs, dtype=float).reshape(-1, 2)
+        return xy[:, 0], xy[:, 1]
 
     def _draw_edges(self, item: pg.PlotCurveItem, edges: list[tuple[str, str]]) -> None:
         if edges:
@@ -454,8 +679,8 @@ class LineageView(QWidget):
         if not edges:
             self.arrows.setData([])
             return
-        xs, ys = self._segments(edges)
-        x0, y0, x1, y1 = xs[0::2], ys[0::2], xs[1::2], ys[1::2]
+        last = np.array([(*path[-2], *path[-1]) for path in self._paths(edges)], dtype=float).reshape(-1, 4)
+        x0, y0, x1, y1 = last[:, 0], last[:, 1], last[:, 2], last[:, 3]
         length = np.maximum(np.hypot(x1 - x0, y1 - y0), 1e-9)
         f = np.maximum(0.0, 1 - 16 / length)
         pos = np.column_stack((x0 + (x1 - x0) * f, y0 + (y1 - y0) * f))
@@ -561,4 +786,4 @@ def kind_colour(kind: str) -> QColor:
     return QColor(KIND_STYLE.get(kind, ("o", "#6b7280"))[1])
 
 
-__all__ = ["KIND_STYLE", "LineageView", "kind_colour"]
+__all__ = ["KIND_STYLE", "LineageView", "NodeTextItem", "kind_colour"]

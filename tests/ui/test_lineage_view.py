@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QRectF
 
 from mlops_desktop.core.diff import diff_versions
 from mlops_desktop.core.lineage import (
@@ -15,7 +16,7 @@ from mlops_desktop.core.lineage import (
 )
 from mlops_desktop.sources.base import load_catalog
 from mlops_desktop.ui.diff_view import DiffView
-from mlops_desktop.ui.lineage_view import LineageView
+from mlops_desktop.ui.lineage_view import LineageView, _RectGrid
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -60,7 +61,7 @@ def test_lineage_view_opens_on_version_and_highlights_upstream(qtbot, mlflow3_db
     # left to right: every upstream dataset is left of the version
     assert all(view.positions[n][0] < view.positions[focus][0] for n in (train, claims))
     assert "PHI" in view.details.toPlainText() and "readmission-risk v3" in view.details.toPlainText()
-    assert len(view._badges) > 0
+    assert view.text_item.badge_count > 0
     qtbot.wait(50)
     png = render(view, "lineage_view_readmission_v3")
     exported = view.export_png(artifacts_dir / "lineage_view_export.png")
@@ -127,3 +128,35 @@ def test_diff_view(qtbot, mlflow3_db, artifacts_dir):
     hidden = sum(view.table.isRowHidden(r) for r in range(total))
     assert 0 < hidden < total
     render(view, "diff_view_credit_limit")
+
+
+def test_labels_and_badges_level_of_detail(qtbot, mlflow3_db, openlineage_file, artifacts_dir):
+    """Labels only where they have room, never over each other; badges as tags or dots."""
+    graph = build_graph(_merged(mlflow3_db, openlineage_file))
+    view = LineageView()
+    qtbot.addWidget(view)
+    view.resize(1400, 800)
+    view.show()
+    focus = version_node_id("readmission-risk", "3")
+    view.show_graph(graph, focus)
+    qtbot.wait(20)  # the plot takes its size
+    item = view.text_item
+    view.plot.viewport().repaint()
+    assert item.labels_drawn > 0 and item.badges_drawn == item.badge_count > 0
+    # zoomed far out: no label fits, every badge is still shown (as a dot)
+    (x0, x1), (y0, y1) = view.view.viewRange()
+    view.view.setRange(xRange=(x0 - 20 * (x1 - x0), x1 + 20 * (x1 - x0)),
+                       yRange=(y0 - 20 * (y1 - y0), y1 + 20 * (y1 - y0)), padding=0)
+    view.plot.viewport().repaint()
+    assert item.labels_drawn == 0 and item.badges_drawn == item.badge_count
+    render(view, "lineage_view_zoomed_out")
+    # zoomed in to one node: its label is whole
+    x, y = view.positions[focus]
+    view.view.setRange(xRange=(x - 300, x + 300), yRange=(y - 200, y + 200), padding=0)
+    view.plot.viewport().repaint()
+    assert item.labels_drawn >= 1
+    render(view, "lineage_view_zoomed_in")
+    # labels are only drawn where nothing was drawn before (the painter's overlap bookkeeping)
+    grid = _RectGrid()
+    assert grid.add_if_free(QRectF(0, 0, 50, 10)) and not grid.add_if_free(QRectF(40, 5, 50, 10))
+    assert grid.add_if_free(QRectF(100, 0, 50, 10))
