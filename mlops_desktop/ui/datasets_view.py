@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QItemSelection, QPoint, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -56,6 +57,8 @@ class DatasetsView(QWidget):
                                     "datasets")
         self.prepare_slot = TaskSlot("datasets-table", notifier, self)
         self._preparing = 0  # rows being prepared in prepare_slot
+        self._pending: list[DatasetRow] | None = None  # rows to prepare when the page is shown
+        self._select_after: str | None = None  # a dataset to select once they are
         self.model = DatasetsModel(parent=self)
         self.proxy = self.model  # the model filters and sorts itself (kept for callers of ``proxy``)
         self.table = make_table(self.model)
@@ -130,26 +133,45 @@ class DatasetsView(QWidget):
     def set_catalog(self, catalog: Catalog, rows: list[DatasetRow] | None = None) -> None:
         """Show the catalog's datasets (``rows`` when the worker already built them).
 
-        Many rows are prepared in a worker; the table is empty until they are ready.
+        Many rows are prepared in a worker once the page is shown (right after a store
+        opens, several workers already compete for the GIL); the table says "Preparing…"
+        until they are ready.
         """
         rows = rows if rows is not None else dataset_rows(catalog)
         self.prepare_slot.cancel()
+        self._pending = None
         self._show(None)
         if len(rows) <= SYNC_PREPARE_ROWS:
             self._set_table(self.model.prepare(rows))
             return
         self.model.set_rows([])
+        self._pending = rows
         self._preparing = len(rows)
         self._update_state()
+        if self.isVisible():
+            self._start_preparing()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._start_preparing()
+
+    def _start_preparing(self) -> None:
+        if self._pending is None:
+            return
+        rows, self._pending = self._pending, None
         column, order = self.model.sort_state
         self.prepare_slot.start(prepare_table_job, DatasetsModel.columns, rows, column, order,
                                 label=f"Preparing {len(rows):,} datasets", on_done=self._set_table)
 
     def _set_table(self, table: PreparedTable[DatasetRow]) -> None:
         self._preparing = 0
+        self._pending = None
         self.model.set_table(table)
         self._show(None)
         self._update_state()
+        select, self._select_after = self._select_after, None
+        if select is not None:
+            self.select_dataset(select)
 
     def focus_filter(self) -> None:
         self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -160,7 +182,14 @@ class DatasetsView(QWidget):
         return rows[0].data(ENTITY_ROLE) if rows else None
 
     def select_dataset(self, dataset_id: str) -> bool:
-        """Select a dataset by id (False when unknown or hidden by the filter)."""
+        """Select a dataset by id (False when unknown or hidden by the filter).
+
+        While the rows are being prepared, it is selected when they are ready (False now).
+        """
+        if self._preparing:
+            self._select_after = dataset_id
+            self._start_preparing()
+            return False
         found = self.model.find(lambda r: r.dataset.id == dataset_id)
         row = self.model.row_of(found) if found is not None else None
         if row is None:

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from mlops_desktop.core.entities import Run
@@ -62,6 +63,8 @@ class RunsView(QWidget):
         self.prepare_slot = TaskSlot("runs-table", notifier, self)  # the catalog's runs, prepared
         self.all_runs_loaded = False
         self._preparing = 0  # runs being prepared in prepare_slot
+        self._pending: tuple[list[Run], bool] | None = None  # runs to prepare when the page is shown
+        self._select_after: str | None = None  # a run to select once they are
 
         self.filter_bar = FilterBar("Filter runs: name, id, experiment, user, status…  (Ctrl+F)", "runs")
         self.note = QLabel()
@@ -127,18 +130,33 @@ class RunsView(QWidget):
         """Show these runs (``complete``: all runs of the stores, not only those versions use).
 
         Up to :data:`~mlops_desktop.ui.models.SYNC_PREPARE_ROWS` runs are prepared here,
-        more in a worker (the table is empty meanwhile).
+        more in a worker once the page is shown (the table says "Preparing…" meanwhile):
+        right after a store opens, several workers already compete for the GIL.
         """
         del sorted_by  # the model sorts by the header's column anyway
         rows = list(runs.values() if isinstance(runs, dict) else runs)
         self.prepare_slot.cancel()
+        self._pending = None
         if len(rows) <= SYNC_PREPARE_ROWS:
             self._set_table(self.model.prepare(rows), complete)
             return
         self.all_runs_loaded = complete
         self.model.set_rows([])
+        self._pending = (rows, complete)
         self._preparing = len(rows)
         self._update_state()
+        if self.isVisible():
+            self._start_preparing()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._start_preparing()
+
+    def _start_preparing(self) -> None:
+        if self._pending is None:
+            return
+        rows, complete = self._pending
+        self._pending = None
         column, order = self.model.sort_state
         self.prepare_slot.start(prepare_table_job, RunsModel.columns, rows, column, order,
                                 label=f"Preparing {len(rows):,} runs",
@@ -154,6 +172,7 @@ class RunsView(QWidget):
     def _set_table(self, table: PreparedTable[Run], complete: bool) -> None:
         if complete:
             self.prepare_slot.cancel()
+            self._pending = None
         self.all_runs_loaded = complete
         self._preparing = 0
         self.model.set_table(table)
@@ -161,6 +180,9 @@ class RunsView(QWidget):
         self.note.setVisible(not complete)
         self._show(None)
         self._update_state()
+        select, self._select_after = self._select_after, None
+        if select is not None:
+            self.select_run(select)
 
     @property
     def sort_state(self) -> tuple[int, Qt.SortOrder]:
@@ -171,7 +193,14 @@ class RunsView(QWidget):
         self.filter_bar.edit.selectAll()
 
     def select_run(self, run_id: str) -> bool:
-        """Select a run by id (the filter is cleared when it hides it)."""
+        """Select a run by id (the filter is cleared when it hides it).
+
+        While the runs are being prepared, it is selected when they are ready (False now).
+        """
+        if self._preparing:
+            self._select_after = run_id
+            self._start_preparing()
+            return False
         index = self.model.find(lambda r: r.run_id == run_id)
         if index is None:
             return False

@@ -188,6 +188,13 @@ def test_runs_view_prepares_big_tables_in_a_worker(qtbot, ui, monkeypatch):
     assert view.filter_bar.count.text() == f"{sum(1 for i in range(5000) if i % 7 == 2)} of 5000 runs"
     view.filter_bar.edit.setText("user5")
     assert view.selected_run() is None
+    view.hide()
+    view.set_runs(make_runs(4000), complete=False)
+    assert not view.prepare_slot.is_running()  # hidden page: prepared when first shown
+    assert view.select_run(f"{3999:06x}") is False  # starts preparing, selects when ready
+    ui.wait_idle(qtbot, view.prepare_slot)
+    assert view.selected_run().run_id == f"{3999:06x}"
+    view.show()
     view.filter_bar.edit.setText("no run is called this")
     assert view.stack.currentWidget() is view.empty_label and view.empty_label.text() == NO_MATCH_TEXT
     view.shutdown()
@@ -223,13 +230,20 @@ def test_datasets_view_prepares_big_tables_in_a_worker(qtbot, ui, catalog, monke
     view = DatasetsView()
     qtbot.addWidget(view)
     view.set_catalog(catalog, many)
+    assert not view.prepare_slot.is_running()  # hidden page: prepared when first shown
+    assert view.empty_label.text() == f"Preparing {len(many):,} datasets…"
+    view.show()
     assert view.prepare_slot.is_running() or view.model.total_count() == len(many)
-    if view.prepare_slot.is_running():
-        assert "Preparing" in view.empty_label.text()
     ui.wait_idle(qtbot, view.prepare_slot)
-    assert view.model.total_count() == len(many)
+    assert view.model.total_count() == len(many) and view.stack.currentWidget() is view.table
     assert view.select_dataset(many[-1].dataset.id)
     assert view.selected_row() is many[-1]
+    # asked to select while preparing (the search dialog's jump): selected once ready
+    view.hide()
+    view.set_catalog(catalog, many)
+    assert view.select_dataset(many[3].dataset.id) is False
+    ui.wait_idle(qtbot, view.prepare_slot)
+    assert view.selected_row() is many[3]
     view.set_catalog(Catalog(), [])
     assert view.empty_label.text() == NO_DATASETS_TEXT
     assert view.model.total_count() == 0 and view.stack.currentWidget() is view.empty_label
