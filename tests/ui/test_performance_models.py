@@ -11,6 +11,7 @@ import dataclasses
 import sqlite3
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
@@ -23,7 +24,9 @@ from mlops_desktop.ui.datasets_view import NO_DATASETS_TEXT, DatasetsView
 from mlops_desktop.ui.models import (
     ENTITY_ROLE,
     SORT_ROLE,
+    Column,
     DatasetsModel,
+    PagedTableModel,
     RunsModel,
     dataset_rows,
     dense_ranks,
@@ -77,6 +80,41 @@ def test_sort_matches_a_python_sort_of_the_column_keys(qapp, column, order):
     got = [model.entity(r) for r in range(model.shown_count())]
     assert [key(r) for r in got] == [key(r) for r in expected]
     assert model.index(0, column).data(SORT_ROLE) == key(expected[0])
+
+
+def test_prepared_table_is_a_dataframe_of_cell_texts_and_typed_sort_keys():
+    runs = make_runs(300)
+    table = prepare_table(RunsModel.columns, runs, 5, Qt.SortOrder.DescendingOrder)
+    titles = [c.title for c in RunsModel.columns]
+    assert list(table.frame.columns) == list(table.keys.columns) == titles
+    assert all(pd.api.types.is_string_dtype(t) for t in table.frame.dtypes)
+    for c, col in enumerate(RunsModel.columns):
+        assert table.frame.iloc[:, c].tolist() == [col.display(r) for r in runs]
+    keys = table.keys
+    assert isinstance(keys["Run"].dtype, pd.CategoricalDtype) and keys["Run"].cat.ordered
+    assert keys["Run"].tolist() == [(r.name or r.run_id).casefold() for r in runs]
+    assert list(keys["Run"].cat.categories) == sorted({f"run-{i % 37}" for i in range(300)})
+    assert keys["Started"].dtype == "float64" and keys["Datasets"].dtype == "int64"
+    assert table.ranks[0].tolist() == dense_ranks(keys["Run"].tolist()).tolist()
+    assert table.search[7] == "\x1f".join(table.frame.iloc[7].tolist()).casefold()
+    empty = prepare_table(RunsModel.columns, [], 0)
+    assert empty.frame.shape == (0, len(RunsModel.columns)) and empty.order.tolist() == []
+
+
+class _ScoreModel(PagedTableModel[tuple[str, float]]):
+    columns = (Column("Name", lambda r: r[0]), Column("Score", lambda r: f"{r[1]:g}", lambda r: r[1]))
+
+
+def test_numeric_sort_is_stable_with_nan_last_both_ways(qapp, qtmodeltester):
+    nan = float("nan")
+    rows = [("a", 2.0), ("b", nan), ("c", 1.0), ("d", 2.0), ("e", nan), ("f", -1.0)]
+    model = _ScoreModel(rows)
+    model.sort(1, Qt.SortOrder.AscendingOrder)
+    assert [model.entity(r)[0] for r in range(6)] == ["f", "c", "a", "d", "b", "e"]
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    assert [model.entity(r)[0] for r in range(6)] == ["a", "d", "c", "f", "b", "e"]
+    assert model.index(0, 1).data() == "2" and model.index(4, 1).data() == "nan"
+    qtmodeltester.check(model)
 
 
 def test_rows_are_paged_in_with_fetch_more(qapp, qtmodeltester):
@@ -164,6 +202,7 @@ def test_load_runs_table_worker_reads_and_prepares_all_runs(mlflow3_db):
     finally:
         close_sources([source])
     assert len(table.rows) == 29 and len(table.search) == 29 and len(table.ranks) == len(RunsModel.columns)
+    assert table.frame.shape == table.keys.shape == (29, len(RunsModel.columns))
     starts = [table.rows[i].start_time for i in table.order if table.rows[i].start_time]
     assert starts == sorted(starts, reverse=True)
     assert any("Preparing 29 runs" in m for m in calls)
