@@ -34,6 +34,24 @@ from mlops_desktop.core.errors import CancelledError, CheckFailed, StoreError
 from mlops_desktop.core.governance_facts import AuditLogStatus
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from mlops_desktop.governance import checkpoint as cpmod
+
+# The action names live in a module with no imports; re-exported here for this module's callers.
+from mlops_desktop.governance.actions import (
+    ACCESS_ACTIONS as ACCESS_ACTIONS,
+    ACTION_APPROVE as ACTION_APPROVE,
+    ACTION_KEY_CREATED as ACTION_KEY_CREATED,
+    ACTION_LOG_EXPORTED as ACTION_LOG_EXPORTED,
+    ACTION_MODEL_VIEWED as ACTION_MODEL_VIEWED,
+    ACTION_REJECT as ACTION_REJECT,
+    ACTION_REPORT_EXPORTED as ACTION_REPORT_EXPORTED,
+    ACTION_SETTING_CHANGED as ACTION_SETTING_CHANGED,
+    ACTION_SNAPSHOT_EXPORTED as ACTION_SNAPSHOT_EXPORTED,
+    ACTION_STORE_OPENED as ACTION_STORE_OPENED,
+    ACTION_TRUST_ADD as ACTION_TRUST_ADD,
+    ACTION_TRUST_INIT as ACTION_TRUST_INIT,
+    ACTION_TRUST_REVOKE as ACTION_TRUST_REVOKE,
+    ACTION_VERIFY as ACTION_VERIFY,
+)
 from mlops_desktop.governance.canonical import canonical_json
 from mlops_desktop.governance.db import Governance, now_iso
 from mlops_desktop.governance.keys import (
@@ -58,21 +76,6 @@ from mlops_desktop.governance.models import (
 
 logger = logging.getLogger(__name__)
 
-#: Actions other layers record (free text is allowed; these are the common ones).
-ACTION_STORE_OPENED = "store.open"
-ACTION_MODEL_VIEWED = "model.view"
-ACTION_APPROVE = "approval.approve"
-ACTION_REJECT = "approval.reject"
-ACTION_TRUST_INIT = "trust.init"
-ACTION_TRUST_ADD = "trust.add"
-ACTION_TRUST_REVOKE = "trust.revoke"
-ACTION_VERIFY = "verify.run"
-ACTION_REPORT_EXPORTED = "report.export"
-ACTION_SNAPSHOT_EXPORTED = "snapshot.export"
-ACTION_LOG_EXPORTED = "audit.export"
-ACTION_KEY_CREATED = "key.create"
-ACTION_SETTING_CHANGED = "settings.change"
-ACCESS_ACTIONS = (ACTION_STORE_OPENED, ACTION_MODEL_VIEWED)
 
 
 @dataclass(frozen=True, slots=True)

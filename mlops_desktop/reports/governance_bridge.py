@@ -67,8 +67,7 @@ def collect_evidence(
     """Verified facts, envelopes, keys, checkpoint and inclusion proofs from an open store."""
     import sqlalchemy as sa
 
-    from mlops_desktop.governance import audit
-    from mlops_desktop.governance import checkpoint as cpmod
+    from mlops_desktop.governance import audit, checkpoint as cpmod
     from mlops_desktop.governance.api import governance_facts, list_approvals, load_trust
     from mlops_desktop.governance.keys import public_pem
     from mlops_desktop.governance.models import SqlCheckpointKey

@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
+from mlops_desktop.governance.actions import ACTION_MODEL_VIEWED, ACTION_STORE_OPENED, ACTION_VERIFY
 from mlops_desktop.sources.base import redact
 from mlops_desktop.ui.workers import TaskSlot
 
@@ -62,15 +63,11 @@ class AccessLog(QObject):
         self.slot = TaskSlot("access-log", None, self)
 
     def stores_opened(self, urls: Sequence[str]) -> None:
-        from mlops_desktop.governance.audit import ACTION_STORE_OPENED
-
         for url in urls:
             self._queue((ACTION_STORE_OPENED, redact(str(url)), {"via": "gui"}))
         self._last_viewed = None
 
     def version_viewed(self, version: object) -> None:
-        from mlops_desktop.governance.audit import ACTION_MODEL_VIEWED
-
         uri = getattr(version, "uri", None)
         if not uri or uri == self._last_viewed:
             return
@@ -78,8 +75,6 @@ class AccessLog(QObject):
         self._queue((ACTION_MODEL_VIEWED, uri, {"via": "gui"}))
 
     def verification_run(self, what: str) -> None:
-        from mlops_desktop.governance.audit import ACTION_VERIFY
-
         self._queue((ACTION_VERIFY, what, {"via": "gui"}))
 
     def _queue(self, entry: Entry) -> None:

@@ -2,7 +2,7 @@
 
 All runs of a big store are 100,000 rows: the worker that reads them also prepares the
 table (search texts, sort ranks: :func:`~mlops_desktop.ui.models.prepare_table`), and the
-:class:`~mlops_desktop.ui.models.RunsModel` pages them in, filters and sorts with numpy,
+:class:`~mlops_desktop.ui.models.RunsModel` pages them in, filters and sorts (pandas frames),
 so the UI thread's work does not grow with the number of runs.
 """
 

@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_desktop.core.entities import Catalog, MetricValue, Run
+from mlops_desktop.core.entities import Catalog, MetricValue
 from mlops_desktop.core.errors import CancelledError, MlopsError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.sources.base import Source, open_source
-from mlops_desktop.ui.models import dataset_rows
+from mlops_desktop.ui.models import dataset_rows, full_collections_paused
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,20 @@ def load_stores(
 
     The sources stay open in the result (the GUI asks them for metric histories and all
     runs later) and must be closed by the receiver. On cancellation they are closed here.
+    Full garbage collections are paused meanwhile: they would hold the GIL for the UI.
     """
+    with full_collections_paused():
+        return _load_stores(urls, settings, progress=progress, is_cancelled=is_cancelled, partial=partial)
+
+
+def _load_stores(
+    urls: Sequence[str],
+    settings: Mapping[str, object] | None,
+    *,
+    progress: ProgressFn,
+    is_cancelled: CancelledFn,
+    partial: Callable[[StoreLoaded], None] | None = None,
+) -> LoadResult:
     result = LoadResult(Catalog())
     try:
         for i, url in enumerate(urls):
@@ -101,33 +114,6 @@ def close_sources(sources: Sequence[Source]) -> None:
             source.close()
         except Exception:  # closing must never hide the real outcome
             logger.exception("Closing %s failed", source.url.display)
-
-
-@dataclass(slots=True)
-class SortedRuns:
-    """All runs, already sorted for the runs table (so the UI thread does not sort 100,000 rows)."""
-
-    runs: list[Run]
-    sorted_by: tuple[int, Any]
-
-
-def load_all_runs(
-    sources: Sequence[Source], sort_column: int, sort_order: Any, *, progress: ProgressFn, is_cancelled: CancelledFn
-) -> SortedRuns:
-    """Every run of every open store (the inventory only loads the runs versions use)."""
-    from PySide6.QtCore import Qt
-
-    from mlops_desktop.ui.models import RunsModel
-
-    runs: dict[str, Run] = {}
-    for i, source in enumerate(sources):
-        check_cancelled(is_cancelled)
-        progress(i, len(sources), f"Reading all runs of {source.url.display}")
-        runs.update(source.load_catalog(progress, is_cancelled, all_runs=True).runs)
-    progress(len(sources), len(sources), f"Sorting {len(runs)} runs")
-    rows = sorted(runs.values(), key=RunsModel(()).sort_key(sort_column),
-                  reverse=sort_order == Qt.SortOrder.DescendingOrder)
-    return SortedRuns(rows, (sort_column, sort_order))
 
 
 def fetch_metric_history(

@@ -18,8 +18,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from mlops_desktop.core.entities import Catalog, Run
 from mlops_desktop.sources import load_catalog
 from mlops_desktop.sources.base import open_source
-from mlops_desktop.ui import datasets_view as datasets_module
-from mlops_desktop.ui import runs_view as runs_module
+from mlops_desktop.ui import datasets_view as datasets_module, runs_view as runs_module
 from mlops_desktop.ui.datasets_view import NO_DATASETS_TEXT, DatasetsView
 from mlops_desktop.ui.models import (
     ENTITY_ROLE,
