@@ -23,29 +23,62 @@ logger = logging.getLogger(__name__)
 Entry = tuple[str, str, dict[str, Any]]  # action, object, details
 
 
+class GovernanceCache:
+    """Governance stores opened by the access-log worker, kept open between writes.
+
+    Opening a store checks (and on first use creates) its schema: ~0.1 s holding the GIL.
+    Only the one access-log worker at a time uses the cache.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str | None, Any] = {}
+
+    def get(self, url: str | None) -> Any:
+        from mlops_desktop.governance.db import open_governance
+
+        if url not in self._open:
+            self._open[url] = open_governance(url)
+        return self._open[url]
+
+    def close(self) -> None:
+        for gov in self._open.values():
+            gov.close()
+        self._open.clear()
+
+
+def open_ahead(cache: GovernanceCache, governance_url: str | None, *, progress: Callable[..., None],
+               is_cancelled: Callable[[], bool]) -> int:
+    """Open the governance store before anything is recorded (at start, not while browsing)."""
+    from mlops_desktop.core.errors import MlopsError
+
+    try:
+        cache.get(governance_url)
+    except MlopsError as exc:
+        logger.warning("Could not open the governance store to record access: %s", exc)
+    return 0
+
+
 def write_entries(
-    governance_url: str | None, entries: Sequence[Entry], *, progress: Callable[..., None],
-    is_cancelled: Callable[[], bool],
+    cache: GovernanceCache, governance_url: str | None, entries: Sequence[Entry], *,
+    progress: Callable[..., None], is_cancelled: Callable[[], bool],
 ) -> int:
     """Append ``entries`` to the audit log (worker function); returns how many were recorded."""
     from mlops_desktop.core.errors import MlopsError
     from mlops_desktop.governance.audit import try_log_action
-    from mlops_desktop.governance.db import open_governance
 
     try:
-        gov = open_governance(governance_url)
+        gov = cache.get(governance_url)
     except MlopsError as exc:
         logger.warning("Could not open the governance store to record access: %s", exc)
         return 0
+    if gov.read_only:
+        logger.warning("Governance store is read-only; %d access entries not recorded", len(entries))
+        return 0
     written = 0
-    with gov:
-        if gov.read_only:
-            logger.warning("Governance store is read-only; %d access entries not recorded", len(entries))
-            return 0
-        for done, (action, obj, details) in enumerate(entries):
-            progress(done, len(entries), "Recording access")
-            if try_log_action(gov, action, obj, details) is not None:
-                written += 1
+    for done, (action, obj, details) in enumerate(entries):
+        progress(done, len(entries), "Recording access")
+        if try_log_action(gov, action, obj, details) is not None:
+            written += 1
     return written
 
 
@@ -60,7 +93,11 @@ class AccessLog(QObject):
         self._busy = False
         self._closed = False
         self.written = 0
+        self._cache = GovernanceCache()
         self.slot = TaskSlot("access-log", None, self)
+        self._busy = True
+        self.slot.start(open_ahead, self._cache, self._url(), label="Opening the governance store",
+                        on_done=self._on_written, on_error=self._on_failed)
 
     def stores_opened(self, urls: Sequence[str]) -> None:
         for url in urls:
@@ -95,7 +132,7 @@ class AccessLog(QObject):
         batch = [entry for _, entry in self._pending[:count]]
         del self._pending[:count]
         self._busy = True
-        self.slot.start(write_entries, url, batch, label="Recording access", on_done=self._on_written,
+        self.slot.start(write_entries, self._cache, url, batch, label="Recording access", on_done=self._on_written,
                         on_error=self._on_failed)
 
     def _on_written(self, count: int) -> None:
@@ -113,6 +150,7 @@ class AccessLog(QObject):
         """Wait for the batch being written; what is still queued is dropped with a warning."""
         self._closed = True
         self.slot.shutdown()  # the running writer ignores cancellation and is joined
+        self._cache.close()
         if self._pending:
             logger.warning("%d access entries not recorded: the window closed first", len(self._pending))
             self._pending.clear()
