@@ -223,13 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         "Memory: with all runs loaded the process holds ~1.08 GB resident (0.99 GB before): the prepared "
         "runs table keeps every cell text, sort key and search text (~60 MB traced). Over the 1 GB budget.",
         "",
-        "Still over budget, outside the table code: (1) `ui/access_log.py` imports "
-        "`mlops_desktop.governance.audit` (alembic, SQLAlchemy ORM) on the UI thread when the first "
-        "version is shown after a load: ~0.45-0.57 s of the \"opening the store\" block; (2) "
-        "`ui/tasks.load_stores` triggers full GC collections in its worker (110-160 ms each, GIL held); "
-        "wrapping it in `models.full_collections_paused()` and importing the audit module off the UI "
-        "thread brings \"opening the store\" to ~110 ms in a trial run; (3) the access-log worker's "
-        "first write (opening the governance store) holds the GIL 140-260 ms (\"selecting a version\").",
+        "Outside the table code: the access log names its actions from an import-free module "
+        "(`governance/actions.py`) and opens the governance store once, in its worker, when the window "
+        "is built; `ui/tasks.load_stores` pauses full GC collections while it reads. A block left above "
+        "100 ms is a worker holding the GIL (see the worker-CPU column), not UI code.",
         "Figures vary with load: the machine's 2 cores were shared with other jobs.",
         "",
         "Command: `python benchmarks/bench_gui.py --write`",
