@@ -22,10 +22,9 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
-import pandas as pd
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -33,6 +32,9 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
+
+if TYPE_CHECKING:  # pandas loads lazily (~0.2 s): only where a table is prepared
+    import pandas as pd
 
 from mlops_desktop.core.classification import Classification, classify, normalise_tags
 from mlops_desktop.core.entities import (
@@ -358,6 +360,7 @@ def _key_column(keys: list[Any]) -> pd.Series:
     Text becomes a ``category`` built from numpy's dense ranks (``Categorical.from_codes``):
     ``pd.Categorical(keys)`` hashes every string and takes two to three times as long on 100,000 runs.
     """
+    import pandas as pd
     if not keys:
         return pd.Series(np.zeros(0, np.float64))
     types = {type(k) for k in keys}
@@ -374,6 +377,7 @@ def _key_column(keys: list[Any]) -> pd.Series:
 
 
 def _key_ranks(column: pd.Series) -> np.ndarray:
+    import pandas as pd
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.codes.to_numpy(np.int32)
     values = column.to_numpy()
@@ -382,6 +386,7 @@ def _key_ranks(column: pd.Series) -> np.ndarray:
 
 def _sort_order(keys: pd.Series, order: Qt.SortOrder) -> np.ndarray:
     """Row indexes sorted by one key column: stable (ties keep their index order), NaN last."""
+    import pandas as pd
     values = keys.array.codes if isinstance(keys.dtype, pd.CategoricalDtype) else keys.to_numpy()
     if order == Qt.SortOrder.DescendingOrder:  # negated: stable ties, and NaN stays NaN, so last
         values = -values.astype(np.int64 if values.dtype.kind in "iub" else np.float64)
@@ -399,6 +404,7 @@ def prepare_table(
     is_cancelled: Callable[[], bool] | None = None,
 ) -> PreparedTable[T]:
     """Cell texts, sort keys, search texts and the initial order of ``rows`` (no Qt objects)."""
+    import pandas as pd
     rows = list(rows)
     displays: list[list[str]] = []
     keys: list[pd.Series] = []
