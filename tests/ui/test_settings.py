@@ -182,4 +182,5 @@ def test_saved_settings_feed_a_new_window(make_window, tmp_path: Path):
     window = make_window(source_settings={"artifact_roots": {"/other": "/x"}})
     assert window.source_settings["artifact_roots"] == {"/srv": str(tmp_path), "/other": "/x"}
     assert window.governance_url == str(tmp_path / "g.db")
-    assert make_window(governance_url="cli.db").governance_url == "cli.db"  # the command line wins
+    cli_store = str(tmp_path / "cli.db")
+    assert make_window(governance_url=cli_store).governance_url == cli_store  # the command line wins
