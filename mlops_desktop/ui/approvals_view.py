@@ -52,7 +52,7 @@ from mlops_desktop.ui.governance_pages import (
     status_color,
     status_text,
 )
-from mlops_desktop.ui.models import ENTITY_ROLE, Column, EntityTableModel, FilterProxyModel
+from mlops_desktop.ui.models import ENTITY_ROLE, Column, EntityTableModel, FieldFilterProxyModel
 from mlops_desktop.ui.version_detail import make_table
 from mlops_desktop.ui.workers import ErrorSink, TaskSlot
 
@@ -152,29 +152,6 @@ class ApprovalsModel(EntityTableModel[Any]):
             if v.record.id == envelope_id:
                 return i
         return -1
-
-
-class ApprovalsProxy(FilterProxyModel):
-    """Text filter plus a status filter."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.status: str | None = None
-
-    def set_status(self, status: str | None) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
-            self.beginFilterChange()
-            self.status = status or None
-            self.endFilterChange(FilterProxyModel.Direction.Rows)
-        else:
-            self.status = status or None
-            self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        model = self.sourceModel()
-        if self.status and isinstance(model, ApprovalsModel) and model.entity(source_row).status != self.status:
-            return False
-        return super().filterAcceptsRow(source_row, source_parent)
 
 
 # ---------------------------------------------------------------------------- details
@@ -301,7 +278,7 @@ class ApprovalsView(QWidget):
         self.banner.show_message("info", "Approvals are verified when this page is shown.")
 
         self.model = ApprovalsModel(parent=self)
-        self.proxy = ApprovalsProxy(self)
+        self.proxy = FieldFilterProxyModel(lambda row: row.status, self)
         self.proxy.setSourceModel(self.model)
         self.table = make_table(self.proxy)
         self.table.setObjectName("approvalsTable")
@@ -514,7 +491,7 @@ class ApprovalsView(QWidget):
         self._update_count()
 
     def _on_status_combo_changed(self, _index: int) -> None:
-        self.proxy.set_status(self.status_combo.currentData())
+        self.proxy.set_value(self.status_combo.currentData())
         self._update_count()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override

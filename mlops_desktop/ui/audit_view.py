@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.errors import CheckFailed, MlopsError, UsageError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn
 from mlops_desktop.ui.governance_pages import Banner, gov_session, monospace_font, pretty_json
-from mlops_desktop.ui.models import ENTITY_ROLE, Column, EntityTableModel, FilterProxyModel
+from mlops_desktop.ui.models import ENTITY_ROLE, Column, EntityTableModel, FieldFilterProxyModel
 from mlops_desktop.ui.version_detail import make_table
 from mlops_desktop.ui.workers import ErrorSink, TaskSlot
 
@@ -102,29 +102,6 @@ class AuditLogModel(EntityTableModel[Any]):
         Column("Action", lambda e: e.action),
         Column("Object", lambda e: e.object),
     )
-
-
-class AuditProxy(FilterProxyModel):
-    """Text filter plus an action filter."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.action: str | None = None
-
-    def set_action(self, action: str | None) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
-            self.beginFilterChange()
-            self.action = action or None
-            self.endFilterChange(FilterProxyModel.Direction.Rows)
-        else:
-            self.action = action or None
-            self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        model = self.sourceModel()
-        if self.action and isinstance(model, AuditLogModel) and model.entity(source_row).action != self.action:
-            return False
-        return super().filterAcceptsRow(source_row, source_parent)
 
 
 def chain_status_html(v: Any) -> tuple[str, str]:
@@ -200,7 +177,7 @@ class AuditView(QWidget):
         top.addWidget(self.export_button)
 
         self.model = AuditLogModel(parent=self)
-        self.proxy = AuditProxy(self)
+        self.proxy = FieldFilterProxyModel(lambda row: row.action, self)
         self.proxy.setSourceModel(self.model)
         self.table = make_table(self.proxy)
         self.table.setObjectName("auditTable")
@@ -283,7 +260,7 @@ class AuditView(QWidget):
         index = self.action_combo.findData(current) if current else 0
         self.action_combo.setCurrentIndex(max(index, 0))
         self.action_combo.blockSignals(False)
-        self.proxy.set_action(self.action_combo.currentData())
+        self.proxy.set_value(self.action_combo.currentData())
         self.model.set_rows(state.entries)
         self._update_count()
         if self.proxy.rowCount():
@@ -363,7 +340,7 @@ class AuditView(QWidget):
         self._update_count()
 
     def _on_action_combo_changed(self, _index: int) -> None:
-        self.proxy.set_action(self.action_combo.currentData())
+        self.proxy.set_value(self.action_combo.currentData())
         self._update_count()
 
     def _on_table_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:

@@ -883,14 +883,17 @@ class FilterProxyModel(QSortFilterProxyModel):
 
     def set_filter_text(self, text: str) -> None:
         needle = text.strip().casefold()
-        if needle == self._needle:
-            return
+        if needle != self._needle:
+            self._change_filter(lambda: setattr(self, "_needle", needle))
+
+    def _change_filter(self, change: Callable[[], None]) -> None:
+        """Apply ``change`` to the filter state and re-filter the rows."""
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
             self.beginFilterChange()
-            self._needle = needle
+            change()
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self._needle = needle
+            change()
             self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:  # noqa: N802
@@ -907,3 +910,23 @@ class FilterProxyModel(QSortFilterProxyModel):
             model.sort(column, order)
         else:
             super().sort(column, order)
+
+
+class FieldFilterProxyModel(FilterProxyModel):
+    """The text filter plus an exact match on one field of each row's entity (a combo box choice)."""
+
+    def __init__(self, field: Callable[[Any], object], parent: Any = None) -> None:
+        super().__init__(parent)
+        self._field = field
+        self.value: object | None = None
+
+    def set_value(self, value: object | None) -> None:
+        """Keep only rows whose field equals ``value``; None or empty keeps every row."""
+        self._change_filter(lambda: setattr(self, "value", value or None))
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        if (self.value is not None and isinstance(model, EntityTableModel)
+                and self._field(model.entity(source_row)) != self.value):
+            return False
+        return super().filterAcceptsRow(source_row, source_parent)
