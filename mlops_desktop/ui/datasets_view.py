@@ -18,8 +18,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
-    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -29,6 +27,7 @@ from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.lineage import dataset_node_id
 from mlops_desktop.ui.delegates import BadgeDelegate
 from mlops_desktop.ui.inventory_view import FilterBar
+from mlops_desktop.ui.layouts import build_table_page
 from mlops_desktop.ui.models import (
     ENTITY_ROLE,
     SYNC_PREPARE_ROWS,
@@ -102,28 +101,9 @@ class DatasetsView(QWidget):
         dl.addLayout(header_row)
         dl.addWidget(tabs, 1)
 
-        top = QWidget()
-        tl = QVBoxLayout(top)
-        tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(self.filter_bar)
-        self.empty_label = QLabel(NO_DATASETS_TEXT)
-        self.empty_label.setObjectName("datasetsEmpty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        font = self.empty_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.empty_label.setFont(font)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty_label)
-        tl.addWidget(self.stack, 1)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(detail)
-        split.setSizes([420, 300])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(split)
+        self.stack, self.empty_label = build_table_page(
+            self, [self.filter_bar], self.table, NO_DATASETS_TEXT, "datasetsEmpty", detail
+        )
 
         self.filter_bar.edit.textChanged.connect(self._on_filter_text_changed)
         self.model.modelReset.connect(self._update_count)

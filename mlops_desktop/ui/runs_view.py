@@ -13,12 +13,13 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from mlops_desktop.core.entities import Run
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.sources.base import Source
 from mlops_desktop.ui.inventory_view import FilterBar
+from mlops_desktop.ui.layouts import build_table_page
 from mlops_desktop.ui.models import (
     ENTITY_ROLE,
     SYNC_PREPARE_ROWS,
@@ -96,29 +97,9 @@ class RunsView(QWidget):
         dl.setContentsMargins(0, 0, 0, 0)
         dl.addWidget(self.header)
         dl.addWidget(tabs, 1)
-        top = QWidget()
-        tl = QVBoxLayout(top)
-        tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(self.filter_bar)
-        tl.addWidget(self.note)
-        self.empty_label = QLabel(NO_RUNS_TEXT)
-        self.empty_label.setObjectName("runsEmpty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        font = self.empty_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.empty_label.setFont(font)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty_label)
-        tl.addWidget(self.stack, 1)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(detail)
-        split.setSizes([420, 300])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(split)
+        self.stack, self.empty_label = build_table_page(
+            self, [self.filter_bar, self.note], self.table, NO_RUNS_TEXT, "runsEmpty", detail
+        )
 
         self.filter_bar.edit.textChanged.connect(self._on_filter_text_changed)
         self.model.modelReset.connect(self._update_count)
