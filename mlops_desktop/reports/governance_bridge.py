@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops_desktop.core.entities import Catalog
-from mlops_desktop.core.errors import StoreError
+from mlops_desktop.core.errors import MlopsError, StoreError
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -48,10 +48,8 @@ def checkpoint_verifier(note: str, public_key_pem: str) -> bool:
     try:
         cp = cpmod.parse_checkpoint(note)
         cpmod.verify_checkpoint(note, cp.key_name, load_public_key_pem(public_key_pem.encode("ascii")))
-    except (cpmod.CheckpointError, StoreError, ValueError, UnicodeEncodeError):
-        return False
-    except Exception:  # noqa: BLE001 - any unreadable key means "does not verify"
-        logger.debug("checkpoint key unreadable", exc_info=True)
+    except (cpmod.CheckpointError, MlopsError, ValueError, UnicodeEncodeError):  # unreadable key: does not verify
+        logger.debug("checkpoint does not verify", exc_info=True)
         return False
     return True
 
