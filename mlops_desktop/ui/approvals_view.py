@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 )
 
 from mlops_desktop.core.entities import Catalog
-from mlops_desktop.core.errors import MlopsError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn
 from mlops_desktop.ui.governance_pages import (
     APPROVE_SHORTCUT,
@@ -49,6 +48,7 @@ from mlops_desktop.ui.governance_pages import (
     policy_file_setting,
     pretty_json,
     resolve_policy,
+    show_load_error,
     status_color,
     status_text,
 )
@@ -379,15 +379,7 @@ class ApprovalsView(QWidget):
 
     def _on_load_error(self, exc: BaseException) -> bool:
         self.verify_button.setEnabled(True)
-        if isinstance(exc, MlopsError):
-            self.banner.show_message("error", f"<b>Cannot read the governance store:</b> {html.escape(exc.message)}"
-                                              + (f"<br>{html.escape(exc.hint)}" if exc.hint else ""))
-            return True
-        self.banner.show_message("error", f"Cannot verify the approvals: internal error ({type(exc).__name__}).")
-        if self.notifier is not None:
-            self.notifier.show_error(exc)
-            return True
-        return False
+        return show_load_error(self.banner, self.notifier, exc, "the governance store", "verify the approvals")
 
     def _update_banner(self, state: ApprovalsState) -> None:
         n = len(state.approvals)

@@ -33,7 +33,13 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop.core.errors import CheckFailed, MlopsError, UsageError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn
-from mlops_desktop.ui.governance_pages import Banner, gov_session, monospace_font, pretty_json
+from mlops_desktop.ui.governance_pages import (
+    Banner,
+    gov_session,
+    monospace_font,
+    pretty_json,
+    show_load_error,
+)
 from mlops_desktop.ui.models import ENTITY_ROLE, Column, EntityTableModel, FieldFilterProxyModel
 from mlops_desktop.ui.version_detail import make_table
 from mlops_desktop.ui.workers import ErrorSink, TaskSlot
@@ -271,15 +277,7 @@ class AuditView(QWidget):
 
     def _on_load_error(self, exc: BaseException) -> bool:
         self.verify_button.setEnabled(True)
-        if isinstance(exc, MlopsError):
-            self.banner.show_message("error", f"<b>Cannot read the audit log:</b> {html.escape(exc.message)}"
-                                              + (f"<br>{html.escape(exc.hint)}" if exc.hint else ""))
-            return True
-        self.banner.show_message("error", f"Cannot verify the audit log: internal error ({type(exc).__name__}).")
-        if self.notifier is not None:
-            self.notifier.show_error(exc)
-            return True
-        return False
+        return show_load_error(self.banner, self.notifier, exc, "the audit log", "verify the audit log")
 
     def _update_count(self, *_args: object) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()

@@ -26,14 +26,7 @@ class BadgeDelegate(QStyledItemDelegate):
         if not badges:
             super().paint(painter, option, index)
             return
-        # background and selection as usual, without the text
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        draw_item_background(self, painter, option, index)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         font = option.font
@@ -64,3 +57,15 @@ class BadgeDelegate(QStyledItemDelegate):
             width = sum(fm.horizontalAdvance(b) + 2 * self.PAD_X + self.GAP for b in badges) + 8
             size.setWidth(max(size.width(), width))
         return size
+
+
+def draw_item_background(delegate: QStyledItemDelegate, painter: QPainter, option: QStyleOptionViewItem,
+                         index: QModelIndex | QPersistentModelIndex) -> None:
+    """Paint a cell's background and selection as the style does, without its text."""
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    opt.text = ""
+    widget = opt.widget
+    style = widget.style() if widget is not None else None
+    if style is not None:
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)

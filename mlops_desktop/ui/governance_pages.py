@@ -13,6 +13,7 @@ governance store opened per worker task, so a file replaced on disk is read afre
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from collections.abc import Iterator
@@ -50,13 +51,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QWidget,
 )
 
 from mlops_desktop.ui import theme
+from mlops_desktop.ui.delegates import draw_item_background
 
 if TYPE_CHECKING:
     from mlops_desktop.governance.db import Governance
@@ -338,13 +339,7 @@ class StatusBadgeDelegate(QStyledItemDelegate):
         if not status:
             super().paint(painter, option, index)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        draw_item_background(self, painter, option, index)
         text = status_text(str(status))
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -627,3 +622,21 @@ def install_governance_pages(window: MainWindow) -> None:
     """Add the Approvals and Audit log pages, the Governance menu and the Approve / Reject…
     action (Ctrl+Shift+A) to ``window``. The controller is ``window.governance``."""
     window.governance = GovernanceController(window)  # type: ignore[attr-defined]
+
+
+def show_load_error(banner: Banner, notifier: Any, exc: BaseException, reading: str, doing: str) -> bool:
+    """Explain a failed load of a governance page in its banner (worker ``on_error`` handler).
+
+    Expected problems (:class:`MlopsError`) are handled here; a bug also goes to the notifier.
+    """
+    from mlops_desktop.core.errors import MlopsError
+
+    if isinstance(exc, MlopsError):
+        banner.show_message("error", f"<b>Cannot read {reading}:</b> {html.escape(exc.message)}"
+                                     + (f"<br>{html.escape(exc.hint)}" if exc.hint else ""))
+        return True
+    banner.show_message("error", f"Cannot {doing}: internal error ({type(exc).__name__}).")
+    if notifier is not None:
+        notifier.show_error(exc)
+        return True
+    return False
