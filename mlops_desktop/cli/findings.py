@@ -84,6 +84,12 @@ def register(sub: Any) -> None:
     r.add_argument("--models", nargs="+", default=[], metavar="NAME", help="limit the report to these models")
     r.add_argument("--organisation", default="", help="controller / covered entity named in the report")
     r.add_argument("--format", choices=("text", "json"), default="text", help="what to print when done")
+    r.add_argument("--sign-key", metavar="KEYFILE",
+                   help="sign the PDF (PAdES B-B) with this officer key; passphrase from the prompt or "
+                   "MLOPS_DESKTOP_PASSPHRASE (needs: pip install 'mlops-desktop[sign]')")
+    r.add_argument("--sign-cert", metavar="CERT.pem",
+                   help="the X.509 certificate to embed with --sign-key (default: the key's own certificate, "
+                   "else a self-signed one)")
     _add_settings_args(r)
     r.set_defaults(func=run_report)
 
@@ -117,13 +123,35 @@ def run_report(args: argparse.Namespace) -> int:
     if not args.out.strip():
         raise UsageError("--out is empty.", "Give a file name such as report.pdf.")
     settings = ReportSettings(findings=_settings(args), organisation=args.organisation)
+    sign_key, sign_cert = _signing_args(args)
     result = job(args.store, args.edition, args.out, models=args.models, governance_url=args.governance,
-                 artifact_roots=parse_artifact_roots(args.artifact_root), settings=settings)
+                 artifact_roots=parse_artifact_roots(args.artifact_root), settings=settings,
+                 sign_key=sign_key, sign_cert=sign_cert)
     if args.format == "json":
         print_json(result.as_json())
         return 0
     recorded = f"recorded in the audit log as entry {result.log_index}" if result.log_index is not None else \
         "not recorded (no writable governance store)"
-    print(f"Wrote {result.path} ({result.pages} pages, {len(result.findings)} findings, sha256 {result.sha256}); "
+    signed = f"; signed (PAdES) with key {result.signed_by}" if result.signed_by else ""
+    print(f"Wrote {result.path} ({result.pages} pages, {len(result.findings)} findings, sha256 {result.sha256}{signed}); "
           f"evidence bundle {result.bundle_path}; {recorded}.")
     return 0
+
+
+def _signing_args(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(unlocked key, certificate) for --sign-key / --sign-cert, checked before any work is done."""
+    if args.sign_cert and not args.sign_key:
+        raise UsageError("--sign-cert needs --sign-key.", "Pass the officer key file with --sign-key.")
+    if not args.sign_key:
+        return None, None
+    from pathlib import Path
+
+    from mlops_desktop.governance.keys import get_passphrase, load_certificate, load_private_key
+    from mlops_desktop.reports.pades import check_certificate, require_pyhanko
+
+    require_pyhanko()
+    key = load_private_key(Path(args.sign_key), get_passphrase(f"Passphrase for {args.sign_key}: "))
+    cert = load_certificate(Path(args.sign_cert)) if args.sign_cert else None
+    if cert is not None:
+        check_certificate(cert, key)
+    return key, cert

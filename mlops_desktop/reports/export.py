@@ -47,6 +47,7 @@ class ReportResult:
     findings: list[Finding] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     log_index: int | None = None  # audit-log entry recording the report, when recorded
+    signed_by: str | None = None  # key id of the PAdES signature, when the PDF was signed
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -60,11 +61,15 @@ class ReportResult:
             "findings": len(self.findings),
             "models": self.models,
             "log_index": self.log_index,
+            **({"signed_by": self.signed_by} if self.signed_by is not None else {}),
         }
 
 
 #: Called with the finished (not yet renamed) result; returns the audit-log index.
 RecordFn = Callable[[ReportResult], "int | None"]
+
+#: Signs the finished PDF bytes (PAdES, reports/pades.py); returns (signed bytes, signer key id).
+SignFn = Callable[[bytes], tuple[bytes, str]]
 
 
 def bundle_path_for(out: Path) -> Path:
@@ -131,10 +136,14 @@ def export_report(
     settings: ReportSettings | None = None,
     findings: Sequence[Finding] | None = None,
     record: RecordFn | None = None,
+    sign: SignFn | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
 ) -> ReportResult:
-    """Write the ``edition`` report of ``catalog`` to ``out`` (and its evidence bundle beside it)."""
+    """Write the ``edition`` report of ``catalog`` to ``out`` (and its evidence bundle beside it).
+
+    ``sign``, when given, signs the finished PDF (with its embedded bundle) before its SHA-256 is
+    taken and recorded."""
     out = check_output_path(Path(out))
     settings = settings or ReportSettings()
     progress(0, 100, "Evaluating findings")
@@ -170,6 +179,11 @@ def export_report(
     pdf, pages = _embed(buf.getvalue(), bundle_file.name, bundle)
     del buf
     check_cancelled(is_cancelled)
+    signed_by: str | None = None
+    if sign is not None:  # sign the final bytes, so the hash recorded below is of the signed file
+        progress(94, 100, "Signing the PDF")
+        pdf, signed_by = sign(pdf)
+        check_cancelled(is_cancelled)
     result = ReportResult(
         path=out,
         bundle_path=bundle_file,
@@ -180,6 +194,7 @@ def export_report(
         pages=pages,
         findings=list(data.findings),
         models=[m.name for m in data.models],
+        signed_by=signed_by,
     )
     progress(95, 100, "Writing files")
     folder = out.parent if str(out.parent) else Path(".")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.findings import Finding, FindingSettings, evaluate
@@ -20,11 +20,30 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.reports.export import ReportResult, check_output_path, export_report
+from mlops_desktop.reports.export import ReportResult, SignFn, check_output_path, export_report
 from mlops_desktop.reports.governance_bridge import collect_evidence, open_for_report, record_report
 from mlops_desktop.reports.model import EDITIONS, GovernanceEvidence, ReportSettings
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from mlops_desktop.governance.keys import SigningKey
+
 logger = logging.getLogger(__name__)
+
+
+def _pdf_signer(key: SigningKey, certificate: x509.Certificate | None) -> SignFn:
+    """A PAdES signing function, checked up front (pyHanko installed, certificate fits the key)."""
+    from mlops_desktop.reports import pades
+
+    pades.require_pyhanko()
+    cert = certificate or key.certificate or pades.self_signed_certificate(key)
+    pades.check_certificate(cert, key)
+
+    def sign(pdf: bytes) -> tuple[bytes, str]:
+        return pades.sign_pdf_bytes(pdf, key, cert), key.key_id
+
+    return sign
 
 
 def _scaled(progress: ProgressFn, start: int, span: int) -> ProgressFn:
@@ -95,16 +114,21 @@ def run_report(
     artifact_roots: Mapping[str, str] | None = None,
     settings: ReportSettings | None = None,
     catalog: Catalog | None = None,
+    sign_key: SigningKey | None = None,
+    sign_cert: x509.Certificate | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
 ) -> ReportResult:
     """Load the stores (unless ``catalog`` is given), gather governance evidence, write the report
-    and record its hash in the audit log."""
+    and record its hash in the audit log. With ``sign_key`` the PDF carries a PAdES B-B signature
+    (``sign_cert``, the key's own certificate, or a self-signed one) and the recorded hash is of
+    the signed file."""
     from mlops_desktop.core.errors import UsageError
 
     if edition not in EDITIONS:
         raise UsageError(f"Unknown report edition {edition!r}.", f"Use one of: {', '.join(EDITIONS)}.")
     out = check_output_path(Path(out))
+    sign = _pdf_signer(sign_key, sign_cert) if sign_key is not None else None
     if catalog is None:
         catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 30), is_cancelled)
     check_cancelled(is_cancelled)
@@ -120,7 +144,7 @@ def run_report(
                     return record_report(gov, result)
 
         return export_report(catalog, edition, out, models=models, governance=evidence, settings=settings,
-                             record=record, progress=_scaled(progress, 45, 55), is_cancelled=is_cancelled)
+                             record=record, sign=sign, progress=_scaled(progress, 45, 55), is_cancelled=is_cancelled)
     finally:
         if gov is not None:
             gov.close()
