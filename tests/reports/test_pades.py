@@ -298,3 +298,29 @@ def test_missing_pyhanko_says_how_to_install(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setitem(sys.modules, "pyhanko.sign", None)  # as if pyHanko were not installed
     with pytest.raises(UsageError, match=r"mlops-desktop\[sign\]"):
         pades.require_pyhanko()
+
+
+def test_cancel_or_failure_while_signing_leaves_no_file(tmp_path: Path) -> None:
+    from mlops_desktop.core.errors import CancelledError
+
+    empty = Catalog(stores=[StoreInfo("mlflow", "empty.db", "abc123", identity="sha256:00")])
+    key = _key()
+    cancelled = [False]
+
+    def sign_then_cancel(pdf: bytes) -> tuple[bytes, str]:
+        signed_pdf = pades.sign_pdf_bytes(pdf, key)
+        cancelled[0] = True  # the user presses Cancel while the signature is being made
+        return signed_pdf, key.key_id
+
+    def failing_sign(pdf: bytes) -> tuple[bytes, str]:
+        return pades.sign_pdf_bytes(pdf, key, pades.self_signed_certificate(_key())), key.key_id
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(CancelledError):
+        export_report(empty, "gdpr", out / "r.pdf", settings=SETTINGS, sign=sign_then_cancel,
+                      is_cancelled=lambda: cancelled[0])
+    assert list(out.iterdir()) == []
+    with pytest.raises(pades.PdfSignatureError, match="not for this key"):
+        export_report(empty, "gdpr", out / "r.pdf", settings=SETTINGS, sign=failing_sign)
+    assert list(out.iterdir()) == []
