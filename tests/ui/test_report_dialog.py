@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from PySide6.QtWidgets import QApplication
 
 from mlops_desktop.core.errors import UsageError
 from mlops_desktop.core.findings import FindingSettings
+from mlops_desktop.governance.keys import PASSPHRASE_ENV, create_key, generate_private_key, key_id
+from mlops_desktop.reports import pades
 from mlops_desktop.reports.model import ReportSettings
+from mlops_desktop.ui import theme
 from mlops_desktop.ui.report_dialog import ReportDialog, export_work, preview_findings
+from mlops_desktop.ui.settings import GuiSettings
 
+PASSPHRASE = "correct staple horse battery 42"
 SETTINGS = ReportSettings(findings=FindingSettings(today=date(2026, 6, 1)),
                           generated_at=datetime(2026, 6, 1, tzinfo=UTC))
 
@@ -107,3 +117,184 @@ def test_bad_output_path_is_reported(dialog, qtbot, ui, tmp_path: Path) -> None:
     dialog.all_models.setChecked(False)
     dialog.start_export()
     assert "Select at least one model" in dialog.status.text()
+
+
+# ---------------------------------------------------------------- signing (PAdES)
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real key (``keys create``), remembered in Settings as the officer's key file."""
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    path = tmp_path / "keys" / "olga.key"
+    path.parent.mkdir()
+    create_key(path, "Olga Officer", "olga@example.org", PASSPHRASE)
+    settings = GuiSettings()
+    settings.prefs.key_path = str(path)
+    settings.save()
+    return path
+
+
+@pytest.fixture
+def sign_dialog(qtbot, catalog, tmp_path: Path, ui, key_file: Path):
+    out = tmp_path / "out"
+    out.mkdir()
+    recorder = Recorder()
+    dlg = ReportDialog(catalog, None, notifier=recorder, settings=SETTINGS, default_dir=out, opener=lambda p: None)
+    dlg.recorder = recorder
+    dlg.out_dir = out
+    qtbot.addWidget(dlg)
+    dlg.show()
+    ui.wait_idle(qtbot, dlg.preview_slot)
+    yield dlg
+    dlg.shutdown()
+
+
+def _embedded_cert(path: Path) -> x509.Certificate:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    embedded = PdfFileReader(io.BytesIO(path.read_bytes())).embedded_signatures[0]
+    return x509.load_der_x509_certificate(embedded.signer_cert.dump())
+
+
+def _export_and_wait(dialog, qtbot, ui) -> None:
+    dialog.start_export()
+    ui.wait_idle(qtbot, dialog.export_slot, timeout=60_000)
+
+
+def test_signing_is_off_by_default_with_the_settings_key(sign_dialog, key_file: Path) -> None:
+    assert not sign_dialog.sign_check.isChecked() and sign_dialog.sign_check.isEnabled()
+    assert sign_dialog.sign_key_field.path() == str(key_file)  # prefilled from Settings
+    assert not sign_dialog.sign_passphrase.isEnabled() and not sign_dialog.sign_key_field.isEnabled()
+    assert sign_dialog.sign_passphrase.echoMode() == sign_dialog.sign_passphrase.EchoMode.Password
+    names = {w.accessibleName() for w in (sign_dialog.sign_check, sign_dialog.sign_key_field.edit,
+                                          sign_dialog.sign_cert_field.edit, sign_dialog.sign_passphrase)}
+    assert "" not in names and len(names) == 4
+    sign_dialog.sign_check.setChecked(True)
+    assert sign_dialog.sign_passphrase.isEnabled() and sign_dialog.sign_cert_field.isEnabled()
+    # Tab goes from the "Save as" row into the signing group, through it, then to Export
+    chain = [sign_dialog.path_edit]
+    widget = sign_dialog.path_edit
+    for _ in range(8):
+        widget = widget.nextInFocusChain()
+        while not widget.focusPolicy() & widget.focusPolicy().TabFocus:
+            widget = widget.nextInFocusChain()
+        chain.append(widget)
+    assert chain[1:8] == [sign_dialog.browse_button, sign_dialog.sign_check, sign_dialog.sign_key_field.edit,
+                          sign_dialog.sign_key_field.browse_button, sign_dialog.sign_cert_field.edit,
+                          sign_dialog.sign_cert_field.browse_button, sign_dialog.sign_passphrase]
+    assert chain[8] is sign_dialog.export_button
+
+
+def test_signed_export_is_a_valid_pades_pdf(sign_dialog, qtbot, ui, key_file: Path, qapp) -> None:
+    dialog = sign_dialog
+    dialog.sign_check.setChecked(True)
+    dialog.sign_passphrase.setText(PASSPHRASE)
+    manager = theme.theme_manager(qapp)
+    try:
+        for mode in ("light", "dark"):
+            manager.apply(mode)
+            QApplication.processEvents()
+            ui.render(dialog, f"report_dialog_sign_{mode}")
+    finally:
+        manager.apply("light")
+    dialog.set_models(["sepsis-alert"])
+    with qtbot.waitSignal(dialog.sig_report_written, timeout=60_000) as blocker:
+        dialog.start_export()
+    assert dialog.sign_passphrase.text() == ""  # cleared as soon as it was used
+    result = blocker.args[0]
+    ui.wait_idle(qtbot, dialog.export_slot)
+    key_pub = serialization.load_pem_public_key(key_file.with_name("olga.key.pub").read_bytes())
+    assert result.signed_by == key_id(key_pub)  # type: ignore[arg-type]
+    verification = pades.verify_pdf(result.path, [_embedded_cert(result.path)])
+    assert verification.ok and verification.verdict.startswith("VALID"), verification.verdict
+    assert verification.signatures[0].key_id == result.signed_by
+    assert "signed (PAdES)" in dialog.status.text() and not dialog.recorder.errors
+    ui.render(dialog, "report_dialog_signed")
+
+
+def test_wrong_passphrase_is_shown_and_writes_nothing(sign_dialog, qtbot, ui, qapp) -> None:
+    dialog = sign_dialog
+    dialog.sign_check.setChecked(True)
+    dialog.sign_passphrase.setText("not the passphrase at all 99")
+    _export_and_wait(dialog, qtbot, ui)
+    assert dialog.sign_passphrase.text() == ""
+    assert dialog.sign_banner.isVisible() and dialog.sign_banner.kind == "error"
+    assert "Wrong passphrase" in dialog.sign_banner.text() and "nothing was written" in dialog.sign_banner.text()
+    assert "Wrong passphrase" in dialog.status.text()
+    assert list(dialog.out_dir.iterdir()) == []
+    assert dialog.report_result is None and not dialog.recorder.errors  # shown in the dialog, no extra box
+    assert dialog.export_button.isEnabled()
+    manager = theme.theme_manager(qapp)
+    try:
+        for mode in ("light", "dark"):
+            manager.apply(mode)
+            QApplication.processEvents()
+            ui.render(dialog, f"report_dialog_sign_error_{mode}")
+    finally:
+        manager.apply("light")
+
+
+def test_unreadable_key_and_missing_passphrase_write_nothing(sign_dialog, qtbot, ui, tmp_path: Path) -> None:
+    dialog = sign_dialog
+    dialog.sign_check.setChecked(True)
+    dialog.sign_passphrase.setText("")
+    dialog.start_export()  # refused before any work
+    assert not dialog.export_slot.is_running()
+    assert "Type the passphrase" in dialog.sign_banner.text()
+    dialog.sign_key_field.set_path("")
+    dialog.sign_passphrase.setText(PASSPHRASE)
+    dialog.start_export()
+    assert "Choose your key file" in dialog.sign_banner.text() and not dialog.export_slot.is_running()
+    junk = tmp_path / "junk.key"
+    junk.write_bytes(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nnot base64 at all\n-----END ENCRYPTED PRIVATE KEY-----\n")
+    dialog.sign_key_field.set_path(str(junk))
+    dialog.sign_passphrase.setText(PASSPHRASE)
+    _export_and_wait(dialog, qtbot, ui)
+    assert "not a readable private key" in dialog.sign_banner.text()
+    dialog.sign_key_field.set_path(str(tmp_path / "missing.key"))
+    dialog.sign_passphrase.setText(PASSPHRASE)
+    _export_and_wait(dialog, qtbot, ui)
+    assert "No such key file" in dialog.sign_banner.text()
+    assert list(dialog.out_dir.iterdir()) == [] and not dialog.recorder.errors
+
+
+def test_certificate_file_must_fit_the_key(sign_dialog, qtbot, ui, key_file: Path, tmp_path: Path) -> None:
+    from mlops_desktop.governance.keys import SigningKey, load_private_key
+
+    dialog = sign_dialog
+    dialog.sign_check.setChecked(True)
+    other = generate_private_key()
+    foreign = pades.self_signed_certificate(SigningKey(other, key_id(other.public_key()), "Mallory"))
+    (tmp_path / "foreign.crt").write_bytes(foreign.public_bytes(serialization.Encoding.PEM))
+    dialog.sign_cert_field.set_path(str(tmp_path / "foreign.crt"))
+    dialog.sign_passphrase.setText(PASSPHRASE)
+    _export_and_wait(dialog, qtbot, ui)
+    assert "not for this key" in dialog.sign_banner.text()
+    (tmp_path / "bad.crt").write_text("not a certificate")
+    dialog.sign_cert_field.set_path(str(tmp_path / "bad.crt"))
+    dialog.sign_passphrase.setText(PASSPHRASE)
+    _export_and_wait(dialog, qtbot, ui)
+    assert "not a readable X.509 certificate" in dialog.sign_banner.text()
+    assert list(dialog.out_dir.iterdir()) == [] and not dialog.recorder.errors
+    own = pades.self_signed_certificate(load_private_key(key_file, PASSPHRASE))
+    (tmp_path / "own.crt").write_bytes(own.public_bytes(serialization.Encoding.DER))
+    dialog.sign_cert_field.set_path(str(tmp_path / "own.crt"))
+    dialog.sign_passphrase.setText(PASSPHRASE)
+    dialog.set_models(["sepsis-alert"])
+    _export_and_wait(dialog, qtbot, ui)
+    assert dialog.report_result is not None and not dialog.sign_banner.isVisible()
+    verification = pades.verify_pdf(dialog.report_result.path, [own])  # the certificate we gave is embedded
+    assert verification.ok, verification.verdict
+
+
+def test_without_pyhanko_signing_is_disabled_with_how_to_install(qtbot, catalog, monkeypatch, tmp_path) -> None:
+    monkeypatch.setitem(sys.modules, "pyhanko.sign", None)  # what an absent package looks like to import
+    dlg = ReportDialog(catalog, None, notifier=Recorder(), settings=SETTINGS, default_dir=tmp_path, key_path="")
+    qtbot.addWidget(dlg)
+    try:
+        assert not dlg.sign_check.isEnabled() and not dlg.sign_check.isChecked()
+        assert "pip install" in dlg.sign_check.toolTip() and "pyHanko" in dlg.sign_check.toolTip()
+        assert dlg.sign_key_field.path() == ""
+    finally:
+        dlg.shutdown()
