@@ -573,7 +573,7 @@ class MainWindow(QMainWindow):
 
         settings = ReportSettings(findings=self.gui_settings.finding_settings())  # thresholds from Settings
         dialog = ReportDialog(self.catalog, self.governance_url, notifier=self.notifier, settings=settings,
-                              parent=self)
+                              key_path=self.gui_settings.prefs.key_path, parent=self)
         dialog.open()
         self.report_dialog = dialog
         return dialog
