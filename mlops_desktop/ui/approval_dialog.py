@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
@@ -46,6 +44,7 @@ from mlops_desktop.core.classification import Classification
 from mlops_desktop.core.entities import Catalog, ModelVersion
 from mlops_desktop.core.errors import MlopsError, UsageError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.ui.dialogs import TaskDialog
 from mlops_desktop.ui.governance_pages import (
     LAST_KEY_SETTING,
     Banner,
@@ -288,7 +287,7 @@ class PolicyChecklist(QListWidget):
         self.addItem(item)
 
 
-class ApprovalDialog(QDialog):
+class ApprovalDialog(TaskDialog):
     """Sign an approval or rejection of one model version."""
 
     sig_decided = Signal(object)  # ApprovalRecord
@@ -716,13 +715,3 @@ class ApprovalDialog(QDialog):
             self._on_key_changed(self.key_field.path())  # the ✓/✗ colours follow the theme
         super().changeEvent(event)
 
-    def shutdown(self, timeout: float = 10.0) -> bool:
-        return self.slot.shutdown(timeout)
-
-    def reject(self) -> None:
-        self.shutdown()
-        super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.shutdown()
-        super().closeEvent(event)

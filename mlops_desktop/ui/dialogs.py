@@ -10,9 +10,11 @@ tests can read them (``notifier.last_dialog``).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from mlops_desktop.core.errors import MlopsError, StoreError, UsageError
 
@@ -82,3 +84,21 @@ class Notifier(QObject):
         for dialog in self.dialogs:
             dialog.close()
         self.dialogs.clear()
+
+
+class TaskDialog(QDialog):
+    """A dialog whose work runs in ``self.slot`` (a TaskSlot): closing it, by any path,
+    cancels the work and waits for the worker, so nothing half-done outlives the dialog."""
+
+    slot: Any
+
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        return bool(self.slot.shutdown(timeout))
+
+    def reject(self) -> None:
+        self.shutdown()
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)

@@ -14,10 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -33,6 +31,7 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import MlopsError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.ui.dialogs import TaskDialog
 from mlops_desktop.ui.workers import ErrorSink, TaskSlot, TaskState
 
 logger = logging.getLogger(__name__)
@@ -63,7 +62,7 @@ def snapshot_job(
                            progress=progress, is_cancelled=is_cancelled, catalog=catalog)
 
 
-class SnapshotDialog(QDialog):
+class SnapshotDialog(TaskDialog):
     """Choose the file and the signing key, then create; shows progress, can cancel.
 
     ``catalog`` (optional) is the catalog the window already has loaded, so the stores are
@@ -293,14 +292,3 @@ class SnapshotDialog(QDialog):
 
     # -- closing ------------------------------------------------------------------------
 
-    def shutdown(self, timeout: float = 10.0) -> bool:
-        """Cancel and wait for the worker (so its temporary file is gone)."""
-        return self.slot.shutdown(timeout)
-
-    def reject(self) -> None:
-        self.shutdown()
-        super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.shutdown()
-        super().closeEvent(event)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop.core.errors import MlopsError, UsageError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn
+from mlops_desktop.ui.dialogs import TaskDialog
 from mlops_desktop.ui.governance_pages import (
     LAST_ADMIN_KEY_SETTING,
     STATUS_ROLE,
@@ -170,7 +171,7 @@ class SignersModel(EntityTableModel[dict[str, Any]]):
 # ---------------------------------------------------------------------------- change dialogs
 
 
-class _AdminChangeDialog(QDialog):
+class _AdminChangeDialog(TaskDialog):
     """Shared parts of the add / revoke / pin dialogs: admin key, passphrase, status, worker."""
 
     sig_done = Signal(object)
@@ -276,16 +277,6 @@ class _AdminChangeDialog(QDialog):
             return True
         return False
 
-    def shutdown(self, timeout: float = 10.0) -> bool:
-        return self.slot.shutdown(timeout)
-
-    def reject(self) -> None:
-        self.shutdown()
-        super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.shutdown()
-        super().closeEvent(event)
 
 
 class AddSignerDialog(_AdminChangeDialog):
