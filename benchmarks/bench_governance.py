@@ -22,12 +22,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from mlops_desktop.core.entities import Catalog
+from mlops_desktop.crypto.dsse import PROMOTION_PREDICATE, make_statement, sign_envelope
+from mlops_desktop.crypto.ecdsa import generate_private_key, key_id
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.approvals import verify_approvals
 from mlops_desktop.governance.db import Governance, now_iso, open_governance
 from mlops_desktop.governance.digest import subject_digest
-from mlops_desktop.governance.dsse import PROMOTION_PREDICATE, make_statement, sign_envelope
-from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id
+from mlops_desktop.governance.keys import SigningKey
 from mlops_desktop.governance.models import SqlApproval
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.sources.base import load_catalog

@@ -6,6 +6,8 @@ thread is not required: the engine is shared, sessions are per call).
 
 from __future__ import annotations
 
+from mlops_desktop.crypto.dsse import PROMOTION_PREDICATE, TRUST_PREDICATE
+from mlops_desktop.crypto.ecdsa import key_id
 from mlops_desktop.governance.approvals import (
     APPROVED,
     REJECTED,
@@ -36,14 +38,12 @@ from mlops_desktop.governance.audit import (
 )
 from mlops_desktop.governance.db import Governance, open_governance
 from mlops_desktop.governance.digest import SubjectDigest, subject_digest
-from mlops_desktop.governance.dsse import PROMOTION_PREDICATE, TRUST_PREDICATE
 from mlops_desktop.governance.keys import (
     KeyInfo,
     SigningKey,
     create_key,
     export_public,
     import_pkcs12,
-    key_id,
     list_keys,
     load_private_key,
     load_public_key,

@@ -2,7 +2,7 @@
 
 One envelope per approver, each verifiable alone. The statement's subject is
 ``models:/<name>/<version>`` with the subject digest; the predicate (type
-:data:`~mlops_desktop.governance.dsse.PROMOTION_PREDICATE`) carries the decision, target,
+:data:`~mlops_desktop.crypto.dsse.PROMOTION_PREDICATE`) carries the decision, target,
 regimes, reason, approver, signing time, policy id and digest, evidence and the audit-log
 index of the decision. Envelope and log entry are written in one transaction.
 """
@@ -28,10 +28,7 @@ from mlops_desktop.core.governance_facts import (
     ApprovalFact,
 )
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
-from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, now_iso, parse_time
-from mlops_desktop.governance.digest import METHOD_ARTIFACTS, SubjectDigest, subject_digest
-from mlops_desktop.governance.dsse import (
+from mlops_desktop.crypto.dsse import (
     PROMOTION_PREDICATE,
     EnvelopeError,
     Statement,
@@ -41,6 +38,9 @@ from mlops_desktop.governance.dsse import (
     sign_envelope,
     verify_envelope,
 )
+from mlops_desktop.governance import audit
+from mlops_desktop.governance.db import Governance, now_iso, parse_time
+from mlops_desktop.governance.digest import METHOD_ARTIFACTS, SubjectDigest, subject_digest
 from mlops_desktop.governance.keys import SigningKey
 from mlops_desktop.governance.models import SqlApproval, SqlLogEntry, SqlPolicy
 from mlops_desktop.governance.policy import DEFAULT_POLICY, REGIMES, Decision, Policy

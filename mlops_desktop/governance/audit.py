@@ -33,7 +33,15 @@ from mlops_desktop.core import paths
 from mlops_desktop.core.errors import CancelledError, CheckFailed, StoreError
 from mlops_desktop.core.governance_facts import AuditLogStatus
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
-from mlops_desktop.governance import checkpoint as cpmod
+from mlops_desktop.crypto import checkpoint as cpmod
+from mlops_desktop.crypto.canonical import canonical_json
+from mlops_desktop.crypto.ecdsa import generate_private_key, key_id, public_pem
+from mlops_desktop.crypto.merkle import (
+    Frontier,
+    inclusion_proof,
+    leaf_hash,
+    root_from_leaf_hashes,
+)
 
 # The action names live in a module with no imports; re-exported here for this module's callers.
 from mlops_desktop.governance.actions import (
@@ -52,20 +60,8 @@ from mlops_desktop.governance.actions import (
     ACTION_TRUST_REVOKE as ACTION_TRUST_REVOKE,
     ACTION_VERIFY as ACTION_VERIFY,
 )
-from mlops_desktop.governance.canonical import canonical_json
 from mlops_desktop.governance.db import Governance, now_iso
-from mlops_desktop.governance.keys import (
-    generate_private_key,
-    key_id,
-    load_public_key_pem,
-    public_pem,
-)
-from mlops_desktop.governance.merkle import (
-    Frontier,
-    inclusion_proof,
-    leaf_hash,
-    root_from_leaf_hashes,
-)
+from mlops_desktop.governance.keys import load_public_key_pem
 from mlops_desktop.governance.models import (
     SqlCheckpoint,
     SqlCheckpointKey,

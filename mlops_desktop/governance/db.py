@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from mlops_desktop.core import paths
 from mlops_desktop.core.errors import SchemaError, StoreError
-from mlops_desktop.governance.merkle import EMPTY_ROOT
+from mlops_desktop.crypto.merkle import EMPTY_ROOT
 from mlops_desktop.governance.models import SqlLogHead, SqlMeta
 from mlops_desktop.sources.base import redact
 

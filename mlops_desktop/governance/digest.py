@@ -18,7 +18,7 @@ from typing import Any
 
 from mlops_desktop.core.entities import Catalog, ModelVersion, iso
 from mlops_desktop.core.progress import CancelledFn, never_cancelled
-from mlops_desktop.governance.canonical import canonical_digest
+from mlops_desktop.crypto.canonical import canonical_digest
 
 METHOD_ARTIFACTS = "model-signing-v1/files-sha256"
 METHOD_RECORD = "version-record-jcs-sha256"

@@ -1,14 +1,12 @@
-"""Signing keys: ECDSA P-256 / SHA-256, encrypted PKCS#8 PEM or PKCS#12, key ids, certificates.
+"""Signing key files: encrypted PKCS#8 PEM or PKCS#12, passphrases, the key index, certificates.
 
-Key id = lowercase hex SHA-256 of the DER SubjectPublicKeyInfo (CRYPTO.md); it is the
-fingerprint shown everywhere.
+The primitives (signing, verifying, key ids) are in :mod:`mlops_desktop.crypto.ecdsa`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import getpass
-import hashlib
 import json
 import logging
 import os
@@ -20,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -28,6 +26,7 @@ from cryptography.x509 import verification
 
 from mlops_desktop.core import paths
 from mlops_desktop.core.errors import MlopsError, UsageError
+from mlops_desktop.crypto.ecdsa import generate_private_key, is_p256, key_id, public_pem, sign_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -79,43 +78,11 @@ class KeyInfo:
     certificate_path: str | None = None
 
 
-# ---------------------------------------------------------------------------- primitives
-
-
-def generate_private_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def spki_der(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def key_id(public_key: ec.EllipticCurvePublicKey) -> str:
-    """Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo."""
-    return hashlib.sha256(spki_der(public_key)).hexdigest()
-
-
-def public_pem(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def sign_bytes(private_key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
-    """ECDSA P-256 / SHA-256, DER-encoded."""
-    return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
-
-
-def verify_bytes(public_key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
-    try:
-        public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-    except (InvalidSignature, ValueError):
-        return False
-    return True
+# ---------------------------------------------------------------------------- public keys
 
 
 def _require_p256(key: object, what: str) -> None:
-    if not isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) or not isinstance(
-        key.curve, ec.SECP256R1
-    ):
+    if not is_p256(key):
         raise KeyFileError(f"{what} is not an ECDSA P-256 key.", "MLOps Desktop signs with ECDSA P-256 only.")
 
 

@@ -33,7 +33,7 @@ from mlops_desktop.core.classification import Classification
 from mlops_desktop.core.entities import Catalog, ModelVersion
 from mlops_desktop.core.errors import UsageError
 from mlops_desktop.core.lineage import LineageGraph, build_graph, version_node_id
-from mlops_desktop.governance.canonical import canonical_json
+from mlops_desktop.crypto.canonical import canonical_json
 
 REGIMES = ("gdpr", "hipaa", "eu-ai-act")
 _RULE_KEYS = {"approvers", "roles", "separation_of_duties", "phi_regime", "pii_regime", "regimes", "expiry_days"}

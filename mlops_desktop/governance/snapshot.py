@@ -45,22 +45,17 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, now_iso, open_governance, resolve_url
-from mlops_desktop.governance.dsse import (
+from mlops_desktop.crypto.dsse import (
     EnvelopeError,
     make_statement,
     parse_envelope,
     sign_envelope,
     verify_envelope,
 )
-from mlops_desktop.governance.keys import (
-    KeyFileError,
-    SigningKey,
-    key_id,
-    load_public_key_pem,
-    public_pem,
-)
+from mlops_desktop.crypto.ecdsa import key_id, public_pem
+from mlops_desktop.governance import audit
+from mlops_desktop.governance.db import Governance, now_iso, open_governance, resolve_url
+from mlops_desktop.governance.keys import KeyFileError, SigningKey, load_public_key_pem
 from mlops_desktop.governance.models import Base, SqlLogHead, SqlMeta
 from mlops_desktop.governance.trust import load_trust
 from mlops_desktop.sources import snapshot as fmt

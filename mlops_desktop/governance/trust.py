@@ -3,7 +3,7 @@
 ``trust init`` pins administrator keys (the root of trust; unsigned, and remembered by each
 client on first sight). Administrators then add signers (key, identity, roles, validity
 window) and revoke them, each change a DSSE envelope over an in-toto Statement with
-predicate type :data:`~mlops_desktop.governance.dsse.TRUST_PREDICATE`. A signature counts
+predicate type :data:`~mlops_desktop.crypto.dsse.TRUST_PREDICATE`. A signature counts
 only if its key was trusted, not revoked and within its window at the decision's log time.
 Public keys are kept forever so old records still verify.
 """
@@ -30,9 +30,7 @@ from mlops_desktop.core.governance_facts import (
     STATUS_UNTRUSTED,
     STATUS_VALID,
 )
-from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, now_iso, parse_time
-from mlops_desktop.governance.dsse import (
+from mlops_desktop.crypto.dsse import (
     TRUST_PREDICATE,
     EnvelopeError,
     make_statement,
@@ -41,12 +39,13 @@ from mlops_desktop.governance.dsse import (
     sign_envelope,
     verify_envelope,
 )
+from mlops_desktop.crypto.ecdsa import key_id, public_pem
+from mlops_desktop.governance import audit
+from mlops_desktop.governance.db import Governance, now_iso, parse_time
 from mlops_desktop.governance.keys import (
     CertificateError,
     SigningKey,
-    key_id,
     load_public_key_pem,
-    public_pem,
     verify_certificate,
 )
 from mlops_desktop.governance.models import SqlLogEntry, SqlPublicKey, SqlTrustStatement

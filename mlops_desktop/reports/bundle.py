@@ -29,9 +29,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mlops_desktop.core.errors import MlopsError
-from mlops_desktop.governance.dsse import EnvelopeError, parse_envelope, verify_envelope
-from mlops_desktop.governance.keys import key_id, load_public_key_pem
-from mlops_desktop.governance.merkle import leaf_hash, verify_inclusion
+from mlops_desktop.crypto.dsse import EnvelopeError, parse_envelope, verify_envelope
+from mlops_desktop.crypto.ecdsa import key_id
+from mlops_desktop.crypto.merkle import leaf_hash, verify_inclusion
+from mlops_desktop.governance.keys import load_public_key_pem
 from mlops_desktop.reports.model import GovernanceEvidence, ReportData
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.governance.merkle import leaf_hash, verify_inclusion
+from mlops_desktop.crypto.merkle import leaf_hash, verify_inclusion
 from mlops_desktop.reports.model import GovernanceEvidence
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def open_for_report(url: str | None) -> Any:
 
 def checkpoint_verifier(note: str, public_key_pem: str) -> bool:
     """Check a checkpoint note's signature with the log's public key (C2SP signed note)."""
-    from mlops_desktop.governance import checkpoint as cpmod
+    from mlops_desktop.crypto import checkpoint as cpmod
     from mlops_desktop.governance.keys import load_public_key_pem
 
     try:
@@ -65,9 +65,10 @@ def collect_evidence(
     """Verified facts, envelopes, keys, checkpoint and inclusion proofs from an open store."""
     import sqlalchemy as sa
 
-    from mlops_desktop.governance import audit, checkpoint as cpmod
+    from mlops_desktop.crypto import checkpoint as cpmod
+    from mlops_desktop.crypto.ecdsa import public_pem
+    from mlops_desktop.governance import audit
     from mlops_desktop.governance.api import governance_facts, list_approvals, load_trust
-    from mlops_desktop.governance.keys import public_pem
     from mlops_desktop.governance.models import SqlCheckpointKey
 
     progress(0, 4, "Verifying approvals and the audit log")

@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from mlops_desktop.core.errors import MlopsError, UsageError
-from mlops_desktop.governance.keys import SigningKey, key_id
+from mlops_desktop.crypto.ecdsa import key_id
+from mlops_desktop.governance.keys import SigningKey
 
 logger = logging.getLogger(__name__)
 

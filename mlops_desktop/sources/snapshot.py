@@ -512,7 +512,7 @@ def table_digest(con: sqlite3.Connection, table: str, is_cancelled: CancelledFn 
 
 def tables_digest(tables: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of the manifest's ``tables`` map (the statement subject)."""
-    from mlops_desktop.governance.canonical import canonical_digest  # pure JSON helper, no keys
+    from mlops_desktop.crypto.canonical import canonical_digest  # pure JSON helper, no keys
 
     return canonical_digest(dict(tables))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlops_desktop.governance import keys as keymod
+from mlops_desktop.crypto.ecdsa import generate_private_key, key_id
 from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.keys import SigningKey
 from mlops_desktop.governance.trust import add_signer, init_trust
@@ -14,8 +14,8 @@ FIXTURE_ARTIFACT_PREFIX = "/srv/mlflow/artifacts"
 
 
 def make_key(identity: str) -> SigningKey:
-    k = keymod.generate_private_key()
-    return SigningKey(k, keymod.key_id(k.public_key()), identity)
+    k = generate_private_key()
+    return SigningKey(k, key_id(k.public_key()), identity)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from mlops_desktop.core.governance_facts import (
     STATUS_UNTRUSTED,
     STATUS_VALID,
 )
+from mlops_desktop.crypto.dsse import PROMOTION_PREDICATE, parse_envelope, parse_statement
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.approvals import (
     approve,
@@ -29,7 +30,6 @@ from mlops_desktop.governance.approvals import (
 )
 from mlops_desktop.governance.db import Governance, open_governance
 from mlops_desktop.governance.digest import METHOD_ARTIFACTS, METHOD_RECORD, subject_digest
-from mlops_desktop.governance.dsse import PROMOTION_PREDICATE, parse_envelope, parse_statement
 from mlops_desktop.governance.models import Base, SqlApproval
 from mlops_desktop.governance.trust import load_trust, revoke_signer
 from mlops_desktop.governance.verify import governance_facts, verify_all

@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from mlops_desktop.core.errors import CheckFailed
+from mlops_desktop.crypto.checkpoint import parse_checkpoint, sign_checkpoint, verify_checkpoint
+from mlops_desktop.crypto.ecdsa import generate_private_key
+from mlops_desktop.crypto.merkle import leaf_hash, root_from_leaf_hashes, verify_inclusion
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.checkpoint import parse_checkpoint, sign_checkpoint, verify_checkpoint
 from mlops_desktop.governance.db import Governance, open_governance
-from mlops_desktop.governance.keys import generate_private_key
-from mlops_desktop.governance.merkle import leaf_hash, root_from_leaf_hashes, verify_inclusion
 from mlops_desktop.governance.models import SqlCheckpoint, SqlLogEntry, SqlLogHead
 
 
@@ -51,7 +51,7 @@ def test_clean_log_verifies_and_entries_are_canonical(logged: Governance) -> Non
         head = s.get(SqlLogHead, 1)
         assert head is not None
         assert head.root_hash == root_from_leaf_hashes([leaf_hash(r) for r in raws]).hex() == result.root_hash
-    from mlops_desktop.governance.canonical import canonical_json
+    from mlops_desktop.crypto.canonical import canonical_json
 
     assert all(canonical_json(json.loads(r)) == r for r in raws)
     assert [e.seq for e in audit.read_entries(logged, limit=3)] == [7, 8, 9]
@@ -121,7 +121,7 @@ def test_delete_the_tail_and_fix_the_head(logged: Governance) -> None:
         s.execute(sa.delete(SqlLogEntry).where(SqlLogEntry.seq >= 6))
         s.execute(sa.delete(SqlCheckpoint))
         raws = s.execute(sa.select(SqlLogEntry.entry).order_by(SqlLogEntry.seq)).scalars().all()
-        from mlops_desktop.governance.merkle import Frontier
+        from mlops_desktop.crypto.merkle import Frontier
 
         f = Frontier.from_leaves([leaf_hash(r) for r in raws])
         head = s.get(SqlLogHead, 1)
@@ -218,7 +218,7 @@ def test_checkpoint_format_round_trip() -> None:
     assert note.split("\n\n")[1].startswith("\u2014 example.com/key ")
     cp = verify_checkpoint(note, "example.com/key", key.public_key())
     assert cp.size == 7 and parse_checkpoint(note).root == b"\x01" * 32
-    from mlops_desktop.governance.checkpoint import CheckpointError
+    from mlops_desktop.crypto.checkpoint import CheckpointError
 
     with pytest.raises(CheckpointError):
         verify_checkpoint(note.replace("\n7\n", "\n8\n"), "example.com/key", key.public_key())

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from mlops_desktop.crypto.merkle import leaf_hash, root_from_leaf_hashes
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.db import open_governance
-from mlops_desktop.governance.merkle import leaf_hash, root_from_leaf_hashes
 from mlops_desktop.governance.models import SqlLogEntry, SqlLogHead
 
 PROCESSES = 4

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from mlops_desktop.governance.canonical import canonical_json
-from mlops_desktop.governance.dsse import (
+from mlops_desktop.crypto.canonical import canonical_json
+from mlops_desktop.crypto.dsse import (
     PAYLOAD_TYPE,
     PROMOTION_PREDICATE,
     STATEMENT_TYPE,
@@ -20,7 +20,7 @@ from mlops_desktop.governance.dsse import (
     sign_envelope,
     verify_envelope,
 )
-from mlops_desktop.governance.keys import public_pem, sign_bytes
+from mlops_desktop.crypto.ecdsa import public_pem, sign_bytes
 from tests.governance.helpers import make_key
 
 DIGEST = "ab" * 32

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from mlops_desktop.core.errors import MlopsError, UsageError
+from mlops_desktop.crypto import ecdsa
 from mlops_desktop.governance import keys
 from mlops_desktop.governance.keys import CertificateError, KeyFileError
 from tests.governance.helpers import PASSPHRASE
@@ -31,7 +32,7 @@ def test_create_and_load(tmp_path: Path) -> None:
     assert isinstance(pub.curve, ec.SECP256R1)
     k = keys.load_private_key(key_file, PASSPHRASE)
     assert k.key_id == info.key_id and k.identity == "Alice <alice@example.org>"
-    assert keys.verify_bytes(pub, k.sign(b"x"), b"x")
+    assert ecdsa.verify_bytes(pub, k.sign(b"x"), b"x")
     assert keys.export_public(key_file).startswith(b"-----BEGIN PUBLIC KEY-----")
     assert [i.key_id for i in keys.list_keys()] == [info.key_id]
 
@@ -172,7 +173,7 @@ def test_pkcs12_import_with_certificate(tmp_path: Path) -> None:
     p12.write_bytes(pkcs12.serialize_key_and_certificates(b"alice", key, cert, None, enc))
     # load the .p12 directly...
     direct = keys.load_private_key(p12, "p12 passphrase long")
-    assert direct.key_id == keys.key_id(key.public_key()) and direct.identity == "alice@example.org"
+    assert direct.key_id == ecdsa.key_id(key.public_key()) and direct.identity == "alice@example.org"
     with pytest.raises(KeyFileError, match="Wrong passphrase"):
         keys.load_private_key(p12, "wrong passphrase here")
     # ...or import it as an encrypted key file with its certificate

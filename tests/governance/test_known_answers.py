@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from mlops_desktop.governance.canonical import CanonicalError, canonical_json, strict_loads
-from mlops_desktop.governance.dsse import pae
-from mlops_desktop.governance.merkle import (
+from mlops_desktop.crypto.canonical import CanonicalError, canonical_json, strict_loads
+from mlops_desktop.crypto.dsse import pae
+from mlops_desktop.crypto.merkle import (
     EMPTY_ROOT,
     Frontier,
     consistency_proof,

@@ -14,10 +14,10 @@ from mlops_desktop.core.governance_facts import (
     STATUS_UNTRUSTED,
     STATUS_VALID,
 )
+from mlops_desktop.crypto.dsse import TRUST_PREDICATE, make_statement, sign_envelope
+from mlops_desktop.crypto.ecdsa import public_pem
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.db import Governance, now_iso
-from mlops_desktop.governance.dsse import TRUST_PREDICATE, make_statement, sign_envelope
-from mlops_desktop.governance.keys import public_pem
 from mlops_desktop.governance.models import SqlPublicKey, SqlTrustStatement
 from mlops_desktop.governance.trust import (
     TrustError,

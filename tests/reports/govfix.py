@@ -32,7 +32,8 @@ class Gov:
 
 
 def _key(identity: str) -> object:
-    from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id
+    from mlops_desktop.crypto.ecdsa import generate_private_key, key_id
+    from mlops_desktop.governance.keys import SigningKey
 
     priv = generate_private_key()
     return SigningKey(priv, key_id(priv.public_key()), identity)

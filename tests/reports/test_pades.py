@@ -16,13 +16,8 @@ from pypdf import PdfReader
 from mlops_desktop.cli.main import main
 from mlops_desktop.core.entities import Catalog, StoreInfo
 from mlops_desktop.core.errors import UsageError
-from mlops_desktop.governance.keys import (
-    SigningKey,
-    create_key,
-    generate_private_key,
-    key_id,
-    load_private_key,
-)
+from mlops_desktop.crypto.ecdsa import generate_private_key, key_id
+from mlops_desktop.governance.keys import SigningKey, create_key, load_private_key
 from mlops_desktop.reports import pades
 from mlops_desktop.reports.export import export_report
 from mlops_desktop.reports.jobs import run_report

@@ -11,10 +11,11 @@ import pytest
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.findings import evaluate
 from mlops_desktop.core.governance_facts import STATUS_VALID
+from mlops_desktop.crypto.ecdsa import generate_private_key, key_id
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.approvals import approve, list_approvals, verify_approvals
 from mlops_desktop.governance.db import Governance, open_governance
-from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id
+from mlops_desktop.governance.keys import SigningKey
 from mlops_desktop.governance.snapshot import (
     create_snapshot,
     open_snapshot_governance,

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from mlops_desktop.core.errors import StoreError
+from mlops_desktop.crypto.dsse import sign_envelope
+from mlops_desktop.crypto.ecdsa import generate_private_key, key_id, public_pem
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.db import Governance, open_governance
-from mlops_desktop.governance.dsse import sign_envelope
-from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id, public_pem
+from mlops_desktop.governance.keys import SigningKey
 from mlops_desktop.governance.snapshot import create_snapshot, open_snapshot_governance
 from mlops_desktop.governance.trust import add_signer, init_trust, load_trust
 from mlops_desktop.sources import snapshot as fmt

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mlops_desktop.governance.keys import sign_bytes, spki_der, verify_bytes
+from mlops_desktop.crypto.ecdsa import sign_bytes, spki_der, verify_bytes
 
 _DASH = "\u2014"
 

@@ -11,13 +11,13 @@ import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mlops_desktop.core.errors import MlopsError
-from mlops_desktop.governance.canonical import CanonicalError, canonical_json, strict_loads
-from mlops_desktop.governance.keys import SigningKey, verify_bytes
+from mlops_desktop.crypto.canonical import CanonicalError, canonical_json, strict_loads
+from mlops_desktop.crypto.ecdsa import verify_bytes
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -27,6 +27,15 @@ PROMOTION_PREDICATE = "https://mlops-desktop.dev/promotion-decision/v1"
 TRUST_PREDICATE = "https://mlops-desktop.dev/trust-change/v1"
 KNOWN_PREDICATES = (PROMOTION_PREDICATE, TRUST_PREDICATE)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Signer(Protocol):
+    """What signing an envelope needs of a key (``governance.keys.SigningKey`` is one)."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def sign(self, data: bytes) -> bytes: ...
 
 
 class EnvelopeError(MlopsError):
@@ -71,7 +80,7 @@ class Envelope:
     signatures: tuple[EnvelopeSignature, ...]
 
 
-def sign_envelope(payload: bytes, keys: Sequence[SigningKey], payload_type: str = PAYLOAD_TYPE) -> bytes:
+def sign_envelope(payload: bytes, keys: Sequence[Signer], payload_type: str = PAYLOAD_TYPE) -> bytes:
     """A DSSE envelope (RFC 8785 JSON bytes) with one signature per key."""
     message = pae(payload_type, payload)
     envelope = {
