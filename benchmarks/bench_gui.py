@@ -32,7 +32,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
 from benchmarks.report import write_section  # noqa: E402
 from benchmarks.scale_mlflow_store import reference_store  # noqa: E402
 from mlops_desktop.app import create_application  # noqa: E402
-from mlops_desktop.ui.main_window import MainWindow  # noqa: E402
+from mlops_desktop.ui.shell.main_window import MainWindow  # noqa: E402
 
 
 class BlockWatch:

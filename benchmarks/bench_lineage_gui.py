@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.bench_lineage import synthetic_catalog
     from benchmarks.report import write_section
     from mlops_desktop.core.lineage import build_graph
-    from mlops_desktop.ui.lineage_view import LineageView, prepare_lineage
+    from mlops_desktop.ui.lineage.view import LineageView, prepare_lineage
 
     catalog = synthetic_catalog(7)
     t = time.perf_counter()

@@ -27,8 +27,8 @@ QUIT_AFTER_LOAD_ENV = "MLOPS_DESKTOP_QUIT_AFTER_LOAD"
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
     """The QApplication (reused when one exists), named, themed and with its icon."""
-    from mlops_desktop.ui import icons, theme
-    from mlops_desktop.ui.settings import GuiSettings
+    from mlops_desktop.ui.common import icons, theme
+    from mlops_desktop.ui.common.settings import GuiSettings
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -85,13 +85,13 @@ def run_gui(
     (2 when an error dialog was shown), without touching the user's settings; with
     ``stores`` it waits until they are loaded.
     """
-    from mlops_desktop.ui.dialogs import Notifier
-    from mlops_desktop.ui.main_window import MainWindow
+    from mlops_desktop.ui.common.dialogs import Notifier
+    from mlops_desktop.ui.shell.main_window import MainWindow
 
     app = create_application()
     notifier = Notifier()
     hook = ExceptHook(notifier).install()
-    from mlops_desktop.ui.settings import GuiSettings
+    from mlops_desktop.ui.common.settings import GuiSettings
 
     window = MainWindow(notifier=notifier, source_settings=source_settings, governance_url=governance_url,
                         gui_settings=GuiSettings(readonly=smoke_test))

@@ -2,7 +2,7 @@
 source checkout and in an installed wheel.
 
 Qt-free on purpose: the CLI (``mlops-desktop demo``) needs the demo paths too; Qt icons
-are built from these paths lazily in :mod:`mlops_desktop.ui.icons`.
+are built from these paths lazily in :mod:`mlops_desktop.ui.common.icons`.
 """
 
 from __future__ import annotations

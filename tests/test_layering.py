@@ -71,11 +71,11 @@ def test_checker_catches_violations(tmp_path: Path) -> None:
         "import pyqtgraph as pg\n"
         "from mlops_desktop import ui\n"
         "from ..ui import workers\n"
-        "import importlib\nimportlib.import_module('mlops_desktop.ui.main_window')\n"
+        "import importlib\nimportlib.import_module('mlops_desktop.ui.shell.main_window')\n"
     )
     bad.write_text(source, encoding="utf-8")
     found = forbidden_imports(bad, "mlops_desktop.core.probe")
     assert sorted(line.split(" imports ")[1] for line in found) == [
-        "PySide6.QtWidgets", "mlops_desktop.ui", "mlops_desktop.ui", "mlops_desktop.ui.main_window", "pyqtgraph",
+        "PySide6.QtWidgets", "mlops_desktop.ui", "mlops_desktop.ui", "mlops_desktop.ui.shell.main_window", "pyqtgraph",
     ]
     assert forbidden_imports(PACKAGE / "core" / "errors.py") == []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_desktop.ui.workers import live_worker_threads
+from mlops_desktop.ui.common.workers import live_worker_threads
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -85,7 +85,7 @@ def ui() -> type[UiHelpers]:
 @pytest.fixture
 def make_window(qtbot):
     """Build MainWindow objects that are shut down (workers joined) at teardown."""
-    from mlops_desktop.ui.main_window import MainWindow
+    from mlops_desktop.ui.shell.main_window import MainWindow
 
     windows = []
 

@@ -48,7 +48,7 @@ def test_read_only_governance_store_never_blocks_browsing(make_window, qtbot, ml
 
 
 def test_entries_go_to_the_store_in_force_when_they_happened(qtbot, tmp_path: Path) -> None:
-    from mlops_desktop.ui.access_log import AccessLog
+    from mlops_desktop.ui.governance.access_log import AccessLog
 
     first, second = str(tmp_path / "first.db"), str(tmp_path / "second.db")
     current = [first]

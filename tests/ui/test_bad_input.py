@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_desktop.ui.dialogs import ErrorDialog
+from mlops_desktop.ui.common.dialogs import ErrorDialog
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

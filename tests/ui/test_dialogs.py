@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from mlops_desktop.app import ExceptHook
 from mlops_desktop.core.errors import SchemaError
-from mlops_desktop.ui.crash_dialog import CrashDialog
-from mlops_desktop.ui.dialogs import ErrorDialog, Notifier
-from mlops_desktop.ui.open_store_dialog import OpenStoreDialog
+from mlops_desktop.ui.common.crash_dialog import CrashDialog
+from mlops_desktop.ui.common.dialogs import ErrorDialog, Notifier
+from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
 
 
 def test_open_store_dialog_renders_and_returns_the_url(qtbot, ui):

@@ -25,11 +25,11 @@ from mlops_desktop.governance.db import open_governance
 from mlops_desktop.governance.keys import create_key, load_private_key, load_public_key
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.sources.base import load_catalog
-from mlops_desktop.ui import theme
-from mlops_desktop.ui.approval_dialog import ApprovalDialog
-from mlops_desktop.ui.approvals_view import EMPTY_TEXT, ApprovalsModel, ApprovalsView
-from mlops_desktop.ui.audit_view import AuditLogModel, AuditView
-from mlops_desktop.ui.trust_view import SignersModel, TrustDialog, TrustView
+from mlops_desktop.ui.common import theme
+from mlops_desktop.ui.governance.approval_dialog import ApprovalDialog
+from mlops_desktop.ui.governance.approvals_view import EMPTY_TEXT, ApprovalsModel, ApprovalsView
+from mlops_desktop.ui.governance.audit_view import AuditLogModel, AuditView
+from mlops_desktop.ui.governance.trust_view import SignersModel, TrustDialog, TrustView
 
 PASSPHRASE = "correct horse battery staple 42"
 TIMEOUT = 20_000
@@ -759,7 +759,7 @@ roles = ["approver"]
 
 
 def _settings_with_policy(path: Path | str) -> object:
-    from mlops_desktop.ui.settings import GuiSettings
+    from mlops_desktop.ui.common.settings import GuiSettings
 
     settings = GuiSettings()
     settings.update(policy_file=str(path))
@@ -861,7 +861,7 @@ def test_bad_policy_file_is_explained_and_nothing_is_signed(widgets, qtbot, ui, 
 def test_policy_file_setting_in_the_settings_dialog(make_window, qtbot, ui, themed, gov_url, mlflow3_db, tmp_path):
     from PySide6.QtWidgets import QDialogButtonBox
 
-    from mlops_desktop.ui.settings import GuiSettings
+    from mlops_desktop.ui.common.settings import GuiSettings
 
     good = tmp_path / "one-approver.toml"
     good.write_text(ONE_APPROVER, encoding="utf-8")
@@ -904,8 +904,8 @@ def test_policy_file_setting_in_the_settings_dialog(make_window, qtbot, ui, them
 
 
 def test_settings_without_policy_file_read_as_the_built_in_policy(tmp_path):
-    from mlops_desktop.ui.governance_pages import policy_file_setting, resolve_policy
-    from mlops_desktop.ui.settings import SCHEMA_VERSION, GuiSettings
+    from mlops_desktop.ui.common.settings import SCHEMA_VERSION, GuiSettings
+    from mlops_desktop.ui.governance.shared import policy_file_setting, resolve_policy
 
     path = tmp_path / "gui.ini"  # written by a release before policy_file existed (same version)
     path.write_text(f'[meta]\nversion={SCHEMA_VERSION}\n[prefs]\ntheme="\\"dark\\""\n', encoding="utf-8")

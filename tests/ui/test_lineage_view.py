@@ -15,8 +15,8 @@ from mlops_desktop.core.lineage import (
     version_node_id,
 )
 from mlops_desktop.sources.base import load_catalog
-from mlops_desktop.ui.diff_view import DiffView
-from mlops_desktop.ui.lineage_view import LineageView, _RectGrid
+from mlops_desktop.ui.catalog.diff_view import DiffView
+from mlops_desktop.ui.lineage.view import LineageView, _RectGrid
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

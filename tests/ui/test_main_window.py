@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QKeySequence
 
-from mlops_desktop.ui.main_window import EMPTY_TEXT
-from mlops_desktop.ui.models import ENTITY_ROLE
+from mlops_desktop.ui.common.roles import ENTITY_ROLE
+from mlops_desktop.ui.shell.main_window import EMPTY_TEXT
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TRUTH = json.loads((FIXTURES / "mlflow-3.17-sqlite.truth.json").read_text(encoding="utf-8"))["models"]
@@ -232,7 +232,7 @@ def test_themes_render(loaded_window, qtbot, mode, ui):
     view.detail.metrics_view.selectRow(0)
     ui.wait_idle(qtbot, view.detail.history_slot)
     ui.render(loaded_window, f"main_window_theme_{mode}")
-    from mlops_desktop.ui import theme
+    from mlops_desktop.ui.common import theme
 
     assert theme.colors() is (theme.DARK if mode == "dark" else theme.LIGHT)
     loaded_window.set_theme("system")
@@ -259,6 +259,6 @@ def test_demo_stores_merge_in_the_window(make_window, qtbot, ui):
     ("mlflow+postgresql://alice:***@db.example.org:5432/mlflow", "db.example.org:5432/mlflow"),
 ])
 def test_short_store_names_in_the_status_bar(url, short):
-    from mlops_desktop.ui.main_window import short_store_name
+    from mlops_desktop.ui.shell.main_window import short_store_name
 
     assert short_store_name(url) == short

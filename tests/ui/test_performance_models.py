@@ -18,11 +18,17 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from mlops_desktop.core.entities import Catalog, Run
 from mlops_desktop.sources import load_catalog
 from mlops_desktop.sources.base import open_source
-from mlops_desktop.ui import datasets_view as datasets_module, runs_view as runs_module
-from mlops_desktop.ui.datasets_view import NO_DATASETS_TEXT, DatasetsView
-from mlops_desktop.ui.models import (
-    ENTITY_ROLE,
-    SORT_ROLE,
+from mlops_desktop.ui.catalog import datasets_view as datasets_module, runs_view as runs_module
+from mlops_desktop.ui.catalog.datasets_view import NO_DATASETS_TEXT, DatasetsView
+from mlops_desktop.ui.catalog.runs_view import (
+    NO_MATCH_TEXT,
+    NO_RUNS_TEXT,
+    RunsView,
+    load_runs_table,
+)
+from mlops_desktop.ui.common.roles import ENTITY_ROLE, SORT_ROLE
+from mlops_desktop.ui.models.loading import close_sources
+from mlops_desktop.ui.models.tables import (
     Column,
     DatasetsModel,
     PagedTableModel,
@@ -32,8 +38,6 @@ from mlops_desktop.ui.models import (
     prepare_table,
     sorted_order,
 )
-from mlops_desktop.ui.runs_view import NO_MATCH_TEXT, NO_RUNS_TEXT, RunsView, load_runs_table
-from mlops_desktop.ui.tasks import close_sources
 
 T0 = datetime(2026, 1, 1, 12, 0)
 

@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop.app import ExceptHook
 from mlops_desktop.core.errors import UsageError
-from mlops_desktop.ui import theme
-from mlops_desktop.ui.crash_dialog import CrashDialog
-from mlops_desktop.ui.dialogs import ErrorDialog
-from mlops_desktop.ui.search_dialog import build_index, search
-from mlops_desktop.ui.settings import GuiSettings
+from mlops_desktop.ui.catalog.search_dialog import build_index, search
+from mlops_desktop.ui.common import theme
+from mlops_desktop.ui.common.crash_dialog import CrashDialog
+from mlops_desktop.ui.common.dialogs import ErrorDialog
+from mlops_desktop.ui.common.settings import GuiSettings
 
 # -- global search ----------------------------------------------------------------------
 
@@ -310,7 +310,7 @@ CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractIt
 def _governance_dialogs(window, qtbot, ui) -> list[QWidget]:
     """Approve / Reject, Trust list, Add signer, Revoke signer and Pin administrator, opened from
     the window on its (fresh) governance store."""
-    from mlops_desktop.ui.trust_view import RevokeSignerDialog
+    from mlops_desktop.ui.governance.trust_view import RevokeSignerDialog
 
     gov = window.governance
     window.models_view.select_model("sepsis-alert")
@@ -423,7 +423,7 @@ def test_theme_contrast_meets_wcag_aa(colors):
     }
     # governance: status badges (badge text on the status colour), status words drawn in their colour
     # (checklist, signer, explanation) on the page and list backgrounds, and the banners
-    from mlops_desktop.ui.governance_pages import (
+    from mlops_desktop.ui.common.status import (
         _BANNER_DARK,
         _BANNER_LIGHT,
         _STATUS_DARK,

@@ -6,10 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mlops_desktop.sources import load_catalog
-from mlops_desktop.ui.models import (
-    BADGES_ROLE,
-    ENTITY_ROLE,
-    SORT_ROLE,
+from mlops_desktop.ui.common.roles import BADGES_ROLE, ENTITY_ROLE, SORT_ROLE
+from mlops_desktop.ui.models.tables import (
     DatasetInputsModel,
     DatasetsModel,
     FilterProxyModel,

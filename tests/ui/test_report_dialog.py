@@ -17,9 +17,9 @@ from mlops_desktop.core.findings import FindingSettings
 from mlops_desktop.governance.keys import PASSPHRASE_ENV, create_key, generate_private_key, key_id
 from mlops_desktop.reports import pades
 from mlops_desktop.reports.model import ReportSettings
-from mlops_desktop.ui import theme
-from mlops_desktop.ui.report_dialog import ReportDialog, export_work, preview_findings
-from mlops_desktop.ui.settings import GuiSettings
+from mlops_desktop.ui.common import theme
+from mlops_desktop.ui.common.settings import GuiSettings
+from mlops_desktop.ui.export.report_dialog import ReportDialog, export_work, preview_findings
 
 PASSPHRASE = "correct staple horse battery 42"
 SETTINGS = ReportSettings(findings=FindingSettings(today=date(2026, 6, 1)),

@@ -21,10 +21,10 @@ from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.resources import demo_settings, demo_store_urls
 from mlops_desktop.sources.base import load_catalog
-from mlops_desktop.ui import theme
-from mlops_desktop.ui.crash_dialog import CrashDialog
-from mlops_desktop.ui.dialogs import ErrorDialog
-from mlops_desktop.ui.open_store_dialog import OpenStoreDialog
+from mlops_desktop.ui.common import theme
+from mlops_desktop.ui.common.crash_dialog import CrashDialog
+from mlops_desktop.ui.common.dialogs import ErrorDialog
+from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "screenshots"

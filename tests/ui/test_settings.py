@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
-from mlops_desktop.ui import theme
-from mlops_desktop.ui.settings import (
+from mlops_desktop.ui.common import theme
+from mlops_desktop.ui.common.settings import (
     SCHEMA_VERSION,
     GuiSettings,
     Preferences,
     migrate,
     settings_path,
 )
-from mlops_desktop.ui.settings_dialog import SettingsDialog
+from mlops_desktop.ui.settings.dialog import SettingsDialog
 
 
 def test_defaults_and_round_trip_keep_types(tmp_path: Path):
@@ -61,7 +61,7 @@ def test_migration_from_the_version_1_json_file(tmp_path: Path):
 
 
 def test_migrate_hook_runs_each_step(monkeypatch: pytest.MonkeyPatch):
-    from mlops_desktop.ui import settings as mod
+    from mlops_desktop.ui.common import settings as mod
 
     seen = []
 

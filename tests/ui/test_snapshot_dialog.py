@@ -13,7 +13,7 @@ from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.sources import snapshot as fmt
 from mlops_desktop.sources.base import load_catalog
 from mlops_desktop.sources.snapshot import SnapshotSource
-from mlops_desktop.ui.snapshot_dialog import SnapshotDialog
+from mlops_desktop.ui.export.snapshot_dialog import SnapshotDialog
 
 PASSPHRASE = "correct horse battery staple 42"
 

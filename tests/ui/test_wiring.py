@@ -9,7 +9,7 @@ import pytest
 
 from mlops_desktop.core.lineage import dataset_node_id, version_node_id
 from mlops_desktop.governance.snapshot import create_snapshot
-from mlops_desktop.ui import theme
+from mlops_desktop.ui.common import theme
 
 
 def test_open_lineage_from_the_version_detail_in_one_click(loaded_window, qtbot, ui):

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from mlops_desktop.core.errors import CancelledError, StoreError
-from mlops_desktop.ui.crash_dialog import CrashDialog
-from mlops_desktop.ui.dialogs import ErrorDialog, Notifier
-from mlops_desktop.ui.tasks import load_stores
-from mlops_desktop.ui.workers import TaskSlot, live_worker_threads
+from mlops_desktop.ui.common.crash_dialog import CrashDialog
+from mlops_desktop.ui.common.dialogs import ErrorDialog, Notifier
+from mlops_desktop.ui.common.workers import TaskSlot, live_worker_threads
+from mlops_desktop.ui.models.loading import load_stores
 
 
 def square(x, *, progress, is_cancelled):

@@ -1,0 +1,291 @@
+"""The model inventory page: filterable model table, versions of the selected model, detail pane."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, Run
+from mlops_desktop.core.lineage import version_node_id
+from mlops_desktop.sources.base import Source
+from mlops_desktop.ui.catalog.version_detail import VersionDetailWidget
+from mlops_desktop.ui.common.delegates import BadgeDelegate
+from mlops_desktop.ui.common.roles import ENTITY_ROLE
+from mlops_desktop.ui.common.widgets import FilterBar, make_table
+from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
+from mlops_desktop.ui.models.tables import (
+    FilterProxyModel,
+    ModelInventoryModel,
+    VersionsModel,
+    search_texts_job,
+    version_sort_key,
+)
+
+
+class ModelsView(QWidget):
+    """Registered models (top), the selected model's versions and a version's details (bottom)."""
+
+    sig_version_selected = Signal(object)  # ModelVersion | None
+    sig_open_lineage = Signal(str)  # lineage node id of a model version
+    sig_compare = Signal(str, str, str)  # model name, older version, newer version
+
+    def __init__(
+        self,
+        notifier: ErrorSink | None = None,
+        source_for_run: Callable[[Run], Source | None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("ModelsView")
+        self.setAccessibleName("Models page")
+        self.catalog = Catalog()
+        self.search_slot = TaskSlot("models-search", notifier, self)  # the filter's texts, computed ahead
+
+        self.filter_bar = FilterBar("Filter models: name, author, stage, alias, risk tier, PII, PHI…  (Ctrl+F)",
+                                    "models")
+        self.model = ModelInventoryModel(parent=self)
+        self.proxy = FilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = make_table(self.proxy)
+        self.table.setObjectName("modelsTable")
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
+        for col, width in enumerate((210, 100, 260, 170, 80, 90, 130)):
+            self.table.setColumnWidth(col, width)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(self.model.column_index("Stage / aliases"), QHeaderView.ResizeMode.Stretch)
+
+        self.versions_model = VersionsModel(parent=self)
+        self.versions_table = make_table(self.versions_model)
+        self.versions_table.setObjectName("versionsTable")
+        self.versions_table.setAccessibleName("Versions of the selected model")
+        self.versions_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.versions_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.versions_table.customContextMenuRequested.connect(self._on_versions_context_menu)
+        self.table.setAccessibleName("Registered models")
+        self.versions_table.setItemDelegateForColumn(self.versions_model.column_index("Data"),
+                                                     BadgeDelegate(self.versions_table))
+        for col, width in enumerate((56, 80, 100, 64, 140, 80)):
+            self.versions_table.setColumnWidth(col, width)
+        self.detail = VersionDetailWidget(notifier, source_for_run)
+        self.detail.sig_open_lineage.connect(self._on_detail_open_lineage)
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setObjectName("compareButton")
+        self.compare_button.setToolTip("Select two versions (Ctrl+click) and compare them (Ctrl+D)")
+        self.compare_button.setEnabled(False)
+        self.compare_button.clicked.connect(self.compare_selected)
+
+        self.filter_bar.edit.textChanged.connect(self._on_filter_text_changed)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.versions_table.selectionModel().selectionChanged.connect(self._on_versions_selection_changed)
+
+        versions_box = QWidget()
+        vb = QVBoxLayout(versions_box)
+        vb.setContentsMargins(0, 0, 0, 0)
+        self.versions_label = QLabel("Versions")
+        versions_head = QHBoxLayout()
+        versions_head.addWidget(self.versions_label, 1)
+        versions_head.addWidget(self.compare_button)
+        vb.addLayout(versions_head)
+        vb.addWidget(self.versions_table, 1)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(versions_box)
+        bottom.addWidget(self.detail)
+        bottom.setStretchFactor(0, 2)
+        bottom.setStretchFactor(1, 3)
+        bottom.setSizes([430, 770])
+
+        top = QWidget()
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.filter_bar)
+        tl.addWidget(self.table, 1)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([300, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(split)
+        self._update_count()
+
+    # -- data ------------------------------------------------------------------------
+
+    def set_catalog(self, catalog: Catalog, keep: tuple[str, str | None] | None = None) -> None:
+        """Show a whole catalog (replaces the rows).
+
+        The selected model and version stay selected when they are still there; ``keep``
+        names another ``(model, version)`` to select (e.g. the one before a reload).
+        """
+        keep = keep or self.current_selection()
+        self.catalog = catalog
+        self.model.set_rows(catalog.models)
+        self.restore_selection(keep)
+        self.search_slot.cancel()
+        if self.model.rowCount():
+            self.search_slot.start(search_texts_job, self.model.columns, list(self.model.rows),
+                                   label="Indexing models", on_done=self._on_search_texts_done)
+
+    def _on_search_texts_done(self, result: tuple[list[RegisteredModel], list[str]]) -> None:
+        self.model.set_search_texts(*result)
+
+    def current_selection(self) -> tuple[str, str | None] | None:
+        model = self.selected_model()
+        if model is None:
+            return None
+        version = self.selected_version()
+        return model.name, version.version if version else None
+
+    def restore_selection(self, selection: tuple[str, str | None] | None) -> None:
+        if selection is None or not self.select_model(selection[0]):
+            self._show_model(None)
+            return
+        if selection[1] is not None:
+            self.select_version(selection[1])
+
+    def append_catalog(self, part: Catalog, merged: Catalog) -> None:
+        """Rows of one more store, shown as soon as they arrive."""
+        self.catalog = merged
+        self.model.append_rows(part.models)
+
+    def focus_filter(self) -> None:
+        self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.edit.selectAll()
+
+    # -- selection -------------------------------------------------------------------
+
+    def selected_model(self) -> RegisteredModel | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ENTITY_ROLE) if rows else None
+
+    def selected_version(self) -> ModelVersion | None:
+        """The version the detail pane shows: the current row when selected, else the first selected."""
+        selection = self.versions_table.selectionModel()
+        current = self.versions_table.currentIndex()
+        if current.isValid() and selection.isRowSelected(current.row()):
+            return self.versions_model.entity(current.row())
+        rows = selection.selectedRows()
+        return rows[0].data(ENTITY_ROLE) if rows else None
+
+    def selected_versions(self) -> list[ModelVersion]:
+        rows = sorted(i.row() for i in self.versions_table.selectionModel().selectedRows())
+        return [self.versions_model.entity(r) for r in rows]
+
+    def select_versions(self, versions: list[str]) -> None:
+        """Select several versions (e.g. two to compare)."""
+        selection = self.versions_table.selectionModel()
+        selection.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row in range(self.versions_model.rowCount()):
+            if self.versions_model.entity(row).version in versions:
+                selection.select(self.versions_model.index(row, 0), flags)
+
+    def compare_selected(self) -> bool:
+        """Ask to compare the two selected versions (older first). False unless exactly two."""
+        versions = self.selected_versions()
+        if len(versions) != 2:
+            return False
+        old, new = sorted(versions, key=lambda v: version_sort_key(v.version))
+        self.sig_compare.emit(old.model_name, old.version, new.version)
+        return True
+
+    def open_lineage_of_selection(self) -> bool:
+        version = self.selected_version()
+        if version is None:
+            return False
+        self.sig_open_lineage.emit(version_node_id(version.model_name, version.version))
+        return True
+
+    def _on_detail_open_lineage(self, version: ModelVersion) -> None:
+        self.sig_open_lineage.emit(version_node_id(version.model_name, version.version))
+
+    def _on_versions_context_menu(self, pos: QPoint) -> None:
+        menu = self.versions_menu()
+        menu.popup(self.versions_table.viewport().mapToGlobal(pos))
+
+    def versions_menu(self) -> QMenu:
+        """The versions table's context menu (built fresh for the current selection)."""
+        menu = QMenu(self)
+        lineage = menu.addAction("Open lineage")
+        lineage.setEnabled(self.selected_version() is not None)
+        lineage.triggered.connect(self.open_lineage_of_selection)
+        compare = menu.addAction("Compare the two selected versions")
+        compare.setEnabled(len(self.selected_versions()) == 2)
+        compare.triggered.connect(self.compare_selected)
+        self._versions_menu = menu
+        return menu
+
+    def select_model(self, name: str) -> bool:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(ENTITY_ROLE).name == name:
+                self.table.selectionModel().select(
+                    index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                )
+                self.table.scrollTo(index)
+                return True
+        return False
+
+    def select_version(self, version: str) -> bool:
+        for row in range(self.versions_model.rowCount()):
+            if self.versions_model.entity(row).version == str(version):
+                self.versions_table.selectRow(row)
+                return True
+        return False
+
+    def _show_model(self, model: RegisteredModel | None) -> None:
+        self.versions_model.set_model(model)
+        if model is None:
+            self.versions_label.setText("Versions")
+        else:
+            n = self.versions_model.rowCount()
+            self.versions_label.setText(f"Versions of <b>{model.name}</b> ({n})" if n else
+                                        f"<b>{model.name}</b> has no versions")
+        if self.versions_model.rowCount():
+            self.versions_table.selectRow(0)
+        else:
+            self.detail.set_version(None, model, self.catalog)
+            self.sig_version_selected.emit(None)
+
+    def _on_table_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._show_model(self.selected_model())
+
+    def _on_versions_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self.compare_button.setEnabled(len(self.selected_versions()) == 2)
+        version = self.selected_version()
+        model = self.catalog.model(version.model_name) if version else None
+        self.detail.set_version(version, model, self.catalog)
+        self.sig_version_selected.emit(version)
+
+    def _on_filter_text_changed(self, text: str) -> None:
+        self.proxy.set_filter_text(text)
+        self._update_count()
+
+    def _update_count(self, *_args: object) -> None:
+        self.filter_bar.set_count(self.proxy.rowCount(), self.model.rowCount())
+
+    def shutdown(self) -> None:
+        self.search_slot.shutdown()
+        self.detail.shutdown()

@@ -1,0 +1,226 @@
+"""The detail pane of one model version: tags, run, params, metrics, datasets, metric history."""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelection, QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.core.entities import Catalog, MetricValue, ModelVersion, RegisteredModel, Run
+from mlops_desktop.sources.base import Source
+from mlops_desktop.ui.catalog.metric_chart import MetricChartWidget
+from mlops_desktop.ui.common.delegates import BadgeDelegate
+from mlops_desktop.ui.common.roles import ENTITY_ROLE
+from mlops_desktop.ui.common.widgets import badge_html, make_table
+from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
+from mlops_desktop.ui.models.loading import fetch_metric_history
+from mlops_desktop.ui.models.tables import (
+    DatasetInputsModel,
+    KeyValueModel,
+    format_time,
+    format_value,
+    version_inputs,
+)
+
+
+class FactLabel(QLabel):
+    """One line of selectable text that never widens the pane: what does not fit is cut at
+    the right edge and the whole text is in the tooltip (ids and URIs do not word-wrap)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(40, super().minimumSizeHint().height())
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text if len(text) > 40 else "")
+
+
+
+
+class VersionDetailWidget(QWidget):
+    """Fill with :meth:`set_version`; metric histories load on demand in a worker."""
+
+    sig_open_lineage = Signal(object)  # ModelVersion
+
+    def __init__(
+        self,
+        notifier: ErrorSink | None = None,
+        source_for_run: Callable[[Run], Source | None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("VersionDetailWidget")
+        self.setAccessibleName("Model version details")
+        self.source_for_run = source_for_run or (lambda _run: None)
+        self.history_slot = TaskSlot("metric-history", notifier, self)
+        self.version: ModelVersion | None = None
+        self.run: Run | None = None
+        self.catalog: Catalog | None = None
+
+        self.header = QLabel()
+        self.header.setObjectName("versionHeader")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.lineage_button = QPushButton("Lineage")
+        self.lineage_button.setObjectName("openLineageButton")
+        self.lineage_button.setToolTip("Open the lineage of this version: its datasets, run and deployments (Ctrl+L)")
+        self.lineage_button.setAccessibleName("Open lineage of this version")
+        self.lineage_button.clicked.connect(self._on_lineage_button_clicked)
+        header_row = QHBoxLayout()
+        header_row.addWidget(self.header, 1)
+        header_row.addWidget(self.lineage_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.tabs = QTabWidget()
+        # Overview: facts and tags
+        overview = QWidget()
+        self.facts = QFormLayout()
+        self.facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.fact_labels: dict[str, QLabel] = {}
+        for name in ("Status", "Author", "Run", "Experiment", "Created", "Source", "Description"):
+            label = FactLabel()
+            label.setAccessibleName(name)
+            self.fact_labels[name] = label
+            self.facts.addRow(f"{name}:", label)
+        self.tags_model = KeyValueModel("Tag", "Value", self)
+        self.tags_view = make_table(self.tags_model)
+        ov_layout = QVBoxLayout(overview)
+        ov_layout.addLayout(self.facts)
+        ov_layout.addWidget(QLabel("Version and model tags:"))
+        ov_layout.addWidget(self.tags_view, 1)
+        self.tabs.addTab(overview, "Overview")
+
+        # Datasets used by the version's run
+        self.inputs_model = DatasetInputsModel(parent=self)
+        self.inputs_view = make_table(self.inputs_model)
+        self.inputs_view.setItemDelegateForColumn(self.inputs_model.column_index("Data"), BadgeDelegate(self.inputs_view))
+        self.tabs.addTab(self.inputs_view, "Datasets")
+
+        # Params
+        self.params_model = KeyValueModel("Parameter", "Value", self)
+        self.params_view = make_table(self.params_model)
+        self.tabs.addTab(self.params_view, "Params")
+
+        # Metrics + history
+        metrics_page = QSplitter(Qt.Orientation.Horizontal)
+        self.metrics_model = KeyValueModel("Metric", "Latest value", self)
+        self.metrics_view = make_table(self.metrics_model)
+        self.metrics_view.selectionModel().selectionChanged.connect(self._on_metrics_selection_changed)
+        self.chart = MetricChartWidget()
+        metrics_page.addWidget(self.metrics_view)
+        metrics_page.addWidget(self.chart)
+        metrics_page.setStretchFactor(0, 1)
+        metrics_page.setStretchFactor(1, 2)
+        metrics_page.setSizes([240, 520])
+        self.tabs.addTab(metrics_page, "Metrics")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header_row)
+        layout.addWidget(self.tabs, 1)
+        self.set_version(None, None, None)
+
+    # -- filling ---------------------------------------------------------------------
+
+    def set_version(
+        self, version: ModelVersion | None, model: RegisteredModel | None, catalog: Catalog | None
+    ) -> None:
+        self.history_slot.cancel()
+        self.version = version
+        self.catalog = catalog
+        self.run = catalog.runs.get(version.run_id) if (catalog and version and version.run_id) else None
+        self.chart.clear()
+        self.lineage_button.setEnabled(version is not None)
+        if version is None:
+            self.header.setText("<i>Select a model version to see its details.</i>")
+            for label in self.fact_labels.values():
+                label.setText("")
+            self.tags_model.set_rows([])
+            self.inputs_model.set_rows([])
+            self.params_model.set_rows([])
+            self.metrics_model.set_rows([])
+            return
+        model_tags = model.tags if model else {}
+        cls = version.classification(model_tags)
+        stage = f" — <b>{html.escape(version.stage)}</b>" if version.stage else ""
+        aliases = "".join(f" &nbsp;@{html.escape(a)}" for a in version.aliases)
+        self.header.setText(
+            f"<span style='font-size:large'><b>{html.escape(version.model_name)}</b> version "
+            f"{html.escape(version.version)}</span>{stage}{aliases} &nbsp; {badge_html(cls.badges)}"
+        )
+        run = self.run
+        f = self.fact_labels
+        f["Status"].setText(version.status + (" (deleted)" if version.deleted else ""))
+        f["Author"].setText(version.author or "unknown")
+        if run:
+            f["Run"].setText(f"{run.name or '(unnamed)'} — {run.run_id} ({run.status}, by {run.user or 'unknown'})")
+            f["Experiment"].setText(run.experiment_name or run.experiment_id)
+        else:
+            f["Run"].setText(version.run_id or "no run recorded")
+            f["Experiment"].setText("")
+        f["Created"].setText(format_time(version.created_at) + " UTC" if version.created_at else "")
+        f["Source"].setText(version.source)
+        f["Description"].setText(version.description or "—")
+        tags = {f"model: {k}": v for k, v in model_tags.items()}
+        tags.update(version.tags)
+        self.tags_model.set_mapping(tags)
+        self.inputs_model.set_rows(version_inputs(version, catalog))
+        self.params_model.set_mapping(run.params if run else {})
+        self.metrics_model.set_mapping({k: format_value(m.value) for k, m in (run.metrics if run else {}).items()})
+        for view in (self.tags_view, self.inputs_view, self.params_view, self.metrics_view):
+            view.resizeColumnToContents(0)
+
+    # -- metric history ----------------------------------------------------------------
+
+    def show_metric(self, key: str) -> None:
+        """Load and plot the history of ``key`` for the current run (in a worker)."""
+        run = self.run
+        if run is None:
+            return
+        source = self.source_for_run(run)
+        if source is None or not hasattr(source, "metric_history"):
+            latest = run.metrics.get(key)
+            self.chart.set_series(key, [latest] if latest else [])
+            self.chart.title.setText(f"{key}: this store keeps only the latest value")
+            return
+        self.chart.set_loading(key)
+        self.history_slot.start(
+            fetch_metric_history, source, run.run_id, key, label=f"Metric history: {key}",
+            on_done=functools.partial(self._on_history_done, key),
+        )
+
+    def _on_history_done(self, key: str, values: list[MetricValue]) -> None:
+        self.chart.set_series(key, values)
+
+    def _on_metrics_selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            return
+        key, _value = indexes[0].data(ENTITY_ROLE)
+        self.show_metric(key)
+
+    def _on_lineage_button_clicked(self) -> None:
+        if self.version is not None:
+            self.sig_open_lineage.emit(self.version)
+
+    def shutdown(self) -> None:
+        self.history_slot.shutdown()

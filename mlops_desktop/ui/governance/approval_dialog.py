@@ -1,0 +1,716 @@
+"""Approve / Reject…: shows exactly what will be signed, the policy checklist, then signs.
+
+The dialog computes the subject digest and reads the trust list and the version's earlier
+decisions in a worker (:func:`prepare_decision`), shows the in-toto Statement that will be
+signed and the promotion policy as a checklist (as it would stand with this decision), and
+signs in a worker (:func:`sign_decision`) with the digest it showed. Any expected problem
+(wrong passphrase, unreadable key, read-only governance store, untrusted key) is shown
+inside the dialog and nothing is written.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QRadioButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.core.classification import Classification
+from mlops_desktop.core.entities import Catalog, ModelVersion
+from mlops_desktop.core.errors import MlopsError, UsageError
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.ui.common.dialogs import TaskDialog
+from mlops_desktop.ui.common.keyfield import (
+    LAST_KEY_SETTING,
+    KeyFileField,
+    passphrase_or_env,
+    remember_path,
+    remembered_path,
+)
+from mlops_desktop.ui.common.roles import CHECKED_ROLE
+from mlops_desktop.ui.common.status import monospace_font, ok_color, pretty_json
+from mlops_desktop.ui.common.widgets import Banner, badge_html, field_label
+from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
+from mlops_desktop.ui.governance.shared import (
+    PolicyInForce,
+    gov_session,
+    policy_file_setting,
+    resolve_policy,
+)
+
+logger = logging.getLogger(__name__)
+
+REGIME_LABELS = {"gdpr": "GDPR", "hipaa": "HIPAA", "eu-ai-act": "EU AI Act"}
+SIGN_TIME_PLACEHOLDER = "<the time you sign>"
+
+
+# ---------------------------------------------------------------------------- worker functions
+
+
+@dataclass
+class DecisionContext:
+    """Everything the dialog needs before the passphrase, gathered in a worker."""
+
+    url: str
+    read_only_reason: str | None
+    store_id: str
+    subject: str
+    digest: Any  # governance.digest.SubjectDigest
+    evidence: dict[str, Any]
+    classification: Classification
+    trust: Any  # governance.trust.TrustList
+    existing: list[Any] = field(default_factory=list)  # VerifiedApproval of this version
+    next_log_index: int = 0
+    policy: PolicyInForce = field(default_factory=lambda: resolve_policy(""))
+
+
+def prepare_decision(url: str | None, catalog: Catalog, name: str, version: str,
+                     artifact_roots: Mapping[str, str] | None, policy: PolicyInForce | str = "", *,
+                     progress: ProgressFn, is_cancelled: CancelledFn) -> DecisionContext:
+    """Policy, subject digest, evidence, lineage classification, trust list and earlier decisions.
+
+    ``policy`` is the policy to use, or the policy file to read ("" = the built-in policy)."""
+    from mlops_desktop.governance import audit
+    from mlops_desktop.governance.approvals import list_approvals, preview, verify_approvals
+    from mlops_desktop.governance.digest import SubjectDigest
+    from mlops_desktop.governance.policy import version_classification
+    from mlops_desktop.governance.trust import load_trust
+
+    in_force = policy if isinstance(policy, PolicyInForce) else resolve_policy(policy)
+    progress(0, 3, "Computing the subject digest")
+    what = preview(catalog, name, version, artifact_roots)
+    d = what["digest"]
+    digest = SubjectDigest(d["method"], d["digest"], d["recordDigest"], d.get("location"), None, int(d.get("files") or 0))
+    check_cancelled(is_cancelled)
+    mv = catalog.find_version(name, version)
+    assert mv is not None  # preview() raised otherwise
+    classification = version_classification(catalog, mv)
+    progress(1, 3, "Reading the trust list and earlier decisions")
+    with gov_session(url) as gov:
+        trust = load_trust(gov)
+        records = list_approvals(gov, name, version)
+        existing = verify_approvals(gov, catalog, records, trust=trust, artifact_roots=artifact_roots,
+                                    policy=in_force.policy, is_cancelled=is_cancelled)
+        size, _root = audit.head(gov)
+        ctx = DecisionContext(gov.url, gov.read_only_reason, gov.store_id, what["subject"], digest,
+                              what["evidence"], classification, trust, existing, size, in_force)
+    progress(3, 3, "Ready to sign")
+    return ctx
+
+
+def sign_decision(url: str | None, catalog: Catalog, name: str, version: str, target: str, reason: str,
+                  regimes: Sequence[str], key_path: str, passphrase: str, decision: str, digest: Any,
+                  artifact_roots: Mapping[str, str] | None, policy: Any, *, progress: ProgressFn,
+                  is_cancelled: CancelledFn) -> Any:
+    """Unlock the key and record the signed decision (envelope + audit-log entry, one transaction)
+    under ``policy`` (the one the dialog showed; its id and digest are signed)."""
+    from mlops_desktop.governance.approvals import decide
+    from mlops_desktop.governance.keys import load_private_key
+
+    if policy is None:
+        raise UsageError("No promotion policy is in force, so nothing can be signed.",
+                         "Fix the policy file, or clear it in Settings to use the built-in policy.")
+    with gov_session(url, create=False) as gov:
+        gov.require_writable()  # before touching the key: there is nothing to sign into
+        if not key_path:
+            raise UsageError("Choose your key file.", "The key file written by 'mlops-desktop keys create'.")
+        progress(0, 2, "Unlocking the key")
+        key = load_private_key(Path(key_path).expanduser(), passphrase)
+        check_cancelled(is_cancelled)
+        progress(1, 2, "Signing and recording")
+        record = decide(gov, catalog, name, version, target, reason, regimes, key, decision=decision,
+                        policy=policy, artifact_roots=artifact_roots, digest=digest)
+    progress(2, 2, "Recorded")
+    return record
+
+
+@dataclass(frozen=True)
+class SignerInfo:
+    """What the key file's public half says, and what the trust list says about it."""
+
+    key_id: str | None
+    identity: str | None
+    status: str  # governance_facts STATUS_* or "unknown"
+    detail: str
+    roles: tuple[str, ...] = ()
+
+
+def signer_info(key_path: str, trust: Any | None, now: datetime) -> SignerInfo:
+    """Read ``KEYFILE.pub`` (no passphrase needed) and look the key up on the trust list."""
+    from mlops_desktop.governance.keys import key_id, load_public_key, public_key_identity
+
+    if not key_path:
+        return SignerInfo(None, None, "unknown", "no key file chosen")
+    path = Path(key_path).expanduser()
+    pub = path if path.suffix == ".pub" else path.with_name(path.name + ".pub")
+    if not path.exists():
+        return SignerInfo(None, None, "unknown", f"no such key file: {path}")
+    if not pub.exists():
+        return SignerInfo(None, None, "unknown", "no .pub file next to the key; the key id is known after unlocking")
+    try:
+        kid = key_id(load_public_key(pub))
+    except MlopsError as exc:
+        return SignerInfo(None, None, "unknown", exc.message)
+    identity = public_key_identity(pub)
+    if trust is None:
+        return SignerInfo(kid, identity, "unknown", "trust list not read yet")
+    status, detail = trust.status_at(kid, now)
+    signer = trust.signers.get(kid)
+    roles = signer.current_roles(now) if signer is not None else ()
+    return SignerInfo(kid, trust.identity(kid) or identity, status, detail, tuple(roles))
+
+
+def statement_preview(ctx: DecisionContext, *, name: str, version: str, decision: str, target: str,
+                      regimes: Sequence[str], reason: str, signer: SignerInfo, policy: Any) -> dict[str, Any]:
+    """The in-toto Statement :func:`~mlops_desktop.governance.approvals.decide` will sign, with the
+    two values only known at signing (time and log index) marked as such."""
+    from mlops_desktop.governance.approvals import promotion_predicate
+    from mlops_desktop.crypto.dsse import PROMOTION_PREDICATE, STATEMENT_TYPE
+
+    sd = ctx.digest
+    predicate = promotion_predicate(
+        decision=decision, name=name, version=str(version), target=target, regimes=regimes, reason=reason,
+        identity=signer.identity, key_id=signer.key_id or "<your key id>", signed_at=SIGN_TIME_PLACEHOLDER,
+        policy=policy, digest=sd, evidence=ctx.evidence,
+        log_index=f"<next audit-log entry, now {ctx.next_log_index}>", store_id=ctx.store_id,
+    )
+    return {"_type": STATEMENT_TYPE, "subject": [{"name": ctx.subject, "digest": {"sha256": sd.digest}}],
+            "predicateType": PROMOTION_PREDICATE, "predicate": predicate}
+
+
+def evaluate_with(ctx: DecisionContext, catalog: Catalog, mv: ModelVersion, target: str, decision: str,
+                  regimes: Sequence[str], signer: SignerInfo, now: datetime, policy: Any) -> tuple[Any, str]:
+    """The policy for ``target`` as it would stand once this decision is recorded."""
+    from mlops_desktop.governance.policy import Decision, evaluate_policy
+
+    decisions = [v.to_decision() for v in ctx.existing]
+    if signer.key_id and signer.status == "valid":
+        decisions.append(Decision(signer.key_id, signer.identity, signer.roles, decision, target,
+                                  tuple(sorted(set(regimes))), now, ctx.next_log_index, "valid"))
+        note = f"with your {'approval' if decision == 'APPROVED' else 'rejection'}"
+    elif signer.key_id:
+        note = "as it stands: your key would not count"
+    else:
+        note = "as it stands (choose your key to include your decision)"
+    result = evaluate_policy(policy, catalog, mv, target, decisions, now, ctx.classification)
+    return result, note
+
+
+def default_target(version: ModelVersion, catalog: Catalog | None) -> str:
+    """Production for stage-based registries, champion where the model uses aliases."""
+    model = catalog.model(version.model_name) if catalog is not None else None
+    uses_aliases = bool(version.aliases) or bool(getattr(model, "aliases", None))
+    return "champion" if uses_aliases else "Production"
+
+
+def target_choices(version: ModelVersion, catalog: Catalog | None) -> list[str]:
+    model = catalog.model(version.model_name) if catalog is not None else None
+    out = ["Production", "Staging", "champion", "challenger"]
+    for alias in [*(getattr(model, "aliases", None) or {}), *version.aliases]:
+        if alias not in out:
+            out.append(alias)
+    return out
+
+
+# ---------------------------------------------------------------------------- widgets
+
+
+class PolicyChecklist(QListWidget):
+    """The policy's rules, each ticked (✓) or not (✗) with its explanation."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("policyChecklist")
+        self.setAccessibleName("Policy checklist")
+        self.setWordWrap(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setUniformItemSizes(False)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setSpacing(2)
+
+    def set_rules(self, rules: Sequence[Any]) -> None:
+        self.clear()
+        for rule in rules:
+            mark = "✓" if rule.satisfied else "✗"
+            item = QListWidgetItem(f"{mark}  {rule.rule}\n      {rule.explanation}")
+            item.setForeground(ok_color(rule.satisfied))
+            item.setData(Qt.ItemDataRole.AccessibleTextRole,
+                         f"{'Met' if rule.satisfied else 'Not met'}: {rule.rule}. {rule.explanation}")
+            item.setData(CHECKED_ROLE, bool(rule.satisfied))
+            item.setToolTip(rule.explanation)
+            self.addItem(item)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.PaletteChange:
+            for i in range(self.count()):
+                item = self.item(i)
+                ticked = item.data(CHECKED_ROLE)
+                if ticked is not None:
+                    item.setForeground(ok_color(bool(ticked)))
+        super().changeEvent(event)
+
+    def states(self) -> list[tuple[bool, str]]:
+        """(ticked, text) per rule, for tests and screen readers."""
+        return [(bool(self.item(i).data(CHECKED_ROLE)), self.item(i).text()) for i in range(self.count())]
+
+    def show_message(self, text: str) -> None:
+        self.clear()
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.addItem(item)
+
+
+class ApprovalDialog(TaskDialog):
+    """Sign an approval or rejection of one model version."""
+
+    sig_decided = Signal(object)  # ApprovalRecord
+
+    def __init__(
+        self,
+        version: ModelVersion,
+        catalog: Catalog,
+        *,
+        governance_url: str | None = None,
+        artifact_roots: Mapping[str, str] | None = None,
+        notifier: ErrorSink | None = None,
+        gui_settings: Any = None,
+        policy: Any = None,
+        policy_file: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """``policy`` (a governance Policy) is used as given; otherwise ``policy_file`` is read, by
+        default the one set in Settings ("" = the built-in policy)."""
+        super().__init__(parent)
+        self.setObjectName("ApprovalDialog")
+        self.setAccessibleName("Approve or reject a model version")
+        self.setWindowTitle(f"Approve / Reject — {version.model_name} version {version.version}")
+        self.resize(1000, 760)
+        self.version = version
+        self.catalog = catalog
+        self.governance_url = governance_url
+        self.artifact_roots = dict(artifact_roots or {})
+        self.notifier = notifier
+        self.gui_settings = gui_settings
+        #: The policy to read (a file path) or use; the one in force is known once prepared.
+        self.policy_request: PolicyInForce | str = (
+            PolicyInForce("", policy) if policy is not None
+            else (policy_file if policy_file is not None else policy_file_setting(gui_settings)))
+        self.policy_in_force: PolicyInForce | None = None
+        self.policy: Any = None  # governance Policy in force (None: not read yet, or the file is unusable)
+        self.context: DecisionContext | None = None
+        self.record: Any = None
+        self.policy_result: Any = None
+        self.signer = SignerInfo(None, None, "unknown", "")
+        self.slot = TaskSlot("approval", None, self)
+        self.slot.sig_progress.connect(self._on_slot_progress)
+        self._regimes_touched = False
+
+        model = catalog.model(version.model_name)
+        quick = version.classification(model.tags if model else None)
+        stage = f" — {html.escape(version.stage)}" if version.stage and version.stage != "None" else ""
+        aliases = "".join(f" &nbsp;@{html.escape(a)}" for a in version.aliases)
+        self.header = QLabel()
+        self.header.setObjectName("approvalHeader")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._header_base = (f"<span style='font-size:large'><b>{html.escape(version.model_name)}</b> version "
+                             f"{html.escape(str(version.version))}</span>{stage}{aliases}")
+        self._set_badges(quick.badges)
+
+        # decision
+        self.approve_radio = QRadioButton("&Approve")
+        self.reject_radio = QRadioButton("Re&ject")
+        self.approve_radio.setChecked(True)
+        self.decision_group = QButtonGroup(self)
+        self.decision_group.addButton(self.approve_radio)
+        self.decision_group.addButton(self.reject_radio)
+        decision_row = QHBoxLayout()
+        decision_row.addWidget(self.approve_radio)
+        decision_row.addWidget(self.reject_radio)
+        decision_row.addStretch(1)
+
+        self.target_combo = QComboBox()
+        self.target_combo.setEditable(True)
+        self.target_combo.setAccessibleName("Target stage or alias")
+        line = self.target_combo.lineEdit()
+        if line is not None:  # the editable part is what a screen reader meets on Tab
+            line.setAccessibleName("Target stage or alias")
+        self.target_combo.addItems(target_choices(version, catalog))
+        self.target_combo.setCurrentText(default_target(version, catalog))
+        self.target_combo.setMinimumWidth(220)
+
+        self.regime_checks: dict[str, QCheckBox] = {}
+        regimes_row = QHBoxLayout()
+        for regime, label in REGIME_LABELS.items():
+            check = QCheckBox(label)
+            check.setAccessibleName(f"Regime {label}")
+            self.regime_checks[regime] = check
+            regimes_row.addWidget(check)
+        regimes_row.addStretch(1)
+        self._tick_regimes(quick)
+
+        self.reason_edit = QPlainTextEdit()
+        self.reason_edit.setObjectName("reasonEdit")
+        self.reason_edit.setAccessibleName("Reason")
+        self.reason_edit.setPlaceholderText("Why (required; part of the signed record)")
+        self.reason_edit.setTabChangesFocus(True)
+        self.reason_edit.setFixedHeight(58)
+
+        self.key_field = KeyFileField("Key file")
+        self.key_field.set_path(remembered_path(gui_settings, LAST_KEY_SETTING) or self._indexed_key())
+        self.signer_label = field_label(name="signerLabel")
+        self.signer_label.setTextFormat(Qt.TextFormat.RichText)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.addRow("Decision:", decision_row)
+        form.addRow("&Target:", self.target_combo)
+        form.addRow("Regimes:", regimes_row)
+        form.addRow("&Reason:", self.reason_edit)
+        form.addRow("&Key file:", self.key_field)
+        form.addRow("Signer:", self.signer_label)
+
+        # what will be signed | policy
+        self.statement_view = QPlainTextEdit()
+        self.statement_view.setObjectName("statementView")
+        self.statement_view.setAccessibleName("What will be signed")
+        self.statement_view.setReadOnly(True)
+        self.statement_view.setFont(monospace_font())
+        self.statement_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.statement_view.setPlainText("Computing the subject digest…")
+        signed_box = QGroupBox("What will be signed (in-toto Statement)")
+        sb = QVBoxLayout(signed_box)
+        self.digest_label = QLabel()
+        self.digest_label.setObjectName("digestLabel")
+        self.digest_label.setWordWrap(True)
+        self.digest_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        sb.addWidget(self.digest_label)
+        sb.addWidget(self.statement_view, 1)
+
+        self.policy_box = QGroupBox("Policy")
+        pb = QVBoxLayout(self.policy_box)
+        self.policy_source = field_label("Reading the promotion policy…", name="policySource")
+        self.policy_summary = QLabel("Reading the trust list and earlier decisions…")
+        self.policy_summary.setObjectName("policySummary")
+        self.policy_summary.setWordWrap(True)
+        self.checklist = PolicyChecklist()
+        pb.addWidget(self.policy_source)
+        pb.addWidget(self.policy_summary)
+        pb.addWidget(self.checklist, 1)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        split.addWidget(signed_box)
+        split.addWidget(self.policy_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([560, 400])
+
+        self.passphrase_edit = QLineEdit()
+        self.passphrase_edit.setObjectName("passphraseEdit")
+        self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase_edit.setAccessibleName("Passphrase of the key")
+        self.passphrase_edit.setPlaceholderText("passphrase of your key (it is never stored)")
+        self.passphrase_edit.returnPressed.connect(self.sign)
+        pass_form = QFormLayout()
+        pass_form.addRow("&Passphrase:", self.passphrase_edit)
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.setMaximumHeight(10)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setAccessibleName("Working")
+        self.banner = Banner(name="approvalStatus")
+        self.banner.show_message("info", "Computing the subject digest and reading the governance store…")
+
+        self.buttons = QDialogButtonBox()
+        self.sign_button = self.buttons.addButton("Sign approval", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.sign_button.setObjectName("signButton")
+        self.sign_button.setAutoDefault(False)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.close_button.setAutoDefault(False)
+        self.sign_button.clicked.connect(self.sign)
+        self.close_button.clicked.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addLayout(form)
+        layout.addWidget(split, 1)
+        layout.addLayout(pass_form)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.buttons)
+
+        for check in self.regime_checks.values():
+            check.toggled.connect(self._on_regime_toggled)
+        self.approve_radio.toggled.connect(self._on_form_changed)
+        self.target_combo.currentTextChanged.connect(self._on_form_changed)
+        self.reason_edit.textChanged.connect(self._on_form_changed)
+        self.key_field.sig_changed.connect(self._on_key_changed)
+        self.sign_button.setEnabled(False)
+        self._set_tab_order()
+        self._on_key_changed(self.key_field.path())
+        self.start_preparing()
+
+    def _set_tab_order(self) -> None:
+        """Tab follows the form: decision, target, regimes, reason, key file, Browse…, passphrase,
+        Sign, Cancel; then the statement and the checklist, to read them."""
+        chain: list[QWidget] = [self.approve_radio, self.reject_radio, self.target_combo,
+                                *self.regime_checks.values(), self.reason_edit, self.key_field.edit,
+                                self.key_field.browse_button, self.passphrase_edit, self.sign_button,
+                                self.close_button, self.statement_view, self.checklist]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _indexed_key() -> str:
+        try:
+            from mlops_desktop.governance.keys import list_keys
+
+            keys = [k for k in list_keys() if Path(k.path).exists()]
+        except (OSError, MlopsError):
+            return ""
+        return keys[-1].path if keys else ""
+
+    def _set_badges(self, badges: Sequence[str]) -> None:
+        self.header.setText(f"{self._header_base} &nbsp; {badge_html(list(badges))}"
+                            f"<br><span>Subject: models:/{html.escape(self.version.model_name)}/"
+                            f"{html.escape(str(self.version.version))}</span>")
+        self.header.setAccessibleName(f"{self.version.model_name} version {self.version.version}"
+                                      + (f", data: {', '.join(badges)}" if badges else ""))
+
+    def _tick_regimes(self, cls: Classification) -> None:
+        if self._regimes_touched:
+            return
+        for regime, check in self.regime_checks.items():
+            check.blockSignals(True)
+            check.setChecked((regime == "gdpr" and cls.pii) or (regime == "hipaa" and cls.phi))
+            check.blockSignals(False)
+
+    def decision(self) -> str:
+        return "APPROVED" if self.approve_radio.isChecked() else "REJECTED"
+
+    def regimes(self) -> list[str]:
+        return [r for r, c in self.regime_checks.items() if c.isChecked()]
+
+    def target(self) -> str:
+        return self.target_combo.currentText().strip()
+
+    def reason(self) -> str:
+        return self.reason_edit.toPlainText().strip()
+
+    def is_running(self) -> bool:
+        return self.slot.is_running()
+
+    # -- preparing ----------------------------------------------------------------------------
+
+    def start_preparing(self) -> None:
+        self.progress_bar.setVisible(True)
+        self.slot.start(prepare_decision, self.governance_url, self.catalog, self.version.model_name,
+                        str(self.version.version), self.artifact_roots, self.policy_request,
+                        label="Preparing the decision",
+                        on_done=self._on_prepared, on_error=self._on_prepare_error)
+
+    def _on_prepared(self, ctx: DecisionContext) -> None:
+        self.context = ctx
+        self.progress_bar.setVisible(False)
+        self._set_badges(ctx.classification.badges)
+        self._tick_regimes(ctx.classification)
+        sd = ctx.digest
+        how = (f"model artifacts ({sd.files} file{'s' if sd.files != 1 else ''} under {sd.location})"
+               if sd.method.startswith("model-signing") else
+               "the version's metadata record (artifacts not reachable here)")
+        self.digest_label.setText(f"Subject digest: SHA-256 of {how}\n{sd.digest}")
+        self.policy_in_force = ctx.policy
+        self.policy = ctx.policy.policy
+        self.policy_source.setText(ctx.policy.describe())
+        if not ctx.policy.ok:
+            problem = ctx.policy.problem()
+            self.banner.show_message("error", f"<b>Nothing can be signed:</b> {html.escape(problem)}")
+            self.policy_box.setTitle("No policy in force")
+            self.policy_summary.setText("")
+            self.checklist.show_message("No checklist: no promotion policy is in force (the reason is below).")
+            self.statement_view.setPlainText("Nothing can be signed while no promotion policy is in force.")
+        elif ctx.read_only_reason:
+            self.banner.show_message("error", html.escape(ctx.read_only_reason))
+        else:
+            self.banner.show_message("info", "Check what will be signed, type your passphrase and sign. "
+                                             "The record is written only when the signature is made.")
+        self._on_key_changed(self.key_field.path())
+
+    def _on_prepare_error(self, exc: BaseException) -> bool:
+        self.progress_bar.setVisible(False)
+        self.statement_view.setPlainText("Nothing can be signed.")
+        self.checklist.show_message("The policy could not be evaluated.")
+        self.policy_summary.setText("")
+        return self._show_error(exc, "Cannot prepare the decision")
+
+    # -- live updates ---------------------------------------------------------------------------
+
+    def _on_regime_toggled(self, _checked: bool) -> None:
+        self._regimes_touched = True
+        self._on_form_changed()
+
+    def _on_key_changed(self, path: str) -> None:
+        trust = self.context.trust if self.context is not None else None
+        self.signer = signer_info(path, trust, datetime.now().astimezone())
+        s = self.signer
+        if s.key_id is None:
+            text = html.escape(s.detail)
+        else:
+            who = html.escape(s.identity or "unknown identity")
+            roles = f", role {html.escape(', '.join(s.roles))}" if s.roles else ""
+            if s.status == "valid":
+                verdict = f"<b style='color:{ok_color(True).name()}'>✓ trusted</b>"
+            elif s.status == "unknown":
+                verdict = html.escape(s.detail)
+            else:
+                verdict = (f"<b style='color:{ok_color(False).name()}'>✗ cannot sign: "
+                           f"{html.escape(s.detail or s.status)}</b>")
+            text = f"{who} — key <code>{s.key_id[:16]}</code>{roles} — {verdict}"
+        self.signer_label.setText(text)
+        self._on_form_changed()
+
+    def _on_form_changed(self, *_args: object) -> None:
+        decision = self.decision()
+        self.sign_button.setText("Sign approval" if decision == "APPROVED" else "Sign rejection")
+        ctx = self.context
+        if ctx is None or self.record is not None or self.policy is None:
+            return
+        statement = statement_preview(ctx, name=self.version.model_name, version=str(self.version.version),
+                                      decision=decision, target=self.target(), regimes=self.regimes(),
+                                      reason=self.reason(), signer=self.signer, policy=self.policy)
+        self.statement_view.setPlainText(pretty_json(statement))
+        target = self.target()
+        self.policy_box.setTitle(f"Policy {self.policy.policy_id} for {target or '…'}")
+        if target:
+            result, note = evaluate_with(ctx, self.catalog, self.version, target, decision, self.regimes(),
+                                         self.signer, datetime.now().astimezone(), self.policy)
+            self.policy_result = result
+            verdict = "satisfied" if result.satisfied else "not satisfied"
+            self.policy_summary.setText(f"<b style='color:{ok_color(result.satisfied).name()}'>"
+                                        f"{'✓' if result.satisfied else '✗'} {verdict}</b> {html.escape(note)}")
+            self.checklist.set_rules(result.rules)
+        else:
+            self.policy_summary.setText("Choose a target stage or alias.")
+            self.checklist.clear()
+        self.sign_button.setEnabled(not self.slot.is_running() and not ctx.read_only_reason)
+
+    # -- signing ----------------------------------------------------------------------------------
+
+    def sign(self) -> bool:
+        """Validate the form and sign in a worker; False (with the reason shown) when not started."""
+        if self.slot.is_running() or self.record is not None:
+            return False
+        ctx = self.context
+        problem = None
+        if ctx is None:
+            problem = "Wait until the subject digest is computed."
+        elif self.policy is None:
+            problem = ctx.policy.problem()
+        elif ctx.read_only_reason:
+            problem = ctx.read_only_reason
+        elif not self.target():
+            problem = "Choose the target stage or alias."
+        elif not self.reason():
+            problem = "Give a reason: it is part of the signed record."
+        elif not self.key_field.path():
+            problem = "Choose your key file."
+        if problem is None:
+            try:
+                passphrase = passphrase_or_env(self.passphrase_edit.text())
+            except MlopsError as exc:
+                problem = exc.message
+        if problem is not None:
+            self.banner.show_message("error", html.escape(problem))
+            return False
+        assert ctx is not None
+        self.passphrase_edit.clear()
+        self._set_running(True)
+        self.banner.show_message("info", "Unlocking the key and signing…")
+        self.slot.start(
+            sign_decision, self.governance_url, self.catalog, self.version.model_name, str(self.version.version),
+            self.target(), self.reason(), self.regimes(), self.key_field.path(), passphrase, self.decision(),
+            ctx.digest, self.artifact_roots, self.policy, label="Signing the decision",
+            on_done=self._on_signed, on_error=self._on_sign_error,
+        )
+        return True
+
+    def _set_running(self, running: bool) -> None:
+        self.progress_bar.setVisible(running)
+        for w in (self.approve_radio, self.reject_radio, self.target_combo, self.reason_edit, self.key_field,
+                  self.passphrase_edit, *self.regime_checks.values()):
+            w.setEnabled(not running and self.record is None)
+        self.sign_button.setEnabled(not running and self.record is None and self.context is not None
+                                    and not self.context.read_only_reason and self.policy is not None)
+
+    def _on_signed(self, record: Any) -> None:
+        self.record = record
+        self._set_running(False)
+        remember_path(self.gui_settings, LAST_KEY_SETTING, self.key_field.path())
+        word = "Approval" if record.decision == "APPROVED" else "Rejection"
+        self.banner.show_message(
+            "ok", f"<b>{word} signed and recorded</b> at audit-log entry {record.log_seq} "
+                  f"(key {html.escape(record.key_id[:16])}).<br>Envelope id {html.escape(record.id)}")
+        self.close_button.setText("Close")
+        self.sig_decided.emit(record)
+
+    def _on_sign_error(self, exc: BaseException) -> bool:
+        self._set_running(False)
+        self.passphrase_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        return self._show_error(exc, "Not signed")
+
+    def _show_error(self, exc: BaseException, prefix: str) -> bool:
+        if isinstance(exc, MlopsError):
+            hint = exc.hint or ""
+            if "Nothing was written" not in hint:
+                hint = f"{hint} Nothing was written."
+            self.banner.show_message("error", f"<b>{html.escape(prefix)}:</b> {html.escape(exc.message)}"
+                                              f"<br>{html.escape(hint.strip())}")
+            return True
+        self.banner.show_message("error", f"<b>{html.escape(prefix)}:</b> internal error "
+                                          f"({html.escape(type(exc).__name__)}).")
+        if self.notifier is not None:
+            self.notifier.show_error(exc)
+            return True
+        return False
+
+    def _on_slot_progress(self, _done: int, _total: int, message: str) -> None:
+        self.progress_bar.setToolTip(message)
+
+    # -- closing ---------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "banner"):
+            self._on_key_changed(self.key_field.path())  # the ✓/✗ colours follow the theme
+        super().changeEvent(event)
+

@@ -1,0 +1,789 @@
+"""The lineage view: a layered left-to-right graph drawn with pyqtgraph.
+
+Open it on a model version or a dataset with :meth:`LineageView.show_graph`. Nodes have
+one shape and colour per kind and PII/PHI badges; hover shows details, a click selects
+a node, shows its details and highlights its upstream (blue) and downstream (green).
+The toolbar focuses on N hops around the focus, searches a node, fits the view and
+exports PNG or SVG. Layout is computed Qt-free by :mod:`mlops_desktop.core.layout`.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import logging
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph import exporters
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.core.layout import Layout, layered_layout
+from mlops_desktop.core.lineage import LineageGraph, build_graph
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.ui.common.theme import colors
+
+logger = logging.getLogger(__name__)
+
+#: kind -> (pyqtgraph symbol, colour)
+KIND_STYLE = {
+    "dataset": ("o", "#2563eb"),
+    "job": ("p", "#7c3aed"),
+    "run": ("s", "#64748b"),
+    "model": ("d", "#0d9488"),
+    "model_version": ("h", "#16a34a"),
+    "deployment": ("star", "#ea580c"),
+}
+UPSTREAM_COLOUR = "#1d4ed8"
+DOWNSTREAM_COLOUR = "#15803d"
+DIM_COLOUR = "#cbd5e1"
+EDGE_COLOUR = "#94a3b8"
+MAX_NODES = 2000
+NODE_SIZE = 18
+#: Labels longer than this are cut (the whole label is in the tooltip and the details).
+MAX_LABEL_CHARS = 32
+#: Layout units (pixels at zoom 1): a label character, a node's slot in its layer, and the
+#: extra slot of a node with a PII/PHI badge (drawn above it; the label is drawn below).
+CHAR_WIDTH = 7.0
+NODE_SLOT = 52.0
+BADGE_SLOT = 22.0
+MIN_LAYER_GAP = 120.0
+#: Level of detail: a label is drawn when its node has this many pixels of room above and
+#: below (and at least LABEL_MIN_PX beside); a badge as text with BADGE_TEXT_SLOT pixels,
+#: else as a dot. At most MAX_LABELS_DRAWN labels per frame.
+LABEL_MIN_SLOT = 34.0
+LABEL_MIN_PX = 28.0
+BADGE_TEXT_SLOT = 48.0
+MAX_LABELS_DRAWN = 500
+
+
+def visible_nodes_of(graph: LineageGraph, focus: str | None, hops: int) -> set[str]:
+    """The nodes shown around ``focus`` (``hops`` edges, 0 = its whole lineage), at most MAX_NODES."""
+    if focus is None:
+        nodes = set(graph.g.nodes)
+    elif hops > 0:
+        nodes = graph.neighbourhood(focus, hops)
+    else:
+        nodes = graph.lineage_of(focus)
+    if len(nodes) > MAX_NODES and focus is not None:
+        near = 3
+        nodes = graph.neighbourhood(focus, near)
+        while len(nodes) > MAX_NODES and near > 1:
+            near -= 1
+            nodes = graph.neighbourhood(focus, near)
+    if len(nodes) > MAX_NODES:
+        nodes = set(sorted(nodes)[:MAX_NODES])
+    return nodes
+
+
+@dataclass(slots=True)
+class PreparedLineage:
+    """What the view draws, computed off the UI thread by :func:`prepare_lineage`."""
+
+    graph: LineageGraph
+    focus: str | None
+    hops: int
+    edges: list[tuple[str, str]]
+    layout: Layout[str]
+    #: PII/PHI badges of the visible nodes that have any (effective classification).
+    badges: dict[str, list[str]] = field(default_factory=dict)
+    #: The focus's visible upstream and downstream (its highlight when drawn).
+    up: set[str] = field(default_factory=set)
+    down: set[str] = field(default_factory=set)
+    #: Node order of the arrays below (layer by layer, top to bottom).
+    node_ids: list[str] = field(default_factory=list)
+    #: Each node's label, cut to MAX_LABEL_CHARS.
+    labels: list[str] = field(default_factory=list)
+    #: Each node's room in layout units: beside (to the nearer neighbouring layer) and
+    #: above/below (to the nearer node of its layer). The view turns them into pixels.
+    room: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    slot: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def short_label(label: str) -> str:
+    return label if len(label) <= MAX_LABEL_CHARS else label[:MAX_LABEL_CHARS - 1] + "…"
+
+
+def prepare_lineage(graph: LineageGraph, focus: str | None, hops: int = 0) -> PreparedLineage:
+    """Pick the visible nodes, classify them and lay them out (no Qt: runs in a worker thread).
+
+    The layout gives every layer room for its labels and every badged node room for its
+    badge (sizes in pixels at zoom 1), and splits long edges so they bend around nodes.
+    """
+    focus = focus if focus in graph else None
+    nodes = visible_nodes_of(graph, focus, hops)
+    edges = [(s, t) for s, t in graph.g.edges(nodes) if t in nodes]
+    badges: dict[str, list[str]] = {}
+    for n in nodes:
+        found = graph.effective_classification(n).badges
+        if found:
+            badges[n] = list(found)
+    labels = {n: short_label(graph.label(n)) for n in nodes}
+    layout = layered_layout(
+        sorted(nodes), edges, x_gap=MIN_LAYER_GAP,
+        label_width=lambda n: len(labels[n]) * CHAR_WIDTH,
+        node_height=lambda n: NODE_SLOT + (BADGE_SLOT if n in badges else 0.0),
+    )
+    prepared = PreparedLineage(graph, focus, hops, edges, layout, badges)
+    prepared.node_ids = [n for lay in layout.layers for n in lay]
+    prepared.labels = [labels[n] for n in prepared.node_ids]
+    prepared.room, prepared.slot = _rooms(layout)
+    if focus is not None:
+        prepared.up = {n for n in graph.upstream(focus) if n in nodes}
+        prepared.down = {n for n in graph.downstream(focus) if n in nodes}
+    return prepared
+
+
+def _rooms(layout: Layout[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per node (layer by layer): distance to the nearer neighbouring layer, and to the nearer
+    node of its own layer (long edges' bends ignored)."""
+    xs = layout.layer_x
+    room: list[float] = []
+    slot: list[float] = []
+    for li, lay in enumerate(layout.layers):
+        gaps = [xs[li] - xs[li - 1]] if li > 0 else []
+        gaps += [xs[li + 1] - xs[li]] if li + 1 < len(xs) else []
+        beside = min(gaps, default=2 * MIN_LAYER_GAP)
+        ys = np.array([layout.positions[n][1] for n in lay])
+        diffs = np.diff(ys)
+        above = np.concatenate(([np.inf], diffs))
+        below = np.concatenate((diffs, [np.inf]))
+        near = np.minimum(above, below)
+        near[np.isinf(near)] = 2 * NODE_SLOT
+        room.extend([beside] * len(lay))
+        slot.extend(near.tolist())
+    return np.asarray(room, dtype=float), np.asarray(slot, dtype=float)
+
+
+@cache
+def _pen(colour: str | None, width: float = 1.0) -> QPen:
+    """Shared pens and brushes: pyqtgraph's symbol atlas caches by object, so reusing them
+    renders each node style once instead of once per node."""
+    return pg.mkPen(colour, width=width)
+
+
+@cache
+def _brush(colour: str) -> QBrush:
+    return pg.mkBrush(colour)
+
+
+class _RectGrid:
+    """Rectangles already painted, bucketed by a coarse pixel grid (cheap overlap tests)."""
+
+    CELL = 96.0
+
+    def __init__(self) -> None:
+        self._cells: dict[tuple[int, int], list[QRectF]] = {}
+
+    def _keys(self, rect: QRectF) -> list[tuple[int, int]]:
+        c = self.CELL
+        xs = range(int(rect.left() // c), int(rect.right() // c) + 1)
+        ys = range(int(rect.top() // c), int(rect.bottom() // c) + 1)
+        return [(x, y) for x in xs for y in ys]
+
+    def add(self, rect: QRectF) -> None:
+        for key in self._keys(rect):
+            self._cells.setdefault(key, []).append(rect)
+
+    def add_if_free(self, rect: QRectF) -> bool:
+        keys = self._keys(rect)
+        padded = rect.adjusted(-3, -1, 3, 1)
+        if any(padded.intersects(other) for key in keys for other in self._cells.get(key, ())):
+            return False
+        for key in keys:
+            self._cells.setdefault(key, []).append(rect)
+        return True
+
+
+class NodeTextItem(pg.GraphicsObject):
+    """Every label and PII/PHI badge of the graph, painted by one item with level of detail.
+
+    One ``TextItem`` per label or badge costs a QGraphicsItem each (slow to create, and
+    each re-positions itself on every pan). This item paints only what is on screen, in
+    pixels: a label when its node has room for it at the current zoom (cut to the room
+    beside it), a badge as a coloured "PII"/"PHI" tag above its node, or as a dot when
+    zoomed out. Labels are therefore never drawn over each other or over a badge.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pos = np.zeros((0, 2))
+        self._labels: list[str] = []
+        self._room = np.zeros(0)
+        self._slot = np.zeros(0)
+        self._badges: dict[int, tuple[str, bool]] = {}  # node index -> (text, has PHI)
+        self._bounds = QRectF()
+        self._font = QFont()
+        self._badge_font = QFont()
+        self._badge_font.setBold(True)
+        self._badge_font.setPointSizeF(max(self._font.pointSizeF() * 0.8, 6.0))
+        self._metrics = QFontMetricsF(self._font)
+        self._badge_metrics = QFontMetricsF(self._badge_font)
+        self._elided: dict[tuple[int, int], tuple[str, float]] = {}
+        self._fg = QColor("#374151")
+        self._badge_fg = QColor("#ffffff")
+        self._pii = QColor("#b45309")
+        self._phi = QColor("#b91c1c")
+        self._halo = QColor(255, 255, 255, 200)
+        #: What the last paint drew (for tests and benchmarks).
+        self.labels_drawn = 0
+        self.badges_drawn = 0
+
+    @property
+    def badge_count(self) -> int:
+        return len(self._badges)
+
+    def set_nodes(self, pos: np.ndarray, labels: list[str], room: np.ndarray, slot: np.ndarray,
+                  badges: dict[int, list[str]]) -> None:
+        self.prepareGeometryChange()
+        self._pos = np.asarray(pos, dtype=float).reshape(-1, 2)
+        self._labels = list(labels)
+        self._room = np.asarray(room, dtype=float)
+        self._slot = np.asarray(slot, dtype=float)
+        self._badges = {i: (" ".join(b), "PHI" in b) for i, b in badges.items()}
+        self._elided.clear()
+        if len(self._pos):
+            lo, hi = self._pos.min(axis=0), self._pos.max(axis=0)
+            self._bounds = QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
+        else:
+            self._bounds = QRectF()
+        self.update()
+
+    def set_colours(self, foreground: str, badge_text: str, pii: str, phi: str, background: str = "#ffffff") -> None:
+        self._fg, self._badge_fg, self._pii, self._phi = QColor(foreground), QColor(badge_text), QColor(pii), QColor(phi)
+        self._halo = QColor(background)
+        self._halo.setAlpha(200)  # labels stay readable over the edges behind them
+        self.update()
+
+    # -- QGraphicsItem ------------------------------------------------------------------------
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        if not len(self._pos):
+            return QRectF()
+        pw, ph = self.pixelSize()  # the labels' pixel margins, in data units at the current zoom
+        mx = (MAX_LABEL_CHARS * CHAR_WIDTH / 2 + 10) * (pw or 0.0)
+        my = (NODE_SIZE / 2 + 2 * self._metrics.height() + 6) * (ph or 0.0)
+        return self._bounds.adjusted(-mx, -my, mx, my)
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph hook: zoom changes the margins
+        self.prepareGeometryChange()
+
+    def paint(self, p: QPainter, *_args: object) -> None:
+        self.labels_drawn = self.badges_drawn = 0
+        if not len(self._pos):
+            return
+        tr = p.transform()
+        sx, sy = tr.m11(), tr.m22()
+        px = self._pos[:, 0] * sx + tr.dx()
+        py = self._pos[:, 1] * sy + tr.dy()
+        device = p.device()
+        width, height = (device.width(), device.height()) if device is not None else (1e9, 1e9)
+        margin = MAX_LABEL_CHARS * CHAR_WIDTH
+        shown = np.flatnonzero((px > -margin) & (px < width + margin) & (py > -60) & (py < height + 60))
+        if not len(shown):
+            return
+        slot_px = self._slot[shown] * abs(sy)
+        room_px = self._room[shown] * abs(sx) - 12.0
+        p.save()
+        p.resetTransform()
+        try:
+            placed = _RectGrid()
+            self._paint_badges(p, shown, px, py, self._slot * abs(sy), placed)
+            with_label = shown[(slot_px >= LABEL_MIN_SLOT) & (room_px >= LABEL_MIN_PX)]
+            if len(with_label) <= MAX_LABELS_DRAWN:
+                self._paint_labels(p, with_label, px, py, self._room * abs(sx) - 12.0, placed)
+        finally:
+            p.restore()
+
+    def _paint_labels(self, p: QPainter, which: np.ndarray, px: np.ndarray, py: np.ndarray, room: np.ndarray,
+                      placed: _RectGrid) -> None:
+        """Each label whole where it meets no other label or badge, else cut to its room, else not at all."""
+        p.setFont(self._font)
+        p.setPen(self._fg)
+        ascent, height = self._metrics.ascent(), self._metrics.height()
+        top = NODE_SIZE / 2 + 2
+        for i in which.tolist():
+            y = py[i] + top
+            for text, w in (self._elide(i, 1e6), self._elide(i, room[i])):
+                rect = QRectF(px[i] - w / 2, y, w, height)
+                if text and placed.add_if_free(rect):
+                    p.fillRect(rect.adjusted(-2, 0, 2, 0), self._halo)
+                    p.drawText(QPointF(rect.left(), y + ascent), text)
+                    self.labels_drawn += 1
+                    break
+
+    def _elide(self, i: int, room: float) -> tuple[str, float]:
+        key = (i, min(int(room), 100_000) // 6)
+        found = self._elided.get(key)
+        if found is None:
+            text = self._metrics.elidedText(self._labels[i], Qt.TextElideMode.ElideRight, key[1] * 6)
+            found = (text, self._metrics.horizontalAdvance(text))
+            self._elided[key] = found
+        return found
+
+    def _paint_badges(self, p: QPainter, shown: np.ndarray, px: np.ndarray, py: np.ndarray, slot: np.ndarray,
+                      placed: _RectGrid) -> None:
+        p.setFont(self._badge_font)
+        fm = self._badge_metrics
+        h = fm.height() + 2
+        for i in shown.tolist():
+            badge = self._badges.get(i)
+            if badge is None:
+                continue
+            text, phi = badge
+            colour = self._phi if phi else self._pii
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            if slot[i] >= BADGE_TEXT_SLOT:
+                w = fm.horizontalAdvance(text) + 8
+                rect = QRectF(px[i] - w / 2, py[i] - NODE_SIZE / 2 - 3 - h, w, h)
+                placed.add(rect)
+                p.drawRoundedRect(rect, 3, 3)
+                p.setPen(self._badge_fg)
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            else:  # zoomed out: a dot at the node's upper right
+                p.drawEllipse(QPointF(px[i] + NODE_SIZE / 2, py[i] - NODE_SIZE / 2), 4.0, 4.0)
+            self.badges_drawn += 1
+
+
+def lineage_job(
+    catalog: object,
+    graph: LineageGraph | None,
+    focus: str | None,
+    hops: int = 0,
+    *,
+    progress: ProgressFn,
+    is_cancelled: CancelledFn,
+) -> PreparedLineage:
+    """Worker function: build the catalog's graph (unless given), then lay out around ``focus``."""
+    if graph is None:
+        graph = build_graph(catalog, progress, is_cancelled)  # type: ignore[arg-type]
+    check_cancelled(is_cancelled)
+    progress(0, 1, "Laying out the lineage")
+    return prepare_lineage(graph, focus, hops)
+
+
+class LineageView(QWidget):
+    """Standalone lineage widget (embedded by the main window).
+
+    With ``layout_slot`` (a :class:`~mlops_desktop.ui.common.workers.TaskSlot`) the layout after a
+    change of hops runs in that worker; without one it runs in place (small graphs, tests).
+    """
+
+    sig_node_selected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, layout_slot: object | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("LineageView")
+        self.setAccessibleName("Lineage graph")
+        self.layout_slot = layout_slot
+        self.graph: LineageGraph | None = None
+        self.focus: str | None = None
+        self.selected: str | None = None
+        self.node_ids: list[str] = []
+        self.positions: dict[str, tuple[float, float]] = {}
+        self.highlighted_up: set[str] = set()
+        self.highlighted_down: set[str] = set()
+        self._prepared: PreparedLineage | None = None
+        self._edge_list: list[tuple[str, str]] = []
+
+        self.search = QLineEdit(placeholderText="Search a node (name, id)…")
+        self.search.returnPressed.connect(self._on_search_return)
+        self.hops = QSpinBox(minimum=0, maximum=50, value=0)
+        self.hops.setSpecialValueText("all")
+        self.hops.setToolTip("Show N hops around the focus (all = its whole upstream and downstream)")
+        self.hops.valueChanged.connect(self._on_hops_changed)
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.clicked.connect(self.fit)
+        self.png_button = QPushButton("Export PNG…")
+        self.png_button.clicked.connect(lambda: self._on_export_clicked("png"))
+        self.svg_button = QPushButton("Export SVG…")
+        self.svg_button.clicked.connect(lambda: self._on_export_clicked("svg"))
+        self.status = QLabel("No lineage loaded.")
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 2)
+        bar.addWidget(QLabel("Hops:"))
+        bar.addWidget(self.hops)
+        for b in (self.fit_button, self.png_button, self.svg_button):
+            bar.addWidget(b)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground(colors().plot_background)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setAspectLocked(False)
+        self.plot.setMenuEnabled(False)
+        self.view: pg.ViewBox = self.plot.getViewBox()
+        self.edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(EDGE_COLOUR, width=1.2))
+        self.up_edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(UPSTREAM_COLOUR, width=2.5))
+        self.down_edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(DOWNSTREAM_COLOUR, width=2.5))
+        self.arrows = pg.ScatterPlotItem(pxMode=True)
+        self.nodes = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=self._tip,
+                                        hoverPen=pg.mkPen("#111827", width=2))
+        self.text_item = NodeTextItem()  # labels and badges
+        for item in (self.edges, self.up_edges, self.down_edges, self.arrows, self.nodes, self.text_item):
+            self.plot.addItem(item)
+        self.nodes.sigClicked.connect(self._on_nodes_clicked)
+
+        self.details = QTextBrowser()
+        self.details.setOpenLinks(False)
+        self.details.setMinimumWidth(240)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.plot)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        self.split = split
+        self._split_sized = False
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.status)
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        """Give the graph three quarters of the width the first time the view is shown."""
+        super().showEvent(event)  # type: ignore[arg-type]
+        if not self._split_sized and self.split.width() > 400:
+            self._split_sized = True
+            total = sum(self.split.sizes())
+            self.split.setSizes([total * 3 // 4, total - total * 3 // 4])
+            if self.positions:
+                self.fit()
+
+    # --- public API ------------------------------------------------------------------------
+    def show_graph(self, graph: LineageGraph, focus_node_id: str | None = None, hops: int | None = None) -> None:
+        """Show the lineage around ``focus_node_id`` (its upstream and downstream, or
+        ``hops`` edges around it), or the whole graph when there is no focus."""
+        self.graph = graph
+        self.focus = focus_node_id if focus_node_id in graph else None
+        if hops is not None:
+            self._set_hops(hops)
+        self._rebuild()
+        if self.focus:
+            self.select(self.focus)
+
+    def apply_theme(self, _is_dark: bool = False) -> None:
+        """Redraw with the current theme's colours (same nodes, same layout, same selection)."""
+        self.plot.setBackground(colors().plot_background)
+        if self.graph is None or self._prepared is None:
+            return
+        selected = self.selected
+        self._rebuild(self._prepared)
+        self._reselect(selected)
+
+    def show_prepared(self, prepared: PreparedLineage) -> None:
+        """Show a layout computed in a worker by :func:`prepare_lineage` (nothing heavy here)."""
+        self.graph = prepared.graph
+        self.focus = prepared.focus
+        self._set_hops(prepared.hops)
+        self._rebuild(prepared)
+        if self.focus:
+            self.select(self.focus)
+
+    def _set_hops(self, hops: int) -> None:
+        self.hops.blockSignals(True)
+        self.hops.setValue(hops)
+        self.hops.blockSignals(False)
+
+    def visible_nodes(self) -> set[str]:
+        graph = self.graph
+        if graph is None:
+            return set()
+        return visible_nodes_of(graph, self.focus, self.hops.value())
+
+    def select(self, node_id: str | None) -> None:
+        """Select a node: details, and highlight its upstream and downstream."""
+        graph = self.graph
+        if graph is None or node_id is None or node_id not in self.positions:
+            self.selected = None
+            self.highlighted_up = set()
+            self.highlighted_down = set()
+            self._restyle()
+            return
+        self.selected = node_id
+        prepared = self._prepared
+        if prepared is not None and node_id == prepared.focus and prepared.graph is graph and (prepared.up or prepared.down):
+            self.highlighted_up, self.highlighted_down = set(prepared.up), set(prepared.down)
+        else:
+            shown = set(self.node_ids)
+            self.highlighted_up = {n for n in graph.upstream(node_id) if n in shown}
+            self.highlighted_down = {n for n in graph.downstream(node_id) if n in shown}
+        self._restyle()
+        self.details.setHtml(self._details_html(node_id))
+        self.sig_node_selected.emit(node_id)
+
+    def find_node(self, text: str) -> str | None:
+        """Select (and centre on) the first node whose label or id contains ``text``."""
+        graph = self.graph
+        needle = text.strip().lower()
+        if graph is None or not needle:
+            return None
+        pool = list(self.node_ids) + [n for n in graph.g.nodes if n not in self.positions]
+        for n in pool:
+            if needle in n.lower() or needle in graph.label(n).lower():
+                if n not in self.positions:
+                    self.focus = n
+                    self._rebuild()
+                self.select(n)
+                x, y = self.positions[n]
+                self.view.setRange(xRange=(x - 400, x + 400), yRange=(y - 250, y + 250), padding=0)
+                return n
+        self.status.setText(f"No node matches {text!r}.")
+        return None
+
+    def fit(self) -> None:
+        """Show every node with room for the labels drawn beside the outer ones."""
+        if not self.positions:
+            self.view.autoRange(padding=0.08)
+            return
+        xs = [p[0] for p in self.positions.values()]
+        ys = [p[1] for p in self.positions.values()]
+        width = max(max(xs) - min(xs), 1.0)
+        height = max(max(ys) - min(ys), 1.0)
+        # labels (up to ~24 characters, centred on the node) need about 100 px beside the outer
+        # nodes, badges and labels about 40 px above and below: margins in pixels, turned into data units
+        px_w = max(self.view.width(), 400.0)
+        px_h = max(self.view.height(), 300.0)
+        margin_x = 115.0 * width / max(px_w - 200.0, 100.0)
+        margin_y = 40.0 * height / max(px_h - 80.0, 100.0)
+        self.view.setRange(xRange=(min(xs) - margin_x, max(xs) + margin_x),
+                           yRange=(min(ys) - margin_y, max(ys) + margin_y), padding=0)
+
+    def export_png(self, path: str | Path, width: int = 1600) -> Path:
+        exporter = exporters.ImageExporter(self.plot.plotItem)
+        exporter.parameters()["width"] = width
+        exporter.export(str(path))
+        return Path(path)
+
+    def export_svg(self, path: str | Path) -> Path:
+        """Vector SVG of the plot as shown (QSvgGenerator; pyqtgraph's SVG exporter cannot
+        write pair-connected curves)."""
+        size = self.plot.size()
+        gen = QSvgGenerator()
+        gen.setFileName(str(path))
+        gen.setSize(size)
+        gen.setViewBox(QRect(0, 0, size.width(), size.height()))
+        gen.setTitle("Lineage")
+        gen.setDescription(self.status.text())
+        painter = QPainter(gen)
+        try:
+            self.plot.render(painter)
+        finally:
+            painter.end()
+        if not Path(path).exists():
+            raise OSError(f"could not write {path}")
+        return Path(path)
+
+    # --- drawing ---------------------------------------------------------------------------
+    def _rebuild(self, prepared: PreparedLineage | None = None) -> None:
+        graph = self.graph
+        if graph is None:
+            self.text_item.set_nodes(np.zeros((0, 2)), [], np.zeros(0), np.zeros(0), {})
+            return
+        if prepared is None:
+            prepared = prepare_lineage(graph, self.focus, self.hops.value())
+        self._prepared = prepared
+        edges, layout = prepared.edges, prepared.layout
+        self.positions = layout.positions
+        self.node_ids = list(prepared.node_ids)
+        self._edge_list = edges
+        self._draw_edges(self.edges, edges)
+        index = {n: i for i, n in enumerate(self.node_ids)}
+        pos = np.array([self.positions[n] for n in self.node_ids], dtype=float).reshape(-1, 2)
+        badges = {index[n]: b for n, b in prepared.badges.items() if n in index}
+        self.text_item.set_nodes(pos, prepared.labels, prepared.room, prepared.slot, badges)
+        c = colors()
+        self.text_item.set_colours(c.plot_foreground, c.badge_text, c.pii, c.phi, c.plot_background)
+        self.selected = None
+        self.highlighted_up, self.highlighted_down = set(), set()
+        self._draw_arrows()
+        self._restyle()
+        focus = f" around {graph.label(self.focus)}" if self.focus else ""
+        self.status.setText(f"{len(self.node_ids)} nodes, {len(edges)} edges{focus}; "
+                            f"{layout.crossings} crossings. Click a node for details; wheel zooms, drag pans; "
+                            f"zoom in for the labels.")
+        self.fit()
+
+    def _paths(self, edges: list[tuple[str, str]]) -> list[list[tuple[float, float]]]:
+        """Each edge's points: source, its bends around the layers it crosses, target."""
+        bends = self._prepared.layout.bends if self._prepared is not None else {}
+        return [[self.positions[s], *bends.get((s, t), ()), self.positions[t]] for s, t in edges]
+
+    def _segments(self, edges: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        pairs = [pt for path in self._paths(edges) for a, b in itertools.pairwise(path) for pt in (a, b)]
+        xy = np.array(pairs, dtype=float).reshape(-1, 2)
+        return xy[:, 0], xy[:, 1]
+
+    def _draw_edges(self, item: pg.PlotCurveItem, edges: list[tuple[str, str]]) -> None:
+        if edges:
+            xs, ys = self._segments(edges)
+            item.setData(xs, ys)
+        else:
+            item.setData([], [])
+
+    def _restyle(self) -> None:
+        graph = self.graph
+        if graph is None:
+            return
+        selected = self.selected
+        active = selected is not None
+        up, down = self.highlighted_up, self.highlighted_down
+        lit = up | down | ({selected} if selected else set())
+        white, sel_pen = _pen("#ffffff", 1), _pen("#111827", 3)
+        up_pen, down_pen = _pen(UPSTREAM_COLOUR, 3), _pen(DOWNSTREAM_COLOUR, 3)
+        dim = _brush(DIM_COLOUR)
+        n_nodes = len(self.node_ids)
+        pos = np.empty((n_nodes, 2))
+        symbols, brushes, pens, sizes = [], [], [], []
+        for i, n in enumerate(self.node_ids):
+            symbol, colour = KIND_STYLE.get(graph.kind(n), ("o", "#6b7280"))
+            if n == selected:
+                pens.append(sel_pen)
+            elif n in up:
+                pens.append(up_pen)
+            elif n in down:
+                pens.append(down_pen)
+            else:
+                pens.append(white)
+            brushes.append(_brush(colour) if not active or n in lit else dim)
+            symbols.append(symbol)
+            sizes.append(NODE_SIZE + (6 if n == selected else 0))
+            pos[i] = self.positions[n]
+        self.nodes.setData(pos=pos, symbol=symbols, brush=brushes, pen=pens, size=sizes, data=list(self.node_ids))
+        up_set = up | ({selected} if selected else set())
+        down_set = down | ({selected} if selected else set())
+        self._draw_edges(self.up_edges, [(s, t) for s, t in self._edge_list if s in up_set and t in up_set
+                                         and (t == selected or t in up)])
+        self._draw_edges(self.down_edges, [(s, t) for s, t in self._edge_list if s in down_set and t in down_set
+                                           and (s == selected or s in down)])
+
+    def _draw_arrows(self) -> None:
+        """Arrow heads near each edge's target (positions only change on a rebuild)."""
+        edges = self._edge_list
+        if not edges:
+            self.arrows.setData([])
+            return
+        last = np.array([(*path[-2], *path[-1]) for path in self._paths(edges)], dtype=float).reshape(-1, 4)
+        x0, y0, x1, y1 = last[:, 0], last[:, 1], last[:, 2], last[:, 3]
+        length = np.maximum(np.hypot(x1 - x0, y1 - y0), 1e-9)
+        f = np.maximum(0.0, 1 - 16 / length)
+        pos = np.column_stack((x0 + (x1 - x0) * f, y0 + (y1 - y0) * f))
+        symbols = ["t2" if b >= a else "t3" for a, b in zip(x0, x1, strict=True)]
+        self.arrows.setData(pos=pos, symbol=symbols, size=7, brush=_brush(EDGE_COLOUR), pen=_pen(None))
+
+    # --- text ----------------------------------------------------------------------------
+    def _tip(self, x: float, y: float, data: object) -> str:
+        graph = self.graph
+        if graph is None or not isinstance(data, str) or data not in graph:
+            return ""
+        node = graph.node(data)
+        badges = graph.effective_classification(data).badges
+        lines = [f"{node['label']} ({node['kind']})", data]
+        if badges:
+            lines.append("Classification: " + ", ".join(badges))
+        for k, v in list(node["tags"].items())[:6]:
+            lines.append(f"{k} = {v}")
+        return "\n".join(lines)
+
+    def _details_html(self, node_id: str) -> str:
+        graph = self.graph
+        assert graph is not None
+        node = graph.node(node_id)
+        cls = graph.effective_classification(node_id)
+        e = html.escape
+        parts = [f"<h3>{e(node['label'])}</h3>", f"<p><b>{e(node['kind'])}</b><br><code>{e(node_id)}</code></p>"]
+        badge = ", ".join(cls.badges) or "none"
+        origin = graph.classification_origin(node_id)
+        parts.append(f"<p><b>Effective classification:</b> {e(badge)}</p>")
+        for key in ("phi", "pii"):
+            if origin[key] and origin[key] != [node_id]:
+                src = ", ".join(graph.label(n) for n in origin[key][:4])
+                parts.append(f"<p>{key.upper()} from: {e(src)}</p>")
+        if node["tags"]:
+            rows = "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in node["tags"].items())
+            parts.append(f"<p><b>Tags</b></p><table>{rows}</table>")
+        skip = {"kind", "label", "tags", "columns"}
+        attrs = [(k, v) for k, v in node.items() if k not in skip and v not in (None, "", [], {})]
+        if attrs:
+            rows = "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))[:200]}</td></tr>" for k, v in attrs)
+            parts.append(f"<p><b>Details</b></p><table>{rows}</table>")
+        columns = node.get("columns") or []
+        if columns:
+            items = []
+            for col in columns:
+                flags = []
+                if col.get("masked"):
+                    flags.append("masked")
+                flags += [f"{k}={v}" for k, v in (col.get("tags") or {}).items()]
+                extra = f" <i>[{e(', '.join(flags))}]</i>" if flags else ""
+                items.append(f"<li>{e(col['name'])} {e(col.get('type', ''))}{extra}</li>")
+            parts.append(f"<p><b>Columns</b></p><ul>{''.join(items)}</ul>")
+        parts.append(f"<p>{len(self.highlighted_up)} upstream, {len(self.highlighted_down)} downstream shown.</p>")
+        return "".join(parts)
+
+    # --- handlers ----------------------------------------------------------------------------
+    def _on_nodes_clicked(self, _item: object, points: object) -> None:
+        pts = list(points) if points is not None else []  # type: ignore[call-overload]
+        if pts:
+            self.select(str(pts[0].data()))
+
+    def _on_search_return(self) -> None:
+        self.find_node(self.search.text())
+
+    def _on_hops_changed(self, value: int) -> None:
+        selected = self.selected
+        slot = self.layout_slot
+        if slot is not None and self.graph is not None:
+            self.status.setText("Laying out…")
+            slot.start(lineage_job, None, self.graph, self.focus, value, label="Lineage layout",  # type: ignore[attr-defined]
+                       on_done=lambda prepared, sel=selected: self._on_layout_done(prepared, sel))
+            return
+        self._rebuild()
+        self._reselect(selected)
+
+    def _on_layout_done(self, prepared: PreparedLineage, selected: str | None) -> None:
+        if prepared.graph is not self.graph or prepared.focus != self.focus:
+            return
+        self._rebuild(prepared)
+        self._reselect(selected)
+
+    def _reselect(self, selected: str | None) -> None:
+        if selected in self.positions:
+            self.select(selected)
+        elif self.focus:
+            self.select(self.focus)
+
+    def _on_export_clicked(self, fmt: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export lineage as {fmt.upper()}", f"lineage.{fmt}",
+                                              f"{fmt.upper()} (*.{fmt})")
+        if not path:
+            return
+        try:
+            (self.export_png if fmt == "png" else self.export_svg)(path)
+        except OSError as exc:
+            self.status.setText(f"Could not write {path}: {exc.strerror or exc}")
+            return
+        self.status.setText(f"Saved {path}")
+
+
+def kind_colour(kind: str) -> QColor:
+    return QColor(KIND_STYLE.get(kind, ("o", "#6b7280"))[1])
+
+
+__all__ = ["KIND_STYLE", "LineageView", "NodeTextItem", "kind_colour"]

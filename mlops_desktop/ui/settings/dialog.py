@@ -1,0 +1,252 @@
+"""Edit > Settings… (Ctrl+,): every :class:`~mlops_desktop.ui.common.settings.Preferences` a person sets."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.core.findings import DEFAULT_SEVERITIES, RULES, SEVERITIES
+from mlops_desktop.ui.common.settings import GuiSettings
+
+THEME_TITLES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class SettingsDialog(QDialog):
+    """Changes are written when the dialog is accepted (``sig`` ``accepted``)."""
+
+    def __init__(self, settings: GuiSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("SettingsDialog")
+        self.setWindowTitle("Settings")
+        self.resize(680, 520)
+        self.settings = settings
+        p = settings.prefs
+        self.tabs = QTabWidget()
+
+        # General
+        general = QWidget()
+        form = QFormLayout(general)
+        self.theme_combo = QComboBox()
+        for key, title in THEME_TITLES.items():
+            self.theme_combo.addItem(title, key)
+        self.theme_combo.setCurrentIndex(list(THEME_TITLES).index(p.theme))
+        form.addRow("&Theme:", self.theme_combo)
+        self.restore_check = QCheckBox("Reopen the stores that were open when I quit")
+        self.restore_check.setChecked(p.restore_stores)
+        form.addRow("", self.restore_check)
+        self.governance_edit = QLineEdit(p.governance_url)
+        self.governance_edit.setPlaceholderText("default: governance.db in your data folder; or postgresql://…")
+        form.addRow("Default &governance store:", self.governance_edit)
+        self.key_edit = QLineEdit(p.key_path)
+        self.key_edit.setPlaceholderText("your signing key (written by 'mlops-desktop keys create')")
+        key_browse = QPushButton("Browse…")
+        key_browse.clicked.connect(self._on_key_browse_clicked)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(key_browse)
+        key_label = QLabel("Signing &key:")
+        key_label.setBuddy(self.key_edit)
+        form.addRow(key_label, key_row)
+        self.policy_edit = QLineEdit(p.policy_file)
+        self.policy_edit.setObjectName("policyFileEdit")
+        self.policy_edit.setAccessibleName("Promotion policy file")
+        self.policy_edit.setPlaceholderText("empty: the built-in policy (two approvers for production)")
+        self.policy_edit.setToolTip("A TOML promotion policy, as 'mlops-desktop verify --policy FILE'. The "
+                                    "Approve / Reject dialog and the Approvals page decide and verify with it.")
+        self.policy_browse = QPushButton("Browse…")
+        self.policy_browse.setAccessibleName("Browse for the promotion policy file")
+        self.policy_browse.clicked.connect(self._on_policy_browse_clicked)
+        policy_row = QHBoxLayout()
+        policy_row.addWidget(self.policy_edit, 1)
+        policy_row.addWidget(self.policy_browse)
+        policy_label = QLabel("Promotion &policy:")
+        policy_label.setBuddy(self.policy_edit)
+        form.addRow(policy_label, policy_row)
+        self.clear_recent_button = QPushButton(f"Forget {len(p.recent_stores)} recent stores")
+        self.clear_recent_button.clicked.connect(self._on_clear_recent_clicked)
+        self._clear_recent = False
+        form.addRow("Recent stores:", self.clear_recent_button)
+        self.tabs.addTab(general, "&General")
+
+        # Artifact roots
+        roots = QWidget()
+        rl = QVBoxLayout(roots)
+        rl.addWidget(QLabel("Artifact locations recorded by training (<code>/srv/…</code>, <code>s3://…</code>) "
+                            "and the local folder holding the same files, so artifact digests can be computed."))
+        self.roots_table = QTableWidget(0, 2)
+        self.roots_table.setAccessibleName("Artifact-root mappings")
+        self.roots_table.setHorizontalHeaderLabels(["Recorded prefix", "Local folder"])
+        self.roots_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.roots_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        for prefix, folder in p.artifact_roots.items():
+            self._add_root_row(prefix, folder)
+        add = QPushButton("Add mapping")
+        add.clicked.connect(lambda: self._add_root_row("", ""))
+        remove = QPushButton("Remove selected")
+        remove.clicked.connect(self._on_remove_root_clicked)
+        buttons_row = QHBoxLayout()
+        buttons_row.addWidget(add)
+        buttons_row.addWidget(remove)
+        buttons_row.addStretch(1)
+        rl.addWidget(self.roots_table, 1)
+        rl.addLayout(buttons_row)
+        self.tabs.addTab(roots, "&Artifact roots")
+
+        # Findings
+        findings = QWidget()
+        fl = QVBoxLayout(findings)
+        fform = QFormLayout()
+        self.stages_edit = QLineEdit(", ".join(p.production_stages))
+        fform.addRow("Production &stages:", self.stages_edit)
+        self.aliases_edit = QLineEdit(", ".join(p.production_aliases))
+        fform.addRow("Production &aliases:", self.aliases_edit)
+        self.approvals_spin = QSpinBox(minimum=0, maximum=10, value=p.min_approvals)
+        fform.addRow("Approvals a deployment &needs:", self.approvals_spin)
+        self.retention_spin = QSpinBox(minimum=0, maximum=100, value=p.retention_years, suffix=" years")
+        fform.addRow("&Retention duty:", self.retention_spin)
+        fl.addLayout(fform)
+        fl.addWidget(QLabel("Severity of each finding (reports, findings list):"))
+        ids = sorted(DEFAULT_SEVERITIES, key=lambda f: int(f[1:]))
+        self.severity_table = QTableWidget(len(ids), 2)
+        self.severity_table.setAccessibleName("Finding severities")
+        self.severity_table.setHorizontalHeaderLabels(["Finding", "Severity"])
+        self.severity_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.severity_combos: dict[str, QComboBox] = {}
+        for r, fid in enumerate(ids):
+            item = QTableWidgetItem(f"{fid}: {RULES.get(fid, '')}")
+            self.severity_table.setItem(r, 0, item)
+            combo = QComboBox()
+            combo.setAccessibleName(f"Severity of {fid}")
+            combo.addItems(list(SEVERITIES))
+            combo.setCurrentText(p.severities.get(fid, DEFAULT_SEVERITIES[fid]))
+            self.severity_table.setCellWidget(r, 1, combo)
+            self.severity_combos[fid] = combo
+        fl.addWidget(self.severity_table, 1)
+        self.tabs.addTab(findings, "&Findings")
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+                                        | QDialogButtonBox.StandardButton.RestoreDefaults)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        defaults = self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        defaults.setText("Default severities")
+        defaults.clicked.connect(self._on_defaults_clicked)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("settingsError")
+        self.error_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+    # -- values ----------------------------------------------------------------------
+
+    def values(self) -> dict[str, object]:
+        roots: dict[str, str] = {}
+        for r in range(self.roots_table.rowCount()):
+            prefix = (self.roots_table.item(r, 0) or QTableWidgetItem()).text().strip()
+            folder = (self.roots_table.item(r, 1) or QTableWidgetItem()).text().strip()
+            if prefix and folder:
+                roots[prefix] = folder
+        severities = {fid: c.currentText() for fid, c in self.severity_combos.items()
+                      if c.currentText() != DEFAULT_SEVERITIES[fid]}
+        values: dict[str, object] = {
+            "theme": self.theme_combo.currentData(),
+            "restore_stores": self.restore_check.isChecked(),
+            "governance_url": self.governance_edit.text().strip(),
+            "key_path": self.key_edit.text().strip(),
+            "policy_file": self.policy_edit.text().strip(),
+            "artifact_roots": roots,
+            "production_stages": _split(self.stages_edit.text()),
+            "production_aliases": _split(self.aliases_edit.text()),
+            "min_approvals": self.approvals_spin.value(),
+            "retention_years": self.retention_spin.value(),
+            "severities": severities,
+        }
+        if self._clear_recent:
+            values["recent_stores"] = []
+        return values
+
+    def accept(self) -> None:
+        values = self.values()
+        if not values["production_stages"] and not values["production_aliases"]:
+            self.error_label.setText("Name at least one production stage or alias (e.g. Production, champion).")
+            self.tabs.setCurrentIndex(2)
+            return
+        problem = self._policy_problem(str(values["policy_file"]))
+        if problem:
+            self.error_label.setText(problem)
+            self.tabs.setCurrentIndex(0)
+            self.policy_edit.setFocus()
+            return
+        self.settings.update(**values)
+        super().accept()
+
+    def _policy_problem(self, path: str) -> str:
+        """Why a changed policy file cannot be used ("" when it reads, is unchanged or empty)."""
+        if not path or path == self.settings.prefs.policy_file:
+            return ""
+        from pathlib import Path
+
+        from mlops_desktop.core.errors import MlopsError
+        from mlops_desktop.governance.policy import load_policy
+
+        try:
+            load_policy(Path(path).expanduser())
+        except MlopsError as exc:
+            return f"{exc.message}{' ' + exc.hint if exc.hint else ''} Choose another file or leave it empty."
+        return ""
+
+    # -- handlers --------------------------------------------------------------------
+
+    def _add_root_row(self, prefix: str, folder: str) -> None:
+        r = self.roots_table.rowCount()
+        self.roots_table.insertRow(r)
+        self.roots_table.setItem(r, 0, QTableWidgetItem(prefix))
+        self.roots_table.setItem(r, 1, QTableWidgetItem(folder))
+
+    def _on_remove_root_clicked(self) -> None:
+        for r in sorted({i.row() for i in self.roots_table.selectedIndexes()}, reverse=True):
+            self.roots_table.removeRow(r)
+
+    def _on_key_browse_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Signing key", self.key_edit.text(), "Key files (*);;All files (*)")
+        if path:
+            self.key_edit.setText(path)
+
+    def _on_policy_browse_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Promotion policy", self.policy_edit.text(),
+                                              "Policy files (*.toml);;All files (*)")
+        if path:
+            self.policy_edit.setText(path)
+
+    def _on_clear_recent_clicked(self) -> None:
+        self._clear_recent = True
+        self.clear_recent_button.setText("Recent stores will be forgotten")
+        self.clear_recent_button.setEnabled(False)
+
+    def _on_defaults_clicked(self) -> None:
+        for fid, combo in self.severity_combos.items():
+            combo.setCurrentText(DEFAULT_SEVERITIES[fid])

@@ -1,0 +1,848 @@
+"""The main window: a navigator of pages, stores opened in a worker, status bar, menus.
+
+Adding a page is one line: ``window.add_page("approvals", "Approvals", ApprovalsView(...))``
+(it replaces the placeholder registered under the same key).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.core.diff import VersionDiff
+from mlops_desktop.core.entities import Catalog, Run
+from mlops_desktop.core.errors import StoreError, UsageError
+from mlops_desktop.core.lineage import LineageGraph
+from mlops_desktop.sources.base import Source
+from mlops_desktop.sources.snapshot import ALTERED, UNTRUSTED, SnapshotStatus
+from mlops_desktop.ui.catalog.compare_dialog import CompareDialog, compare_job
+from mlops_desktop.ui.catalog.datasets_view import DatasetsView
+from mlops_desktop.ui.catalog.inventory_view import ModelsView
+from mlops_desktop.ui.catalog.runs_view import RunsView
+from mlops_desktop.ui.catalog.search_dialog import SearchDialog, SearchHit, build_index
+from mlops_desktop.ui.common import icons, theme
+from mlops_desktop.ui.common.dialogs import Notifier
+from mlops_desktop.ui.common.progress_widget import TaskProgressWidget
+from mlops_desktop.ui.common.roles import ICON_ROLE, KEY_ROLE
+from mlops_desktop.ui.common.settings import GuiSettings
+from mlops_desktop.ui.common.workers import TaskSlot
+from mlops_desktop.ui.lineage.page import LineagePage
+from mlops_desktop.ui.models.loading import (
+    LoadResult,
+    StoreFailed,
+    StoreLoaded,
+    close_sources,
+    load_stores,
+)
+from mlops_desktop.ui.models.tables import DatasetRow
+from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TEXT = "No store open — File > Open store… or drop a file here"
+#: Files a drop opens (a folder is read as OpenLineage event files).
+DROP_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".mlsnap", ".ndjson", ".jsonl", ".json")
+
+
+def short_store_name(url: str) -> str:
+    """The file name of a file store, the host/database of a server store (passwords are already gone)."""
+    if "://" in url and not url.split("://", 1)[0].endswith("sqlite"):
+        return url.split("://", 1)[1].split("@")[-1]
+    return url.rstrip("/").rsplit("/", 1)[-1].removeprefix("openlineage:").removeprefix("snapshot:")
+
+
+class PlaceholderPage(QWidget):
+    """A page that a later feature fills (Lineage, Approvals, Audit log)."""
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PlaceholderPage")
+        self.setAccessibleName(f"{title} page")
+        label = QLabel(f"<h2>{title}</h2><p>{text}</p>")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+
+
+class EmptyStateWidget(QWidget):
+    """What the content area shows while no store is open."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("EmptyStateWidget")
+        self.setAccessibleName("No store open")
+        icon = QLabel()
+        icon.setPixmap(icons.app_icon().pixmap(96, 96))
+        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label = QLabel(EMPTY_TEXT)
+        self.label.setObjectName("emptyStateText")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setWordWrap(True)
+        font = self.label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.label.setFont(font)
+        hint = QLabel("MLflow or ML Metadata SQLite files, OpenLineage event files, .mlsnap snapshots, "
+                      "or a PostgreSQL / MySQL URL. Stores are opened read-only.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        self.open_button = QPushButton("Open store…")
+        self.open_button.setIcon(icons.icon("open"))
+        self.demo_hint = QLabel("New here? Run <code>mlops-desktop demo</code> to explore the bundled demo stores. "
+                                "Press Ctrl+K to search, F1 for all keyboard shortcuts.")
+        self.demo_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.demo_hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(icon)
+        layout.addWidget(self.label)
+        layout.addWidget(hint)
+        layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.demo_hint)
+        layout.addStretch(3)
+
+
+class MainWindow(QMainWindow):
+    sig_catalog_loaded = Signal(object)  # Catalog, after every (re)load
+    sig_stores_changed = Signal(list)  # list[str] of open store URLs
+    sig_governance_changed = Signal(object)  # str | None: the governance store URL now in use
+    sig_shutting_down = Signal()  # shutdown() began: pages and dialogs stop their workers
+
+    def __init__(
+        self,
+        *,
+        notifier: Notifier | None = None,
+        gui_settings: GuiSettings | None = None,
+        source_settings: Mapping[str, object] | None = None,
+        governance_url: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("MLOps Desktop")
+        self.setWindowIcon(icons.app_icon())
+        self.resize(1280, 800)
+        self.setAcceptDrops(True)
+
+        self.notifier = notifier or Notifier(self)
+        if self.notifier.parent_widget is None:
+            self.notifier.parent_widget = self
+        self.gui_settings = gui_settings or GuiSettings()
+        self.source_settings: dict[str, object] = self._merged_source_settings(source_settings)
+        self.governance_url = governance_url or self.gui_settings.prefs.governance_url or None
+        self._search_index: tuple[tuple[int, int], list[SearchHit]] | None = None
+        #: Save the layout on close (off for smoke tests, which must not touch the user's settings).
+        self.persist_layout = True
+        self.catalog = Catalog()
+        self.store_urls: list[str] = []
+        self.settings_dialog: QWidget | None = None
+        self.sources: list[Source] = []
+        self._pending_urls: list[str] = []
+        self._first_partial = True
+        self._selection_before_load: tuple[str, str | None] | None = None
+
+        self.load_slot = TaskSlot("stores", self.notifier, self)
+        self.load_slot.sig_cancelled.connect(self._on_load_slot_cancelled)
+
+        # pages
+        self.navigator = QListWidget()
+        self.navigator.setObjectName("navigator")
+        self.navigator.setAccessibleName("Pages")
+        self.navigator.setFixedWidth(160)
+        self.navigator.setIconSize(QSize(18, 18))
+        self.navigator.setSpacing(2)
+        self.pages = QStackedWidget()
+        self._page_keys: list[str] = []
+        self.models_view = ModelsView(self.notifier, self.source_for_run)
+        self.datasets_view = DatasetsView(notifier=self.notifier)
+        self.runs_view = RunsView(self.notifier)
+        self.add_page("models", "Models", self.models_view, "models")
+        self.add_page("datasets", "Datasets", self.datasets_view, "datasets")
+        self.add_page("runs", "Runs", self.runs_view, "runs")
+        self.lineage_page = LineagePage(self.notifier)
+        self.add_page("lineage", "Lineage", self.lineage_page, "lineage")
+        self.add_page("approvals", "Approvals", PlaceholderPage(
+            "Approvals", "Signed promotion approvals will be shown here."), "approvals")
+        self.add_page("audit", "Audit log", PlaceholderPage(
+            "Audit log", "The tamper-evident record of every action will be shown here."), "audit")
+        self.navigator.currentRowChanged.connect(self._on_navigator_row_changed)
+        self.models_view.sig_open_lineage.connect(self.open_lineage)
+        self.models_view.sig_compare.connect(self.compare_versions)
+        self.datasets_view.sig_open_lineage.connect(self.open_lineage)
+        self.compare_slot = TaskSlot("compare", self.notifier, self)
+        self.compare_dialogs: list[CompareDialog] = []
+
+        self.empty_state = EmptyStateWidget()
+        self.empty_state.open_button.clicked.connect(self.show_open_dialog)
+        self.content = QStackedWidget()
+        self.content.addWidget(self.empty_state)
+        self.content.addWidget(self.pages)
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.navigator)
+        row.addWidget(self.content, 1)
+        self.setCentralWidget(central)
+
+        # status bar
+        self.stores_label = QLabel("No store open")
+        self.stores_label.setObjectName("storesLabel")
+        self.progress = TaskProgressWidget()
+        self.verification_label = QLabel()
+        self.verification_label.setObjectName("verificationLabel")
+        self.verification_label.setVisible(False)
+        for slot in (self.load_slot, self.runs_view.task_slot, self.models_view.detail.history_slot,
+                     self.lineage_page.slot, self.lineage_page.layout_slot, self.compare_slot):
+            self.progress.watch(slot)
+        self.statusBar().addWidget(self.stores_label, 1)
+        self.statusBar().addPermanentWidget(self.verification_label)
+        self.statusBar().addPermanentWidget(self.progress)
+
+        self._build_menus()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):  # follow system light/dark changes too
+            theme.theme_manager(app).sig_changed.connect(self._on_theme_changed)
+        from mlops_desktop.ui.governance.controller import install_governance_pages
+
+        install_governance_pages(self)  # Approvals, Audit log, Trust
+        self.navigator.setCurrentRow(0)
+        self._update_content()
+        self.restore_layout()
+
+    # -- pages -----------------------------------------------------------------------
+
+    def add_page(self, key: str, title: str, widget: QWidget, icon_name: str | None = None) -> QWidget:
+        """Add a page to the navigator, or replace the page registered under ``key``."""
+        if key in self._page_keys:
+            row = self._page_keys.index(key)
+            old = self.pages.widget(row)
+            if old is not None:
+                self.pages.removeWidget(old)
+                old.deleteLater()
+            self.pages.insertWidget(row, widget)
+            item = self.navigator.item(row)
+            item.setText(title)
+        else:
+            self._page_keys.append(key)
+            self.pages.addWidget(widget)
+            item = QListWidgetItem(title, self.navigator)
+            item.setData(KEY_ROLE, key)
+        if icon_name:
+            item.setIcon(icons.icon(icon_name))
+            item.setData(ICON_ROLE, icon_name)
+        if self.navigator.currentRow() == self._page_keys.index(key):
+            self.pages.setCurrentWidget(widget)
+        if hasattr(self, "go_menu"):
+            self._fill_go_menu()
+        return widget
+
+    def page(self, key: str) -> QWidget:
+        widget = self.pages.widget(self._page_keys.index(key))
+        assert widget is not None
+        return widget
+
+    def show_page(self, key: str) -> None:
+        self.navigator.setCurrentRow(self._page_keys.index(key))
+
+    def current_page_key(self) -> str:
+        return self._page_keys[self.pages.currentIndex()]
+
+    def _on_navigator_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.pages.setCurrentIndex(row)
+        if self._page_keys[row] == "runs":
+            self._ensure_all_runs()
+        elif self._page_keys[row] == "lineage" and not self.lineage_page.has_lineage():
+            version = self.models_view.selected_version()
+            if version is not None:
+                self.models_view.open_lineage_of_selection()
+
+    # -- menus -----------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = QAction(icons.icon("open"), "&Open store…", self)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.show_open_dialog)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.reload_action = QAction(icons.icon("reload"), "&Reload", self)
+        self.reload_action.setShortcut(QKeySequence("F5"))
+        self.reload_action.triggered.connect(self.reload)
+        file_menu.addAction(self.reload_action)
+        self.close_stores_action = QAction("&Close stores", self)
+        self.close_stores_action.setShortcut(QKeySequence("Ctrl+W"))
+        self.close_stores_action.triggered.connect(self.close_stores)
+        file_menu.addAction(self.close_stores_action)
+        file_menu.addSeparator()
+        self.snapshot_action = QAction("Create &snapshot…", self)
+        self.snapshot_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.snapshot_action.triggered.connect(self.show_snapshot_dialog)
+        file_menu.addAction(self.snapshot_action)
+        self.report_action = QAction("&Export report…", self)
+        self.report_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.report_action.triggered.connect(self.show_report_dialog)
+        file_menu.addAction(self.report_action)
+        file_menu.addSeparator()
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.search_action = QAction("&Search everything…", self)
+        self.search_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.search_action.triggered.connect(self.show_search_dialog)
+        edit_menu.addAction(self.search_action)
+        self.settings_action = QAction("Se&ttings…", self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.show_settings_dialog)
+        edit_menu.addAction(self.settings_action)
+
+        view_menu = bar.addMenu("&View")
+        self.go_menu = view_menu.addMenu("&Go to page")
+        self.page_actions: list[QAction] = []
+        self.filter_action = QAction("&Filter", self)
+        self.filter_action.setShortcut(QKeySequence("Ctrl+F"))
+        self.filter_action.triggered.connect(self.focus_filter)
+        view_menu.addAction(self.filter_action)
+        self.lineage_action = QAction("Open &lineage of the selection", self)
+        self.lineage_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lineage_action.triggered.connect(self.open_lineage_of_selection)
+        view_menu.addAction(self.lineage_action)
+        self.compare_action = QAction("&Compare two versions", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.compare_action.triggered.connect(self._on_compare_action_triggered)
+        view_menu.addAction(self.compare_action)
+        theme_menu = view_menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for mode, title in (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark")):
+            action = QAction(title, self, checkable=True)
+            action.setChecked(self.gui_settings.theme == mode)
+            action.triggered.connect(lambda _checked=False, m=mode: self.set_theme(m))
+            group.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[mode] = action
+
+        help_menu = bar.addMenu("&Help")
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcuts([QKeySequence("F1"), QKeySequence("Ctrl+/")])
+        self.shortcuts_action.triggered.connect(self.show_shortcuts_dialog)
+        help_menu.addAction(self.shortcuts_action)
+        self.about_action = QAction("&About MLOps Desktop", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self._on_about_triggered)
+        help_menu.addAction(self.about_action)
+        self._fill_go_menu()
+
+    def _fill_go_menu(self) -> None:
+        """View > Go to page: Ctrl+1… for every page (rebuilt when a page is added)."""
+        for action in self.page_actions:
+            self.go_menu.removeAction(action)
+            self.removeAction(action)
+        self.page_actions = []
+        for i, key in enumerate(self._page_keys):
+            item = self.navigator.item(i)
+            action = QAction(f"{item.text()} page", self)
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(functools.partial(self._on_go_action_triggered, key))
+            self.go_menu.addAction(action)
+            self.page_actions.append(action)
+
+    def _on_go_action_triggered(self, key: str, _checked: bool = False) -> None:
+        self.show_page(key)
+        self.navigator.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def all_actions(self) -> list[QAction]:
+        """Every action of the menus (for the shortcuts sheet), in menu order."""
+        found: list[QAction] = []
+
+        def walk(actions: list[QAction]) -> None:
+            for action in actions:
+                menu: object = action.menu()
+                if isinstance(menu, QMenu):
+                    walk(menu.actions())
+                elif not action.isSeparator():
+                    found.append(action)
+
+        walk(self.menuBar().actions())
+        return found
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.gui_settings.recent_stores
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        for url in recent:
+            action = self.recent_menu.addAction(url)
+            action.triggered.connect(functools.partial(self._on_recent_action_triggered, url))
+
+    def _on_recent_action_triggered(self, url: str, _checked: bool = False) -> None:
+        self.open_stores([url])
+
+    def _on_about_triggered(self) -> None:
+        self.show_about_dialog()
+
+    def show_about_dialog(self) -> QWidget:
+        from mlops_desktop.ui.shell.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.open()
+        self.about_dialog = dialog
+        return dialog
+
+    def show_shortcuts_dialog(self) -> QWidget:
+        from mlops_desktop.ui.shell.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.all_actions(), self)
+        dialog.open()
+        self.shortcuts_dialog = dialog
+        return dialog
+
+    def show_settings_dialog(self) -> QWidget:
+        from mlops_desktop.ui.settings.dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.gui_settings, self)
+        dialog.accepted.connect(self._on_settings_accepted)
+        dialog.open()
+        self.settings_dialog = dialog
+        return dialog
+
+    def _on_settings_accepted(self) -> None:
+        prefs = self.gui_settings.prefs
+        self.set_theme(prefs.theme)
+        roots = dict(prefs.artifact_roots)
+        if roots != self.source_settings.get("artifact_roots"):
+            self.source_settings["artifact_roots"] = roots
+        url = prefs.governance_url or None
+        if url != self.governance_url:
+            self.governance_url = url
+            self.sig_governance_changed.emit(url)
+
+    def _merged_source_settings(self, given: Mapping[str, object] | None) -> dict[str, object]:
+        """Source settings: the saved artifact-root mappings, overridden by what the command line gave."""
+        merged: dict[str, object] = self.gui_settings.source_settings()
+        for key, value in (given or {}).items():
+            if key == "artifact_roots" and isinstance(value, Mapping):
+                merged["artifact_roots"] = {**self.gui_settings.prefs.artifact_roots, **value}
+            else:
+                merged[key] = value
+        return merged
+
+    # -- global search ----------------------------------------------------------------
+
+    def search_index(self) -> list[SearchHit]:
+        runs = self.runs_view.model.rows if self.runs_view.all_runs_loaded else []
+        key = (id(self.catalog), len(runs))
+        if self._search_index is None or self._search_index[0] != key:
+            self._search_index = (key, build_index(self.catalog, runs))
+        return self._search_index[1]
+
+    def show_search_dialog(self) -> SearchDialog:
+        dialog = SearchDialog(self.search_index(), self)
+        dialog.sig_activated.connect(self.navigate_to)
+        dialog.open()
+        self.search_dialog = dialog
+        return dialog
+
+    def navigate_to(self, hit: SearchHit) -> bool:
+        """Show a search hit in its page, selected."""
+        if hit.kind in ("model", "version"):
+            self.show_page("models")
+            view = self.models_view
+            if not view.select_model(hit.key[0]):
+                view.filter_bar.edit.clear()
+                if not view.select_model(hit.key[0]):
+                    return False
+            if hit.kind == "version":
+                return view.select_version(hit.key[1])
+            view.table.setFocus()
+            return True
+        if hit.kind == "dataset":
+            self.show_page("datasets")
+            if not self.datasets_view.select_dataset(hit.key[0]):
+                self.datasets_view.filter_bar.edit.clear()
+                return self.datasets_view.select_dataset(hit.key[0])
+            return True
+        if hit.kind == "run":
+            self.show_page("runs")
+            return self.runs_view.select_run(hit.key[0])
+        return False
+
+    def set_theme(self, mode: str) -> None:
+        if self.gui_settings.theme != mode:
+            self.gui_settings.theme = mode
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.theme_manager(app).apply(mode)
+        self.theme_actions[mode].setChecked(True)
+        self._on_theme_changed()
+
+    def _on_theme_changed(self, _is_dark: bool = False) -> None:
+        """Redraw what paints its own colours (plots, glyph icons, the verification label)."""
+        for row in range(self.navigator.count()):
+            item = self.navigator.item(row)
+            name = item.data(ICON_ROLE)
+            if name:
+                item.setIcon(icons.icon(name))
+        self.models_view.detail.chart.apply_theme()
+        self.lineage_page.view.apply_theme()
+        self._update_verification()
+
+    # -- lineage, comparison, snapshot, report ----------------------------------------
+
+    def open_lineage(self, node_id: str | None) -> None:
+        """Show the Lineage page around ``node_id`` (a model version, dataset... node id)."""
+        self.show_page("lineage")
+        self.lineage_page.open_node(node_id)
+
+    def open_lineage_of_selection(self) -> bool:
+        key = self.current_page_key()
+        if key == "datasets":
+            return self.datasets_view.open_lineage_of_selection()
+        return self.models_view.open_lineage_of_selection()
+
+    def _on_compare_action_triggered(self) -> None:
+        if not self.models_view.compare_selected():
+            self.statusBar().showMessage("Select two versions of a model (Ctrl+click) to compare them.", 5000)
+
+    def compare_versions(self, model: str, old: str, new: str) -> None:
+        """Compare two versions in a worker, then show the differences in a window."""
+        catalog = self.catalog
+        self.compare_slot.start(compare_job, catalog, self.lineage_page.graph, model, old, new,
+                                label=f"Comparing {model} {old} and {new}",
+                                on_done=functools.partial(self._on_compare_done, catalog))
+
+    def _on_compare_done(self, catalog: Catalog, result: tuple[LineageGraph, VersionDiff]) -> None:
+        graph, diff = result
+        if catalog is self.catalog and self.lineage_page.graph is None:
+            self.lineage_page.graph = graph
+        dialog = CompareDialog(diff, self)
+        self.compare_dialogs = [d for d in self.compare_dialogs if d.isVisible()]
+        self.compare_dialogs.append(dialog)
+        dialog.show()
+
+    def show_snapshot_dialog(self) -> QWidget:
+        from mlops_desktop.ui.export.snapshot_dialog import SnapshotDialog
+
+        dialog = SnapshotDialog(list(self.store_urls), governance_url=self.governance_url,
+                                catalog=self.catalog if self.store_urls else None,
+                                settings=self.source_settings, notifier=self.notifier, parent=self)
+        if self.gui_settings.prefs.key_path and not dialog.key_edit.text():
+            dialog.key_edit.setText(self.gui_settings.prefs.key_path)  # the key location setting
+        dialog.open()
+        self.snapshot_dialog = dialog
+        return dialog
+
+    def show_report_dialog(self) -> QWidget:
+        from mlops_desktop.reports.model import ReportSettings
+        from mlops_desktop.ui.export.report_dialog import ReportDialog
+
+        settings = ReportSettings(findings=self.gui_settings.finding_settings())  # thresholds from Settings
+        dialog = ReportDialog(self.catalog, self.governance_url, notifier=self.notifier, settings=settings,
+                              key_path=self.gui_settings.prefs.key_path, parent=self)
+        dialog.open()
+        self.report_dialog = dialog
+        return dialog
+
+    def focus_filter(self) -> None:
+        page = self.pages.currentWidget()
+        focus = getattr(page, "focus_filter", None)
+        if callable(focus):
+            focus()
+
+    # -- stores ----------------------------------------------------------------------
+
+    def show_open_dialog(self) -> OpenStoreDialog:
+        """Opens the dialog non-modally; the chosen store is opened when it is accepted."""
+        dialog = OpenStoreDialog(self.gui_settings.recent_stores, self)
+        dialog.accepted.connect(lambda d=dialog: self._on_open_dialog_accepted(d))
+        dialog.open()
+        self.open_dialog = dialog
+        return dialog
+
+    def _on_open_dialog_accepted(self, dialog: OpenStoreDialog) -> None:
+        url = dialog.store_url()
+        if url:
+            self.open_stores([*self.store_urls, url] if dialog.add_to_open() else [url])
+
+    def open_stores(self, urls: Sequence[str], settings: Mapping[str, object] | None = None) -> None:
+        """Open and read ``urls`` in a worker; rows appear as each store arrives."""
+        urls = [u for u in urls if u.strip()]
+        if not urls:
+            return
+        if settings is not None:
+            self.source_settings = dict(settings)
+        self._pending_urls = list(urls)
+        self._first_partial = True
+        self._selection_before_load = self.models_view.current_selection() or self._selection_before_load
+        self.runs_view.task_slot.cancel()
+        self.load_slot.start(
+            load_stores, list(urls), dict(self.source_settings), label="Opening stores",
+            on_partial=self._on_load_partial, on_done=self._on_load_done,
+        )
+        self._update_content()
+
+    def reload(self) -> None:
+        if self.store_urls:
+            self.open_stores(self.store_urls)
+
+    def close_stores(self) -> None:
+        self.load_slot.cancel()
+        self._shutdown_store_tasks()
+        close_sources(self.sources)
+        self.sources = []
+        self.store_urls = []
+        self.gui_settings.set_open_stores([])
+        self._apply_catalog(Catalog())
+        self._update_content()
+        self.sig_stores_changed.emit([])
+
+    def _on_load_partial(self, part: StoreLoaded) -> None:
+        if self._first_partial:
+            self._first_partial = False
+            self.models_view.set_catalog(Catalog())
+            self._update_content(force_pages=True)
+        merged = self.models_view.catalog.merge(part.catalog)
+        self.models_view.append_catalog(part.catalog, merged)
+
+    def _on_load_slot_cancelled(self) -> None:
+        """A load was cancelled (or replaced): drop its partial rows, show what was open."""
+        if not self._first_partial:
+            self._first_partial = True
+            self.models_view.set_catalog(self.catalog, self._selection_before_load)
+        self._update_content()
+
+    def _on_load_done(self, result: LoadResult) -> None:
+        ok_urls = [u for u in self._pending_urls if u not in {f.url for f in result.failures}]
+        if not result.sources:
+            # nothing opened: keep what was open before, explain why
+            self._report_failures(result.failures)
+            if self.store_urls:
+                self.models_view.set_catalog(self.catalog, self._selection_before_load)
+            self._update_content()
+            return
+        self._shutdown_store_tasks()
+        close_sources(self.sources)
+        self.sources = result.sources
+        self.store_urls = ok_urls
+        for url in ok_urls:
+            self.gui_settings.add_recent_store(url)
+        self.gui_settings.set_open_stores(ok_urls)
+        self._apply_catalog(result.catalog, result.dataset_rows)
+        self._update_content()
+        self.sig_stores_changed.emit(list(self.store_urls))
+        self._report_failures(result.failures)
+        if self.current_page_key() == "runs":
+            self._ensure_all_runs()
+
+    def _report_failures(self, failures: list[StoreFailed]) -> None:
+        if not failures:
+            return
+        if len(failures) == 1:
+            self.notifier.show_error(failures[0].error)
+            return
+        message = f"{len(failures)} stores could not be opened:\n" + "\n".join(f"• {f.error}" for f in failures)
+        self.notifier.show_error(StoreError(message, "Check each path or URL and try again."))
+
+    def _apply_catalog(self, catalog: Catalog, dataset_rows: list[DatasetRow] | None = None) -> None:
+        self.catalog = catalog
+        self.models_view.set_catalog(catalog, self._selection_before_load)
+        self._selection_before_load = None
+        if self.models_view.selected_model() is None and self.models_view.proxy.rowCount():
+            self.models_view.table.selectRow(0)
+        self.datasets_view.set_catalog(catalog, dataset_rows)
+        self.runs_view.set_runs(catalog.runs, complete=False)
+        self.lineage_page.set_catalog(catalog)
+        self._update_status()
+        self.sig_catalog_loaded.emit(catalog)
+
+    def _ensure_all_runs(self) -> None:
+        if not self.sources or self.runs_view.all_runs_loaded or self.runs_view.task_slot.is_running():
+            return
+        self.runs_view.load_all_runs(self.sources)  # read and prepared in the view's worker
+
+    def source_for_run(self, run: Run) -> Source | None:
+        for source in self.sources:
+            if source.url.display == run.store:
+                return source
+        return self.sources[0] if len(self.sources) == 1 else None
+
+    def snapshot_statuses(self) -> list[tuple[str, SnapshotStatus]]:
+        """(store URL, verification status) of every open snapshot."""
+        found = [(s.url.display, getattr(s, "status", None)) for s in self.sources]
+        return [(url, status) for url, status in found if isinstance(status, SnapshotStatus)]
+
+    def _update_verification(self) -> None:
+        statuses = self.snapshot_statuses()
+        title = "MLOps Desktop"
+        if self.store_urls:
+            title = f"{' + '.join(short_store_name(u) for u in self.store_urls)} — MLOps Desktop"
+        if not statuses:
+            self.verification_label.setVisible(False)
+            self.setWindowTitle(title)
+            return
+        text = "; ".join(status.text for _url, status in statuses)
+        bad = any(status.state in (ALTERED, UNTRUSTED) for _url, status in statuses)
+        self.verification_label.setText(("⚠ " if bad else "✔ ") + text)
+        self.verification_label.setToolTip("\n".join(f"{url}: {status.text}" for url, status in statuses))
+        self.verification_label.setProperty("alarm", bad)
+        colour = theme.colors().phi if bad else theme.colors().ok
+        self.verification_label.setStyleSheet(f"QLabel {{ color: {colour}; font-weight: bold; }}")
+        self.verification_label.setVisible(True)
+        self.setWindowTitle(f"{title} [{text}]")
+
+    def _update_status(self) -> None:
+        self._update_verification()
+        if not self.catalog.stores:
+            self.stores_label.setText("No store open")
+            self.stores_label.setToolTip("")
+            return
+        n = len(self.catalog.stores)
+        short = " · ".join(f"{s.kind}: {short_store_name(s.url)}" for s in self.catalog.stores)
+        self.stores_label.setText(f"Connected to {n} store{'s' if n != 1 else ''} (read-only) — {short}")
+        self.stores_label.setToolTip("\n".join(
+            f"{s.kind}: {s.url}" + (f" (schema {s.schema})" if s.schema else "") for s in self.catalog.stores))
+
+    def _update_content(self, force_pages: bool = False) -> None:
+        has_data = force_pages or bool(self.store_urls)
+        self.content.setCurrentIndex(1 if has_data else 0)
+
+    def _shutdown_store_tasks(self) -> None:
+        """Stop tasks that use the open sources before they are closed."""
+        self.runs_view.task_slot.cancel()
+        self.models_view.detail.history_slot.cancel()
+
+    # -- drag and drop ---------------------------------------------------------------
+
+    @staticmethod
+    def droppable_paths(urls: Sequence[object]) -> list[str]:
+        """Local store files (by suffix) or folders among dropped URLs."""
+        paths = []
+        for url in urls:
+            if not url.isLocalFile():  # type: ignore[attr-defined]
+                continue
+            path = url.toLocalFile()  # type: ignore[attr-defined]
+            if path.lower().endswith(DROP_SUFFIXES) or Path(path).is_dir():
+                paths.append(path)
+        return paths
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and self.droppable_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: object) -> None:  # noqa: N802
+        self.dragEnterEvent(event)  # type: ignore[arg-type]
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = self.droppable_paths(event.mimeData().urls()) if event.mimeData().hasUrls() else []
+        if not paths:
+            event.ignore()
+            self.notifier.show_error(UsageError(
+                "Only store files can be dropped here.",
+                "Drop an MLflow or ML Metadata SQLite file (.db, .sqlite), a snapshot (.mlsnap) or "
+                "OpenLineage events (.ndjson)."))
+            return
+        event.acceptProposedAction()
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            self.notifier.show_error(UsageError(f"{missing[0]} does not exist.",
+                                                "Drop a store file that is on this computer."))
+            return
+        urls = [f"openlineage:{p}" if Path(p).is_dir() else p for p in paths]
+        add = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        self.open_stores([*self.store_urls, *urls] if add else urls)
+
+    # -- the last layout and session -------------------------------------------------
+
+    def _splitters(self) -> list[QSplitter]:
+        return [s for s in self.findChildren(QSplitter) if s.window() is self]
+
+    def save_layout(self) -> None:
+        prefs = self.gui_settings.prefs
+        prefs.window_geometry = GuiSettings.encode_bytes(bytes(self.saveGeometry().data()))
+        prefs.window_state = GuiSettings.encode_bytes(bytes(self.saveState().data()))
+        prefs.splitter_sizes = {f"splitter{i}": list(s.sizes()) for i, s in enumerate(self._splitters())}
+        prefs.current_page = self.current_page_key()
+        self.gui_settings.save()
+
+    def restore_layout(self) -> None:
+        prefs = self.gui_settings.prefs
+        if prefs.window_geometry:
+            self.restoreGeometry(QByteArray(GuiSettings.decode_bytes(prefs.window_geometry)))
+        if prefs.window_state:
+            self.restoreState(QByteArray(GuiSettings.decode_bytes(prefs.window_state)))
+        for i, splitter in enumerate(self._splitters()):
+            sizes = prefs.splitter_sizes.get(f"splitter{i}")
+            if sizes and len(sizes) == splitter.count() and any(sizes):
+                splitter.setSizes(sizes)
+        if prefs.current_page in self._page_keys:
+            self.show_page(prefs.current_page)
+
+    def restore_session(self) -> list[str]:
+        """Reopen the stores open at the last quit (files that vanished are skipped, with a note)."""
+        urls = self.gui_settings.stores_to_restore()
+        present = [u for u in urls if "://" in u or Path(u.split(":", 1)[-1] if u.startswith(
+            ("openlineage:", "snapshot:")) else u).exists()]
+        if len(present) < len(urls):
+            gone = ", ".join(short_store_name(u) for u in urls if u not in present)
+            self.statusBar().showMessage(f"Not reopened (no longer there): {gone}", 10000)
+        if present:
+            self.open_stores(present)
+        return present
+
+    # -- closing ---------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop every worker and close the stores (idempotent)."""
+        self.sig_shutting_down.emit()
+        self.load_slot.shutdown()
+        self.runs_view.shutdown()
+        self.datasets_view.shutdown()
+        self.models_view.shutdown()
+        self.lineage_page.shutdown()
+        self.compare_slot.shutdown()
+        close_sources(self.sources)
+        self.sources = []
+        self.notifier.close_all()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.persist_layout:
+            self.save_layout()
+        self.shutdown()
+        super().closeEvent(event)
