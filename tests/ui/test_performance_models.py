@@ -27,17 +27,10 @@ from mlops_desktop.ui.catalog.runs_view import (
     load_runs_table,
 )
 from mlops_desktop.ui.common.roles import ENTITY_ROLE, SORT_ROLE
+from mlops_desktop.ui.models.base import Column
+from mlops_desktop.ui.models.catalog import DatasetsModel, RunsModel, dataset_rows
 from mlops_desktop.ui.models.loading import close_sources
-from mlops_desktop.ui.models.tables import (
-    Column,
-    DatasetsModel,
-    PagedTableModel,
-    RunsModel,
-    dataset_rows,
-    dense_ranks,
-    prepare_table,
-    sorted_order,
-)
+from mlops_desktop.ui.models.paged import PagedTableModel, dense_ranks, prepare_table, sorted_order
 
 T0 = datetime(2026, 1, 1, 12, 0)
 

@@ -7,10 +7,10 @@ from PySide6.QtCore import Qt
 
 from mlops_desktop.sources import load_catalog
 from mlops_desktop.ui.common.roles import BADGES_ROLE, ENTITY_ROLE, SORT_ROLE
-from mlops_desktop.ui.models.tables import (
+from mlops_desktop.ui.models.base import FilterProxyModel
+from mlops_desktop.ui.models.catalog import (
     DatasetInputsModel,
     DatasetsModel,
-    FilterProxyModel,
     KeyValueModel,
     ModelInventoryModel,
     RunsModel,

@@ -1,8 +1,8 @@
 """The datasets page: every dataset the stores know, with its classification and schema.
 
 A big store has tens of thousands of datasets: above
-:data:`~mlops_desktop.ui.models.tables.SYNC_PREPARE_ROWS` rows the table (search texts, sort
-ranks) is prepared in a worker; the paged :class:`~mlops_desktop.ui.models.tables.DatasetsModel`
+:data:`~mlops_desktop.ui.models.SYNC_PREPARE_ROWS` rows the table (search texts, sort
+ranks) is prepared in a worker; the paged :class:`~mlops_desktop.ui.models.DatasetsModel`
 filters and sorts itself with numpy.
 """
 
@@ -30,15 +30,8 @@ from mlops_desktop.ui.common.layouts import build_table_page
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import FilterBar, badge_html, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.models.tables import (
-    SYNC_PREPARE_ROWS,
-    DatasetRow,
-    DatasetsModel,
-    KeyValueModel,
-    PreparedTable,
-    dataset_rows,
-    prepare_table_job,
-)
+from mlops_desktop.ui.models.catalog import DatasetRow, DatasetsModel, KeyValueModel, dataset_rows
+from mlops_desktop.ui.models.paged import SYNC_PREPARE_ROWS, PreparedTable, prepare_table_job
 
 NO_DATASETS_TEXT = "This store has no datasets logged as run inputs."
 NO_MATCH_TEXT = "No dataset matches the filter."

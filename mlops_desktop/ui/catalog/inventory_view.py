@@ -25,13 +25,8 @@ from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import FilterBar, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.models.tables import (
-    FilterProxyModel,
-    ModelInventoryModel,
-    VersionsModel,
-    search_texts_job,
-    version_sort_key,
-)
+from mlops_desktop.ui.models.base import FilterProxyModel, search_texts_job, version_sort_key
+from mlops_desktop.ui.models.catalog import ModelInventoryModel, VersionsModel
 
 
 class ModelsView(QWidget):

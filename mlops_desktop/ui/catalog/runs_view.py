@@ -1,8 +1,8 @@
 """The runs page: every run of the open stores (all runs load on demand), with params and metrics.
 
 All runs of a big store are 100,000 rows: the worker that reads them also prepares the
-table (search texts, sort ranks: :func:`~mlops_desktop.ui.models.tables.prepare_table`), and the
-:class:`~mlops_desktop.ui.models.tables.RunsModel` pages them in, filters and sorts (pandas frames),
+table (search texts, sort ranks: :func:`~mlops_desktop.ui.models.prepare_table`), and the
+:class:`~mlops_desktop.ui.models.RunsModel` pages them in, filters and sorts (pandas frames),
 so the UI thread's work does not grow with the number of runs.
 """
 
@@ -22,12 +22,11 @@ from mlops_desktop.ui.common.layouts import build_table_page
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import FilterBar, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.models.tables import (
+from mlops_desktop.ui.models.base import format_value
+from mlops_desktop.ui.models.catalog import KeyValueModel, RunsModel
+from mlops_desktop.ui.models.paged import (
     SYNC_PREPARE_ROWS,
-    KeyValueModel,
     PreparedTable,
-    RunsModel,
-    format_value,
     full_collections_paused,
     prepare_table,
     prepare_table_job,
@@ -109,7 +108,7 @@ class RunsView(QWidget):
                  sorted_by: tuple[int, Qt.SortOrder] | None = None) -> None:
         """Show these runs (``complete``: all runs of the stores, not only those versions use).
 
-        Up to :data:`~mlops_desktop.ui.models.tables.SYNC_PREPARE_ROWS` runs are prepared here,
+        Up to :data:`~mlops_desktop.ui.models.SYNC_PREPARE_ROWS` runs are prepared here,
         more in a worker once the page is shown (the table says "Preparing…" meanwhile):
         right after a store opens, several workers already compete for the GIL.
         """

@@ -26,14 +26,9 @@ from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import badge_html, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
+from mlops_desktop.ui.models.base import format_time, format_value
+from mlops_desktop.ui.models.catalog import DatasetInputsModel, KeyValueModel, version_inputs
 from mlops_desktop.ui.models.loading import fetch_metric_history
-from mlops_desktop.ui.models.tables import (
-    DatasetInputsModel,
-    KeyValueModel,
-    format_time,
-    format_value,
-    version_inputs,
-)
 
 
 class FactLabel(QLabel):

@@ -54,7 +54,7 @@ from mlops_desktop.ui.governance.shared import (
     policy_file_setting,
     resolve_policy,
 )
-from mlops_desktop.ui.models.tables import Column, EntityTableModel, FieldFilterProxyModel
+from mlops_desktop.ui.models.base import Column, EntityTableModel, FieldFilterProxyModel
 
 logger = logging.getLogger(__name__)
 

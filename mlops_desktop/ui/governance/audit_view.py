@@ -38,7 +38,7 @@ from mlops_desktop.ui.common.status import monospace_font, pretty_json
 from mlops_desktop.ui.common.widgets import Banner, make_table, show_load_error
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.governance.shared import gov_session
-from mlops_desktop.ui.models.tables import Column, EntityTableModel, FieldFilterProxyModel
+from mlops_desktop.ui.models.base import Column, EntityTableModel, FieldFilterProxyModel
 
 logger = logging.getLogger(__name__)
 

@@ -48,7 +48,7 @@ from mlops_desktop.ui.common.status import status_text
 from mlops_desktop.ui.common.widgets import Banner, field_label, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.governance.shared import gov_session
-from mlops_desktop.ui.models.tables import Column, EntityTableModel
+from mlops_desktop.ui.models.base import Column, EntityTableModel
 
 logger = logging.getLogger(__name__)
 

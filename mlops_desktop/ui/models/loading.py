@@ -15,7 +15,8 @@ from mlops_desktop.core.entities import Catalog, MetricValue
 from mlops_desktop.core.errors import CancelledError, MlopsError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.sources.base import Source, open_source
-from mlops_desktop.ui.models.tables import dataset_rows, full_collections_paused
+from mlops_desktop.ui.models.catalog import dataset_rows
+from mlops_desktop.ui.models.paged import full_collections_paused
 
 logger = logging.getLogger(__name__)
 

@@ -53,6 +53,7 @@ from mlops_desktop.ui.common.roles import ICON_ROLE, KEY_ROLE
 from mlops_desktop.ui.common.settings import GuiSettings
 from mlops_desktop.ui.common.workers import TaskSlot
 from mlops_desktop.ui.lineage.page import LineagePage
+from mlops_desktop.ui.models.catalog import DatasetRow
 from mlops_desktop.ui.models.loading import (
     LoadResult,
     StoreFailed,
@@ -60,7 +61,6 @@ from mlops_desktop.ui.models.loading import (
     close_sources,
     load_stores,
 )
-from mlops_desktop.ui.models.tables import DatasetRow
 from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,225 @@
+"""The catalog's tables: registered models, versions, datasets, runs and key/value lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pandas loads lazily (~0.2 s): only where a table is prepared
+    pass
+
+from mlops_desktop.core.classification import Classification, classify, normalise_tags
+from mlops_desktop.core.entities import (
+    Catalog,
+    Dataset,
+    DatasetInput,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+)
+from mlops_desktop.ui.models.base import (
+    Column,
+    EntityTableModel,
+    format_time,
+    time_key,
+    version_sort_key,
+)
+from mlops_desktop.ui.models.paged import PagedTableModel
+
+# -- registered models --------------------------------------------------------------
+
+
+def model_badges(model: RegisteredModel) -> list[str]:
+    return model_classification(model).badges
+
+
+def model_classification(model: RegisteredModel) -> Classification:
+    tag_sets: list[dict[str, str]] = [model.tags]
+    for v in model.visible_versions():
+        tag_sets.append(v.tags)
+        tag_sets.extend(d.tags for d in v.datasets)
+    return classify(tag_sets)
+
+
+def risk_tier(model: RegisteredModel) -> str:
+    return normalise_tags(model.tags).get("risk_tier", "")
+
+
+_RISK_ORDER = {"low": 1, "medium": 2, "high": 3, "unacceptable": 4}
+
+
+def stage_and_aliases(model: RegisteredModel) -> str:
+    parts = [f"{v.stage} v{v.version}" for v in model.visible_versions() if v.stage and v.stage != "None"]
+    parts += [f"@{alias} v{ver}" for alias, ver in sorted(model.aliases.items())]
+    return " · ".join(parts)
+
+
+def last_updated(model: RegisteredModel) -> datetime | None:
+    times = [t for t in [model.updated_at, *(v.updated_at or v.created_at for v in model.versions)] if t]
+    return max(times) if times else None
+
+
+def _latest(model: RegisteredModel) -> str:
+    latest = model.latest_version()
+    return latest.version if latest else ""
+
+
+def _latest_key(model: RegisteredModel) -> tuple[int, int, str]:
+    latest = model.latest_version()
+    return version_sort_key(latest.version) if latest else (2, 0, "")
+
+
+def _author(model: RegisteredModel) -> str:
+    latest = model.latest_version()
+    return (latest.author or "") if latest else ""
+
+
+class ModelInventoryModel(EntityTableModel[RegisteredModel]):
+    """The registered-model inventory: one row per model."""
+
+    columns = (
+        Column("Name", lambda m: m.name),
+        Column("Latest version", _latest, _latest_key),
+        Column("Stage / aliases", stage_and_aliases),
+        Column("Author", _author),
+        Column("Risk tier", risk_tier, lambda m: (_RISK_ORDER.get(risk_tier(m), 0), risk_tier(m))),
+        Column(
+            "Data", lambda m: " ".join(model_badges(m)), lambda m: " ".join(model_badges(m)) or "~", model_badges,
+            lambda m: ", ".join(model_badges(m)) or "No PII or PHI recorded",
+        ),
+        Column("Last updated", lambda m: format_time(last_updated(m)), lambda m: time_key(last_updated(m))),
+    )
+
+
+# -- model versions -----------------------------------------------------------------
+
+
+class VersionsModel(EntityTableModel[ModelVersion]):
+    """Versions of one registered model (newest first)."""
+
+    columns = (
+        Column("Version", lambda v: v.version, lambda v: version_sort_key(v.version)),
+        Column("Stage", lambda v: v.stage or ""),
+        Column("Aliases", lambda v: ", ".join(f"@{a}" for a in v.aliases)),
+        Column("Status", lambda v: v.status),
+        Column("Author", lambda v: v.author or ""),
+        Column("Data", lambda v: " ".join(v.classification().badges),
+                             badges=lambda v: v.classification().badges),
+        Column("Created", lambda v: format_time(v.created_at), lambda v: time_key(v.created_at)),
+    )
+
+    def set_model(self, model: RegisteredModel | None) -> None:
+        versions = model.visible_versions() if model else []
+        self.set_rows(sorted(versions, key=lambda v: version_sort_key(v.version), reverse=True))
+
+
+# -- datasets -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DatasetRow:
+    """A dataset plus what the catalog says about its use."""
+
+    dataset: Dataset
+    classification: Classification
+    used_by_runs: int
+
+
+def dataset_rows(catalog: Catalog) -> list[DatasetRow]:
+    uses: dict[str, int] = {}
+    for run in catalog.runs.values():
+        for inp in run.inputs:
+            uses[inp.dataset_id] = uses.get(inp.dataset_id, 0) + 1
+    rows = []
+    for ds in catalog.datasets.values():
+        rows.append(DatasetRow(ds, classify([ds.tags]), uses.get(ds.id, 0)))
+    rows.sort(key=lambda r: (r.dataset.name.casefold(), r.dataset.digest))
+    return rows
+
+
+class DatasetsModel(PagedTableModel[DatasetRow]):
+    columns = (
+        Column("Name", lambda r: r.dataset.name),
+        Column("Digest", lambda r: r.dataset.digest),
+        Column("Data", lambda r: " ".join(r.classification.badges),
+                           badges=lambda r: r.classification.badges),
+        Column("Lawful basis", lambda r: r.classification.facts.get("lawful_basis", "")),
+        Column("Retention until", lambda r: r.classification.facts.get("retention_until", "")),
+        Column("Used by runs", lambda r: str(r.used_by_runs), lambda r: r.used_by_runs),
+        Column("Source", lambda r: r.dataset.source),
+        Column("Store", lambda r: r.dataset.store),
+    )
+
+
+class DatasetInputsModel(EntityTableModel[tuple[DatasetInput, Classification]]):
+    """Datasets a version's run used, each with its classification."""
+
+    columns = (
+        Column("Dataset", lambda r: r[0].name),
+        Column("Context", lambda r: r[0].context or ""),
+        Column("Data", lambda r: " ".join(r[1].badges), badges=lambda r: r[1].badges),
+        Column("Lawful basis", lambda r: r[1].facts.get("lawful_basis", "")),
+        Column("Digest", lambda r: r[0].digest),
+        Column("Source", lambda r: r[0].source),
+    )
+
+
+def version_inputs(version: ModelVersion, catalog: Catalog | None) -> list[tuple[DatasetInput, Classification]]:
+    out = []
+    for inp in version.datasets:
+        ds = catalog.datasets.get(inp.dataset_id) if catalog else None
+        out.append((inp, classify([inp.tags, ds.tags if ds else {}])))
+    return out
+
+
+# -- runs -----------------------------------------------------------------------------
+
+
+def _duration(run: Run) -> float | None:
+    if run.start_time and run.end_time:
+        return (run.end_time - run.start_time).total_seconds()
+    return None
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class RunsModel(PagedTableModel[Run]):
+    columns = (
+        Column("Run", lambda r: r.name or r.run_id),
+        Column("Run ID", lambda r: r.run_id),
+        Column("Experiment", lambda r: r.experiment_name or r.experiment_id),
+        Column("User", lambda r: r.user or ""),
+        Column("Status", lambda r: r.status + (" (deleted)" if r.deleted else "")),
+        Column("Started", lambda r: format_time(r.start_time), lambda r: time_key(r.start_time)),
+        Column("Duration", lambda r: format_duration(_duration(r)),
+                    lambda r: d if (d := _duration(r)) is not None else -1.0),
+        Column("Datasets", lambda r: str(len(r.inputs)), lambda r: len(r.inputs)),
+    )
+
+
+# -- key/value lists (tags, params, metrics) ------------------------------------------
+
+
+class KeyValueModel(EntityTableModel[tuple[str, str]]):
+    """Two columns of text; used for tags, params and latest metrics."""
+
+    def __init__(self, key_title: str = "Key", value_title: str = "Value", parent: Any = None) -> None:
+        self.columns = (
+            Column(key_title, lambda kv: kv[0]),
+            Column(value_title, lambda kv: kv[1]),
+        )
+        super().__init__((), parent)
+
+    def set_mapping(self, mapping: dict[str, str]) -> None:
+        self.set_rows(sorted(((str(k), str(v)) for k, v in mapping.items()), key=lambda kv: kv[0].casefold()))
+
+
