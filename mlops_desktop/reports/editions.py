@@ -7,21 +7,16 @@ are "referenced, not assessed"; what metadata cannot show is said so.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mlops_desktop.core.classification import is_true
 from mlops_desktop.core.entities import ModelVersion, RegisteredModel, iso
 from mlops_desktop.core.findings import hipaa_identifier_columns
 from mlops_desktop.core.governance_facts import ApprovalFact
-from mlops_desktop.reports.pdf import NOT_ASSESSED, NOT_RECORDED, _fact, esc
-
-if TYPE_CHECKING:
-    from mlops_desktop.reports.pdf import _Builder
+from mlops_desktop.reports.document import NOT_ASSESSED, NOT_RECORDED, ReportBuilder, esc, fact
 
 FIRST = 3  # sections 1 and 2 are the executive summary and scope
 
 
-def render(b: _Builder) -> int:
+def render(b: ReportBuilder) -> int:
     return {"gdpr": _gdpr, "hipaa": _hipaa, "eu-ai-act": _ai_act}[b.d.edition](b)
 
 
@@ -33,7 +28,7 @@ def _approvals_line(approvals: list[ApprovalFact]) -> str:
     )
 
 
-def _security_summary(b: _Builder) -> str:
+def _security_summary(b: ReportBuilder) -> str:
     audit = b.d.facts.audit
     approvals = b.d.approvals()
     valid = sum(1 for a in approvals if a.valid)
@@ -45,7 +40,7 @@ def _security_summary(b: _Builder) -> str:
 # ------------------------------------------------------------------------------------------ GDPR
 
 
-def _gdpr(b: _Builder) -> int:
+def _gdpr(b: ReportBuilder) -> int:
     d = b.d
     n = FIRST
     b.h1(f"{n}. Records of processing (Art. 30)")
@@ -65,15 +60,15 @@ def _gdpr(b: _Builder) -> int:
                 b.kv(
                     [
                         ("Controller", d.settings.organisation or NOT_RECORDED),
-                        ("Purposes", _fact(cls, "purpose", _fact(cls, "purposes"))),
-                        ("Data-subject categories", _fact(cls, "data_subject_categories")),
+                        ("Purposes", fact(cls, "purpose", fact(cls, "purposes"))),
+                        ("Data-subject categories", fact(cls, "data_subject_categories")),
                         ("Data categories", ", ".join(
                             [*(["personal data"] if cls.pii else []), *(["health data (PHI)"] if cls.phi else []),
                              *cls.special_categories]) or "no personal data recorded"),
-                        ("Recipients", _fact(cls, "recipients")),
-                        ("Third-country transfers", _fact(cls, "third_country_transfer", "none recorded")
-                         + (f" (safeguard: {_fact(cls, 'transfer_safeguard')})" if cls.facts.get("third_country_transfer") else "")),
-                        ("Erasure limits", f"retention_until {_fact(cls, 'retention_until')}"),
+                        ("Recipients", fact(cls, "recipients")),
+                        ("Third-country transfers", fact(cls, "third_country_transfer", "none recorded")
+                         + (f" (safeguard: {fact(cls, 'transfer_safeguard')})" if cls.facts.get("third_country_transfer") else "")),
+                        ("Erasure limits", f"retention_until {fact(cls, 'retention_until')}"),
                         ("Security measures", _security_summary(b)),
                         ("Datasets (version " + version.version + ")", ", ".join(ds) or NOT_RECORDED),
                     ]
@@ -157,7 +152,7 @@ def _gdpr(b: _Builder) -> int:
 # ------------------------------------------------------------------------------------------ HIPAA
 
 
-def _hipaa(b: _Builder) -> int:
+def _hipaa(b: ReportBuilder) -> int:
     d = b.d
     n = FIRST
     b.h1(f"{n}. PHI inventory and de-identification (164.514)")
@@ -230,7 +225,7 @@ def _hipaa(b: _Builder) -> int:
 # ------------------------------------------------------------------------------------------ EU AI Act
 
 
-def _ai_act(b: _Builder) -> int:
+def _ai_act(b: ReportBuilder) -> int:
     d = b.d
     n = FIRST
     high = [m for m in d.models if (m.tags.get("risk_tier") or "").strip().lower() == "high"]
@@ -285,7 +280,7 @@ def _ai_act(b: _Builder) -> int:
     return n + 1
 
 
-def _annex_point(b: _Builder, point: str, m: RegisteredModel, v: ModelVersion | None, gaps: list[tuple[str, str, str]]) -> None:
+def _annex_point(b: ReportBuilder, point: str, m: RegisteredModel, v: ModelVersion | None, gaps: list[tuple[str, str, str]]) -> None:
     d = b.d
     if v is None:
         b.para("The model has no versions.", "note")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, StoreInfo, iso
 from mlops_desktop.core.errors import UsageError
@@ -22,10 +22,12 @@ from mlops_desktop.core.findings import (
     Finding,
     FindingSettings,
     GraphLineage,
-    LineageView,
     default_lineage,
 )
 from mlops_desktop.core.governance_facts import ApprovalFact, GovernanceFacts
+
+if TYPE_CHECKING:
+    from mlops_desktop.core.lineage import LineageGraph
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ class ReportData:
     models: list[RegisteredModel]  # in scope, sorted by name
     findings: list[Finding]  # in scope, sorted most severe first
     all_findings: int
-    lineage: LineageView
+    lineage: GraphLineage
     governance: GovernanceEvidence | None
     settings: ReportSettings
     generated_at: datetime
@@ -114,8 +116,8 @@ class ReportData:
         return EDITIONS[self.edition]
 
     @property
-    def graph(self) -> Any:
-        return self.lineage.graph if isinstance(self.lineage, GraphLineage) else None
+    def graph(self) -> LineageGraph:
+        return self.lineage.graph
 
     @property
     def facts(self) -> GovernanceFacts:
@@ -165,7 +167,7 @@ def assemble(
     models: Sequence[str] | None = None,
     governance: GovernanceEvidence | None = None,
     settings: ReportSettings | None = None,
-    lineage: LineageView | None = None,
+    lineage: GraphLineage | None = None,
 ) -> ReportData:
     """Scope the catalog and findings to ``models`` (all when empty) for ``edition``."""
     from mlops_desktop.core.findings import scope_findings

@@ -1,0 +1,411 @@
+"""The report document machinery: page layout, paragraph styles, the two-pass document
+template with its numbered canvas, flowables drawn only in the final pass, and the
+builder the report sections append to (:mod:`mlops_desktop.reports.pdf` for the common
+sections, :mod:`mlops_desktop.reports.editions` for each edition's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from mlops_desktop import __version__
+from mlops_desktop.core.classification import Classification, normalise_tags
+from mlops_desktop.core.entities import ModelVersion, RegisteredModel, iso
+from mlops_desktop.core.errors import CancelledError
+from mlops_desktop.core.findings import DatasetView, Finding, dataset_views, deployment_targets
+from mlops_desktop.core.lineage import version_node_id
+from mlops_desktop.core.progress import CancelledFn, ProgressFn
+from mlops_desktop.reports import charts
+from mlops_desktop.reports.fonts import MONO, SANS, SANS_BOLD, SANS_ITALIC
+from mlops_desktop.reports.model import ReportData
+
+PAGE_W, PAGE_H = A4
+MARGIN = 2.0 * cm
+FRAME_W = PAGE_W - 2 * MARGIN
+NOT_ASSESSED = "referenced, not assessed"
+NOT_RECORDED = "not recorded"
+TOC_CHARS = 90  # longer headings (a 500-character model name) are shortened in contents and bookmarks
+
+# --------------------------------------------------------------------------------------- styles
+
+
+def paragraph_styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("Body", fontName=SANS, fontSize=9, leading=12, spaceAfter=4)
+    return {
+        "body": base,
+        "small": ParagraphStyle("Small", parent=base, fontSize=7.5, leading=9.5, spaceAfter=0),
+        "cell": ParagraphStyle("Cell", parent=base, fontSize=7.5, leading=9.2, spaceAfter=0),
+        "cellb": ParagraphStyle("CellB", parent=base, fontName=SANS_BOLD, fontSize=7.5, leading=9.2, spaceAfter=0),
+        "mono": ParagraphStyle("Mono", parent=base, fontName=MONO, fontSize=7, leading=8.6, spaceAfter=0),
+        "note": ParagraphStyle("Note", parent=base, fontName=SANS_ITALIC, fontSize=8, leading=10,
+                               textColor=colors.HexColor("#444444")),
+        "h1": ParagraphStyle("H1", parent=base, fontName=SANS_BOLD, fontSize=15, leading=19, spaceBefore=6,
+                             spaceAfter=8, textColor=colors.HexColor("#1b3a5c")),
+        "h2": ParagraphStyle("H2", parent=base, fontName=SANS_BOLD, fontSize=11.5, leading=14.5, spaceBefore=8,
+                             spaceAfter=5, textColor=colors.HexColor("#1b3a5c")),
+        "h3": ParagraphStyle("H3", parent=base, fontName=SANS_BOLD, fontSize=9.5, leading=12, spaceBefore=5,
+                             spaceAfter=3),
+        "title": ParagraphStyle("Title", parent=base, fontName=SANS_BOLD, fontSize=24, leading=30,
+                                alignment=TA_CENTER, spaceAfter=10, textColor=colors.HexColor("#1b3a5c")),
+        "subtitle": ParagraphStyle("Subtitle", parent=base, fontSize=12, leading=16, alignment=TA_CENTER,
+                                   spaceAfter=6),
+        "toc1": ParagraphStyle("TOC1", parent=base, fontName=SANS_BOLD, fontSize=9.5, leading=13, leftIndent=10,
+                               firstLineIndent=-10),
+        "toc2": ParagraphStyle("TOC2", parent=base, fontSize=8.5, leading=11, leftIndent=28, firstLineIndent=-10),
+    }
+
+
+def short_heading(text: str) -> str:
+    """``text`` as the contents and the bookmarks show it (at most TOC_CHARS characters)."""
+    return text if len(text) <= TOC_CHARS else text[: TOC_CHARS - 1] + "…"
+
+
+def esc(value: object) -> str:
+    return escape("" if value is None else str(value))
+
+
+# --------------------------------------------------------------------------------------- document
+
+
+class NumberedCanvas(Canvas):
+    """Draws "Page X of Y" once the page count is known."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 (ReportLab API)
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            if self._pageNumber > 1:
+                self.setFont(SANS, 7.5)
+                self.setFillColor(colors.HexColor("#555555"))
+                self.drawRightString(PAGE_W - MARGIN, MARGIN - 0.9 * cm, f"Page {self._pageNumber} of {total}")
+            super().showPage()
+        super().save()
+
+
+class ReportDoc(BaseDocTemplate):
+    def __init__(self, target: Any, data: ReportData, is_cancelled: CancelledFn, progress: ProgressFn,
+                 total_flowables: int, **kwargs: Any) -> None:
+        super().__init__(target, **kwargs)
+        self.data = data
+        self.section = ""
+        self._is_cancelled = is_cancelled
+        self._progress = progress
+        self._total = max(1, total_flowables)
+        self._seen = 0
+        self._pass = 0
+        self._bookmark = 0
+        frame = Frame(MARGIN, MARGIN, FRAME_W, PAGE_H - 2 * MARGIN, id="body", leftPadding=0, rightPadding=0,
+                      topPadding=0, bottomPadding=0)
+        self.addPageTemplates(
+            [
+                PageTemplate(id="cover", frames=[frame], onPageEnd=self._cover_page),
+                PageTemplate(id="body", frames=[frame], onPageEnd=self._body_page),
+            ]
+        )
+
+    @property
+    def layout_pass(self) -> int:
+        """1 while the first layout pass runs, 2 in the final one."""
+        return self._pass
+
+    def handle_documentBegin(self) -> None:  # noqa: N802 (ReportLab API)
+        self._pass += 1
+        self._seen = 0
+        self._bookmark = 0
+        self.section = ""
+        super().handle_documentBegin()
+
+    def _cover_page(self, canvas: Canvas, doc: BaseDocTemplate) -> None:  # noqa: ARG002
+        canvas.saveState()
+        canvas.setFont(SANS, 7.5)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(MARGIN, MARGIN - 0.9 * cm, f"{self.data.report_id} · mlops-desktop {__version__}")
+        canvas.restoreState()
+
+    def _body_page(self, canvas: Canvas, doc: BaseDocTemplate) -> None:  # noqa: ARG002
+        canvas.saveState()
+        canvas.setStrokeColor(colors.HexColor("#9aa9b8"))
+        canvas.setLineWidth(0.4)
+        top = PAGE_H - MARGIN + 0.5 * cm
+        canvas.line(MARGIN, top - 0.15 * cm, PAGE_W - MARGIN, top - 0.15 * cm)
+        canvas.setFont(SANS, 7.5)
+        canvas.setFillColor(colors.HexColor("#333333"))
+        canvas.drawString(MARGIN, top, charts.fit_text(self.data.title, SANS, 7.5, FRAME_W * 0.55))
+        canvas.drawRightString(PAGE_W - MARGIN, top, charts.fit_text(self.section, SANS, 7.5, FRAME_W * 0.42))
+        canvas.drawString(MARGIN, MARGIN - 0.9 * cm, f"{self.data.report_id} · generated {iso(self.data.generated_at)}")
+        canvas.restoreState()
+
+    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 (ReportLab API)
+        self._seen += 1
+        if self._seen % 25 == 0:
+            if self._is_cancelled():
+                raise CancelledError("Report export cancelled.")
+            done = min(self._seen, self._total)
+            self._progress(done + (self._pass - 1) * self._total, self._total * 2, f"Laying out pages (pass {self._pass})")
+        if isinstance(flowable, Paragraph):
+            level = {"H1": 0, "H2": 1}.get(flowable.style.name)
+            if level is None:
+                return
+            text = flowable.getPlainText()
+            short = short_heading(text)
+            if level == 0:
+                self.section = text
+            self._bookmark += 1
+            key = f"h{self._bookmark}"
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(short, key, level=level, closed=level > 0)
+            self.notify("TOCEntry", (level, esc(short), self.page, key))
+
+
+# --------------------------------------------------------------------------------------- helpers
+
+
+def first_pass(canv: Canvas) -> bool:
+    """True while laying out the first of the two passes (its pages are thrown away)."""
+    doc = getattr(canv, "_doctemplate", None)
+    return isinstance(doc, ReportDoc) and doc.layout_pass == 1
+
+
+class DeferredTable(Table):
+    """A table that skips drawing during the first layout pass (sizes are all that pass needs)."""
+
+    def draw(self) -> None:
+        if first_pass(self.canv):
+            return
+        super().draw()
+
+
+class Figure(Flowable):
+    """A reportlab.graphics Drawing as a flowable that is drawn only in the final pass."""
+
+    def __init__(self, drawing: Drawing) -> None:
+        super().__init__()
+        self.drawing = drawing
+        self.width, self.height = drawing.width, drawing.height
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (ReportLab API)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        if first_pass(self.canv):
+            return
+        self.drawing.drawOn(self.canv, 0, 0)
+
+
+
+class ReportBuilder:
+    """Collects the flowables of one report."""
+
+    def __init__(self, data: ReportData) -> None:
+        self.d = data
+        self.s = paragraph_styles()
+        self.story: list[Flowable] = []
+        self.views: dict[str, DatasetView] = {}
+        names = {m.name for m in data.models}
+        for key, view in dataset_views(data.catalog, data.lineage).items():
+            if any(m.name in names for m, _ in view.consumers):
+                self.views[key] = view
+        self.settings = data.settings.findings
+
+    # basic flowables ---------------------------------------------------------------------
+    def p(self, text: str, style: str = "body") -> Paragraph:
+        return Paragraph(text, self.s[style])
+
+    def add(self, *flowables: Flowable) -> None:
+        self.story.extend(flowables)
+
+    def para(self, text: str, style: str = "body") -> None:
+        self.story.append(self.p(text, style))
+
+    def h1(self, text: str) -> None:
+        self.story.append(CondPageBreak(5 * cm))
+        self.story.append(self.p(esc(text), "h1"))
+
+    def h2(self, text: str) -> None:
+        self.story.append(CondPageBreak(3 * cm))
+        self.story.append(self.p(esc(text), "h2"))
+
+    def h3(self, text: str) -> None:
+        self.story.append(CondPageBreak(3 * cm))
+        self.story.append(self.p(esc(text), "h3"))
+
+    def cell(self, value: object, style: str = "cell") -> Paragraph:
+        return self.p(esc(value).replace("\n", "<br/>"), style)
+
+    def fast_cell(self, value: object, width: float) -> Any:
+        """A plain string when it fits on one line of ``width`` points (cheap to lay out), else a
+        wrapping Paragraph (long names, evidence)."""
+        text = "" if value is None else str(value)
+        if "\n" not in text and stringWidth(text, SANS, 7.5) <= width:
+            return text
+        return self.cell(text)
+
+    def table(self, header: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[float],
+              *, style_cells: Callable[[int, Sequence[object]], list[tuple[Any, ...]]] | None = None,
+              empty: str = "Nothing to show.") -> None:
+        rows = list(rows)
+        if not rows:
+            self.para(esc(empty), "note")
+            return
+        total = sum(widths)
+        col_w = [FRAME_W * w / total for w in widths]
+        data: list[list[Any]] = [[self.cell(h, "cellb") for h in header]]
+        extra: list[tuple[Any, ...]] = []
+        for i, row in enumerate(rows, start=1):
+            data.append([c if isinstance(c, Flowable) else self.fast_cell(c, col_w[j] - 6) for j, c in enumerate(row)])
+            if style_cells is not None:
+                extra.extend(style_cells(i, row))
+        t = DeferredTable(data, colWidths=col_w, repeatRows=1)
+        t.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde6f0")),
+                    ("FONT", (0, 1), (-1, -1), SANS, 7.5, 9.2),
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#a0a8b0")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                    *extra,
+                ]
+            )
+        )
+        self.story.append(t)
+        self.story.append(Spacer(1, 6))
+
+    def kv(self, rows: Iterable[tuple[str, object]], key_w: float = 0.28, mono_keys: Sequence[str] = ()) -> Table:
+        data = []
+        for k, v in rows:
+            if isinstance(v, Flowable):
+                value = v
+            elif k in mono_keys:
+                value = self.cell(v, "mono")
+            else:
+                value = self.fast_cell(v, FRAME_W * (1 - key_w) - 6)
+            data.append([self.cell(k, "cellb"), value])
+        t = DeferredTable(data, colWidths=[FRAME_W * key_w, FRAME_W * (1 - key_w)])
+        t.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c0c8d0")),
+                    ("FONT", (1, 0), (1, -1), SANS, 7.5, 9.2),
+                    ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f3f7")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ]
+            )
+        )
+        return t
+
+    # domain helpers ---------------------------------------------------------------------
+    def classification(self, model: RegisteredModel, version: ModelVersion) -> Classification:
+        own = version.classification(model.tags)
+        graph = self.d.graph
+        node = version_node_id(model.name, version.version)
+        if node in graph:
+            eff = graph.effective_classification(node)
+            facts = {**eff.facts, **own.facts}
+            special = tuple(dict.fromkeys([*own.special_categories, *eff.special_categories]))
+            return Classification(pii=eff.pii or own.pii, phi=eff.phi, special_categories=special, facts=facts)
+        return own
+
+    def targets(self, model: RegisteredModel, version: ModelVersion) -> list[str]:
+        return deployment_targets(model, version, self.settings, self.d.lineage)
+
+    def key_version(self, model: RegisteredModel) -> ModelVersion | None:
+        """The version a model card focuses on: a deployed one, else the latest."""
+        deployed = [v for v in model.visible_versions() if self.targets(model, v)]
+        if deployed:
+            return max(deployed, key=lambda v: (int(v.version) if v.version.isdigit() else -1, v.version))
+        return model.latest_version()
+
+    def findings_for(self, *ids: str) -> list[Finding]:
+        return [f for f in self.d.findings if f.id in ids]
+
+    def findings_note(self, *ids: str) -> None:
+        found = self.findings_for(*ids)
+        if not found:
+            self.para(f"No findings of type {', '.join(ids)} for the models in scope.", "note")
+            return
+        self.table(
+            ["Id", "Severity", "Object", "Evidence"],
+            [[f.id, f.severity, f.object, f.evidence] for f in found],
+            [0.6, 1.1, 3.0, 6.0],
+            style_cells=self.severity_style(1),
+        )
+
+    def severity_style(self, col: int) -> Callable[[int, Sequence[object]], list[tuple[Any, ...]]]:
+        def style(i: int, row: Sequence[object]) -> list[tuple[Any, ...]]:
+            sev = str(row[col])
+            colour = charts.SEVERITY_COLOURS.get(sev)
+            if colour is None:
+                return []
+            return [("BACKGROUND", (col, i), (col, i), colours_light(colour))]
+
+        return style
+
+    def nothing_in_scope(self) -> bool:
+        if not self.d.models:
+            self.para("Nothing is in scope: the stores hold no registered models"
+                      + (" matching the requested names." if self.d.scope_names else "."), "note")
+            return True
+        return False
+
+
+def colours_light(colour: colors.Color) -> colors.Color:
+    return colors.Color(colour.red * 0.25 + 0.75, colour.green * 0.25 + 0.75, colour.blue * 0.25 + 0.75)
+
+
+def fmt_tags(tags: dict[str, str], keys: Sequence[str] | None = None) -> str:
+    norm = normalise_tags(tags)
+    items = [(k, norm[k]) for k in (keys or sorted(norm)) if k in norm]
+    return ", ".join(f"{k}={v}" for k, v in items) or "—"
+
+
+def fact(cls: Classification, key: str, default: str = NOT_RECORDED) -> str:
+    return cls.facts.get(key) or default
+
+def prefill_contents(toc: TableOfContents, story: Sequence[Flowable]) -> None:
+    """Give the contents its final length before the first pass, so two layout passes suffice
+    (the first finds the page numbers, the second prints them)."""
+    n = 0
+    for flowable in story:
+        if isinstance(flowable, Paragraph) and flowable.style.name in ("H1", "H2"):
+            n += 1
+            short = short_heading(flowable.getPlainText())
+            toc.addEntry(0 if flowable.style.name == "H1" else 1, esc(short), 100, f"h{n}")
