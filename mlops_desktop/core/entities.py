@@ -6,6 +6,7 @@ versions are strings because not every store numbers them (MLMD does not).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -132,6 +133,36 @@ class LoggedModel:
     store: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ExternalApproval:
+    """An approval state another registry claims for a version (SageMaker's
+    ``ModelApprovalStatus``, a DataRobot change-request review). Nobody signed it: it is
+    shown and reported as a claim, next to this app's signed decisions."""
+
+    system: str  # sagemaker | datarobot
+    status: str  # the system's own word: Approved, Rejected, PendingManualApproval, APPROVED...
+    approved: bool = False
+    principal: str | None = None  # who set the status, when the evidence says
+    at: datetime | None = None
+    note: str = ""  # approval description or review comment
+    evidence: str = ""  # where the claim comes from (API field, CloudTrail event, review id)
+    at_creation: bool = False  # the status was set when the version was created
+
+    @property
+    def system_label(self) -> str:
+        return {"sagemaker": "SageMaker", "datarobot": "DataRobot"}.get(self.system, self.system)
+
+    def statement(self) -> str:
+        """``approved in SageMaker by <principal> at <time>, not signed`` (``rejected ...``;
+        other states: ``pending manual approval in SageMaker (set by ... at ...), not signed``)."""
+        word = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", self.status).replace("_", " ").lower()
+        who = f"by {self.principal}" if self.principal else "by an unrecorded principal"
+        when = f" at {iso(self.at)}" if self.at else ""
+        if self.approved or word in ("approved", "rejected"):
+            return f"{'approved' if self.approved else word} in {self.system_label} {who}{when}, not signed"
+        return f"{word} in {self.system_label} (set {who}{when}), not signed"
+
+
 @dataclass(slots=True)
 class ModelVersion:
     model_name: str
@@ -151,6 +182,7 @@ class ModelVersion:
     datasets: list[DatasetInput] = field(default_factory=list)
     deleted: bool = False
     store: str = ""
+    external_approvals: list[ExternalApproval] = field(default_factory=list)
 
     @property
     def author(self) -> str | None:
