@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QKeySequence
 
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
-from mlops_desktop.ui.shell.main_window import EMPTY_TEXT
+from mlops_desktop.ui.shell.pages import EMPTY_TEXT
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TRUTH = json.loads((FIXTURES / "mlflow-3.17-sqlite.truth.json").read_text(encoding="utf-8"))["models"]
@@ -259,6 +259,6 @@ def test_demo_stores_merge_in_the_window(make_window, qtbot, ui):
     ("mlflow+postgresql://alice:***@db.example.org:5432/mlflow", "db.example.org:5432/mlflow"),
 ])
 def test_short_store_names_in_the_status_bar(url, short):
-    from mlops_desktop.ui.shell.main_window import short_store_name
+    from mlops_desktop.ui.shell.pages import short_store_name
 
     assert short_store_name(url) == short

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
     from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QMenuBar, QStatusBar, QWidget
+    from PySide6.QtWidgets import QDialog, QMenuBar, QStatusBar, QWidget
 
     from mlops_desktop.core.entities import Catalog
     from mlops_desktop.ui.common.dialogs import Notifier
@@ -19,30 +19,65 @@ if TYPE_CHECKING:
 class VersionPicker(Protocol):
     """The Models page as the governance room sees it."""
 
-    detail: QWidget
-    versions_table: QWidget
-    sig_version_selected: SignalInstance
+    @property
+    def detail(self) -> QWidget: ...
+
+    @property
+    def versions_table(self) -> QWidget: ...
+
+    @property
+    def sig_version_selected(self) -> SignalInstance: ...
 
     def selected_version(self) -> Any: ...
 
 
 class PageHost(Protocol):
-    """The main window as the governance room sees it."""
+    """The main window as a feature room sees it (``window()`` is the widget itself, the
+    parent of the room's pages, actions and dialogs)."""
 
-    notifier: Notifier
-    gui_settings: GuiSettings
-    progress: TaskProgressWidget
-    models_view: VersionPicker
-    settings_action: QAction
-    settings_dialog: QWidget | None
-    catalog: Catalog
-    governance_url: str | None
-    store_urls: list[str]
-    source_settings: dict[str, object]
-    sig_catalog_loaded: SignalInstance
-    sig_stores_changed: SignalInstance
-    sig_governance_changed: SignalInstance
-    sig_shutting_down: SignalInstance
+    @property
+    def notifier(self) -> Notifier: ...
+
+    @property
+    def gui_settings(self) -> GuiSettings: ...
+
+    @property
+    def progress(self) -> TaskProgressWidget: ...
+
+    @property
+    def models_view(self) -> VersionPicker: ...
+
+    @property
+    def settings_action(self) -> QAction: ...
+
+    @property
+    def settings_dialog(self) -> QDialog | None: ...
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def governance_url(self) -> str | None: ...
+
+    @property
+    def store_urls(self) -> list[str]: ...
+
+    @property
+    def source_settings(self) -> dict[str, object]: ...
+
+    @property
+    def sig_catalog_loaded(self) -> SignalInstance: ...
+
+    @property
+    def sig_stores_changed(self) -> SignalInstance: ...
+
+    @property
+    def sig_governance_changed(self) -> SignalInstance: ...
+
+    @property
+    def sig_shutting_down(self) -> SignalInstance: ...
+
+    def window(self) -> QWidget: ...
 
     def add_page(self, key: str, title: str, widget: QWidget, icon_name: str | None = None) -> QWidget: ...
 

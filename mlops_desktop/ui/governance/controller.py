@@ -43,12 +43,13 @@ class GovernanceController(QObject):
     """Connects the governance pages and dialogs to the main window."""
 
     def __init__(self, window: PageHost) -> None:
-        super().__init__(window)
+        super().__init__(window.window())
         from mlops_desktop.ui.governance.approvals_view import ApprovalsView
         from mlops_desktop.ui.governance.audit_view import AuditView
 
         self.window = window
         self.dialogs: list[QWidget] = []
+        self._watched_settings_dialog: QWidget | None = None
         settings = window.gui_settings
         self.approvals_view = ApprovalsView(notifier=window.notifier, governance_url=window.governance_url,
                                             gui_settings=settings)
@@ -59,18 +60,18 @@ class GovernanceController(QObject):
         window.progress.watch(self.approvals_view.slot)
         window.progress.watch(self.audit_view.slot)
 
-        self.approve_action = QAction("&Approve / Reject…", window)
+        self.approve_action = QAction("&Approve / Reject…", window.window())
         self.approve_action.setObjectName("approveAction")
         self.approve_action.setShortcut(QKeySequence(APPROVE_SHORTCUT))
         self.approve_action.setStatusTip("Sign an approval or rejection of the selected model version")
         self.approve_action.triggered.connect(self.show_approval_dialog)
         window.addAction(self.approve_action)
-        self.trust_action = QAction("&Trust list…", window)
+        self.trust_action = QAction("&Trust list…", window.window())
         self.trust_action.setObjectName("trustAction")
         self.trust_action.triggered.connect(self.show_trust_dialog)
-        self.verify_action = QAction("&Verify approvals", window)
+        self.verify_action = QAction("&Verify approvals", window.window())
         self.verify_action.triggered.connect(self._on_verify_action_triggered)
-        self.audit_action = QAction("Check the audit &log", window)
+        self.audit_action = QAction("Check the audit &log", window.window())
         self.audit_action.triggered.connect(self._on_audit_action_triggered)
         self._build_menu()
 
@@ -156,8 +157,8 @@ class GovernanceController(QObject):
 
     def _on_settings_action_triggered(self) -> None:
         dialog = self.window.settings_dialog
-        if dialog is not None and not getattr(dialog, "_governance_watched", False):
-            dialog._governance_watched = True
+        if dialog is not None and dialog is not self._watched_settings_dialog:
+            self._watched_settings_dialog = dialog
             dialog.accepted.connect(self._on_settings_accepted)
 
     def _on_settings_accepted(self) -> None:
@@ -215,7 +216,7 @@ class GovernanceController(QObject):
         dialog = ApprovalDialog(
             version, self.window.catalog, governance_url=self.window.governance_url,
             artifact_roots=self.artifact_roots(), notifier=self.window.notifier,
-            gui_settings=self.window.gui_settings, parent=self.window,
+            gui_settings=self.window.gui_settings, parent=self.window.window(),
         )
         dialog.sig_decided.connect(self._on_dialog_decided)
         self._open(dialog)
@@ -225,7 +226,7 @@ class GovernanceController(QObject):
         from mlops_desktop.ui.governance.trust_view import TrustDialog
 
         dialog = TrustDialog(governance_url=self.window.governance_url, notifier=self.window.notifier,
-                             gui_settings=self.window.gui_settings, parent=self.window)
+                             gui_settings=self.window.gui_settings, parent=self.window.window())
         dialog.view.sig_changed.connect(self._on_trust_changed)
         self._open(dialog)
         return dialog

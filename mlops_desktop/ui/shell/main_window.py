@@ -9,35 +9,25 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
     QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMainWindow,
-    QMenu,
-    QPushButton,
-    QSplitter,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
 from mlops_desktop.core.diff import VersionDiff
 from mlops_desktop.core.entities import Catalog, Run
-from mlops_desktop.core.errors import StoreError, UsageError
+from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.lineage import LineageGraph
 from mlops_desktop.sources.base import Source
 from mlops_desktop.sources.snapshot import ALTERED, UNTRUSTED, SnapshotStatus
@@ -61,74 +51,16 @@ from mlops_desktop.ui.models.loading import (
     close_sources,
     load_stores,
 )
+from mlops_desktop.ui.shell.menus import MenuHandlers
 from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
+from mlops_desktop.ui.shell.pages import EmptyStateWidget, PlaceholderPage, short_store_name
+from mlops_desktop.ui.shell.session import WindowSession
 
 logger = logging.getLogger(__name__)
 
-EMPTY_TEXT = "No store open — File > Open store… or drop a file here"
-#: Files a drop opens (a folder is read as OpenLineage event files).
-DROP_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".mlsnap", ".ndjson", ".jsonl", ".json")
 
 
-def short_store_name(url: str) -> str:
-    """The file name of a file store, the host/database of a server store (passwords are already gone)."""
-    if "://" in url and not url.split("://", 1)[0].endswith("sqlite"):
-        return url.split("://", 1)[1].split("@")[-1]
-    return url.rstrip("/").rsplit("/", 1)[-1].removeprefix("openlineage:").removeprefix("snapshot:")
-
-
-class PlaceholderPage(QWidget):
-    """A page that a later feature fills (Lineage, Approvals, Audit log)."""
-
-    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("PlaceholderPage")
-        self.setAccessibleName(f"{title} page")
-        label = QLabel(f"<h2>{title}</h2><p>{text}</p>")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-
-
-class EmptyStateWidget(QWidget):
-    """What the content area shows while no store is open."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("EmptyStateWidget")
-        self.setAccessibleName("No store open")
-        icon = QLabel()
-        icon.setPixmap(icons.app_icon().pixmap(96, 96))
-        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.label = QLabel(EMPTY_TEXT)
-        self.label.setObjectName("emptyStateText")
-        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.label.setWordWrap(True)
-        font = self.label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self.label.setFont(font)
-        hint = QLabel("MLflow or ML Metadata SQLite files, OpenLineage event files, .mlsnap snapshots, "
-                      "or a PostgreSQL / MySQL URL. Stores are opened read-only.")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        self.open_button = QPushButton("Open store…")
-        self.open_button.setIcon(icons.icon("open"))
-        self.demo_hint = QLabel("New here? Run <code>mlops-desktop demo</code> to explore the bundled demo stores. "
-                                "Press Ctrl+K to search, F1 for all keyboard shortcuts.")
-        self.demo_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.demo_hint.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addStretch(2)
-        layout.addWidget(icon)
-        layout.addWidget(self.label)
-        layout.addWidget(hint)
-        layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.demo_hint)
-        layout.addStretch(3)
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowSession):
     sig_catalog_loaded = Signal(object)  # Catalog, after every (re)load
     sig_stores_changed = Signal(list)  # list[str] of open store URLs
     sig_governance_changed = Signal(object)  # str | None: the governance store URL now in use
@@ -160,7 +92,7 @@ class MainWindow(QMainWindow):
         self.persist_layout = True
         self.catalog = Catalog()
         self.store_urls: list[str] = []
-        self.settings_dialog: QWidget | None = None
+        self.settings_dialog: QDialog | None = None
         self.sources: list[Source] = []
         self._pending_urls: list[str] = []
         self._first_partial = True
@@ -225,7 +157,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.verification_label)
         self.statusBar().addPermanentWidget(self.progress)
 
-        self._build_menus()
+        self._build_menus(MenuHandlers(
+            open_store=self.show_open_dialog, reload=self.reload, close_stores=self.close_stores,
+            create_snapshot=self.show_snapshot_dialog, export_report=self.show_report_dialog,
+            search=self.show_search_dialog, settings=self.show_settings_dialog, focus_filter=self.focus_filter,
+            open_lineage=self.open_lineage_of_selection, compare=self._on_compare_action_triggered,
+            set_theme=self.set_theme, shortcuts=self.show_shortcuts_dialog, about=self._on_about_triggered,
+            show_page=self.show_page, open_stores=self.open_stores))
         app = QApplication.instance()
         if isinstance(app, QApplication):  # follow system light/dark changes too
             theme.theme_manager(app).sig_changed.connect(self._on_theme_changed)
@@ -287,131 +225,6 @@ class MainWindow(QMainWindow):
 
     # -- menus -----------------------------------------------------------------------
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.open_action = QAction(icons.icon("open"), "&Open store…", self)
-        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self.show_open_dialog)
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.reload_action = QAction(icons.icon("reload"), "&Reload", self)
-        self.reload_action.setShortcut(QKeySequence("F5"))
-        self.reload_action.triggered.connect(self.reload)
-        file_menu.addAction(self.reload_action)
-        self.close_stores_action = QAction("&Close stores", self)
-        self.close_stores_action.setShortcut(QKeySequence("Ctrl+W"))
-        self.close_stores_action.triggered.connect(self.close_stores)
-        file_menu.addAction(self.close_stores_action)
-        file_menu.addSeparator()
-        self.snapshot_action = QAction("Create &snapshot…", self)
-        self.snapshot_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
-        self.snapshot_action.triggered.connect(self.show_snapshot_dialog)
-        file_menu.addAction(self.snapshot_action)
-        self.report_action = QAction("&Export report…", self)
-        self.report_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.report_action.triggered.connect(self.show_report_dialog)
-        file_menu.addAction(self.report_action)
-        file_menu.addSeparator()
-        self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        self.quit_action.triggered.connect(self.close)
-        file_menu.addAction(self.quit_action)
-
-        edit_menu = bar.addMenu("&Edit")
-        self.search_action = QAction("&Search everything…", self)
-        self.search_action.setShortcut(QKeySequence("Ctrl+K"))
-        self.search_action.triggered.connect(self.show_search_dialog)
-        edit_menu.addAction(self.search_action)
-        self.settings_action = QAction("Se&ttings…", self)
-        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
-        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
-        self.settings_action.triggered.connect(self.show_settings_dialog)
-        edit_menu.addAction(self.settings_action)
-
-        view_menu = bar.addMenu("&View")
-        self.go_menu = view_menu.addMenu("&Go to page")
-        self.page_actions: list[QAction] = []
-        self.filter_action = QAction("&Filter", self)
-        self.filter_action.setShortcut(QKeySequence("Ctrl+F"))
-        self.filter_action.triggered.connect(self.focus_filter)
-        view_menu.addAction(self.filter_action)
-        self.lineage_action = QAction("Open &lineage of the selection", self)
-        self.lineage_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.lineage_action.triggered.connect(self.open_lineage_of_selection)
-        view_menu.addAction(self.lineage_action)
-        self.compare_action = QAction("&Compare two versions", self)
-        self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
-        self.compare_action.triggered.connect(self._on_compare_action_triggered)
-        view_menu.addAction(self.compare_action)
-        theme_menu = view_menu.addMenu("&Theme")
-        group = QActionGroup(self)
-        self.theme_actions: dict[str, QAction] = {}
-        for mode, title in (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark")):
-            action = QAction(title, self, checkable=True)
-            action.setChecked(self.gui_settings.theme == mode)
-            action.triggered.connect(lambda _checked=False, m=mode: self.set_theme(m))
-            group.addAction(action)
-            theme_menu.addAction(action)
-            self.theme_actions[mode] = action
-
-        help_menu = bar.addMenu("&Help")
-        self.shortcuts_action = QAction("&Keyboard shortcuts", self)
-        self.shortcuts_action.setShortcuts([QKeySequence("F1"), QKeySequence("Ctrl+/")])
-        self.shortcuts_action.triggered.connect(self.show_shortcuts_dialog)
-        help_menu.addAction(self.shortcuts_action)
-        self.about_action = QAction("&About MLOps Desktop", self)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self.about_action.triggered.connect(self._on_about_triggered)
-        help_menu.addAction(self.about_action)
-        self._fill_go_menu()
-
-    def _fill_go_menu(self) -> None:
-        """View > Go to page: Ctrl+1… for every page (rebuilt when a page is added)."""
-        for action in self.page_actions:
-            self.go_menu.removeAction(action)
-            self.removeAction(action)
-        self.page_actions = []
-        for i, key in enumerate(self._page_keys):
-            item = self.navigator.item(i)
-            action = QAction(f"{item.text()} page", self)
-            if i < 9:
-                action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            action.triggered.connect(functools.partial(self._on_go_action_triggered, key))
-            self.go_menu.addAction(action)
-            self.page_actions.append(action)
-
-    def _on_go_action_triggered(self, key: str, _checked: bool = False) -> None:
-        self.show_page(key)
-        self.navigator.setFocus(Qt.FocusReason.ShortcutFocusReason)
-
-    def all_actions(self) -> list[QAction]:
-        """Every action of the menus (for the shortcuts sheet), in menu order."""
-        found: list[QAction] = []
-
-        def walk(actions: list[QAction]) -> None:
-            for action in actions:
-                menu: object = action.menu()
-                if isinstance(menu, QMenu):
-                    walk(menu.actions())
-                elif not action.isSeparator():
-                    found.append(action)
-
-        walk(self.menuBar().actions())
-        return found
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.gui_settings.recent_stores
-        if not recent:
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
-        for url in recent:
-            action = self.recent_menu.addAction(url)
-            action.triggered.connect(functools.partial(self._on_recent_action_triggered, url))
-
-    def _on_recent_action_triggered(self, url: str, _checked: bool = False) -> None:
-        self.open_stores([url])
 
     def _on_about_triggered(self) -> None:
         self.show_about_dialog()
@@ -432,7 +245,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog = dialog
         return dialog
 
-    def show_settings_dialog(self) -> QWidget:
+    def show_settings_dialog(self) -> QDialog:
         from mlops_desktop.ui.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(self.gui_settings, self)
@@ -748,83 +561,9 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop ---------------------------------------------------------------
 
-    @staticmethod
-    def droppable_paths(urls: Sequence[object]) -> list[str]:
-        """Local store files (by suffix) or folders among dropped URLs."""
-        paths = []
-        for url in urls:
-            if not url.isLocalFile():  # type: ignore[attr-defined]
-                continue
-            path = url.toLocalFile()  # type: ignore[attr-defined]
-            if path.lower().endswith(DROP_SUFFIXES) or Path(path).is_dir():
-                paths.append(path)
-        return paths
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if event.mimeData().hasUrls() and self.droppable_paths(event.mimeData().urls()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: object) -> None:  # noqa: N802
-        self.dragEnterEvent(event)  # type: ignore[arg-type]
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        paths = self.droppable_paths(event.mimeData().urls()) if event.mimeData().hasUrls() else []
-        if not paths:
-            event.ignore()
-            self.notifier.show_error(UsageError(
-                "Only store files can be dropped here.",
-                "Drop an MLflow or ML Metadata SQLite file (.db, .sqlite), a snapshot (.mlsnap) or "
-                "OpenLineage events (.ndjson)."))
-            return
-        event.acceptProposedAction()
-        missing = [p for p in paths if not Path(p).exists()]
-        if missing:
-            self.notifier.show_error(UsageError(f"{missing[0]} does not exist.",
-                                                "Drop a store file that is on this computer."))
-            return
-        urls = [f"openlineage:{p}" if Path(p).is_dir() else p for p in paths]
-        add = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        self.open_stores([*self.store_urls, *urls] if add else urls)
 
     # -- the last layout and session -------------------------------------------------
 
-    def _splitters(self) -> list[QSplitter]:
-        return [s for s in self.findChildren(QSplitter) if s.window() is self]
-
-    def save_layout(self) -> None:
-        prefs = self.gui_settings.prefs
-        prefs.window_geometry = GuiSettings.encode_bytes(bytes(self.saveGeometry().data()))
-        prefs.window_state = GuiSettings.encode_bytes(bytes(self.saveState().data()))
-        prefs.splitter_sizes = {f"splitter{i}": list(s.sizes()) for i, s in enumerate(self._splitters())}
-        prefs.current_page = self.current_page_key()
-        self.gui_settings.save()
-
-    def restore_layout(self) -> None:
-        prefs = self.gui_settings.prefs
-        if prefs.window_geometry:
-            self.restoreGeometry(QByteArray(GuiSettings.decode_bytes(prefs.window_geometry)))
-        if prefs.window_state:
-            self.restoreState(QByteArray(GuiSettings.decode_bytes(prefs.window_state)))
-        for i, splitter in enumerate(self._splitters()):
-            sizes = prefs.splitter_sizes.get(f"splitter{i}")
-            if sizes and len(sizes) == splitter.count() and any(sizes):
-                splitter.setSizes(sizes)
-        if prefs.current_page in self._page_keys:
-            self.show_page(prefs.current_page)
-
-    def restore_session(self) -> list[str]:
-        """Reopen the stores open at the last quit (files that vanished are skipped, with a note)."""
-        urls = self.gui_settings.stores_to_restore()
-        present = [u for u in urls if "://" in u or Path(u.split(":", 1)[-1] if u.startswith(
-            ("openlineage:", "snapshot:")) else u).exists()]
-        if len(present) < len(urls):
-            gone = ", ".join(short_store_name(u) for u in urls if u not in present)
-            self.statusBar().showMessage(f"Not reopened (no longer there): {gone}", 10000)
-        if present:
-            self.open_stores(present)
-        return present
 
     # -- closing ---------------------------------------------------------------------
 
