@@ -47,8 +47,8 @@ from mlops_desktop.ui.common.status import (
 )
 from mlops_desktop.ui.common.widgets import Banner, make_table, show_load_error
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.governance.controller import APPROVE_SHORTCUT
 from mlops_desktop.ui.governance.shared import (
+    APPROVE_SHORTCUT,
     PolicyInForce,
     gov_session,
     policy_file_setting,

@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlops_desktop.ui.governance.shared import APPROVE_SHORTCUT
+
 if TYPE_CHECKING:
     from mlops_desktop.ui.common.host import PageHost
 
 logger = logging.getLogger(__name__)
 
-APPROVE_SHORTCUT = "Ctrl+Shift+A"
 
 
 # ---------------------------------------------------------------------------- wiring

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from mlops_desktop.governance.policy import Policy
     from mlops_desktop.ui.common.settings import GuiSettings
 
+#: The shortcut of Governance > Approve / Reject… (shown in page hints).
+APPROVE_SHORTCUT = "Ctrl+Shift+A"
+
 
 @contextmanager
 def gov_session(url: str | None, *, create: bool = True) -> Iterator[Governance]:
