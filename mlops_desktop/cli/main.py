@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "mlops_desktop.cli.governance",
     "mlops_desktop.cli.findings",
     "mlops_desktop.cli.snapshot",
+    "mlops_desktop.cli.export_sagemaker",
 ]
 
 GLOBAL_FLAGS = {"-h", "--help", "--version"}

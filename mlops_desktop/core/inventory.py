@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, iso
+from mlops_desktop.core.entities import (
+    Catalog,
+    ExternalApproval,
+    ModelVersion,
+    RegisteredModel,
+    iso,
+)
 
 
 def version_json(model: RegisteredModel, v: ModelVersion) -> dict[str, Any]:
@@ -27,7 +33,17 @@ def version_json(model: RegisteredModel, v: ModelVersion) -> dict[str, Any]:
             for d in v.datasets
         ],
         "classification": v.classification(model.tags).as_json(),
+        # only stores whose registry has its own approval states (SageMaker, DataRobot) add this
+        **({"external_approvals": [external_approval_json(a) for a in v.external_approvals]}
+           if v.external_approvals else {}),
     }
+
+
+def external_approval_json(a: ExternalApproval) -> dict[str, Any]:
+    """An approval state another registry claims: shown as a claim, never as a signature."""
+    return {"system": a.system, "status": a.status, "approved": a.approved, "principal": a.principal,
+            "at": iso(a.at), "note": a.note, "evidence": a.evidence, "at_creation": a.at_creation,
+            "signed": False, "statement": a.statement()}
 
 
 def inventory_json(catalog: Catalog, include_deleted: bool = False) -> dict[str, Any]:

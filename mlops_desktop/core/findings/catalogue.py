@@ -37,6 +37,9 @@ CATALOGUE: dict[str, RuleInfo] = {
         RuleInfo("F16", "Records younger than the retention duty are missing", "medium"),
         RuleInfo("F17", "Deployed version without lineage (no run or no training dataset)", "medium"),
         RuleInfo("F18", "Approval made on evidence that has since changed", "high"),
+        RuleInfo("F21", "SageMaker package approved by the principal who created it", "high"),
+        RuleInfo("F22", "Approved with no description, or at creation time", "medium"),
+        RuleInfo("F23", "Deployed on an endpoint while not Approved", "high"),
     )
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mlops_desktop.core.findings import audit_rules, dataset_rules, version_rules
+from mlops_desktop.core.findings import audit_rules, dataset_rules, external_rules, version_rules
 from mlops_desktop.core.findings.catalogue import CATALOGUE
 from mlops_desktop.core.findings.context import DatasetContext, Draft, StoreContext, VersionContext
 
@@ -68,5 +68,8 @@ REGISTRY: dict[str, Rule] = {
         _rule("F16", version=version_rules.f16_records_missing_within_retention),
         _rule("F17", version=version_rules.f17_deployed_without_lineage),
         _rule("F18", version=version_rules.f18_evidence_changed),
+        _rule("F21", version=external_rules.f21_approved_by_creator),
+        _rule("F22", version=external_rules.f22_approved_without_review_record),
+        _rule("F23", version=external_rules.f23_deployed_while_not_approved),
     )
 }
