@@ -32,7 +32,16 @@ def sha256(path: Path) -> str:
 def wait_idle(qtbot, slot, timeout: int = LOAD_TIMEOUT_MS) -> None:
     """Wait until a TaskSlot has no running task (its results have been applied)."""
     qtbot.waitUntil(lambda: not slot.is_running(), timeout=timeout)
-    qtbot.wait(10)
+    flush_events()
+
+
+def flush_events() -> None:
+    """Deliver every event already posted (queued results and progress of finished workers),
+    without waiting for a fixed time."""
+    from PySide6.QtCore import QCoreApplication
+
+    QCoreApplication.sendPostedEvents()
+    QCoreApplication.processEvents()
 
 
 #: Noise of the offscreen platform plugin, not of our code.

@@ -17,6 +17,7 @@ from mlops_desktop.core.lineage import (
 from mlops_desktop.sources.base import load_catalog
 from mlops_desktop.ui.catalog.diff_view import DiffView
 from mlops_desktop.ui.lineage.view import LineageView, _RectGrid
+from tests.ui.conftest import flush_events
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -62,7 +63,7 @@ def test_lineage_view_opens_on_version_and_highlights_upstream(qtbot, mlflow3_db
     assert all(view.positions[n][0] < view.positions[focus][0] for n in (train, claims))
     assert "PHI" in view.details.toPlainText() and "readmission-risk v3" in view.details.toPlainText()
     assert view.text_item.badge_count > 0
-    qtbot.wait(50)
+    flush_events()
     png = render(view, "lineage_view_readmission_v3")
     exported = view.export_png(artifacts_dir / "lineage_view_export.png")
     assert exported.stat().st_size > 5000
@@ -139,7 +140,13 @@ def test_labels_and_badges_level_of_detail(qtbot, mlflow3_db, openlineage_file, 
     view.show()
     focus = version_node_id("readmission-risk", "3")
     view.show_graph(graph, focus)
-    qtbot.wait(20)  # the plot takes its size
+    qtbot.waitExposed(view)
+
+    def labels_drawn() -> bool:  # once the plot has taken its size and range, a repaint draws labels
+        view.plot.viewport().repaint()
+        return view.text_item.labels_drawn > 0
+
+    qtbot.waitUntil(labels_drawn)
     item = view.text_item
     view.plot.viewport().repaint()
     assert item.labels_drawn > 0 and item.badges_drawn == item.badge_count > 0

@@ -20,6 +20,7 @@ from mlops_desktop.reports.model import ReportSettings
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.settings import GuiSettings
 from mlops_desktop.ui.export.report_dialog import ReportDialog, export_work, preview_findings
+from tests.ui.conftest import flush_events
 
 PASSPHRASE = "correct staple horse battery 42"
 SETTINGS = ReportSettings(findings=FindingSettings(today=date(2026, 6, 1)),
@@ -96,8 +97,8 @@ def test_cancel_leaves_no_file(dialog, qtbot, ui) -> None:
     dialog.start_export()
     dialog.cancel_export()
     assert "cancelled" in dialog.status.text()
-    dialog.export_slot.shutdown()
-    qtbot.wait(50)
+    assert dialog.export_slot.shutdown()
+    flush_events()
     assert list(folder.iterdir()) == []
     assert dialog.report_result is None and dialog.export_button.isEnabled()
 

@@ -12,6 +12,7 @@ from mlops_desktop.ui.common.crash_dialog import CrashDialog
 from mlops_desktop.ui.common.dialogs import ErrorDialog, Notifier
 from mlops_desktop.ui.common.workers import TaskSlot, live_worker_threads
 from mlops_desktop.ui.models.loading import load_stores
+from tests.ui.conftest import flush_events
 
 
 def square(x, *, progress, is_cancelled):
@@ -53,7 +54,7 @@ def test_new_task_cancels_the_old_one_and_drops_its_result(qtbot):
     assert old.is_cancelled()
     qtbot.waitUntil(lambda: not slot.is_running(), timeout=5000)
     assert slot.shutdown()
-    qtbot.wait(20)
+    flush_events()
     assert results == [9]
     assert seen_cancel == [True]
 
@@ -71,7 +72,7 @@ def test_cancel_is_silent_and_reported_as_cancelled(qtbot):
     with qtbot.waitSignal(slot.sig_cancelled, timeout=2000):
         slot.cancel()
     assert slot.shutdown()
-    qtbot.wait(20)
+    flush_events()
     assert notifier.dialogs == []
 
 
