@@ -120,8 +120,11 @@ def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
-            raise DocumentError(f"truncated JSON (ends at line {exc.lineno} column {exc.colno})") from exc
+        body = text.rstrip()
+        if exc.pos >= len(body) or exc.msg.startswith("Unterminated string"):  # the text stops mid-value
+            line = body.count("\n") + 1
+            column = len(body) - body.rfind("\n")
+            raise DocumentError(f"truncated JSON (it stops mid-value at line {line} column {column})") from exc
         raise DocumentError(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
     except RecursionError as exc:
         raise DocumentError("JSON nested too deeply") from exc
