@@ -6,16 +6,19 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
-from reportlab.graphics.shapes import Drawing, Line, Polygon, Rect, String
+from reportlab.graphics.shapes import Drawing, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from mlops_desktop.core.findings import SEVERITIES
+from mlops_desktop.core.layout import DUMMY_HEIGHT, Y_GAP, Layout, layered_layout
 from mlops_desktop.reports.fonts import SANS, SANS_BOLD
+
+if TYPE_CHECKING:
+    from mlops_desktop.core.lineage import LineageGraph
 
 logger = logging.getLogger(__name__)
 
@@ -150,9 +153,9 @@ class FigureNode:
     focus: bool = False
 
 
-def lineage_nodes_for(graph: Any, focus: str, limit: int) -> tuple[list[FigureNode], list[tuple[str, str]]]:
+def lineage_nodes_for(graph: LineageGraph, focus: str, limit: int) -> tuple[list[FigureNode], list[tuple[str, str]]]:
     """The focus node's lineage (nearest ``limit`` nodes) from a LineageGraph."""
-    if graph is None or focus not in graph:
+    if focus not in graph:
         return [], []
     up = graph.upstream(focus)
     down = graph.downstream(focus)
@@ -181,18 +184,11 @@ def lineage_nodes_for(graph: Any, focus: str, limit: int) -> tuple[list[FigureNo
     return nodes, edges
 
 
-def _layers(nodes: Sequence[FigureNode], edges: Sequence[tuple[str, str]]) -> dict[str, int]:
-    g = nx.DiGraph()
-    g.add_nodes_from(n.id for n in nodes)
-    g.add_edges_from(edges)
-    if nx.is_directed_acyclic_graph(g):
-        layer: dict[str, int] = {}
-        for node in nx.topological_sort(g):
-            preds = list(g.predecessors(node))
-            layer[node] = max((layer[p] + 1 for p in preds), default=0)
-        return layer
-    kinds = {n.id: n.kind for n in nodes}
-    return {n: KIND_ORDER.get(kinds[n], 3) for n in g.nodes}
+def figure_layout(nodes: Sequence[FigureNode], edges: Sequence[tuple[str, str]]) -> Layout[str]:
+    """The layered layout of the lineage figure: the GUI lineage view's
+    (:func:`mlops_desktop.core.layout.layered_layout`), nodes first ordered by kind and label."""
+    order = sorted(nodes, key=lambda n: (KIND_ORDER.get(n.kind, 9), n.label, n.id))
+    return layered_layout([n.id for n in order], edges)
 
 
 def lineage_figure(
@@ -202,32 +198,47 @@ def lineage_figure(
     max_height: float = 520,
     caption: str = "",
 ) -> Drawing:
-    """A layered left-to-right drawing of lineage nodes (data flows left to right)."""
+    """A layered left-to-right drawing of lineage nodes (data flows left to right).
+
+    Layers, the order inside each layer (crossings reduced) and the bends of long edges
+    come from :func:`figure_layout`; the figure maps each layer to a column of ``width /
+    layers`` points and the layout's vertical units to points so that it fits ``max_height``.
+    """
     if not nodes:
         d = Drawing(width, 30)
         d.add(String(0, 12, "No lineage recorded for this model.", fontName=SANS, fontSize=9))
         return d
-    layer = _layers(nodes, edges)
-    n_layers = max(layer.values()) + 1
-    columns: dict[int, list[FigureNode]] = {}
-    for n in sorted(nodes, key=lambda n: (KIND_ORDER.get(n.kind, 9), n.label, n.id)):
-        columns.setdefault(layer[n.id], []).append(n)
-    tallest = max(len(c) for c in columns.values())
-    gap_y = 6.0
-    box_h = max(9.0, min(22.0, (max_height - 30 - gap_y * tallest) / tallest))
-    font = max(5.0, min(7.0, box_h * 0.34 if box_h >= 16 else box_h * 0.6))
-    height = 30 + tallest * (box_h + gap_y)
-    col_w = width / n_layers
+    by_id = {n.id: n for n in nodes}
+    layout = figure_layout(nodes, edges)
+    column = {x: i for i, x in enumerate(layout.layer_x)}
+    # vertical extent in layout units, real nodes (Y_GAP slots) and bends (DUMMY_HEIGHT slots)
+    ys = [y for _, y in layout.positions.values()]
+    bend_ys = [y for points in layout.bends.values() for _, y in points]
+    top = min([y - Y_GAP / 2 for y in ys] + [y - DUMMY_HEIGHT / 2 for y in bend_ys])
+    bottom = max([y + Y_GAP / 2 for y in ys] + [y + DUMMY_HEIGHT / 2 for y in bend_ys])
+    slots = (bottom - top) / Y_GAP  # the tallest layer, in node slots
+    unit = min(28.0, (max_height - 30) / slots)  # points per node slot
+    gap_y = 6.0 if unit >= 15.0 else unit * 0.4
+    box_h = max(9.0, unit - gap_y) if unit >= 15.0 else unit - gap_y
+    font = max(4.0, min(7.0, box_h * 0.34 if box_h >= 16 else box_h * 0.6))
+    height = 30 + slots * unit
+    scale = unit / Y_GAP
+    col_w = width / len(layout.layers)
     gap_x = min(16.0, col_w * 0.15)
     box_w = col_w - gap_x
+
+    def page_y(y: float) -> float:
+        """A layout y (down the page) as a drawing y (up the page)."""
+        return height - 20 - (y - top) * scale
+
     d = Drawing(width, height)
-    pos: dict[str, tuple[float, float]] = {}
-    for col, members in columns.items():
+    pos: dict[str, tuple[float, float]] = {}  # lower-left corner of each box
+    for col, members in enumerate(layout.layers):
         x = col * col_w
-        offset = (tallest - len(members)) * (box_h + gap_y) / 2
-        for i, node in enumerate(members):
-            y = height - 20 - offset - (i + 1) * (box_h + gap_y)
-            pos[node.id] = (x, y)
+        for nid in members:
+            node = by_id[nid]
+            y = page_y(layout.positions[nid][1]) - box_h / 2
+            pos[nid] = (x, y)
             stroke = colors.HexColor("#b00020") if node.phi else colors.HexColor("#d9480f") if node.pii else colors.HexColor("#555555")
             d.add(
                 Rect(
@@ -243,25 +254,31 @@ def lineage_figure(
                 d.add(String(x + box_w - 2, y + box_h + 1, "PHI" if node.phi else "PII", fontName=SANS_BOLD,
                              fontSize=5.5, textAnchor="end", fillColor=stroke))
             lead = font * 1.1
-            top = y + box_h / 2 + (len(lines) - 1) * lead / 2 - font / 3
+            text_top = y + box_h / 2 + (len(lines) - 1) * lead / 2 - font / 3
             for k, line in enumerate(lines):
-                d.add(String(x + 3, top - k * lead, line, fontName=bold, fontSize=font))
+                d.add(String(x + 3, text_top - k * lead, line, fontName=bold, fontSize=font))
+    grey = colors.HexColor("#777777")
     for a, b in edges:
-        if a not in pos or b not in pos:
+        if a not in pos or b not in pos or a == b:
             continue
         (xa, ya), (xb, yb) = pos[a], pos[b]
-        x1, y1 = xa + box_w, ya + box_h / 2
-        x2, y2 = xb, yb + box_h / 2
-        if xb <= xa:  # same column or backwards (cycles): connect bottom to top
-            x1, y1, x2, y2 = xa + box_w / 2, ya, xb + box_w / 2, yb + box_h
-        d.add(Line(x1, y1, x2, y2, strokeColor=colors.HexColor("#777777"), strokeWidth=0.6))
+        if xb > xa:  # forward: right side to left side
+            start, end = (xa + box_w, ya + box_h / 2), (xb, yb + box_h / 2)
+        elif xb < xa:  # backward (a cycle): left side to right side
+            start, end = (xa, ya + box_h / 2), (xb + box_w, yb + box_h / 2)
+        else:  # same column: bottom to top
+            start, end = (xa + box_w / 2, ya), (xb + box_w / 2, yb + box_h)
+        bends = [(column[bx] * col_w + box_w / 2, page_y(by)) for bx, by in layout.bends.get((a, b), [])]
+        points = [start, *bends, end]
+        d.add(PolyLine([c for p in points for c in p], strokeColor=grey, strokeWidth=0.6))
+        (x1, y1), (x2, y2) = points[-2], points[-1]
         ang = math.atan2(y2 - y1, x2 - x1)
         ah = 4.0
         d.add(
             Polygon(
                 [x2, y2, x2 - ah * math.cos(ang - 0.4), y2 - ah * math.sin(ang - 0.4),
                  x2 - ah * math.cos(ang + 0.4), y2 - ah * math.sin(ang + 0.4)],
-                fillColor=colors.HexColor("#777777"), strokeColor=None,
+                fillColor=grey, strokeColor=None,
             )
         )
     legend = "Data flows left to right. Red outline: PHI reaches the node; orange: PII. Bold: the model version."
