@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.cli.common import (
     add_format_arg,
@@ -32,8 +32,11 @@ from mlops_desktop.cli.common import (
     print_table,
 )
 from mlops_desktop.core.errors import CheckFailed, UsageError
+from mlops_desktop.services.settings import ORG_CA_ENV, VerificationSettings
 
-ORG_CA_ENV = "MLOPS_DESKTOP_ORG_CA"
+if TYPE_CHECKING:
+    from mlops_desktop.governance.approvals import SubjectPreview
+    from mlops_desktop.governance.keys import SigningKey
 
 
 def register(sub: Any) -> None:
@@ -162,13 +165,8 @@ def _register_trust(sub: Any) -> None:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _gov(args: argparse.Namespace) -> Any:
-    from mlops_desktop.governance.db import open_governance
-
-    return open_governance(getattr(args, "governance", None))
-
-
-def _unlock(path: str, what: str = "key") -> Any:
+def _unlock(path: str, what: str = "key") -> SigningKey:
+    """Prompt for the passphrase (or MLOPS_DESKTOP_PASSPHRASE) and unlock the key file."""
     from mlops_desktop.governance.keys import get_passphrase, load_private_key
 
     if not Path(path).exists():
@@ -190,27 +188,11 @@ def _parse_date(text: str | None, end_of_day: bool) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _ca_roots(path: str | None) -> list[Any]:
-    if not path:
-        return []
-    from mlops_desktop.governance.keys import load_certificates
-
-    return load_certificates(Path(path))
-
-
-def _policy(path: str | None) -> Any:
-    from mlops_desktop.governance.policy import DEFAULT_POLICY, load_policy
-
-    return load_policy(path) if path else DEFAULT_POLICY
-
-
-def _log_store_access(gov: Any, catalog: Any, model: str | None = None, version: str | None = None) -> None:
-    from mlops_desktop.governance import audit
-
-    for store in catalog.stores:
-        audit.try_log_action(gov, audit.ACTION_STORE_OPENED, store.url, {"kind": store.kind, "schema": store.schema})
-    if model:
-        audit.try_log_action(gov, audit.ACTION_MODEL_VIEWED, f"models:/{model}/{version}" if version else model, {})
+def verification_settings(args: argparse.Namespace) -> VerificationSettings:
+    """``--ca`` (default MLOPS_DESKTOP_ORG_CA), ``--policy`` and ``--artifact-root`` (and
+    MLOPS_DESKTOP_ARTIFACT_ROOTS) as the one settings object the services verify with."""
+    return VerificationSettings(ca_file=getattr(args, "ca", None) or "", policy_file=getattr(args, "policy", None) or "",
+                                artifact_roots=parse_artifact_roots(getattr(args, "artifact_root", None) or []))
 
 
 def _split_list(values: Sequence[str]) -> list[str]:
@@ -276,52 +258,38 @@ def run_keys_import(args: argparse.Namespace) -> int:
 
 
 def run_trust_init(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.keys import load_public_key, public_key_identity
-    from mlops_desktop.governance.trust import init_trust
+    from mlops_desktop.services.trust import pin_admins
 
-    admins = [(load_public_key(Path(p)), public_key_identity(Path(p))) for p in args.admin]
-    with _gov(args) as gov:
-        kids = init_trust(gov, admins)
-    for kid in kids:
+    for kid in pin_admins(args.governance, args.admin):
         print(f"Pinned administrator {kid}")
     return 0
 
 
 def run_trust_add(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.keys import load_certificate, load_public_key
-    from mlops_desktop.governance.trust import add_signer
+    from mlops_desktop.services.trust import AddSignerRequest, add_signer
 
-    signer = load_public_key(Path(args.signer))
     roles = _split_list(args.role)
-    cert = load_certificate(Path(args.certificate)) if args.certificate else None
-    roots = _ca_roots(args.ca)
-    valid_from = _parse_date(args.valid_from, False)
-    valid_until = _parse_date(args.valid_until, True)
-    with _gov(args) as gov:
-        gov.require_writable()
-        admin = _unlock(args.key, "administrator key")
-        result = add_signer(gov, admin, signer, args.identity, roles, valid_from=valid_from,
-                            valid_until=valid_until, certificate=cert, ca_roots=roots)
-    print(f"Added {args.identity} ({', '.join(roles)}) key {result['key_id']} at log entry {result['log_seq']}")
+    request = AddSignerRequest(args.governance, args.signer, args.identity, tuple(roles),
+                               valid_from=_parse_date(args.valid_from, False),
+                               valid_until=_parse_date(args.valid_until, True),
+                               certificate=args.certificate or "", settings=verification_settings(args))
+    change = add_signer(request, lambda: _unlock(args.key, "administrator key"))
+    print(f"Added {args.identity} ({', '.join(roles)}) key {change.key_id} at log entry {change.log_seq}")
     return 0
 
 
 def run_trust_revoke(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.trust import revoke_signer
+    from mlops_desktop.services.trust import revoke_signer
 
-    with _gov(args) as gov:
-        gov.require_writable()
-        admin = _unlock(args.key, "administrator key")
-        result = revoke_signer(gov, admin, args.signer, args.reason)
-    print(f"Revoked key {result['key_id']} at log entry {result['log_seq']}")
+    change = revoke_signer(args.governance, args.signer, args.reason, lambda: _unlock(args.key, "administrator key"))
+    print(f"Revoked key {change.key_id} at log entry {change.log_seq}")
     return 0
 
 
 def run_trust_list(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.trust import list_signers
+    from mlops_desktop.services.trust import list_signer_rows
 
-    with _gov(args) as gov:
-        rows = list_signers(gov)
+    rows = [r.to_dict() for r in list_signer_rows(args.governance)]
     if args.format == "json":
         print_json(rows)
     else:
@@ -335,22 +303,21 @@ def run_trust_list(args: argparse.Namespace) -> int:
 
 
 def run_decide(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.approvals import decide, preview
+    from mlops_desktop.services.decisions import DecisionDraft, DecisionRequest, sign_decision
 
-    policy = _policy(args.policy)
-    regimes = _split_list(args.regime)
-    with _gov(args) as gov:
-        gov.require_writable()  # before the passphrase: nothing to sign into
-        catalog = catalog_from_args(args)
-        roots = parse_artifact_roots(args.artifact_root)
-        what = preview(catalog, args.model, args.version, roots)
+    settings = verification_settings(args)
+    policy = settings.policy()  # a bad policy file fails before anything is read
+    draft = DecisionDraft(args.model, args.version, args.decision, args.target, args.reason,
+                          tuple(_split_list(args.regime)))
+    catalog = catalog_from_args(args)
+
+    def announce(what: SubjectPreview) -> None:
         if args.format == "text":
-            print(f"Signing: {args.decision} {what['subject']} for {args.target}")
-            print(f"  subject digest ({what['digest']['method']}): {what['digest']['digest']}")
-        key = _unlock(args.key)
-        record = decide(gov, catalog, args.model, args.version, args.target, args.reason, regimes, key,
-                        decision=args.decision, policy=policy, artifact_roots=roots)
-        _log_store_access(gov, catalog)  # the decision entry itself names the model
+            print(f"Signing: {args.decision} {what.subject} for {args.target}")
+            print(f"  subject digest ({what.digest.method}): {what.digest.digest}")
+
+    request = DecisionRequest(args.governance, catalog, draft, settings, policy, log_access=True)
+    record = sign_decision(request, lambda: _unlock(args.key), announce=announce)
     if args.format == "json":
         print_json(record.to_dict())
     else:
@@ -360,10 +327,9 @@ def run_decide(args: argparse.Namespace) -> int:
 
 
 def run_approvals_list(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.approvals import list_approvals
+    from mlops_desktop.services.approvals import list_decisions
 
-    with _gov(args) as gov:
-        records = list_approvals(gov, args.model, args.version)
+    records = list_decisions(args.governance, args.model, args.version)
     if args.format == "json":
         print_json([r.to_dict() for r in records])
     else:
@@ -374,17 +340,14 @@ def run_approvals_list(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.verify import verify_all
+    from mlops_desktop.services.approvals import VerifyRequest, verify_decisions
 
-    policy = _policy(args.policy)
-    roots_ca = _ca_roots(args.ca)
-    with _gov(args) as gov:
-        catalog = catalog_from_args(args) if args.store else None
-        if catalog is not None:
-            _log_store_access(gov, catalog, args.model, args.version)
-        report = verify_all(gov, catalog, model=args.model, version=args.version, target=args.target,
-                            policy=policy, artifact_roots=parse_artifact_roots(args.artifact_root),
-                            ca_roots=roots_ca)
+    settings = verification_settings(args)
+    policy = settings.policy()  # bad policy or CA files fail before the stores are read
+    settings = settings.with_ca_loaded()
+    catalog = catalog_from_args(args) if args.store else None
+    report = verify_decisions(VerifyRequest(args.governance, catalog, args.model, args.version, args.target,
+                                            settings), policy=policy)
     if args.format == "json":
         print_json(report.to_dict())
     else:
@@ -410,11 +373,9 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_audit_verify(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance import audit
+    from mlops_desktop.services.audit import verify_audit
 
-    with _gov(args) as gov:
-        result = audit.verify_log(gov)
-        audit.try_log_action(gov, audit.ACTION_VERIFY, "audit-log", {"ok": result.ok, "size": result.size})
+    result = verify_audit(args.governance)
     if args.format == "json":
         print_json(result.to_dict())
     else:
@@ -430,12 +391,9 @@ def run_audit_verify(args: argparse.Namespace) -> int:
 
 
 def run_audit_show(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance import audit
+    from mlops_desktop.services.audit import show_entries
 
-    if args.limit < 0:
-        raise UsageError("--limit must be zero or more.")
-    with _gov(args) as gov:
-        entries = audit.read_entries(gov, limit=args.limit)
+    entries = show_entries(args.governance, args.limit)
     if args.format == "json":
         print_json([e.to_dict() for e in entries])
     else:
@@ -446,15 +404,8 @@ def run_audit_show(args: argparse.Namespace) -> int:
 
 
 def run_audit_export(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance import audit
+    from mlops_desktop.services.audit import export_audit
 
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"Folder {out.parent} does not exist.")
-    with _gov(args) as gov:
-        check = audit.verify_log(gov)
-        if not check.ok:
-            raise CheckFailed("Audit log inconsistent; not exporting: " + " | ".join(check.problems))
-        result = audit.export_log(gov, out)
-    print(f"Exported {result['size']} entries to {result['path']} (sha256 {result['sha256']})")
+    result = export_audit(args.governance, args.out)
+    print(f"Exported {result.size} entries to {result.path} (sha256 {result.sha256})")
     return 0

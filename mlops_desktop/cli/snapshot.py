@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.cli.common import (
     add_format_arg,
     add_governance_arg,
     add_store_args,
-    parse_artifact_roots,
     print_json,
+    source_settings,
 )
 from mlops_desktop.core.errors import CheckFailed
+
+if TYPE_CHECKING:
+    from mlops_desktop.governance.keys import SigningKey
 
 
 def register(sub: Any) -> None:
@@ -52,16 +56,19 @@ def register(sub: Any) -> None:
     info.set_defaults(func=run_info)
 
 
-def run_create(args: argparse.Namespace) -> int:
+def _unlock(path: str) -> SigningKey:
     from mlops_desktop.governance.keys import get_passphrase, load_private_key
-    from mlops_desktop.governance.snapshot import export_snapshot
 
-    key = None
-    if args.key:
-        passphrase = get_passphrase(f"Passphrase for {args.key}: ")
-        key = load_private_key(Path(args.key), passphrase)
-    settings = {"artifact_roots": parse_artifact_roots(args.artifact_root or [])}
-    result = export_snapshot(args.store, args.out, key=key, governance_url=args.governance, settings=settings)
+    return load_private_key(Path(path), get_passphrase(f"Passphrase for {path}: "))
+
+
+def run_create(args: argparse.Namespace) -> int:
+    from mlops_desktop.services.snapshots import SnapshotRequest, create_snapshot
+
+    # the service unlocks first thing, so the prompt still comes before anything is read
+    unlock = partial(_unlock, args.key) if args.key else None
+    request = SnapshotRequest(tuple(args.store), args.out, args.governance, source_settings(args))
+    result = create_snapshot(request, unlock)
     if result.not_recorded:
         print(f"mlops-desktop: warning: the snapshot was not recorded in the audit log: {result.not_recorded}",
               file=sys.stderr)
@@ -71,11 +78,9 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from mlops_desktop.sources.snapshot import SnapshotSource
+    from mlops_desktop.services.snapshots import verify_snapshot
 
-    source = SnapshotSource.open(args.file)
-    status = source.status
-    source.close()
+    status = verify_snapshot(args.file)
     if args.format == "json":
         print_json(status.as_json())
     elif status.ok:
@@ -90,14 +95,9 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.snapshot import snapshot_info
-    from mlops_desktop.sources.snapshot import SnapshotSource
+    from mlops_desktop.services.snapshots import describe_snapshot
 
-    source = SnapshotSource.open(args.file)
-    try:
-        info = snapshot_info(source)
-    finally:
-        source.close()
+    info = describe_snapshot(args.file)
     if args.format == "json":
         print_json(info)
         return 0

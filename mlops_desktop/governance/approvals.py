@@ -208,11 +208,27 @@ def reject(gov: Governance, catalog: Catalog, name: str, version: str, target: s
     return decide(gov, catalog, name, version, target, reason, regimes, key, decision=REJECTED, **kwargs)
 
 
+@dataclass(frozen=True, slots=True)
+class SubjectPreview:
+    """What a decision on one version will sign, known before the passphrase."""
+
+    version: ModelVersion
+    subject: str  # models:/<name>/<version>
+    digest: SubjectDigest
+    evidence: dict[str, Any]
+
+
+def preview_subject(catalog: Catalog, name: str, version: str,
+                    artifact_roots: Mapping[str, str] | None = None) -> SubjectPreview:
+    """Subject, subject digest and evidence of a decision (raises for an unknown or deleted version)."""
+    mv = _find_version(catalog, name, version)
+    return SubjectPreview(mv, mv.uri, subject_digest(catalog, mv, artifact_roots), _evidence(catalog, mv))
+
+
 def preview(catalog: Catalog, name: str, version: str, artifact_roots: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What will be signed (before the passphrase): subject, digest method and evidence."""
-    mv = _find_version(catalog, name, version)
-    sd = subject_digest(catalog, mv, artifact_roots)
-    return {"subject": mv.uri, "digest": sd.to_dict(), "evidence": _evidence(catalog, mv)}
+    p = preview_subject(catalog, name, version, artifact_roots)
+    return {"subject": p.subject, "digest": p.digest.to_dict(), "evidence": p.evidence}
 
 
 def list_approvals(gov: Governance, model: str | None = None, version: str | None = None,

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import QApplication
 
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.approvals import approve, list_approvals
-from mlops_desktop.governance.db import open_governance
 from mlops_desktop.governance.keys import create_key, load_private_key, load_public_key
+from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
-from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.governance.approval_dialog import ApprovalDialog
 from mlops_desktop.ui.governance.approvals_view import EMPTY_TEXT, ApprovalsModel, ApprovalsView

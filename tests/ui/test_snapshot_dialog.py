@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import open_governance
 from mlops_desktop.governance.keys import create_key, load_private_key, load_public_key
+from mlops_desktop.governance.snapshot_view import open_snapshot
+from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.sources import snapshot as fmt
-from mlops_desktop.sources.base import load_catalog
-from mlops_desktop.sources.snapshot import SnapshotSource
+from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.export.snapshot_dialog import SnapshotDialog
 
 PASSPHRASE = "correct horse battery staple 42"
@@ -66,7 +66,7 @@ def test_unsigned_snapshot_written_with_progress(make_dialog, qtbot, tmp_path: P
     assert "Wrote" in dialog.status_label.text() and result.sha256 in dialog.status_label.text()
     assert progress and progress[-1] <= 100
     assert dialog.cancel_button.text() == "Close"
-    with SnapshotSource.open(target) as source:
+    with open_snapshot(target) as source:
         assert source.status.state == fmt.UNSIGNED
         assert source.load_catalog() == load_catalog([str(mlflow3_db)])
 
@@ -91,7 +91,7 @@ def test_signed_snapshot_with_governance_is_recorded(
         dialog.create_button.click()
     _wait(qtbot, dialog)
     assert dialog.passphrase_edit.text() == ""  # not kept around
-    with SnapshotSource.open(tmp_path / "signed.mlsnap") as source:
+    with open_snapshot(tmp_path / "signed.mlsnap") as source:
         assert source.status.state == fmt.VERIFIED
         assert source.status.signer == "alice@example.org"
     with open_governance(str(gov_path)) as gov:
@@ -155,7 +155,7 @@ def test_cancel_leaves_no_file(make_dialog, qtbot, tmp_path: Path, mlflow3_db: P
     _wait(qtbot, dialog)
     text = dialog.status_label.text()
     if text.startswith("The snapshot was complete"):  # the cancel came too late: the file is whole
-        assert SnapshotSource.open(out_dir / "c.mlsnap").status.state == fmt.UNSIGNED
+        assert open_snapshot(out_dir / "c.mlsnap").status.state == fmt.UNSIGNED
     else:
         assert text == "Cancelled; no snapshot was written."
         assert list(out_dir.iterdir()) == []

@@ -17,7 +17,7 @@ import base64
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
@@ -26,6 +26,8 @@ import platformdirs
 from PySide6.QtCore import QSettings
 
 from mlops_desktop.core.findings import DEFAULT_SEVERITIES, SEVERITIES, FindingSettings
+from mlops_desktop.services.session import preselected_key
+from mlops_desktop.services.settings import VerificationSettings, ca_file_or_env
 from mlops_desktop.sources.base import redact
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,9 @@ class Preferences:
     #: Promotion policy TOML file (as ``verify --policy``) used by the Approve / Reject dialog
     #: and the Approvals page; "" = the built-in policy.
     policy_file: str = ""
+    #: Organisation CA certificates, PEM (as ``verify --ca``): signer certificates on the trust
+    #: list must chain to them. "" = MLOPS_DESKTOP_ORG_CA if set, else no certificate check.
+    ca_file: str = ""
     #: Artifact-root prefix recorded by training -> local folder with the same files.
     artifact_roots: dict[str, str] = field(default_factory=dict)
     #: Stages and aliases that mean "in production" (findings, policy display).
@@ -322,6 +327,25 @@ class GuiSettings:
             min_approvals=p.min_approvals, retention_years=p.retention_years, severities=dict(p.severities),
         )
 
+    def verification_settings(self, artifact_roots: Mapping[str, str] | None = None) -> VerificationSettings:
+        """What the GUI verifies with, as ``verify --ca --policy --artifact-root`` would:
+        ``artifact_roots`` are the window's (Settings' merged with the command line's), else
+        Settings' own."""
+        p = self.prefs
+        roots = dict(p.artifact_roots if artifact_roots is None else artifact_roots)
+        return VerificationSettings(ca_file=ca_file_or_env(p.ca_file), policy_file=p.policy_file.strip(),
+                                    artifact_roots=roots)
+
+    def signing_key_path(self) -> str:
+        """The key a signing dialog starts with (see :func:`~mlops_desktop.services.session.preselected_key`)."""
+        return preselected_key(self.prefs.key_path)
+
+    def remember_signing_key(self, path: str) -> None:
+        """A key that signed becomes the one preselected next time (Settings' signing key)."""
+        path = path.strip()
+        if path and path != self.prefs.key_path:
+            self.update(key_path=path)
+
     def source_settings(self) -> dict[str, object]:
         """Settings handed to sources (artifact-root mappings)."""
         return {"artifact_roots": dict(self.prefs.artifact_roots)}
@@ -344,3 +368,17 @@ def _to_int(value: object, default: int) -> int:
         return int(str(value))
     except (TypeError, ValueError):
         return default
+
+
+def verification_settings(settings: GuiSettings | None,
+                          artifact_roots: Mapping[str, str] | None = None) -> VerificationSettings:
+    """:meth:`GuiSettings.verification_settings`, or the defaults (and ``artifact_roots``)
+    for a widget made without settings."""
+    if settings is not None:
+        return settings.verification_settings(artifact_roots)
+    return VerificationSettings(ca_file=ca_file_or_env(""), artifact_roots=dict(artifact_roots or {}))
+
+
+def signing_key_path(settings: GuiSettings | None) -> str:
+    """The key a signing dialog starts with, with or without settings."""
+    return settings.signing_key_path() if settings is not None else preselected_key("")

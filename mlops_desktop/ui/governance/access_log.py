@@ -34,7 +34,7 @@ class GovernanceCache:
         self._open: dict[str | None, Any] = {}
 
     def get(self, url: str | None) -> Any:
-        from mlops_desktop.governance.db import open_governance
+        from mlops_desktop.governance.store import open_governance
 
         if url not in self._open:
             self._open[url] = open_governance(url)

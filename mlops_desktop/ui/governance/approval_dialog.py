@@ -1,11 +1,12 @@
 """Approve / Reject…: shows exactly what will be signed, the policy checklist, then signs.
 
-The dialog computes the subject digest and reads the trust list and the version's earlier
-decisions in a worker (:func:`prepare_decision`), shows the in-toto Statement that will be
-signed and the promotion policy as a checklist (as it would stand with this decision), and
-signs in a worker (:func:`sign_decision`) with the digest it showed. Any expected problem
-(wrong passphrase, unreadable key, read-only governance store, untrusted key) is shown
-inside the dialog and nothing is written.
+The work is :mod:`mlops_desktop.services.decisions`, as for ``mlops-desktop approve``: the
+dialog runs :func:`~mlops_desktop.services.decisions.prepare_decision` in a worker, shows the
+in-toto Statement that will be signed and the promotion policy as a checklist (as it would
+stand with this decision), and runs :func:`~mlops_desktop.services.decisions.sign_decision`
+in a worker with the digest and policy it showed. Any expected problem (wrong passphrase,
+unreadable key, read-only governance store, untrusted key) is shown inside the dialog and
+nothing is written.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
@@ -42,199 +43,40 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop.core.classification import Classification
 from mlops_desktop.core.entities import Catalog, ModelVersion
-from mlops_desktop.core.errors import MlopsError, UsageError
-from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
-from mlops_desktop.ui.common.dialogs import TaskDialog
-from mlops_desktop.ui.common.keyfield import (
-    LAST_KEY_SETTING,
-    KeyFileField,
-    passphrase_or_env,
-    remember_path,
-    remembered_path,
+from mlops_desktop.core.errors import MlopsError
+from mlops_desktop.services.decisions import (
+    APPROVED,
+    REJECTED,
+    UNKNOWN_SIGNER,
+    DecisionContext,
+    DecisionDraft,
+    DecisionRequest,
+    default_target,
+    prepare_decision,
+    preview_policy,
+    preview_statement,
+    sign_decision,
+    signer_info,
+    target_choices,
 )
+from mlops_desktop.services.session import KeyFile
+from mlops_desktop.services.settings import PolicyInForce, VerificationSettings
+from mlops_desktop.ui.common.dialogs import TaskDialog
+from mlops_desktop.ui.common.keyfield import KeyFileField, passphrase_or_env
 from mlops_desktop.ui.common.roles import CHECKED_ROLE
+from mlops_desktop.ui.common.settings import signing_key_path, verification_settings
 from mlops_desktop.ui.common.status import monospace_font, ok_color, pretty_json
 from mlops_desktop.ui.common.widgets import Banner, badge_html, field_label
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.governance.shared import (
-    PolicyInForce,
-    gov_session,
-    policy_file_setting,
-    resolve_policy,
-)
+
+if TYPE_CHECKING:
+    from mlops_desktop.governance.approvals import ApprovalRecord
+    from mlops_desktop.governance.policy import Policy, PolicyResult, RuleResult
+    from mlops_desktop.ui.common.settings import GuiSettings
 
 logger = logging.getLogger(__name__)
 
 REGIME_LABELS = {"gdpr": "GDPR", "hipaa": "HIPAA", "eu-ai-act": "EU AI Act"}
-SIGN_TIME_PLACEHOLDER = "<the time you sign>"
-
-
-# ---------------------------------------------------------------------------- worker functions
-
-
-@dataclass
-class DecisionContext:
-    """Everything the dialog needs before the passphrase, gathered in a worker."""
-
-    url: str
-    read_only_reason: str | None
-    store_id: str
-    subject: str
-    digest: Any  # governance.digest.SubjectDigest
-    evidence: dict[str, Any]
-    classification: Classification
-    trust: Any  # governance.trust.TrustList
-    existing: list[Any] = field(default_factory=list)  # VerifiedApproval of this version
-    next_log_index: int = 0
-    policy: PolicyInForce = field(default_factory=lambda: resolve_policy(""))
-
-
-def prepare_decision(url: str | None, catalog: Catalog, name: str, version: str,
-                     artifact_roots: Mapping[str, str] | None, policy: PolicyInForce | str = "", *,
-                     progress: ProgressFn, is_cancelled: CancelledFn) -> DecisionContext:
-    """Policy, subject digest, evidence, lineage classification, trust list and earlier decisions.
-
-    ``policy`` is the policy to use, or the policy file to read ("" = the built-in policy)."""
-    from mlops_desktop.governance import audit
-    from mlops_desktop.governance.approvals import list_approvals, preview, verify_approvals
-    from mlops_desktop.governance.digest import SubjectDigest
-    from mlops_desktop.governance.policy import version_classification
-    from mlops_desktop.governance.trust import load_trust
-
-    in_force = policy if isinstance(policy, PolicyInForce) else resolve_policy(policy)
-    progress(0, 3, "Computing the subject digest")
-    what = preview(catalog, name, version, artifact_roots)
-    d = what["digest"]
-    digest = SubjectDigest(d["method"], d["digest"], d["recordDigest"], d.get("location"), None, int(d.get("files") or 0))
-    check_cancelled(is_cancelled)
-    mv = catalog.find_version(name, version)
-    assert mv is not None  # preview() raised otherwise
-    classification = version_classification(catalog, mv)
-    progress(1, 3, "Reading the trust list and earlier decisions")
-    with gov_session(url) as gov:
-        trust = load_trust(gov)
-        records = list_approvals(gov, name, version)
-        existing = verify_approvals(gov, catalog, records, trust=trust, artifact_roots=artifact_roots,
-                                    policy=in_force.policy, is_cancelled=is_cancelled)
-        size, _root = audit.head(gov)
-        ctx = DecisionContext(gov.url, gov.read_only_reason, gov.store_id, what["subject"], digest,
-                              what["evidence"], classification, trust, existing, size, in_force)
-    progress(3, 3, "Ready to sign")
-    return ctx
-
-
-def sign_decision(url: str | None, catalog: Catalog, name: str, version: str, target: str, reason: str,
-                  regimes: Sequence[str], key_path: str, passphrase: str, decision: str, digest: Any,
-                  artifact_roots: Mapping[str, str] | None, policy: Any, *, progress: ProgressFn,
-                  is_cancelled: CancelledFn) -> Any:
-    """Unlock the key and record the signed decision (envelope + audit-log entry, one transaction)
-    under ``policy`` (the one the dialog showed; its id and digest are signed)."""
-    from mlops_desktop.governance.approvals import decide
-    from mlops_desktop.governance.keys import load_private_key
-
-    if policy is None:
-        raise UsageError("No promotion policy is in force, so nothing can be signed.",
-                         "Fix the policy file, or clear it in Settings to use the built-in policy.")
-    with gov_session(url, create=False) as gov:
-        gov.require_writable()  # before touching the key: there is nothing to sign into
-        if not key_path:
-            raise UsageError("Choose your key file.", "The key file written by 'mlops-desktop keys create'.")
-        progress(0, 2, "Unlocking the key")
-        key = load_private_key(Path(key_path).expanduser(), passphrase)
-        check_cancelled(is_cancelled)
-        progress(1, 2, "Signing and recording")
-        record = decide(gov, catalog, name, version, target, reason, regimes, key, decision=decision,
-                        policy=policy, artifact_roots=artifact_roots, digest=digest)
-    progress(2, 2, "Recorded")
-    return record
-
-
-@dataclass(frozen=True)
-class SignerInfo:
-    """What the key file's public half says, and what the trust list says about it."""
-
-    key_id: str | None
-    identity: str | None
-    status: str  # governance_facts STATUS_* or "unknown"
-    detail: str
-    roles: tuple[str, ...] = ()
-
-
-def signer_info(key_path: str, trust: Any | None, now: datetime) -> SignerInfo:
-    """Read ``KEYFILE.pub`` (no passphrase needed) and look the key up on the trust list."""
-    from mlops_desktop.governance.keys import key_id, load_public_key, public_key_identity
-
-    if not key_path:
-        return SignerInfo(None, None, "unknown", "no key file chosen")
-    path = Path(key_path).expanduser()
-    pub = path if path.suffix == ".pub" else path.with_name(path.name + ".pub")
-    if not path.exists():
-        return SignerInfo(None, None, "unknown", f"no such key file: {path}")
-    if not pub.exists():
-        return SignerInfo(None, None, "unknown", "no .pub file next to the key; the key id is known after unlocking")
-    try:
-        kid = key_id(load_public_key(pub))
-    except MlopsError as exc:
-        return SignerInfo(None, None, "unknown", exc.message)
-    identity = public_key_identity(pub)
-    if trust is None:
-        return SignerInfo(kid, identity, "unknown", "trust list not read yet")
-    status, detail = trust.status_at(kid, now)
-    signer = trust.signers.get(kid)
-    roles = signer.current_roles(now) if signer is not None else ()
-    return SignerInfo(kid, trust.identity(kid) or identity, status, detail, tuple(roles))
-
-
-def statement_preview(ctx: DecisionContext, *, name: str, version: str, decision: str, target: str,
-                      regimes: Sequence[str], reason: str, signer: SignerInfo, policy: Any) -> dict[str, Any]:
-    """The in-toto Statement :func:`~mlops_desktop.governance.approvals.decide` will sign, with the
-    two values only known at signing (time and log index) marked as such."""
-    from mlops_desktop.governance.approvals import promotion_predicate
-    from mlops_desktop.crypto.dsse import PROMOTION_PREDICATE, STATEMENT_TYPE
-
-    sd = ctx.digest
-    predicate = promotion_predicate(
-        decision=decision, name=name, version=str(version), target=target, regimes=regimes, reason=reason,
-        identity=signer.identity, key_id=signer.key_id or "<your key id>", signed_at=SIGN_TIME_PLACEHOLDER,
-        policy=policy, digest=sd, evidence=ctx.evidence,
-        log_index=f"<next audit-log entry, now {ctx.next_log_index}>", store_id=ctx.store_id,
-    )
-    return {"_type": STATEMENT_TYPE, "subject": [{"name": ctx.subject, "digest": {"sha256": sd.digest}}],
-            "predicateType": PROMOTION_PREDICATE, "predicate": predicate}
-
-
-def evaluate_with(ctx: DecisionContext, catalog: Catalog, mv: ModelVersion, target: str, decision: str,
-                  regimes: Sequence[str], signer: SignerInfo, now: datetime, policy: Any) -> tuple[Any, str]:
-    """The policy for ``target`` as it would stand once this decision is recorded."""
-    from mlops_desktop.governance.policy import Decision, evaluate_policy
-
-    decisions = [v.to_decision() for v in ctx.existing]
-    if signer.key_id and signer.status == "valid":
-        decisions.append(Decision(signer.key_id, signer.identity, signer.roles, decision, target,
-                                  tuple(sorted(set(regimes))), now, ctx.next_log_index, "valid"))
-        note = f"with your {'approval' if decision == 'APPROVED' else 'rejection'}"
-    elif signer.key_id:
-        note = "as it stands: your key would not count"
-    else:
-        note = "as it stands (choose your key to include your decision)"
-    result = evaluate_policy(policy, catalog, mv, target, decisions, now, ctx.classification)
-    return result, note
-
-
-def default_target(version: ModelVersion, catalog: Catalog | None) -> str:
-    """Production for stage-based registries, champion where the model uses aliases."""
-    model = catalog.model(version.model_name) if catalog is not None else None
-    uses_aliases = bool(version.aliases) or bool(getattr(model, "aliases", None))
-    return "champion" if uses_aliases else "Production"
-
-
-def target_choices(version: ModelVersion, catalog: Catalog | None) -> list[str]:
-    model = catalog.model(version.model_name) if catalog is not None else None
-    out = ["Production", "Staging", "champion", "challenger"]
-    for alias in [*(getattr(model, "aliases", None) or {}), *version.aliases]:
-        if alias not in out:
-            out.append(alias)
-    return out
 
 
 # ---------------------------------------------------------------------------- widgets
@@ -254,7 +96,7 @@ class PolicyChecklist(QListWidget):
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.setSpacing(2)
 
-    def set_rules(self, rules: Sequence[Any]) -> None:
+    def set_rules(self, rules: Sequence[RuleResult]) -> None:
         self.clear()
         for rule in rules:
             mark = "✓" if rule.satisfied else "✗"
@@ -299,13 +141,16 @@ class ApprovalDialog(TaskDialog):
         governance_url: str | None = None,
         artifact_roots: Mapping[str, str] | None = None,
         notifier: ErrorSink | None = None,
-        gui_settings: Any = None,
-        policy: Any = None,
+        gui_settings: GuiSettings | None = None,
+        verification: VerificationSettings | None = None,
+        policy: Policy | None = None,
         policy_file: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """``policy`` (a governance Policy) is used as given; otherwise ``policy_file`` is read, by
-        default the one set in Settings ("" = the built-in policy)."""
+        """``verification`` is what the decision is verified with (CA roots, policy file,
+        artifact roots), by default built from ``gui_settings`` and ``artifact_roots``;
+        ``policy_file`` replaces its policy file, and ``policy`` (a governance Policy) is used
+        as given."""
         super().__init__(parent)
         self.setObjectName("ApprovalDialog")
         self.setAccessibleName("Approve or reject a model version")
@@ -314,19 +159,21 @@ class ApprovalDialog(TaskDialog):
         self.version = version
         self.catalog = catalog
         self.governance_url = governance_url
-        self.artifact_roots = dict(artifact_roots or {})
         self.notifier = notifier
         self.gui_settings = gui_settings
-        #: The policy to read (a file path) or use; the one in force is known once prepared.
-        self.policy_request: PolicyInForce | str = (
-            PolicyInForce("", policy) if policy is not None
-            else (policy_file if policy_file is not None else policy_file_setting(gui_settings)))
+        settings = verification if verification is not None else verification_settings(gui_settings, artifact_roots)
+        if policy_file is not None:
+            settings = replace(settings, policy_file=policy_file)
+        self.verification = settings
+        self.artifact_roots = dict(settings.artifact_roots)
+        #: The policy given to the dialog; None: the settings' policy file is read when preparing.
+        self.policy_override = PolicyInForce("", policy) if policy is not None else None
         self.policy_in_force: PolicyInForce | None = None
-        self.policy: Any = None  # governance Policy in force (None: not read yet, or the file is unusable)
+        self.policy: Policy | None = None  # in force (None: not read yet, or the file is unusable)
         self.context: DecisionContext | None = None
-        self.record: Any = None
-        self.policy_result: Any = None
-        self.signer = SignerInfo(None, None, "unknown", "")
+        self.record: ApprovalRecord | None = None
+        self.policy_result: PolicyResult | None = None
+        self.signer = UNKNOWN_SIGNER
         self.slot = TaskSlot("approval", None, self)
         self.slot.sig_progress.connect(self._on_slot_progress)
         self._regimes_touched = False
@@ -384,7 +231,7 @@ class ApprovalDialog(TaskDialog):
         self.reason_edit.setFixedHeight(58)
 
         self.key_field = KeyFileField("Key file")
-        self.key_field.set_path(remembered_path(gui_settings, LAST_KEY_SETTING) or self._indexed_key())
+        self.key_field.set_path(signing_key_path(gui_settings))
         self.signer_label = field_label(name="signerLabel")
         self.signer_label.setTextFormat(Qt.TextFormat.RichText)
 
@@ -491,16 +338,6 @@ class ApprovalDialog(TaskDialog):
 
     # -- helpers --------------------------------------------------------------------------
 
-    @staticmethod
-    def _indexed_key() -> str:
-        try:
-            from mlops_desktop.governance.keys import list_keys
-
-            keys = [k for k in list_keys() if Path(k.path).exists()]
-        except (OSError, MlopsError):
-            return ""
-        return keys[-1].path if keys else ""
-
     def _set_badges(self, badges: Sequence[str]) -> None:
         self.header.setText(f"{self._header_base} &nbsp; {badge_html(list(badges))}"
                             f"<br><span>Subject: models:/{html.escape(self.version.model_name)}/"
@@ -517,7 +354,7 @@ class ApprovalDialog(TaskDialog):
             check.blockSignals(False)
 
     def decision(self) -> str:
-        return "APPROVED" if self.approve_radio.isChecked() else "REJECTED"
+        return APPROVED if self.approve_radio.isChecked() else REJECTED
 
     def regimes(self) -> list[str]:
         return [r for r, c in self.regime_checks.items() if c.isChecked()]
@@ -528,6 +365,11 @@ class ApprovalDialog(TaskDialog):
     def reason(self) -> str:
         return self.reason_edit.toPlainText().strip()
 
+    def draft(self) -> DecisionDraft:
+        """The decision as the form stands."""
+        return DecisionDraft(self.version.model_name, str(self.version.version), self.decision(), self.target(),
+                             self.reason(), tuple(self.regimes()))
+
     def is_running(self) -> bool:
         return self.slot.is_running()
 
@@ -535,8 +377,8 @@ class ApprovalDialog(TaskDialog):
 
     def start_preparing(self) -> None:
         self.progress_bar.setVisible(True)
-        self.slot.start(prepare_decision, self.governance_url, self.catalog, self.version.model_name,
-                        str(self.version.version), self.artifact_roots, self.policy_request,
+        self.slot.start(partial(prepare_decision, policy=self.policy_override), self.governance_url, self.catalog,
+                        self.version.model_name, str(self.version.version), self.verification,
                         label="Preparing the decision",
                         on_done=self._on_prepared, on_error=self._on_prepare_error)
 
@@ -602,19 +444,19 @@ class ApprovalDialog(TaskDialog):
 
     def _on_form_changed(self, *_args: object) -> None:
         decision = self.decision()
-        self.sign_button.setText("Sign approval" if decision == "APPROVED" else "Sign rejection")
+        self.sign_button.setText("Sign approval" if decision == APPROVED else "Sign rejection")
         ctx = self.context
         if ctx is None or self.record is not None or self.policy is None:
             return
-        statement = statement_preview(ctx, name=self.version.model_name, version=str(self.version.version),
-                                      decision=decision, target=self.target(), regimes=self.regimes(),
-                                      reason=self.reason(), signer=self.signer, policy=self.policy)
+        draft = self.draft()
+        statement = preview_statement(ctx, draft, self.signer, self.policy)
         self.statement_view.setPlainText(pretty_json(statement))
-        target = self.target()
+        target = draft.target
         self.policy_box.setTitle(f"Policy {self.policy.policy_id} for {target or '…'}")
         if target:
-            result, note = evaluate_with(ctx, self.catalog, self.version, target, decision, self.regimes(),
-                                         self.signer, datetime.now().astimezone(), self.policy)
+            preview = preview_policy(ctx, self.catalog, self.version, draft, self.signer,
+                                     datetime.now().astimezone(), self.policy)
+            result, note = preview.result, preview.note
             self.policy_result = result
             verdict = "satisfied" if result.satisfied else "not satisfied"
             self.policy_summary.setText(f"<b style='color:{ok_color(result.satisfied).name()}'>"
@@ -657,12 +499,11 @@ class ApprovalDialog(TaskDialog):
         self.passphrase_edit.clear()
         self._set_running(True)
         self.banner.show_message("info", "Unlocking the key and signing…")
-        self.slot.start(
-            sign_decision, self.governance_url, self.catalog, self.version.model_name, str(self.version.version),
-            self.target(), self.reason(), self.regimes(), self.key_field.path(), passphrase, self.decision(),
-            ctx.digest, self.artifact_roots, self.policy, label="Signing the decision",
-            on_done=self._on_signed, on_error=self._on_sign_error,
-        )
+        request = DecisionRequest(self.governance_url, self.catalog, self.draft(), self.verification, self.policy,
+                                  ctx.digest)
+        unlock = KeyFile(self.key_field.path(), passphrase).unlock
+        self.slot.start(partial(sign_decision, create=False), request, unlock, label="Signing the decision",
+                        on_done=self._on_signed, on_error=self._on_sign_error)
         return True
 
     def _set_running(self, running: bool) -> None:
@@ -673,11 +514,12 @@ class ApprovalDialog(TaskDialog):
         self.sign_button.setEnabled(not running and self.record is None and self.context is not None
                                     and not self.context.read_only_reason and self.policy is not None)
 
-    def _on_signed(self, record: Any) -> None:
+    def _on_signed(self, record: ApprovalRecord) -> None:
         self.record = record
         self._set_running(False)
-        remember_path(self.gui_settings, LAST_KEY_SETTING, self.key_field.path())
-        word = "Approval" if record.decision == "APPROVED" else "Rejection"
+        if self.gui_settings is not None:
+            self.gui_settings.remember_signing_key(self.key_field.path())
+        word = "Approval" if record.decision == APPROVED else "Rejection"
         self.banner.show_message(
             "ok", f"<b>{word} signed and recorded</b> at audit-log entry {record.log_seq} "
                   f"(key {html.escape(record.key_id[:16])}).<br>Envelope id {html.escape(record.id)}")

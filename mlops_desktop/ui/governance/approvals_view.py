@@ -1,9 +1,11 @@
 """The Approvals page: every signed decision with its verification status, verified in a worker.
 
-Each row is checked as ``mlops-desktop verify`` checks it (signature over the stored bytes,
-statement against the row, audit-log entry, signer trusted at the log time, subject digest
-against the open stores): an edited row shows up as invalid, a revoked signer as revoked,
-a changed model as "evidence changed".
+Each row is checked by :func:`mlops_desktop.services.approvals.load_approvals`, as
+``mlops-desktop verify`` checks it (signature over the stored bytes, statement against the
+row, audit-log entry, signer trusted at the log time with its certificate checked against
+the organisation CA set in Settings, subject digest against the open stores): an edited row
+shows up as invalid, a revoked signer as revoked, a signer certified by another CA as
+untrusted, a changed model as "evidence changed".
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ import html
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -35,9 +36,11 @@ from PySide6.QtWidgets import (
 )
 
 from mlops_desktop.core.entities import Catalog
-from mlops_desktop.core.progress import CancelledFn, ProgressFn
+from mlops_desktop.services.approvals import ApprovalsState, load_approvals
+from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.ui.common.delegates import StatusBadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE, STATUS_ROLE
+from mlops_desktop.ui.common.settings import verification_settings
 from mlops_desktop.ui.common.status import (
     STATUS_TEXT,
     monospace_font,
@@ -47,68 +50,15 @@ from mlops_desktop.ui.common.status import (
 )
 from mlops_desktop.ui.common.widgets import Banner, make_table, show_load_error
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.governance.shared import (
-    APPROVE_SHORTCUT,
-    PolicyInForce,
-    gov_session,
-    policy_file_setting,
-    resolve_policy,
-)
+from mlops_desktop.ui.governance.shared import APPROVE_SHORTCUT
 from mlops_desktop.ui.models.base import Column, EntityTableModel, FieldFilterProxyModel
+
+if TYPE_CHECKING:
+    from mlops_desktop.ui.common.settings import GuiSettings
 
 logger = logging.getLogger(__name__)
 
 EMPTY_TEXT = f"No approvals yet — select a model version and press {APPROVE_SHORTCUT}"
-
-
-# ---------------------------------------------------------------------------- worker
-
-
-@dataclass
-class ApprovalsState:
-    url: str
-    read_only_reason: str | None
-    approvals: list[Any]  # VerifiedApproval, in log order
-    unchecked: set[str] = field(default_factory=set)  # envelope ids not rechecked against a store
-    trust_problems: list[str] = field(default_factory=list)
-    trust_initialised: bool = False
-    policy: PolicyInForce = field(default_factory=lambda: resolve_policy(""))
-
-
-def load_approvals(url: str | None, catalog: Catalog | None, artifact_roots: Mapping[str, str] | None,
-                   policy_file: str = "", *, progress: ProgressFn, is_cancelled: CancelledFn) -> ApprovalsState:
-    """Verify every stored decision. Versions of models in the open stores get their subject
-    digest rechecked; the others are checked for signature, log entry and trust only.
-
-    Expiry follows the policy in ``policy_file`` ("" = the built-in policy). When that file
-    cannot be used, expiry is not checked (no policy is in force) and the state says why."""
-    from mlops_desktop.governance.approvals import list_approvals, verify_approvals
-    from mlops_desktop.governance.trust import load_trust, pinned_admins_changed
-
-    in_force = resolve_policy(policy_file)
-    policy = in_force.policy
-    with gov_session(url) as gov:
-        records = list_approvals(gov)
-        trust = load_trust(gov)
-        names = {m.name for m in catalog.models} if catalog is not None and catalog.stores else set()
-        in_store = [r for r in records if r.model_name in names]
-        other = [r for r in records if r.model_name not in names]
-        verified = verify_approvals(gov, catalog, in_store, trust=trust, artifact_roots=artifact_roots,
-                                    policy=policy, progress=progress, is_cancelled=is_cancelled)
-        verified += verify_approvals(gov, None, other, trust=trust, policy=policy,
-                                     progress=progress, is_cancelled=is_cancelled)
-        problems = list(trust.problems)
-        changed = pinned_admins_changed(gov, trust)
-        if changed:
-            problems.append(changed)
-        state = ApprovalsState(gov.url, gov.read_only_reason, [], {r.id for r in other}, problems,
-                               trust.initialised, in_force)
-    verified.sort(key=lambda v: (v.record.log_seq, v.record.id))
-    for v in verified:  # a record that failed early still names its key's holder
-        if v.identity is None:
-            v.identity = trust.identity(v.record.key_id)
-    state.approvals = verified
-    return state
 
 
 # ---------------------------------------------------------------------------- model
@@ -224,7 +174,7 @@ class ApprovalsView(QWidget):
     sig_loaded = Signal(object)  # ApprovalsState
 
     def __init__(self, *, notifier: ErrorSink | None = None, governance_url: str | None = None,
-                 gui_settings: Any = None, parent: QWidget | None = None) -> None:
+                 gui_settings: GuiSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ApprovalsView")
         self.setAccessibleName("Approvals page")
@@ -240,9 +190,11 @@ class ApprovalsView(QWidget):
         #: Where the governance URL comes from when it can change (the main window's setting).
         self.url_source: Callable[[], str | None] | None = None
         self._loaded_url: str | None = None
-        #: Where the promotion-policy file comes from (Settings); "" = the built-in policy.
-        self.policy_source: Callable[[], str] = lambda: policy_file_setting(self.gui_settings)
-        self._loaded_policy: str | None = None
+        #: What the decisions are verified with (Settings' CA roots and policy file, the window's
+        #: artifact roots), read at each refresh.
+        self.settings_source: Callable[[], VerificationSettings] = (
+            lambda: verification_settings(self.gui_settings, self.artifact_roots))
+        self._loaded_settings: VerificationSettings | None = None
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setObjectName("approvalsFilter")
@@ -353,8 +305,8 @@ class ApprovalsView(QWidget):
         self._select_after = select_id or self._select_after or self.selected_id()
         self.verify_button.setEnabled(False)
         self._loaded_url = self.current_url()
-        self._loaded_policy = self.policy_source()
-        self.slot.start(load_approvals, self._loaded_url, self.catalog, self.artifact_roots, self._loaded_policy,
+        self._loaded_settings = self.settings_source()
+        self.slot.start(load_approvals, self._loaded_url, self.catalog, self._loaded_settings,
                         label="Verifying approvals", on_done=self._on_loaded, on_error=self._on_load_error)
 
     def is_running(self) -> bool:
@@ -410,6 +362,8 @@ class ApprovalsView(QWidget):
             lines.append(f"Trust list: {html.escape(problem)}")
         if state.read_only_reason:
             lines.append(html.escape(state.read_only_reason))
+        if state.ca_checked:
+            lines.append("Signer certificates are checked against the organisation CA set in Settings.")
         if state.policy.ok:
             lines.append(html.escape(state.policy.describe()))
         else:
@@ -503,8 +457,9 @@ class ApprovalsView(QWidget):
             self.refresh()
 
     def needs_refresh(self) -> bool:
-        """Stale, or the governance store or the policy file changed since the last load."""
-        return self._stale or self.current_url() != self._loaded_url or self.policy_source() != self._loaded_policy
+        """Stale, or the governance store or the verification settings changed since the last load."""
+        return (self._stale or self.current_url() != self._loaded_url
+                or self.settings_source() != self._loaded_settings)
 
     def set_governance_url(self, url: str | None) -> None:
         """Another governance store: forget the old one's decisions and verify the new one's

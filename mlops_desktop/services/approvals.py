@@ -1,0 +1,127 @@
+"""Listing and verifying signed decisions: ``approvals list``, ``verify`` and the Approvals page.
+
+Every decision is checked the same way on both faces (signature over the stored bytes,
+statement against the row, audit-log entry, signer trusted at the log time, with its
+certificate checked against the organisation CA of the :class:`VerificationSettings`, and
+the subject digest against the open stores).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
+from mlops_desktop.services.session import gov_session, log_store_access
+from mlops_desktop.services.settings import PolicyInForce, VerificationSettings
+
+if TYPE_CHECKING:
+    from mlops_desktop.core.entities import Catalog
+    from mlops_desktop.governance.approvals import ApprovalRecord, VerifiedApproval
+    from mlops_desktop.governance.policy import Policy
+    from mlops_desktop.governance.verify import VerifyReport
+
+logger = logging.getLogger(__name__)
+
+
+def list_decisions(url: str | None, model: str | None = None, version: str | None = None) -> list[ApprovalRecord]:
+    """The stored decisions (envelopes verbatim), in log order; not verified."""
+    from mlops_desktop.governance.approvals import list_approvals
+
+    with gov_session(url) as gov:
+        return list_approvals(gov, model, version)
+
+
+@dataclass
+class ApprovalsState:
+    """Every stored decision, verified, for the Approvals page."""
+
+    url: str
+    read_only_reason: str | None
+    approvals: list[VerifiedApproval]  # in log order
+    policy: PolicyInForce
+    unchecked: set[str] = field(default_factory=set)  # envelope ids not rechecked against a store
+    trust_problems: list[str] = field(default_factory=list)
+    trust_initialised: bool = False
+    ca_checked: bool = False  # signer certificates were checked against an organisation CA
+
+
+def load_approvals(
+    url: str | None,
+    catalog: Catalog | None,
+    settings: VerificationSettings,
+    *,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> ApprovalsState:
+    """Verify every stored decision. Versions of models in the open stores get their subject
+    digest rechecked; the others are checked for signature, log entry and trust only.
+
+    Expiry follows the settings' policy file. When that file cannot be used, expiry is not
+    checked (no policy is in force) and the state says why. Signer certificates are checked
+    against the settings' CA roots, as ``verify --ca`` does."""
+    from mlops_desktop.governance.approvals import list_approvals, verify_approvals
+    from mlops_desktop.governance.trust import load_trust, pinned_admins_changed
+
+    in_force = settings.policy_in_force()
+    ca_roots = settings.ca_roots()
+    roots = settings.roots()
+    with gov_session(url) as gov:
+        records = list_approvals(gov)
+        trust = load_trust(gov, ca_roots=ca_roots)
+        names = {m.name for m in catalog.models} if catalog is not None and catalog.stores else set()
+        in_store = [r for r in records if r.model_name in names]
+        other = [r for r in records if r.model_name not in names]
+        verified = verify_approvals(gov, catalog, in_store, trust=trust, artifact_roots=roots,
+                                    policy=in_force.policy, progress=progress, is_cancelled=is_cancelled)
+        verified += verify_approvals(gov, None, other, trust=trust, policy=in_force.policy,
+                                     progress=progress, is_cancelled=is_cancelled)
+        problems = list(trust.problems)
+        changed = pinned_admins_changed(gov, trust)
+        if changed:
+            problems.append(changed)
+        state = ApprovalsState(gov.url, gov.read_only_reason, [], in_force, {r.id for r in other}, problems,
+                               trust.initialised, bool(ca_roots))
+    verified.sort(key=lambda v: (v.record.log_seq, v.record.id))
+    for v in verified:  # a record that failed early still names its key's holder
+        if v.identity is None:
+            v.identity = trust.identity(v.record.key_id)
+    state.approvals = verified
+    return state
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """The deployment gate: every envelope, the trust list, the audit log and, with a model,
+    version and target, the policy for that target. ``catalog`` None checks no digests."""
+
+    governance_url: str | None
+    catalog: Catalog | None = None
+    model: str | None = None
+    version: str | None = None
+    target: str | None = None
+    settings: VerificationSettings = field(default_factory=VerificationSettings)
+    log_access: bool = True  # record that the catalog's stores (and the model) were looked at
+
+
+def verify_decisions(
+    request: VerifyRequest,
+    *,
+    policy: Policy | None = None,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> VerifyReport:
+    """What ``mlops-desktop verify`` reports (and records in the audit log). ``policy``, when
+    given, is the settings' policy already read."""
+    from mlops_desktop.governance.verify import verify_all
+
+    settings = request.settings
+    policy = policy if policy is not None else settings.policy()
+    ca_roots = settings.ca_roots()
+    with gov_session(request.governance_url) as gov:
+        if request.catalog is not None and request.log_access:
+            log_store_access(gov, request.catalog, request.model, request.version)
+        return verify_all(gov, request.catalog, model=request.model, version=request.version,
+                          target=request.target, policy=policy, artifact_roots=settings.roots(), ca_roots=ca_roots,
+                          progress=progress, is_cancelled=is_cancelled)

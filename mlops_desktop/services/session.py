@@ -1,0 +1,82 @@
+"""Plumbing every service shares: one governance store per task, unlocking a key, the key
+preselected for signing, and recording which stores and models were looked at."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlops_desktop.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from mlops_desktop.core.entities import Catalog
+    from mlops_desktop.governance.db import Governance
+    from mlops_desktop.governance.keys import SigningKey
+
+logger = logging.getLogger(__name__)
+
+#: Returns the unlocked signing key. Services call it only once nothing else can fail first
+#: (store writable, inputs read), so a passphrase is never asked for in vain.
+UnlockFn = Callable[[], "SigningKey"]
+
+
+@contextmanager
+def gov_session(url: str | None, *, create: bool = True) -> Iterator[Governance]:
+    """Open the governance store for one task and close it afterwards (a file replaced on disk
+    is read afresh by the next task)."""
+    from mlops_desktop.governance.store import open_governance
+
+    gov = open_governance(url, create=create)
+    try:
+        yield gov
+    finally:
+        gov.close()
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """A key file and its passphrase, unlocked when a service calls :meth:`unlock` (in the
+    worker, after the checks that need no key)."""
+
+    path: str
+    passphrase: str = field(repr=False)
+    what: str = "key"
+
+    def unlock(self) -> SigningKey:
+        from mlops_desktop.governance.keys import load_private_key
+
+        if not self.path.strip():
+            raise UsageError(f"Choose the {self.what} file.", "The key file written by 'mlops-desktop keys create'.")
+        return load_private_key(Path(self.path.strip()).expanduser(), self.passphrase)
+
+
+def preselected_key(configured: str = "") -> str:
+    """The signing key a dialog starts with: the one configured (Settings' signing key, which
+    is also where the key last signed with is remembered), else the newest key this client
+    created or imported that still exists, else ""."""
+    if configured.strip():
+        return configured.strip()
+    from mlops_desktop.core.errors import MlopsError
+    from mlops_desktop.governance.keys import list_keys
+
+    try:
+        keys = [k for k in list_keys() if Path(k.path).exists()]
+    except (OSError, MlopsError) as exc:
+        logger.warning("Cannot read the list of keys: %s", exc)
+        return ""
+    return keys[-1].path if keys else ""
+
+
+def log_store_access(gov: Governance, catalog: Catalog, model: str | None = None, version: str | None = None) -> None:
+    """Record that the stores (and a model) were opened, as the CLI does for each command
+    that reads them (the GUI's access log records them as they are opened)."""
+    from mlops_desktop.governance import audit
+
+    for store in catalog.stores:
+        audit.try_log_action(gov, audit.ACTION_STORE_OPENED, store.url, {"kind": store.kind, "schema": store.schema})
+    if model:
+        audit.try_log_action(gov, audit.ACTION_MODEL_VIEWED, f"models:/{model}/{version}" if version else model, {})
