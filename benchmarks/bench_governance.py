@@ -26,12 +26,13 @@ from mlops_desktop.crypto.dsse import PROMOTION_PREDICATE, make_statement, sign_
 from mlops_desktop.crypto.ecdsa import generate_private_key, key_id
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.approvals import verify_approvals
-from mlops_desktop.governance.db import Governance, now_iso, open_governance
+from mlops_desktop.governance.db import Governance, now_iso
 from mlops_desktop.governance.digest import subject_digest
 from mlops_desktop.governance.keys import SigningKey
 from mlops_desktop.governance.models import SqlApproval
+from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
-from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.sources.loader import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "mlflow-3.17-sqlite.db"

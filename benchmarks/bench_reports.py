@@ -28,11 +28,11 @@ from benchmarks.scale_mlflow_store import reference_store  # noqa: E402
 from mlops_desktop.core.findings import FindingSettings, deployment_targets  # noqa: E402
 from mlops_desktop.crypto.ecdsa import generate_private_key, key_id  # noqa: E402
 from mlops_desktop.governance.approvals import approve  # noqa: E402
-from mlops_desktop.governance.db import open_governance  # noqa: E402
 from mlops_desktop.governance.keys import SigningKey  # noqa: E402
+from mlops_desktop.governance.store import open_governance  # noqa: E402
 from mlops_desktop.governance.trust import add_signer, init_trust  # noqa: E402
 from mlops_desktop.reports.jobs import run_report  # noqa: E402
-from mlops_desktop.sources.base import load_catalog  # noqa: E402
+from mlops_desktop.sources.loader import load_catalog  # noqa: E402
 
 
 def _key(identity: str) -> SigningKey:

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.report import write_section  # noqa: E402
 from benchmarks.scale_mlflow_store import reference_store  # noqa: E402
 from mlops_desktop.crypto.ecdsa import generate_private_key, key_id  # noqa: E402
-from mlops_desktop.governance.db import open_governance  # noqa: E402
 from mlops_desktop.governance.keys import SigningKey  # noqa: E402
 from mlops_desktop.governance.snapshot import create_snapshot  # noqa: E402
+from mlops_desktop.governance.store import open_governance  # noqa: E402
 from mlops_desktop.governance.trust import add_signer, init_trust  # noqa: E402
 from mlops_desktop.sources.snapshot import SnapshotSource  # noqa: E402
 

@@ -13,7 +13,9 @@ from typing import Any, TextIO
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
-from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.governance.snapshot_view import snapshot_settings
+from mlops_desktop.sources.base import SourceSettings
+from mlops_desktop.sources.loader import load_catalog
 
 
 def add_store_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -64,6 +66,12 @@ def parse_artifact_roots(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def source_settings(args: argparse.Namespace) -> SourceSettings:
+    """The artifact-root mappings given, and this client's trust lists for snapshots."""
+    roots = parse_artifact_roots(getattr(args, "artifact_root", []) or [])
+    return snapshot_settings(SourceSettings(artifact_roots=roots))
+
+
 def catalog_from_args(
     args: argparse.Namespace,
     progress: ProgressFn = no_progress,
@@ -71,8 +79,7 @@ def catalog_from_args(
     *,
     all_runs: bool = False,
 ) -> Catalog:
-    settings = {"artifact_roots": parse_artifact_roots(getattr(args, "artifact_root", []) or [])}
-    return load_catalog(args.store, progress, is_cancelled, all_runs=all_runs, settings=settings)
+    return load_catalog(args.store, progress, is_cancelled, all_runs=all_runs, settings=source_settings(args))
 
 
 def print_json(obj: Any, out: TextIO | None = None) -> None:

@@ -36,7 +36,7 @@ from mlops_desktop.governance.audit import (
     verify_log,
     write_checkpoint,
 )
-from mlops_desktop.governance.db import Governance, open_governance
+from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.digest import SubjectDigest, subject_digest
 from mlops_desktop.governance.keys import (
     KeyInfo,
@@ -57,6 +57,7 @@ from mlops_desktop.governance.policy import (
     load_policy,
     version_classification,
 )
+from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import (
     TrustList,
     add_signer,

@@ -28,6 +28,7 @@ from mlops_desktop.core.governance_facts import (
     ApprovalFact,
 )
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
+from mlops_desktop.core.timestamps import require_timestamp as parse_time
 from mlops_desktop.crypto.dsse import (
     PROMOTION_PREDICATE,
     EnvelopeError,
@@ -39,7 +40,7 @@ from mlops_desktop.crypto.dsse import (
     verify_envelope,
 )
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, now_iso, parse_time
+from mlops_desktop.governance.db import Governance, now_iso
 from mlops_desktop.governance.digest import METHOD_ARTIFACTS, SubjectDigest, subject_digest
 from mlops_desktop.governance.keys import SigningKey
 from mlops_desktop.governance.models import SqlApproval, SqlLogEntry, SqlPolicy

@@ -36,22 +36,19 @@ from mlops_desktop.core import paths
 from mlops_desktop.core.errors import SchemaError, StoreError
 from mlops_desktop.crypto.merkle import EMPTY_ROOT
 from mlops_desktop.governance.models import SqlLogHead, SqlMeta
+from mlops_desktop.sources import sqlite as ro
 from mlops_desktop.sources.base import redact
+from mlops_desktop.sources.sqlite import SQLITE_MAGIC, check_regular_file
 
 logger = logging.getLogger(__name__)
 
 GOVERNANCE_ENV = "MLOPS_DESKTOP_GOVERNANCE_URL"
-SQLITE_MAGIC = b"SQLite format 3\x00"
 _SQLITE_BUSY_TIMEOUT_S = 60
 
 
 def now_iso() -> str:
     """RFC 3339 UTC with microseconds and a ``Z`` suffix."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 @dataclass
@@ -195,47 +192,44 @@ def _begin_immediate(dbapi_con: Any) -> None:
         dbapi_con.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_S * 1000}")
 
 
-def _make_engine(sa_url: str, dialect: str) -> Engine:
-    if dialect == "sqlite":
+def _make_engine(sa_url: str, dialect: str, readonly_path: Path | None = None) -> Engine:
+    if dialect != "sqlite":
+        return sa.create_engine(sa_url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    if readonly_path is not None:
+        engine = ro.readonly_engine(readonly_path, "governance database")
+    else:
         engine = sa.create_engine(sa_url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
 
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_con: Any, _record: Any) -> None:
-            dbapi_con.isolation_level = None  # we emit BEGIN ourselves
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_con: Any, _record: Any) -> None:
+        dbapi_con.isolation_level = None  # we emit BEGIN ourselves
 
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn: Connection) -> None:
-            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            if mode == "IMMEDIATE":
-                _begin_immediate(conn.connection.dbapi_connection)
-            else:
-                conn.exec_driver_sql(f"BEGIN {mode}")
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode == "IMMEDIATE":
+            _begin_immediate(conn.connection.dbapi_connection)
+        else:
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
-        return engine
-    return sa.create_engine(sa_url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    return engine
 
 
-def open_governance(url: str | None = None, *, create: bool = True) -> Governance:
-    """Open (and create or migrate if needed) the governance store.
+def open_database(url: str | None = None, *, create: bool = True) -> Governance:
+    """Open (and create or migrate if needed) a governance database (not a snapshot: see
+    :func:`mlops_desktop.governance.store.open_governance`, which every command uses).
 
     ``url``: None (MLOPS_DESKTOP_GOVERNANCE_URL, else the default SQLite file in the user
     data directory), a SQLite path / ``sqlite:///`` URL, or ``postgresql://...``.
     """
-    raw = (url or os.environ.get(GOVERNANCE_ENV) or "").strip()
-    if raw.startswith("snapshot:") or _is_snapshot_file(raw):
-        # A snapshot carries a read-only copy of the governance records: never open it writable.
-        from mlops_desktop.governance.snapshot import open_snapshot_governance_file
-
-        return open_snapshot_governance_file(raw)
     sa_url, path = resolve_url(url)
     dialect = "sqlite" if path is not None else "postgresql"
     display = str(path) if path is not None else redact(url or os.environ.get(GOVERNANCE_ENV, ""))
     read_only_reason: str | None = None
     if path is not None:
         read_only_reason = _check_sqlite_file(path, create, url is None and not os.environ.get(GOVERNANCE_ENV))
-    if path is not None and read_only_reason is not None:
-        sa_url = f"sqlite:///file:{path}?mode=ro&uri=true"  # even root must not write to it
-    engine = _make_engine(sa_url, dialect)
+    # even root must not write to a read-only one: it opens with mode=ro and query_only
+    engine = _make_engine(sa_url, dialect, path if read_only_reason is not None else None)
     gov = Governance(url=display, engine=engine, dialect=dialect, path=path, read_only_reason=read_only_reason)
     try:
         _prepare(gov, create)
@@ -253,31 +247,11 @@ def open_governance(url: str | None = None, *, create: bool = True) -> Governanc
     return gov
 
 
-def _is_snapshot_file(raw: str) -> bool:
-    """A local SQLite file with the snapshot manifest table (detected by content, not name)."""
-    if not raw or "://" in raw:
-        return False
-    path = Path(raw).expanduser()
-    try:
-        if not path.is_file():
-            return False
-        with path.open("rb") as fh:
-            if fh.read(16) != SQLITE_MAGIC:
-                return False
-        con = sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True)
-        try:
-            row = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='mlsnap_manifest'").fetchone()
-        finally:
-            con.close()
-    except (OSError, sqlite3.Error):
-        return False
-    return row is not None
-
-
 def _check_sqlite_file(path: Path, create: bool, is_default: bool) -> str | None:
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a governance database.", "Pass a file path.")
-    if path.exists():
+    if os.path.lexists(path):
+        check_regular_file(path, "governance database")
         try:
             with path.open("rb") as fh:
                 head = fh.read(16)

@@ -1,14 +1,11 @@
-"""Writing signed snapshots, and checking a snapshot's manifest signature.
+"""Writing signed snapshots.
 
 ``create_snapshot`` reads the stores, writes the catalog (format in
-:mod:`mlops_desktop.sources.snapshot`) and a copy of the governance records into a
+:mod:`mlops_desktop.sources.snapshot_format`) and a copy of the governance records into a
 temporary file next to the target, hashes every table, signs the manifest as a DSSE
 envelope over an in-toto Statement (predicate :data:`SNAPSHOT_PREDICATE`), fsyncs and
-renames: a cancelled or failed run leaves no partial file.
-
-``check_manifest_signature`` is what :class:`~mlops_desktop.sources.snapshot.SnapshotSource`
-calls when it opens a file: DSSE verification over the stored statement bytes with the
-public key carried in the file, then who the signer is according to a trust list.
+renames: a cancelled or failed run leaves no partial file. Opening one, and who signed it,
+is :mod:`mlops_desktop.governance.snapshot_view`.
 """
 
 from __future__ import annotations
@@ -16,28 +13,24 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import getpass
-import hashlib
 import logging
 import os
 import sqlite3
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
 from mlops_desktop import __version__
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import CancelledError, MlopsError, StoreError, UsageError
-from mlops_desktop.core.governance_facts import STATUS_VALID
+from mlops_desktop.core.hashing import file_sha256
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -45,21 +38,18 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.crypto.dsse import (
-    EnvelopeError,
-    make_statement,
-    parse_envelope,
-    sign_envelope,
-    verify_envelope,
-)
-from mlops_desktop.crypto.ecdsa import key_id, public_pem
+from mlops_desktop.crypto.dsse import make_statement, sign_envelope
+from mlops_desktop.crypto.ecdsa import public_pem
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, now_iso, open_governance, resolve_url
-from mlops_desktop.governance.keys import KeyFileError, SigningKey, load_public_key_pem
-from mlops_desktop.governance.models import Base, SqlLogHead, SqlMeta
-from mlops_desktop.governance.trust import load_trust
-from mlops_desktop.sources import snapshot as fmt
-from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.governance.db import Governance, now_iso, resolve_url
+from mlops_desktop.governance.keys import SigningKey
+from mlops_desktop.governance.models import Base, SqlLogHead
+from mlops_desktop.governance.snapshot_view import snapshot_settings
+from mlops_desktop.governance.store import open_governance
+from mlops_desktop.sources import snapshot_format as fmt
+from mlops_desktop.sources.base import DEFAULT_SETTINGS, SourceSettings
+from mlops_desktop.sources.loader import load_catalog
+from mlops_desktop.sources.snapshot import SnapshotSource
 
 logger = logging.getLogger(__name__)
 
@@ -125,14 +115,6 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _check_out(out: Path, stores: Sequence[str]) -> Path:
@@ -215,7 +197,7 @@ def create_snapshot(
     *,
     key: SigningKey | None = None,
     governance: Governance | None = None,
-    settings: Mapping[str, object] | None = None,
+    settings: SourceSettings = DEFAULT_SETTINGS,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
     catalog: Catalog | None = None,
@@ -228,7 +210,8 @@ def create_snapshot(
     target = _check_out(Path(out), stores)
     phases = _Phases(progress)
     if catalog is None:
-        catalog = load_catalog(stores, phases.phase(0, 40, "Reading the stores"), is_cancelled, settings=settings)
+        catalog = load_catalog(stores, phases.phase(0, 40, "Reading the stores"), is_cancelled,
+                               settings=snapshot_settings(settings))
     check_cancelled(is_cancelled)
     created_at = now_iso()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -283,7 +266,7 @@ def create_snapshot(
                              "Check free disk space and permissions of the folder.") from exc
         raise
     progress(100, 100, "Snapshot written")
-    return SnapshotResult(target, _file_sha256(target), target.stat().st_size, key is not None,
+    return SnapshotResult(target, file_sha256(target), target.stat().st_size, key is not None,
                           key.key_id if key else None, created_at, tables,
                           governance.url if governance is not None else None)
 
@@ -304,7 +287,7 @@ def export_snapshot(
     *,
     key: SigningKey | None = None,
     governance_url: str | None = None,
-    settings: Mapping[str, object] | None = None,
+    settings: SourceSettings = DEFAULT_SETTINGS,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
     catalog: Catalog | None = None,
@@ -401,172 +384,7 @@ def copy_governance(
     }
 
 
-@dataclass
-class SnapshotGovernance(Governance):
-    """A read-only governance store inside a snapshot.
-
-    ``store_id`` names this snapshot (``snapshot-<manifest sha256>``), so the client's memory
-    of the live store's log head is not compared with an older copy (that would be a false
-    "entries deleted" alarm); ``origin`` stays the live log's, so checkpoints verify.
-    """
-
-    live_store_id: str = ""
-    live_origin: str = ""
-
-    @property
-    def origin(self) -> str:
-        return self.live_origin or f"mlops-desktop.dev/governance/{self.live_store_id}"
-
-
-def open_snapshot_governance(source: fmt.SnapshotSource) -> SnapshotGovernance | None:
-    """A read-only governance view over the records a snapshot carries (None when it has none).
-
-    The governance code (approvals, trust list, audit-log verification, findings facts) runs
-    on it exactly as on a live store; writes are refused (``read_only_reason``).
-    """
-    return _snapshot_governance(source.path, source.predicate, source.manifest_digest)
-
-
-def open_snapshot_governance_file(path: Path | str) -> SnapshotGovernance:
-    """The governance view of the snapshot at ``path`` (for ``--governance snapshot:FILE``).
-
-    The snapshot is verified first; an altered one still opens (its status is logged as a
-    warning and every record is checked again by the governance code itself)."""
-    text = str(path)
-    p = Path(text.removeprefix("snapshot:").removeprefix("//")).expanduser().resolve()
-    source = fmt.SnapshotSource.open(p)
-    try:
-        view = open_snapshot_governance(source)
-    finally:
-        source.close()
-    if view is None:
-        raise StoreError(f"The snapshot {p} carries no governance records.",
-                         "It was taken without a governance store; use a live --governance store.")
-    return view
-
-
-def _snapshot_governance(path: Path, predicate: Mapping[str, Any], manifest_digest: str) -> SnapshotGovernance | None:
-    info = predicate.get("governance")
-    if not isinstance(info, dict) or not info.get("tables"):
-        return None
-    uri = f"file:{quote(path.as_posix())}?mode=ro"
-
-    def creator() -> sqlite3.Connection:
-        c = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        c.execute("PRAGMA query_only = ON")
-        return c
-
-    engine = sa.create_engine("sqlite+pysqlite://", creator=creator)
-    try:
-        with Session(engine) as session:
-            meta = {m.key: m.value for m in session.scalars(sa.select(SqlMeta))}
-            revision = session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        raise StoreError(f"The governance records in {path} cannot be read ({exc}).",
-                         "The snapshot is damaged or altered.") from exc
-    live_id = meta.get("store_id", str(info.get("store_id", "")))
-    origin = info.get("origin")
-    return SnapshotGovernance(
-        url=f"snapshot:{path}", engine=engine, dialect="sqlite", path=path,
-        store_id=f"snapshot-{manifest_digest}", schema_revision=revision,
-        read_only_reason=f"{path} is a snapshot: its governance records are read-only.", meta=meta,
-        checkpoint_every=0, live_store_id=live_id, live_origin=origin if isinstance(origin, str) else "",
-    )
-
-
-# ---------------------------------------------------------------------------- verification
-
-
-def check_manifest_signature(manifest: fmt.ManifestRow, con: sqlite3.Connection, path: Path) -> fmt.SnapshotStatus:
-    """Signature and signer of a snapshot manifest (content is checked by the caller)."""
-    predicate = manifest.predicate
-    claimed = predicate.get("signer") if isinstance(predicate.get("signer"), dict) else None
-    if manifest.envelope is None:
-        if claimed or manifest.public_key:
-            return fmt.SnapshotStatus(fmt.ALTERED, problems=("the manifest signature was removed",))
-        return fmt.SnapshotStatus(fmt.UNSIGNED)
-    if not manifest.public_key:
-        return fmt.SnapshotStatus(fmt.ALTERED, problems=("the signer's public key was removed",))
-    try:
-        public_key = load_public_key_pem(manifest.public_key.encode("ascii", "replace"), "snapshot signer key")
-    except KeyFileError:
-        return fmt.SnapshotStatus(fmt.ALTERED, problems=("the signer's public key is not readable",))
-    kid = key_id(public_key)
-    try:
-        env = parse_envelope(manifest.envelope)
-    except EnvelopeError as exc:
-        return fmt.SnapshotStatus(fmt.ALTERED, key_id=kid, problems=(f"the manifest signature is malformed ({exc})",))
-    if [s.keyid for s in env.signatures] != [kid]:
-        return fmt.SnapshotStatus(
-            fmt.ALTERED, key_id=kid,
-            problems=("the manifest signature names another key than the one in the snapshot",),
-        )
-    try:
-        verify_envelope(manifest.envelope, {kid: public_key})
-    except EnvelopeError:
-        return fmt.SnapshotStatus(
-            fmt.ALTERED, key_id=kid, problems=("the manifest signature does not verify (manifest or signature swapped)",)
-        )
-    if env.payload != manifest.statement:
-        return fmt.SnapshotStatus(fmt.ALTERED, key_id=kid,
-                                  problems=("the manifest differs from the one that was signed",))
-    if claimed is None or claimed.get("key_id") != kid:
-        return fmt.SnapshotStatus(fmt.ALTERED, key_id=kid,
-                                  problems=("the manifest was re-signed by another key than the one it names",))
-    at = fmt.parse_time(predicate.get("created_at"))
-    identity, source, note = resolve_signer(kid, at, path, predicate, manifest.statement)
-    if identity is None and source is None:
-        claimed_id = claimed.get("identity")
-        return fmt.SnapshotStatus(fmt.UNTRUSTED, key_id=kid, signer=claimed_id if isinstance(claimed_id, str) else None,
-                                  problems=(note,) if note else ())
-    return fmt.SnapshotStatus(fmt.VERIFIED, key_id=kid, signer=identity or kid[:16], trust_source=source)
-
-
-def resolve_signer(
-    kid: str, at: datetime | None, path: Path, predicate: Mapping[str, Any], statement: bytes = b""
-) -> tuple[str | None, str | None, str | None]:
-    """``(identity, trust source, note)`` when a trust list trusts ``kid`` at ``at``.
-
-    The local governance store is asked first when it is a SQLite file on this machine (no
-    network on open), then the trust list carried in the snapshot, unless its pinned
-    administrators differ from those this client remembers for that store.
-    """
-    when = at or datetime.now(UTC)
-    note = None
-    local_path = resolve_url(None)[1]
-    if local_path is not None and local_path.is_file() and local_path.resolve() != path.resolve():
-        try:
-            with open_governance(str(local_path), create=False) as gov:
-                trust = load_trust(gov)
-                status, _detail = trust.status_at(kid, when)
-                if status == STATUS_VALID:
-                    return trust.identity(kid), "local trust list", None
-        except MlopsError as exc:
-            logger.info("Local trust list not consulted: %s", exc)
-    view = _snapshot_governance(path, predicate, hashlib.sha256(statement).hexdigest())
-    if view is None:
-        return None, None, None
-    try:
-        trust = load_trust(view)
-        # What this client remembers of the live store the records were copied from.
-        live = Governance(url=view.url, engine=view.engine, dialect="sqlite", store_id=view.live_store_id)
-        memory = audit.remembered_head(live) or {}
-        seen = memory.get("pinned_admins")
-        if seen is not None and sorted(seen) != sorted(trust.pinned):
-            return None, None, "the snapshot's trust-list administrators differ from those this client knows"
-        status, detail = trust.status_at(kid, when)
-        if status == STATUS_VALID:
-            return trust.identity(kid), "trust list in the snapshot", None
-        note = detail
-    except MlopsError as exc:
-        note = f"the snapshot's trust list cannot be read ({exc})"
-    finally:
-        view.close()
-    return None, None, note
-
-
-def snapshot_info(source: fmt.SnapshotSource) -> dict[str, Any]:
+def snapshot_info(source: SnapshotSource) -> dict[str, Any]:
     """What ``snapshot info`` prints."""
     predicate = source.predicate
     return {
@@ -590,12 +408,8 @@ __all__ = [
     "SNAPSHOT_PREDICATE",
     "CancelledError",
     "SnapshotResult",
-    "check_manifest_signature",
     "create_snapshot",
     "export_snapshot",
     "governance_for_snapshot",
-    "SnapshotGovernance",
-    "open_snapshot_governance",
-    "open_snapshot_governance_file",
     "snapshot_info",
 ]

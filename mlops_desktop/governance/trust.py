@@ -30,6 +30,7 @@ from mlops_desktop.core.governance_facts import (
     STATUS_UNTRUSTED,
     STATUS_VALID,
 )
+from mlops_desktop.core.timestamps import require_timestamp
 from mlops_desktop.crypto.dsse import (
     TRUST_PREDICATE,
     EnvelopeError,
@@ -41,7 +42,7 @@ from mlops_desktop.crypto.dsse import (
 )
 from mlops_desktop.crypto.ecdsa import key_id, public_pem
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, now_iso, parse_time
+from mlops_desktop.governance.db import Governance, now_iso
 from mlops_desktop.governance.keys import (
     CertificateError,
     SigningKey,
@@ -152,7 +153,7 @@ def _log_times(session: Session, seqs: Sequence[int]) -> dict[int, datetime]:
     out: dict[int, datetime] = {}
     for seq, raw in rows:
         try:
-            out[seq] = parse_time(json.loads(raw)["time"])
+            out[seq] = require_timestamp(json.loads(raw)["time"])
         except (ValueError, KeyError, TypeError):
             continue
     return out
@@ -237,8 +238,8 @@ def _apply_signed(trust: TrustList, st: SqlTrustStatement, at: datetime,
         roles = tuple(r for r in subject.get("roles", []) if r in ROLES)
         if not roles:
             raise TrustError("it grants no known role")
-        valid_from = parse_time(subject["validFrom"]) if subject.get("validFrom") else at
-        valid_until = parse_time(subject["validUntil"]) if subject.get("validUntil") else None
+        valid_from = require_timestamp(subject["validFrom"]) if subject.get("validFrom") else at
+        valid_until = require_timestamp(subject["validUntil"]) if subject.get("validUntil") else None
         cert = certificates.get(kid)
         if ca_roots and cert is not None:
             verify_certificate(cert, ca_roots, pub, at)

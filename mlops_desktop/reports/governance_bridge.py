@@ -30,7 +30,8 @@ ACCESS_REPORT_LIMIT = 200
 
 def open_for_report(url: str | None) -> Any:
     """The governance store for ``url``; None when no URL is given and no default store exists."""
-    from mlops_desktop.governance.db import open_governance, resolve_url
+    from mlops_desktop.governance.db import resolve_url
+    from mlops_desktop.governance.store import open_governance
 
     if not url:
         _, path = resolve_url(None)

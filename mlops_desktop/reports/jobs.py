@@ -60,9 +60,12 @@ def load_stores(
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
 ) -> Catalog:
-    from mlops_desktop.sources.base import load_catalog
+    from mlops_desktop.governance.snapshot_view import snapshot_settings
+    from mlops_desktop.sources.base import SourceSettings
+    from mlops_desktop.sources.loader import load_catalog
 
-    return load_catalog(list(stores), progress, is_cancelled, settings={"artifact_roots": dict(artifact_roots or {})})
+    settings = snapshot_settings(SourceSettings(artifact_roots=dict(artifact_roots or {})))
+    return load_catalog(list(stores), progress, is_cancelled, settings=settings)
 
 
 def governance_evidence(

@@ -4,33 +4,71 @@ URL forms (DESIGN.md):
 
 - ``path/to/file.db``: auto-detected by its tables (MLflow SQLite, MLMD SQLite or snapshot)
 - ``mlflow+sqlite:///abs/path.db``, ``mlflow+postgresql://...``, ``mlflow+mysql://...``
-- ``mlmd+sqlite:///...``, ``mlmd+mysql://...``
+- ``mlflow+http://host:port[/prefix]``, ``mlflow+https://...`` (a tracking server over REST)
+- ``mlmd+sqlite:///...``, ``mlmd+mysql://...``, ``mlmd+postgresql://...``
 - ``openlineage:path.ndjson`` or ``openlineage:folder``
 - ``snapshot:path.mlsnap``
+- ``sagemaker:PATH`` (folder or .zip of SageMaker API responses), ``datarobot:PATH``
 """
 
 from __future__ import annotations
 
 import importlib
-import sqlite3
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any, ClassVar, NamedTuple
 
-from mlops_desktop.core.entities import Catalog, StoreInfo
+from mlops_desktop.core.entities import Catalog, MetricValue, StoreInfo
 from mlops_desktop.core.errors import StoreError, UsageError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
-
-SQLITE_MAGIC = b"SQLite format 3\x00"
+from mlops_desktop.sources.sqlite import SQLITE_MAGIC, check_regular_file, table_names
 
 #: kind -> "module:Class" of the source that reads it (imported lazily).
 SOURCE_CLASSES: dict[str, str] = {
     "mlflow": "mlops_desktop.sources.mlflow_sql:MlflowSqlSource",
+    "mlflow-rest": "mlops_desktop.sources.mlflow_rest:MlflowRestSource",
     "mlmd": "mlops_desktop.sources.mlmd:MlmdSource",
     "openlineage": "mlops_desktop.sources.openlineage:OpenLineageSource",
     "snapshot": "mlops_desktop.sources.snapshot:SnapshotSource",
+    "sagemaker": "mlops_desktop.sources.sagemaker:SageMakerSource",
+    "datarobot": "mlops_desktop.sources.datarobot:DataRobotSource",
 }
+#: The kinds a SQLite file can be, in the order their claims are tried.
+SQLITE_KINDS = ("snapshot", "mlflow", "mlmd")
+
+
+class SignerTrust(NamedTuple):
+    """What a trust list says of the key that signed a snapshot."""
+
+    identity: str | None = None  # who holds the key, when a trust list trusts it
+    trust_source: str | None = None  # "local trust list", "trust list in the snapshot"; None: not trusted
+    note: str | None = None  # why it is not trusted, when known
+
+
+#: ``(key id, signing time, snapshot path, manifest predicate, statement bytes) -> SignerTrust``:
+#: asked by the snapshot source once the manifest signature verified. Governance provides one.
+SignerResolver = Callable[[str, datetime | None, Path, Mapping[str, Any], bytes], SignerTrust]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSettings:
+    """What a source is told besides its URL.
+
+    ``artifact_roots`` maps artifact-root prefixes recorded by the training environment to
+    local folders; ``snapshot_trust`` says who signed a snapshot (the governance layer's
+    trust lists; without it a signed snapshot is "untrusted").
+    """
+
+    artifact_roots: Mapping[str, str] = field(default_factory=dict)
+    snapshot_trust: SignerResolver | None = None
+
+
+#: The settings of a source nobody configured.
+DEFAULT_SETTINGS = SourceSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,38 +94,40 @@ class StoreUrl:
 
 
 def redact(url: str) -> str:
-    """Hide a password in ``scheme://user:password@host``."""
+    """``url`` with its password hidden (SQLAlchemy's rendering); anything else unchanged."""
     if "://" not in url or "@" not in url:
         return url
-    scheme, rest = url.split("://", 1)
-    creds, _, host = rest.rpartition("@")
-    if ":" in creds:
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url
 
 
-def _sqlite_tables(path: Path) -> set[str]:
-    uri = f"file:{path.as_posix()}?mode=ro"
+def source_class(kind: str) -> type[Source]:
+    """The class that reads stores of ``kind`` (its module is imported now)."""
+    module_name, _, class_name = SOURCE_CLASSES[kind].partition(":")
     try:
-        con = sqlite3.connect(uri, uri=True)
-    except sqlite3.Error as exc:
-        raise StoreError(f"Cannot open {path}: {exc}.") from exc
-    try:
-        rows = con.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"{path} is not a readable SQLite database ({exc}).",
-            "Check that you picked the store file itself, not a copy being written.",
-        ) from exc
-    finally:
-        con.close()
-    return {r[0].lower() for r in rows}
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise StoreError(f"This build cannot read {kind} stores yet.") from exc
+    cls: type[Source] = getattr(module, class_name)
+    return cls
+
+
+def sqlite_kind(path: Path, tables: set[str]) -> str | None:
+    """The first kind whose source claims a SQLite file with these tables."""
+    for kind in SQLITE_KINDS:
+        if source_class(kind).claims(tables):
+            return kind
+    return None
 
 
 def detect_file_kind(path: Path) -> str:
     """Which store a local file or folder is, decided by its content (never its name)."""
-    if not path.exists():
+    if not os.path.lexists(path):
         raise StoreError(f"No such file or folder: {path}.", "Check the path and try again.")
     if path.is_dir():
         if any(p.suffix in {".json", ".ndjson", ".jsonl"} for p in path.iterdir()):
@@ -96,6 +136,7 @@ def detect_file_kind(path: Path) -> str:
             f"{path} is a folder without OpenLineage event files (*.json, *.ndjson).",
             "Pick a store file, or a folder of OpenLineage events.",
         )
+    check_regular_file(path, "store file")
     try:
         with path.open("rb") as fh:
             head = fh.read(256)
@@ -104,13 +145,10 @@ def detect_file_kind(path: Path) -> str:
     if not head:
         raise StoreError(f"{path} is empty.", "Pick an MLflow or MLMD database, a snapshot or OpenLineage events.")
     if head.startswith(SQLITE_MAGIC):
-        tables = _sqlite_tables(path)
-        if "mlsnap_manifest" in tables:
-            return "snapshot"
-        if {"registered_models", "model_versions"} & tables or {"runs", "experiments"} <= tables:
-            return "mlflow"
-        if {"artifact", "execution", "event"} <= tables or "mlmdenv" in tables:
-            return "mlmd"
+        tables = table_names(path, "store file")
+        kind = sqlite_kind(path, tables)
+        if kind is not None:
+            return kind
         if not tables:
             raise StoreError(f"{path} is an empty SQLite database with no tables.",
                              "Pick the database your MLflow server or pipeline writes to.")
@@ -133,6 +171,11 @@ def parse_store_url(raw: str) -> StoreUrl:
     text = raw.strip()
     if not text:
         raise UsageError("An empty store URL was given.", "Pass a file path or a URL such as mlflow+sqlite:///path.db.")
+    if text.startswith(("mlflow+http://", "mlflow+https://")):
+        from mlops_desktop.sources.mlflow_rest import split_rest_url
+
+        base, display = split_rest_url(text)  # refuses a password in the URL
+        return StoreUrl("mlflow-rest", display, None, None, {"base_url": base})
     for kind in ("mlflow", "mlmd"):
         prefix = kind + "+"
         if text.startswith(prefix):
@@ -142,8 +185,7 @@ def parse_store_url(raw: str) -> StoreUrl:
                 path = Path(inner.removeprefix("sqlite:///")).expanduser()
                 if not inner.startswith("sqlite:////") and not path.is_absolute():
                     path = path.resolve()
-                if not path.exists():
-                    raise StoreError(f"No such file: {path}.", "Check the path and try again.")
+                check_regular_file(path, "store file")
                 return StoreUrl(kind, raw, f"sqlite:///{path}", path)
             if dialect.startswith("postgresql") or dialect.startswith("postgres"):
                 rest = inner.split("://", 1)[1] if "://" in inner else ""
@@ -152,11 +194,13 @@ def parse_store_url(raw: str) -> StoreUrl:
                 rest = inner.split("://", 1)[1] if "://" in inner else ""
                 return StoreUrl(kind, raw, f"mysql+pymysql://{rest}")
             raise UsageError(f"Unsupported database in {redact(raw)!r}.", "Use sqlite, postgresql or mysql.")
-    for kind in ("openlineage", "snapshot"):
+    for kind in ("openlineage", "snapshot", "sagemaker", "datarobot"):
         if text.startswith(kind + ":"):
             path = Path(text[len(kind) + 1:].removeprefix("//")).expanduser()
-            if not path.exists():
+            if not os.path.lexists(path):
                 raise StoreError(f"No such file or folder: {path}.", "Check the path and try again.")
+            if not path.is_dir():
+                check_regular_file(path, f"{kind} file")
             return StoreUrl(kind, raw, None, path.resolve())
     if "://" in text:
         raise UsageError(
@@ -174,8 +218,20 @@ def parse_store_url(raw: str) -> StoreUrl:
 class Source(ABC):
     """A read-only view of one store. Never writes; every call opens its own session."""
 
-    def __init__(self, url: StoreUrl) -> None:
+    #: Groups of (lower-case) table names; a SQLite file holding every table of one group
+    #: is this source's. Empty for sources that do not read SQLite files.
+    CLAIMS_TABLES: ClassVar[tuple[frozenset[str], ...]] = ()
+    #: Whether :meth:`metric_history` can return more than the latest value of a metric.
+    KEEPS_METRIC_HISTORY: ClassVar[bool] = False
+
+    def __init__(self, url: StoreUrl, settings: SourceSettings = DEFAULT_SETTINGS) -> None:
         self.url = url
+        self.settings = settings
+
+    @classmethod
+    def claims(cls, tables: set[str]) -> bool:
+        """Is a SQLite file with these tables one of this source's stores?"""
+        return any(group <= tables for group in cls.CLAIMS_TABLES)
 
     @property
     @abstractmethod
@@ -192,6 +248,21 @@ class Source(ABC):
     ) -> Catalog:
         """Read the store into a catalog. ``all_runs`` also loads runs no model version uses."""
 
+    @abstractmethod
+    def load_registry(
+        self, progress: ProgressFn = no_progress, is_cancelled: CancelledFn = never_cancelled
+    ) -> Catalog | None:
+        """Stores, models and versions only, when the store can give them faster than the whole
+        catalog (the inventory shows them first); None when it cannot."""
+
+    @abstractmethod
+    def metric_history(self, run_id: str, key: str) -> list[MetricValue]:
+        """Every recorded value of one metric of one run, in step order (empty: none kept)."""
+
+    @abstractmethod
+    def metric_keys(self, run_id: str) -> list[str]:
+        """The keys of the metrics with a history for one run (empty: none kept)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
@@ -202,48 +273,11 @@ class Source(ABC):
         self.close()
 
 
-def open_source(raw: str | StoreUrl, settings: Mapping[str, object] | None = None) -> Source:
+def open_source(raw: str | StoreUrl, settings: SourceSettings = DEFAULT_SETTINGS) -> Source:
     """Open a store by URL. Raises :class:`StoreError` with an actionable message."""
     url = raw if isinstance(raw, StoreUrl) else parse_store_url(raw)
-    module_name, _, class_name = SOURCE_CLASSES[url.kind].partition(":")
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
+        cls = source_class(url.kind)
+    except StoreError as exc:
         raise StoreError(f"This build cannot read {url.kind} stores yet ({url.display}).") from exc
-    cls = getattr(module, class_name)
-    source: Source = cls(url, settings=settings or {})
-    return source
-
-
-def open_sources(raws: Sequence[str], settings: Mapping[str, object] | None = None) -> list[Source]:
-    sources: list[Source] = []
-    try:
-        for raw in raws:
-            sources.append(open_source(raw, settings))
-    except BaseException:
-        for s in sources:
-            s.close()
-        raise
-    return sources
-
-
-def load_catalog(
-    raws: Sequence[str],
-    progress: ProgressFn = no_progress,
-    is_cancelled: CancelledFn = never_cancelled,
-    *,
-    all_runs: bool = False,
-    settings: Mapping[str, object] | None = None,
-) -> Catalog:
-    """Open every store, read it and merge the catalogs (in the order given)."""
-    if not raws:
-        raise UsageError("No store given.", "Pass at least one --store URL or path.")
-    catalog = Catalog()
-    sources = open_sources(raws, settings)
-    try:
-        for source in sources:
-            catalog = catalog.merge(source.load_catalog(progress, is_cancelled, all_runs=all_runs))
-    finally:
-        for s in sources:
-            s.close()
-    return catalog
+    return cls(url, settings)

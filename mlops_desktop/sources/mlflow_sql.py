@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ from mlops_desktop.core.entities import (
     from_millis,
 )
 from mlops_desktop.core.errors import SchemaError
+from mlops_desktop.core.hashing import file_sha256
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -39,7 +40,7 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.sources.base import Source, StoreUrl
+from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
 from mlops_desktop.sources.sql import readonly_engine, translate_sql_error
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,12 @@ FETCH_BATCH = 2000
 class MlflowSqlSource(Source):
     """An MLflow SQL store. Construct with a parsed URL; nothing is read until asked."""
 
-    def __init__(self, url: StoreUrl, settings: Mapping[str, object] | None = None) -> None:
-        super().__init__(url)
-        self.settings = dict(settings or {})
+    CLAIMS_TABLES = (frozenset({"registered_models"}), frozenset({"model_versions"}),
+                     frozenset({"runs", "experiments"}))
+    KEEPS_METRIC_HISTORY = True
+
+    def __init__(self, url: StoreUrl, settings: SourceSettings = DEFAULT_SETTINGS) -> None:
+        super().__init__(url, settings)
         self.engine = readonly_engine(url)
         self._columns: dict[str, set[str]] = {}
         self._schema_version = ""
@@ -125,11 +129,7 @@ class MlflowSqlSource(Source):
     def content_digest(self) -> str:
         """SHA-256 of the store file (SQLite), or of the server URL identity otherwise."""
         if self.url.path:
-            h = hashlib.sha256()
-            with self.url.path.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-            return h.hexdigest()
+            return file_sha256(self.url.path)
         return hashlib.sha256(self.url.display.encode()).hexdigest()
 
     # -- reading ---------------------------------------------------------------------

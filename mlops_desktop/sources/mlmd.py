@@ -29,11 +29,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
+import re
 import sqlite3
 import struct as _struct
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
 from mlops_desktop.core.entities import (
     Catalog,
@@ -41,6 +46,7 @@ from mlops_desktop.core.entities import (
     DatasetInput,
     LineageEdgeRecord,
     LineageNodeRecord,
+    MetricValue,
     ModelVersion,
     RegisteredModel,
     Run,
@@ -48,6 +54,7 @@ from mlops_desktop.core.entities import (
     from_millis,
 )
 from mlops_desktop.core.errors import SchemaError, StoreError
+from mlops_desktop.core.hashing import file_sha256
 from mlops_desktop.core.lineage import (
     DATASET,
     DEPLOYMENT,
@@ -69,9 +76,16 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.sources.base import Source, StoreUrl
+from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
+from mlops_desktop.sources.mlmd_kf import is_kf_registry, load_kf_catalog
+from mlops_desktop.sources.sql import readonly_engine, translate_sql_error
+from mlops_desktop.sources.sqlite import connect_readonly
 
 logger = logging.getLogger(__name__)
+
+#: MLMD table names in the SQL this module writes, quoted for PostgreSQL
+_PG_TABLE = re.compile(r"\b(FROM|JOIN)\s+(Type|ParentType|Artifact|ArtifactProperty|Execution|ExecutionProperty|Event|"
+                       r"Context|ContextProperty|Attribution|Association|ParentContext|MLMDEnv)\b")
 
 REQUIRED_TABLES = ("Type", "Artifact", "Execution", "Event")
 STRUCT_PREFIX = "mlmd-struct::"
@@ -228,9 +242,10 @@ def _text(value: Any) -> str:
 class MlmdSource(Source):
     """Read-only reader of an MLMD store (SQLite file or MySQL server)."""
 
-    def __init__(self, url: StoreUrl, settings: Mapping[str, object] | None = None) -> None:
-        super().__init__(url)
-        self.settings = settings or {}
+    CLAIMS_TABLES = (frozenset({"artifact", "execution", "event"}), frozenset({"mlmdenv"}))
+
+    def __init__(self, url: StoreUrl, settings: SourceSettings = DEFAULT_SETTINGS) -> None:
+        super().__init__(url, settings)
         self._sqlite: sqlite3.Connection | None = None
         self._engine: Any = None
         self._schema_version = ""
@@ -241,28 +256,18 @@ class MlmdSource(Source):
     # --- connection ---------------------------------------------------------------------
     def _connect(self) -> None:
         if self.url.dialect == "sqlite":
-            if self.url.path is None or not self.url.path.exists():
+            if self.url.path is None or not os.path.lexists(self.url.path):
                 raise StoreError(f"No such MLMD database: {self.url.display}.", "Check the path and try again.")
-            uri = f"file:{self.url.path.as_posix()}?mode=ro"
+            con = connect_readonly(self.url.path, "MLMD store file")
             try:
-                con = sqlite3.connect(uri, uri=True, check_same_thread=False)
-                con.execute("PRAGMA query_only = ON")
                 tables = {r[0].lower() for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             except sqlite3.Error as exc:
+                con.close()
                 raise StoreError(f"{self.url.display} is not a readable SQLite database ({exc}).",
                                  "Pick the MLMD store file itself.") from exc
             self._sqlite = con
-            digest = hashlib.sha256()
-            with self.url.path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            self._identity = "sha256:" + digest.hexdigest()
+            self._identity = "sha256:" + file_sha256(self.url.path)
         else:
-            from sqlalchemy import inspect
-            from sqlalchemy.exc import SQLAlchemyError
-
-            from mlops_desktop.sources.sql import readonly_engine, translate_sql_error
-
             self._engine = readonly_engine(self.url)
             try:
                 tables = {t.lower() for t in inspect(self._engine).get_table_names()}
@@ -290,10 +295,8 @@ class MlmdSource(Source):
                 return list(self._sqlite.execute(sql).fetchall())
             except sqlite3.Error as exc:
                 raise StoreError(f"Reading {self.url.display} failed: {exc}.", "The store may be corrupt.") from exc
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from mlops_desktop.sources.sql import translate_sql_error
-
+        if self.url.dialect == "postgresql":  # MLMD's tables are created with quoted mixed-case names
+            sql = _PG_TABLE.sub(lambda m: f'{m.group(1)} "{m.group(2)}"', sql)
         try:
             with self._engine.connect() as con:
                 return [tuple(r) for r in con.exec_driver_sql(sql).fetchall()]
@@ -307,6 +310,19 @@ class MlmdSource(Source):
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+    def load_registry(
+        self, progress: ProgressFn = no_progress, is_cancelled: CancelledFn = never_cancelled
+    ) -> Catalog | None:
+        """No faster path than the whole catalog: models come from the lineage of executions."""
+        return None
+
+    def metric_history(self, run_id: str, key: str) -> list[MetricValue]:
+        """MLMD keeps no metric histories (metrics are artifacts or properties)."""
+        return []
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        return []
 
     @property
     def info(self) -> StoreInfo:
@@ -338,6 +354,8 @@ class MlmdSource(Source):
             int(r[0]): (str(r[1]), int(r[2]) if r[2] is not None else -1)
             for r in self._rows("SELECT id, name, type_kind FROM Type")
         }
+        if is_kf_registry([t[0] for t in types.values()]):
+            return load_kf_catalog(self._rows, self.info, self._tag, progress, is_cancelled, self._tables)
         parents: dict[int, int] = {}
         if "parenttype" in self._tables:
             parents = {int(r[0]): int(r[1]) for r in self._rows("SELECT type_id, parent_type_id FROM ParentType")}

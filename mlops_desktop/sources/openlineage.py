@@ -25,9 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from mlops_desktop.core.entities import (
     DatasetInput,
     LineageEdgeRecord,
     LineageNodeRecord,
+    MetricValue,
     Run,
     StoreInfo,
 )
@@ -62,7 +62,8 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.sources.base import Source, StoreUrl
+from mlops_desktop.core.timestamps import parse_timestamp
+from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
 
 logger = logging.getLogger(__name__)
 
@@ -77,19 +78,6 @@ STATE_STATUS = {
     "OTHER": "RUNNING",
 }
 MAX_WARNINGS = 1000
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed
 
 
 def mlflow_model_name(namespace: str, name: str) -> str | None:
@@ -125,12 +113,11 @@ class _RunAcc:
 class OpenLineageSource(Source):
     """Read-only reader of OpenLineage RunEvents (file or folder)."""
 
-    def __init__(self, url: StoreUrl, settings: Mapping[str, object] | None = None) -> None:
-        super().__init__(url)
+    def __init__(self, url: StoreUrl, settings: SourceSettings = DEFAULT_SETTINGS) -> None:
+        super().__init__(url, settings)
         if url.path is None:
             raise StoreError(f"{url.display} is not an OpenLineage file or folder.")
         self.path = url.path
-        self.settings = settings or {}
         self.warnings: list[str] = []
         self._schema = ""
         self._identity = ""
@@ -200,6 +187,19 @@ class OpenLineageSource(Source):
             yield event
 
     # --- Source API -------------------------------------------------------------------
+    def load_registry(
+        self, progress: ProgressFn = no_progress, is_cancelled: CancelledFn = never_cancelled
+    ) -> Catalog | None:
+        """No registry to show first: every model comes from the events, read in one pass."""
+        return None
+
+    def metric_history(self, run_id: str, key: str) -> list[MetricValue]:
+        """OpenLineage events carry no metric values."""
+        return []
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        return []
+
     @property
     def info(self) -> StoreInfo:
         return StoreInfo(
@@ -408,8 +408,8 @@ class OpenLineageSource(Source):
                 name=racc.job_name,
                 experiment_name=racc.job_ns,
                 status=STATE_STATUS.get(last, last),
-                start_time=_parse_time(start),
-                end_time=_parse_time(end),
+                start_time=parse_timestamp(start),
+                end_time=parse_timestamp(end),
                 source_name=racc.producer,
                 tags=dict(racc.tags),
                 parent_run_id=racc.parent[0] if racc.parent else None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,22 +16,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from mlops_desktop.core.errors import StoreError
-from mlops_desktop.sources.base import StoreUrl, redact
+from mlops_desktop.sources import sqlite
+from mlops_desktop.sources.base import StoreUrl
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5
-
-
-def _sqlite_ro_engine(path: Path) -> sa.Engine:
-    uri = f"file:{path.as_posix()}?mode=ro"
-
-    def creator() -> sqlite3.Connection:
-        con = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        con.execute("PRAGMA query_only = ON")
-        return con
-
-    return sa.create_engine("sqlite+pysqlite://", creator=creator)
 
 
 def readonly_engine(url: StoreUrl) -> sa.Engine:
@@ -41,7 +30,7 @@ def readonly_engine(url: StoreUrl) -> sa.Engine:
         raise StoreError(f"{url.display} is not a SQL store.")
     if url.dialect == "sqlite":
         assert url.path is not None
-        return _sqlite_ro_engine(url.path)
+        return sqlite.readonly_engine(url.path, "store file")
     try:
         sa_url = make_url(url.sqlalchemy_url)
     except ArgumentError as exc:
@@ -83,4 +72,4 @@ def translate_sql_error(exc: SQLAlchemyError, url: StoreUrl) -> StoreError:
     return StoreError(f"Reading {where} failed: {text}.", "Check the store, then reload.")
 
 
-__all__ = ["readonly_engine", "redact", "translate_sql_error"]
+__all__ = ["readonly_engine", "translate_sql_error"]

@@ -11,8 +11,8 @@ import pytest
 
 from mlops_desktop.cli.main import main
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import open_governance
 from mlops_desktop.governance.keys import create_key, load_private_key, load_public_key
+from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
 
 PASSPHRASE = "correct horse battery staple 42"

@@ -31,7 +31,7 @@ from mlops_desktop.core.lineage import (
     version_node_id,
     version_ref,
 )
-from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.sources.loader import load_catalog
 
 CLAIMS = ol_dataset_node_id("postgres://claims-db:5432", "public.claims")
 

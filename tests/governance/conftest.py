@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from mlops_desktop.core.entities import Catalog
-from mlops_desktop.governance.db import Governance, open_governance
-from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.governance.db import Governance
+from mlops_desktop.governance.store import open_governance
+from mlops_desktop.sources.loader import load_catalog
 from tests.governance.helpers import FIXTURE_ARTIFACT_PREFIX, Team, build_team
 
 

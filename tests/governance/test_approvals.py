@@ -28,9 +28,10 @@ from mlops_desktop.governance.approvals import (
     verify_approval,
     verify_approvals,
 )
-from mlops_desktop.governance.db import Governance, open_governance
+from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.digest import METHOD_ARTIFACTS, METHOD_RECORD, subject_digest
 from mlops_desktop.governance.models import Base, SqlApproval
+from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import load_trust, revoke_signer
 from mlops_desktop.governance.verify import governance_facts, verify_all
 from tests.governance.helpers import Team

@@ -14,8 +14,9 @@ from mlops_desktop.crypto.checkpoint import parse_checkpoint, sign_checkpoint, v
 from mlops_desktop.crypto.ecdsa import generate_private_key
 from mlops_desktop.crypto.merkle import leaf_hash, root_from_leaf_hashes, verify_inclusion
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, open_governance
+from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.models import SqlCheckpoint, SqlLogEntry, SqlLogHead
+from mlops_desktop.governance.store import open_governance
 
 
 def fill(gov: Governance, n: int, start: int = 0) -> None:

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from mlops_desktop.crypto.merkle import leaf_hash, root_from_leaf_hashes
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import open_governance
 from mlops_desktop.governance.models import SqlLogEntry, SqlLogHead
+from mlops_desktop.governance.store import open_governance
 
 PROCESSES = 4
 APPENDS = 250

@@ -8,7 +8,7 @@ import pytest
 
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.governance.audit import log_action
-from mlops_desktop.governance.db import open_governance
+from mlops_desktop.governance.store import open_governance
 
 
 def test_file_overwritten_while_open_gives_store_error(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def _key(identity: str) -> object:
 
 @pytest.fixture
 def catalog(mlflow3_db: Path) -> Catalog:
-    from mlops_desktop.sources.base import load_catalog
+    from mlops_desktop.sources.loader import load_catalog
 
     return load_catalog([str(mlflow3_db)])
 
@@ -49,7 +49,7 @@ def catalog(mlflow3_db: Path) -> Catalog:
 @pytest.fixture
 def governance(tmp_path: Path, catalog: Catalog) -> Iterator[Gov]:
     """Trusted approvers alice, bob and dan (dan trained demand-forecast v3); no decisions yet."""
-    from mlops_desktop.governance.db import open_governance
+    from mlops_desktop.governance.store import open_governance
     from mlops_desktop.governance.trust import add_signer, init_trust
 
     url = str(tmp_path / "governance.db")
@@ -65,7 +65,7 @@ def governance(tmp_path: Path, catalog: Catalog) -> Iterator[Gov]:
 def approve(gov: Gov, catalog: Catalog, who: str, model: str, version: str, target: str,
             regimes: tuple[str, ...] = ("gdpr",)) -> str:
     from mlops_desktop.governance.approvals import approve as do_approve
-    from mlops_desktop.governance.db import open_governance
+    from mlops_desktop.governance.store import open_governance
 
     with open_governance(gov.url) as g:
         return str(do_approve(g, catalog, model, version, target, "validated", list(regimes), gov.keys[who]).id)

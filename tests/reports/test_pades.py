@@ -201,7 +201,7 @@ def test_run_report_records_the_hash_of_the_signed_file(catalog: Catalog, govern
     signed_bytes = out.read_bytes()
     assert result.sha256 == hashlib.sha256(signed_bytes).hexdigest() and result.signed_by == key.key_id
     from mlops_desktop.governance.audit import read_entries
-    from mlops_desktop.governance.db import open_governance
+    from mlops_desktop.governance.store import open_governance
 
     with open_governance(governance.url) as gov:
         entries = [e for e in read_entries(gov) if e.action == "report.export"]

@@ -101,7 +101,7 @@ def test_fixture_report_with_governance(catalog: Catalog, governance, tmp_path: 
     assert "CONSISTENT" in text and "signature verifies" in text
     # the report's SHA-256 went into the audit log
     from mlops_desktop.governance.audit import read_entries
-    from mlops_desktop.governance.db import open_governance
+    from mlops_desktop.governance.store import open_governance
 
     with open_governance(governance.url) as gov:
         entries = [e for e in read_entries(gov) if e.action == "report.export"]

@@ -30,8 +30,9 @@ from mlops_desktop.core.findings import evaluate
 from mlops_desktop.core.inventory import inventory_json
 from mlops_desktop.core.lineage import build_graph
 from mlops_desktop.governance.snapshot import create_snapshot
-from mlops_desktop.sources import snapshot as fmt
-from mlops_desktop.sources.base import detect_file_kind, load_catalog, open_source, parse_store_url
+from mlops_desktop.sources import snapshot as snapsrc, snapshot_format as fmt
+from mlops_desktop.sources.base import detect_file_kind, open_source, parse_store_url
+from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.sources.snapshot import SnapshotSource
 
 
@@ -53,7 +54,7 @@ def _roundtrip(stores: list[str], out: Path) -> tuple[Catalog, Catalog]:
     source = open_source(str(out))
     try:
         assert isinstance(source, SnapshotSource)
-        assert source.status.state == fmt.UNSIGNED
+        assert source.status.state == snapsrc.UNSIGNED
         snap = source.load_catalog()
     finally:
         source.close()
@@ -113,7 +114,7 @@ def test_nan_metric_survives(tmp_path: Path) -> None:
     out = tmp_path / "n.mlsnap"
     create_snapshot([], out, catalog=Catalog(runs={"r": run}))
     source = SnapshotSource.open(out)
-    assert source.status.state == fmt.UNSIGNED
+    assert source.status.state == snapsrc.UNSIGNED
     assert math.isnan(source.load_catalog().runs["r"].metrics["x"].value)
     source.close()
 

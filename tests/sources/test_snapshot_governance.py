@@ -14,18 +14,19 @@ from mlops_desktop.core.governance_facts import STATUS_VALID
 from mlops_desktop.crypto.ecdsa import generate_private_key, key_id
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.approvals import approve, list_approvals, verify_approvals
-from mlops_desktop.governance.db import Governance, open_governance
+from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.keys import SigningKey
-from mlops_desktop.governance.snapshot import (
-    create_snapshot,
+from mlops_desktop.governance.snapshot import create_snapshot
+from mlops_desktop.governance.snapshot_view import (
+    open_snapshot,
     open_snapshot_governance,
     open_snapshot_governance_file,
 )
+from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.governance.verify import governance_facts, verify_all
-from mlops_desktop.sources import snapshot as fmt
-from mlops_desktop.sources.base import load_catalog
-from mlops_desktop.sources.snapshot import SnapshotSource
+from mlops_desktop.sources import snapshot as snapsrc
+from mlops_desktop.sources.loader import load_catalog
 
 MODEL, VERSION, TARGET = "churn-predictor", "3", "Production"
 
@@ -68,8 +69,8 @@ def test_approvals_verify_offline_with_the_carried_trust_list(
     (tmp_path / "governance.db").unlink()  # the live governance store is gone: offline
     mlflow3_db.unlink()  # and so is the live MLflow store
     _new_client(tmp_path, monkeypatch)
-    with SnapshotSource.open(snap) as source:
-        assert source.status.state == fmt.VERIFIED, source.status.text
+    with open_snapshot(snap) as source:
+        assert source.status.state == snapsrc.VERIFIED, source.status.text
         catalog = source.load_catalog()
         view = open_snapshot_governance(source)
     assert view is not None
@@ -92,7 +93,7 @@ def test_findings_with_governance_equal_live(
     gov, snap, _ids = approved
     live_catalog = load_catalog([str(mlflow3_db)])
     live_facts = governance_facts(gov, live_catalog)
-    with SnapshotSource.open(snap) as source:
+    with open_snapshot(snap) as source:
         catalog = source.load_catalog()
         view = open_snapshot_governance(source)
     assert view is not None
@@ -114,15 +115,15 @@ def test_approval_row_edited_inside_the_snapshot(approved: tuple[Governance, Pat
     con.execute("UPDATE approvals SET target = 'Staging'")
     con.commit()
     con.close()
-    with SnapshotSource.open(snap) as source:
-        assert source.status.state == fmt.ALTERED
+    with open_snapshot(snap) as source:
+        assert source.status.state == snapsrc.ALTERED
         assert "table approvals was changed (its SHA-256 differs from the manifest)" in source.status.problems
 
 
 def test_snapshot_carries_the_checkpoint_it_was_made_at(approved: tuple[Governance, Path, list[str]]) -> None:
     """A checkpoint is signed before copying; the snapshot carries it and the log head."""
     gov, snap, _ids = approved
-    with SnapshotSource.open(snap) as source:
+    with open_snapshot(snap) as source:
         info = source.predicate["governance"]
     assert info["store_id"] == gov.store_id
     assert info["checkpoint"] and info["checkpoint"].startswith(gov.origin)
@@ -172,8 +173,8 @@ def test_governance_on_postgresql_is_copied_and_verifies(
     finally:
         gov.close()
     _new_client(tmp_path, monkeypatch)
-    with SnapshotSource.open(out) as source:
-        assert source.status.state == fmt.VERIFIED, source.status.text
+    with open_snapshot(out) as source:
+        assert source.status.state == snapsrc.VERIFIED, source.status.text
         catalog = source.load_catalog()
         view = open_snapshot_governance(source)
     assert view is not None

@@ -15,13 +15,14 @@ from mlops_desktop.core.errors import StoreError
 from mlops_desktop.crypto.dsse import sign_envelope
 from mlops_desktop.crypto.ecdsa import generate_private_key, key_id, public_pem
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, open_governance
+from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.keys import SigningKey
-from mlops_desktop.governance.snapshot import create_snapshot, open_snapshot_governance
+from mlops_desktop.governance.snapshot import create_snapshot
+from mlops_desktop.governance.snapshot_view import open_snapshot, open_snapshot_governance
+from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust, load_trust
-from mlops_desktop.sources import snapshot as fmt
+from mlops_desktop.sources import snapshot as snapsrc, snapshot_format as fmt
 from mlops_desktop.sources.base import open_source
-from mlops_desktop.sources.snapshot import SnapshotSource
 
 
 def _key(identity: str) -> SigningKey:
@@ -55,8 +56,8 @@ def signed(tmp_path: Path, mlflow3_db: Path, gov: Governance, alice: SigningKey)
     return out
 
 
-def _status(path: Path) -> fmt.SnapshotStatus:
-    with SnapshotSource.open(path) as source:
+def _status(path: Path) -> snapsrc.SnapshotStatus:
+    with open_snapshot(path) as source:
         return source.status
 
 
@@ -77,7 +78,7 @@ def _manifest(path: Path) -> tuple[bytes, bytes | None, str | None]:
 
 def test_signed_snapshot_verifies_with_the_trust_list_it_carries(signed: Path, alice: SigningKey) -> None:
     status = _status(signed)
-    assert status.state == fmt.VERIFIED, status.text
+    assert status.state == snapsrc.VERIFIED, status.text
     assert status.signer == "alice@example.org"
     assert status.key_id == alice.key_id
     assert status.trust_source == "trust list in the snapshot"
@@ -94,7 +95,7 @@ def test_local_trust_list_is_preferred(
     paths.ensure_dir(paths.default_governance_path().parent)
     shutil.copyfile(tmp_path / "governance.db", paths.default_governance_path())
     status = _status(out)
-    assert status.state == fmt.VERIFIED
+    assert status.state == snapsrc.VERIFIED
     assert status.trust_source == "local trust list"
 
 
@@ -103,7 +104,7 @@ def test_signer_not_on_any_trust_list_is_untrusted(tmp_path: Path, mlflow3_db: P
     out = tmp_path / "m.mlsnap"
     create_snapshot([str(mlflow3_db)], out, key=mallory, governance=gov)
     status = _status(out)
-    assert status.state == fmt.UNTRUSTED
+    assert status.state == snapsrc.UNTRUSTED
     assert status.text.startswith(f"signed snapshot by untrusted key {mallory.key_id[:16]}")
     assert "not on the trust list" in status.problems[0]
 
@@ -111,14 +112,14 @@ def test_signer_not_on_any_trust_list_is_untrusted(tmp_path: Path, mlflow3_db: P
 def test_signed_without_governance_records_is_untrusted(tmp_path: Path, mlflow3_db: Path, alice: SigningKey) -> None:
     out = tmp_path / "n.mlsnap"
     create_snapshot([str(mlflow3_db)], out, key=alice)
-    assert _status(out).state == fmt.UNTRUSTED
+    assert _status(out).state == snapsrc.UNTRUSTED
 
 
 def test_unsigned_snapshot(tmp_path: Path, mlflow3_db: Path) -> None:
     out = tmp_path / "u.mlsnap"
     create_snapshot([str(mlflow3_db)], out)
     status = _status(out)
-    assert status.state == fmt.UNSIGNED
+    assert status.state == snapsrc.UNSIGNED
     assert status.text.startswith("unsigned snapshot, taken ")
 
 
@@ -128,7 +129,7 @@ def test_unsigned_snapshot(tmp_path: Path, mlflow3_db: Path) -> None:
 def test_changed_row_is_detected(signed: Path) -> None:
     _edit(signed, "UPDATE mlsnap_versions SET stage = 'Production' WHERE _pos = 0")
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert status.problems == ("table mlsnap_versions was changed (its SHA-256 differs from the manifest)",)
     assert status.text.startswith("ALTERED: table mlsnap_versions was changed")
 
@@ -136,7 +137,7 @@ def test_changed_row_is_detected(signed: Path) -> None:
 def test_deleted_row_is_detected(signed: Path) -> None:
     _edit(signed, "DELETE FROM mlsnap_runs WHERE _pos = 1")
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert len(status.problems) == 1
     assert "table mlsnap_runs has" in status.problems[0]
     assert "(1 row(s) deleted)" in status.problems[0]
@@ -150,7 +151,7 @@ def test_added_row_is_detected(signed: Path) -> None:
 def test_changed_governance_record_is_detected(signed: Path) -> None:
     _edit(signed, "UPDATE public_keys SET identity = 'mallory@example.org'")
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert any("table public_keys was changed" in p for p in status.problems)
 
 
@@ -176,7 +177,7 @@ def test_edited_manifest_is_detected(signed: Path) -> None:
     obj["predicate"]["created_at"] = "2020-01-01T00:00:00Z"
     _edit(signed, "UPDATE mlsnap_manifest SET statement = ?", params=(json.dumps(obj).encode(),))
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert status.problems[0] == "the manifest differs from the one that was signed"
 
 
@@ -192,7 +193,7 @@ def test_manifest_table_hash_rewritten_to_hide_an_edit(signed: Path) -> None:
     obj["subject"][0]["digest"]["sha256"] = fmt.tables_digest(obj["predicate"]["tables"])
     _edit(signed, "UPDATE mlsnap_manifest SET statement = ?", params=(json.dumps(obj).encode(),))
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert status.problems == ("the manifest differs from the one that was signed",)
 
 
@@ -204,7 +205,7 @@ def test_signature_swapped_from_another_snapshot(
     _stmt, other_env, _pub = _manifest(other)
     _edit(signed, "UPDATE mlsnap_manifest SET envelope = ?", params=(other_env,))
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert status.problems[0] == "the manifest differs from the one that was signed"
 
 
@@ -216,7 +217,7 @@ def test_signature_bytes_of_another_key(signed: Path) -> None:
     env["signatures"][0]["sig"] = base64.b64encode(forged).decode()
     _edit(signed, "UPDATE mlsnap_manifest SET envelope = ?", params=(json.dumps(env).encode(),))
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert status.problems[0] == "the manifest signature does not verify (manifest or signature swapped)"
 
 
@@ -226,7 +227,7 @@ def test_manifest_resigned_by_another_key(signed: Path) -> None:
     _edit(signed, "UPDATE mlsnap_manifest SET envelope = ?, public_key = ?",
           params=(sign_envelope(statement, [mallory]), public_pem(mallory.public_key).decode()))
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert status.problems[0] == "the manifest was re-signed by another key than the one it names"
 
 
@@ -234,21 +235,21 @@ def test_public_key_swapped(signed: Path) -> None:
     mallory = _key("mallory@example.org")
     _edit(signed, "UPDATE mlsnap_manifest SET public_key = ?", params=(public_pem(mallory.public_key).decode(),))
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert status.problems[0] == "the manifest signature names another key than the one in the snapshot"
 
 
 def test_signature_removed(signed: Path) -> None:
     _edit(signed, "UPDATE mlsnap_manifest SET envelope = NULL")
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert status.problems[0] == "the manifest signature was removed"
 
 
 def test_garbage_envelope(signed: Path) -> None:
     _edit(signed, "UPDATE mlsnap_manifest SET envelope = ?", params=(b"{not json",))
     status = _status(signed)
-    assert status.state == fmt.ALTERED
+    assert status.state == snapsrc.ALTERED
     assert status.problems[0].startswith("the manifest signature is malformed")
 
 
@@ -270,7 +271,7 @@ def test_truncated_file_is_a_clear_store_error(signed: Path, keep: int | str) ->
     assert isinstance(n, int)
     signed.write_bytes(data[:n])
     with pytest.raises(StoreError) as err:
-        SnapshotSource.open(signed)
+        open_snapshot(signed)
     text = str(err.value)
     assert "truncated" in text or "empty" in text or "not a snapshot" in text
 
@@ -290,32 +291,32 @@ def test_foreign_files_are_clear_store_errors(tmp_path: Path, mlflow3_db: Path) 
     text = tmp_path / "notes.mlsnap"
     text.write_text("hello")
     with pytest.raises(StoreError, match="not a snapshot"):
-        SnapshotSource.open(text)
+        open_snapshot(text)
     empty = tmp_path / "empty.mlsnap"
     empty.write_bytes(b"")
     with pytest.raises(StoreError):
-        SnapshotSource.open(empty)
+        open_snapshot(empty)
     garbage = tmp_path / "garbage.mlsnap"
     garbage.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 16)
     with pytest.raises(StoreError):
-        SnapshotSource.open(garbage)
+        open_snapshot(garbage)
     with pytest.raises(StoreError, match="No such"):
-        SnapshotSource.open(tmp_path / "missing.mlsnap")
+        open_snapshot(tmp_path / "missing.mlsnap")
 
 
 def test_manifest_with_wrong_row_count_or_format(signed: Path) -> None:
     _edit(signed, "UPDATE mlsnap_manifest SET format = 'mlsnap/99'")
     with pytest.raises(StoreError, match="mlsnap/99"):
-        SnapshotSource.open(signed)
+        open_snapshot(signed)
     _edit(signed, "DELETE FROM mlsnap_manifest")
     with pytest.raises(StoreError, match="0 rows"):
-        SnapshotSource.open(signed)
+        open_snapshot(signed)
 
 
 def test_undecodable_row_is_a_store_error(signed: Path) -> None:
     _edit(signed, "UPDATE mlsnap_runs SET params = '{broken'")
-    with SnapshotSource.open(signed) as source:
-        assert source.status.state == fmt.ALTERED
+    with open_snapshot(signed) as source:
+        assert source.status.state == snapsrc.ALTERED
         with pytest.raises(StoreError, match="cannot be decoded"):
             source.load_catalog()
 
@@ -324,7 +325,7 @@ def test_undecodable_row_is_a_store_error(signed: Path) -> None:
 
 
 def test_governance_view_reads_the_carried_records(signed: Path, gov: Governance, alice: SigningKey) -> None:
-    with SnapshotSource.open(signed) as source:
+    with open_snapshot(signed) as source:
         view = open_snapshot_governance(source)
     assert view is not None
     try:
@@ -341,13 +342,13 @@ def test_governance_view_reads_the_carried_records(signed: Path, gov: Governance
             audit.log_action(view, "test.write", "x")
     finally:
         view.close()
-    with SnapshotSource.open(signed) as source:
-        assert source.status.state == fmt.VERIFIED
+    with open_snapshot(signed) as source:
+        assert source.status.state == snapsrc.VERIFIED
 
 
 def test_snapshot_without_governance_has_no_view(tmp_path: Path, mlflow3_db: Path) -> None:
     out = tmp_path / "n.mlsnap"
     create_snapshot([str(mlflow3_db)], out)
-    with SnapshotSource.open(out) as source:
+    with open_snapshot(out) as source:
         assert open_snapshot_governance(source) is None
         assert source.predicate["governance"] is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlops_desktop.governance.audit import ACTION_MODEL_VIEWED, ACTION_STORE_OPENED, read_entries
-from mlops_desktop.governance.db import open_governance
+from mlops_desktop.governance.store import open_governance
 from tests.conftest import file_sha256
 from tests.ui.conftest import wait_idle
 

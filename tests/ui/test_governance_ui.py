@@ -466,7 +466,7 @@ def test_trust_add_and_revoke_through_the_view(widgets, qtbot, ui, themed, gov_u
     dialog.show()
     view = dialog.view
     wait(qtbot, view)
-    assert {s["identity"] for s in view.model.rows} == {"admin@example.org", "alice@example.org", "bob@example.org"}
+    assert {s.identity for s in view.model.rows} == {"admin@example.org", "alice@example.org", "bob@example.org"}
     assert not view.pin_button.isVisible()
     render_both(ui, themed, dialog, "trust_dialog")
 
@@ -492,7 +492,7 @@ def test_trust_add_and_revoke_through_the_view(widgets, qtbot, ui, themed, gov_u
     assert mallory is not None and mallory["roles"] == ["approver", "reviewer"] and mallory["valid_until"]
     add.close()
 
-    assert view.select_signer(mallory["key_id"])
+    assert view.select_signer(mallory.key_id)
     revoke = view.show_revoke_dialog()
     revoke.reason_edit.setText("left the company")
     revoke.admin_key_field.set_path(str(keys.admin))
@@ -502,8 +502,8 @@ def test_trust_add_and_revoke_through_the_view(widgets, qtbot, ui, themed, gov_u
         assert revoke.submit()
     wait(qtbot, revoke)
     wait(qtbot, view)
-    assert view.signer("mallory@example.org")["status"] == "revoked"
-    assert view.signer("mallory@example.org")["revoked_at"]
+    assert view.signer("mallory@example.org").status == "revoked"
+    assert view.signer("mallory@example.org").revoked_at is not None
     revoke.close()
     with open_governance(gov_url) as gov:
         actions = [e.action for e in audit.read_entries(gov)]
@@ -525,7 +525,7 @@ def test_trust_pin_first_admin_and_empty_state(widgets, qtbot, ui, themed, tmp_p
     assert pin.submit()
     wait(qtbot, pin)
     wait(qtbot, view)
-    assert [s["identity"] for s in view.model.rows] == ["Admin <admin@example.org>"]
+    assert [s.identity for s in view.model.rows] == ["Admin <admin@example.org>"]
     assert view.add_button.isEnabled() and not view.pin_button.isVisible()
     pin.close()
 

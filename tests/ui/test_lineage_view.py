@@ -14,7 +14,7 @@ from mlops_desktop.core.lineage import (
     ol_dataset_node_id,
     version_node_id,
 )
-from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.catalog.diff_view import DiffView
 from mlops_desktop.ui.lineage.view import LineageView, _RectGrid
 from tests.ui.conftest import flush_events

@@ -18,6 +18,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from mlops_desktop.core.entities import Catalog, Run
 from mlops_desktop.sources import load_catalog
 from mlops_desktop.sources.base import open_source
+from mlops_desktop.sources.loader import close_sources
 from mlops_desktop.ui.catalog import datasets_view as datasets_module, runs_view as runs_module
 from mlops_desktop.ui.catalog.datasets_view import NO_DATASETS_TEXT, DatasetsView
 from mlops_desktop.ui.catalog.runs_view import (
@@ -29,7 +30,6 @@ from mlops_desktop.ui.catalog.runs_view import (
 from mlops_desktop.ui.common.roles import ENTITY_ROLE, SORT_ROLE
 from mlops_desktop.ui.models.base import Column
 from mlops_desktop.ui.models.catalog import DatasetsModel, RunsModel, dataset_rows
-from mlops_desktop.ui.models.loading import close_sources
 from mlops_desktop.ui.models.paged import PagedTableModel, dense_ranks, prepare_table, sorted_order
 
 T0 = datetime(2026, 1, 1, 12, 0)

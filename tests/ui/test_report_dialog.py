@@ -37,7 +37,7 @@ class Recorder:
 
 @pytest.fixture
 def catalog(mlflow3_db: Path):
-    from mlops_desktop.sources.base import load_catalog
+    from mlops_desktop.sources.loader import load_catalog
 
     return load_catalog([str(mlflow3_db)])
 

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QApplication
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.governance.approvals import approve, reject
-from mlops_desktop.governance.db import open_governance
 from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id
+from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.resources import demo_settings, demo_store_urls
-from mlops_desktop.sources.base import load_catalog
+from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.crash_dialog import CrashDialog
 from mlops_desktop.ui.common.dialogs import ErrorDialog

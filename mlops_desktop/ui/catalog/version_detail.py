@@ -192,7 +192,7 @@ class VersionDetailWidget(QWidget):
         if run is None:
             return
         source = self.source_for_run(run)
-        if source is None or not hasattr(source, "metric_history"):
+        if source is None or not source.KEEPS_METRIC_HISTORY:
             latest = run.metrics.get(key)
             self.chart.set_series(key, [latest] if latest else [])
             self.chart.title.setText(f"{key}: this store keeps only the latest value")

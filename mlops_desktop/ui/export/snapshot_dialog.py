@@ -52,13 +52,14 @@ def snapshot_job(
     """Unlock the key (if any), write the snapshot and record it. Runs in a worker thread."""
     from mlops_desktop.governance.keys import load_private_key
     from mlops_desktop.governance.snapshot import export_snapshot
+    from mlops_desktop.ui.models.loading import source_settings
 
     key = None
     if key_path:
         progress(0, 100, "Unlocking the key")
         key = load_private_key(Path(key_path), passphrase)
         check_cancelled(is_cancelled)
-    return export_snapshot(stores, out, key=key, governance_url=governance_url, settings=settings,
+    return export_snapshot(stores, out, key=key, governance_url=governance_url, settings=source_settings(settings),
                            progress=progress, is_cancelled=is_cancelled, catalog=catalog)
 
 

@@ -21,7 +21,7 @@ APPROVE_SHORTCUT = "Ctrl+Shift+A"
 @contextmanager
 def gov_session(url: str | None, *, create: bool = True) -> Iterator[Governance]:
     """Open the governance store for one task and close it afterwards (call in a worker)."""
-    from mlops_desktop.governance.db import open_governance
+    from mlops_desktop.governance.store import open_governance
 
     gov = open_governance(url, create=create)
     try:

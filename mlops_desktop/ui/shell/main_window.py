@@ -30,6 +30,7 @@ from mlops_desktop.core.entities import Catalog, Run
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.lineage import LineageGraph
 from mlops_desktop.sources.base import Source
+from mlops_desktop.sources.loader import StoreFailed, StoreLoaded, close_sources
 from mlops_desktop.sources.snapshot import ALTERED, UNTRUSTED, SnapshotStatus
 from mlops_desktop.ui.catalog.compare_dialog import CompareDialog, compare_job
 from mlops_desktop.ui.catalog.datasets_view import DatasetsView
@@ -44,13 +45,7 @@ from mlops_desktop.ui.common.settings import GuiSettings
 from mlops_desktop.ui.common.workers import TaskSlot
 from mlops_desktop.ui.lineage.page import LineagePage
 from mlops_desktop.ui.models.catalog import DatasetRow
-from mlops_desktop.ui.models.loading import (
-    LoadResult,
-    StoreFailed,
-    StoreLoaded,
-    close_sources,
-    load_stores,
-)
+from mlops_desktop.ui.models.loading import LoadResult, load_stores
 from mlops_desktop.ui.shell.menus import MenuHandlers
 from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
 from mlops_desktop.ui.shell.pages import EmptyStateWidget, PlaceholderPage, short_store_name
