@@ -9,7 +9,8 @@
    models and endpoints serving two versions, and tags (classification included).
 3. ``export sagemaker``'s own code (:func:`mlops_desktop.cli.export_sagemaker.export_account`)
    writes ``account/`` from that server, with read-only calls.
-4. :func:`complete` adds what moto does not produce, each value checked against botocore's
+4. :func:`moto_deviations` repairs where moto's responses break botocore's shapes, and
+   :func:`complete` adds what moto does not produce, each value checked against botocore's
    output shapes (see tests/fixtures/README.md): ``ModelPackageName`` of versioned packages,
    ``ModelLifeCycle``, the inline ``ModelCard``, real ``CreatedBy``/``LastModifiedBy``
    principals, training metrics, a CloudTrail log file in the documented record format for
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import shutil
 import socket
 import sys
@@ -126,6 +128,7 @@ def moto_server() -> Iterator[str]:
     """A moto server on a free 127.0.0.1 port; yields its URL."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on stderr
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -299,6 +302,33 @@ def cloudtrail_record(name: str, principal: str, when: datetime, request: dict[s
     }
 
 
+def moto_deviations(out: Path) -> None:
+    """Undo where moto's responses break botocore's output shapes (AWS's own never do):
+    a versioned package's ``ModelPackageName`` (required; AWS returns the group name), a
+    group's ``CreatedBy`` (required; moto leaves it out, so it becomes an empty UserContext,
+    "not known"), and ``{}`` written for configuration never given (``DataCaptureConfig``,
+    ``VpcConfig``; AWS leaves the member out, and an empty one lacks its required members)."""
+    for path in sorted(out.glob("model-package-groups/*/*/describe-model-package.json")):
+        body = _load(path)
+        if "ModelPackageName" not in body and body.get("ModelPackageGroupName"):
+            body["ModelPackageName"] = body["ModelPackageGroupName"]
+            _save(path, dict(sorted(body.items())))
+    for path in sorted(out.glob("model-package-groups/*/describe-model-package-group.json")):
+        body = _load(path)
+        if "CreatedBy" not in body:
+            body["CreatedBy"] = {}
+            _save(path, body)
+    for pattern in ("endpoints/*/describe-endpoint.json", "endpoint-configs/*/describe-endpoint-config.json",
+                    "models/*/describe-model.json"):
+        for path in sorted(out.glob(pattern)):
+            body = _load(path)
+            empty = [m for m in ("DataCaptureConfig", "VpcConfig", "Containers") if body.get(m) in ({}, [])]
+            for member in empty:
+                del body[member]
+            if empty:
+                _save(path, body)
+
+
 def complete(out: Path, populated: dict[str, Any]) -> None:
     """Add what moto does not produce (module docstring, README)."""
     by_arn = {arn: spec for spec in VERSIONS for (g, v), arn in populated["packages"].items()
@@ -307,7 +337,6 @@ def complete(out: Path, populated: dict[str, Any]) -> None:
     for path in sorted(out.glob("model-package-groups/*/*/describe-model-package.json")):
         body = _load(path)
         spec = by_arn[body["ModelPackageArn"]]
-        body.setdefault("ModelPackageName", body["ModelPackageGroupName"])  # AWS returns the group name
         body["CreatedBy"] = user_context(spec["creator"])
         if "LastModifiedTime" in body:
             body["LastModifiedBy"] = user_context(approver.get(body["ModelPackageArn"], spec["creator"]))
@@ -336,17 +365,6 @@ def complete(out: Path, populated: dict[str, Any]) -> None:
         body["FinalMetricDataList"] = [{"MetricName": k, "Value": v, "Timestamp": when}
                                        for k, v in METRICS[body["TrainingJobName"]].items()]
         _save(path, body)
-    for pattern in ("endpoints/*/describe-endpoint.json", "endpoint-configs/*/describe-endpoint-config.json",
-                    "models/*/describe-model.json"):
-        for path in sorted(out.glob(pattern)):
-            body = _load(path)
-            # moto writes {} for configuration that was never given; AWS leaves the member out
-            for member in ("DataCaptureConfig", "VpcConfig"):
-                if body.get(member) == {}:
-                    del body[member]
-            if body.get("Containers") == []:
-                del body["Containers"]
-            _save(path, body)
     for path in sorted(out.glob("model-cards/*/describe-model-card.json")):
         body = _load(path)
         body["CreatedBy"] = body["LastModifiedBy"] = user_context(ALICE)
@@ -430,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         _, warnings = export_account(client(url), account)
         for warning in warnings:
             print(f"export: {warning}")  # noqa: T201
+        moto_deviations(account)
         complete(account, populated)
         broken(account, args.out / "broken", url)
     print(f"wrote {sum(1 for p in args.out.rglob('*.json'))} files under {args.out}")  # noqa: T201

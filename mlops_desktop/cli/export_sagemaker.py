@@ -182,8 +182,9 @@ def _export(client: BaseClient, w: _Writer, wanted: list[str], progress: Progres
 
     group_names: list[str] = []
     for i, page in enumerate(_pages(client.list_model_package_groups), start=1):
-        body = w.write(f"model-package-groups/list-model-package-groups-{i:03d}.json", "ListModelPackageGroups", page)
-        group_names.extend(str(g["ModelPackageGroupName"]) for g in body.get("ModelPackageGroupSummaryList", []))
+        if not wanted:  # the listing names every group: written only when every group is exported
+            w.write(f"model-package-groups/list-model-package-groups-{i:03d}.json", "ListModelPackageGroups", page)
+        group_names.extend(str(g["ModelPackageGroupName"]) for g in page.get("ModelPackageGroupSummaryList", []))
     if wanted:
         missing = [g for g in wanted if g not in group_names]
         if missing:
