@@ -489,7 +489,7 @@ def test_trust_add_and_revoke_through_the_view(widgets, qtbot, ui, themed, gov_u
     wait(qtbot, add)
     wait(qtbot, view)
     mallory = view.signer("mallory@example.org")
-    assert mallory is not None and mallory["roles"] == ["approver", "reviewer"] and mallory["valid_until"]
+    assert mallory is not None and mallory.roles == ("approver", "reviewer") and mallory.valid_until is not None
     add.close()
 
     assert view.select_signer(mallory.key_id)
@@ -636,10 +636,11 @@ def test_trust_change_dialog_tab_order(widgets, qtbot, gov_url):
     add.public_key_field.set_path("x.pub")
     add.identity_edit.setText("carol@example.org")
     add.no_end_check.setChecked(False)
-    seen = _tab_chain(qtbot, add, add.public_key_field.edit, 14)
+    seen = _tab_chain(qtbot, add, add.public_key_field.edit, 16)
     # (Tab walks the date's year, month and day sections before it leaves the date field)
     assert [w for i, w in enumerate(seen) if i == 0 or w is not seen[i - 1]] == [add.public_key_field.edit, add.public_key_field.browse_button, add.identity_edit,
-                    *add.role_checks.values(), add.until_edit, add.no_end_check, add.admin_key_field.edit,
+                    *add.role_checks.values(), add.until_edit, add.no_end_check, add.certificate_field.edit,
+                    add.certificate_field.browse_button, add.admin_key_field.edit,
                     add.admin_key_field.browse_button, add.passphrase_edit, add.ok_button, add.close_button]
     add.close()
 
@@ -904,17 +905,17 @@ def test_policy_file_setting_in_the_settings_dialog(make_window, qtbot, ui, them
 
 
 def test_settings_without_policy_file_read_as_the_built_in_policy(tmp_path):
-    from mlops_desktop.ui.common.settings import SCHEMA_VERSION, GuiSettings
-    from mlops_desktop.ui.governance.shared import policy_file_setting, resolve_policy
+    from mlops_desktop.services.settings import resolve_policy
+    from mlops_desktop.ui.common.settings import SCHEMA_VERSION, GuiSettings, verification_settings
 
     path = tmp_path / "gui.ini"  # written by a release before policy_file existed (same version)
     path.write_text(f'[meta]\nversion={SCHEMA_VERSION}\n[prefs]\ntheme="\\"dark\\""\n', encoding="utf-8")
     settings = GuiSettings(path)
     assert settings.migrated_from is None and settings.prefs.theme == "dark"
-    assert settings.prefs.policy_file == "" and policy_file_setting(settings) == ""
+    assert settings.prefs.policy_file == "" and settings.verification_settings().policy_file == ""
     assert resolve_policy("").describe() == "Policy in force: the built-in policy mlops-desktop-default/v1."
     with pytest.raises(ValueError):
         settings.update(policy_file=3)
     settings.update(policy_file="/etc/policy.toml")
     assert GuiSettings(path).prefs.policy_file == "/etc/policy.toml"
-    assert policy_file_setting(None) == ""
+    assert verification_settings(None).policy_file == ""

@@ -1,5 +1,6 @@
 """The key-file field (path + Browse…), remembered key paths and the passphrase rule shared
-by every dialog that signs."""
+by every dialog that signs. The signing key a dialog starts with is decided in one place,
+:meth:`~mlops_desktop.ui.common.settings.GuiSettings.signing_key_path`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, 
 if TYPE_CHECKING:
     from mlops_desktop.ui.common.settings import GuiSettings
 
-LAST_KEY_SETTING = "last_key_path"
 LAST_ADMIN_KEY_SETTING = "last_admin_key_path"
 KEY_FILE_FILTER = "Key files (*.key *.pem *.p12 *.pfx);;All files (*)"
 

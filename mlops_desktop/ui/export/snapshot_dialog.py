@@ -1,7 +1,7 @@
 """File > Export snapshot…: write a signed offline snapshot, with progress and Cancel.
 
 The work runs in a :class:`~mlops_desktop.ui.common.workers.TaskSlot` thread through
-:func:`snapshot_job` (plain function, no Qt). Cancelling, closing the dialog or any error
+:func:`mlops_desktop.services.snapshots.create_snapshot`, as ``mlops-desktop snapshot create``. Cancelling, closing the dialog or any error
 leaves no file behind: the writer works on a temporary file next to the target and renames
 it only when complete.
 """
@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,37 +31,16 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import MlopsError
-from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.services.session import KeyFile
+from mlops_desktop.services.snapshots import SnapshotRequest, create_snapshot
 from mlops_desktop.ui.common.dialogs import TaskDialog
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot, TaskState
+from mlops_desktop.ui.models.loading import source_settings
+
+if TYPE_CHECKING:
+    from mlops_desktop.governance.snapshot import SnapshotResult
 
 logger = logging.getLogger(__name__)
-
-
-def snapshot_job(
-    stores: Sequence[str],
-    out: str,
-    key_path: str | None,
-    passphrase: str,
-    governance_url: str | None,
-    settings: Mapping[str, object] | None,
-    catalog: Catalog | None,
-    *,
-    progress: ProgressFn,
-    is_cancelled: CancelledFn,
-) -> object:
-    """Unlock the key (if any), write the snapshot and record it. Runs in a worker thread."""
-    from mlops_desktop.governance.keys import load_private_key
-    from mlops_desktop.governance.snapshot import export_snapshot
-    from mlops_desktop.ui.models.loading import source_settings
-
-    key = None
-    if key_path:
-        progress(0, 100, "Unlocking the key")
-        key = load_private_key(Path(key_path), passphrase)
-        check_cancelled(is_cancelled)
-    return export_snapshot(stores, out, key=key, governance_url=governance_url, settings=source_settings(settings),
-                           progress=progress, is_cancelled=is_cancelled, catalog=catalog)
 
 
 class SnapshotDialog(TaskDialog):
@@ -82,8 +62,11 @@ class SnapshotDialog(TaskDialog):
         settings: Mapping[str, object] | None = None,
         notifier: ErrorSink | None = None,
         default_out: str = "",
+        key_path: str = "",
         parent: QWidget | None = None,
     ) -> None:
+        """``key_path`` is the key preselected for signing (the window passes
+        ``GuiSettings.signing_key_path()``)."""
         super().__init__(parent)
         self.setObjectName("SnapshotDialog")
         self.setWindowTitle("Export snapshot")
@@ -93,7 +76,7 @@ class SnapshotDialog(TaskDialog):
         self.catalog = catalog
         self.settings = dict(settings or {})
         self.notifier = notifier
-        self.snapshot_result: object | None = None
+        self.snapshot_result: SnapshotResult | None = None
         self.slot = TaskSlot("snapshot", None, self)
         self._state: TaskState | None = None
         self._target: Path | None = None
@@ -116,7 +99,7 @@ class SnapshotDialog(TaskDialog):
         self.sign_check = QCheckBox("Sign the manifest with my key")
         self.sign_check.setChecked(True)
         self.sign_check.toggled.connect(self._on_sign_check_toggled)
-        self.key_edit = QLineEdit()
+        self.key_edit = QLineEdit(key_path)
         self.key_edit.setPlaceholderText("key file written by 'keys create'")
         key_browse = QPushButton("Browse…")
         key_browse.clicked.connect(self._on_key_browse_clicked)
@@ -197,11 +180,11 @@ class SnapshotDialog(TaskDialog):
         self._started_at = time.time()
         self.progress_bar.setValue(0)
         self.status_label.setText("Starting…")
-        self._state = self.slot.start(
-            snapshot_job, self.stores, out, key_path or None, self.passphrase_edit.text(), self.governance_url,
-            self.settings, self.catalog, label="Writing snapshot",
-            on_done=self._on_job_done, on_error=self._on_job_error,
-        )
+        request = SnapshotRequest(tuple(self.stores), out, self.governance_url, source_settings(self.settings),
+                                  self.catalog)
+        unlock = KeyFile(key_path, self.passphrase_edit.text()).unlock if key_path else None
+        self._state = self.slot.start(create_snapshot, request, unlock, label="Writing snapshot",
+                                      on_done=self._on_job_done, on_error=self._on_job_error)
         self._state.sig_cancelled.connect(self._on_job_cancelled)
         self.passphrase_edit.clear()
         self._set_running(True)
@@ -262,18 +245,15 @@ class SnapshotDialog(TaskDialog):
         else:
             self.status_label.setText("Cancelled; no snapshot was written.")
 
-    def _on_job_done(self, result: object) -> None:
+    def _on_job_done(self, result: SnapshotResult) -> None:
         self._state = None
         self.snapshot_result = result
         self._set_running(False)
         self.progress_bar.setValue(self.progress_bar.maximum())
-        path = getattr(result, "path", "")
-        sha = getattr(result, "sha256", "")
-        key_id = getattr(result, "key_id", None)
-        signed = f"signed with key {key_id[:16]}" if key_id else "unsigned"
-        text = f"Wrote {path} ({signed}).\nSHA-256 {sha}"
-        if getattr(result, "not_recorded", None):
-            text += f"\nNot recorded in the audit log: {result.not_recorded}"  # type: ignore[attr-defined]
+        signed = f"signed with key {result.key_id[:16]}" if result.key_id else "unsigned"
+        text = f"Wrote {result.path} ({signed}).\nSHA-256 {result.sha256}"
+        if result.not_recorded:
+            text += f"\nNot recorded in the audit log: {result.not_recorded}"
         self.status_label.setText(text)
         self.cancel_button.setText("Close")
         self.sig_created.emit(result)

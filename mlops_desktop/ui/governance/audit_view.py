@@ -1,7 +1,8 @@
 """The Audit log page: every recorded action, the chain status, filters and export.
 
-Loading verifies the whole log in a worker (entries, head, signed checkpoints, and the
-tree head this client verified last time), so a deleted tail or a restored older copy of
+Loading verifies the whole log in a worker (:mod:`mlops_desktop.services.audit`, as
+``mlops-desktop audit verify``: entries, head, signed checkpoints, and the tree head this
+client verified last time), so a deleted tail or a restored older copy of
 the governance store is shown as a red banner naming the problem.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,54 +32,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlops_desktop.core.errors import CheckFailed, MlopsError, UsageError
-from mlops_desktop.core.progress import CancelledFn, ProgressFn
+from mlops_desktop.core.errors import MlopsError
+from mlops_desktop.services.audit import AuditExport, AuditState, export_audit, load_audit
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.status import monospace_font, pretty_json
 from mlops_desktop.ui.common.widgets import Banner, make_table, show_load_error
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.governance.shared import gov_session
 from mlops_desktop.ui.models.base import Column, EntityTableModel, FieldFilterProxyModel
 
 logger = logging.getLogger(__name__)
 
 EMPTY_TEXT = "The audit log is empty — opening stores, approvals, exports and trust changes are recorded here."
-
-
-# ---------------------------------------------------------------------------- workers
-
-
-@dataclass
-class AuditState:
-    url: str
-    read_only_reason: str | None
-    entries: list[Any]  # governance.audit.LogEntry, seq order
-    verification: Any  # governance.audit.LogVerification
-
-
-def load_audit(url: str | None, *, progress: ProgressFn, is_cancelled: CancelledFn) -> AuditState:
-    """Verify the log (remembering the verified head for this client) and read its entries."""
-    from mlops_desktop.governance.audit import read_entries, verify_log
-
-    with gov_session(url) as gov:
-        result = verify_log(gov, progress=progress, is_cancelled=is_cancelled)
-        entries = read_entries(gov)
-        return AuditState(gov.url, gov.read_only_reason, entries, result)
-
-
-def export_audit(url: str | None, out: str, *, progress: ProgressFn, is_cancelled: CancelledFn) -> dict[str, Any]:
-    """Export the log with its signed checkpoint; refused when the log does not verify."""
-    from mlops_desktop.governance.audit import export_log, verify_log
-
-    path = Path(out).expanduser()
-    if not path.parent.is_dir():
-        raise UsageError(f"Folder {path.parent} does not exist.", "Choose another place to save the export.")
-    with gov_session(url, create=False) as gov:
-        gov.require_writable()  # the export signs a checkpoint and is itself recorded
-        check = verify_log(gov, progress=progress, is_cancelled=is_cancelled)
-        if not check.ok:
-            raise CheckFailed("The audit log is inconsistent; it was not exported: " + " ".join(check.problems))
-        return export_log(gov, path)
 
 
 # ---------------------------------------------------------------------------- model
@@ -127,7 +91,7 @@ class AuditView(QWidget):
 
     sig_changed = Signal()  # governance data changed through this page (an export is recorded)
     sig_loaded = Signal(object)  # AuditState
-    sig_exported = Signal(object)  # export_log result
+    sig_exported = Signal(object)  # services.audit.AuditExport
 
     def __init__(self, *, notifier: ErrorSink | None = None, governance_url: str | None = None,
                  parent: QWidget | None = None) -> None:
@@ -137,7 +101,7 @@ class AuditView(QWidget):
         self.notifier = notifier
         self.governance_url = governance_url
         self.state: AuditState | None = None
-        self.export_result: dict[str, Any] | None = None
+        self.export_result: AuditExport | None = None
         self._stale = True
         self.slot = TaskSlot("audit-log", None, self)
         #: Where the governance URL comes from when it can change (the main window's setting).
@@ -294,7 +258,7 @@ class AuditView(QWidget):
         self.export_button.setEnabled(False)
         self.status_label.setVisible(True)
         self.status_label.setText("Exporting…")
-        self.slot.start(export_audit, self.current_url(), out, label="Exporting the audit log",
+        self.slot.start(partial(export_audit, create=False), self.current_url(), out, label="Exporting the audit log",
                         on_done=self._on_exported, on_error=self._on_export_error)
 
     def _on_export_button_clicked(self) -> None:
@@ -303,11 +267,11 @@ class AuditView(QWidget):
         if path:
             self.export_to(path)
 
-    def _on_exported(self, result: dict[str, Any]) -> None:
+    def _on_exported(self, result: AuditExport) -> None:
         self.export_result = result
         self.export_button.setEnabled(True)
-        self.status_label.setText(f"Exported {result['size']} entries to {result['path']}\n"
-                                  f"SHA-256 {result['sha256']} (recorded in the log)")
+        self.status_label.setText(f"Exported {result.size} entries to {result.path}\n"
+                                  f"SHA-256 {result.sha256} (recorded in the log)")
         self.sig_exported.emit(result)
         self.sig_changed.emit()
         self.mark_stale()

@@ -2,18 +2,19 @@
 revoking signers or pinning the first administrator.
 
 Every change is a statement signed with an administrator's key (typed passphrase or
-MLOPS_DESKTOP_PASSPHRASE), made in a worker; a refused change is explained in the dialog and
-nothing is written.
+MLOPS_DESKTOP_PASSPHRASE), made in a worker by :mod:`mlops_desktop.services.trust` (as
+``mlops-desktop trust``); a refused change is explained in the dialog and nothing is written.
+Signer certificates are checked against the organisation CA set in Settings.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, time
-from pathlib import Path
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
@@ -32,8 +33,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlops_desktop.core.errors import MlopsError, UsageError
-from mlops_desktop.core.progress import CancelledFn, ProgressFn
+from mlops_desktop.core.errors import MlopsError
+from mlops_desktop.services.session import KeyFile
+from mlops_desktop.services.settings import VerificationSettings
+from mlops_desktop.services.trust import (
+    AddSignerRequest,
+    SignerRow,
+    TrustChange,
+    TrustState,
+    add_signer,
+    load_trust_state,
+    pin_admins,
+    public_key_summary,
+    revoke_signer,
+)
 from mlops_desktop.ui.common.delegates import StatusBadgeDelegate
 from mlops_desktop.ui.common.dialogs import TaskDialog
 from mlops_desktop.ui.common.keyfield import (
@@ -44,125 +57,45 @@ from mlops_desktop.ui.common.keyfield import (
     remembered_path,
 )
 from mlops_desktop.ui.common.roles import ENTITY_ROLE, STATUS_ROLE
+from mlops_desktop.ui.common.settings import verification_settings
 from mlops_desktop.ui.common.status import status_text
 from mlops_desktop.ui.common.widgets import Banner, field_label, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.governance.shared import gov_session
 from mlops_desktop.ui.models.base import Column, EntityTableModel
+
+if TYPE_CHECKING:
+    from mlops_desktop.ui.common.settings import GuiSettings
 
 logger = logging.getLogger(__name__)
 
 ROLES = ("approver", "reviewer", "admin")
 PUBLIC_KEY_FILTER = "Public keys (*.pub *.pem);;All files (*)"
+CERTIFICATE_FILTER = "Certificates (*.pem *.crt *.cer *.der);;All files (*)"
 EMPTY_TEXT = ("The trust list is empty. An administrator pins the first administrator key "
               "(Pin administrator…), then adds the people who approve.")
-
-
-# ---------------------------------------------------------------------------- workers
-
-
-@dataclass
-class TrustState:
-    url: str
-    read_only_reason: str | None
-    signers: list[dict[str, Any]]
-    problems: list[str] = field(default_factory=list)
-    initialised: bool = False
-
-
-def load_trust_state(url: str | None, *, progress: ProgressFn, is_cancelled: CancelledFn) -> TrustState:
-    from mlops_desktop.governance.trust import load_trust, pinned_admins_changed
-
-    with gov_session(url) as gov:
-        trust = load_trust(gov)
-        problems = list(trust.problems)
-        changed = pinned_admins_changed(gov, trust)
-        if changed:
-            problems.append(changed)
-        now = datetime.now().astimezone()
-        signers = [s.to_dict(now) for s in trust.signers.values()]
-        return TrustState(gov.url, gov.read_only_reason, signers, problems, trust.initialised)
-
-
-def _unlock_admin(key_path: str, passphrase: str) -> Any:
-    from mlops_desktop.governance.keys import load_private_key
-
-    if not key_path:
-        raise UsageError("Choose the administrator key file.")
-    return load_private_key(Path(key_path).expanduser(), passphrase)
-
-
-def add_signer_job(url: str | None, admin_key: str, passphrase: str, public_key: str, identity: str,
-                   roles: list[str], valid_until: datetime | None, *, progress: ProgressFn,
-                   is_cancelled: CancelledFn) -> dict[str, Any]:
-    from mlops_desktop.governance.keys import load_public_key
-    from mlops_desktop.governance.trust import add_signer
-
-    if not public_key:
-        raise UsageError("Choose the signer's public key file (KEYFILE.pub).")
-    with gov_session(url, create=False) as gov:
-        gov.require_writable()
-        pub = load_public_key(Path(public_key).expanduser())
-        admin = _unlock_admin(admin_key, passphrase)
-        return add_signer(gov, admin, pub, identity, roles, valid_until=valid_until)
-
-
-def revoke_signer_job(url: str | None, admin_key: str, passphrase: str, signer_key_id: str, reason: str | None,
-                      *, progress: ProgressFn, is_cancelled: CancelledFn) -> dict[str, Any]:
-    from mlops_desktop.governance.trust import revoke_signer
-
-    with gov_session(url, create=False) as gov:
-        gov.require_writable()
-        admin = _unlock_admin(admin_key, passphrase)
-        return revoke_signer(gov, admin, signer_key_id, reason or None)
-
-
-def pin_admin_job(url: str | None, public_key: str, *, progress: ProgressFn, is_cancelled: CancelledFn) -> list[str]:
-    from mlops_desktop.governance.keys import load_public_key, public_key_identity
-    from mlops_desktop.governance.trust import init_trust
-
-    if not public_key:
-        raise UsageError("Choose the administrator's public key file (KEYFILE.pub).")
-    path = Path(public_key).expanduser()
-    with gov_session(url) as gov:
-        gov.require_writable()
-        return init_trust(gov, [(load_public_key(path), public_key_identity(path))])
-
-
-def public_key_summary(path: str) -> tuple[str | None, str | None, str]:
-    """(key id, identity from the file, message) of a public key file; no exception."""
-    from mlops_desktop.governance.keys import key_id, load_public_key, public_key_identity
-
-    if not path:
-        return None, None, ""
-    try:
-        kid = key_id(load_public_key(Path(path).expanduser()))
-    except MlopsError as exc:
-        return None, None, exc.message
-    return kid, public_key_identity(Path(path).expanduser()), ""
 
 
 # ---------------------------------------------------------------------------- model
 
 
-def _date(value: str | None) -> str:
-    return value[:10] if value else ""
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
 
 
-class SignersModel(EntityTableModel[dict[str, Any]]):
+class SignersModel(EntityTableModel[SignerRow]):
     columns = (
-        Column("Identity", lambda s: s.get("identity") or "unknown"),
-        Column("Key id", lambda s: s["key_id"][:16], tooltip=lambda s: s["key_id"]),
-        Column("Roles", lambda s: ", ".join(s.get("roles") or []) + (" (pinned)" if s.get("pinned") else "")),
-        Column("Valid from", lambda s: _date(s.get("valid_from"))),
-        Column("Valid until", lambda s: _date(s.get("valid_until")) or "no end"),
-        Column("Revoked", lambda s: _date(s.get("revoked_at")) or "no"),
-        Column("Status", lambda s: status_text(s.get("status") or "")),
+        Column("Identity", lambda s: s.identity or "unknown"),
+        Column("Key id", lambda s: s.key_id[:16], tooltip=lambda s: s.key_id),
+        Column("Roles", lambda s: ", ".join(s.roles) + (" (pinned)" if s.pinned else "")),
+        Column("Valid from", lambda s: _date(s.valid_from)),
+        Column("Valid until", lambda s: _date(s.valid_until) or "no end"),
+        Column("Revoked", lambda s: _date(s.revoked_at) or "no"),
+        Column("Status", lambda s: status_text(s.status)),
     )
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == STATUS_ROLE and index.isValid() and index.row() < len(self.rows):
-            return self.rows[index.row()].get("status") if index.column() == len(self.columns) - 1 else None
+            return self.rows[index.row()].status if index.column() == len(self.columns) - 1 else None
         return super().data(index, role)
 
 
@@ -175,13 +108,16 @@ class _AdminChangeDialog(TaskDialog):
     sig_done = Signal(object)
     needs_admin = True
 
-    def __init__(self, title: str, governance_url: str | None, gui_settings: Any, notifier: ErrorSink | None,
-                 parent: QWidget | None) -> None:
+    def __init__(self, title: str, governance_url: str | None, gui_settings: GuiSettings | None,
+                 notifier: ErrorSink | None, parent: QWidget | None,
+                 verification: VerificationSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setAccessibleName(title)
         self.governance_url = governance_url
         self.gui_settings = gui_settings
+        #: What a signer's certificate is checked with (Settings' organisation CA).
+        self.verification = verification if verification is not None else verification_settings(gui_settings)
         self.notifier = notifier
         self.result_value: Any = None
         self.slot = TaskSlot("trust-change", None, self)
@@ -223,8 +159,13 @@ class _AdminChangeDialog(TaskDialog):
     def validate(self) -> str | None:
         return None
 
-    def job(self) -> tuple[Any, tuple[Any, ...]]:
+    def job(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """The service function and its arguments (``progress`` / ``is_cancelled`` are added)."""
         raise NotImplementedError
+
+    def unlock(self) -> KeyFile:
+        """The administrator key with the passphrase typed (unlocked by the service, in the worker)."""
+        return KeyFile(self.admin_key_field.path(), self.passphrase, "administrator key")
 
     def submit(self) -> bool:
         if self.slot.is_running() or self.result_value is not None:
@@ -278,11 +219,13 @@ class _AdminChangeDialog(TaskDialog):
 
 
 class AddSignerDialog(_AdminChangeDialog):
-    """An administrator adds a signer: public key, identity, roles, validity."""
+    """An administrator adds a signer: public key, identity, roles, validity, and optionally the
+    signer's X.509 certificate (checked against the organisation CA set in Settings)."""
 
-    def __init__(self, governance_url: str | None = None, *, gui_settings: Any = None,
-                 notifier: ErrorSink | None = None, parent: QWidget | None = None) -> None:
-        super().__init__("Add signer", governance_url, gui_settings, notifier, parent)
+    def __init__(self, governance_url: str | None = None, *, gui_settings: GuiSettings | None = None,
+                 notifier: ErrorSink | None = None, verification: VerificationSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Add signer", governance_url, gui_settings, notifier, parent, verification)
         self.setObjectName("AddSignerDialog")
         self.resize(620, 400)
         self.public_key_field = KeyFileField("Signer public key", "KEYFILE.pub written by 'keys create'",
@@ -319,17 +262,19 @@ class AddSignerDialog(_AdminChangeDialog):
         until_label = QLabel("Valid &until:")
         until_label.setBuddy(self.until_edit)
         self.form.addRow(until_label, until_row)
+        self.certificate_field = KeyFileField("Signer certificate", "optional: X.509 certificate issued by the "
+                                              "organisation CA", CERTIFICATE_FILTER)
+        self.form.addRow("&Certificate:", self.certificate_field)
         self.public_key_field.sig_changed.connect(self._on_public_key_changed)
         self.finish_layout("The signer's key is added to the trust list by a statement signed with your "
                            "administrator key. Signatures made with it count from now on.")
         self.ok_button.setText("Sign and add")
 
     def _on_public_key_changed(self, path: str) -> None:
-        kid, identity, message = public_key_summary(path)
-        self.fingerprint_label.setText(kid or message)
-        if identity and not self.identity_edit.text().strip():
-            identity_email = identity[identity.index("<") + 1:-1] if "<" in identity and identity.endswith(">") else identity
-            self.identity_edit.setText(identity_email)
+        summary = public_key_summary(path)
+        self.fingerprint_label.setText(summary.key_id or summary.message)
+        if summary.email and not self.identity_edit.text().strip():
+            self.identity_edit.setText(summary.email)
 
     def roles(self) -> list[str]:
         return [r for r, c in self.role_checks.items() if c.isChecked()]
@@ -349,27 +294,29 @@ class AddSignerDialog(_AdminChangeDialog):
             return "Tick at least one role."
         return None
 
-    def job(self) -> tuple[Any, tuple[Any, ...]]:
-        return add_signer_job, (self.governance_url, self.admin_key_field.path(), self.passphrase,
-                                self.public_key_field.path(), self.identity_edit.text().strip(), self.roles(),
-                                self.valid_until())
+    def job(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        request = AddSignerRequest(self.governance_url, self.public_key_field.path(), self.identity_edit.text().strip(),
+                                   tuple(self.roles()), valid_until=self.valid_until(),
+                                   certificate=self.certificate_field.path(), settings=self.verification)
+        return partial(add_signer, create=False), (request, self.unlock().unlock)
 
-    def done_text(self, value: Any) -> str:
+    def done_text(self, value: TrustChange) -> str:
         return (f"<b>Added</b> {html.escape(self.identity_edit.text().strip())} (key "
-                f"<code>{html.escape(value['key_id'][:16])}</code>) at audit-log entry {value['log_seq']}.")
+                f"<code>{html.escape(value.key_id[:16])}</code>) at audit-log entry {value.log_seq}.")
 
 
 class RevokeSignerDialog(_AdminChangeDialog):
     """An administrator revokes a signer from now on (earlier decisions keep their validity)."""
 
-    def __init__(self, signer: dict[str, Any], governance_url: str | None = None, *, gui_settings: Any = None,
-                 notifier: ErrorSink | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, signer: SignerRow, governance_url: str | None = None, *,
+                 gui_settings: GuiSettings | None = None, notifier: ErrorSink | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__("Revoke signer", governance_url, gui_settings, notifier, parent)
         self.setObjectName("RevokeSignerDialog")
         self.resize(620, 300)
         self.signer = signer
-        who = field_label(f"<b>{html.escape(signer.get('identity') or 'unknown')}</b><br>key "
-                          f"<code>{html.escape(signer['key_id'])}</code>")
+        who = field_label(f"<b>{html.escape(signer.identity or 'unknown')}</b><br>key "
+                          f"<code>{html.escape(signer.key_id)}</code>")
         self.reason_edit = QLineEdit()
         self.reason_edit.setAccessibleName("Reason")
         self.reason_edit.setPlaceholderText("why (recorded in the signed statement)")
@@ -379,13 +326,13 @@ class RevokeSignerDialog(_AdminChangeDialog):
                            "Decisions it signed before stay valid.")
         self.ok_button.setText("Sign and revoke")
 
-    def job(self) -> tuple[Any, tuple[Any, ...]]:
-        return revoke_signer_job, (self.governance_url, self.admin_key_field.path(), self.passphrase,
-                                   self.signer["key_id"], self.reason_edit.text().strip())
+    def job(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return partial(revoke_signer, create=False), (self.governance_url, self.signer.key_id,
+                                                      self.reason_edit.text().strip(), self.unlock().unlock)
 
-    def done_text(self, value: Any) -> str:
-        return (f"<b>Revoked</b> key <code>{html.escape(value['key_id'][:16])}</code> at audit-log entry "
-                f"{value['log_seq']}.")
+    def done_text(self, value: TrustChange) -> str:
+        return (f"<b>Revoked</b> key <code>{html.escape(value.key_id[:16])}</code> at audit-log entry "
+                f"{value.log_seq}.")
 
 
 class PinAdminDialog(_AdminChangeDialog):
@@ -393,7 +340,7 @@ class PinAdminDialog(_AdminChangeDialog):
 
     needs_admin = False
 
-    def __init__(self, governance_url: str | None = None, *, gui_settings: Any = None,
+    def __init__(self, governance_url: str | None = None, *, gui_settings: GuiSettings | None = None,
                  notifier: ErrorSink | None = None, parent: QWidget | None = None) -> None:
         super().__init__("Pin administrator", governance_url, gui_settings, notifier, parent)
         self.setObjectName("PinAdminDialog")
@@ -409,16 +356,17 @@ class PinAdminDialog(_AdminChangeDialog):
         self.ok_button.setText("Pin")
 
     def _on_public_key_changed(self, path: str) -> None:
-        kid, identity, message = public_key_summary(path)
-        self.fingerprint_label.setText(" — ".join(x for x in (identity, kid) if x) if kid else message)
+        summary = public_key_summary(path)
+        self.fingerprint_label.setText(" — ".join(x for x in (summary.identity, summary.key_id) if x)
+                                       if summary.key_id else summary.message)
 
     def validate(self) -> str | None:
         return None if self.public_key_field.path() else "Choose the administrator's public key file."
 
-    def job(self) -> tuple[Any, tuple[Any, ...]]:
-        return pin_admin_job, (self.governance_url, self.public_key_field.path())
+    def job(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return pin_admins, (self.governance_url, [self.public_key_field.path()])
 
-    def done_text(self, value: Any) -> str:
+    def done_text(self, value: list[str]) -> str:
         return "<b>Pinned</b> administrator " + ", ".join(f"<code>{html.escape(k[:16])}</code>" for k in value) + "."
 
 
@@ -432,7 +380,7 @@ class TrustView(QWidget):
     sig_loaded = Signal(object)  # TrustState
 
     def __init__(self, *, governance_url: str | None = None, notifier: ErrorSink | None = None,
-                 gui_settings: Any = None, parent: QWidget | None = None) -> None:
+                 gui_settings: GuiSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TrustView")
         self.setAccessibleName("Trust list")
@@ -443,6 +391,8 @@ class TrustView(QWidget):
         self.dialog: _AdminChangeDialog | None = None
         self._stale = True
         self.slot = TaskSlot("trust", None, self)
+        #: What signer certificates are checked with (Settings' organisation CA), read at each load.
+        self.settings_source: Callable[[], VerificationSettings] = lambda: verification_settings(self.gui_settings)
 
         self.banner = Banner(name="trustBanner")
         self.banner.show_message("info", "Reading the trust list…")
@@ -491,7 +441,7 @@ class TrustView(QWidget):
 
     def refresh(self) -> None:
         self._stale = False
-        self.slot.start(load_trust_state, self.governance_url, label="Reading the trust list",
+        self.slot.start(load_trust_state, self.governance_url, self.settings_source(), label="Reading the trust list",
                         on_done=self._on_loaded, on_error=self._on_load_error)
 
     def is_running(self) -> bool:
@@ -526,16 +476,16 @@ class TrustView(QWidget):
             return True
         return False
 
-    def selected_signer(self) -> dict[str, Any] | None:
+    def selected_signer(self) -> SignerRow | None:
         rows = self.table.selectionModel().selectedRows()
         return rows[0].data(ENTITY_ROLE) if rows else None
 
-    def signer(self, identity: str) -> dict[str, Any] | None:
-        return next((s for s in self.model.rows if s.get("identity") == identity), None)
+    def signer(self, identity: str) -> SignerRow | None:
+        return next((s for s in self.model.rows if s.identity == identity), None)
 
     def select_signer(self, key_id: str) -> bool:
         for row, s in enumerate(self.model.rows):
-            if s["key_id"] == key_id:
+            if s.key_id == key_id:
                 self.table.selectRow(row)
                 return True
         return False
@@ -546,7 +496,7 @@ class TrustView(QWidget):
         initialised = state is not None and state.initialised
         self.add_button.setEnabled(writable and initialised)
         selected = self.selected_signer()
-        self.revoke_button.setEnabled(writable and selected is not None and not selected.get("revoked_at"))
+        self.revoke_button.setEnabled(writable and selected is not None and selected.revoked_at is None)
         self.pin_button.setVisible(state is not None and not initialised)
         self.pin_button.setEnabled(writable)
 
@@ -563,7 +513,7 @@ class TrustView(QWidget):
 
     def show_add_dialog(self) -> _AdminChangeDialog:
         return self._open(AddSignerDialog(self.governance_url, gui_settings=self.gui_settings,
-                                          notifier=self.notifier, parent=self))
+                                          notifier=self.notifier, verification=self.settings_source(), parent=self))
 
     def show_revoke_dialog(self) -> _AdminChangeDialog | None:
         signer = self.selected_signer()
@@ -598,7 +548,7 @@ class TrustDialog(QDialog):
     """The trust list in a window (Governance > Trust list…, or from the Approvals page)."""
 
     def __init__(self, *, governance_url: str | None = None, notifier: ErrorSink | None = None,
-                 gui_settings: Any = None, parent: QWidget | None = None) -> None:
+                 gui_settings: GuiSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TrustDialog")
         self.setAccessibleName("Trust list")

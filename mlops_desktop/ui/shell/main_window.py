@@ -368,9 +368,8 @@ class MainWindow(WindowSession):
 
         dialog = SnapshotDialog(list(self.store_urls), governance_url=self.governance_url,
                                 catalog=self.catalog if self.store_urls else None,
-                                settings=self.source_settings, notifier=self.notifier, parent=self)
-        if self.gui_settings.prefs.key_path and not dialog.key_edit.text():
-            dialog.key_edit.setText(self.gui_settings.prefs.key_path)  # the key location setting
+                                settings=self.source_settings, notifier=self.notifier,
+                                key_path=self.gui_settings.signing_key_path(), parent=self)
         dialog.open()
         self.snapshot_dialog = dialog
         return dialog
@@ -381,7 +380,7 @@ class MainWindow(WindowSession):
 
         settings = ReportSettings(findings=self.gui_settings.finding_settings())  # thresholds from Settings
         dialog = ReportDialog(self.catalog, self.governance_url, notifier=self.notifier, settings=settings,
-                              key_path=self.gui_settings.prefs.key_path, parent=self)
+                              key_path=self.gui_settings.signing_key_path(), parent=self)
         dialog.open()
         self.report_dialog = dialog
         return dialog
