@@ -8,7 +8,7 @@ URL forms (DESIGN.md):
 - ``mlmd+sqlite:///...``, ``mlmd+mysql://...``, ``mlmd+postgresql://...``
 - ``openlineage:path.ndjson`` or ``openlineage:folder``
 - ``snapshot:path.mlsnap``
-- ``sagemaker:PATH`` (folder or .zip of SageMaker API responses), ``datarobot:PATH``
+- ``sagemaker:PATH`` (folder or .zip of SageMaker API responses and CloudTrail files)
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ SOURCE_CLASSES: dict[str, str] = {
     "openlineage": "mlops_desktop.sources.openlineage:OpenLineageSource",
     "snapshot": "mlops_desktop.sources.snapshot:SnapshotSource",
     "sagemaker": "mlops_desktop.sources.sagemaker:SageMakerSource",
-    "datarobot": "mlops_desktop.sources.datarobot:DataRobotSource",
 }
 #: The kinds a SQLite file can be, in the order their claims are tried.
 SQLITE_KINDS = ("snapshot", "mlflow", "mlmd")
@@ -194,7 +193,7 @@ def parse_store_url(raw: str) -> StoreUrl:
                 rest = inner.split("://", 1)[1] if "://" in inner else ""
                 return StoreUrl(kind, raw, f"mysql+pymysql://{rest}")
             raise UsageError(f"Unsupported database in {redact(raw)!r}.", "Use sqlite, postgresql or mysql.")
-    for kind in ("openlineage", "snapshot", "sagemaker", "datarobot"):
+    for kind in ("openlineage", "snapshot", "sagemaker"):
         if text.startswith(kind + ":"):
             path = Path(text[len(kind) + 1:].removeprefix("//")).expanduser()
             if not os.path.lexists(path):
