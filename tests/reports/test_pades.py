@@ -69,7 +69,7 @@ def test_flipped_byte_in_signed_range_is_not_intact(signed: tuple[bytes, x509.Ce
     tampered = bytearray(data)
     tampered[pos] ^= 0x01
     result = pades.verify_pdf(_copy(tmp_path, bytes(tampered)), [cert])
-    assert not result.ok, result.verdict
+    assert result.ok is False, result.verdict
     assert result.error is None and len(result.signatures) == 1
     sig = result.signatures[0]
     assert sig.intact is False and sig.bottom_line is False
@@ -90,12 +90,12 @@ def test_incremental_metadata_edit_after_signing_is_modified(signed: tuple[bytes
     assert edited.startswith(data) and len(edited) > len(data)  # a genuine incremental update
     result = pades.verify_pdf(_copy(tmp_path, edited), [cert])
     sig = result.signatures[0]
-    assert sig.intact and sig.valid and sig.trusted  # the signed revision itself is untouched...
-    assert sig.coverage != "ENTIRE_FILE" and sig.modified  # ...but the file was changed after it
+    assert (sig.intact, sig.valid, sig.trusted) == (True, True, True)  # the signed revision itself is untouched...
+    assert (sig.coverage != "ENTIRE_FILE", sig.modified) == (True, True)  # ...but the file was changed after it
     # pyHanko files an Info-dictionary update under "signature maintenance" (LTA_UPDATES), which even
     # DocMDP "no changes" tolerates, so bottom_line alone may pass it; the report's verdict must not:
     # the audit log holds the hash of the signed file, and this is a different file.
-    assert not result.ok and "changed after signing" in result.verdict
+    assert result.ok is False and "changed after signing" in result.verdict
 
 
 def test_incremental_annotation_after_signing_is_modified(signed: tuple[bytes, x509.Certificate, SigningKey],
@@ -119,9 +119,9 @@ def test_incremental_annotation_after_signing_is_modified(signed: tuple[bytes, x
     writer.write_in_place()
     result = pades.verify_pdf(_copy(tmp_path, buf.getvalue()), [cert])
     sig = result.signatures[0]
-    assert sig.intact and sig.trusted and sig.modified
+    assert (sig.intact, sig.trusted, sig.modified) == (True, True, True)
     assert sig.modification_level not in (None, "NONE")
-    assert not sig.bottom_line and not result.ok
+    assert (sig.bottom_line, result.ok) == (False, False)
 
 
 def test_other_trust_root_is_not_trusted(signed: tuple[bytes, x509.Certificate, SigningKey], tmp_path: Path) -> None:
@@ -129,10 +129,10 @@ def test_other_trust_root_is_not_trusted(signed: tuple[bytes, x509.Certificate, 
     stranger = pades.self_signed_certificate(_key("Olga Officer <olga@example.org>"))  # same name, other key
     result = pades.verify_pdf(_copy(tmp_path, data), [stranger])
     sig = result.signatures[0]
-    assert sig.intact and sig.valid  # cryptographically fine...
+    assert (sig.intact, sig.valid) == (True, True)  # cryptographically fine...
     assert sig.trusted is False and sig.bottom_line is False  # ...but not from anyone we trust
-    assert not result.ok and "trusted root" in result.verdict
-    assert not pades.verify_pdf(_copy(tmp_path, data, "b.pdf"), []).ok
+    assert result.ok is False and "trusted root" in result.verdict
+    assert pades.verify_pdf(_copy(tmp_path, data, "b.pdf"), []).ok is False
 
 
 def test_unsigned_and_garbage_pdfs_fail_with_a_verdict(signed: tuple[bytes, x509.Certificate, SigningKey],
@@ -140,9 +140,9 @@ def test_unsigned_and_garbage_pdfs_fail_with_a_verdict(signed: tuple[bytes, x509
     data, cert, _ = signed
     cut = data.rindex(b"%%EOF", 0, data.index(b"/ByteRange")) + len(b"%%EOF")  # the revision before signing
     unsigned = pades.verify_pdf(_copy(tmp_path, data[:cut] + b"\n", "u.pdf"), [cert])
-    assert not unsigned.ok and unsigned.verdict.startswith("UNSIGNED")
+    assert unsigned.ok is False and unsigned.verdict.startswith("UNSIGNED")
     garbage = pades.verify_pdf(_copy(tmp_path, b"%PDF-1.7\nnot really a pdf\n", "g.pdf"), [cert])
-    assert not garbage.ok and garbage.verdict.startswith("INVALID")
+    assert garbage.ok is False and garbage.verdict.startswith("INVALID")
 
 
 def test_certificate_for_another_key_is_refused(tmp_path: Path) -> None:
@@ -160,9 +160,9 @@ def test_signed_report_verifies_and_carries_its_certificate(signed: tuple[bytes,
     data, cert, key = signed
     path = _copy(tmp_path, data)
     result = pades.verify_pdf(path, [cert])
-    assert result.ok, result.verdict
-    sig = result.signatures[0]
-    assert sig.bottom_line and sig.intact and sig.valid and sig.trusted
+    assert result.ok is True, result.verdict
+    [sig] = result.signatures
+    assert (sig.bottom_line, sig.intact, sig.valid, sig.trusted) == (True, True, True, True)
     assert sig.coverage == "ENTIRE_FILE" and sig.modification_level == "NONE" and sig.docmdp_ok
     assert sig.key_id == key.key_id and sig.signer == key.identity
     assert result.verdict.startswith("VALID") and json.loads(json.dumps(result.as_json()))["ok"] is True
@@ -170,7 +170,7 @@ def test_signed_report_verifies_and_carries_its_certificate(signed: tuple[bytes,
     assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == key.identity
     assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days in (365, 366)
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign
+    assert (usage.digital_signature, usage.content_commitment, usage.key_cert_sign) == (True, True, False)
     # PAdES B-B: ETSI.CAdES.detached sub-filter, and the evidence bundle is still attached
     assert b"/ETSI.CAdES.detached" in data
     reader = PdfReader(io.BytesIO(data))
@@ -205,12 +205,12 @@ def test_run_report_records_the_hash_of_the_signed_file(catalog: Catalog, govern
 
     with open_governance(governance.url) as gov:
         entries = [e for e in read_entries(gov) if e.action == "report.export"]
-    assert entries[-1].details["sha256"] == result.sha256
+    assert [e.details["sha256"] for e in entries] == [result.sha256]
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     embedded = PdfFileReader(io.BytesIO(signed_bytes)).embedded_signatures[0]
     cert = x509.load_der_x509_certificate(embedded.signer_cert.dump())
-    assert pades.verify_pdf(out, [cert]).ok
+    assert pades.verify_pdf(out, [cert]).ok is True
 
 
 # ---------------------------------------------------------------- CLI
