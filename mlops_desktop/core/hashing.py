@@ -8,6 +8,8 @@ from pathlib import Path
 from mlops_desktop.core.progress import CancelledFn, check_cancelled, never_cancelled
 
 BLOCK_SIZE = 1 << 20
+#: Names model_signing leaves out of a model folder's digest (and so do we).
+IGNORED_NAMES = frozenset({".git", ".gitattributes", ".github", ".gitignore", "model.sig"})
 
 
 def file_sha256(path: Path, is_cancelled: CancelledFn = never_cancelled) -> str:

@@ -336,7 +336,7 @@ class LineageGraph:
     ) -> list[str]:
         """Nodes ``node_id`` derives from, nearest first (the node itself excluded)."""
         skip = frozenset() if include_structural else STRUCTURAL_EDGE_KINDS
-        return self._walk(node_id, self.g._pred, depth, skip)
+        return self._walk(node_id, self.g.pred, depth, skip)
 
     def downstream(
         self,
@@ -347,7 +347,7 @@ class LineageGraph:
     ) -> list[str]:
         """Nodes derived from ``node_id``, nearest first (the node itself excluded)."""
         skip = frozenset() if include_structural else STRUCTURAL_EDGE_KINDS
-        return self._walk(node_id, self.g._succ, depth, skip)
+        return self._walk(node_id, self.g.succ, depth, skip)
 
     def upstream_of_kind(self, node_id: str, kind: str) -> list[str]:
         return [n for n in self.upstream(node_id) if self.g.nodes[n]["kind"] == kind]
@@ -357,7 +357,7 @@ class LineageGraph:
         self.node(node_id)
         seen = {node_id}
         frontier = [node_id]
-        succ, pred = self.g._succ, self.g._pred
+        succ, pred = self.g.succ, self.g.pred
         for _ in range(max(0, hops)):
             nxt: list[str] = []
             for n in frontier:
@@ -421,7 +421,7 @@ class LineageGraph:
             return [node_id]
         reached = self._walk(
             node_id,
-            self.g._pred,
+            self.g.pred,
             None,
             NO_CLASSIFICATION_EDGES,
             stop=lambda n: self._barrier(n, for_pii),
@@ -728,7 +728,7 @@ def _add_version(
         lnid = logged_model_node_id(lm_id)
         if lnid in graph.g:
             graph.add_edge(lnid, vnid, E_REGISTERED)
-            linked = bool(graph.g._pred[lnid])
+            linked = bool(graph.g.pred[lnid])
     if mv.run_id and not linked:
         rnid = ensure_run(mv.run_id)
         if mv.run_id not in catalog.runs and mv.datasets:

@@ -31,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from mlops_desktop.core import paths
 from mlops_desktop.core.errors import SchemaError, StoreError
@@ -192,13 +193,17 @@ def _begin_immediate(dbapi_con: Any) -> None:
         dbapi_con.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_S * 1000}")
 
 
-def _make_engine(sa_url: str, dialect: str, readonly_path: Path | None = None) -> Engine:
-    if dialect != "sqlite":
+def _make_engine(sa_url: str, path: Path | None, read_only: bool) -> Engine:
+    if path is None:
         return sa.create_engine(sa_url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
-    if readonly_path is not None:
-        engine = ro.readonly_engine(readonly_path, "governance database")
+    if read_only:
+        engine = ro.readonly_engine(path, "governance database")
     else:
-        engine = sa.create_engine(sa_url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
+        # A plain file name, not a URL: '?', '#' and '%' in folder names stay what they are.
+        def creator() -> sqlite3.Connection:
+            return sqlite3.connect(str(path), timeout=_SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+
+        engine = sa.create_engine("sqlite+pysqlite://", creator=creator, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_con: Any, _record: Any) -> None:
@@ -229,7 +234,7 @@ def open_database(url: str | None = None, *, create: bool = True) -> Governance:
     if path is not None:
         read_only_reason = _check_sqlite_file(path, create, url is None and not os.environ.get(GOVERNANCE_ENV))
     # even root must not write to a read-only one: it opens with mode=ro and query_only
-    engine = _make_engine(sa_url, dialect, path if read_only_reason is not None else None)
+    engine = _make_engine(sa_url, path, read_only_reason is not None)
     gov = Governance(url=display, engine=engine, dialect=dialect, path=path, read_only_reason=read_only_reason)
     try:
         _prepare(gov, create)

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from mlops_desktop.core.entities import Catalog, ModelVersion, iso
+from mlops_desktop.core.hashing import IGNORED_NAMES, file_sha256
 from mlops_desktop.core.progress import CancelledFn, never_cancelled
 from mlops_desktop.crypto.canonical import canonical_digest
 
 METHOD_ARTIFACTS = "model-signing-v1/files-sha256"
 METHOD_RECORD = "version-record-jcs-sha256"
 #: model_signing's default ignore list (plus our own signature files).
-IGNORED_NAMES = frozenset({".git", ".gitattributes", ".github", ".gitignore", "model.sig"})
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +40,12 @@ class SubjectDigest:
                 "location": self.location, "files": self.files}
 
 
-def file_sha256(path: Path) -> bytes:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.digest()
-
-
 def model_signing_digest(root: Path, is_cancelled: CancelledFn = never_cancelled) -> tuple[str, int]:
     """``(root digest hex, file count)`` of a model folder (or a single file), compatible with
     ``model_signing``'s files serialisation with SHA-256."""
     root = Path(root)
     if root.is_file():
-        return hashlib.sha256(file_sha256(root)).hexdigest(), 1
+        return hashlib.sha256(bytes.fromhex(file_sha256(root))).hexdigest(), 1
     items: list[tuple[str, Path]] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = [d for d in dirnames if d not in IGNORED_NAMES]
@@ -68,7 +59,7 @@ def model_signing_digest(root: Path, is_cancelled: CancelledFn = never_cancelled
     for _, full in items:
         if is_cancelled():
             break
-        h.update(file_sha256(full))
+        h.update(bytes.fromhex(file_sha256(full)))
     return h.hexdigest(), len(items)
 
 

@@ -2,7 +2,7 @@
 
 Reads the MLMD tables directly (``Type``, ``Artifact``, ``Execution``, ``Event``,
 ``Context``, ``Attribution``, ``Association`` and the ``*Property`` tables); ml-metadata
-itself is not needed. SQLite opens with ``file:...?mode=ro``; MySQL sessions are
+itself is not needed. SQLite opens read-only through :mod:`mlops_desktop.sources.sqlite`; server sessions are
 read-only transactions.
 
 Mapping to entities:
@@ -21,7 +21,7 @@ Mapping to entities:
   types become ``job`` nodes (``pipeline/component``).
 
 Property values: int, double, string, bool, and ``mlmd-struct::`` strings (a base64
-``google.protobuf.Struct``, decoded here without protobuf).
+``google.protobuf.Struct``, decoded with protobuf's own ``struct_pb2``).
 """
 
 from __future__ import annotations
@@ -32,11 +32,12 @@ import logging
 import os
 import re
 import sqlite3
-import struct as _struct
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from google.protobuf import struct_pb2
+from google.protobuf.message import DecodeError
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -114,82 +115,22 @@ RUN_CONTEXTS = frozenset({"pipeline_run", "run", "system.pipelinerun"})
 DEFAULT_MODEL_NAME = "mlmd-models"
 
 
-# --- mlmd-struct:: (google.protobuf.Struct wire format) ---------------------------------------
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise ValueError("truncated varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-
-
-def _fields(buf: bytes) -> Iterable[tuple[int, int, Any]]:
-    pos = 0
-    while pos < len(buf):
-        key, pos = _varint(buf, pos)
-        num, wire = key >> 3, key & 7
-        if wire == 0:
-            val, pos = _varint(buf, pos)
-            yield num, wire, val
-        elif wire == 1:
-            if pos + 8 > len(buf):
-                raise ValueError("truncated fixed64")
-            yield num, wire, buf[pos:pos + 8]
-            pos += 8
-        elif wire == 2:
-            size, pos = _varint(buf, pos)
-            if pos + size > len(buf):
-                raise ValueError("truncated field")
-            yield num, wire, buf[pos:pos + size]
-            pos += size
-        elif wire == 5:
-            yield num, wire, buf[pos:pos + 4]
-            pos += 4
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-
-
-def _decode_value(buf: bytes, depth: int) -> Any:
-    if depth > 64:
-        raise ValueError("struct nested too deep")
-    out: Any = None
-    for num, wire, val in _fields(buf):
-        if num == 1 and wire == 0:
-            out = None
-        elif num == 2 and wire == 1:
-            number = _struct.unpack("<d", val)[0]
-            # like protobuf's JSON rendering: integral numbers print as integers
-            out = int(number) if number.is_integer() and abs(number) < 2**53 else number
-        elif num == 3 and wire == 2:
-            out = val.decode("utf-8", errors="replace")
-        elif num == 4 and wire == 0:
-            out = bool(val)
-        elif num == 5 and wire == 2:
-            out = _decode_struct(val, depth + 1)
-        elif num == 6 and wire == 2:
-            out = [_decode_value(v, depth + 1) for n, w, v in _fields(val) if n == 1 and w == 2]
-    return out
-
-
-def _decode_struct(buf: bytes, depth: int = 0) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for num, wire, entry in _fields(buf):
-        if num != 1 or wire != 2:
-            continue
-        key = ""
-        value: Any = None
-        for n, w, v in _fields(entry):
-            if n == 1 and w == 2:
-                key = v.decode("utf-8", errors="replace")
-            elif n == 2 and w == 2:
-                value = _decode_value(v, depth + 1)
-        out[key] = value
-    return out
+# --- mlmd-struct:: (a base64 google.protobuf.Struct) -------------------------------------------
+def _plain(value: struct_pb2.Value) -> Any:
+    """A protobuf ``Value`` as plain JSON data; integral numbers as integers (as protobuf's JSON does)."""
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return {k: _plain(v) for k, v in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_plain(v) for v in value.list_value.values]
+    return None
 
 
 def decode_mlmd_struct(text: str) -> Any:
@@ -199,7 +140,12 @@ def decode_mlmd_struct(text: str) -> Any:
         raw = base64.b64decode(payload, validate=True)
     except ValueError as exc:
         raise ValueError(f"bad base64: {exc}") from exc
-    return _decode_struct(raw)
+    message = struct_pb2.Struct()
+    try:
+        message.ParseFromString(raw)
+    except DecodeError as exc:
+        raise ValueError(f"not a protobuf Struct: {exc}") from exc
+    return {k: _plain(v) for k, v in message.fields.items()}
 
 
 def _prop_value(row: Sequence[Any]) -> Any:

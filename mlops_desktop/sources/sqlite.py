@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.pool import QueuePool
 
 from mlops_desktop.core.errors import StoreError
 
@@ -90,7 +91,8 @@ def readonly_engine(path: Path, what: str = "database file") -> sa.Engine:
     def creator() -> sqlite3.Connection:
         return connect_readonly(path, what)
 
-    return sa.create_engine("sqlite+pysqlite://", creator=creator)
+    # A pool of file connections (the URL alone would make SQLAlchemy pool as for :memory:).
+    return sa.create_engine("sqlite+pysqlite://", creator=creator, poolclass=QueuePool)
 
 
 def table_names(path: Path, what: str = "database file") -> set[str]:

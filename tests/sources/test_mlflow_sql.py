@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -44,21 +45,27 @@ def test_deleted_versions_hidden_unless_asked(mlflow3_db: Path) -> None:
 
 
 def test_mlflow3_specifics(mlflow3_db: Path) -> None:
+    truth = json.loads((FIXTURES / "mlflow-3.17-sqlite.truth.json").read_text("utf-8"))
+    want = truth["models"]["fraud-detector"]["versions"]["3"]
     catalog = load_catalog([str(mlflow3_db)], all_runs=True)
     v = catalog.find_version("fraud-detector", "3")
-    assert v is not None and v.logged_model_id is not None
+    assert v is not None
+    assert (v.run_id, v.logged_model_id) == (want["run_id"], "m-845dabcde6994ca4bcd68767da46feae")
     lm = catalog.logged_models[v.logged_model_id]
-    assert lm.source_run_id == v.run_id
-    assert v.logged_model_id in catalog.runs[v.run_id].output_model_ids  # type: ignore[index]
-    assert any(r.parent_run_id for r in catalog.runs.values()), "nested runs carry their parent"
-    assert any(r.deleted for r in catalog.runs.values()), "the deleted run is read and marked"
-    assert any(e.lifecycle_stage == "deleted" for e in catalog.experiments.values())
-    run = catalog.runs[v.run_id]  # type: ignore[index]
-    assert run.params and run.metrics
+    assert lm.source_run_id == want["run_id"]
+    run = catalog.runs[want["run_id"]]
+    assert v.logged_model_id in run.output_model_ids
+    assert run.user == want["run_user"]
+    assert sum(1 for r in catalog.runs.values() if r.parent_run_id) == 3, "nested runs carry their parent"
+    assert sum(1 for r in catalog.runs.values() if r.deleted) == 1, "the deleted run is read and marked"
+    assert [e.name for e in catalog.experiments.values() if e.lifecycle_stage == "deleted"] == [
+        "/edge/deleted-experiment"
+    ]
+    assert (sorted(run.params), sorted(run.metrics)) == (["depth", "lr", "n_estimators"], ["auc", "loss"])
+    assert sorted([d.name, d.digest, d.context] for d in v.datasets) == want["datasets"]
     train = [d for d in v.datasets if d.context == "training"]
-    assert train and train[0].source.startswith("s3://")
-    ds = catalog.datasets[train[0].dataset_id]
-    assert ds.columns, "the MLflow colspec schema is parsed"
+    assert [d.source for d in train] == ["s3://lake/payments/fraud-detector/train.parquet"]
+    assert catalog.datasets[train[0].dataset_id].columns == ["amount", "label"], "the MLflow colspec schema is parsed"
 
 
 def test_metric_history(mlflow3_db: Path) -> None:
