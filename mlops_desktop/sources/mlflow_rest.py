@@ -462,6 +462,8 @@ def _setting(settings: object, name: str, default: Any) -> Any:
 class MlflowRestSource(Source):
     """An MLflow tracking server. Nothing is read until asked; one check request at open."""
 
+    KEEPS_METRIC_HISTORY = True
+
     def __init__(self, url: StoreUrl, settings: object | None = None) -> None:
         super().__init__(url)
         self.settings = settings if settings is not None else {}
@@ -851,7 +853,7 @@ class MlflowRestSource(Source):
         """``(root digest hex, file count)`` of a version's artifacts through the server, the same
         model-signing "files" digest :func:`mlops_desktop.governance.digest.model_signing_digest`
         computes on a local folder (files by relative POSIX path, SHA-256 of the file digests)."""
-        from mlops_desktop.governance.digest import IGNORED_NAMES
+        from mlops_desktop.core.hashing import IGNORED_NAMES
 
         self._bind(is_cancelled)
         files = [(rel, ref) for rel, ref in self.artifact_files(version, catalog)
