@@ -21,7 +21,7 @@ from pathlib import Path
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import CancelledError, MlopsError, UsageError
-from mlops_desktop.core.findings import Finding, evaluate
+from mlops_desktop.core.findings import Finding, default_lineage, evaluate
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -148,8 +148,6 @@ def export_report(
     settings = settings or ReportSettings()
     progress(0, 100, "Evaluating findings")
     facts = governance.facts if governance is not None else None
-    from mlops_desktop.core.findings import default_lineage
-
     lineage = default_lineage(catalog)
     if findings is None:
         findings = evaluate(catalog, facts, settings.findings, lineage=lineage, is_cancelled=is_cancelled)

@@ -23,6 +23,7 @@ from mlops_desktop.core.findings import (
     FindingSettings,
     GraphLineage,
     default_lineage,
+    scope_findings,
 )
 from mlops_desktop.core.governance_facts import ApprovalFact, GovernanceFacts
 
@@ -170,8 +171,6 @@ def assemble(
     lineage: GraphLineage | None = None,
 ) -> ReportData:
     """Scope the catalog and findings to ``models`` (all when empty) for ``edition``."""
-    from mlops_desktop.core.findings import scope_findings
-
     if edition not in EDITIONS:
         raise UsageError(f"Unknown report edition {edition!r}.", f"Use one of: {', '.join(EDITIONS)}.")
     settings = settings or ReportSettings()
