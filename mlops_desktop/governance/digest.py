@@ -126,6 +126,13 @@ def subject_digest(
     if method != METHOD_RECORD and reachable and local is not None:
         digest, count = model_signing_digest(local, is_cancelled)
         return SubjectDigest(METHOD_ARTIFACTS, digest, record_digest, location, str(local), count)
+    if method != METHOD_RECORD and not reachable and version.store.startswith(("mlflow+http://", "mlflow+https://")):
+        # a store read over REST: its tracking server may serve the artifacts
+        from mlops_desktop.sources.mlflow_rest import remote_artifact_digest
+
+        remote = remote_artifact_digest(catalog, version, is_cancelled)
+        if remote is not None:
+            return SubjectDigest(METHOD_ARTIFACTS, remote[0], record_digest, location, None, remote[1])
     if method == METHOD_ARTIFACTS:
         return SubjectDigest(METHOD_ARTIFACTS, "", record_digest, location, str(local) if local else None)
     return SubjectDigest(METHOD_RECORD, record_digest, record_digest, location)

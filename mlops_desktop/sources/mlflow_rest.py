@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
@@ -54,6 +54,7 @@ from mlops_desktop.core.entities import (
     from_millis,
 )
 from mlops_desktop.core.errors import StoreError, UsageError
+from mlops_desktop.core.hashing import IGNORED_NAMES
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -63,6 +64,9 @@ from mlops_desktop.core.progress import (
 )
 from mlops_desktop.sources.base import Source, StoreUrl
 from mlops_desktop.sources.mlflow_sql import CONTEXT_TAG, PARENT_RUN_TAG, _json_or_text, _source_uri
+
+if TYPE_CHECKING:
+    from mlops_desktop.sources.base import SourceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -374,7 +378,7 @@ class RestClient:
 
     # -- errors ----------------------------------------------------------------------
     def _tls_error(self, exc: Exception) -> StoreError:
-        text = _reason(exc)
+        text = str(exc)
         if "certificate verify failed" in text.lower() or "certificate" in text.lower():
             return StoreError(
                 f"The TLS certificate of {self.display} is not trusted ({_short_tls(text)}).",
@@ -464,20 +468,18 @@ class MlflowRestSource(Source):
 
     KEEPS_METRIC_HISTORY = True
 
-    def __init__(self, url: StoreUrl, settings: object | None = None) -> None:
-        super().__init__(url)
-        self.settings = settings if settings is not None else {}
-        base = url.options.get("base_url") if url.options else None
-        if not base:
-            base, display = split_rest_url(url.raw)
+    def __init__(self, url: StoreUrl, settings: SourceSettings | None = None) -> None:
+        if settings is None:
+            super().__init__(url)
         else:
-            display = url.display
-        self.base_url = base
+            super().__init__(url, settings)  # type: ignore[call-arg,unused-ignore]
+        base, display = split_rest_url(url.raw)
+        self.base_url = url.options.get("base_url") or base if url.options else base
         self.display = display
-        prompted = _setting(self.settings, "mlflow_credentials", None)
+        prompted = _setting(settings, "mlflow_credentials", None)
         creds = RestCredentials.from_env().merged(prompted if isinstance(prompted, RestCredentials) else None)
-        concurrency = int(_setting(self.settings, "rest_concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY)
-        self.client = RestClient(base, creds, display, concurrency=concurrency)
+        concurrency = int(_setting(settings, "rest_concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY)
+        self.client = RestClient(self.base_url, creds, display, concurrency=concurrency)
         self._server_version = ""
         self._workspaces: list[str] | None = None
         self._check_server()
@@ -853,8 +855,6 @@ class MlflowRestSource(Source):
         """``(root digest hex, file count)`` of a version's artifacts through the server, the same
         model-signing "files" digest :func:`mlops_desktop.governance.digest.model_signing_digest`
         computes on a local folder (files by relative POSIX path, SHA-256 of the file digests)."""
-        from mlops_desktop.core.hashing import IGNORED_NAMES
-
         self._bind(is_cancelled)
         files = [(rel, ref) for rel, ref in self.artifact_files(version, catalog)
                  if not set(rel.split("/")) & IGNORED_NAMES]
@@ -863,6 +863,24 @@ class MlflowRestSource(Source):
         for d in digests:
             h.update(d)
         return h.hexdigest(), len(files)
+
+
+def remote_artifact_digest(catalog: Catalog, version: ModelVersion,
+                           is_cancelled: CancelledFn = never_cancelled) -> tuple[str, int] | None:
+    """``(root digest, file count)`` of a REST-read version's artifacts through its server, or
+    None when the server has no files for it (the subject digest then falls back)."""
+    if not version.store.startswith(("mlflow+http://", "mlflow+https://")):
+        return None
+    source = MlflowRestSource(StoreUrl("mlflow-rest", version.store))
+    try:
+        digest, count = source.artifact_digest(version, catalog, is_cancelled)
+    except StoreError as exc:
+        logger.warning("Artifacts of %s v%s not reachable through %s: %s", version.model_name, version.version,
+                       version.store, exc.message)
+        return None
+    finally:
+        source.close()
+    return (digest, count) if count else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -894,4 +912,4 @@ def _runs_uri(uri: str) -> tuple[str, str] | None:
 
 
 __all__ = ["READ_ENDPOINTS", "MlflowRestSource", "RestClient", "RestCredentials", "is_read_endpoint",
-           "split_rest_url"]
+           "remote_artifact_digest", "split_rest_url"]
