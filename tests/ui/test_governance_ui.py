@@ -919,3 +919,86 @@ def test_settings_without_policy_file_read_as_the_built_in_policy(tmp_path):
     settings.update(policy_file="/etc/policy.toml")
     assert GuiSettings(path).prefs.policy_file == "/etc/policy.toml"
     assert verification_settings(None).policy_file == ""
+
+
+# ---------------------------------------------------------------------------- the organisation CA
+
+
+def test_approvals_page_honours_the_organisation_ca_as_verify_ca_does(make_window, qtbot, ui, themed, catalog,
+                                                                       gov_url, keys, mlflow3_db, tmp_path, capsys):
+    """A signer whose trust statement carries a certificate from another CA counts until the
+    organisation CA is set in Settings; then the page shows the decision untrusted, exactly as
+    ``verify --ca`` judges the same records."""
+    from cryptography.hazmat.primitives import serialization
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from mlops_desktop.cli.main import main
+    from mlops_desktop.ui.common.settings import GuiSettings
+    from tests.governance.test_keys import issue, make_ca
+
+    _org_key, org_ca = make_ca("Example Org CA")
+    rogue_key, rogue_ca = make_ca("Rogue CA")
+    ca_file = tmp_path / "org-ca.pem"
+    ca_file.write_bytes(org_ca.public_bytes(serialization.Encoding.PEM))
+    not_a_ca = tmp_path / "not-a-ca.pem"
+    not_a_ca.write_text("no certificates here\n", encoding="utf-8")
+    mallory_pub = load_public_key(Path(f"{keys.mallory}.pub"))
+    with open_governance(gov_url) as gov:
+        # the administrator accepted Mallory's certificate from the rogue CA (it chains to the roots given then)
+        add_signer(gov, load_private_key(keys.admin, PASSPHRASE), mallory_pub, "mallory@example.org", ["approver"],
+                   certificate=issue(rogue_key, rogue_ca, mallory_pub, "mallory@example.org"), ca_roots=[rogue_ca])
+        by_alice = approve(gov, catalog, "churn-predictor", "3", "champion", "fine", ["gdpr"],
+                           load_private_key(keys.alice, PASSPHRASE))
+        by_mallory = approve(gov, catalog, "churn-predictor", "3", "champion", "fine too", ["gdpr"],
+                             load_private_key(keys.mallory, PASSPHRASE))
+
+    GuiSettings().update(governance_url=gov_url)  # the store in Settings, so accepting Settings keeps it
+    window = make_window()
+    window.open_stores([str(mlflow3_db)])
+    ui.wait_idle(qtbot, window.load_slot)
+    window.show_page("approvals")
+    view = window.governance.approvals_view
+    wait(qtbot, view)
+    assert view.state.url == gov_url
+    assert (view.status_of(by_alice.id), view.status_of(by_mallory.id)) == ("valid", "valid")
+    assert "All 2 decisions verify" in view.banner.text()
+
+    dialog = _settings_dialog(window)
+    assert dialog.ca_edit.text() == "" and dialog.ca_edit.accessibleName()
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.ca_edit.setText(str(not_a_ca))
+    ok.click()
+    assert dialog.isVisible() and f"{not_a_ca} holds no readable PEM certificates" in dialog.error_label.text()
+    assert GuiSettings().prefs.ca_file == ""  # nothing written
+    dialog.ca_edit.setText(str(ca_file))
+    ok.click()
+    assert not dialog.isVisible() and GuiSettings().prefs.ca_file == str(ca_file)
+    # the shown page verifies again with the CA: Mallory's grant no longer counts
+    qtbot.waitUntil(lambda: view.status_of(by_mallory.id) == "untrusted", timeout=TIMEOUT)
+    wait(qtbot, view)
+    assert view.status_of(by_alice.id) == "valid"
+    banner = view.banner.text()
+    assert "1 of 2 decisions verify" in banner and "1 untrusted" in banner
+    assert "not issued by the organisation CA" in banner
+    assert "checked against the organisation CA set in Settings" in banner
+    assert view.select_record(by_mallory.id)
+    assert "signer mallory@example.org is not on the trust list" not in view.explanation.toPlainText()
+    assert f"signer {by_mallory.key_id[:16]} is not on the trust list" in view.explanation.toPlainText()
+    view.resize(1200, 720)
+    render_both(ui, themed, view, "approvals_view_org_ca")
+    gui = {v.record.id: (v.status, v.detail) for v in view.state.approvals}
+
+    # the same records, the same verdict on the command line
+    capsys.readouterr()
+    code = main(["verify", "--governance", gov_url, "--store", str(mlflow3_db), "--ca", str(ca_file),
+                 "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["ok"] is False
+    assert {a["id"]: (a["status"], "; ".join(a["problems"])) for a in report["approvals"]} == gui
+    assert gui[by_mallory.id] == ("untrusted", f"signer {by_mallory.key_id[:16]} is not on the trust list")
+    assert report["trust_problems"] == view.state.trust_problems
+    # and without the CA both count, on both faces
+    code = main(["verify", "--governance", gov_url, "--store", str(mlflow3_db), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and {a["id"]: a["status"] for a in report["approvals"]} == {by_alice.id: "valid",
+                                                                                  by_mallory.id: "valid"}

@@ -5,10 +5,11 @@ the "approvals" and "audit" placeholder pages, adds a Governance menu (Approve /
 Ctrl+Shift+A, Trust list…, Verify approvals, Check audit log) and puts the approve action
 into the version detail pane's context menu.
 
-This module also holds what the governance widgets share: :func:`gov_session` (one
-governance store opened per worker task, so a file replaced on disk is read afresh),
-:class:`Banner`, :class:`KeyFileField`, the verification-status colours and
-:class:`StatusBadgeDelegate`.
+The pages and dialogs verify with ``GuiSettings.verification_settings`` (the organisation
+CA and policy file set in Settings, the window's artifact roots): the same
+:class:`~mlops_desktop.services.settings.VerificationSettings` ``mlops-desktop verify``
+builds from ``--ca``, ``--policy`` and ``--artifact-root``; the work itself is in
+:mod:`mlops_desktop.services`.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ class GovernanceController(QObject):
             dialog.accepted.connect(self._on_settings_accepted)
 
     def _on_settings_accepted(self) -> None:
-        """A policy file changed in Settings: the shown Approvals page verifies again with it
+        """A policy or CA file changed in Settings: the shown Approvals page verifies again with it
         (a hidden one does when shown)."""
         if self._alive(self.approvals_view) and self.approvals_view.needs_refresh():
             self.approvals_view.mark_stale()

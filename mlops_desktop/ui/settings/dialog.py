@@ -84,6 +84,22 @@ class SettingsDialog(QDialog):
         policy_label = QLabel("Promotion &policy:")
         policy_label.setBuddy(self.policy_edit)
         form.addRow(policy_label, policy_row)
+        self.ca_edit = QLineEdit(p.ca_file)
+        self.ca_edit.setObjectName("caFileEdit")
+        self.ca_edit.setAccessibleName("Organisation CA certificates file")
+        self.ca_edit.setPlaceholderText("empty: MLOPS_DESKTOP_ORG_CA if set, else signer certificates are not checked")
+        self.ca_edit.setToolTip("PEM file of the organisation CA certificates, as 'mlops-desktop verify --ca FILE'. "
+                                "Signer certificates on the trust list must be issued by it; the Approvals page, "
+                                "the Approve / Reject dialog and the trust list check them.")
+        self.ca_browse = QPushButton("Browse…")
+        self.ca_browse.setAccessibleName("Browse for the organisation CA certificates file")
+        self.ca_browse.clicked.connect(self._on_ca_browse_clicked)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_edit, 1)
+        ca_row.addWidget(self.ca_browse)
+        ca_label = QLabel("Organisation &CA:")
+        ca_label.setBuddy(self.ca_edit)
+        form.addRow(ca_label, ca_row)
         self.clear_recent_button = QPushButton(f"Forget {len(p.recent_stores)} recent stores")
         self.clear_recent_button.clicked.connect(self._on_clear_recent_clicked)
         self._clear_recent = False
@@ -178,6 +194,7 @@ class SettingsDialog(QDialog):
             "governance_url": self.governance_edit.text().strip(),
             "key_path": self.key_edit.text().strip(),
             "policy_file": self.policy_edit.text().strip(),
+            "ca_file": self.ca_edit.text().strip(),
             "artifact_roots": roots,
             "production_stages": _split(self.stages_edit.text()),
             "production_aliases": _split(self.aliases_edit.text()),
@@ -201,8 +218,27 @@ class SettingsDialog(QDialog):
             self.tabs.setCurrentIndex(0)
             self.policy_edit.setFocus()
             return
+        problem = self._ca_problem(str(values["ca_file"]))
+        if problem:
+            self.error_label.setText(problem)
+            self.tabs.setCurrentIndex(0)
+            self.ca_edit.setFocus()
+            return
         self.settings.update(**values)
         super().accept()
+
+    def _ca_problem(self, path: str) -> str:
+        """Why a changed CA file cannot be used ("" when it reads, is unchanged or empty)."""
+        if not path or path == self.settings.prefs.ca_file:
+            return ""
+        from mlops_desktop.core.errors import MlopsError
+        from mlops_desktop.services.settings import VerificationSettings
+
+        try:
+            VerificationSettings(ca_file=path).ca_roots()
+        except MlopsError as exc:
+            return f"{exc.message}{' ' + exc.hint if exc.hint else ''} Choose another file or leave it empty."
+        return ""
 
     def _policy_problem(self, path: str) -> str:
         """Why a changed policy file cannot be used ("" when it reads, is unchanged or empty)."""
@@ -241,6 +277,12 @@ class SettingsDialog(QDialog):
                                               "Policy files (*.toml);;All files (*)")
         if path:
             self.policy_edit.setText(path)
+
+    def _on_ca_browse_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Organisation CA certificates", self.ca_edit.text(),
+                                              "Certificates (*.pem *.crt);;All files (*)")
+        if path:
+            self.ca_edit.setText(path)
 
     def _on_clear_recent_clicked(self) -> None:
         self._clear_recent = True
