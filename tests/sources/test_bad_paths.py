@@ -255,3 +255,15 @@ def test_sources_api_refuses_them_too(tmp_path: Path, kind: str) -> None:
         with pytest.raises(StoreError):
             load_catalog([str(path)])
     assert not guard.fired
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("mlflow+postgresql://alice:s3cr%40t@db.example:5432/mlflow", "mlflow+postgresql://alice:***@db.example:5432/mlflow"),
+    ("mlflow+mysql://root:pw@127.0.0.1:3306/test", "mlflow+mysql://root:***@127.0.0.1:3306/test"),
+    ("mlflow+postgresql://alice@db.example/mlflow", "mlflow+postgresql://alice@db.example/mlflow"),
+    ("/tmp/odd@dir/m.db", "/tmp/odd@dir/m.db"),
+])
+def test_store_urls_are_shown_without_their_password(url: str, shown: str) -> None:
+    from mlops_desktop.sources.base import redact
+
+    assert redact(url) == shown
