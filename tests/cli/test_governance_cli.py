@@ -274,3 +274,15 @@ def test_usage_errors(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "trust", "add", "--key", world.key("admin"), "--signer", world.key("erin") + ".pub",
                        "--identity", "erin@example.org", "--role", "approver", "--valid-until", "next week")
     assert code == 2 and "Bad date" in err
+
+
+def test_audit_export_from_a_read_only_store_says_so(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """Exporting signs a checkpoint and records the export, so a read-only store is refused up
+    front with the store's read-only message (the export service checks it, as the GUI did)."""
+    os.chmod(world.gov, 0o444)
+    before = _files(world.dir)
+    code, out, err = run(capsys, "audit", "export", "--out", str(world.dir / "log.json"))
+    assert code == 2 and out == ""
+    assert err == (f"mlops-desktop: error: The governance database {world.gov} is read-only; nothing can be "
+                   "recorded. Ask for write access or use another --governance store.\n")
+    assert _files(world.dir) == before
