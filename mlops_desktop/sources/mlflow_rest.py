@@ -31,6 +31,7 @@ import os
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from mlops_desktop.core.entities import (
@@ -174,6 +176,41 @@ class RestCredentials:
         )
 
 
+class CredentialsRequired(StoreError):
+    """The server refused the request for want of (right) credentials (HTTP 401).
+
+    ``url`` is the store's display URL, so a GUI can ask for a login and try again.
+    """
+
+    def __init__(self, message: str, hint: str, url: str) -> None:
+        super().__init__(message, hint)
+        self.url = url
+
+
+#: Logins given at a prompt in this process, by store display URL: memory only, never saved.
+_PROMPTED: dict[str, RestCredentials] = {}
+_PROMPTED_LOCK = threading.Lock()
+
+
+def remember_credentials(url: str, credentials: RestCredentials) -> None:
+    """Use ``credentials`` (from a prompt) for the store ``url`` until the process ends."""
+    with _PROMPTED_LOCK:
+        _PROMPTED[url] = credentials
+
+
+def forget_credentials(url: str | None = None) -> None:
+    with _PROMPTED_LOCK:
+        if url is None:
+            _PROMPTED.clear()
+        else:
+            _PROMPTED.pop(url, None)
+
+
+def prompted_credentials(url: str) -> RestCredentials | None:
+    with _PROMPTED_LOCK:
+        return _PROMPTED.get(url)
+
+
 def split_rest_url(raw: str) -> tuple[str, str]:
     """``mlflow+https://host:port/prefix`` -> (``https://host:port/prefix``, display URL).
 
@@ -224,6 +261,7 @@ class RestClient:
         self._lock = threading.Lock()
         self.is_cancelled: CancelledFn = never_cancelled
         self.requests_made = 0
+        self._warned_insecure = False
 
     # -- sessions --------------------------------------------------------------------
     def _session(self) -> requests.Session:
@@ -238,8 +276,13 @@ class RestClient:
                 session.headers["Authorization"] = f"Bearer {creds.token}"
             elif creds.username:
                 session.auth = (creds.username, creds.password or "")
-            if creds.insecure_tls:
+            if creds.insecure_tls:  # asked for explicitly: say so once, not on every request
                 session.verify = False
+                if not self._warned_insecure:
+                    self._warned_insecure = True
+                    logger.warning("TLS certificates of %s are not checked (MLFLOW_TRACKING_INSECURE_TLS)",
+                                   self.display)
+                    warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
             elif creds.ca_file:
                 session.verify = creds.ca_file
             if creds.client_cert:
@@ -396,7 +439,8 @@ class RestClient:
                     if self._credentials.username or self._credentials.token else
                     "The server needs a login: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
                     "(or MLFLOW_TRACKING_TOKEN).")
-            return StoreError(f"The MLflow server {self.display} refused the credentials (HTTP 401).", hint)
+            return CredentialsRequired(f"The MLflow server {self.display} refused the credentials (HTTP 401).", hint,
+                                       self.display)
         if status == 403:
             return StoreError(f"The MLflow server {self.display} denied read access (HTTP 403{detail}).",
                               "Ask the server's administrator for READ permission on its experiments and models.")
@@ -476,12 +520,13 @@ class MlflowRestSource(Source):
         base, display = split_rest_url(url.raw)
         self.base_url = url.options.get("base_url") or base if url.options else base
         self.display = display
-        prompted = _setting(settings, "mlflow_credentials", None)
+        prompted = _setting(settings, "mlflow_credentials", None) or prompted_credentials(display)
         creds = RestCredentials.from_env().merged(prompted if isinstance(prompted, RestCredentials) else None)
         concurrency = int(_setting(settings, "rest_concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY)
         self.client = RestClient(self.base_url, creds, display, concurrency=concurrency)
         self._server_version = ""
         self._workspaces: list[str] | None = None
+        self._run_ws: dict[str, str] = {}  # run id -> workspace (when the server has several)
         self._check_server()
 
     # -- connection --------------------------------------------------------------------
@@ -527,6 +572,10 @@ class MlflowRestSource(Source):
         if len(spaces) <= 1:
             return [("default", None)]
         return [(w, {WORKSPACE_HEADER: w}) for w in spaces]
+
+    def _headers_for_run(self, run_id: str) -> dict[str, str] | None:
+        ws = self._run_ws.get(run_id)
+        return {WORKSPACE_HEADER: ws} if ws else None
 
     # -- registry ------------------------------------------------------------------------
     def _read_models(self) -> tuple[dict[tuple[str, str], RegisteredModel], list[ModelVersion]]:
@@ -574,6 +623,8 @@ class MlflowRestSource(Source):
             for mv_ in m.versions:
                 mv_.aliases.sort()
         if len(spaces) > 1:
+            # one list ordered by name across workspaces, as the server's database orders them
+            models = dict(sorted(models.items(), key=lambda item: item[0][1]))
             for (ws, _), m in models.items():
                 if ws != "default":
                     m.name = f"{ws}/{m.name}"
@@ -603,14 +654,18 @@ class MlflowRestSource(Source):
         models, versions = self._read_models()
         check_cancelled(is_cancelled)
         progress(1, steps, "Reading experiments")
-        experiments = self._read_experiments()
+        experiments, exp_ws = self._read_experiments()
         check_cancelled(is_cancelled)
         progress(2, steps, "Reading runs")
-        if all_runs:
-            found = self._search_runs(list(experiments), None, progress)
-        else:
-            wanted = sorted({v.run_id for v in versions if v.run_id})
-            found = self._search_runs(list(experiments), wanted, progress)
+        wanted = None if all_runs else sorted({v.run_id for v in versions if v.run_id})
+        found = {}
+        for ws, headers in self._workspace_headers():
+            in_ws = [eid for eid, w in exp_ws.items() if w == ws]
+            for rid, item in self._search_runs(in_ws, wanted, progress, headers).items():
+                found[rid] = item
+                if headers:
+                    self._run_ws[rid] = ws
+        if wanted is not None:
             missing = [r for r in wanted if r not in found]
             if missing:  # runs in experiments the search did not cover
                 for data in self.client.map(self._get_run, missing):
@@ -625,7 +680,10 @@ class MlflowRestSource(Source):
         progress(4, steps, "Collecting dataset inputs")
         datasets = self._collect_datasets(found)
         progress(5, steps, "Reading logged models")
-        logged = self._read_logged_models(list(experiments), runs if not all_runs else None, versions)
+        logged: dict[str, LoggedModel] = {}
+        for ws, headers in self._workspace_headers():
+            logged.update(self._read_logged_models([eid for eid, w in exp_ws.items() if w == ws],
+                                                   runs if not all_runs else None, versions, headers))
         for v in versions:
             made_by = runs.get(v.run_id) if v.run_id else None
             if made_by is not None:
@@ -635,19 +693,21 @@ class MlflowRestSource(Source):
         return Catalog(stores=[self.info], models=list(models.values()), runs=runs, experiments=experiments,
                        datasets=datasets, logged_models=logged)
 
-    def _read_experiments(self) -> dict[str, Experiment]:
+    def _read_experiments(self) -> tuple[dict[str, Experiment], dict[str, str]]:
+        """Experiments, and the workspace of each ("default" on a server without workspaces)."""
         out: dict[str, Experiment] = {}
+        where: dict[str, str] = {}
         for ws, headers in self._workspace_headers():
             for e in self.client.pages("GET", "/api/2.0/mlflow/experiments/search",
                                        {"max_results": 1000, "view_type": "ALL"}, "experiments", headers=headers):
                 eid = str(e["experiment_id"])
                 out[eid] = Experiment(eid, str(e.get("name") or ""), e.get("artifact_location") or "",
                                       e.get("lifecycle_stage") or "active", self.display)
-            del ws
-        return out
+                where[eid] = ws
+        return out, where
 
-    def _search_runs(self, experiment_ids: list[str], run_ids: list[str] | None,
-                     progress: ProgressFn) -> dict[str, tuple[Run, list[Mapping[str, Any]]]]:
+    def _search_runs(self, experiment_ids: list[str], run_ids: list[str] | None, progress: ProgressFn,
+                     headers: dict[str, str] | None = None) -> dict[str, tuple[Run, list[Mapping[str, Any]]]]:
         """Runs by id (batched ``run_id IN (...)`` searches, in parallel), or every run."""
         exp_batches = [experiment_ids[i:i + EXPERIMENT_BATCH] for i in range(0, len(experiment_ids), EXPERIMENT_BATCH)]
         if not exp_batches:
@@ -668,7 +728,8 @@ class MlflowRestSource(Source):
             body: dict[str, Any] = {"experiment_ids": exps, "max_results": 1000, "run_view_type": "ALL"}
             if flt:
                 body["filter"] = flt
-            items = [self._run(r) for r in self.client.pages("POST", "/api/2.0/mlflow/runs/search", body, "runs")]
+            items = [self._run(r) for r in self.client.pages("POST", "/api/2.0/mlflow/runs/search", body, "runs",
+                                                             headers=headers)]
             with lock:
                 done_count[0] += 1
                 progress(2, 6, f"Reading runs ({done_count[0]}/{len(jobs)} requests)")
@@ -681,7 +742,8 @@ class MlflowRestSource(Source):
         return runs
 
     def _get_run(self, run_id: str) -> dict[str, Any] | None:
-        data = self.client.get_json("/api/2.0/mlflow/runs/get", {"run_id": run_id}, missing_ok=True)
+        data = self.client.get_json("/api/2.0/mlflow/runs/get", {"run_id": run_id}, missing_ok=True,
+                                    headers=self._headers_for_run(run_id))
         return None if data is None else data.get("run")
 
     def _run(self, data: Mapping[str, Any]) -> tuple[Run, list[Mapping[str, Any]]]:
@@ -731,7 +793,8 @@ class MlflowRestSource(Source):
         return datasets
 
     def _read_logged_models(self, experiment_ids: list[str], runs: Mapping[str, Run] | None,
-                            versions: list[ModelVersion]) -> dict[str, LoggedModel]:
+                            versions: list[ModelVersion],
+                            headers: dict[str, str] | None = None) -> dict[str, LoggedModel]:
         wanted: set[str] | None = None
         if runs is not None:
             wanted = {mid for r in runs.values() for mid in r.output_model_ids}
@@ -743,7 +806,7 @@ class MlflowRestSource(Source):
         for exps in batches:
             body = {"experiment_ids": exps, "max_results": 100}
             for item in self.client.pages("POST", "/api/2.0/mlflow/logged-models/search", body, "models",
-                                          missing_ok=True):
+                                          headers=headers, missing_ok=True):
                 info = item.get("info") or {}
                 mid = str(info.get("model_id") or "")
                 if not mid or (wanted is not None and mid not in wanted):
@@ -758,7 +821,8 @@ class MlflowRestSource(Source):
         """Every logged value of one metric of one run, by step then time."""
         values = [_metric(m) for m in self.client.pages(
             "GET", "/api/2.0/mlflow/metrics/get-history",
-            {"run_id": run_id, "metric_key": key, "max_results": 25000}, "metrics")]
+            {"run_id": run_id, "metric_key": key, "max_results": 25000}, "metrics",
+            headers=self._headers_for_run(run_id))]
         return sorted(values, key=lambda m: (m.step, m.timestamp.timestamp() if m.timestamp else 0.0))
 
     def metric_keys(self, run_id: str) -> list[str]:
@@ -911,5 +975,6 @@ def _runs_uri(uri: str) -> tuple[str, str] | None:
     return run_id, sub
 
 
-__all__ = ["READ_ENDPOINTS", "MlflowRestSource", "RestClient", "RestCredentials", "is_read_endpoint",
-           "remote_artifact_digest", "split_rest_url"]
+__all__ = ["READ_ENDPOINTS", "CredentialsRequired", "MlflowRestSource", "RestClient", "RestCredentials", "is_read_endpoint",
+           "forget_credentials", "prompted_credentials", "remember_credentials", "remote_artifact_digest",
+           "split_rest_url"]

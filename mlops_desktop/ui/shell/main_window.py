@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QSize, Signal
@@ -479,11 +480,42 @@ class MainWindow(WindowSession):
     def _report_failures(self, failures: list[StoreFailed]) -> None:
         if not failures:
             return
+        if self._ask_login(failures):
+            return
         if len(failures) == 1:
             self.notifier.show_error(failures[0].error)
             return
         message = f"{len(failures)} stores could not be opened:\n" + "\n".join(f"• {f.error}" for f in failures)
         self.notifier.show_error(StoreError(message, "Check each path or URL and try again."))
+
+    def _ask_login(self, failures: list[StoreFailed]) -> bool:
+        """An MLflow server read over REST refused us for want of a login: ask for one (kept in
+        memory only), then open the stores again. False when no failure is of that kind."""
+        rest = sys.modules.get("mlops_desktop.sources.mlflow_rest")  # loaded if a REST store was tried
+        if rest is None or getattr(self, "credentials_dialog", None) is not None:
+            return False
+        refused = next((f for f in failures if isinstance(f.error, rest.CredentialsRequired)), None)
+        if refused is None:
+            return False
+        error = refused.error
+        from mlops_desktop.ui.shell.credentials_dialog import CredentialsDialog
+
+        urls = list(dict.fromkeys([*self.store_urls, *self._pending_urls]))
+        dialog = CredentialsDialog(error.url, error.message, self)  # type: ignore[attr-defined]
+
+        def _on_credentials_dialog_accepted() -> None:
+            rest.remember_credentials(dialog.url, dialog.credentials())
+            self.open_stores(urls)
+
+        dialog.accepted.connect(_on_credentials_dialog_accepted)
+        dialog.rejected.connect(lambda: self.notifier.show_error(error))
+        dialog.finished.connect(lambda _result: setattr(self, "credentials_dialog", None))
+        self.credentials_dialog = dialog
+        dialog.open()
+        others = [f for f in failures if f is not refused]
+        if others:
+            self._report_failures(others)
+        return True
 
     def _apply_catalog(self, catalog: Catalog, dataset_rows: list[DatasetRow] | None = None) -> None:
         self.catalog = catalog
