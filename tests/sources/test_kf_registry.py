@@ -202,3 +202,13 @@ def test_deployed_inference_service_is_a_governance_target(kf_sqlite: Path) -> N
     assert model is not None
     targets = {v.version: deployment_targets(model, v, FindingSettings(), lineage) for v in model.versions}
     assert targets == {"v1": [], "v2": ["pushed"], "v3": []}
+
+
+def test_findings_treat_deployed_inference_services_as_production(capsys: pytest.CaptureFixture[str],
+                                                                  kf_sqlite: Path) -> None:
+    code, out, err = run_cli(capsys, "findings", "--store", str(kf_sqlite), "--format", "json")
+    assert code == 1, err  # findings at or above 'high'
+    found = {(f["id"], f["object"]) for f in json.loads(out)["findings"]}
+    assert {("F1", "models:/fraud-scorer/v2"), ("F1", "models:/readmission-risk/1.0.0"),
+            ("F11", "models:/readmission-risk/1.0.0")} <= found
+    assert not any(obj in ("models:/fraud-scorer/v1", "models:/fraud-scorer/v3") for fid, obj in found if fid == "F1")
