@@ -9,6 +9,7 @@ URL forms (DESIGN.md):
 - ``openlineage:path.ndjson`` or ``openlineage:folder``
 - ``snapshot:path.mlsnap``
 - ``sagemaker:PATH`` (folder or .zip of SageMaker API responses and CloudTrail files)
+- ``datarobot:PATH`` (folder or .zip of DataRobot REST API responses)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ SOURCE_CLASSES: dict[str, str] = {
     "openlineage": "mlops_desktop.sources.openlineage:OpenLineageSource",
     "snapshot": "mlops_desktop.sources.snapshot:SnapshotSource",
     "sagemaker": "mlops_desktop.sources.sagemaker:SageMakerSource",
+    "datarobot": "mlops_desktop.sources.datarobot:DataRobotSource",
 }
 #: The kinds a SQLite file can be, in the order their claims are tried.
 SQLITE_KINDS = ("snapshot", "mlflow", "mlmd")
@@ -189,7 +191,7 @@ def parse_store_url(raw: str) -> StoreUrl:
                 rest = inner.split("://", 1)[1] if "://" in inner else ""
                 return StoreUrl(kind, raw, f"mysql+pymysql://{rest}")
             raise UsageError(f"Unsupported database in {redact(raw)!r}.", "Use sqlite, postgresql or mysql.")
-    for kind in ("openlineage", "snapshot", "sagemaker"):
+    for kind in ("openlineage", "snapshot", "sagemaker", "datarobot"):
         if text.startswith(kind + ":"):
             path = Path(text[len(kind) + 1:].removeprefix("//")).expanduser()
             if not os.path.lexists(path):

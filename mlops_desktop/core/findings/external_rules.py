@@ -26,6 +26,15 @@ def _current(ctx: VersionContext) -> list[ExternalApproval]:
     return [latest[s] for s in sorted(latest)]
 
 
+#: How each registry lets an organisation keep creators from approving, and where the reason goes.
+_SEPARATE_APPROVER = {
+    "sagemaker": "require a separate approver role (e.g. deny UpdateModelPackage to the creating role)",
+    "datarobot": "set the deployment approval policy's reviewer groups so that a version's creator cannot "
+                 "review its change requests",
+}
+_REASON_FIELD = {"sagemaker": "approval description", "datarobot": "review comment"}
+
+
 def _creators(ctx: VersionContext) -> set[str]:
     return {p.strip().lower() for p in (ctx.version.user_id,) if p}
 
@@ -57,8 +66,8 @@ def f21_approved_by_creator(ctx: VersionContext) -> Iterator[Draft]:
                 f"The version is {claim.statement()}; {claim.principal} is also the principal who created it{how} "
                 f"(evidence: {claim.evidence or 'the registry record'}).",
                 f"Have someone other than the creator review the version and set its approval in "
-                f"{claim.system_label}; require a separate approver role (e.g. deny "
-                "UpdateModelPackage to the creating role), and sign the decision here.",
+                f"{claim.system_label}; {_SEPARATE_APPROVER.get(claim.system, 'require a separate approver role')}, "
+                "and sign the decision here.",
                 models=[ctx.model.name],
             )
 
@@ -70,14 +79,15 @@ def f22_approved_without_review_record(ctx: VersionContext) -> Iterator[Draft]:
             continue
         gaps = []
         if not claim.note.strip():
-            gaps.append("no approval description")
+            gaps.append(f"no {_REASON_FIELD.get(claim.system, 'approval description')}")
         if claim.at_creation:
             gaps.append(f"the approval set when the version was created ({iso(ctx.version.created_at) or iso(claim.at)})")
         if gaps:
             yield Draft(
                 ctx.uri,
                 f"The version is {claim.statement()}, with {' and '.join(gaps)}.",
-                f"Record why the version was approved (approval description in {claim.system_label}) after a review "
+                f"Record why the version was approved ({_REASON_FIELD.get(claim.system, 'approval description')} in "
+                f"{claim.system_label}) after a review "
                 "separate from its registration, and sign the decision here.",
                 models=[ctx.model.name],
             )
