@@ -310,6 +310,7 @@ CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractIt
 def _governance_dialogs(window, qtbot, ui) -> list[QWidget]:
     """Approve / Reject, Trust list, Add signer, Revoke signer and Pin administrator, opened from
     the window on its (fresh) governance store."""
+    from mlops_desktop.services.trust import SignerRow
     from mlops_desktop.ui.governance.trust_view import RevokeSignerDialog
 
     gov = window.governance
@@ -319,7 +320,8 @@ def _governance_dialogs(window, qtbot, ui) -> list[QWidget]:
     ui.wait_idle(qtbot, approval.slot)
     trust = gov.show_trust_dialog()
     ui.wait_idle(qtbot, trust.view.slot)
-    revoke = RevokeSignerDialog({"identity": "bob@example.org", "key_id": "0" * 64}, parent=trust)
+    bob = SignerRow("0" * 64, "bob@example.org", ("approver",), None, None, False, None, "valid")
+    revoke = RevokeSignerDialog(bob, parent=trust)
     qtbot.addWidget(revoke)
     revoke.show()
     return [approval, trust, trust.view.show_add_dialog(), revoke, trust.view.show_pin_dialog()]
