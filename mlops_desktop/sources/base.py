@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
+from urllib.parse import urlsplit, urlunsplit
 
 from mlops_desktop.core.entities import Catalog, MetricValue, StoreInfo
 from mlops_desktop.core.errors import StoreError, UsageError
@@ -162,6 +164,36 @@ def detect_file_kind(path: Path) -> str:
         "Pick an MLflow or MLMD SQLite file, a .mlsnap snapshot or an OpenLineage .ndjson file.",
     )
 
+def split_rest_url(raw: str) -> tuple[str, str]:
+    """``mlflow+https://host:port/prefix`` -> (``https://host:port/prefix``, display URL).
+
+    Refuses a password in the URL: it would end up in the recent-stores list.
+    """
+    text = raw.strip()
+    inner = text.removeprefix("mlflow+")
+    parts = urlsplit(inner)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"Malformed MLflow server URL {strip_userinfo(text)!r}.",
+                         "Write it as mlflow+https://host:port or mlflow+http://127.0.0.1:5000.")
+    if parts.password:
+        raise UsageError(
+            "A password inside the store URL is not accepted (the URL is kept in the recent-stores list).",
+            "Set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) instead.",
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"Bad port in {strip_userinfo(text)!r}.", "Use a number such as 5000.") from exc
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = f"{host}:{port}" if port else host
+    base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    return base, "mlflow+" + base
+
+
+def strip_userinfo(text: str) -> str:
+    """The URL without ``user[:password]@``."""
+    return re.sub(r"//[^/@]*@", "//", text)
+
 
 def parse_store_url(raw: str) -> StoreUrl:
     """Turn a ``--store`` argument into a :class:`StoreUrl`; raises StoreError/UsageError."""
@@ -169,8 +201,6 @@ def parse_store_url(raw: str) -> StoreUrl:
     if not text:
         raise UsageError("An empty store URL was given.", "Pass a file path or a URL such as mlflow+sqlite:///path.db.")
     if text.startswith(("mlflow+http://", "mlflow+https://")):
-        from mlops_desktop.sources.mlflow_rest import split_rest_url
-
         base, display = split_rest_url(text)  # refuses a password in the URL
         return StoreUrl("mlflow-rest", display, None, None, {"base_url": base})
     for kind in ("mlflow", "mlmd"):

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3
@@ -55,7 +55,7 @@ from mlops_desktop.core.entities import (
     StoreInfo,
     from_millis,
 )
-from mlops_desktop.core.errors import StoreError, UsageError
+from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.hashing import IGNORED_NAMES
 from mlops_desktop.core.progress import (
     CancelledFn,
@@ -64,7 +64,7 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.sources.base import Source, StoreUrl
+from mlops_desktop.sources.base import Source, StoreUrl, split_rest_url
 from mlops_desktop.sources.mlflow_sql import CONTEXT_TAG, PARENT_RUN_TAG, _json_or_text, _source_uri
 
 if TYPE_CHECKING:
@@ -211,34 +211,6 @@ def prompted_credentials(url: str) -> RestCredentials | None:
         return _PROMPTED.get(url)
 
 
-def split_rest_url(raw: str) -> tuple[str, str]:
-    """``mlflow+https://host:port/prefix`` -> (``https://host:port/prefix``, display URL).
-
-    Refuses a password in the URL: it would end up in the recent-stores list.
-    """
-    text = raw.strip()
-    inner = text.removeprefix("mlflow+")
-    parts = urlsplit(inner)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"Malformed MLflow server URL {_strip_userinfo(text)!r}.",
-                         "Write it as mlflow+https://host:port or mlflow+http://127.0.0.1:5000.")
-    if parts.password:
-        raise UsageError(
-            "A password inside the store URL is not accepted (the URL is kept in the recent-stores list).",
-            "Set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) instead.",
-        )
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise UsageError(f"Bad port in {_strip_userinfo(text)!r}.", "Use a number such as 5000.") from exc
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    netloc = f"{host}:{port}" if port else host
-    base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-    return base, "mlflow+" + base
-
-
-def _strip_userinfo(text: str) -> str:
-    return re.sub(r"//[^/@]*@", "//", text)
 
 
 class RestClient:
