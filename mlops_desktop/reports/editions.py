@@ -28,6 +28,19 @@ def _approvals_line(approvals: list[ApprovalFact]) -> str:
     )
 
 
+def external_claims(b: ReportBuilder, model: RegisteredModel) -> None:
+    """"External approval claims" of one model: what another registry (SageMaker, DataRobot) says
+    of its versions' approval, each as a claim nobody signed; nothing when there are none."""
+    claims = [(v, c) for v in model.visible_versions() for c in v.external_approvals]
+    if not claims:
+        return
+    b.h3("External approval claims")
+    b.para("Approval states recorded by another registry. Nobody signed them: they are listed as claims and do not "
+           "count as approvals unless the promotion policy says so (count_external_claims).", "note")
+    b.table(["Version", "Claim", "Evidence"],
+            [[f"v{v.version}", c.statement(), c.evidence or NOT_RECORDED] for v, c in claims], [1.2, 4.4, 4.4])
+
+
 def _security_summary(b: ReportBuilder) -> str:
     audit = b.d.facts.audit
     approvals = b.d.approvals()

@@ -225,6 +225,7 @@ def _model_cards(b: ReportBuilder, number: int) -> None:
             ]
         )
         b.add(kv, Spacer(1, 4))
+        editions.external_claims(b, model)
         version = b.key_version(model)
         if version is None:
             b.para("This registered model has no versions.", "note")
