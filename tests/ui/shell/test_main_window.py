@@ -12,7 +12,7 @@ from PySide6.QtGui import QDropEvent, QKeySequence
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.shell.pages import EMPTY_TEXT
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 TRUTH = json.loads((FIXTURES / "mlflow-3.17-sqlite.truth.json").read_text(encoding="utf-8"))["models"]
 
 

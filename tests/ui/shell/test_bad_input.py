@@ -11,7 +11,7 @@ import pytest
 
 from mlops_desktop.ui.common.dialogs import ErrorDialog
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def _open_and_get_dialog(window, qtbot, ui, url: str) -> ErrorDialog:

@@ -19,7 +19,7 @@ from mlops_desktop.ui.catalog.diff_view import DiffView
 from mlops_desktop.ui.lineage.view import LineageView, _RectGrid
 from tests.ui.conftest import flush_events
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 
 @pytest.fixture
