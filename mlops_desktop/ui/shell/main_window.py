@@ -89,6 +89,7 @@ class MainWindow(WindowSession):
         self.catalog = Catalog()
         self.store_urls: list[str] = []
         self.settings_dialog: QDialog | None = None
+        self._settings_before: tuple[str | None, dict[str, str]] = (None, {})
         self.sources: list[Source] = []
         self._pending_urls: list[str] = []
         self._first_partial = True
@@ -245,6 +246,10 @@ class MainWindow(WindowSession):
         from mlops_desktop.ui.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(self.gui_settings, self)
+        prefs = self.gui_settings.prefs
+        # what Settings held when opened: only a value the user changed there replaces one given
+        # on the command line (--governance, --artifact-root, the demo's mapping)
+        self._settings_before = (prefs.governance_url or None, dict(prefs.artifact_roots))
         dialog.accepted.connect(self._on_settings_accepted)
         dialog.open()
         self.settings_dialog = dialog
@@ -253,11 +258,12 @@ class MainWindow(WindowSession):
     def _on_settings_accepted(self) -> None:
         prefs = self.gui_settings.prefs
         self.set_theme(prefs.theme)
+        url_before, roots_before = self._settings_before
         roots = dict(prefs.artifact_roots)
-        if roots != self.source_settings.get("artifact_roots"):
+        if roots != roots_before and roots != self.source_settings.get("artifact_roots"):
             self.source_settings["artifact_roots"] = roots
         url = prefs.governance_url or None
-        if url != self.governance_url:
+        if url != url_before and url != self.governance_url:
             self.governance_url = url
             self.sig_governance_changed.emit(url)
 

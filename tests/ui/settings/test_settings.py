@@ -184,3 +184,24 @@ def test_saved_settings_feed_a_new_window(make_window, tmp_path: Path):
     assert window.governance_url == str(tmp_path / "g.db")
     cli_store = str(tmp_path / "cli.db")
     assert make_window(governance_url=cli_store).governance_url == cli_store  # the command line wins
+
+
+def test_ok_without_changes_keeps_what_the_command_line_gave(make_window, tmp_path: Path):
+    """Settings replace a command-line value only when the user changed that setting."""
+    cli_gov = str(tmp_path / "cli-governance.db")
+    window = make_window(gui_settings=GuiSettings(tmp_path / "gui.ini"), governance_url=cli_gov,
+                         source_settings={"artifact_roots": {"/srv/demo": "/opt/demo-artifacts"}})
+    changed: list[object] = []
+    window.sig_governance_changed.connect(changed.append)
+    dialog = window.show_settings_dialog()
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert window.governance_url == cli_gov
+    assert window.source_settings["artifact_roots"] == {"/srv/demo": "/opt/demo-artifacts"}
+    assert changed == []
+
+    other = str(tmp_path / "team-governance.db")
+    dialog = window.show_settings_dialog()
+    dialog.governance_edit.setText(other)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert window.governance_url == other and changed == [other]
+    assert window.source_settings["artifact_roots"] == {"/srv/demo": "/opt/demo-artifacts"}
