@@ -1,1 +1,2 @@
-"""Headless commands: the same services as the GUI, for pipelines and scripts."""
+"""Headless commands (``mlops-desktop inventory|lineage|verify|report|snapshot ...``): each
+module parses its arguments, calls the services and prints; the same services as the GUI."""

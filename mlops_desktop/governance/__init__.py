@@ -1,5 +1,5 @@
-"""Governance: keys, DSSE/in-toto envelopes, trust list, policy, audit log, own database.
-
-Public API (used by the CLI, the GUI helpers and the report layer) is re-exported from
+"""Governance: key files, trust list, promotion policy, signed decisions, the audit log and
+the governance database (SQLite or PostgreSQL, Alembic migrations); below services and
+reports, above sources and crypto. Its public API is re-exported by
 :mod:`mlops_desktop.governance.api`.
 """

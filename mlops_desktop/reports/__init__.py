@@ -1,4 +1,6 @@
-"""Findings -> PDF report editions (ReportLab) and evidence bundles. No Qt here."""
+"""Report editions as PDF (ReportLab; document machinery in ``reports.document``), their
+charts and lineage figures (laid out by ``core.layout``), evidence bundles and PAdES
+signatures; the report job both faces run. No Qt here."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The lineage room: the pyqtgraph lineage view (layered layout from ``core.layout``) and its page."""

@@ -1,0 +1,1 @@
+"""The settings room: the Settings dialog over ``common.settings.GuiSettings``."""
