@@ -15,8 +15,17 @@ Policy file (TOML)::
     pii_regime = "gdpr"           # lineage carries PII -> one approval must carry this regime
     regimes = []                  # regimes always required
     expiry_days = 365             # approvals older than this do not count
+    count_external_claims = false # true: another registry's approval claims count as approvers
 
 Targets match stage names and aliases case-insensitively.
+
+External approval claims (SageMaker ``ModelApprovalStatus``, DataRobot change-request reviews)
+are ignored by default. With ``count_external_claims = true`` each approved claim of a distinct
+principal counts towards ``approvers`` as long as the claiming registry's latest word on the
+version is an approval; separation of duties and expiry apply to the claim's principal and
+time, and a claim whose principal or time is not recorded does not count. Claims carry no
+role and no regime, so role requirements do not apply to them and they never satisfy a regime
+rule. Every explanation names a counted claim as unsigned.
 """
 
 from __future__ import annotations
@@ -25,18 +34,19 @@ import hashlib
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from mlops_desktop.core.classification import Classification
-from mlops_desktop.core.entities import Catalog, ModelVersion
+from mlops_desktop.core.entities import Catalog, ExternalApproval, ModelVersion
 from mlops_desktop.core.errors import UsageError
 from mlops_desktop.core.lineage import LineageGraph, build_graph, version_node_id
 from mlops_desktop.crypto.canonical import canonical_json
 
 REGIMES = ("gdpr", "hipaa", "eu-ai-act")
-_RULE_KEYS = {"approvers", "roles", "separation_of_duties", "phi_regime", "pii_regime", "regimes", "expiry_days"}
+_RULE_KEYS = {"approvers", "roles", "separation_of_duties", "phi_regime", "pii_regime", "regimes", "expiry_days",
+              "count_external_claims"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +58,16 @@ class TargetRule:
     pii_regime: str | None = "gdpr"
     regimes: tuple[str, ...] = ()
     expiry_days: int | None = 365
+    count_external_claims: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"approvers": self.approvers, "roles": list(self.roles),
-                "separation_of_duties": self.separation_of_duties, "phi_regime": self.phi_regime,
-                "pii_regime": self.pii_regime, "regimes": list(self.regimes), "expiry_days": self.expiry_days}
+        out: dict[str, Any] = {
+            "approvers": self.approvers, "roles": list(self.roles),
+            "separation_of_duties": self.separation_of_duties, "phi_regime": self.phi_regime,
+            "pii_regime": self.pii_regime, "regimes": list(self.regimes), "expiry_days": self.expiry_days}
+        if self.count_external_claims:  # only when set: the built-in policy's digest stays what it was
+            out["count_external_claims"] = True
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +124,11 @@ def _rule(data: Mapping[str, Any], where: str) -> TargetRule:
     for r in (*regimes, *(x for x in (phi, pii) if x)):
         if r not in REGIMES:
             raise UsageError(f"Unknown regime {r!r} in {where}.", f"Use one of: {', '.join(REGIMES)}.")
+    claims = data.get("count_external_claims", False)
+    if not isinstance(claims, bool):
+        raise UsageError(f"count_external_claims in {where} must be true or false, not {claims!r}.")
     return TargetRule(approvers, roles, bool(data.get("separation_of_duties", True)),
-                      phi or None, pii or None, regimes, expiry)
+                      phi or None, pii or None, regimes, expiry, claims)
 
 
 def load_policy(path: Path | str) -> Policy:
@@ -181,14 +199,19 @@ class PolicyResult:
     satisfied: bool
     rules: list[RuleResult] = field(default_factory=list)
     counted_key_ids: list[str] = field(default_factory=list)
+    #: statements of the external approval claims counted (``count_external_claims``), all unsigned
+    counted_claims: list[str] = field(default_factory=list)
 
     def unmet(self) -> list[RuleResult]:
         return [r for r in self.rules if not r.satisfied]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "policy_id": self.policy_id, "policy_digest": self.policy_digest,
-                "satisfied": self.satisfied, "rules": [r.to_dict() for r in self.rules],
-                "counted_key_ids": list(self.counted_key_ids)}
+        out = {"target": self.target, "policy_id": self.policy_id, "policy_digest": self.policy_digest,
+               "satisfied": self.satisfied, "rules": [r.to_dict() for r in self.rules],
+               "counted_key_ids": list(self.counted_key_ids)}
+        if self.counted_claims:
+            out["counted_external_claims"] = [{"statement": c, "signed": False} for c in self.counted_claims]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +246,40 @@ def same_person(identity: str | None, user: str | None) -> bool:
 
 def _who(d: Decision) -> str:
     return f"{d.identity or 'unknown'} (key {d.key_id[:12]})"
+
+
+def _external_claims(
+    version: ModelVersion, rule: TargetRule, authors: Sequence[str], signers: Sequence[Decision],
+    expired_cut: datetime | None,
+) -> tuple[list[ExternalApproval], list[str]]:
+    """The approval claims of other registries that count under ``count_external_claims``, and why
+    each other approved claim does not (module docstring)."""
+    counted: list[ExternalApproval] = []
+    not_counted: list[str] = []
+    by_system: dict[str, list[ExternalApproval]] = {}
+    for claim in version.external_approvals:
+        by_system.setdefault(claim.system, []).append(claim)
+    for system in sorted(by_system):
+        claims = sorted(by_system[system], key=lambda c: (c.at is not None, c.at or datetime.min.replace(tzinfo=UTC)))
+        latest = claims[-1]
+        for claim in (c for c in claims if c.approved):
+            what = f"{claim.statement()} (unsigned external claim)"
+            if not latest.approved:
+                not_counted.append(f"{what}: superseded by {latest.statement()}")
+            elif not claim.principal:
+                not_counted.append(f"{what}: its principal is not recorded")
+            elif claim.at is None:
+                not_counted.append(f"{what}: its time is not recorded")
+            elif expired_cut is not None and claim.at < expired_cut:
+                not_counted.append(f"{what}: older than {rule.expiry_days} days")
+            elif rule.separation_of_duties and any(same_person(claim.principal, u) for u in authors):
+                not_counted.append(f"{what}: by the version's author or run user")
+            elif any(same_person(claim.principal, c.principal) for c in counted) or any(
+                    same_person(d.identity, claim.principal) for d in signers):
+                not_counted.append(f"{what}: the same person counts once")
+            else:
+                counted.append(claim)
+    return counted, not_counted
 
 
 def evaluate_policy(
@@ -283,23 +340,33 @@ def evaluate_policy(
             continue
         counted.append(d)
     result.counted_key_ids = [d.key_id for d in counted]
+    claims: list[ExternalApproval] = []
+    if rule.count_external_claims:
+        claims, claims_not = _external_claims(version, rule, authors, counted, expired_cut)
+        not_counted.extend(claims_not)
+        result.counted_claims = [c.statement() for c in claims]
     need = rule.approvers
+    total = len(counted) + len(claims)
     roles_text = " or ".join(rule.roles) if rule.roles else "any role"
     text = f"{need} distinct trusted approver{'s' if need != 1 else ''} with role {roles_text}"
-    have = ", ".join(_who(d) for d in counted) or "none"
-    expl = f"{len(counted)} of {need} counted: {have}."
+    if rule.count_external_claims:
+        text += " (external approval claims count, unsigned)"
+    have = ", ".join([*(_who(d) for d in counted), *(f"{c.statement()} (unsigned external claim)" for c in claims)])
+    have = have or "none"
+    expl = f"{total} of {need} counted: {have}."
     if not_counted:
         expl += " Not counted: " + "; ".join(not_counted) + "."
-    if len(counted) < need:
-        expl = f"Only {len(counted)} of {need} required approvals count ({have})." + (
+    if total < need:
+        expl = f"Only {total} of {need} required approvals count ({have})." + (
             " Not counted: " + "; ".join(not_counted) + "." if not_counted else "")
-    result.rules.append(RuleResult(text, len(counted) >= need, expl))
+    result.rules.append(RuleResult(text, total >= need, expl))
+    enough = total >= need
 
     if rule.separation_of_duties:
         who = " / ".join(authors) or "unknown"
         result.rules.append(RuleResult(
             "Separation of duties: no approver is the version's author or run user",
-            not sod_violations or len(counted) >= need,
+            not sod_violations or enough,
             ("Approval by " + "; ".join(sod_violations) + f" (author/run user: {who}); it does not count.")
             if sod_violations else f"No approval comes from the author or run user ({who}).",
         ))
@@ -320,7 +387,7 @@ def evaluate_policy(
     if rule.expiry_days:
         result.rules.append(RuleResult(
             f"Approvals are younger than {rule.expiry_days} days",
-            not expired or len(counted) >= need,
+            not expired or enough,
             ("Expired and not counted: " + "; ".join(expired) + ".") if expired else "No counted approval has expired.",
         ))
     rejections = [d for d in latest.values() if d.decision == "REJECTED" and d.status == "valid"]
