@@ -47,6 +47,26 @@ def add_governance_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_trust_anchor_arg(parser: argparse.ArgumentParser) -> None:
+    """``--trust-anchor PUBFILE|KEYID`` (repeatable) on every command that verifies."""
+    parser.add_argument(
+        "--trust-anchor",
+        action="append",
+        default=[],
+        metavar="PUBFILE|KEYID",
+        help="a key this verification trusts as a root (full fingerprint or public key file; repeatable), "
+        "besides the anchors file, MLOPS_DESKTOP_TRUST_ANCHORS, this client's own keys and the admins it pinned",
+    )
+
+
+def trust_anchors_from_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """Every anchor this client holds plus ``--trust-anchor`` values, as full key ids (for
+    VerificationSettings.trust_anchors). Raises a one-line error for an unreadable anchor."""
+    from mlops_desktop.governance.anchors import load_anchors
+
+    return load_anchors(list(getattr(args, "trust_anchor", None) or [])).key_ids
+
+
 def add_format_arg(parser: argparse.ArgumentParser, choices: Sequence[str], default: str) -> None:
     parser.add_argument("--format", choices=list(choices), default=default, help=f"output format (default: {default})")
 

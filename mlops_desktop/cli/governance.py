@@ -26,10 +26,12 @@ from mlops_desktop.cli.common import (
     add_format_arg,
     add_governance_arg,
     add_store_args,
+    add_trust_anchor_arg,
     catalog_from_args,
     parse_artifact_roots,
     print_json,
     print_table,
+    trust_anchors_from_args,
 )
 from mlops_desktop.core.errors import CheckFailed, UsageError
 from mlops_desktop.services.settings import ORG_CA_ENV, VerificationSettings
@@ -81,14 +83,16 @@ def register(sub: Any) -> None:
     p.add_argument("--policy", metavar="FILE", help="promotion policy TOML (default: the built-in policy)")
     p.add_argument("--ca", metavar="FILE", default=os.environ.get(ORG_CA_ENV),
                    help=f"organisation CA certificates (PEM) for signer certificates (or {ORG_CA_ENV})")
+    add_trust_anchor_arg(p)
     add_format_arg(p, ("text", "json"), "text")
     p.set_defaults(func=run_verify)
 
     p = sub.add_parser("audit", help="verify, show or export the audit log", description="The tamper-evident log.")
     ausub = p.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=type(p))
     ausub.required = True
-    v = ausub.add_parser("verify", help="check the log (exit 0 ok, 1 inconsistent)")
+    v = ausub.add_parser("verify", help="check the log (exit 0 ok, 1 inconsistent or unanchored)")
     add_governance_arg(v)
+    add_trust_anchor_arg(v)
     add_format_arg(v, ("text", "json"), "text")
     v.set_defaults(func=run_audit_verify)
     s = ausub.add_parser("show", help="show the newest entries")
@@ -160,6 +164,24 @@ def _register_trust(sub: Any) -> None:
     add_governance_arg(ls)
     add_format_arg(ls, ("table", "json"), "table")
     ls.set_defaults(func=run_trust_list)
+    an = tsub.add_parser("anchor", help="the keys this client trusts as roots (held here, not in the store)",
+                         description="Trust anchors are held by the verifier: a verdict is 'verified' only when "
+                         "the chain of signatures starts at one of them. Compare a key's full fingerprint with "
+                         "its holder (in person, by phone) before adding it.")
+    ansub = an.add_subparsers(dest="anchor_command", metavar="ACTION", parser_class=type(an))
+    ansub.required = True
+    aa = ansub.add_parser("add", help="trust a key as a root (PUBFILE or full KEYID)")
+    aa.add_argument("ref", metavar="PUBFILE|KEYID")
+    aa.add_argument("--note", metavar="TEXT", help="why this key is trusted (e.g. who confirmed the fingerprint)")
+    add_format_arg(aa, ("text", "json"), "text")
+    aa.set_defaults(func=run_anchor_add)
+    al = ansub.add_parser("list", help="every anchor this client holds, with its source")
+    add_trust_anchor_arg(al)
+    add_format_arg(al, ("table", "json"), "table")
+    al.set_defaults(func=run_anchor_list)
+    ar = ansub.add_parser("remove", help="stop trusting a key from the anchors file")
+    ar.add_argument("key_id", metavar="KEYID")
+    ar.set_defaults(func=run_anchor_remove)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -192,7 +214,8 @@ def verification_settings(args: argparse.Namespace) -> VerificationSettings:
     """``--ca`` (default MLOPS_DESKTOP_ORG_CA), ``--policy`` and ``--artifact-root`` (and
     MLOPS_DESKTOP_ARTIFACT_ROOTS) as the one settings object the services verify with."""
     return VerificationSettings(ca_file=getattr(args, "ca", None) or "", policy_file=getattr(args, "policy", None) or "",
-                                artifact_roots=parse_artifact_roots(getattr(args, "artifact_root", None) or []))
+                                artifact_roots=parse_artifact_roots(getattr(args, "artifact_root", None) or []),
+                                trust_anchors=trust_anchors_from_args(args))
 
 
 def _split_list(values: Sequence[str]) -> list[str]:
@@ -296,6 +319,39 @@ def run_trust_list(args: argparse.Namespace) -> int:
         for r in rows:
             r["roles"] = ",".join(r["roles"])
         print_table(rows, ["key_id", "identity", "roles", "valid_until", "status", "revoked_at"])
+    return 0
+
+
+def run_anchor_add(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.anchors import add_anchor, anchors_path
+
+    anchor = add_anchor(args.ref, args.note)
+    if args.format == "json":
+        print_json(anchor.to_dict())
+    else:
+        print(f"Trust anchor added: {anchor.label()}")
+        print(f"Fingerprint: {anchor.key_id}")
+        print(f"Kept in {anchors_path()}")
+    return 0
+
+
+def run_anchor_list(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.anchors import load_anchors
+
+    anchors = load_anchors(list(args.trust_anchor or []))
+    rows = [a.to_dict() for a in anchors.anchors]
+    if args.format == "json":
+        print_json(rows)
+    else:
+        print_table(rows, ["key_id", "identity", "source", "note"])
+    return 0
+
+
+def run_anchor_remove(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.anchors import remove_anchor
+
+    anchor = remove_anchor(args.key_id)
+    print(f"Trust anchor removed: {anchor.label()}")
     return 0
 
 

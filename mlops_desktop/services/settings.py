@@ -20,6 +20,7 @@ from mlops_desktop.core.errors import MlopsError
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from mlops_desktop.governance.anchors import TrustAnchors
     from mlops_desktop.governance.policy import Policy
 
 #: Organisation CA certificates (PEM) when neither ``--ca`` nor the GUI setting names a file.
@@ -35,8 +36,9 @@ class VerificationSettings:
       trust list must chain to one of them (and to ``ca_certificates``, roots already loaded).
     - ``policy_file``: promotion policy TOML ("" = the built-in policy).
     - ``artifact_roots``: recorded artifact-root prefix -> local folder, for subject digests.
-    - ``trust_anchors``: key ids (fingerprints) of the administrator keys this client holds as
-      its roots of trust; empty until the trust-anchor work uses them.
+    - ``trust_anchors``: trust anchors (full key ids, or public key files) this verification adds to
+      those the client holds (its anchors file, ``MLOPS_DESKTOP_TRUST_ANCHORS``, its own keys and
+      the admins it pinned): :meth:`anchors` is the union every verifying service judges by.
     """
 
     ca_file: str = ""
@@ -74,6 +76,12 @@ class VerificationSettings:
     def policy_in_force(self) -> PolicyInForce:
         """The policy, or why the file cannot be used (never raises for a bad file)."""
         return resolve_policy(self.policy_file)
+
+    def anchors(self) -> TrustAnchors:
+        """The trust anchors a verdict is judged by (raises AnchorError for an unreadable one)."""
+        from mlops_desktop.governance.anchors import load_anchors
+
+        return load_anchors(self.trust_anchors)
 
     def roots(self) -> dict[str, str]:
         """``artifact_roots`` as a plain dict (what the governance functions take)."""
