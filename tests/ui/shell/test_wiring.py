@@ -25,7 +25,13 @@ def test_open_lineage_from_the_version_detail_in_one_click(loaded_window, qtbot,
     assert window.lineage_page.stack.currentWidget() is lineage
     assert lineage.selected == focus and lineage.focus == focus
     assert set(lineage.node_ids) == window.lineage_page.graph.lineage_of(focus)
-    assert lineage.highlighted_up  # its datasets and run
+    assert lineage.highlighted_up == {  # its model, datasets, run and logged model (the fixture's truth)
+        "model:readmission-risk",
+        "dataset:s3://lake/clinical/readmission-risk/eval.parquet",
+        "dataset:s3://lake/clinical/readmission-risk/train.parquet",
+        "logged_model:m-d123b82153dc4192bd2f9b511beee5b4",
+        "run:b4a6629c65d145c4a4fd809a57ed5751",
+    }
     ui.render(window, "main_window_lineage")
     # a second opening reuses the graph (built once per load)
     graph = window.lineage_page.graph
