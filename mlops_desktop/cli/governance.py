@@ -111,8 +111,8 @@ def _register_keys(sub: Any) -> None:
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", parser_class=type(p))
     ksub.required = True
     c = ksub.add_parser("create", help="create an encrypted key pair",
-                        description="Write KEYFILE (encrypted PKCS#8 PEM) and KEYFILE.pub. The passphrase comes "
-                        "from a prompt or MLOPS_DESKTOP_PASSPHRASE and must be at least 12 characters.")
+                        description="Write KEYFILE (scrypt-wrapped, AES-256-GCM) and KEYFILE.pub. The passphrase "
+                        "comes from a prompt or MLOPS_DESKTOP_PASSPHRASE; zxcvbn must judge it hard to guess.")
     c.add_argument("--out", required=True, metavar="KEYFILE")
     c.add_argument("--name", required=True, metavar="NAME")
     c.add_argument("--email", required=True, metavar="EMAIL")
@@ -130,6 +130,12 @@ def _register_keys(sub: Any) -> None:
     im.add_argument("p12", metavar="P12FILE")
     im.add_argument("--out", required=True, metavar="KEYFILE")
     im.set_defaults(func=run_keys_import)
+    up = ksub.add_parser("upgrade", help="rewrite an older key file with scrypt (same key, same passphrase)",
+                         description="Rewrite a PKCS#8 key file (PBKDF2, 2,048 rounds) as the scrypt-wrapped "
+                         "format, in place and atomically; the old file is kept if anything fails.")
+    up.add_argument("keyfile", metavar="KEYFILE")
+    add_format_arg(up, ("text", "json"), "text")
+    up.set_defaults(func=run_keys_upgrade)
 
 
 def _register_trust(sub: Any) -> None:
@@ -274,6 +280,27 @@ def run_keys_import(args: argparse.Namespace) -> int:
     info = import_pkcs12(Path(args.p12), p12_pass, Path(args.out), new_pass)
     print(f"Imported {args.p12} as {info.path}")
     print(f"Key id (fingerprint): {info.key_id}")
+    return 0
+
+
+def run_keys_upgrade(args: argparse.Namespace) -> int:
+    from mlops_desktop.governance.keys import KeyFileError, get_passphrase, upgrade_key_file
+
+    path = Path(args.keyfile)
+    if not path.is_file():
+        raise KeyFileError(f"No such key file: {path}.", "Pass the KEYFILE written by 'keys create'.")
+    result = upgrade_key_file(path, get_passphrase(f"Passphrase for key {path}: "))
+    if args.format == "json":
+        print_json({"path": result.path, "key_id": result.key_id, "old_format": result.old_format,
+                    "new_format": result.new_format, "upgraded": result.upgraded,
+                    "passphrase_warning": result.passphrase_warning})
+    else:
+        print(f"Upgraded {result.path} ({result.old_format} -> scrypt)" if result.upgraded
+              else f"{result.path} already uses scrypt; nothing to do")
+        print(f"Key id (fingerprint): {result.key_id}")
+    if result.passphrase_warning:
+        print(f"warning: the passphrase is {result.passphrase_warning}; create a new key with a stronger one "
+              "and have it added to the trust list.", file=sys.stderr)
     return 0
 
 

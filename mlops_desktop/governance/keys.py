@@ -1,16 +1,24 @@
-"""Signing key files: encrypted PKCS#8 PEM or PKCS#12, passphrases, the key index, certificates.
+"""Signing key files: scrypt-wrapped key files, PKCS#12, passphrases, the key index, certificates.
+
+Key files written by this version are a small JSON container (``mlops-desktop-key/v1``): the
+PKCS#8 DER private key encrypted with AES-256-GCM under a key derived from the passphrase by
+scrypt (N=2**17, r=8, p=1; the parameters and salt are stored in the file and authenticated as
+GCM associated data). Older files, encrypted PKCS#8 PEM (PBKDF2 with 2,048 rounds), still load;
+``keys upgrade`` rewrites them. PKCS#12 files are imported, or exported with 600,000 PBKDF2-SHA256
+rounds. Passphrase strength is judged by zxcvbn's guess estimate, not by length alone.
 
 The primitives (signing, verifying, key ids) are in :mod:`mlops_desktop.crypto.ecdsa`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import getpass
 import json
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,26 +26,35 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509 import verification
+from zxcvbn import zxcvbn
 
 from mlops_desktop.core import paths
 from mlops_desktop.core.errors import MlopsError, UsageError
+from mlops_desktop.crypto.canonical import canonical_json
 from mlops_desktop.crypto.ecdsa import generate_private_key, is_p256, key_id, public_pem, sign_bytes
 
 logger = logging.getLogger(__name__)
 
 PASSPHRASE_ENV = "MLOPS_DESKTOP_PASSPHRASE"
 MIN_PASSPHRASE_LENGTH = 12
+#: zxcvbn score (0-4) a new passphrase must reach: 3 is "safely unguessable" (about 10^8 guesses),
+#: 4 "very unguessable" (10^10 and more). Offline attacks on a stolen key file face scrypt.
+MIN_PASSPHRASE_SCORE = 3
 PKCS12_KDF_ROUNDS = 600_000
-_COMMON = {
-    "password1234", "passwordpassword", "123456789012", "qwertyuiopas", "qwertyuiop12",
-    "letmeinletmein", "iloveyou1234", "adminadminadmin", "changemechangeme", "welcome12345",
-    "correcthorsebatterystaple",
-}
+KEY_FORMAT = "mlops-desktop-key/v1"
+#: scrypt cost for new key files (OWASP's minimum: N=2**17, r=8, p=1; 128 MiB, about a second).
+SCRYPT_N = 2**17
+SCRYPT_R = 8
+SCRYPT_P = 1
+#: What a key file may ask of the loader (a file with absurd parameters is refused, not run).
+_SCRYPT_MAX_MEMORY = 1 << 30
 
 
 class KeyFileError(MlopsError):
@@ -121,29 +138,33 @@ def public_key_identity(path: Path) -> str | None:
 # ---------------------------------------------------------------------------- passphrases
 
 
-def check_passphrase_strength(passphrase: str) -> None:
-    """Refuse passphrases a laptop can guess: PKCS#8 PEM encryption uses few KDF rounds."""
-    hint = f"Use at least {MIN_PASSPHRASE_LENGTH} characters, e.g. four unrelated words."
+def passphrase_weakness(passphrase: str, user_inputs: Sequence[str] = ()) -> str | None:
+    """Why ``passphrase`` is too weak for a new key file, or None when it is strong enough.
+
+    zxcvbn estimates how many guesses an attacker needs (dictionary words, names, keyboard
+    patterns, repeats, sequences, dates, l33t); ``user_inputs`` (the key owner's name and e-mail)
+    count as known words. Length alone proves nothing: 'aaaaaaaaaaaaaaaa' is long.
+    """
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
-        raise UsageError(f"The passphrase is too short ({len(passphrase)} characters).", hint)
-    folded = passphrase.lower()
-    compact = re.sub(r"[\s\-_.]", "", folded)
-    if len(set(folded)) < 5:
-        raise UsageError("The passphrase is too weak (too few different characters).", hint)
-    if compact in _COMMON or any(compact == w * (len(compact) // len(w)) for w in _COMMON_BASES if len(compact) % len(w) == 0):
-        raise UsageError("The passphrase is too weak (a common password).", hint)
-    if compact.isdigit() or _is_sequence(compact):
-        raise UsageError("The passphrase is too weak (a simple sequence).", hint)
+        return f"too short ({len(passphrase)} characters, at least {MIN_PASSPHRASE_LENGTH})"
+    result = zxcvbn(passphrase[:100], user_inputs=[u for u in user_inputs if u])
+    if int(result["score"]) >= MIN_PASSPHRASE_SCORE:
+        return None
+    warning = str(result["feedback"]["warning"] or "").rstrip(".")
+    reason = f"too weak (guessable in about 10^{int(float(result['guesses_log10']))} tries"
+    reason += f": {warning[0].lower() + warning[1:]})" if warning else ")"
+    return reason
 
 
-_COMMON_BASES = ("password", "passw0rd", "admin", "qwerty", "abc123", "letmein", "secret", "123456")
-
-
-def _is_sequence(text: str) -> bool:
-    if len(text) < 3:
-        return False
-    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:], strict=False)}
-    return steps in ({1}, {-1}, {0})
+def check_passphrase_strength(passphrase: str, user_inputs: Sequence[str] = ()) -> None:
+    """Refuse a passphrase zxcvbn judges guessable (score below MIN_PASSPHRASE_SCORE)."""
+    weakness = passphrase_weakness(passphrase, user_inputs)
+    if weakness is None:
+        return
+    result = zxcvbn(passphrase[:100], user_inputs=[u for u in user_inputs if u])
+    suggestions = [str(x) for x in result["feedback"]["suggestions"]]
+    hint = " ".join(suggestions) or "Use four or more unrelated words."
+    raise UsageError(f"The passphrase is {weakness}.", hint)
 
 
 def get_passphrase(prompt: str, *, confirm: bool = False, check_strength: bool = False) -> str:
@@ -183,6 +204,113 @@ def _atomic_write(path: Path, data: bytes, mode: int) -> None:
         raise
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(value: object, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} is not a string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"{what} is not base64") from exc
+
+
+def _scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def encrypt_private_key(private_key: ec.EllipticCurvePrivateKey, passphrase: str) -> bytes:
+    """The ``mlops-desktop-key/v1`` container of ``private_key`` (see the module docstring).
+
+    JSON with ``format``, ``key_id``, ``kdf`` (``scrypt`` with ``n``, ``r``, ``p``, base64
+    ``salt``), ``cipher`` (``AES-256-GCM`` with a base64 12-byte ``nonce``) and ``ciphertext``
+    (base64 GCM output over the unencrypted PKCS#8 DER key). The associated data is the RFC 8785
+    canonical JSON of every member except ``ciphertext``, so no parameter can be changed.
+    """
+    salt, nonce = os.urandom(16), os.urandom(12)
+    header = {
+        "format": KEY_FORMAT,
+        "key_id": key_id(private_key.public_key()),
+        "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
+        "cipher": {"name": "AES-256-GCM", "nonce": _b64(nonce)},
+    }
+    der = private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    wrapping = _scrypt(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    ciphertext = AESGCM(wrapping).encrypt(nonce, der, canonical_json(header))
+    return (json.dumps({**header, "ciphertext": _b64(ciphertext)}, indent=2) + "\n").encode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class _Container:
+    key_id: str
+    n: int
+    r: int
+    p: int
+    salt: bytes
+    nonce: bytes
+    ciphertext: bytes
+    aad: bytes
+
+
+def _parse_container(data: bytes) -> _Container:
+    """The members of a key container; ValueError/KeyError/TypeError when it is not one."""
+    doc = json.loads(data.decode("utf-8"))
+    if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT:
+        raise ValueError("not an mlops-desktop-key/v1 file")
+    kdf, cipher = doc["kdf"], doc["cipher"]
+    if kdf.get("name") != "scrypt" or cipher.get("name") != "AES-256-GCM":
+        raise ValueError(f"unsupported KDF or cipher {kdf.get('name')}/{cipher.get('name')}")
+    n, r, p = kdf["n"], kdf["r"], kdf["p"]
+    if not all(type(v) is int and v > 0 for v in (n, r, p)) or n < 2 or n & (n - 1):
+        raise ValueError("bad scrypt parameters")
+    if 128 * n * r > _SCRYPT_MAX_MEMORY or p > 16:
+        raise ValueError("scrypt parameters beyond what a key file may ask")
+    return _Container(
+        key_id=str(doc["key_id"]), n=n, r=r, p=p,
+        salt=_unb64(kdf["salt"], "salt"), nonce=_unb64(cipher["nonce"], "nonce"),
+        ciphertext=_unb64(doc["ciphertext"], "ciphertext"),
+        aad=canonical_json({k: v for k, v in doc.items() if k != "ciphertext"}),
+    )
+
+
+def _decrypt_container(path: Path, data: bytes, passphrase: str) -> ec.EllipticCurvePrivateKey:
+    corrupt = f"{path} is not a readable private key (corrupt or truncated)."
+    backup = "Restore the key file from your backup."
+    try:
+        box = _parse_container(data)
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise KeyFileError(corrupt, backup) from exc
+    try:
+        der = AESGCM(_scrypt(passphrase, box.salt, box.n, box.r, box.p)).decrypt(box.nonce, box.ciphertext, box.aad)
+    except InvalidTag as exc:
+        raise KeyFileError(f"Wrong passphrase for {path}, or the file was altered.",
+                           "Type the passphrase you chose at 'keys create'.") from exc
+    except (ValueError, MemoryError) as exc:
+        raise KeyFileError(corrupt, backup) from exc
+    try:
+        loaded = serialization.load_der_private_key(der, None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise KeyFileError(corrupt, backup) from exc
+    _require_p256(loaded, str(path))
+    assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+    if key_id(loaded.public_key()) != box.key_id:
+        raise KeyFileError(f"{path} names key {box.key_id} but holds another key.", backup)
+    return loaded
+
+
+def key_file_format(data: bytes) -> str:
+    """``scrypt`` (this version's container), ``pkcs8`` (older PEM files) or ``pkcs12``."""
+    head = data.lstrip()[:1]
+    if head == b"{":
+        return "scrypt"
+    if b"-----BEGIN" in data:
+        return "pkcs8"
+    return "pkcs12"
+
+
 def _public_file_text(public_key: ec.EllipticCurvePublicKey, identity: str | None) -> bytes:
     header = "# MLOps Desktop signer public key (ECDSA P-256)\n"
     if identity:
@@ -206,11 +334,7 @@ def _write_key_pair(
             raise UsageError(f"{target} already exists.", "Pick another --out path; keys are never overwritten.")
     if not out.parent.is_dir():
         raise UsageError(f"Folder {out.parent} does not exist.", "Create it first or pick another --out path.")
-    encrypted = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
-    )
+    encrypted = encrypt_private_key(private_key, passphrase)
     written: list[Path] = []
     try:
         _atomic_write(pub, _public_file_text(private_key.public_key(), identity), 0o644)
@@ -244,8 +368,8 @@ def format_identity(name: str | None, email: str | None) -> str | None:
 
 
 def create_key(out: Path, name: str | None, email: str | None, passphrase: str) -> KeyInfo:
-    """Generate a P-256 key; write ``out`` (encrypted PKCS#8 PEM, 0600) and ``out.pub``."""
-    check_passphrase_strength(passphrase)
+    """Generate a P-256 key; write ``out`` (scrypt-wrapped container, 0600) and ``out.pub``."""
+    check_passphrase_strength(passphrase, [v for v in (name, email) if v])
     return _write_key_pair(Path(out), generate_private_key(), passphrase, format_identity(name, email))
 
 
@@ -260,7 +384,12 @@ def import_pkcs12(p12_path: Path, p12_passphrase: str, out: Path, new_passphrase
 
 
 def export_pkcs12(key: SigningKey, out: Path, passphrase: str) -> None:
-    """Write ``key`` (and its certificate) as PKCS#12 with many KDF rounds."""
+    """Write ``key`` (and its certificate) as PKCS#12 with 600,000 PBKDF2-SHA256 rounds on the key bag.
+
+    For other tools (pyHanko, OS key stores). ``cryptography`` keeps the PKCS#12 integrity MAC at
+    2,048 iterations, which lets a passphrase be tested more cheaply than the key bag suggests:
+    the app's own key files are therefore the scrypt container, never PKCS#12.
+    """
     check_passphrase_strength(passphrase)
     encryption = (
         serialization.PrivateFormat.PKCS12.encryption_builder()
@@ -310,8 +439,29 @@ def _load_pkcs12(path: Path, passphrase: str) -> tuple[ec.EllipticCurvePrivateKe
     return key, cert
 
 
+def _load_pkcs8(path: Path, data: bytes, passphrase: str) -> ec.EllipticCurvePrivateKey:
+    """An encrypted PKCS#8 PEM file as older versions wrote them (PBKDF2, 2,048 rounds)."""
+    if b"ENCRYPTED PRIVATE KEY" not in data:
+        raise KeyFileError(
+            f"{path} is not an encrypted private key file.",
+            "Pass the KEYFILE written by 'keys create' (not the .pub file), or import a PKCS#12 file.",
+        )
+    try:
+        loaded = serialization.load_pem_private_key(data, passphrase.encode("utf-8"))
+    except ValueError as exc:
+        if "incorrect password" in str(exc).lower() or "decrypt" in str(exc).lower():
+            raise KeyFileError(f"Wrong passphrase for {path}.", "Type the passphrase you chose at 'keys create'.") from exc
+        raise KeyFileError(f"{path} is not a readable private key (corrupt or truncated).",
+                           "Restore the key file from your backup.") from exc
+    except (TypeError, UnsupportedAlgorithm) as exc:
+        raise KeyFileError(f"{path} is not a readable private key ({exc}).") from exc
+    _require_p256(loaded, str(path))
+    assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+    return loaded
+
+
 def load_private_key(path: Path | str, passphrase: str) -> SigningKey:
-    """Unlock a key file (encrypted PKCS#8 PEM, or PKCS#12 .p12/.pfx)."""
+    """Unlock a key file (the scrypt container, an older encrypted PKCS#8 PEM, or PKCS#12 .p12/.pfx)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -323,33 +473,71 @@ def load_private_key(path: Path | str, passphrase: str) -> SigningKey:
         raise KeyFileError(f"Cannot read {path}: {exc.strerror}.") from exc
     identity: str | None = None
     certificate: x509.Certificate | None = None
-    if b"-----BEGIN" not in data:
+    kind = key_file_format(data)
+    if kind == "pkcs12":
         key, certificate = _load_pkcs12(path, passphrase)
         identity = _certificate_identity(certificate) if certificate is not None else None
     else:
-        if b"ENCRYPTED PRIVATE KEY" not in data:
-            raise KeyFileError(
-                f"{path} is not an encrypted private key file.",
-                "Pass the KEYFILE written by 'keys create' (not the .pub file), or import a PKCS#12 file.",
-            )
-        try:
-            loaded = serialization.load_pem_private_key(data, passphrase.encode("utf-8"))
-        except ValueError as exc:
-            if "incorrect password" in str(exc).lower() or "decrypt" in str(exc).lower():
-                raise KeyFileError(f"Wrong passphrase for {path}.", "Type the passphrase you chose at 'keys create'.") from exc
-            raise KeyFileError(f"{path} is not a readable private key (corrupt or truncated).",
-                            "Restore the key file from your backup.") from exc
-        except (TypeError, UnsupportedAlgorithm) as exc:
-            raise KeyFileError(f"{path} is not a readable private key ({exc}).") from exc
-        _require_p256(loaded, str(path))
-        assert isinstance(loaded, ec.EllipticCurvePrivateKey)
-        key = loaded
+        key = _decrypt_container(path, data, passphrase) if kind == "scrypt" else _load_pkcs8(path, data, passphrase)
         pub = path.with_name(path.name + ".pub")
         identity = public_key_identity(pub) if pub.exists() else None
         crt = path.with_name(path.name + ".crt")
         if crt.exists():
             certificate = load_certificate(crt)
     return SigningKey(key, key_id(key.public_key()), identity, path, certificate)
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeResult:
+    """What ``keys upgrade`` did to one key file."""
+
+    path: str
+    key_id: str
+    old_format: str
+    new_format: str
+    upgraded: bool
+    passphrase_warning: str | None = None
+
+
+def upgrade_key_file(path: Path | str, passphrase: str) -> UpgradeResult:
+    """Rewrite an older PKCS#8 key file as the scrypt container, keeping its passphrase.
+
+    The new file is written next to the old one, read back and checked to hold the same key,
+    then moved over it in one ``os.replace``: a failure at any step leaves the old file as it was.
+    A file already in the container format is left alone. PKCS#12 files are not rewritten
+    (they belong to whoever issued them): import them with ``keys import-pkcs12``.
+    """
+    path = Path(path)
+    key = load_private_key(path, passphrase)
+    kind = key_file_format(path.read_bytes())
+    warning = passphrase_weakness(passphrase, [key.identity] if key.identity else ())
+    if kind == "scrypt":
+        return UpgradeResult(str(path), key.key_id, kind, kind, False, warning)
+    if kind == "pkcs12":
+        raise UsageError(f"{path} is a PKCS#12 file; 'keys upgrade' rewrites key files written by 'keys create'.",
+                         f"Import it with 'mlops-desktop keys import-pkcs12 {path} --out NEW_KEYFILE'.")
+    data = encrypt_private_key(key.private_key, passphrase)
+    mode = path.stat().st_mode & 0o777 or 0o600
+    tmp: Path | None = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".upgrade", dir=str(path.parent))
+        tmp = Path(tmp_name)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode & 0o700 or 0o600)
+        if _decrypt_container(tmp, tmp.read_bytes(), passphrase).private_numbers() != key.private_key.private_numbers():
+            raise KeyFileError(f"The rewritten {path} did not read back as the same key; the old file is kept.")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise MlopsError(f"Cannot rewrite {path}: {exc.strerror or exc}; the old file is kept.",
+                         "Check the folder is writable.") from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    return UpgradeResult(str(path), key.key_id, kind, "scrypt", True, warning)
 
 
 # ---------------------------------------------------------------------------- key index
