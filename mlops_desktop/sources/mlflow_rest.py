@@ -66,6 +66,7 @@ from mlops_desktop.core.progress import (
 )
 from mlops_desktop.sources.base import Source, StoreUrl, split_rest_url
 from mlops_desktop.sources.mlflow_sql import CONTEXT_TAG, PARENT_RUN_TAG, _json_or_text, _source_uri
+from mlops_desktop.sources.registry_identity import mlflow_material, registry_id
 
 if TYPE_CHECKING:
     from mlops_desktop.sources.base import SourceSettings
@@ -260,7 +261,9 @@ class RestClient:
             if creds.client_cert:
                 session.cert = creds.client_cert
             session.headers["User-Agent"] = "mlops-desktop (read-only)"
-            session.trust_env = False  # no .netrc or proxy settings behind the user's back
+            # no .netrc logins behind the user's back; proxies from the environment as MLflow's client
+            session.trust_env = False
+            session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
             self._local.session = session
             with self._lock:
                 self._sessions.append(session)
@@ -497,6 +500,7 @@ class MlflowRestSource(Source):
         concurrency = int(_setting(settings, "rest_concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY)
         self.client = RestClient(self.base_url, creds, display, concurrency=concurrency)
         self._server_version = ""
+        self._registry_id: str | None = None
         self._workspaces: list[str] | None = None
         self._run_ws: dict[str, str] = {}  # run id -> workspace (when the server has several)
         self._check_server()
@@ -517,7 +521,22 @@ class MlflowRestSource(Source):
     @property
     def info(self) -> StoreInfo:
         schema = f"mlflow-server {self._server_version}" if self._server_version else "mlflow-server"
-        return StoreInfo("mlflow", self.display, schema, urlsplit(self.base_url).scheme, self.display)
+        return StoreInfo("mlflow", self.display, schema, urlsplit(self.base_url).scheme, self.display,
+                         self.registry_id())
+
+    def registry_id(self) -> str:
+        """The MLflow rule of ``registry_identity`` read over REST (the lowest-id experiment,
+        deleted ones included): the same id as the SQL source gives for the server's database."""
+        if self._registry_id is None:
+            data = self.client.get_json("/api/2.0/mlflow/experiments/search", {
+                "max_results": 1, "view_type": "ALL", "order_by": "experiment_id ASC"}) or {}
+            found = data.get("experiments") or []
+            material = None
+            if found and isinstance(found[0], dict):
+                e = found[0]
+                material = mlflow_material(e.get("experiment_id"), e.get("creation_time"), e.get("artifact_location"))
+            self._registry_id = registry_id("mlflow", material)
+        return self._registry_id
 
     def close(self) -> None:
         self.client.close()

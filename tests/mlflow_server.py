@@ -1,0 +1,232 @@
+"""A real ``mlflow server`` on 127.0.0.1 (a free port) for the REST source tests and benchmark.
+
+The server's access log (uvicorn's, on stdout) is kept in a file so tests can read back every
+request it answered. Optional: ``--app-name basic-auth`` with a read-only user, and a TLS
+front (a small TLS-terminating TCP relay with a self-signed CA made with ``cryptography``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import select
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<target>\S+) HTTP/[0-9.]+" (?P<status>\d{3})')
+ADMIN_PASSWORD = "admin-pw-for-tests-only-7f3a"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def mlflow_available() -> bool:
+    return shutil.which("mlflow", path=str(Path(sys.executable).parent)) is not None
+
+
+@dataclass
+class MlflowServer:
+    backend_uri: str
+    workdir: Path
+    app_name: str | None = None
+    extra_args: tuple[str, ...] = ()
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"mlflow-server-{self.port}.log"
+
+    def start(self) -> MlflowServer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        exe = Path(sys.executable).parent / "mlflow"
+        cmd = [str(exe), "server", "--backend-store-uri", self.backend_uri, "--host", "127.0.0.1",
+               "--port", str(self.port), "--workers", "1",
+               "--default-artifact-root", (self.workdir / "default-artifacts").as_uri(), *self.extra_args]
+        # no job-runner processes (huey consumers): the tests only read, and each runner costs ~280 MB
+        env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
+               "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        for var in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
+            env.pop(var, None)
+        if self.app_name == "basic-auth":
+            ini = self.workdir / "basic_auth.ini"
+            ini.write_text(
+                "[mlflow]\ndefault_permission = READ\n"
+                f"database_uri = sqlite:///{self.workdir / 'basic_auth.db'}\n"
+                f"admin_username = admin\nadmin_password = {ADMIN_PASSWORD}\n"
+                "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+            )
+            env["MLFLOW_AUTH_CONFIG_PATH"] = str(ini)
+            env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = "tests-only-secret"
+            cmd += ["--app-name", "basic-auth"]
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, env=env,
+                                     start_new_session=True)
+        log.close()
+        return self
+
+    def wait_ready(self, timeout: float = 420.0) -> MlflowServer:
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mlflow server exited ({self.proc.returncode}):\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"mlflow server did not start in {timeout:.0f} s:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait(10)
+        self.proc = None
+
+    def requests_logged(self) -> list[tuple[str, str, int]]:
+        """``(method, path without query, status)`` of every request in the access log."""
+        out = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            m = ACCESS_LINE.search(line)
+            if m:
+                out.append((m["method"], m["target"].split("?", 1)[0], int(m["status"])))
+        return out
+
+    def create_user(self, username: str, password: str) -> None:
+        resp = requests.post(self.url + "/api/2.0/mlflow/users/create", json={"username": username, "password": password},
+                             auth=("admin", ADMIN_PASSWORD), timeout=180)
+        resp.raise_for_status()
+
+
+# -- TLS front -----------------------------------------------------------------------------
+
+
+def make_ca_and_cert(folder: Path) -> tuple[Path, Path, Path]:
+    """A self-signed CA and a server certificate for 127.0.0.1 signed by it: (ca, cert, key)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mlops-desktop test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+          .not_valid_after(now + dt.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_path, cert_path, key_path = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return ca_path, cert_path, key_path
+
+
+class TlsFront:
+    """Terminates TLS on 127.0.0.1:<port> and relays the bytes to a plain backend port."""
+
+    def __init__(self, backend_port: int, cert: Path, key: Path) -> None:
+        self.backend_port = backend_port
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = int(self.sock.getsockname()[1])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="tls-front", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, raw: socket.socket) -> None:
+        try:
+            raw.settimeout(10)
+            tls = self.ctx.wrap_socket(raw, server_side=True)
+        except (ssl.SSLError, OSError):
+            raw.close()  # the client refused our certificate: that is the point of one test
+            return
+        try:
+            back = socket.create_connection(("127.0.0.1", self.backend_port), timeout=10)
+        except OSError:
+            tls.close()
+            return
+        tls.setblocking(True)
+        try:
+            while not self._stop.is_set():
+                pending = tls.pending() > 0
+                ready = [tls] if pending else select.select([tls, back], [], [], 0.5)[0]
+                if tls in ready:
+                    data = tls.recv(65536)
+                    if not data:
+                        break
+                    back.sendall(data)
+                if back in ready:
+                    data = back.recv(65536)
+                    if not data:
+                        break
+                    tls.sendall(data)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            back.close()
+            tls.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.sock.close()
+        self._thread.join(5)
