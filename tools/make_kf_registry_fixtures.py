@@ -16,6 +16,9 @@ their ServeModel executions) is written two ways:
     ``ContextProperty`` rows, ``ParentContext`` for a version's model and a service's
     environment, ``Attribution`` for an artifact's owner, ``Association`` for a ServeModel's
     service; owned names prefixed with the owner's id), then ``pg_dump``-ed.
+``mysql``
+    the same with the registry's MySQL migrations (``migrations/mysql``) on MariaDB/MySQL,
+    then ``mysqldump``-ed.
 ``truth``
     the plan as the inventory must show it (``kf-registry.truth.json``).
 
@@ -23,6 +26,7 @@ Usage::
 
     python tools/make_kf_registry_fixtures.py sqlite   tests/fixtures/kf-registry
     python tools/make_kf_registry_fixtures.py postgres tests/fixtures/kf-registry --admin-url postgresql://postgres@127.0.0.1:5432/test
+    python tools/make_kf_registry_fixtures.py mysql    tests/fixtures/kf-registry --admin-url mysql://root@127.0.0.1:3306/test
     python tools/make_kf_registry_fixtures.py truth    tests/fixtures/kf-registry
 """
 
@@ -238,12 +242,79 @@ def write_sqlite(out: Path) -> Path:
 # -- the registry's migrations and repositories (PostgreSQL) ---------------------------------------
 
 
+class _Writer:
+    """Writes the plan's rows as the registry's repositories do, on a DB-API connection."""
+
+    def __init__(self, cursor: Any, quote: str, returning: bool) -> None:
+        self.cur, self.q, self.returning = cursor, quote, returning
+
+    def insert(self, table: str, cols: dict[str, Any]) -> int:
+        names = ", ".join(cols)
+        marks = ", ".join(["%s"] * len(cols))
+        sql = f"INSERT INTO {self.q}{table}{self.q} ({names}) VALUES ({marks})"
+        if self.returning:
+            self.cur.execute(sql + " RETURNING id", tuple(cols.values()))
+            return int(self.cur.fetchone()[0])
+        self.cur.execute(sql, tuple(cols.values()))
+        return int(self.cur.lastrowid or 0)
+
+    def link(self, table: str, cols: dict[str, Any]) -> None:
+        names = ", ".join(cols)
+        marks = ", ".join(["%s"] * len(cols))
+        self.cur.execute(f"INSERT INTO {self.q}{table}{self.q} ({names}) VALUES ({marks})", tuple(cols.values()))
+
+    def props(self, table: str, col: str, eid: int, e: Entity) -> None:
+        for custom, values in ((False, e.props), (True, e.custom)):
+            for k, v in values.items():
+                iv = v if isinstance(v, int) and not isinstance(v, bool) else None
+                dv = v if isinstance(v, float) else None
+                sv = v if isinstance(v, str) else None
+                # the registry writes run start/end times as strings (its converter)
+                if table == "ContextProperty" and k in ("start_time_since_epoch", "end_time_since_epoch"):
+                    iv, sv = None, str(v)
+                self.link(table, {col: eid, "name": k, "is_custom_property": custom, "int_value": iv,
+                                  "double_value": dv, "string_value": sv})
+
+    def write(self) -> None:
+        type_ids: dict[str, int] = {}
+        for tname, (kind, props) in TYPES.items():
+            type_ids[tname] = self.insert("Type", {"name": tname, "type_kind": kind})
+            for p, dt in props.items():
+                self.link("TypeProperty", {"type_id": type_ids[tname], "name": p, "data_type": dt})
+        contexts, artifacts, executions = plan()
+        ctx_ids: list[int] = []
+        for c in contexts:
+            cid = self.insert("Context", {"type_id": type_ids[c.type], "name": c.name,
+                                          "create_time_since_epoch": c.time, "last_update_time_since_epoch": c.time})
+            ctx_ids.append(cid)
+            self.props("ContextProperty", "context_id", cid, c)
+            if c.parent:
+                self.link("ParentContext", {"context_id": cid, "parent_context_id": ctx_ids[c.parent - 1]})
+        for a in artifacts:
+            aid = self.insert("Artifact", {"type_id": type_ids[a.type], "uri": a.uri, "state": LIVE, "name": a.name,
+                                           "create_time_since_epoch": a.time, "last_update_time_since_epoch": a.time})
+            self.props("ArtifactProperty", "artifact_id", aid, a)
+            if a.parent:
+                self.link("Attribution", {"context_id": ctx_ids[a.parent - 1], "artifact_id": aid})
+        for x in executions:
+            xid = self.insert("Execution", {"type_id": type_ids[x.type], "last_known_state": RUNNING, "name": x.name,
+                                            "create_time_since_epoch": x.time, "last_update_time_since_epoch": x.time})
+            self.props("ExecutionProperty", "execution_id", xid, x)
+            if x.parent:
+                self.link("Association", {"context_id": ctx_ids[x.parent - 1], "execution_id": xid})
+
+
+def _migrations(out: Path, dialect: str) -> list[Path]:
+    found = sorted((out / "migrations" / dialect).glob("*.up.sql"))
+    if not found:
+        raise SystemExit(f"no migrations in {out / 'migrations' / dialect}")
+    return found
+
+
 def write_postgres(out: Path, admin_url: str) -> Path:
     import psycopg
 
-    migrations = sorted((out / "migrations" / "postgres").glob("*.up.sql"))
-    if not migrations:
-        raise SystemExit(f"no migrations in {out / 'migrations' / 'postgres'}")
+    migrations = _migrations(out, "postgres")
     name = f"kf_fixture_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -252,61 +323,8 @@ def write_postgres(out: Path, admin_url: str) -> Path:
         with psycopg.connect(url) as con:
             for m in migrations:
                 con.execute(m.read_text())  # type: ignore[arg-type]
-            type_ids: dict[str, int] = {}
-            for tname, (kind, props) in TYPES.items():
-                row = con.execute('INSERT INTO "Type" (name, type_kind) VALUES (%s, %s) RETURNING id',
-                                  (tname, kind)).fetchone()
-                assert row is not None
-                type_ids[tname] = row[0]
-                for p, dt in props.items():
-                    con.execute('INSERT INTO "TypeProperty" (type_id, name, data_type) VALUES (%s, %s, %s)',
-                                (row[0], p, dt))
-            contexts, artifacts, executions = plan()
-
-            def props(table: str, col: str, eid: int, e: Entity) -> None:
-                for custom, values in ((False, e.props), (True, e.custom)):
-                    for k, v in values.items():
-                        iv = v if isinstance(v, int) and not isinstance(v, bool) else None
-                        dv = v if isinstance(v, float) else None
-                        # the registry writes run start/end times as strings (its converter)
-                        if table == "ContextProperty" and k in ("start_time_since_epoch", "end_time_since_epoch"):
-                            iv, sv = None, str(v)
-                        else:
-                            sv = v if isinstance(v, str) else None
-                        con.execute(f'INSERT INTO "{table}" ({col}, name, is_custom_property, int_value, '
-                                    'double_value, string_value) VALUES (%s, %s, %s, %s, %s, %s)',
-                                    (eid, k, custom, iv, dv, sv))
-
-            ctx_ids: list[int] = []
-            for c in contexts:
-                row = con.execute('INSERT INTO "Context" (type_id, name, create_time_since_epoch, '
-                                  'last_update_time_since_epoch) VALUES (%s, %s, %s, %s) RETURNING id',
-                                  (type_ids[c.type], c.name, c.time, c.time)).fetchone()
-                assert row is not None
-                ctx_ids.append(row[0])
-                props("ContextProperty", "context_id", row[0], c)
-                if c.parent:
-                    con.execute('INSERT INTO "ParentContext" (context_id, parent_context_id) VALUES (%s, %s)',
-                                (row[0], ctx_ids[c.parent - 1]))
-            for a in artifacts:
-                row = con.execute('INSERT INTO "Artifact" (type_id, uri, state, name, create_time_since_epoch, '
-                                  'last_update_time_since_epoch) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id',
-                                  (type_ids[a.type], a.uri, LIVE, a.name, a.time, a.time)).fetchone()
-                assert row is not None
-                props("ArtifactProperty", "artifact_id", row[0], a)
-                if a.parent:
-                    con.execute('INSERT INTO "Attribution" (context_id, artifact_id) VALUES (%s, %s)',
-                                (ctx_ids[a.parent - 1], row[0]))
-            for x in executions:
-                row = con.execute('INSERT INTO "Execution" (type_id, last_known_state, name, '
-                                  'create_time_since_epoch, last_update_time_since_epoch) '
-                                  'VALUES (%s, %s, %s, %s, %s) RETURNING id',
-                                  (type_ids[x.type], RUNNING, x.name, x.time, x.time)).fetchone()
-                assert row is not None
-                props("ExecutionProperty", "execution_id", row[0], x)
-                if x.parent:
-                    con.execute('INSERT INTO "Association" (context_id, execution_id) VALUES (%s, %s)',
-                                (ctx_ids[x.parent - 1], row[0]))
+            with con.cursor() as cur:
+                _Writer(cur, '"', returning=True).write()
             con.commit()
         dump = out / "kf-registry-postgres.sql"
         text = subprocess.run(["pg_dump", "--no-owner", "--no-privileges", "--no-comments", url],
@@ -319,6 +337,43 @@ def write_postgres(out: Path, admin_url: str) -> Path:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def write_mysql(out: Path, admin_url: str) -> Path:
+    """The registry's MySQL migrations on MariaDB/MySQL, the same rows, then mysqldump."""
+    import pymysql
+    from pymysql.constants import CLIENT
+    from sqlalchemy.engine import make_url
+
+    u = make_url(admin_url)
+    conn_args = {"host": u.host or "127.0.0.1", "port": u.port or 3306, "user": u.username or "root",
+                 "password": u.password or "", "charset": "utf8mb4"}
+    name = f"kf_fixture_{uuid.uuid4().hex[:8]}"
+    admin = pymysql.connect(**conn_args, autocommit=True)
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        con = pymysql.connect(**conn_args, database=name, client_flag=CLIENT.MULTI_STATEMENTS)
+        try:
+            with con.cursor() as cur:
+                for m in _migrations(out, "mysql"):
+                    cur.execute(m.read_text())
+                    while cur.nextset():
+                        pass
+            with con.cursor() as cur:
+                _Writer(cur, "`", returning=False).write()
+            con.commit()
+        finally:
+            con.close()
+        dump = out / "kf-registry-mysql.sql"
+        cmd = ["mysqldump", "--skip-comments", "--skip-dump-date", "--compact", "-h", conn_args["host"],
+               "-P", str(conn_args["port"]), "-u", conn_args["user"], name]
+        dump.write_text(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        return dump
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
 
 
 # -- what the inventory must show ------------------------------------------------------------------------
@@ -360,15 +415,17 @@ def truth() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("what", choices=["sqlite", "postgres", "truth"])
+    ap.add_argument("what", choices=["sqlite", "postgres", "mysql", "truth"])
     ap.add_argument("out", type=Path)
-    ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--admin-url", help="server to create a scratch database on (default: the local test server)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "sqlite":
         print(write_sqlite(args.out))  # noqa: T201
     elif args.what == "postgres":
-        print(write_postgres(args.out, args.admin_url))  # noqa: T201
+        print(write_postgres(args.out, args.admin_url or "postgresql://postgres@127.0.0.1:5432/test"))  # noqa: T201
+    elif args.what == "mysql":
+        print(write_mysql(args.out, args.admin_url or "mysql://root@127.0.0.1:3306/test"))  # noqa: T201
     else:
         path = args.out / "kf-registry.truth.json"
         path.write_text(json.dumps(truth(), indent=2, sort_keys=True) + "\n")

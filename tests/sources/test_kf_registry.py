@@ -1,8 +1,8 @@
-"""Kubeflow Model Registry stores read by the MLMD source, on SQLite and on PostgreSQL.
+"""Kubeflow Model Registry stores read by the MLMD source, on SQLite, PostgreSQL and MariaDB.
 
 The SQLite fixture was written through ml-metadata with the registry's type and property
-names; the PostgreSQL one is the registry's own migrations plus rows written as its
-repositories do (see tests/fixtures/README.md). Both hold the same plan, whose expected view
+names; the PostgreSQL and MariaDB ones are the registry's own migrations plus rows written as
+its repositories do (see tests/fixtures/README.md). Both hold the same plan, whose expected view
 is ``kf-registry.truth.json``; every test checks what was written.
 """
 
@@ -38,6 +38,15 @@ def kf_postgres(postgres_database: str) -> str:
     subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", postgres_database, "-f",
                     str(KF / "kf-registry-postgres.sql")], check=True, capture_output=True, timeout=120)
     return postgres_database.replace("postgresql://", "mlmd+postgresql://", 1)
+
+
+@pytest.fixture
+def kf_mysql(mysql_database: str) -> str:
+    db = mysql_database.rsplit("/", 1)[1]
+    with (KF / "kf-registry-mysql.sql").open("rb") as fh:
+        subprocess.run(["mysql", "-h", "127.0.0.1", "-u", "root", db], stdin=fh, check=True, capture_output=True,
+                       timeout=120)
+    return mysql_database.replace("mysql://", "mlmd+mysql://", 1)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -212,3 +221,11 @@ def test_findings_treat_deployed_inference_services_as_production(capsys: pytest
     assert {("F1", "models:/fraud-scorer/v2"), ("F1", "models:/readmission-risk/1.0.0"),
             ("F11", "models:/readmission-risk/1.0.0")} <= found
     assert not any(obj in ("models:/fraud-scorer/v1", "models:/fraud-scorer/v3") for fid, obj in found if fid == "F1")
+
+
+@pytest.mark.mysql
+def test_mariadb_inventory_lineage_and_impact(capsys: pytest.CaptureFixture[str], kf_mysql: str) -> None:
+    check_inventory(cli_json(capsys, "inventory", "--store", kf_mysql, "--format", "json"))
+    lineage_checks(cli_json(capsys, "lineage", "--store", kf_mysql))
+    impact_checks(cli_json(capsys, "impact", "--store", kf_mysql, "--dataset",
+                           "s3://lake/clinical/admissions-2024.parquet", "--format", "json"))
