@@ -96,6 +96,12 @@ class VersionDetailWidget(QWidget):
             label.setAccessibleName(name)
             self.fact_labels[name] = label
             self.facts.addRow(f"{name}:", label)
+        # what another registry (SageMaker, DataRobot) claims about the version's approval: unsigned
+        # (one claim per line, cut at the pane's edge like the other facts; all of it in the tooltip)
+        self.claims_label = FactLabel()
+        self.claims_label.setObjectName("externalClaims")
+        self.claims_label.setAccessibleName("External approval claims")
+        self.facts.addRow("External approvals (not signed):", self.claims_label)
         self.tags_model = KeyValueModel("Tag", "Value", self)
         self.tags_view = make_table(self.tags_model)
         ov_layout = QVBoxLayout(overview)
@@ -149,6 +155,8 @@ class VersionDetailWidget(QWidget):
             self.header.setText("<i>Select a model version to see its details.</i>")
             for label in self.fact_labels.values():
                 label.setText("")
+            self.claims_label.setText("")
+            self.claims_label.setToolTip("")
             self.tags_model.set_rows([])
             self.inputs_model.set_rows([])
             self.params_model.set_rows([])
@@ -175,6 +183,12 @@ class VersionDetailWidget(QWidget):
         f["Created"].setText(format_time(version.created_at) + " UTC" if version.created_at else "")
         f["Source"].setText(version.source)
         f["Description"].setText(version.description or "—")
+        claims = version.external_approvals
+        self.claims_label.setText("\n".join(c.statement() for c in claims) if claims else "none recorded")
+        self.claims_label.setToolTip(
+            "Approval states another registry records for this version. Nobody signed them; they are "
+            "not approvals of this app.\n" + "\n".join(f"{c.statement()} — {c.evidence}" for c in claims)
+            if claims else "")
         tags = {f"model: {k}": v for k, v in model_tags.items()}
         tags.update(version.tags)
         self.tags_model.set_mapping(tags)
