@@ -37,6 +37,29 @@ class StoreInfo:
     schema: str  # alembic revision, MLMD schema_version, OpenLineage producer/spec version
     dialect: str = "sqlite"
     identity: str = ""  # stable identity (file content hash or server/database name)
+    #: the registry identity (docs/CRYPTO.md, "Registry identity"): derived from the store's own
+    #: content, the same for a byte copy or a restored dump; "" when not recorded (an old snapshot)
+    registry_id: str = ""
+
+    @property
+    def registry(self) -> RegistryRef | None:
+        """The registry this store is, or None when its identity is not recorded."""
+        return RegistryRef(self.kind, self.registry_id) if self.registry_id else None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRef:
+    """Which metadata store (registry) a decision was made on: its kind and registry identity."""
+
+    kind: str
+    id: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "id": self.id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +296,38 @@ class Catalog:
     def find_version(self, name: str, version: str) -> ModelVersion | None:
         model = self.model(name)
         return model.version(str(version)) if model else None
+
+    def store_of(self, version: ModelVersion) -> StoreInfo | None:
+        """The store a version was read from (its ``store`` URL among :attr:`stores`)."""
+        for s in self.stores:
+            if s.url == version.store:
+                return s
+        return None
+
+    def registry_of(self, version: ModelVersion) -> RegistryRef | None:
+        """The registry a version belongs to; None when its store records no registry identity."""
+        store = self.store_of(version)
+        return store.registry if store is not None else None
+
+    def registries(self) -> list[RegistryRef]:
+        """The registries of the stores, in store order, each once."""
+        out: list[RegistryRef] = []
+        for s in self.stores:
+            ref = s.registry
+            if ref is not None and ref not in out:
+                out.append(ref)
+        return out
+
+    def find_version_in(self, name: str, version: str, registry: RegistryRef) -> ModelVersion | None:
+        """The version ``name``/``version`` read from a store of ``registry`` (a merged catalog may
+        hold the same name in several registries)."""
+        for m in self.models:
+            if m.name != name:
+                continue
+            for v in m.versions:
+                if v.version == str(version) and self.registry_of(v) == registry:
+                    return v
+        return None
 
     def all_versions(self, include_deleted: bool = False) -> list[ModelVersion]:
         return [v for m in self.models for v in m.visible_versions(include_deleted)]

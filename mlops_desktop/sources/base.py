@@ -266,6 +266,13 @@ class Source(ABC):
         """Kind, URL, schema version and identity of the store."""
 
     @abstractmethod
+    def registry_id(self) -> str:
+        """The registry identity of this store (docs/CRYPTO.md, "Registry identity";
+        :mod:`mlops_desktop.sources.registry_identity`): derived from the store's own content,
+        the same for a byte copy or a restored dump, "" when the store holds nothing to derive
+        it from. Also in :attr:`info` (``StoreInfo.registry_id``)."""
+
+    @abstractmethod
     def load_catalog(
         self,
         progress: ProgressFn = no_progress,

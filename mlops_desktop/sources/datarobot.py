@@ -77,6 +77,7 @@ from mlops_desktop.core.entities import (
     RegisteredModel,
     Run,
     StoreInfo,
+    iso,
 )
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.lineage import (
@@ -102,6 +103,7 @@ from mlops_desktop.sources.documents import (
     iter_documents,
     parse_json,
 )
+from mlops_desktop.sources.registry_identity import registry_id
 
 if TYPE_CHECKING:
     from datarobot.models.api_object import APIObject
@@ -324,6 +326,17 @@ def catalog_tags(tags: Any) -> dict[str, str]:
     return out
 
 
+def export_registry_id(export: _Export) -> str:
+    """``registry_identity`` of a read export: the registered model with the smallest creation
+    time, then id ("" when the export holds no registered model)."""
+    dated = [(_when(m.created_at), str(m.id)) for m in export.models.values()]
+    known = [(when, mid) for when, mid in dated if when is not None]
+    if not known:
+        return ""
+    when, mid = min(known)
+    return registry_id(SYSTEM, {"registeredModelId": mid, "createdAt": iso(when)})
+
+
 class DataRobotSource(Source):
     """Read-only reader of a folder or archive of DataRobot API responses (module docstring)."""
 
@@ -336,11 +349,12 @@ class DataRobotSource(Source):
         self.warnings: list[str] = []
         self._identity = ""
         self._schema = ""
+        self._registry_id: str | None = None
 
     @property
     def info(self) -> StoreInfo:
         return StoreInfo(kind=SYSTEM, url=self.url.display, schema=self._schema or "datarobot-api-v2",
-                         dialect="file", identity=self._identity)
+                         dialect="file", identity=self._identity, registry_id=self.registry_id())
 
     def read_export(self, progress: ProgressFn = no_progress,
                     is_cancelled: CancelledFn = never_cancelled) -> _Export:
@@ -386,7 +400,16 @@ class DataRobotSource(Source):
             version_id = next(iter(ids))
             export.version_deployments.extend((version_id, item) for item in items)
         progress(len(docs), len(docs), "DataRobot files read")
+        self._registry_id = export_registry_id(export)
         return export
+
+    def registry_id(self) -> str:
+        """The earliest registered model of the export (``registry_identity``): its id, a
+        DataRobot ObjectId unique in the installation, and creation time. Any later export of
+        the same DataRobot registry holding that model has the same id."""
+        if self._registry_id is None:
+            self.read_export()
+        return self._registry_id or ""
 
     def _reject(self, name: str, reason: str) -> None:
         self.rejected.append(RejectedFile(name, reason))

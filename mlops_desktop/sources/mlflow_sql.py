@@ -41,6 +41,7 @@ from mlops_desktop.core.progress import (
     no_progress,
 )
 from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
+from mlops_desktop.sources.registry_identity import mlflow_material, registry_id
 from mlops_desktop.sources.sql import readonly_engine, translate_sql_error
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class MlflowSqlSource(Source):
         self.engine = readonly_engine(url)
         self._columns: dict[str, set[str]] = {}
         self._schema_version = ""
+        self._registry_id: str | None = None
         self._check_schema()
 
     # -- connection and schema -------------------------------------------------------
@@ -113,7 +115,26 @@ class MlflowSqlSource(Source):
     @property
     def info(self) -> StoreInfo:
         identity = str(self.url.path) if self.url.path else self.url.display
-        return StoreInfo("mlflow", self.url.display, self._schema_version, self.url.dialect, identity)
+        return StoreInfo("mlflow", self.url.display, self._schema_version, self.url.dialect, identity,
+                         self.registry_id())
+
+    def registry_id(self) -> str:
+        """The lowest-id experiment's id and creation time (``registry_identity``): the same on
+        SQLite, PostgreSQL and MySQL holding the same rows, and over the server's REST API."""
+        if self._registry_id is None:
+            exp = self._table("experiments", "experiment_id", "creation_time", "artifact_location")
+            cols = {c.name for c in exp.columns}
+            try:
+                with self._connect() as con:
+                    row = con.execute(sa.select(exp).order_by(exp.c.experiment_id).limit(1)).mappings().first()
+            except SQLAlchemyError as exc:
+                raise translate_sql_error(exc, self.url) from exc
+            material = None
+            if row is not None:
+                material = mlflow_material(row["experiment_id"], row["creation_time"] if "creation_time" in cols
+                                           else None, row.get("artifact_location"))
+            self._registry_id = registry_id("mlflow", material)
+        return self._registry_id
 
     def has(self, table: str, column: str | None = None) -> bool:
         cols = self._columns.get(table)

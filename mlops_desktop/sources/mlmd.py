@@ -79,6 +79,7 @@ from mlops_desktop.core.progress import (
 )
 from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
 from mlops_desktop.sources.mlmd_kf import is_kf_registry, load_kf_catalog
+from mlops_desktop.sources.registry_identity import registry_id
 from mlops_desktop.sources.sql import readonly_engine, translate_sql_error
 from mlops_desktop.sources.sqlite import connect_readonly
 
@@ -197,6 +198,7 @@ class MlmdSource(Source):
         self._schema_version = ""
         self._identity = ""
         self._tag = ""
+        self._registry_id: str | None = None
         self._connect()
 
     # --- connection ---------------------------------------------------------------------
@@ -273,7 +275,31 @@ class MlmdSource(Source):
     @property
     def info(self) -> StoreInfo:
         return StoreInfo(kind="mlmd", url=self.url.display, schema=self._schema_version,
-                         dialect=self.url.dialect, identity=self._identity)
+                         dialect=self.url.dialect, identity=self._identity, registry_id=self.registry_id())
+
+    def registry_id(self) -> str:
+        """The store's earliest node (``registry_identity``): the artifact, execution or context
+        with the smallest creation time, then table, then id; its table, id, type name and
+        creation time. TFX stores and Kubeflow Model Registry stores alike; the same on SQLite,
+        MySQL and PostgreSQL holding the same rows."""
+        if self._registry_id is None:
+            found: list[tuple[int, int, int, int, str]] = []
+            for order, table in enumerate(("Artifact", "Execution", "Context")):
+                if table.lower() not in self._tables:
+                    continue
+                rows = self._rows(f"SELECT create_time_since_epoch, id, type_id FROM {table} "  # noqa: S608
+                                  "WHERE create_time_since_epoch IS NOT NULL ORDER BY create_time_since_epoch, id "
+                                  "LIMIT 1")
+                if rows:
+                    found.append((int(rows[0][0]), order, int(rows[0][1]), int(rows[0][2]), table))
+            material = None
+            if found:
+                created, _order, node_id, type_id, table = min(found)
+                names = self._rows(f"SELECT name FROM Type WHERE id = {type_id:d}")  # noqa: S608
+                material = {"table": table, "id": node_id, "type": str(names[0][0]) if names else "",
+                            "createTime": created}
+            self._registry_id = registry_id("mlmd", material)
+        return self._registry_id
 
     # --- reading ---------------------------------------------------------------------------
     def _props(self, table: str, id_col: str) -> dict[int, dict[str, Any]]:

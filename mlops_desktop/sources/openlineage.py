@@ -27,6 +27,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ from mlops_desktop.core.progress import (
 )
 from mlops_desktop.core.timestamps import parse_timestamp
 from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
+from mlops_desktop.sources.registry_identity import registry_id
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +112,34 @@ class _RunAcc:
     producer: str = ""
 
 
+def _earlier(current: tuple[Any, ...] | None, event: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The earlier of ``current`` and ``event`` as ``(time, run id, event type, namespace, job)``;
+    events without a readable time or run id are passed over."""
+    when = parse_timestamp(event.get("eventTime")) if isinstance(event.get("eventTime"), str) else None
+    run = event.get("run")
+    run_id = run.get("runId") if isinstance(run, dict) else None
+    if when is None or not isinstance(run_id, str) or not run_id:
+        return current
+    job = event.get("job")
+    if not isinstance(job, dict):
+        job = {}
+    key = (when, run_id, str(event.get("eventType") or ""), str(job.get("namespace") or ""), str(job.get("name") or ""))
+    return key if current is None or key < current else current
+
+
+def _registry_id_of(earliest: tuple[Any, ...] | None) -> str:
+    if earliest is None:
+        return ""
+    when, run_id, event_type, namespace, job = earliest
+    return registry_id("openlineage", {"eventTime": iso_millis(when), "runId": run_id, "eventType": event_type,
+                                       "namespace": namespace, "job": job})
+
+
+def iso_millis(when: datetime) -> str:
+    """RFC 3339 UTC with milliseconds (event times differ in how they are written)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
 class OpenLineageSource(Source):
     """Read-only reader of OpenLineage RunEvents (file or folder)."""
 
@@ -121,6 +151,7 @@ class OpenLineageSource(Source):
         self.warnings: list[str] = []
         self._schema = ""
         self._identity = ""
+        self._registry_id: str | None = None
 
     # --- files -----------------------------------------------------------------------
     def _files(self) -> list[Path]:
@@ -208,7 +239,19 @@ class OpenLineageSource(Source):
             schema=self._schema or "openlineage",
             dialect="file",
             identity=self._identity,
+            registry_id=self.registry_id(),
         )
+
+    def registry_id(self) -> str:
+        """The earliest event (``registry_identity``): smallest ``eventTime``, then run id; its
+        time, run id, event type and job namespace and name. Appending later events keeps it."""
+        if self._registry_id is None:
+            earliest: tuple[Any, ...] | None = None
+            for path in self._files():
+                for event in self._events(path, hashlib.sha256()):
+                    earliest = _earlier(earliest, event)
+            self._registry_id = _registry_id_of(earliest)
+        return self._registry_id
 
     def load_catalog(
         self,
@@ -225,6 +268,7 @@ class OpenLineageSource(Source):
         jobs: dict[tuple[str, str], dict[str, Any]] = {}
         specs: set[str] = set()
         count = 0
+        earliest: tuple[Any, ...] | None = None
         for fi, path in enumerate(files):
             progress(fi, len(files), f"Reading {path.name}")
             for event in self._events(path, digest):
@@ -232,11 +276,13 @@ class OpenLineageSource(Source):
                 if count % 1000 == 0:
                     check_cancelled(is_cancelled)
                 where = event.pop("_line", path.name)
+                earliest = _earlier(earliest, event)
                 try:
                     self._apply(event, datasets, runs, jobs, specs)
                 except _BadEvent as exc:
                     self._warn(f"{where}: {exc}; skipped")
         self._identity = "sha256:" + digest.hexdigest()
+        self._registry_id = _registry_id_of(earliest)
         self._schema = ",".join(sorted(specs)) or "openlineage"
         progress(len(files), len(files), "OpenLineage events read")
         return self._catalog(datasets, runs, jobs)

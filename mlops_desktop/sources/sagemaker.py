@@ -44,6 +44,7 @@ Mapping onto core entities:
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -97,6 +98,7 @@ from mlops_desktop.sources.documents import (
     iter_documents,
     parse_json,
 )
+from mlops_desktop.sources.registry_identity import registry_id
 
 if TYPE_CHECKING:
     from botocore.model import ServiceModel, Shape
@@ -428,6 +430,19 @@ def _newer(old: dict[str, Any] | None, new: dict[str, Any], detail: bool) -> boo
     return when(new) >= when(old)
 
 
+_REGISTRY_ARN = re.compile(r"arn:(aws[a-z-]*):sagemaker:([a-z0-9-]+):(\d{12}):model-package(?:-group)?/")
+
+
+def account_registry_id(acct: _Account) -> str:
+    """``registry_identity`` of a read account: sorted (partition, region, account) of the ARNs
+    of its model package groups and packages ("" when the export holds neither)."""
+    arns = [str(g.get("ModelPackageGroupArn") or "") for g in acct.groups.values()] + list(acct.packages)
+    places = sorted({m.groups() for a in arns if (m := _REGISTRY_ARN.match(a))})
+    if not places:
+        return ""
+    return registry_id(SYSTEM, {"registries": [{"partition": p, "region": r, "account": a} for p, r, a in places]})
+
+
 class SageMakerSource(Source):
     """Read-only reader of a SageMaker export folder or archive (module docstring)."""
 
@@ -441,11 +456,12 @@ class SageMakerSource(Source):
         self.warnings: list[str] = []
         self._identity = ""
         self._schema = ""
+        self._registry_id: str | None = None
 
     @property
     def info(self) -> StoreInfo:
         return StoreInfo(kind=SYSTEM, url=self.url.display, schema=self._schema or self._api_schema(),
-                         dialect="file", identity=self._identity)
+                         dialect="file", identity=self._identity, registry_id=self.registry_id())
 
     @staticmethod
     def _api_schema() -> str:
@@ -502,7 +518,16 @@ class SageMakerSource(Source):
             for tag in _list(body.get("Tags")):
                 acct.tags[arn][str(tag["Key"])] = str(tag.get("Value", ""))
         progress(len(docs), len(docs), "SageMaker files read")
+        self._registry_id = account_registry_id(acct)
         return acct
+
+    def registry_id(self) -> str:
+        """The AWS partitions, regions and accounts of the export's model registry
+        (``registry_identity``): the ARNs of its model package groups and packages. Any export
+        of the same account and region, whole or partial, has the same id."""
+        if self._registry_id is None:
+            self.read_account()
+        return self._registry_id or ""
 
     def _reject(self, name: str, reason: str) -> None:
         self.rejected.append(RejectedFile(name, reason))

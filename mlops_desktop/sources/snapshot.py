@@ -35,6 +35,7 @@ from mlops_desktop.sources.base import (
     SourceSettings,
     StoreUrl,
 )
+from mlops_desktop.sources.registry_identity import registry_id
 from mlops_desktop.sources.snapshot_format import (
     FORMAT,
     GOVERNANCE_PREFIX,
@@ -189,6 +190,7 @@ class SnapshotSource(Source):
         if url.path is None:
             raise StoreError(f"{url.display} is not a snapshot file path.")
         self.path = url.path
+        self._registry_id: str | None = None
         self._con = connect_readonly(self.path)
         try:
             self.manifest, self.status = verify_file(self._con, self.path, trust=settings.snapshot_trust)
@@ -214,7 +216,21 @@ class SnapshotSource(Source):
 
     @property
     def info(self) -> StoreInfo:
-        return StoreInfo("snapshot", self.url.display, FORMAT, "sqlite", self.manifest_digest)
+        return StoreInfo("snapshot", self.url.display, FORMAT, "sqlite", self.manifest_digest, self.registry_id())
+
+    def registry_id(self) -> str:
+        """The snapshot carries the registry id of each store it was taken of (in its stores
+        table, covered by the manifest's digests): the one store's id, or for several the
+        snapshot rule's id over them; "" when none was recorded (a snapshot made before
+        registry ids existed). Decisions bind to each version's own store's registry."""
+        if self._registry_id is None:
+            stores = self._read(no_progress, never_cancelled, ("mlsnap_stores",)).stores
+            refs = sorted({s.registry.label for s in stores if s.registry is not None})
+            if len(refs) == 1 and len(stores) == 1:
+                self._registry_id = stores[0].registry_id
+            else:
+                self._registry_id = registry_id("snapshot", {"registries": refs} if refs else None)
+        return self._registry_id
 
     @property
     def manifest_digest(self) -> str:

@@ -398,6 +398,8 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: Columns added after the format was first written: an older snapshot without one reads "".
+LATER_COLUMNS = frozenset({("mlsnap_stores", "registry_id")})
 #: The tables the inventory needs (versions carry their datasets and run user).
 REGISTRY_TABLES = ("mlsnap_stores", "mlsnap_models", "mlsnap_versions")
 
@@ -420,13 +422,13 @@ def read_catalog(
         cols = _columns_of(spec)
         lead = 1 + int(spec.keyed) + len(spec.extra)
         present = _table_columns(con, spec.table)
-        missing = [c for c in spec.columns if c not in present]
+        missing = [c for c in spec.columns if c not in present and (spec.table, c) not in LATER_COLUMNS]
         if missing:
             raise StoreError(
                 f"Snapshot table {spec.table} lacks column(s) {', '.join(missing)}.",
                 "The snapshot was written by an incompatible version, or altered.",
             )
-        select = ", ".join(_q(c) for c in spec.columns)
+        select = ", ".join(_q(c) if c in present else "''" for c in spec.columns)
         cursor = con.execute(f"SELECT {select} FROM {_q(spec.table)} ORDER BY {_q(POS)}")  # noqa: S608
         make = _compile_constructor(
             spec.cls, [(c.name, f"o[{lead + j}]", c.decode) for j, c in enumerate(cols)],
