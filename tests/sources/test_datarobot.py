@@ -308,3 +308,15 @@ def test_missing_client_is_one_clear_message(monkeypatch: pytest.MonkeyPatch) ->
 def test_an_empty_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="holds no files"):
         open_source(f"datarobot:{tmp_path}").load_catalog()
+
+
+def test_fixtures_are_the_generators_output(tmp_path: Path) -> None:
+    """The committed files are exactly what tools/make_datarobot_fixtures.py builds from the client's schemas."""
+    from tools.make_datarobot_fixtures import main as make
+
+    assert make(["--out", str(tmp_path)]) == 0
+    for sub in ("export", "broken"):
+        made = {p.relative_to(tmp_path / sub): p.read_bytes() for p in (tmp_path / sub).rglob("*") if p.is_file()}
+        committed = {p.relative_to(FIXTURES / "datarobot" / sub): p.read_bytes()
+                     for p in (FIXTURES / "datarobot" / sub).rglob("*") if p.is_file()}
+        assert made == committed
