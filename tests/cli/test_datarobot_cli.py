@@ -170,3 +170,37 @@ def test_signed_approval_and_verify(capsys: pytest.CaptureFixture[str], tmp_path
     assert code == 0, err
     listed = json.loads(out)
     assert len(listed) == 2 and {a["target"] for a in listed} == {"pushed"}
+
+
+def test_rejected_files_are_listed_and_the_rest_loads(capsys: pytest.CaptureFixture[str],
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="mlops_desktop.sources.datarobot"):
+        code, out, err = run(capsys, "inventory", "--store", f"datarobot:{FIXTURES / 'datarobot' / 'broken'}",
+                             "--format", "json")
+    assert code == 0, err
+    assert [(m["name"], [v["version"] for v in m["versions"]]) for m in json.loads(out)["models"]] == [
+        ("fraud-detector-dr", ["1", "2"])]
+    skipped = [r.getMessage().split("DataRobot: ", 1)[1] for r in caplog.records if " skipped: " in r.getMessage()]
+    assert [s.split(" skipped: ")[0] for s in skipped] == [
+        "rejected/change-request.json", "rejected/deployment.json", "rejected/registered-model.json",
+        "rejected/reviews.json"]
+    assert "'URGENT' is not a valid DEPLOYMENT_IMPORTANCE" in skipped[2]
+
+
+def test_without_the_client_one_line_says_what_to_install(capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from mlops_desktop.sources import datarobot as dr
+
+    dr.client_classes.cache_clear()
+    for name in [m for m in sys.modules if m == "datarobot" or m.startswith("datarobot.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "datarobot", None)
+    try:
+        code, out, err = run(capsys, "inventory", "--store", STORE)
+    finally:
+        dr.client_classes.cache_clear()
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "needs the datarobot client" in err and "pip install 'mlops-desktop[datarobot]'" in err
