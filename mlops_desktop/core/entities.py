@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.classification import Classification, classify
+
+if TYPE_CHECKING:
+    from mlops_desktop.core.monitoring import MonitoringResult
 
 
 def from_millis(value: int | float | None) -> datetime | None:
@@ -286,6 +289,8 @@ class Catalog:
     logged_models: dict[str, LoggedModel] = field(default_factory=dict)
     lineage_nodes: list[LineageNodeRecord] = field(default_factory=list)
     lineage_edges: list[LineageEdgeRecord] = field(default_factory=list)
+    #: monitoring results (``monitoring:`` folders, OpenLineage data-quality facets); see core.monitoring
+    monitoring: list[MonitoringResult] = field(default_factory=list)
 
     def model(self, name: str) -> RegisteredModel | None:
         for m in self.models:
@@ -343,4 +348,5 @@ class Catalog:
             logged_models={**self.logged_models, **other.logged_models},
             lineage_nodes=[*self.lineage_nodes, *other.lineage_nodes],
             lineage_edges=[*self.lineage_edges, *other.lineage_edges],
+            monitoring=[*self.monitoring, *other.monitoring],
         )

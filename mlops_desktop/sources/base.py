@@ -10,6 +10,7 @@ URL forms (DESIGN.md):
 - ``snapshot:path.mlsnap``
 - ``sagemaker:PATH`` (folder or .zip of SageMaker API responses and CloudTrail files)
 - ``datarobot:PATH`` (folder or .zip of DataRobot REST API responses)
+- ``monitoring:PATH`` (folder of monitoring results: Evidently, Great Expectations, Model Monitor)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ SOURCE_CLASSES: dict[str, str] = {
     "snapshot": "mlops_desktop.sources.snapshot:SnapshotSource",
     "sagemaker": "mlops_desktop.sources.sagemaker:SageMakerSource",
     "datarobot": "mlops_desktop.sources.datarobot:DataRobotSource",
+    "monitoring": "mlops_desktop.sources.monitoring:MonitoringSource",
 }
 #: The kinds a SQLite file can be, in the order their claims are tried.
 SQLITE_KINDS = ("snapshot", "mlflow", "mlmd")
@@ -221,7 +223,7 @@ def parse_store_url(raw: str) -> StoreUrl:
                 rest = inner.split("://", 1)[1] if "://" in inner else ""
                 return StoreUrl(kind, raw, f"mysql+pymysql://{rest}")
             raise UsageError(f"Unsupported database in {redact(raw)!r}.", "Use sqlite, postgresql or mysql.")
-    for kind in ("openlineage", "snapshot", "sagemaker", "datarobot"):
+    for kind in ("openlineage", "snapshot", "sagemaker", "datarobot", "monitoring"):
         if text.startswith(kind + ":"):
             path = Path(text[len(kind) + 1:].removeprefix("//")).expanduser()
             if not os.path.lexists(path):

@@ -33,6 +33,7 @@ from mlops_desktop.core.entities import (
 )
 from mlops_desktop.core.errors import SchemaError
 from mlops_desktop.core.hashing import file_sha256
+from mlops_desktop.core.monitoring import MONITORING_TAG
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -317,11 +318,14 @@ class MlflowSqlSource(Source):
         return out
 
     def _run_filter(self, all_runs: bool) -> sa.Select[Any] | None:
-        """None for every run, else a subquery of the runs registered versions were made from."""
+        """None for every run, else a subquery of the runs registered versions were made from and
+        the runs tagged as monitoring runs."""
         if all_runs:
             return None
         mv = self._table("model_versions", "run_id")
-        return sa.select(mv.c.run_id).where(mv.c.run_id.is_not(None))
+        used = sa.select(mv.c.run_id).where(mv.c.run_id.is_not(None))
+        tags = self._table("tags", "key", "run_uuid")  # monitoring runs are read too (docs/MONITORING.md)
+        return sa.union(used, sa.select(tags.c.run_uuid).where(tags.c.key == MONITORING_TAG)).subquery().select()
 
     @staticmethod
     def _rows(

@@ -56,6 +56,7 @@ from mlops_desktop.core.lineage import (
     ol_dataset_node_id,
     run_node_id,
 )
+from mlops_desktop.core.monitoring import MonitoringResult
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -65,6 +66,7 @@ from mlops_desktop.core.progress import (
 )
 from mlops_desktop.core.timestamps import parse_timestamp
 from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
+from mlops_desktop.sources.monitoring import openlineage_results
 from mlops_desktop.sources.registry_identity import registry_id
 
 logger = logging.getLogger(__name__)
@@ -269,6 +271,7 @@ class OpenLineageSource(Source):
         specs: set[str] = set()
         count = 0
         earliest: tuple[Any, ...] | None = None
+        monitoring: list[MonitoringResult] = []
         for fi, path in enumerate(files):
             progress(fi, len(files), f"Reading {path.name}")
             for event in self._events(path, digest):
@@ -277,6 +280,7 @@ class OpenLineageSource(Source):
                     check_cancelled(is_cancelled)
                 where = event.pop("_line", path.name)
                 earliest = _earlier(earliest, event)
+                monitoring.extend(openlineage_results(event, self.url.display))  # data-quality facets
                 try:
                     self._apply(event, datasets, runs, jobs, specs)
                 except _BadEvent as exc:
@@ -285,7 +289,9 @@ class OpenLineageSource(Source):
         self._registry_id = _registry_id_of(earliest)
         self._schema = ",".join(sorted(specs)) or "openlineage"
         progress(len(files), len(files), "OpenLineage events read")
-        return self._catalog(datasets, runs, jobs)
+        catalog = self._catalog(datasets, runs, jobs)
+        catalog.monitoring = monitoring
+        return catalog
 
     # --- event folding ------------------------------------------------------------------
     def _apply(

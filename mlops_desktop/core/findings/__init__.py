@@ -18,7 +18,8 @@ Layout (each module imports only those above it):
 - :mod:`.lineage_view` -- what the engine asks the lineage graph;
 - :mod:`.datasets` -- datasets with merged tags and consumers, the HIPAA identifier heuristic;
 - :mod:`.context` -- what a rule function is given and returns;
-- :mod:`.version_rules`, :mod:`.dataset_rules`, :mod:`.audit_rules`, :mod:`.external_rules` -- one
+- :mod:`.version_rules`, :mod:`.dataset_rules`, :mod:`.audit_rules`, :mod:`.external_rules`,
+  :mod:`.monitoring_rules` -- one
   function per rule;
 - :mod:`.registry` -- :data:`REGISTRY`, rule id to title, severity and check function(s);
 - :mod:`.engine` -- :func:`evaluate`.

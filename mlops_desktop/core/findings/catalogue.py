@@ -40,6 +40,9 @@ CATALOGUE: dict[str, RuleInfo] = {
         RuleInfo("F21", "SageMaker package approved by the principal who created it", "high"),
         RuleInfo("F22", "Approved with no description, or at creation time", "medium"),
         RuleInfo("F23", "Deployed on an endpoint while not Approved", "high"),
+        RuleInfo("F24", "Deployed version with no monitoring result within the monitoring window", "medium"),
+        RuleInfo("F25", "Drift above threshold after the latest approval for its target", "high"),
+        RuleInfo("F26", "Failed data-quality check on a dataset that trains a deployed version", "medium"),
     )
 }
 

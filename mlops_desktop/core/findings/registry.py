@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mlops_desktop.core.findings import audit_rules, dataset_rules, external_rules, version_rules
+from mlops_desktop.core.findings import (
+    audit_rules,
+    dataset_rules,
+    external_rules,
+    monitoring_rules,
+    version_rules,
+)
 from mlops_desktop.core.findings.catalogue import CATALOGUE
 from mlops_desktop.core.findings.context import DatasetContext, Draft, StoreContext, VersionContext
 
@@ -71,5 +77,8 @@ REGISTRY: dict[str, Rule] = {
         _rule("F21", version=external_rules.f21_approved_by_creator),
         _rule("F22", version=external_rules.f22_approved_without_review_record),
         _rule("F23", version=external_rules.f23_deployed_while_not_approved),
+        _rule("F24", version=monitoring_rules.f24_not_monitored),
+        _rule("F25", version=monitoring_rules.f25_drift_after_approval),
+        _rule("F26", version=monitoring_rules.f26_failed_data_quality),
     )
 }

@@ -23,6 +23,8 @@ class FindingSettings:
     inactive_stages: tuple[str, ...] = ("Archived",)
     #: Today's date; None means the current UTC date (tests inject a fixed one).
     today: date | None = None
+    #: Days within which a deployed version needs a monitoring result (F24, the monitoring status).
+    monitoring_max_age_days: int = 30
     #: Severity overrides, e.g. {"F6": "low"}.
     severities: Mapping[str, str] = field(default_factory=dict)
 

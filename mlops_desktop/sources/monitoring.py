@@ -1,0 +1,402 @@
+"""A folder of monitoring results as a source (``monitoring:PATH``), each file recognised by content.
+
+Formats (docs/MONITORING.md has the linking conventions):
+
+- **Evidently snapshots** as evidently 0.7 writes them (``Snapshot.dumps()``, what a workspace
+  stores and ``Snapshot.load`` reads): top-level ``metric_results``, ``top_level_metrics``,
+  ``timestamp``, ``metadata``, ``tags``. Each ``ValueDrift`` metric result gives one feature's
+  drift score, method and threshold; p-value methods drift below the threshold, distance
+  methods at or above it (evidently's own rule). Linked by ``metadata`` ``model_name`` +
+  ``model_version`` and ``dataset``, or tags ``model:NAME/VERSION`` and ``dataset:REF``.
+- **Great Expectations 1.x** ``ExpectationSuiteValidationResult`` JSON (``to_json_dict()``):
+  ``success``, ``results``, ``suite_name``, ``statistics``, ``meta``. Each expectation result is a
+  check. Linked by ``meta.active_batch_definition.data_asset_name`` (the dataset) and, when a
+  pipeline adds them, ``meta`` ``model_name`` / ``model_version`` / ``dataset``. Time:
+  ``meta.validation_time``, else ``meta.run_id.run_time``.
+- **SageMaker Model Monitor** ``constraint_violations.json`` (``{"violations": [...]}``): each
+  ``baseline_drift_check`` is a drifted feature (distance and threshold from its description),
+  every other violation a failed check. The monitoring schedule writes it under
+  ``<endpoint>/<schedule>/YYYY/MM/DD/HH/``: the endpoint links it to the version that endpoint
+  serves, the path gives the time.
+- **OpenLineage** run events (``.json`` object or ``.ndjson`` lines) whose input datasets carry
+  ``dataQualityAssertions`` / ``dataQualityMetrics`` facets; linked by the dataset identity
+  (namespace + name). The ``openlineage:`` source reads the same facets from its events.
+
+A file that is none of these, malformed JSON, or a recognised format with a broken shape is
+listed in :attr:`MonitoringSource.rejected` with its reason; the rest loads. The catalog this
+source gives holds no models: only ``Catalog.monitoring`` (merge it with the stores the results
+are about).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from mlops_desktop.core.entities import Catalog, MetricValue, StoreInfo
+from mlops_desktop.core.errors import StoreError
+from mlops_desktop.core.monitoring import (
+    DATA_QUALITY,
+    DRIFT,
+    EVIDENTLY,
+    GREAT_EXPECTATIONS,
+    MODEL_MONITOR,
+    OPENLINEAGE,
+    FeatureDrift,
+    MonitoringResult,
+    QualityCheck,
+    parse_time,
+    record_digest,
+)
+from mlops_desktop.core.progress import (
+    CancelledFn,
+    ProgressFn,
+    check_cancelled,
+    never_cancelled,
+    no_progress,
+)
+from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
+from mlops_desktop.sources.documents import (
+    DocumentError,
+    RejectedFile,
+    documents_digest,
+    iter_documents,
+    parse_json,
+)
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = "monitoring"
+#: The Evidently release whose snapshot format this reader follows (pinned in the test extra).
+EVIDENTLY_FORMAT = "evidently 0.7.23"
+_EVIDENTLY_RESULT = "evidently:metric_result_v2:"
+_VALUE_DRIFT = "evidently:metric_v2:ValueDrift"
+_EVIDENTLY_KEYS = frozenset({"metric_results", "top_level_metrics", "timestamp", "metadata", "tags"})
+_GX_KEYS = frozenset({"success", "results", "suite_name", "statistics", "meta"})
+_DRIFT_DESCRIPTION = re.compile(r"distance:?\s*([-+0-9.eE]+).*?threshold:?\s*([-+0-9.eE]+)", re.IGNORECASE)
+_DATE_PATH = re.compile(r"^\d{4}$")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(float(value)) else None
+
+
+def classify(doc: Any) -> str:
+    """The format of a parsed document: ``evidently``, ``great_expectations``,
+    ``sagemaker-model-monitor`` or ``openlineage``. Raises DocumentError for anything else."""
+    if isinstance(doc, list):
+        raise DocumentError("a JSON list, not a monitoring result")
+    if not isinstance(doc, dict):
+        raise DocumentError("not a JSON object, so not a monitoring result")
+    keys = set(doc)
+    if {"metric_results", "top_level_metrics"} <= keys:
+        return EVIDENTLY
+    if {"results", "statistics", "suite_name"} <= keys:
+        return GREAT_EXPECTATIONS
+    if "violations" in keys and len(keys - {"violations"}) <= 1:
+        return MODEL_MONITOR
+    if {"eventTime", "run", "job"} <= keys or {"eventType", "run", "job"} <= keys:
+        return OPENLINEAGE
+    shown = ", ".join(sorted(keys)[:6]) or "none"
+    raise DocumentError(
+        "not an Evidently snapshot, Great Expectations validation result, SageMaker Model Monitor "
+        f"constraint_violations.json or OpenLineage event (top-level members: {shown})")
+
+
+# --- Evidently --------------------------------------------------------------------------------
+def _tag_links(tags: list[Any]) -> tuple[str | None, str | None, str | None]:
+    model = version = dataset = None
+    for tag in tags:
+        text = _text(tag)
+        if text.startswith("model:") and "/" in text:
+            model, _, version = text.removeprefix("model:").rpartition("/")
+        elif text.startswith("dataset:"):
+            dataset = text.removeprefix("dataset:")
+    return model or None, version or None, dataset or None
+
+
+def _p_value_method(method: str) -> bool:
+    return "p_value" in method.lower() or "p-value" in method.lower()
+
+
+def evidently_results(name: str, doc: dict[str, Any], digest: str, store: str) -> list[MonitoringResult]:
+    """The drift result of one Evidently snapshot; raises DocumentError when its shape is broken."""
+    missing = sorted(_EVIDENTLY_KEYS - set(doc))
+    if missing:
+        raise DocumentError(f"Evidently snapshot ({EVIDENTLY_FORMAT} format) without {', '.join(missing)}")
+    metrics = doc["metric_results"]
+    if not isinstance(metrics, dict):
+        raise DocumentError("Evidently snapshot: metric_results is not an object")
+    if not isinstance(doc["top_level_metrics"], list):
+        raise DocumentError("Evidently snapshot: top_level_metrics is not a list")
+    if not isinstance(doc["metadata"], dict) or not isinstance(doc["tags"], list):
+        raise DocumentError("Evidently snapshot: metadata must be an object and tags a list")
+    at = parse_time(doc["timestamp"])
+    if at is None:
+        raise DocumentError(f"Evidently snapshot: timestamp {doc['timestamp']!r} is not an ISO 8601 time")
+    drift: list[FeatureDrift] = []
+    for mid, result in metrics.items():
+        if not isinstance(result, dict) or not _text(result.get("type")).startswith(_EVIDENTLY_RESULT):
+            raise DocumentError(f"Evidently snapshot: metric_results[{mid!r}] is not an evidently metric result")
+        params = _dict(_dict(_dict(result.get("metric_value_location")).get("metric")).get("params"))
+        if params.get("type") != _VALUE_DRIFT:
+            continue
+        column, method = _text(params.get("column")), _text(params.get("method"))
+        score, threshold = _number(result.get("value")), _number(params.get("threshold"))
+        if not column or score is None:
+            raise DocumentError(f"Evidently snapshot: ValueDrift result {mid} has no column or numeric value")
+        if threshold is None:
+            drifted = False
+        elif _p_value_method(method):
+            drifted = score < threshold
+        else:
+            drifted = score >= threshold
+        drift.append(FeatureDrift(column, score, threshold, drifted, method))
+    if not drift:
+        raise DocumentError("Evidently snapshot without ValueDrift results (no per-feature drift to read)")
+    meta = doc["metadata"]
+    t_model, t_version, t_dataset = _tag_links(doc["tags"])
+    model = _text(meta.get("model_name")) or t_model
+    version = str(meta["model_version"]) if meta.get("model_version") not in (None, "") else t_version
+    dataset = _text(meta.get("dataset")) or t_dataset
+    return [MonitoringResult(
+        id=name, tool=EVIDENTLY, kind=DRIFT, at=at, digest=digest, source=store,
+        title=_text(doc.get("name")) or "Evidently data drift", model_name=model or None,
+        version=version or None, dataset=dataset or None,
+        drift=tuple(sorted(drift, key=lambda d: d.feature)))]
+
+
+# --- Great Expectations -----------------------------------------------------------------------
+def gx_results(name: str, doc: dict[str, Any], digest: str, store: str) -> list[MonitoringResult]:
+    missing = sorted(_GX_KEYS - set(doc))
+    if missing:
+        raise DocumentError(f"Great Expectations validation result without {', '.join(missing)}")
+    if not isinstance(doc["results"], list) or not isinstance(doc["meta"], dict):
+        raise DocumentError("Great Expectations validation result: results must be a list and meta an object")
+    if not isinstance(doc["success"], bool):
+        raise DocumentError("Great Expectations validation result: success is not true or false")
+    checks: list[QualityCheck] = []
+    for i, item in enumerate(doc["results"]):
+        config = _dict(_dict(item).get("expectation_config"))
+        if not isinstance(_dict(item).get("success"), bool) or not _text(config.get("type")):
+            raise DocumentError(f"Great Expectations validation result: results[{i}] has no success flag "
+                                "or expectation type")
+        kwargs = _dict(config.get("kwargs"))
+        column = _text(kwargs.get("column")) or None
+        res = _dict(item.get("result"))
+        detail = ""
+        if isinstance(res.get("unexpected_count"), int) and res.get("unexpected_count"):
+            detail = f"{res['unexpected_count']} unexpected of {res.get('element_count', '?')}"
+        if _dict(item.get("exception_info")).get("raised_exception"):
+            detail = "raised: " + _text(_dict(item["exception_info"]).get("exception_message"))
+        label = str(config["type"]) + (f"({column})" if column else "")
+        checks.append(QualityCheck(label, bool(item["success"]), column, detail))
+    meta = doc["meta"]
+    at = parse_time(meta.get("validation_time")) or parse_time(_dict(meta.get("run_id")).get("run_time"))
+    asset = _text(_dict(meta.get("active_batch_definition")).get("data_asset_name"))
+    version = meta.get("model_version")
+    return [MonitoringResult(
+        id=name, tool=GREAT_EXPECTATIONS, kind=DATA_QUALITY, at=at, digest=digest, source=store,
+        title=f"Great Expectations suite {doc['suite_name']}", model_name=_text(meta.get("model_name")) or None,
+        version=str(version) if version not in (None, "") else None,
+        dataset=_text(meta.get("dataset")) or asset or None, checks=tuple(checks))]
+
+
+# --- SageMaker Model Monitor ------------------------------------------------------------------
+def _schedule_path(name: str) -> tuple[str | None, datetime | None]:
+    """``(endpoint, time)`` from ``.../<endpoint>/<schedule>/YYYY/MM/DD/HH/constraint_violations.json``."""
+    parts = name.split("/")[:-1]
+    for i in range(len(parts) - 3):
+        if _DATE_PATH.match(parts[i]) and all(p.isdigit() for p in parts[i + 1:i + 4]):
+            try:
+                at = datetime(int(parts[i]), int(parts[i + 1]), int(parts[i + 2]), int(parts[i + 3]), tzinfo=UTC)
+            except ValueError:
+                return None, None
+            return (parts[i - 2] if i >= 2 else None), at
+    return (parts[0] if parts else None), None
+
+
+def model_monitor_results(name: str, doc: dict[str, Any], digest: str, store: str) -> list[MonitoringResult]:
+    violations = doc["violations"]
+    if not isinstance(violations, list):
+        raise DocumentError("constraint_violations.json: violations is not a list")
+    drift: list[FeatureDrift] = []
+    checks: list[QualityCheck] = []
+    for i, v in enumerate(violations):
+        check = _text(_dict(v).get("constraint_check_type"))
+        if not check:
+            raise DocumentError(f"constraint_violations.json: violations[{i}] has no constraint_check_type")
+        feature = _text(v.get("feature_name")) or _text(v.get("metric_name")) or "?"
+        description = _text(v.get("description"))
+        if check == "baseline_drift_check":
+            m = _DRIFT_DESCRIPTION.search(description)
+            score = float(m.group(1)) if m else math.nan
+            threshold = float(m.group(2)) if m else None
+            drift.append(FeatureDrift(feature, score, threshold, True, "SageMaker baseline_drift_check"))
+        else:
+            checks.append(QualityCheck(f"{check}({feature})", False, feature, description))
+    endpoint, at = _schedule_path(name)
+    out = []
+    common = {"tool": MODEL_MONITOR, "at": at, "digest": digest, "source": store, "endpoint": endpoint,
+              "title": "SageMaker Model Monitor constraint violations"}
+    if drift:
+        out.append(MonitoringResult(id=name + "#drift", kind=DRIFT, drift=tuple(drift), **common))  # type: ignore[arg-type]
+    if checks or not drift:
+        out.append(MonitoringResult(id=name, kind=DATA_QUALITY, checks=tuple(checks), **common))  # type: ignore[arg-type]
+    return out
+
+
+# --- OpenLineage --------------------------------------------------------------------------------
+def openlineage_results(event: dict[str, Any], store: str) -> list[MonitoringResult]:
+    """A data-quality result per dataset of one OpenLineage event that carries a
+    ``dataQualityAssertions`` or ``dataQualityMetrics`` facet (input facets, or dataset facets)."""
+    from mlops_desktop.core.lineage import ol_dataset_location
+
+    out: list[MonitoringResult] = []
+    at = parse_time(event.get("eventTime"))
+    run_id = _text(_dict(event.get("run")).get("runId"))
+    job = _dict(event.get("job"))
+    for group in ("inputs", "outputs"):
+        items = event.get(group)
+        for ds in items if isinstance(items, list) else []:
+            if not isinstance(ds, dict):
+                continue
+            facets = {**_dict(ds.get("facets")), **_dict(ds.get("inputFacets"))}
+            assertions = _dict(facets.get("dataQualityAssertions"))
+            metrics = _dict(facets.get("dataQualityMetrics"))
+            if not assertions and not metrics:
+                continue
+            loc = ol_dataset_location(_text(ds.get("namespace")), _text(ds.get("name")))
+            checks = []
+            listed = assertions.get("assertions")
+            for a in listed if isinstance(listed, list) else []:
+                if isinstance(a, dict) and isinstance(a.get("success"), bool):
+                    column = _text(a.get("column")) or None
+                    label = _text(a.get("assertion")) + (f"({column})" if column else "")
+                    checks.append(QualityCheck(label, bool(a["success"]), column))
+            detail = {"run": run_id, "time": event.get("eventTime"), "dataset": loc,
+                      "assertions": assertions, "metrics": metrics}
+            out.append(MonitoringResult(
+                id=f"openlineage:{run_id}:{loc}", tool=OPENLINEAGE, kind=DATA_QUALITY, at=at,
+                digest=record_digest(detail), source=store,
+                title=f"OpenLineage data quality ({job.get('namespace', '')}/{job.get('name', '')})",
+                dataset=loc, checks=tuple(checks)))
+    return out
+
+
+_READERS = {EVIDENTLY: evidently_results, GREAT_EXPECTATIONS: gx_results, MODEL_MONITOR: model_monitor_results}
+
+
+class MonitoringSource(Source):
+    """Read-only reader of a monitoring-results folder (module docstring)."""
+
+    def __init__(self, url: StoreUrl, settings: SourceSettings = DEFAULT_SETTINGS) -> None:
+        super().__init__(url, settings)
+        if url.path is None:
+            raise StoreError(f"{url.display} is not a folder of monitoring results.")
+        self.path = url.path
+        self.rejected: list[RejectedFile] = []
+        self.counts: dict[str, int] = {}
+        self._identity = ""
+
+    @property
+    def info(self) -> StoreInfo:
+        return StoreInfo(kind=SYSTEM, url=self.url.display, schema=EVIDENTLY_FORMAT + ", great_expectations 1.x",
+                         dialect="file", identity=self._identity, registry_id=self.registry_id())
+
+    def registry_id(self) -> str:
+        """A folder of monitoring results is no registry: no decision is made on it."""
+        return ""
+
+    def read_results(self, progress: ProgressFn = no_progress,
+                     is_cancelled: CancelledFn = never_cancelled) -> list[MonitoringResult]:
+        """Every result of every file; unusable files go to :attr:`rejected` with the reason."""
+        self.rejected = []
+        self.counts = {}
+        docs = list(iter_documents(self.path))
+        if not docs:
+            raise StoreError(f"{self.path} holds no files.", "Pass a folder of monitoring results.")
+        self._identity = documents_digest(docs)
+        store = self.url.display
+        out: list[MonitoringResult] = []
+        for i, doc in enumerate(docs):
+            if i % 500 == 0:
+                check_cancelled(is_cancelled)
+                progress(i, len(docs), f"Reading {doc.name}")
+            digest = "sha256:" + hashlib.sha256(doc.raw).hexdigest()
+            try:
+                out.extend(self._read_one(doc.name, doc.raw, digest, store))
+            except DocumentError as exc:
+                self.rejected.append(RejectedFile(doc.name, str(exc)))
+                logger.warning("monitoring: %s skipped: %s", doc.name, exc)
+        progress(len(docs), len(docs), "Monitoring results read")
+        return out
+
+    def _read_one(self, name: str, raw: bytes, digest: str, store: str) -> Iterator[MonitoringResult]:
+        if name.endswith((".ndjson", ".jsonl")):
+            kind, results = OPENLINEAGE, self._ndjson(raw, store)
+        else:
+            body = parse_json(raw)
+            kind = classify(body)
+            results = openlineage_results(body, store) if kind == OPENLINEAGE else _READERS[kind](
+                name, body, digest, store)
+        if kind == OPENLINEAGE and not results:
+            raise DocumentError("OpenLineage events without dataQualityAssertions or dataQualityMetrics facets")
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        yield from results
+
+    @staticmethod
+    def _ndjson(raw: bytes, store: str) -> list[MonitoringResult]:
+        out: list[MonitoringResult] = []
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                event = parse_json(line)
+            except DocumentError as exc:
+                raise DocumentError(f"line {n}: {exc}") from exc
+            if not isinstance(event, dict) or classify(event) != OPENLINEAGE:
+                raise DocumentError(f"line {n}: not an OpenLineage event")
+            out.extend(openlineage_results(event, store))
+        return out
+
+    def load_catalog(
+        self,
+        progress: ProgressFn = no_progress,
+        is_cancelled: CancelledFn = never_cancelled,
+        *,
+        all_runs: bool = False,
+    ) -> Catalog:
+        results = self.read_results(progress, is_cancelled)
+        return Catalog(stores=[self.info], monitoring=results)
+
+    def load_registry(
+        self, progress: ProgressFn = no_progress, is_cancelled: CancelledFn = never_cancelled
+    ) -> Catalog | None:
+        """No registry: the folder holds results only."""
+        return None
+
+    def metric_history(self, run_id: str, key: str) -> list[MetricValue]:
+        return []
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        return []
+
+
+__all__ = ["EVIDENTLY_FORMAT", "MonitoringSource", "classify", "evidently_results", "gx_results",
+           "model_monitor_results", "openlineage_results"]
