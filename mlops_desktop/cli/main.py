@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "mlops_desktop.cli.lineage",
     "mlops_desktop.cli.governance",
     "mlops_desktop.cli.findings",
+    "mlops_desktop.cli.monitoring",
     "mlops_desktop.cli.snapshot",
     "mlops_desktop.cli.export_sagemaker",
 ]
