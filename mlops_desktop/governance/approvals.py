@@ -27,6 +27,7 @@ from mlops_desktop.core.governance_facts import (
     STATUS_VALID,
     ApprovalFact,
 )
+from mlops_desktop.core.monitoring import monitoring_evidence
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from mlops_desktop.core.timestamps import require_timestamp as parse_time
 from mlops_desktop.crypto.dsse import (
@@ -88,13 +89,17 @@ def _evidence(catalog: Catalog, mv: ModelVersion) -> dict[str, Any]:
     run = catalog.runs.get(mv.run_id or "")
     metrics = {k: m.value for k, m in sorted(run.metrics.items())} if run else {}
     metrics = {k: v for k, v in metrics.items() if v == v and v not in (float("inf"), float("-inf"))}
-    return {
+    evidence: dict[str, Any] = {
         "runId": mv.run_id,
         "datasets": [{"name": d.name, "digest": d.digest, "source": d.source, "context": d.context}
                      for d in mv.datasets],
         "metrics": metrics,
         "author": mv.author,
     }
+    monitoring = monitoring_evidence(catalog, mv)  # the results current when signed (docs/MONITORING.md)
+    if monitoring:
+        evidence["monitoring"] = monitoring
+    return evidence
 
 
 def promotion_predicate(
