@@ -33,6 +33,7 @@ from mlops_desktop.cli.common import (
     print_table,
     trust_anchors_from_args,
 )
+from mlops_desktop.cli.evidence import register_audit_evidence
 from mlops_desktop.core.errors import CheckFailed, UsageError
 from mlops_desktop.services.settings import ORG_CA_ENV, VerificationSettings
 
@@ -104,6 +105,7 @@ def register(sub: Any) -> None:
     add_governance_arg(e)
     e.add_argument("--out", required=True, metavar="FILE")
     e.set_defaults(func=run_audit_export)
+    register_audit_evidence(ausub)
 
 
 def _register_keys(sub: Any) -> None:
@@ -114,8 +116,10 @@ def _register_keys(sub: Any) -> None:
                         description="Write KEYFILE (scrypt-wrapped, AES-256-GCM) and KEYFILE.pub. The passphrase "
                         "comes from a prompt or MLOPS_DESKTOP_PASSPHRASE; zxcvbn must judge it hard to guess.")
     c.add_argument("--out", required=True, metavar="KEYFILE")
-    c.add_argument("--name", required=True, metavar="NAME")
-    c.add_argument("--email", required=True, metavar="EMAIL")
+    c.add_argument("--name", metavar="NAME", help="your name (required for a signing key)")
+    c.add_argument("--email", metavar="EMAIL", help="your e-mail (required for a signing key)")
+    c.add_argument("--witness", metavar="NAME", help="create an Ed25519 witness key (cosigns checkpoints with "
+                   "'audit witness') named NAME, a schema-less URL such as witness.example.org/ci")
     add_format_arg(c, ("text", "json"), "text")
     c.set_defaults(func=run_keys_create)
     ls = ksub.add_parser("list", help="keys this client created or imported")
@@ -237,6 +241,10 @@ def run_keys_create(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists():
         raise UsageError(f"{out} already exists.", "Pick another --out path; keys are never overwritten.")
+    if args.witness:
+        return _create_witness_key(out, args.witness, args.format)
+    if not args.name or not args.email:
+        raise UsageError("keys create needs --name and --email.", "Or --witness NAME for a witness key.")
     passphrase = get_passphrase(f"New passphrase for {out}: ", confirm=True, check_strength=True)
     info = create_key(out, args.name, args.email, passphrase)
     if args.format == "json":
@@ -245,6 +253,19 @@ def run_keys_create(args: argparse.Namespace) -> int:
     else:
         print(f"Created {info.path} and {info.public_path}")
         print(f"Key id (fingerprint): {info.key_id}")
+    return 0
+
+
+def _create_witness_key(out: Path, name: str, fmt: str) -> int:
+    from mlops_desktop.governance.keys import create_witness_key, get_passphrase
+
+    passphrase = get_passphrase(f"New passphrase for {out}: ", confirm=True)
+    vkey = create_witness_key(out, name, passphrase)
+    if fmt == "json":
+        print_json({"witness": name, "vkey": vkey, "path": str(out.resolve()), "public_path": f"{out.resolve()}.pub"})
+    else:
+        print(f"Created witness key {out} and {out}.pub")
+        print(f"Verifier key (put it in a policy's [witnesses] keys): {vkey}")
     return 0
 
 

@@ -16,6 +16,7 @@ import base64
 import binascii
 import contextlib
 import getpass
+import hashlib
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -221,18 +222,15 @@ def _scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
 
 
-def encrypt_private_key(private_key: ec.EllipticCurvePrivateKey, passphrase: str) -> bytes:
-    """The ``mlops-desktop-key/v1`` container of ``private_key`` (see the module docstring).
-
-    JSON with ``format``, ``key_id``, ``kdf`` (``scrypt`` with ``n``, ``r``, ``p``, base64
-    ``salt``), ``cipher`` (``AES-256-GCM`` with a base64 12-byte ``nonce``) and ``ciphertext``
-    (base64 GCM output over the unencrypted PKCS#8 DER key). The associated data is the RFC 8785
-    canonical JSON of every member except ``ciphertext``, so no parameter can be changed.
-    """
+def _seal(private_key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey, passphrase: str,
+          extra: dict[str, str] | None = None) -> bytes:
     salt, nonce = os.urandom(16), os.urandom(12)
-    header = {
+    spki = private_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    header: dict[str, object] = {
         "format": KEY_FORMAT,
-        "key_id": key_id(private_key.public_key()),
+        "key_id": hashlib.sha256(spki).hexdigest(),
+        **(extra or {}),
         "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
         "cipher": {"name": "AES-256-GCM", "nonce": _b64(nonce)},
     }
@@ -240,7 +238,19 @@ def encrypt_private_key(private_key: ec.EllipticCurvePrivateKey, passphrase: str
                                     serialization.NoEncryption())
     wrapping = _scrypt(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     ciphertext = AESGCM(wrapping).encrypt(nonce, der, canonical_json(header))
-    return (json.dumps({**header, "ciphertext": _b64(ciphertext)}, indent=2) + "\n").encode("ascii")
+    return (json.dumps({**header, "ciphertext": _b64(ciphertext)}, indent=2) + "\n").encode("utf-8")
+
+
+def encrypt_private_key(private_key: ec.EllipticCurvePrivateKey, passphrase: str) -> bytes:
+    """The ``mlops-desktop-key/v1`` container of ``private_key`` (see the module docstring).
+
+    JSON with ``format``, ``key_id`` (hex SHA-256 of the DER SubjectPublicKeyInfo), ``kdf``
+    (``scrypt`` with ``n``, ``r``, ``p``, base64 ``salt``), ``cipher`` (``AES-256-GCM`` with a
+    base64 12-byte ``nonce``) and ``ciphertext`` (base64 GCM output over the unencrypted PKCS#8
+    DER key); witness keys (Ed25519) add ``witness`` (the cosigner name). The associated data is
+    the RFC 8785 canonical JSON of every member except ``ciphertext``, so no parameter can be changed.
+    """
+    return _seal(private_key, passphrase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +263,7 @@ class _Container:
     nonce: bytes
     ciphertext: bytes
     aad: bytes
+    witness: str | None
 
 
 def _parse_container(data: bytes) -> _Container:
@@ -268,15 +279,17 @@ def _parse_container(data: bytes) -> _Container:
         raise ValueError("bad scrypt parameters")
     if 128 * n * r > _SCRYPT_MAX_MEMORY or p > 16:
         raise ValueError("scrypt parameters beyond what a key file may ask")
+    witness = doc.get("witness")
     return _Container(
         key_id=str(doc["key_id"]), n=n, r=r, p=p,
         salt=_unb64(kdf["salt"], "salt"), nonce=_unb64(cipher["nonce"], "nonce"),
         ciphertext=_unb64(doc["ciphertext"], "ciphertext"),
         aad=canonical_json({k: v for k, v in doc.items() if k != "ciphertext"}),
+        witness=str(witness) if witness is not None else None,
     )
 
 
-def _decrypt_container(path: Path, data: bytes, passphrase: str) -> ec.EllipticCurvePrivateKey:
+def _open_container(path: Path, data: bytes, passphrase: str) -> tuple[object, _Container]:
     corrupt = f"{path} is not a readable private key (corrupt or truncated)."
     backup = "Restore the key file from your backup."
     try:
@@ -294,10 +307,20 @@ def _decrypt_container(path: Path, data: bytes, passphrase: str) -> ec.EllipticC
         loaded = serialization.load_der_private_key(der, None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyFileError(corrupt, backup) from exc
+    spki = loaded.public_key().public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    if hashlib.sha256(spki).hexdigest() != box.key_id:
+        raise KeyFileError(f"{path} names key {box.key_id} but holds another key.", backup)
+    return loaded, box
+
+
+def _decrypt_container(path: Path, data: bytes, passphrase: str) -> ec.EllipticCurvePrivateKey:
+    loaded, box = _open_container(path, data, passphrase)
+    if box.witness is not None:
+        raise KeyFileError(f"{path} is a witness key (Ed25519), not a signing key.",
+                           "Pass it to 'audit witness --key'; sign decisions with a key from 'keys create'.")
     _require_p256(loaded, str(path))
     assert isinstance(loaded, ec.EllipticCurvePrivateKey)
-    if key_id(loaded.public_key()) != box.key_id:
-        raise KeyFileError(f"{path} names key {box.key_id} but holds another key.", backup)
     return loaded
 
 
@@ -485,6 +508,76 @@ def load_private_key(path: Path | str, passphrase: str) -> SigningKey:
         if crt.exists():
             certificate = load_certificate(crt)
     return SigningKey(key, key_id(key.public_key()), identity, path, certificate)
+
+
+# ---------------------------------------------------------------------------- witness keys
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessKey:
+    """An unlocked Ed25519 witness key and its cosigner name (c2sp.org/tlog-cosignature)."""
+
+    name: str
+    private_key: ed25519.Ed25519PrivateKey
+    path: Path | None = None
+
+    @property
+    def public_key(self) -> ed25519.Ed25519PublicKey:
+        return self.private_key.public_key()
+
+    @property
+    def vkey(self) -> str:
+        from mlops_desktop.crypto.checkpoint import witness_vkey
+
+        return witness_vkey(self.name, self.public_key)
+
+
+def create_witness_key(out: Path, name: str, passphrase: str) -> str:
+    """Generate an Ed25519 witness key named ``name``; write ``out`` (the scrypt container with a
+    ``witness`` member) and ``out.pub`` (PEM with the verifier key line). Returns the vkey."""
+    from mlops_desktop.crypto.checkpoint import CheckpointError, witness_vkey
+
+    out = Path(out)
+    pub = out.with_name(out.name + ".pub")
+    for target in (out, pub):
+        if target.exists():
+            raise UsageError(f"{target} already exists.", "Pick another --out path; keys are never overwritten.")
+    if not out.parent.is_dir():
+        raise UsageError(f"Folder {out.parent} does not exist.", "Create it first or pick another --out path.")
+    check_passphrase_strength(passphrase, [name])
+    key = ed25519.Ed25519PrivateKey.generate()
+    try:
+        vkey = witness_vkey(name, key.public_key())
+    except CheckpointError as exc:
+        raise UsageError(str(exc), "A witness name is a schema-less URL such as witness.example.org/ci.") from exc
+    text = (f"# MLOps Desktop witness key (Ed25519, cosignature/v1)\n# witness: {name}\n# vkey: {vkey}\n").encode()
+    text += key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    try:
+        _atomic_write(pub, text, 0o644)
+        _atomic_write(out, _seal(key, passphrase, {"witness": name}), 0o600)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            pub.unlink()
+        raise MlopsError(f"Cannot write the key to {out}: {exc.strerror or exc}.", "Check the folder is writable.") from exc
+    return vkey
+
+
+def load_witness_key(path: Path | str, passphrase: str) -> WitnessKey:
+    """Unlock a witness key file written by ``keys create --witness NAME``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise KeyFileError(f"No such key file: {path}.", "Create one with 'mlops-desktop keys create --witness NAME'.") from exc
+    except OSError as exc:
+        raise KeyFileError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    hint = "Create a witness key with 'mlops-desktop keys create --out KEYFILE --witness NAME'."
+    if key_file_format(data) != "scrypt":
+        raise KeyFileError(f"{path} is not a witness key file.", hint)
+    loaded, box = _open_container(path, data, passphrase)
+    if box.witness is None or not isinstance(loaded, ed25519.Ed25519PrivateKey):
+        raise KeyFileError(f"{path} is a signing key, not a witness key.", hint)
+    return WitnessKey(box.witness, loaded, path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,10 @@ Policy file (TOML)::
     expiry_days = 365             # approvals older than this do not count
     count_external_claims = false # true: another registry's approval claims count as approvers
 
+    [witnesses]                   # optional: the log's newest checkpoint must be cosigned
+    required = 1                  # by this many of these witnesses (verify / audit verify fail otherwise)
+    keys = ["witness.example.org/ci+1a2b3c4d+BEx..."]   # verifier keys from 'keys create --witness'
+
 Targets match stage names and aliases case-insensitively.
 
 External approval claims (SageMaker ``ModelApprovalStatus``, DataRobot change-request reviews)
@@ -77,6 +81,8 @@ class Policy:
     targets: Mapping[str, TargetRule]
     defaults: TargetRule | None = None
     text: str = ""
+    witness_keys: tuple[str, ...] = ()  # c2sp.org/signed-note verifier keys of cosignature/v1 witnesses
+    required_witnesses: int = 0
 
     def rule_for(self, target: str) -> TargetRule | None:
         if target in self.targets:
@@ -142,17 +148,45 @@ def load_policy(path: Path | str) -> Policy:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"Policy file {path} is not valid TOML: {exc}.") from exc
-    unknown = set(data) - {"id", "defaults", "targets"}
+    unknown = set(data) - {"id", "defaults", "targets", "witnesses"}
     if unknown:
         raise UsageError(f"Unknown policy section {', '.join(sorted(unknown))} in {path}.",
-                         "Use id, [defaults] and [targets.NAME].")
+                         "Use id, [defaults], [targets.NAME] and [witnesses].")
+    witness_keys, required_witnesses = _witnesses(data.get("witnesses", {}), path)
     targets_raw = data.get("targets", {})
     if not isinstance(targets_raw, dict):
         raise UsageError(f"[targets] in {path} must be a table of stage or alias tables.")
     targets = {str(k): _rule(v, f"{path} [targets.{k}]") for k, v in targets_raw.items() if isinstance(v, dict)}
     defaults = _rule(data["defaults"], f"{path} [defaults]") if isinstance(data.get("defaults"), dict) else None
     policy_id = str(data.get("id") or path.stem)
-    return Policy(policy_id, hashlib.sha256(raw).hexdigest(), targets, defaults, raw.decode("utf-8"))
+    return Policy(policy_id, hashlib.sha256(raw).hexdigest(), targets, defaults, raw.decode("utf-8"),
+                  witness_keys, required_witnesses)
+
+
+def _witnesses(data: Any, path: Path) -> tuple[tuple[str, ...], int]:
+    """``[witnesses]``: ``required`` (cosignatures the newest checkpoint needs) and ``keys``."""
+    from mlops_desktop.crypto.checkpoint import CheckpointError, parse_witness_vkey
+
+    if not isinstance(data, dict):
+        raise UsageError(f"[witnesses] in {path} must be a table with required and keys.")
+    unknown = set(data) - {"required", "keys"}
+    if unknown:
+        raise UsageError(f"Unknown setting {', '.join(sorted(unknown))} in {path} [witnesses].",
+                         "Known settings: keys, required.")
+    required, vkeys = data.get("required", 0), data.get("keys", [])
+    if not isinstance(required, int) or isinstance(required, bool) or required < 0:
+        raise UsageError(f"required in {path} [witnesses] must be a whole number, not {required!r}.")
+    if not isinstance(vkeys, list) or not all(isinstance(v, str) for v in vkeys):
+        raise UsageError(f"keys in {path} [witnesses] must be a list of witness verifier keys.")
+    for v in vkeys:
+        try:
+            parse_witness_vkey(v)
+        except CheckpointError as exc:
+            raise UsageError(f"Bad witness key {v!r} in {path} [witnesses]: {exc}.",
+                             "Copy the verifier key 'keys create --witness NAME' printed.") from exc
+    if required > len(set(vkeys)):
+        raise UsageError(f"{path} [witnesses] requires {required} cosignatures but names {len(set(vkeys))} witness keys.")
+    return tuple(vkeys), required
 
 
 _graph_cache: list[tuple[Catalog, LineageGraph]] = []
