@@ -94,6 +94,9 @@ class NumberedCanvas(Canvas):
     """Draws "Page X of Y" once the page count is known."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if not kwargs.get("initialFontName"):  # never the unembedded Helvetica default
+            kwargs["initialFontName"] = SANS
+            kwargs["initialFontSize"] = 9
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
 
@@ -290,8 +293,8 @@ class ReportBuilder:
         t.setStyle(
             TableStyle(
                 [
+                    ("FONT", (0, 0), (-1, -1), SANS, 7.5, 9.2),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde6f0")),
-                    ("FONT", (0, 1), (-1, -1), SANS, 7.5, 9.2),
                     ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#a0a8b0")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -320,7 +323,7 @@ class ReportBuilder:
             TableStyle(
                 [
                     ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c0c8d0")),
-                    ("FONT", (1, 0), (1, -1), SANS, 7.5, 9.2),
+                    ("FONT", (0, 0), (-1, -1), SANS, 7.5, 9.2),
                     ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f3f7")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 3),

@@ -96,16 +96,14 @@ def check_output_path(out: Path) -> Path:
     return out
 
 
-def _embed(pdf: bytes, name: str, payload: bytes) -> tuple[bytes, int]:
-    """The PDF with ``payload`` attached as an embedded file, and its page count."""
-    from pypdf import PdfReader, PdfWriter
+def _embed(pdf: bytes, name: str, payload: bytes, data: ReportData) -> tuple[bytes, int]:
+    """The PDF with ``payload`` attached as an embedded (associated) file, finished as an archival
+    file (XMP, PDF/A identification, sRGB output intent: reports/archival.py), and its page count."""
+    from mlops_desktop.reports.archival import Attachment, finish
+    from mlops_desktop.reports.pdf import doc_info
 
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter(clone_from=reader)
-    writer.add_attachment(name, payload)
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue(), len(reader.pages)
+    att = Attachment(name, payload, "application/json", "Evidence bundle: envelopes, keys, checkpoint, proofs")
+    return finish(pdf, doc_info(data), [att])
 
 
 def _write_temp(folder: Path, stem: str, data: bytes) -> Path:
@@ -174,7 +172,7 @@ def export_report(
                progress=layout_progress, is_cancelled=is_cancelled)
     check_cancelled(is_cancelled)
     progress(92, 100, "Embedding the evidence bundle")
-    pdf, pages = _embed(buf.getvalue(), bundle_file.name, bundle)
+    pdf, pages = _embed(buf.getvalue(), bundle_file.name, bundle, data)
     del buf
     check_cancelled(is_cancelled)
     signed_by: str | None = None

@@ -2,7 +2,8 @@
 
 The standard PDF fonts cover Latin-1 only; any model name (CJK aside: DejaVu covers Latin,
 Greek, Cyrillic, Arabic, Hebrew, symbols such as ✓) must render, so the report embeds
-subsets of DejaVu Sans and DejaVu Sans Mono.
+subsets of DejaVu Sans and DejaVu Sans Mono, and nothing else: no page, table or drawing
+starts in ReportLab's default Helvetica (an archival file embeds every font it names).
 """
 
 from __future__ import annotations
@@ -54,5 +55,9 @@ def register_fonts() -> None:
         addMapping(SANS, 1, 0, SANS_BOLD)
         addMapping(SANS, 0, 1, SANS_ITALIC)
         addMapping(SANS, 1, 1, SANS_BOLD)
+        # reportlab.graphics starts every drawing in Helvetica (a font no report embeds): start in ours
+        from reportlab.graphics import shapes
+
+        shapes.STATE_DEFAULTS["fontName"] = SANS
         _registered = True
         logger.debug("registered report fonts")

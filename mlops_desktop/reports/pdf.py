@@ -33,6 +33,7 @@ from mlops_desktop.core.findings import RULES, SEVERITIES, count_by_severity
 from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from mlops_desktop.reports import charts, editions
+from mlops_desktop.reports.archival import DocInfo
 from mlops_desktop.reports.document import (
     FRAME_W,
     MARGIN,
@@ -46,7 +47,7 @@ from mlops_desktop.reports.document import (
     fmt_tags,
     prefill_contents,
 )
-from mlops_desktop.reports.fonts import MONO, register_fonts
+from mlops_desktop.reports.fonts import MONO, SANS, register_fonts
 from mlops_desktop.reports.model import ReportData
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,8 @@ def _toc(b: ReportBuilder) -> TableOfContents:
     toc = TableOfContents()
     toc.levelStyles = [b.s["toc1"], b.s["toc2"]]
     toc.dotsMinLevel = 0
+    toc.tableStyle = TableStyle([("FONT", (0, 0), (-1, -1), SANS, 8.5, 11), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                 ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
     b.add(toc, PageBreak())
     return toc
 
@@ -369,7 +372,8 @@ def _sign_off(b: ReportBuilder) -> None:
         [b.cell(c) for c in r] for r in rows
     ]
     t = Table(data, colWidths=[FRAME_W * w for w in (0.27, 0.28, 0.3, 0.15)], rowHeights=[None] + [1.6 * cm] * len(rows))
-    t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#808890")),
+    t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), SANS, 7.5, 9.2),
+                           ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#808890")),
                            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde6f0")),
                            ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     b.add(t)
@@ -400,6 +404,20 @@ def build_story(data: ReportData, bundle_name: str = "", bundle_sha: str = "",
     return b.story
 
 
+def doc_info(data: ReportData) -> DocInfo:
+    """Title, author, subject... of the report, as the information dictionary and the XMP say them."""
+    subject = f"{data.title}; scope: " + (", ".join(m.name for m in data.models[:20]) or "nothing in scope")
+    return DocInfo(
+        title=f"{data.title} — {data.report_id}",
+        author=data.settings.author_name(),
+        subject=subject[:500],
+        keywords=("mlops-desktop", data.edition, data.report_id),
+        creator=f"mlops-desktop {__version__}",
+        producer=f"mlops-desktop {__version__} (ReportLab, pypdf)",
+        created=data.generated_at,
+    )
+
+
 def render_pdf(
     data: ReportData,
     target: BinaryIO,
@@ -412,7 +430,7 @@ def render_pdf(
 ) -> None:
     """Lay out and write the PDF to ``target`` (a binary file object)."""
     story = build_story(data, bundle_name, bundle_sha, bundle_counts)
-    subject = f"{data.title}; scope: " + (", ".join(m.name for m in data.models[:20]) or "nothing in scope")
+    info = doc_info(data)
     doc = ReportDoc(
         target,
         data,
@@ -424,11 +442,11 @@ def render_pdf(
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
-        title=f"{data.title} — {data.report_id}",
-        author=data.settings.author_name(),
-        subject=subject[:500],
-        creator=f"mlops-desktop {__version__}",
-        keywords=["mlops-desktop", data.edition, data.report_id],
+        title=info.title,
+        author=info.author,
+        subject=info.subject,
+        creator=info.creator,
+        keywords=list(info.keywords),
         invariant=1 if data.settings.generated_at is not None else 0,
         lang="en",
         displayDocTitle=1,

@@ -70,9 +70,8 @@ OUTLINE = {
 }
 APPENDICES = ["Appendix A. Model cards and lineage figures", "Appendix B. Approval certificates",
               "Appendix C. Audit-log verification transcript", "Appendix D. Evidence bundle", "Sign-off"]
-#: The embedded DejaVu subsets (and Helvetica, ReportLab's canvas default, never used for text).
-FONTS = ["/AAAAAA+DejaVuSans", "/AAAAAA+DejaVuSans-Bold", "/AAAAAA+DejaVuSans-Oblique", "/AAAAAA+DejaVuSansMono",
-         "/Helvetica"]
+#: The embedded DejaVu subsets (nothing else: no unembedded Helvetica).
+FONTS = ["/AAAAAA+DejaVuSans", "/AAAAAA+DejaVuSans-Bold", "/AAAAAA+DejaVuSans-Oblique", "/AAAAAA+DejaVuSansMono"]
 COMMON = ["Contents", "Executive summary", "Scope and method", "Findings register", "Inventory",
           "Appendix A. Model cards and lineage figures", "Appendix B. Approval certificates",
           "Appendix C. Audit-log verification transcript", "Appendix D. Evidence bundle", "Sign-off"]
