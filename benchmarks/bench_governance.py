@@ -48,7 +48,7 @@ def _key(name: str) -> SigningKey:
 def build(gov: Governance, catalog: Catalog, envelopes: int, log_size: int) -> None:
     gov.checkpoint_every = 0
     admin = _key("admin")
-    init_trust(gov, [(admin.public_key, admin.identity)])
+    init_trust(gov, [admin])
     signers = [_key(f"approver{i}") for i in range(5)]
     for s in signers:
         add_signer(gov, admin, s.public_key, str(s.identity), ["approver"])

@@ -62,7 +62,7 @@ def main() -> None:
     t0 = time.perf_counter()
     n_approvals = 0
     with open_governance(gov_url) as gov:
-        init_trust(gov, [(admin.public_key, admin.identity)])
+        init_trust(gov, [admin])
         for k in (alice, bob):
             add_signer(gov, admin, k.public_key, str(k.identity), ["approver"])
         for model in with_versions[: a.models // 2]:

@@ -50,7 +50,7 @@ def main() -> None:
     os.environ["XDG_CONFIG_HOME"] = str(work / "config")
     gov = open_governance(str(work / "governance.db"))
     admin, officer = _key("admin@example.org"), _key("officer@example.org")
-    init_trust(gov, [(admin.public_key, admin.identity)])
+    init_trust(gov, [admin])
     add_signer(gov, admin, officer.public_key, "officer@example.org", ["approver"])
     out = work / "reference.mlsnap"
 

@@ -147,9 +147,13 @@ def _register_trust(sub: Any) -> None:
                        description="Who may sign decisions, with which roles, and when.")
     tsub = p.add_subparsers(dest="trust_command", metavar="ACTION", parser_class=type(p))
     tsub.required = True
-    i = tsub.add_parser("init", help="pin the administrator keys")
+    i = tsub.add_parser("init", help="pin the administrator keys (each pin signed by the pinned key)",
+                        description="Pin the administrators: each pin is a statement signed by the pinned key "
+                        "itself, so the key file (KEYFILE, next to KEYFILE.pub) is needed and its passphrase asked "
+                        "for (or MLOPS_DESKTOP_PASSPHRASE). The pinned keys become trust anchors of this client.")
     add_governance_arg(i)
-    i.add_argument("--admin", action="append", required=True, metavar="PUBFILE")
+    i.add_argument("--admin", action="append", required=True, metavar="PUBFILE",
+                   help="KEYFILE.pub (its KEYFILE next to it) or KEYFILE; repeat for several administrators")
     i.set_defaults(func=run_trust_init)
     a = tsub.add_parser("add", help="add a signer (signed by an administrator)")
     add_governance_arg(a)
@@ -331,8 +335,8 @@ def run_keys_upgrade(args: argparse.Namespace) -> int:
 def run_trust_init(args: argparse.Namespace) -> int:
     from mlops_desktop.services.trust import pin_admins
 
-    for kid in pin_admins(args.governance, args.admin):
-        print(f"Pinned administrator {kid}")
+    for kid in pin_admins(args.governance, args.admin, lambda f: _unlock(str(f), "administrator key")):
+        print(f"Pinned administrator {kid} (self-signed; a trust anchor of this client)")
     return 0
 
 
@@ -466,6 +470,10 @@ def run_verify(args: argparse.Namespace) -> int:
             print(f"Policy {p.policy_id} for {p.target}: {'satisfied' if p.satisfied else 'NOT satisfied'}")
             for rule in p.rules:
                 print(f"  [{'ok' if rule.satisfied else 'FAIL'}] {rule.rule}: {rule.explanation}")
+        for problem in report.trust_problems:
+            print(f"Trust list: {problem}")
+        print(f"Trust anchors: {report.anchors.describe()}")
+        print(f"Verdict: {report.verdict}")
     if not report.ok:
         raise CheckFailed(f"{len(report.problems)} problem(s): " + " | ".join(report.problems))
     if args.format == "text":
@@ -479,16 +487,27 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_audit_verify(args: argparse.Namespace) -> int:
     from mlops_desktop.services.audit import verify_audit
 
-    result = verify_audit(args.governance)
+    anchored = verify_audit(args.governance, verification_settings(args))
+    result = anchored.log
     if args.format == "json":
-        print_json(result.to_dict())
+        print_json(anchored.to_dict())
     else:
+        cert = result.certified_checkpoint_size
         print(f"Audit log: {result.size} entries, root {result.root_hash}, "
-              f"last signed checkpoint at size {result.checkpoint_size if result.checkpoint_size is not None else '(none yet)'}, "
+              f"last signed checkpoint at size {result.checkpoint_size if result.checkpoint_size is not None else '(none yet)'}"
+              f" (by a certified key: {cert if cert is not None else 'none'}), "
               "this client last verified "
               f"{result.remembered_size if result.remembered_size is not None else 'never'}")
+        for note in result.notes:
+            print(f"Note: {note}")
+        for problem in anchored.trust_problems:
+            print(f"Trust list: {problem}")
+        print(f"Trust anchors: {anchored.anchors.describe()}")
+        print(f"Verdict: {anchored.verdict}")
     if not result.ok:
-        raise CheckFailed("Audit log inconsistent: " + " | ".join(result.problems))
+        raise CheckFailed("Audit log inconsistent: " + " | ".join(result.problems + anchored.trust_problems))
+    if not anchored.ok:
+        raise CheckFailed(" | ".join(anchored.problems))
     if args.format == "text":
         print("Audit log consistent.")
     return 0

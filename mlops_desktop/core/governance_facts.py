@@ -13,6 +13,7 @@ from datetime import datetime
 STATUS_VALID = "valid"
 STATUS_INVALID = "invalid"  # bad signature, malformed envelope or statement
 STATUS_UNTRUSTED = "untrusted"  # signer not on the trust list (or wrong role)
+STATUS_UNANCHORED = "unanchored"  # trusted by the store's trust list, but no chain reaches this client's anchors
 STATUS_REVOKED = "revoked"
 STATUS_EXPIRED = "expired"  # approval older than the policy allows, or signer outside validity
 STATUS_EVIDENCE_CHANGED = "evidence_changed"  # subject digest no longer matches the store

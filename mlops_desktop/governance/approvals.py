@@ -24,6 +24,7 @@ from mlops_desktop.core.governance_facts import (
     STATUS_EVIDENCE_CHANGED,
     STATUS_EXPIRED,
     STATUS_INVALID,
+    STATUS_UNANCHORED,
     STATUS_VALID,
     ApprovalFact,
 )
@@ -41,7 +42,8 @@ from mlops_desktop.crypto.dsse import (
     verify_envelope,
 )
 from mlops_desktop.governance import audit
-from mlops_desktop.governance.db import Governance, now_iso
+from mlops_desktop.governance.anchors import unanchored_message
+from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.digest import METHOD_ARTIFACTS, SubjectDigest, subject_digest
 from mlops_desktop.governance.keys import SigningKey
 from mlops_desktop.governance.models import SqlApproval, SqlLogEntry, SqlPolicy
@@ -180,7 +182,7 @@ def decide(
     with gov.write_session() as session:
         head = audit.lock_head(session, gov)
         seq = head.size
-        signed_at = now_iso()
+        signed_at = audit.next_time(session, head)
         predicate = promotion_predicate(
             decision=decision, name=mv.model_name, version=str(mv.version), target=target, regimes=regimes,
             reason=reason, identity=identity, key_id=key.key_id, signed_at=signed_at, policy=policy, digest=sd,
@@ -388,12 +390,17 @@ def verify_approval(
         return out
     out.identity = trust.identity(record.key_id) or (pred.get("approver") or {}).get("identity")
     signer = trust.signers.get(record.key_id)
-    grant = signer.grant_at(out.decided_at) if signer else None
+    grant = signer.grant_at(out.decided_at, record.log_seq) if signer else None
     out.roles = grant.roles if grant else ()
-    status, detail = trust.status_at(record.key_id, out.decided_at)
+    # judged at the decision's log position: nothing after a revocation counts, whatever its time
+    status, detail = trust.status_at(record.key_id, out.decided_at, seq=record.log_seq)
     if status != STATUS_VALID:
         out.status = status
         out.problems.append(detail)
+        return out
+    if not trust.anchored(record.key_id, out.decided_at, record.log_seq):
+        out.status = STATUS_UNANCHORED
+        out.problems.append(unanchored_message(record.key_id, out.identity))
         return out
     if catalog is not None:
         mv = catalog.find_version(record.model_name, record.version)

@@ -21,6 +21,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from mlops_desktop.core import paths
 from mlops_desktop.core.errors import CancelledError, CheckFailed, StoreError
 from mlops_desktop.core.governance_facts import AuditLogStatus
+from mlops_desktop.core.profile import officer_name
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from mlops_desktop.crypto import checkpoint as cpmod
 from mlops_desktop.crypto.canonical import canonical_json
@@ -63,11 +65,13 @@ from mlops_desktop.governance.actions import (
 from mlops_desktop.governance.db import Governance, now_iso
 from mlops_desktop.governance.keys import load_public_key_pem
 from mlops_desktop.governance.models import (
+    SqlApproval,
     SqlCheckpoint,
     SqlCheckpointKey,
     SqlExport,
     SqlLogEntry,
     SqlLogHead,
+    SqlTrustStatement,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,7 +98,11 @@ def current_actor(key_id: str | None = None) -> dict[str, Any]:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    return {"os_user": user, "key_id": key_id}
+    actor: dict[str, Any] = {"os_user": user, "key_id": key_id}
+    officer = officer_name()  # the officer's display name from the report profile, beside the OS user
+    if officer:
+        actor["officer"] = officer
+    return actor
 
 
 # ---------------------------------------------------------------------------- appending
@@ -111,6 +119,39 @@ def lock_head(session: Session, gov: Governance) -> SqlLogHead:
     return head
 
 
+#: How far in the future an entry's time may lie (clock skew between clients).
+FUTURE_SKEW = timedelta(minutes=5)
+
+#: Log actions backed by a governance row (the row's envelope SHA-256 is in the entry's details).
+ROW_ACTIONS = (ACTION_APPROVE, ACTION_REJECT, ACTION_TRUST_INIT, ACTION_TRUST_ADD, ACTION_TRUST_REVOKE)
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None
+    return value if value.tzinfo else None
+
+
+def _last_time(session: Session, head: SqlLogHead) -> str | None:
+    if head.size == 0:
+        return None
+    return session.execute(sa.select(SqlLogEntry.time).where(SqlLogEntry.seq == head.size - 1)).scalar_one_or_none()
+
+
+def next_time(session: Session, head: SqlLogHead) -> str:
+    """The time of the next entry (call under the head lock): now, or the previous entry's time if
+    this clock is behind it, so times never decrease along the log."""
+    now = now_iso()
+    last = _last_time(session, head)
+    if last is not None:
+        last_dt, now_dt = _parse_time(last), _parse_time(now)
+        if last_dt is not None and now_dt is not None and now_dt < last_dt:
+            return last
+    return now
+
+
 def append(
     session: Session,
     gov: Governance,
@@ -125,7 +166,15 @@ def append(
     """Append one entry inside the caller's write transaction and return it."""
     head = head or lock_head(session, gov)
     seq = head.size
-    when = time or now_iso()
+    when = time or next_time(session, head)
+    if time is not None:
+        last = _last_time(session, head)
+        last_dt, when_dt = (_parse_time(last) if last else None), _parse_time(when)
+        if when_dt is None:
+            raise StoreError(f"Audit-log time {when!r} is not an RFC 3339 time.")
+        if last_dt is not None and when_dt < last_dt:
+            raise StoreError(f"Audit-log entry {seq} would be dated {when}, before entry {seq - 1} ({last}): "
+                             "times never decrease along the log.", "Check this computer's clock.")
     actor = current_actor(key_id)
     payload = dict(details or {})
     entry: dict[str, Any] = {
@@ -187,6 +236,12 @@ def _client_key_path() -> Path:
     return paths.user_config_dir() / "checkpoint-key.pem"
 
 
+def client_checkpoint_public_path() -> Path:
+    """This client's checkpoint public key (PEM), for an administrator to certify with role
+    ``log``: ``trust add --signer <this file> --identity NAME --role log``."""
+    return _client_key_path().with_name("checkpoint-key.pem.pub")
+
+
 def client_checkpoint_key() -> tuple[str, ec.EllipticCurvePrivateKey]:
     """This client's checkpoint signing key (created on first use, 0600 in the config dir)."""
     path = _client_key_path()
@@ -210,7 +265,21 @@ def client_checkpoint_key() -> tuple[str, ec.EllipticCurvePrivateKey]:
             os.replace(tmp, path)
         except OSError as exc:
             raise StoreError(f"Cannot write the checkpoint key {path}: {exc}.") from exc
+    pub_path = client_checkpoint_public_path()
+    if not pub_path.exists():
+        try:
+            pub_path.write_bytes(f"# identity: checkpoint key of {getpass_user()}\n".encode()
+                                 + public_pem(key.public_key()))
+        except OSError as exc:
+            logger.warning("Could not write %s: %s", pub_path, exc)
     return f"mlops-desktop.dev/client/{key_id(key.public_key())[:16]}", key
+
+
+def getpass_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _write_checkpoint(session: Session, gov: Governance, head: SqlLogHead) -> SqlCheckpoint:
@@ -299,12 +368,21 @@ def remembered_head(gov: Governance) -> dict[str, Any] | None:
     return item if isinstance(item, dict) else None
 
 
+def remembered_at_url(gov: Governance) -> dict[str, Any] | None:
+    """What this client last verified at this store's URL: ``store_id``, ``size``."""
+    item = _read_state().get("urls", {}).get(gov.url)
+    return item if isinstance(item, dict) else None
+
+
 def remember(gov: Governance, **values: Any) -> None:
+    """Remember a verified tree head, keyed by the store's id and by its URL."""
     state = _read_state()
     stores = state.setdefault("stores", {})
     item = stores.setdefault(gov.store_id, {})
     item.update(values)
     item["url"] = gov.url
+    if "size" in values:
+        state.setdefault("urls", {})[gov.url] = {"store_id": gov.store_id, "size": values["size"]}
     try:
         _write_state(state)
     except OSError as exc:
@@ -377,13 +455,80 @@ class LogVerification:
     checkpoint_note: str | None
     remembered_size: int | None
     problems: list[str]
+    #: (size, key id) of every checkpoint whose signature verified; whether its key counts is
+    #: judged against the trust list (role ``log``) by governance.verify.
+    signed_checkpoints: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # facts that do not fail the check
+    certified_checkpoint_size: int | None = None  # the newest checkpoint by a certified key
 
     def status(self) -> AuditLogStatus:
         return AuditLogStatus(self.ok, self.size, self.root_hash, self.checkpoint_size, tuple(self.problems))
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "size": self.size, "root": self.root_hash, "checkpoint_size": self.checkpoint_size,
-                "client_last_verified_size": self.remembered_size, "problems": list(self.problems)}
+                "certified_checkpoint_size": self.certified_checkpoint_size,
+                "client_last_verified_size": self.remembered_size, "problems": list(self.problems),
+                "notes": list(self.notes)}
+
+
+_ROW_WHAT = {ACTION_APPROVE: "approval", ACTION_REJECT: "rejection", ACTION_TRUST_INIT: "administrator pin",
+             ACTION_TRUST_ADD: "trust grant", ACTION_TRUST_REVOKE: "revocation"}
+_KIND_ACTION = {"pin": ACTION_TRUST_INIT, "add": ACTION_TRUST_ADD, "revoke": ACTION_TRUST_REVOKE}
+
+
+def _reconcile(session: Session, rows: Sequence[Any]) -> list[str]:
+    """Every governance row has its log entry carrying the row's envelope hash, and every
+    row-backed log entry has its row: a deleted or added row is named with its entry number."""
+    problems: list[str] = []
+    entries: dict[int, tuple[str, str, str | None]] = {}  # seq -> (action, object, envelope sha256)
+    for seq, raw, _leaf in rows:
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        action = str(obj.get("action", ""))
+        raw_details = obj.get("details")
+        sha = raw_details.get("envelope_sha256") if isinstance(raw_details, dict) else None
+        entries[int(seq)] = (action, str(obj.get("object", "")), str(sha) if sha else None)
+    row_seqs: dict[int, list[tuple[str, str]]] = {}  # seq -> [(action, envelope sha256)]
+    for env_id, log_seq, decision, approval_envelope in session.execute(
+        sa.select(SqlApproval.id, SqlApproval.log_seq, SqlApproval.decision, SqlApproval.envelope)
+    ).all():
+        action = ACTION_APPROVE if decision == "APPROVED" else ACTION_REJECT
+        sha = hashlib.sha256(bytes(approval_envelope)).hexdigest()
+        row_seqs.setdefault(int(log_seq), []).append((action, sha))
+        if sha != env_id:
+            problems.append(f"The {_ROW_WHAT[action]} row {env_id[:16]} at audit-log entry {log_seq} holds another "
+                            "envelope than its id says (edited by hand).")
+    for log_seq, kind, envelope in session.execute(
+        sa.select(SqlTrustStatement.log_seq, SqlTrustStatement.kind, SqlTrustStatement.envelope)
+    ).all():
+        action = _KIND_ACTION.get(kind, f"trust.{kind}")
+        sha = hashlib.sha256(bytes(envelope)).hexdigest() if envelope is not None else ""
+        row_seqs.setdefault(int(log_seq), []).append((action, sha))
+    for seq, items in sorted(row_seqs.items()):
+        for action, sha in items:
+            what = _ROW_WHAT.get(action, "governance")
+            entry = entries.get(seq)
+            if entry is None:
+                problems.append(f"The {what} row for audit-log entry {seq} has no such log entry "
+                                "(a row added by hand, or its entry deleted).")
+            elif entry[0] != action:
+                problems.append(f"The {what} row for audit-log entry {seq} does not match that entry, which records "
+                                f"{entry[0]} of {entry[1]} (a row added by hand).")
+            elif entry[2] is not None and entry[2] != sha:
+                problems.append(f"The {what} row for audit-log entry {seq} holds another envelope than the entry "
+                                "records (a row replaced or added by hand).")
+        if len(items) > 1:
+            problems.append(f"Audit-log entry {seq} has {len(items)} governance rows; each entry records one "
+                            "(rows added by hand).")
+    for seq, (action, obj, _sha) in sorted(entries.items()):
+        if action in _ROW_WHAT and not any(a == action for a, _ in row_seqs.get(seq, [])):
+            problems.append(f"Audit-log entry {seq} records the {_ROW_WHAT[action]} {action} of {obj}, but its row "
+                            "is missing from the governance store (deleted).")
+    return problems
 
 
 def verify_log(
@@ -404,10 +549,13 @@ def verify_log(
         cps = session.execute(sa.select(SqlCheckpoint).order_by(SqlCheckpoint.size, SqlCheckpoint.id)).scalars().all()
         cp_keys = {k.key_id: k for k in session.scalars(sa.select(SqlCheckpointKey))}
         checkpoints = [(c.size, c.root_hash, c.note, c.key_id) for c in cps]
+        problems.extend(_reconcile(session, rows))
     total = len(rows)
     leaves: list[bytes] = []
     expected = 0
     missing = 0
+    prev_time: tuple[int, str, datetime] | None = None
+    future_limit = datetime.now().astimezone() + FUTURE_SKEW
     for i, (seq, raw, stored_leaf) in enumerate(rows):
         if i % 10000 == 0:
             progress(i, total, "Checking audit-log entries")
@@ -428,8 +576,22 @@ def verify_log(
             inner = json.loads(raw)
             inner_seq = inner.get("seq") if isinstance(inner, dict) else None
         except ValueError:
+            inner = None
             inner_seq = None
             problems.append(f"Audit log entry {seq} is not valid JSON.")
+        when_text = str(inner.get("time")) if isinstance(inner, dict) else ""
+        when = _parse_time(when_text)
+        if isinstance(inner, dict) and when is None:
+            problems.append(f"Audit log entry {seq} has no valid time ({when_text!r}).")
+        elif when is not None:
+            if prev_time is not None and when < prev_time[2]:
+                problems.append(f"Audit log entry {seq} is dated {when_text}, before entry {prev_time[0]} "
+                                f"({prev_time[1]}): times must not decrease along the log (a backdated entry).")
+            if when > future_limit:
+                problems.append(f"Audit log entry {seq} is dated {when_text}, more than "
+                                f"{int(FUTURE_SKEW.total_seconds() // 60)} minutes ahead of this computer's clock.")
+            if prev_time is None or when >= prev_time[2]:
+                prev_time = (seq, when_text, when)
         if inner_seq is not None and inner_seq != seq:
             problems.append(f"Audit log entry stored at seq {seq} says it is entry {inner_seq} "
                             "(entries were swapped, moved or inserted).")
@@ -463,6 +625,7 @@ def verify_log(
         elif head_row.root_hash != root and not problems:
             problems.append("The log head's root hash does not match the stored entries.")
     by_size: dict[int, str] = {}
+    signed: list[tuple[int, str]] = []
     for size, cp_root, note, kid in checkpoints:
         key_row = cp_keys.get(kid)
         if key_row is None:
@@ -479,6 +642,8 @@ def verify_log(
             if parsed is not None and (parsed.size != size or parsed.root.hex() != cp_root or parsed.origin != gov.origin):
                 problems.append(f"Checkpoint at size {size}: the signed note does not match its row "
                                 "(edited by hand, or from another log).")
+            elif parsed is not None:
+                signed.append((size, kid))
         if size in by_size and by_size[size] != cp_root:
             problems.append(f"Two checkpoints of size {size} have different roots (the log was forked or rewritten).")
         by_size.setdefault(size, cp_root)
@@ -495,13 +660,18 @@ def verify_log(
         elif prefix_roots.get(mem_size) != memory.get("root"):
             problems.append(f"The log no longer matches the tree head this client verified at size {mem_size}: "
                             "it was rewritten or an older copy of the database was restored.")
+    at_url = remembered_at_url(gov)
+    if at_url is not None and at_url.get("store_id") not in (None, gov.store_id):
+        problems.append(f"This client last verified the governance store at {gov.url} with id {at_url.get('store_id')} "
+                        f"({at_url.get('size')} entries); it now has id {gov.store_id}: the database was replaced, "
+                        "or its id was changed to make this client forget what it saw.")
     cp_size = max((c[0] for c in checkpoints), default=None)
     cp_note = next((c[2] for c in reversed(checkpoints) if c[0] == cp_size), None)
     ok = not problems
     if ok and update_memory:
         remember(gov, size=n, root=root, checkpoint=cp_note, verified_at=now_iso())
     progress(total, total, "Audit log checked")
-    return LogVerification(ok, n, root, cp_size, cp_note, mem_size, problems)
+    return LogVerification(ok, n, root, cp_size, cp_note, mem_size, problems, signed)
 
 
 def require_consistent(gov: Governance) -> LogVerification:

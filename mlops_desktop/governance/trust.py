@@ -1,15 +1,23 @@
 """The trust list: pinned administrators and signed add / revoke statements.
 
-``trust init`` pins administrator keys (the root of trust; unsigned, and remembered by each
-client on first sight). Administrators then add signers (key, identity, roles, validity
-window) and revoke them, each change a DSSE envelope over an in-toto Statement with
-predicate type :data:`~mlops_desktop.crypto.dsse.TRUST_PREDICATE`. A signature counts
-only if its key was trusted, not revoked and within its window at the decision's log time.
-Public keys are kept forever so old records still verify.
+``trust init`` pins administrator keys, each pin a statement self-signed by the pinned key.
+Administrators then add signers (key, identity, roles, validity window) and revoke them,
+each change a DSSE envelope over an in-toto Statement with predicate type
+:data:`~mlops_desktop.crypto.dsse.TRUST_PREDICATE`; pins and changes are audit-log entries
+carrying their envelope's SHA-256. A signature counts only if its key was trusted, not
+revoked and within its window at the decision's log position: revocation is judged by log
+order, so an entry appended after a revocation never counts for the revoked key, whatever
+time it claims. Public keys are kept forever so old records still verify.
+
+What the store's trust list says is not enough for a verdict: a grant is *anchored* when its
+chain starts at one of the verifier's trust anchors (:mod:`~mlops_desktop.governance.anchors`):
+a pin of an anchor key, or a statement signed by an administrator whose own grant was
+anchored at that log position; a key that is itself an anchor is anchored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -42,9 +50,11 @@ from mlops_desktop.crypto.dsse import (
 )
 from mlops_desktop.crypto.ecdsa import key_id, public_pem
 from mlops_desktop.governance import audit
+from mlops_desktop.governance.anchors import TrustAnchors, load_anchors, record_pinned
 from mlops_desktop.governance.db import Governance, now_iso
 from mlops_desktop.governance.keys import (
     CertificateError,
+    KeyFileError,
     SigningKey,
     load_public_key_pem,
     verify_certificate,
@@ -53,7 +63,8 @@ from mlops_desktop.governance.models import SqlLogEntry, SqlPublicKey, SqlTrustS
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("approver", "reviewer", "admin")
+ROLES = ("approver", "reviewer", "admin", "log")
+#: ``log``: a checkpoint key an administrator certified; its checkpoints count.
 
 
 class TrustError(UsageError):
@@ -66,8 +77,22 @@ class Grant:
     valid_from: datetime
     valid_until: datetime | None
     granted_at: datetime
-    granted_by: str | None  # admin key id, None for pins
+    granted_by: str | None  # admin key id; the pinned key itself for pins
     log_seq: int
+    anchored: bool = False  # the chain that made this grant starts at one of this client's anchors
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    log_seq: int
+    at: datetime
+    by: str
+
+
+def _before(at: datetime, seq: int | None, event_at: datetime, event_seq: int) -> bool:
+    """Did an event happen before the moment judged? By log order when ``seq`` is known (a time
+    the writer chose never overrides the log's order), else by time."""
+    return event_seq < seq if seq is not None else event_at <= at
 
 
 @dataclass(slots=True)
@@ -77,21 +102,34 @@ class Signer:
     public_key: ec.EllipticCurvePublicKey
     certificate: x509.Certificate | None = None
     grants: list[Grant] = field(default_factory=list)
-    revoked_at: datetime | None = None
+    revoked_at: datetime | None = None  # the current state (None once re-granted)
     revoked_seq: int | None = None
     pinned: bool = False
+    revocations: list[Revocation] = field(default_factory=list)
 
-    def current_roles(self, at: datetime) -> tuple[str, ...]:
-        grant = self.grant_at(at)
+    def current_roles(self, at: datetime, seq: int | None = None) -> tuple[str, ...]:
+        grant = self.grant_at(at, seq)
         return grant.roles if grant else ()
 
-    def grant_at(self, at: datetime) -> Grant | None:
-        """The newest grant in force at ``at`` (ignoring revocation)."""
+    def grant_at(self, at: datetime, seq: int | None = None) -> Grant | None:
+        """The newest grant in force at ``at`` (log position ``seq`` when known), ignoring revocation."""
         best = None
         for g in self.grants:
-            if g.granted_at <= at and g.valid_from <= at and (g.valid_until is None or at <= g.valid_until):
+            if (_before(at, seq, g.granted_at, g.log_seq) and g.valid_from <= at
+                    and (g.valid_until is None or at <= g.valid_until)):
                 best = g
         return best
+
+    def revocation_at(self, at: datetime, seq: int | None = None) -> Revocation | None:
+        """The revocation in force at that moment: the newest one not followed by a new grant."""
+        rev = None
+        for r in self.revocations:
+            if _before(at, seq, r.at, r.log_seq):
+                rev = r
+        if rev is None:
+            return None
+        later = [g for g in self.grants if _before(at, seq, g.granted_at, g.log_seq) and g.log_seq > rev.log_seq]
+        return None if later else rev
 
     def to_dict(self, now: datetime) -> dict[str, Any]:
         latest = self.grants[-1] if self.grants else None
@@ -106,18 +144,32 @@ class Signer:
             "status": self.status_at(now, None)[0],
         }
 
-    def status_at(self, at: datetime, role: str | None) -> tuple[str, str]:
+    def status_at(self, at: datetime, role: str | None, seq: int | None = None) -> tuple[str, str]:
+        """Trusted at that moment? ``seq`` is the log position of the act judged: nothing appended
+        after a revocation counts for the revoked key, whatever time its entry claims."""
         who = self.identity or self.key_id[:16]
-        if self.revoked_at is not None and self.revoked_at <= at:
-            return STATUS_REVOKED, f"signer {who} was revoked at {self.revoked_at:%Y-%m-%d %H:%M}Z"
-        grant = self.grant_at(at)
+        rev = self.revocation_at(at, seq)
+        if rev is not None:
+            return STATUS_REVOKED, (f"signer {who} was revoked at {rev.at:%Y-%m-%d %H:%M}Z "
+                                    f"(audit-log entry {rev.log_seq})")
+        grant = self.grant_at(at, seq)
         if grant is None:
-            if any(g.granted_at <= at for g in self.grants):
+            if any(_before(at, seq, g.granted_at, g.log_seq) for g in self.grants):
                 return STATUS_EXPIRED, f"signer {who} was outside its validity window at {at:%Y-%m-%d %H:%M}Z"
             return STATUS_UNTRUSTED, f"signer {who} was not yet on the trust list at {at:%Y-%m-%d %H:%M}Z"
         if role is not None and role not in grant.roles:
             return STATUS_UNTRUSTED, f"signer {who} lacks role {role} (has {', '.join(grant.roles)})"
         return STATUS_VALID, ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A pinned administrator: ``signed`` False for a pin recorded before pins were signed."""
+
+    key_id: str
+    identity: str | None
+    log_seq: int
+    signed: bool
 
 
 @dataclass(slots=True)
@@ -127,41 +179,81 @@ class TrustList:
     identities: dict[str, str | None] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     pinned: tuple[str, ...] = ()
+    anchors: TrustAnchors = field(default_factory=TrustAnchors)
+    pins: list[Pin] = field(default_factory=list)
 
     @property
     def initialised(self) -> bool:
         return bool(self.pinned)
 
-    def status_at(self, kid: str, at: datetime, role: str | None = None) -> tuple[str, str]:
+    def status_at(self, kid: str, at: datetime, role: str | None = None, seq: int | None = None) -> tuple[str, str]:
         signer = self.signers.get(kid)
         if signer is None:
             return STATUS_UNTRUSTED, f"signer {kid[:16]} is not on the trust list"
-        return signer.status_at(at, role)
+        return signer.status_at(at, role, seq)
 
-    def is_admin(self, kid: str, at: datetime) -> bool:
-        return self.status_at(kid, at, "admin")[0] == STATUS_VALID
+    def is_admin(self, kid: str, at: datetime, seq: int | None = None) -> bool:
+        return self.status_at(kid, at, "admin", seq)[0] == STATUS_VALID
 
     def identity(self, kid: str) -> str | None:
         s = self.signers.get(kid)
         return s.identity if s else self.identities.get(kid)
 
+    def anchored(self, kid: str, at: datetime, seq: int | None = None) -> bool:
+        """Does a chain from one of this client's anchors reach ``kid``'s grant in force then?
+        (anchor -> admin pin or trust statements -> signer; a key that is itself an anchor is
+        anchored.)"""
+        if self.anchors.contains(kid):
+            return True
+        signer = self.signers.get(kid)
+        grant = signer.grant_at(at, seq) if signer else None
+        return bool(grant and grant.anchored)
 
-def _log_times(session: Session, seqs: Sequence[int]) -> dict[int, datetime]:
+    def claimed_identity(self, kid: str) -> str | None:
+        return self.identity(kid)
+
+    def log_key_counts(self, kid: str, size: int) -> bool:
+        """A checkpoint of ``size`` entries by ``kid`` counts only if an administrator (through a
+        chain from this client's anchors) certified ``kid`` with role ``log``, and no revocation
+        of it lies inside the entries the checkpoint covers."""
+        signer = self.signers.get(kid)
+        if signer is None:
+            return False
+        grants = [g for g in signer.grants if "log" in g.roles and (g.anchored or self.anchors.contains(kid))]
+        if not grants:
+            return False
+        for r in signer.revocations:
+            if r.log_seq < size and not any(r.log_seq < g.log_seq < size for g in grants):
+                return False
+        return True
+
+    def certified_log_keys(self) -> list[str]:
+        """Key ids certified with role ``log`` through an anchored chain (not revoked now)."""
+        return sorted(k for k, s in self.signers.items()
+                      if self.log_key_counts(k, 1 << 62) and s.revoked_at is None)
+
+
+def _log_times(session: Session, seqs: Sequence[int]) -> dict[int, tuple[datetime, dict[str, Any]]]:
     if not seqs:
         return {}
     rows = session.execute(sa.select(SqlLogEntry.seq, SqlLogEntry.entry).where(SqlLogEntry.seq.in_(list(seqs)))).all()
-    out: dict[int, datetime] = {}
+    out: dict[int, tuple[datetime, dict[str, Any]]] = {}
     for seq, raw in rows:
         try:
-            out[seq] = require_timestamp(json.loads(raw)["time"])
+            obj = json.loads(raw)
+            out[seq] = (require_timestamp(obj["time"]), obj)
         except (ValueError, KeyError, TypeError):
             continue
     return out
 
 
-def load_trust(gov: Governance, *, ca_roots: Sequence[x509.Certificate] = ()) -> TrustList:
-    """Replay the trust statements in log order, checking every signature."""
-    trust = TrustList()
+def load_trust(gov: Governance, *, ca_roots: Sequence[x509.Certificate] = (),
+               anchors: TrustAnchors | None = None) -> TrustList:
+    """Replay the trust statements in log order, checking every signature.
+
+    ``anchors``: this client's trust anchors (default: :func:`load_anchors`); each grant records
+    whether its chain starts at one of them."""
+    trust = TrustList(anchors=anchors if anchors is not None else load_anchors())
     with gov.read_session() as session:
         key_rows = list(session.scalars(sa.select(SqlPublicKey)))
         statements = list(session.scalars(sa.select(SqlTrustStatement).order_by(SqlTrustStatement.log_seq,
@@ -186,28 +278,65 @@ def load_trust(gov: Governance, *, ca_roots: Sequence[x509.Certificate] = ()) ->
                 trust.problems.append(f"Stored certificate of key {row.key_id[:16]} is unreadable.")
     pinned: list[str] = []
     for st in statements:
-        at = times.get(st.log_seq)
-        if at is None:
+        found = times.get(st.log_seq)
+        if found is None:
             trust.problems.append(f"Trust change at log entry {st.log_seq} has no audit-log entry.")
             continue
-        if st.kind == "pin":
-            pin_key = trust.public_keys.get(st.subject_key_id)
-            if pin_key is None:
-                trust.problems.append(f"Pinned administrator {st.subject_key_id[:16]} has no public key.")
-                continue
-            signer = trust.signers.setdefault(
-                st.subject_key_id, Signer(st.subject_key_id, trust.identities.get(st.subject_key_id), pin_key)
-            )
-            signer.pinned = True
-            signer.grants.append(Grant(("admin",), at, None, at, None, st.log_seq))
-            pinned.append(st.subject_key_id)
+        at, entry = found
+        expected_action = _KIND_ACTIONS.get(st.kind)
+        if expected_action is not None and entry.get("action") != expected_action:
+            trust.problems.append(f"Trust change at log entry {st.log_seq} ignored: that entry records "
+                                  f"{entry.get('action')!r}, not a trust change (row added by hand).")
             continue
         try:
-            _apply_signed(trust, st, at, certificates, ca_roots)
-        except (EnvelopeError, TrustError, CertificateError) as exc:
+            if st.kind == "pin":
+                _apply_pin(trust, st, at, pinned)
+            else:
+                _apply_signed(trust, st, at, certificates, ca_roots)
+        except (EnvelopeError, TrustError, CertificateError, KeyFileError) as exc:
             trust.problems.append(f"Trust change at log entry {st.log_seq} ignored: {exc.message}")
     trust.pinned = tuple(pinned)
     return trust
+
+
+_KIND_ACTIONS = {"pin": audit.ACTION_TRUST_INIT, "add": audit.ACTION_TRUST_ADD, "revoke": audit.ACTION_TRUST_REVOKE}
+
+
+def _apply_pin(trust: TrustList, st: SqlTrustStatement, at: datetime, pinned: list[str]) -> None:
+    """A pin is self-signed by the pinned key (a pin recorded before pins were signed is kept,
+    unsigned: it counts only if the key is one of this client's anchors, like any other pin)."""
+    kid = st.subject_key_id
+    identity = trust.identities.get(kid)
+    if st.envelope is None:
+        pin_key = trust.public_keys.get(kid)
+        if pin_key is None:
+            raise TrustError(f"pinned administrator {kid[:16]} has no public key")
+        signed = False
+    else:
+        env = parse_envelope(st.envelope)
+        if len(env.signatures) != 1 or env.signatures[0].keyid != kid:
+            raise TrustError("a pin is signed by the pinned key alone")
+        pin_key = trust.public_keys.get(kid)
+        if pin_key is None:
+            raise TrustError(f"pinned administrator {kid[:16]} has no public key")
+        verified = verify_envelope(st.envelope, {kid: pin_key})
+        statement = parse_statement(verified.envelope.payload, (TRUST_PREDICATE,))
+        pred = statement.predicate
+        subject = pred.get("signer") or {}
+        if subject.get("keyId") != kid or statement.digest != kid or statement.subject_name != f"signer:{kid}":
+            raise TrustError("its subject does not match the stored row")
+        if pred.get("logIndex") != st.log_seq or pred.get("action") != "pin":
+            raise TrustError("its log index or action does not match the stored row")
+        if (pred.get("admin") or {}).get("keyId") != kid:
+            raise TrustError("a pin is signed by the pinned key itself")
+        identity = subject.get("identity") or identity
+        signed = True
+    signer = trust.signers.setdefault(kid, Signer(kid, identity, pin_key))
+    signer.identity = signer.identity or identity
+    signer.pinned = True
+    signer.grants.append(Grant(("admin",), at, None, at, kid, st.log_seq, trust.anchors.contains(kid)))
+    trust.pins.append(Pin(kid, signer.identity, st.log_seq, signed))
+    pinned.append(kid)
 
 
 def _apply_signed(trust: TrustList, st: SqlTrustStatement, at: datetime,
@@ -221,8 +350,11 @@ def _apply_signed(trust: TrustList, st: SqlTrustStatement, at: datetime,
     verified = verify_envelope(st.envelope, {k: v for k, v in trust.public_keys.items() if k == admin_kid})
     statement = parse_statement(verified.envelope.payload, (TRUST_PREDICATE,))
     pred = statement.predicate
-    if not trust.is_admin(admin_kid, at):
-        raise TrustError(f"signed by {trust.identity(admin_kid) or admin_kid[:16]}, who was not an administrator then")
+    if not trust.is_admin(admin_kid, at, st.log_seq):
+        status, detail = trust.status_at(admin_kid, at, "admin", st.log_seq)
+        who = trust.identity(admin_kid) or admin_kid[:16]
+        raise TrustError(f"signed by {who}, who was not an administrator then ({detail or status})")
+    admin_anchored = trust.anchored(admin_kid, at, st.log_seq)
     subject = pred.get("signer") or {}
     kid = subject.get("keyId")
     if kid != st.subject_key_id or statement.digest != kid or statement.subject_name != f"signer:{kid}":
@@ -247,8 +379,9 @@ def _apply_signed(trust: TrustList, st: SqlTrustStatement, at: datetime,
         if signer is None:
             signer = trust.signers[kid] = Signer(kid, subject.get("identity"), pub, cert)
         signer.identity = subject.get("identity") or signer.identity
-        signer.grants.append(Grant(roles, valid_from, valid_until, at, admin_kid, st.log_seq))
-        if signer.revoked_at is not None:  # re-adding after a revocation starts a fresh trust
+        anchored = admin_anchored or trust.anchors.contains(kid)
+        signer.grants.append(Grant(roles, valid_from, valid_until, at, admin_kid, st.log_seq, anchored))
+        if signer.revoked_at is not None:  # re-adding after a revocation starts a fresh trust from here on
             signer.revoked_at = None
             signer.revoked_seq = None
     elif st.kind == "revoke":
@@ -257,6 +390,7 @@ def _apply_signed(trust: TrustList, st: SqlTrustStatement, at: datetime,
             raise TrustError("it revokes a key that is not on the trust list")
         signer.revoked_at = at
         signer.revoked_seq = st.log_seq
+        signer.revocations.append(Revocation(st.log_seq, at, admin_kid))
     else:
         raise TrustError(f"unknown kind {st.kind!r}")
 
@@ -280,26 +414,58 @@ def _store_public_key(session: Session, pub: ec.EllipticCurvePublicKey, identity
     return kid
 
 
-def init_trust(gov: Governance, admins: Sequence[tuple[ec.EllipticCurvePublicKey, str | None]]) -> list[str]:
-    """Pin administrator keys. Refused once the trust list exists."""
+def _trust_predicate(gov: Governance, kind: str, kid: str, signer: dict[str, Any], admin_kid: str,
+                     admin_identity: str | None, signed_at: str, seq: int, reason: str | None) -> dict[str, Any]:
+    return {
+        "action": kind,
+        "signer": {"keyId": kid, **signer},
+        "admin": {"keyId": admin_kid, "identity": admin_identity},
+        "reason": reason,
+        "signedAt": signed_at,
+        "logIndex": seq,
+        "store": gov.store_id,
+    }
+
+
+def init_trust(gov: Governance, admins: Sequence[SigningKey]) -> list[str]:
+    """Pin administrator keys, each pin a statement self-signed by the pinned key and an audit-log
+    entry carrying its envelope hash. Refused once the trust list exists. The pinned keys become
+    trust anchors of this client (the one that pinned them)."""
     if not admins:
-        raise TrustError("Give at least one administrator public key.", "Use --admin PUBFILE.")
-    kids = []
+        raise TrustError("Give at least one administrator key.", "Use --admin KEYFILE (its .pub file next to it).")
+    for admin in admins:
+        if not isinstance(admin, SigningKey):
+            raise TrustError("A pin is signed by the pinned administrator's own key.",
+                             "Pass the administrator's key file (unlocked), not only its public key.")
+    kids: list[str] = []
+    pins: list[tuple[str, str | None, str | None]] = []
     with gov.write_session() as session:
         head = audit.lock_head(session, gov)
         if session.execute(sa.select(SqlTrustStatement.id).limit(1)).first() is not None:
             raise TrustError(f"The trust list of {gov.url} is already initialised.",
                              "An administrator adds keys with 'trust add --key ADMIN_KEYFILE ...'.")
-        for pub, identity in admins:
-            kid = _store_public_key(session, pub, identity)
+        for admin in admins:
+            kid = admin.key_id
             if kid in kids:
                 continue
+            identity = admin.identity
+            _store_public_key(session, admin.public_key, identity)
+            seq = head.size
+            signed_at = audit.next_time(session, head)
+            pem = public_pem(admin.public_key).decode()
+            predicate = _trust_predicate(gov, "pin", kid, {"publicKey": pem, "identity": identity,
+                                                           "roles": ["admin"]},
+                                         kid, identity, signed_at, seq, None)
+            envelope = sign_envelope(make_statement(f"signer:{kid}", kid, TRUST_PREDICATE, predicate), [admin])
             entry = audit.append(session, gov, audit.ACTION_TRUST_INIT, f"key:{kid}",
-                                 {"key_id": kid, "identity": identity, "roles": ["admin"]}, head=head)
-            session.add(SqlTrustStatement(log_seq=entry.seq, kind="pin", subject_key_id=kid, envelope=None,
+                                 {"key_id": kid, "identity": identity, "roles": ["admin"],
+                                  "envelope_sha256": hashlib.sha256(envelope).hexdigest()},
+                                 key_id=kid, head=head, time=signed_at)
+            session.add(SqlTrustStatement(log_seq=entry.seq, kind="pin", subject_key_id=kid, envelope=envelope,
                                           created_at=entry.time))
             kids.append(kid)
-    audit.remember(gov, pinned_admins=sorted(kids))
+            pins.append((kid, identity, pem))
+    record_pinned(pins, gov.url)
     return kids
 
 
@@ -337,20 +503,14 @@ def _signed_change(
         if kind == "add":
             _store_public_key(session, signer_pub, signer.get("identity"), certificate)
         _store_public_key(session, admin.public_key, admin.identity)
-        signed_at = now_iso()
-        predicate = {
-            "action": kind,
-            "signer": {"keyId": kid, **signer},
-            "admin": {"keyId": admin.key_id, "identity": admin.identity or trust.identity(admin.key_id)},
-            "reason": reason,
-            "signedAt": signed_at,
-            "logIndex": seq,
-            "store": gov.store_id,
-        }
+        signed_at = audit.next_time(session, head)
+        predicate = _trust_predicate(gov, kind, kid, signer, admin.key_id,
+                                     admin.identity or trust.identity(admin.key_id), signed_at, seq, reason)
         envelope = sign_envelope(make_statement(f"signer:{kid}", kid, TRUST_PREDICATE, predicate), [admin])
         entry = audit.append(session, gov, action, f"key:{kid}",
                              {"key_id": kid, "identity": signer.get("identity"), "roles": signer.get("roles"),
-                              "admin_key_id": admin.key_id, "reason": reason},
+                              "admin_key_id": admin.key_id, "reason": reason,
+                              "envelope_sha256": hashlib.sha256(envelope).hexdigest()},
                              key_id=admin.key_id, head=head, time=signed_at)
         session.add(SqlTrustStatement(log_seq=entry.seq, kind=kind, subject_key_id=kid, envelope=envelope,
                                       created_at=entry.time))
@@ -406,18 +566,3 @@ def list_signers(gov: Governance, *, ca_roots: Sequence[x509.Certificate] = ()) 
     trust = load_trust(gov, ca_roots=ca_roots)
     now = datetime.now().astimezone()
     return [s.to_dict(now) for s in trust.signers.values()]
-
-
-def pinned_admins_changed(gov: Governance, trust: TrustList) -> str | None:
-    """Compare the pinned administrators with what this client saw first (TOFU)."""
-    memory = audit.remembered_head(gov) or {}
-    seen = memory.get("pinned_admins")
-    current = sorted(trust.pinned)
-    if seen is None:
-        if current:
-            audit.remember(gov, pinned_admins=current)
-        return None
-    if sorted(seen) != current:
-        return ("The pinned trust-list administrators differ from those this client first saw "
-                f"({len(seen)} then, {len(current)} now): the trust root was changed.")
-    return None

@@ -12,15 +12,131 @@ from cryptography import x509
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import UsageError
-from mlops_desktop.core.governance_facts import STATUS_EXPIRED, STATUS_VALID, GovernanceFacts
+from mlops_desktop.core.governance_facts import (
+    STATUS_EXPIRED,
+    STATUS_UNANCHORED,
+    STATUS_VALID,
+    GovernanceFacts,
+)
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from mlops_desktop.governance import audit
+from mlops_desktop.governance.anchors import TrustAnchors, load_anchors, unanchored_message
 from mlops_desktop.governance.approvals import VerifiedApproval, list_approvals, verify_approvals
 from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.policy import DEFAULT_POLICY, Policy, PolicyResult, evaluate_policy
-from mlops_desktop.governance.trust import load_trust, pinned_admins_changed
+from mlops_desktop.governance.trust import TrustList, load_trust
 
 logger = logging.getLogger(__name__)
+
+
+VERDICT_VERIFIED = "verified"
+
+
+def anchor_findings(trust: TrustList) -> tuple[list[str], list[str]]:
+    """``(problems, unanchored)``: a trust list whose pins differ from this client's anchors is a
+    loud finding; with no anchor at all, each pin is named with the unanchored verdict."""
+    anchors = trust.anchors
+    problems: list[str] = []
+    unanchored: list[str] = []
+    for pin in trust.pins:
+        if anchors.contains(pin.key_id):
+            continue
+        if not anchors:
+            unanchored.append(unanchored_message(pin.key_id, pin.identity))
+            continue
+        expected = "; ".join(a.label() for a in _distinct(anchors))
+        problems.append(f"The trust list pins administrator key {pin.key_id} claiming {pin.identity or '(no identity)'} "
+                        f"(audit-log entry {pin.log_seq}), which is not a trust anchor of this client: its pins differ "
+                        f"from the anchors. Expected: {expected}.")
+    return problems, unanchored
+
+
+def _distinct(anchors: TrustAnchors) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for a in anchors.anchors:
+        if a.key_id not in seen or (a.identity and not seen[a.key_id].identity):
+            seen[a.key_id] = a
+    return [seen[k] for k in sorted(seen)]
+
+
+def judge_checkpoints(log: audit.LogVerification, trust: TrustList) -> None:
+    """A checkpoint counts only if an administrator certified its key with role ``log`` (through a
+    chain from this client's anchors); the others are named in the notes and do not count."""
+    uncertified: dict[str, list[int]] = {}
+    certified = [size for size, kid in log.signed_checkpoints if trust.log_key_counts(kid, size)]
+    for size, kid in log.signed_checkpoints:
+        if not trust.log_key_counts(kid, size):
+            uncertified.setdefault(kid, []).append(size)
+    log.certified_checkpoint_size = max(certified, default=None)
+    for kid, sizes in sorted(uncertified.items()):
+        log.notes.append(f"{len(sizes)} checkpoint(s) (sizes {', '.join(map(str, sizes[:5]))}"
+                         f"{', ...' if len(sizes) > 5 else ''}) are signed by key {kid}, which no administrator "
+                         "certified with role log through this client's anchors: they do not count. An administrator "
+                         "certifies it with 'trust add --signer CHECKPOINT_KEY.pub --identity NAME --role log'.")
+
+
+@dataclass(slots=True)
+class AnchoredLog:
+    """``audit verify``: the log checked, and whether its trust list reaches this client's anchors."""
+
+    log: audit.LogVerification
+    trust_problems: list[str]
+    unanchored: list[str]
+    anchors: TrustAnchors
+    trust: TrustList = field(repr=False, default_factory=TrustList)
+
+    @property
+    def ok(self) -> bool:
+        return self.log.ok and not self.trust_problems and not self.unanchored
+
+    @property
+    def size(self) -> int:
+        return self.log.size
+
+    @property
+    def root_hash(self) -> str:
+        return self.log.root_hash
+
+    @property
+    def checkpoint_size(self) -> int | None:
+        return self.log.checkpoint_size
+
+    @property
+    def remembered_size(self) -> int | None:
+        return self.log.remembered_size
+
+    @property
+    def verdict(self) -> str:
+        if not self.log.ok or self.trust_problems:
+            return "failed"
+        return self.unanchored[0] if self.unanchored else VERDICT_VERIFIED
+
+    @property
+    def problems(self) -> list[str]:
+        return ([*self.log.problems] + [f"Trust list: {p}" for p in self.trust_problems] + list(self.unanchored))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.log.to_dict(), "ok": self.ok, "verdict": self.verdict, "problems": self.problems,
+                "log_ok": self.log.ok, "trust_problems": list(self.trust_problems),
+                "unanchored": list(self.unanchored), "trust_anchors": list(self.anchors.key_ids)}
+
+
+def verify_log_anchored(
+    gov: Governance,
+    *,
+    anchors: TrustAnchors | None = None,
+    ca_roots: Sequence[x509.Certificate] = (),
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> AnchoredLog:
+    """The audit log, reconciled with every governance row, its checkpoints judged by certified
+    keys, and its trust list judged against this client's anchors."""
+    anchors = anchors if anchors is not None else load_anchors()
+    log = audit.verify_log(gov, progress=progress, is_cancelled=is_cancelled)
+    trust = load_trust(gov, ca_roots=ca_roots, anchors=anchors)
+    judge_checkpoints(log, trust)
+    problems, unanchored = anchor_findings(trust)
+    return AnchoredLog(log, list(trust.problems) + problems, unanchored, anchors, trust)
 
 
 @dataclass(slots=True)
@@ -31,10 +147,26 @@ class VerifyReport:
     policy: PolicyResult | None = None
     trust_problems: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # every reason for failure, in words
+    unanchored: list[str] = field(default_factory=list)  # the unanchored verdicts, one per key
+    anchors: TrustAnchors = field(default_factory=TrustAnchors)
+
+    @property
+    def verdict(self) -> str:
+        """``verified`` only when every signature's chain reaches an anchor and nothing failed;
+        the unanchored verdict when that is all that is wrong; else ``failed``."""
+        if self.ok:
+            return VERDICT_VERIFIED
+        others = [p for p in self.problems if p not in self.unanchored]
+        if self.unanchored and not others:
+            return self.unanchored[0]
+        return "failed"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "verdict": self.verdict,
+            "unanchored": list(self.unanchored),
+            "trust_anchors": list(self.anchors.key_ids),
             "problems": list(self.problems),
             "audit": self.log.to_dict(),
             "trust_problems": list(self.trust_problems),
@@ -46,8 +178,8 @@ class VerifyReport:
 def _describe(v: VerifiedApproval) -> str:
     r = v.record
     who = v.identity or r.key_id[:16]
-    return (f"{r.decision.lower()} of {r.model_name} v{r.version} for {r.target} by {who} "
-            f"(log entry {r.log_seq}): {v.status}: {v.detail}")
+    verdict = v.detail if v.status == STATUS_UNANCHORED else f"{v.status}: {v.detail}"
+    return f"{r.decision.lower()} of {r.model_name} v{r.version} for {r.target} by {who} (log entry {r.log_seq}): {verdict}"
 
 
 def verify_all(
@@ -60,6 +192,7 @@ def verify_all(
     policy: Policy | None = None,
     artifact_roots: Mapping[str, str] | None = None,
     ca_roots: Sequence[x509.Certificate] = (),
+    anchors: TrustAnchors | None = None,
     now: datetime | None = None,
     record: bool = True,
     progress: ProgressFn = no_progress,
@@ -70,12 +203,11 @@ def verify_all(
         raise UsageError("--model, --version and --target go together (--target needs the other two).")
     policy = policy or DEFAULT_POLICY
     now = now or datetime.now().astimezone()
-    log = audit.verify_log(gov, progress=progress, is_cancelled=is_cancelled)
-    trust = load_trust(gov, ca_roots=ca_roots)
-    trust_problems = list(trust.problems)
-    changed = pinned_admins_changed(gov, trust)
-    if changed:
-        trust_problems.append(changed)
+    anchored_log = verify_log_anchored(gov, anchors=anchors, ca_roots=ca_roots, progress=progress,
+                                       is_cancelled=is_cancelled)
+    log = anchored_log.log
+    trust = anchored_log.trust
+    trust_problems = list(anchored_log.trust_problems)
     mv = None
     if model is not None and version is not None:
         if catalog is None:
@@ -88,16 +220,24 @@ def verify_all(
                                 policy=policy, progress=progress, is_cancelled=is_cancelled)
     problems = [f"Audit log: {p}" for p in log.problems]
     problems += [f"Trust list: {p}" for p in trust_problems]
-    problems += [f"Approval {_describe(v)}" for v in verified if v.status not in (STATUS_VALID, STATUS_EXPIRED)]
+    problems += [f"Approval {_describe(v)}" for v in verified
+                 if v.status not in (STATUS_VALID, STATUS_EXPIRED, STATUS_UNANCHORED)]
+    unanchored: list[str] = []
+    for message in [*anchored_log.unanchored, *(v.detail for v in verified if v.status == STATUS_UNANCHORED)]:
+        if message not in unanchored:
+            unanchored.append(message)
+    problems += unanchored
     result = None
     if target is not None and mv is not None and catalog is not None:
         result = evaluate_policy(policy, catalog, mv, target, [v.to_decision() for v in verified], now)
         problems += [f"Policy {policy.policy_id} for {target}: {r.rule}: not met. {r.explanation}"
                      for r in result.unmet()]
-    report = VerifyReport(not problems, log, verified, result, trust_problems, problems)
+    report = VerifyReport(not problems, log, verified, result, trust_problems, problems, unanchored,
+                          anchored_log.anchors)
     if record:
         audit.try_log_action(gov, audit.ACTION_VERIFY, f"models:/{model}/{version}" if model else "governance",
-                             {"ok": report.ok, "target": target, "policy": policy.policy_id,
+                             {"ok": report.ok, "verdict": report.verdict.split(":")[0], "target": target,
+                              "policy": policy.policy_id,
                               "approvals": len(verified), "problems": len(problems)})
     return report
 

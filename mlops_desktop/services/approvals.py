@@ -45,6 +45,25 @@ class ApprovalsState:
     trust_problems: list[str] = field(default_factory=list)
     trust_initialised: bool = False
     ca_checked: bool = False  # signer certificates were checked against an organisation CA
+    unanchored: list[str] = field(default_factory=list)  # the trust list's pins reach no anchor of this client
+    trust_anchors: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        """The page's verdict, in the words ``verify`` uses: ``verified`` when every decision's
+        chain reaches an anchor and nothing is wrong; else the first unanchored verdict; else
+        ``failed``."""
+        from mlops_desktop.core.governance_facts import (
+            STATUS_EXPIRED,
+            STATUS_UNANCHORED,
+            STATUS_VALID,
+        )
+
+        bad = [a for a in self.approvals if a.status not in (STATUS_VALID, STATUS_EXPIRED, STATUS_UNANCHORED)]
+        if bad or self.trust_problems:
+            return "failed"
+        messages = [*self.unanchored, *(a.detail for a in self.approvals if a.status == STATUS_UNANCHORED)]
+        return messages[0] if messages else "verified"
 
 
 def load_approvals(
@@ -62,14 +81,16 @@ def load_approvals(
     checked (no policy is in force) and the state says why. Signer certificates are checked
     against the settings' CA roots, as ``verify --ca`` does."""
     from mlops_desktop.governance.approvals import list_approvals, verify_approvals
-    from mlops_desktop.governance.trust import load_trust, pinned_admins_changed
+    from mlops_desktop.governance.trust import load_trust
+    from mlops_desktop.governance.verify import anchor_findings
 
     in_force = settings.policy_in_force()
     ca_roots = settings.ca_roots()
     roots = settings.roots()
+    anchors = settings.anchors()
     with gov_session(url) as gov:
         records = list_approvals(gov)
-        trust = load_trust(gov, ca_roots=ca_roots)
+        trust = load_trust(gov, ca_roots=ca_roots, anchors=anchors)
         names = {m.name for m in catalog.models} if catalog is not None and catalog.stores else set()
         in_store = [r for r in records if r.model_name in names]
         other = [r for r in records if r.model_name not in names]
@@ -77,12 +98,10 @@ def load_approvals(
                                     policy=in_force.policy, progress=progress, is_cancelled=is_cancelled)
         verified += verify_approvals(gov, None, other, trust=trust, policy=in_force.policy,
                                      progress=progress, is_cancelled=is_cancelled)
-        problems = list(trust.problems)
-        changed = pinned_admins_changed(gov, trust)
-        if changed:
-            problems.append(changed)
+        differ, unanchored = anchor_findings(trust)
+        problems = list(trust.problems) + differ
         state = ApprovalsState(gov.url, gov.read_only_reason, [], in_force, {r.id for r in other}, problems,
-                               trust.initialised, bool(ca_roots))
+                               trust.initialised, bool(ca_roots), unanchored, anchors.key_ids)
     verified.sort(key=lambda v: (v.record.log_seq, v.record.id))
     for v in verified:  # a record that failed early still names its key's holder
         if v.identity is None:
@@ -124,4 +143,4 @@ def verify_decisions(
             log_store_access(gov, request.catalog, request.model, request.version)
         return verify_all(gov, request.catalog, model=request.model, version=request.version,
                           target=request.target, policy=policy, artifact_roots=settings.roots(), ca_roots=ca_roots,
-                          progress=progress, is_cancelled=is_cancelled)
+                          anchors=settings.anchors(), progress=progress, is_cancelled=is_cancelled)

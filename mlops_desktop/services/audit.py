@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 from mlops_desktop.core.errors import CheckFailed, UsageError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from mlops_desktop.services.session import gov_session
+from mlops_desktop.services.settings import VerificationSettings
 
 if TYPE_CHECKING:
     from mlops_desktop.governance.audit import LogEntry, LogVerification
+    from mlops_desktop.governance.verify import AnchoredLog
 
 logger = logging.getLogger(__name__)
 
@@ -30,26 +32,41 @@ class AuditState:
     read_only_reason: str | None
     entries: list[LogEntry]  # seq order
     verification: LogVerification
+    anchored: AnchoredLog | None = None  # the trust list judged against this client's anchors
+
+    @property
+    def verdict(self) -> str:
+        """The words ``audit verify`` uses: verified, the unanchored verdict, or failed."""
+        if self.anchored is not None:
+            return self.anchored.verdict
+        return "verified" if self.verification.ok else "failed"
 
 
-def load_audit(url: str | None, *, progress: ProgressFn = no_progress,
+def load_audit(url: str | None, settings: VerificationSettings | None = None, *, progress: ProgressFn = no_progress,
                is_cancelled: CancelledFn = never_cancelled) -> AuditState:
-    """Verify the log (remembering the verified head for this client) and read its entries."""
-    from mlops_desktop.governance.audit import read_entries, verify_log
+    """Verify the log (remembering the verified head for this client), judge its trust list
+    against this client's anchors and read its entries."""
+    from mlops_desktop.governance.audit import read_entries
+    from mlops_desktop.governance.verify import verify_log_anchored
 
+    settings = settings or VerificationSettings()
     with gov_session(url) as gov:
-        result = verify_log(gov, progress=progress, is_cancelled=is_cancelled)
-        return AuditState(gov.url, gov.read_only_reason, read_entries(gov), result)
+        result = verify_log_anchored(gov, anchors=settings.anchors(), progress=progress, is_cancelled=is_cancelled)
+        return AuditState(gov.url, gov.read_only_reason, read_entries(gov), result.log, result)
 
 
-def verify_audit(url: str | None, *, progress: ProgressFn = no_progress,
-                 is_cancelled: CancelledFn = never_cancelled) -> LogVerification:
-    """``audit verify``: check the log and record that it was checked (when the store allows)."""
+def verify_audit(url: str | None, settings: VerificationSettings | None = None, *,
+                 progress: ProgressFn = no_progress, is_cancelled: CancelledFn = never_cancelled) -> AnchoredLog:
+    """``audit verify``: check the log, reconcile it with every governance row, judge its trust
+    list against this client's anchors, and record that it was checked (when the store allows)."""
     from mlops_desktop.governance import audit
+    from mlops_desktop.governance.verify import verify_log_anchored
 
+    settings = settings or VerificationSettings()
     with gov_session(url) as gov:
-        result = audit.verify_log(gov, progress=progress, is_cancelled=is_cancelled)
-        audit.try_log_action(gov, audit.ACTION_VERIFY, "audit-log", {"ok": result.ok, "size": result.size})
+        result = verify_log_anchored(gov, anchors=settings.anchors(), progress=progress, is_cancelled=is_cancelled)
+        audit.try_log_action(gov, audit.ACTION_VERIFY, "audit-log", {"ok": result.ok, "size": result.log.size,
+                                                                     "verdict": result.verdict.split(":")[0]})
     return result
 
 

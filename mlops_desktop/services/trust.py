@@ -8,8 +8,8 @@ has been read, so a refused change asks for no passphrase and writes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,8 @@ from mlops_desktop.services.session import UnlockFn, gov_session
 from mlops_desktop.services.settings import VerificationSettings
 
 if TYPE_CHECKING:
+    from mlops_desktop.governance.anchors import TrustAnchors
+    from mlops_desktop.governance.keys import SigningKey
     from mlops_desktop.governance.trust import Signer
 
 logger = logging.getLogger(__name__)
@@ -43,13 +45,14 @@ class SignerRow:
     pinned: bool
     revoked_at: datetime | None
     status: str  # governance_facts STATUS_*
+    anchored: bool = False  # a chain from this client's trust anchors reaches this signer
 
     @classmethod
-    def of(cls, signer: Signer, now: datetime) -> SignerRow:
+    def of(cls, signer: Signer, now: datetime, anchored: bool = False) -> SignerRow:
         latest = signer.grants[-1] if signer.grants else None
         return cls(signer.key_id, signer.identity, latest.roles if latest else (),
                    latest.valid_from if latest else None, latest.valid_until if latest else None,
-                   signer.pinned, signer.revoked_at, signer.status_at(now, None)[0])
+                   signer.pinned, signer.revoked_at, signer.status_at(now, None)[0], anchored)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``trust list --format json`` item."""
@@ -62,6 +65,7 @@ class SignerRow:
             "pinned": self.pinned,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
             "status": self.status,
+            "anchored": self.anchored,
         }
 
 
@@ -72,6 +76,7 @@ class TrustState:
     signers: list[SignerRow]
     problems: list[str] = field(default_factory=list)
     initialised: bool = False
+    anchors: TrustAnchors | None = None
 
 
 def load_trust_state(
@@ -83,18 +88,19 @@ def load_trust_state(
 ) -> TrustState:
     """The signers (certificates checked against the settings' CA roots, when there are any),
     the trust list's problems and whether the pinned administrators changed behind this client."""
-    from mlops_desktop.governance.trust import load_trust, pinned_admins_changed
+    from mlops_desktop.governance.trust import load_trust
+    from mlops_desktop.governance.verify import anchor_findings
 
-    ca_roots = settings.ca_roots() if settings is not None else []
+    settings = settings or VerificationSettings()
+    ca_roots = settings.ca_roots()
+    anchors = settings.anchors()
     with gov_session(url) as gov:
-        trust = load_trust(gov, ca_roots=ca_roots)
-        problems = list(trust.problems)
-        changed = pinned_admins_changed(gov, trust)
-        if changed:
-            problems.append(changed)
+        trust = load_trust(gov, ca_roots=ca_roots, anchors=anchors)
+        differ, unanchored = anchor_findings(trust)
+        problems = list(trust.problems) + differ + unanchored
         now = datetime.now().astimezone()
-        signers = [SignerRow.of(s, now) for s in trust.signers.values()]
-        return TrustState(gov.url, gov.read_only_reason, signers, problems, trust.initialised)
+        signers = [SignerRow.of(s, now, trust.anchored(s.key_id, now)) for s in trust.signers.values()]
+        return TrustState(gov.url, gov.read_only_reason, signers, problems, trust.initialised, anchors)
 
 
 def list_signer_rows(url: str | None, settings: VerificationSettings | None = None) -> list[SignerRow]:
@@ -115,23 +121,55 @@ def _change(result: dict[str, Any]) -> TrustChange:
     return TrustChange(str(result["key_id"]), int(result["log_seq"]), str(result["envelope"]))
 
 
+def admin_key_file(path: str) -> Path:
+    """The private key file that signs an administrator's pin: KEYFILE itself, or the KEYFILE
+    next to a KEYFILE.pub (``keys create`` writes both)."""
+    p = Path(path.strip()).expanduser()
+    if p.name.endswith(".pub"):
+        key = p.with_name(p.name[:-len(".pub")])
+        if key.is_file():
+            return key
+        raise UsageError(f"A pin is signed by the pinned administrator's own key, and there is no key file "
+                         f"{key} next to {p}.",
+                         "Run 'trust init' where the administrator's key file is, with --admin KEYFILE.")
+    return p
+
+
 def pin_admins(
     url: str | None,
-    public_keys: Sequence[str],
+    admin_keys: Sequence[str],
+    unlock: Callable[[Path], SigningKey],
     *,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
 ) -> list[str]:
-    """``trust init``: pin the administrators' public keys (KEYFILE.pub); their key ids."""
+    """``trust init``: pin the administrators, each pin self-signed by the pinned key (KEYFILE, or
+    KEYFILE.pub with its KEYFILE next to it; ``unlock`` asks for each passphrase). Their key ids.
+    The pinned keys become trust anchors of this client."""
+    from mlops_desktop.crypto.ecdsa import key_id
     from mlops_desktop.governance.keys import load_public_key, public_key_identity
     from mlops_desktop.governance.trust import init_trust
 
-    paths = [Path(p).expanduser() for p in public_keys if p.strip()]
-    if not paths:
-        raise UsageError("Choose the administrator's public key file (KEYFILE.pub).")
-    admins = [(load_public_key(p), public_key_identity(p)) for p in paths]
+    given = [p for p in admin_keys if p.strip()]
+    if not given:
+        raise UsageError("Choose the administrator's key file (KEYFILE, with KEYFILE.pub next to it).")
+    files = [admin_key_file(p) for p in given]
+    for f in files:
+        if not f.is_file():
+            raise UsageError(f"No such key file: {f}.", "Create one with 'mlops-desktop keys create'.")
     with gov_session(url) as gov:
         gov.require_writable()
+        admins = []
+        for f in files:
+            check_cancelled(is_cancelled)
+            key = unlock(f)
+            pub = f.with_name(f.name + ".pub")
+            if pub.is_file():
+                if key_id(load_public_key(pub)) != key.key_id:
+                    raise UsageError(f"{pub} is not the public key of {f}.")
+                if key.identity is None:
+                    key = replace(key, identity=public_key_identity(pub))
+            admins.append(key)
         return init_trust(gov, admins)
 
 

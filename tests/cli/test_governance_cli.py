@@ -169,7 +169,12 @@ def test_a_different_home_is_a_different_client(world: World, capsys: pytest.Cap
     shutil.copyfile(backup, world.gov)
     monkeypatch.setenv("XDG_DATA_HOME", str(world.dir / "other" / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(world.dir / "other" / "config"))
-    assert run(capsys, "audit", "verify")[0] == 0  # never saw the newer log: cannot know
+    code, out, err = run(capsys, "audit", "verify")  # a fresh client holds no anchor: never "verified"
+    assert code == 1 and "Verdict: unanchored: signed by key" in out
+    # with the administrator's key as an anchor: never saw the newer log, so it cannot know
+    code, out, err = run(capsys, "audit", "verify", "--trust-anchor", world.key("admin") + ".pub")
+    assert code == 0, err
+    assert "Verdict: verified" in out
 
 
 def test_audit_show_and_export(world: World, capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,7 +33,7 @@ def trusted_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
     create_key(alice_file, "Alice", "alice@example.org", PASSPHRASE)
     gov_path = tmp_path / "governance.db"
     with open_governance(str(gov_path)) as gov:
-        init_trust(gov, [(load_public_key(Path(f"{admin_file}.pub")), "admin@example.org")])
+        init_trust(gov, [load_private_key(admin_file, PASSPHRASE)])
         add_signer(gov, load_private_key(admin_file, PASSPHRASE), load_public_key(Path(f"{alice_file}.pub")),
                    "alice@example.org", ["approver"])
     return alice_file, gov_path
@@ -71,7 +71,8 @@ def test_signed_create_verifies_and_is_recorded(
     assert "signed by key" in stdout
     code, stdout, err = run_cli(capsys, "snapshot", "verify", str(out))
     assert code == 0, err
-    assert stdout.startswith("verified snapshot by alice@example.org, taken ")
+    # alice's key is in this client's key index: an anchor, named as the index names it
+    assert stdout.startswith("verified snapshot by Alice <alice@example.org>, taken ")
     code, stdout, _ = run_cli(capsys, "snapshot", "verify", str(out), "--format", "json")
     assert code == 0 and json.loads(stdout)["state"] == "verified"
     with open_governance(str(gov_path)) as gov:
@@ -146,8 +147,12 @@ def test_commands_on_a_snapshot_print_what_they_print_live(
     live_code, live, err = run_cli(capsys, *command, *stores)
     assert live_code in (0, 1), err  # findings exits 1 when findings reach the threshold
     assert live.strip()
-    code, offline, err = run_cli(capsys, *command, "--store", f"snapshot:{out}")
+    # an unsigned snapshot is not verified: refused without --allow-unverified, used with a warning with it
+    code, _, err = run_cli(capsys, *command, "--store", f"snapshot:{out}")
+    assert code == 2 and err.startswith(f"mlops-desktop: error: Refusing snapshot {out}: unsigned snapshot, taken ")
+    code, offline, err = run_cli(capsys, *command, "--store", f"snapshot:{out}", "--allow-unverified")
     assert code == live_code, err
     assert offline == live
-    code, offline_plain, _ = run_cli(capsys, *command, "--store", str(out))
+    assert f"UNVERIFIED snapshot {out} used (--allow-unverified): unsigned snapshot" in err
+    code, offline_plain, _ = run_cli(capsys, *command, "--store", str(out), "--allow-unverified")
     assert (code, offline_plain) == (live_code, live)

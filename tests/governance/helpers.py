@@ -30,7 +30,7 @@ class Team:
 
 def build_team(gov: Governance) -> Team:
     team = Team(*(make_key(f"{n}@example.org") for n in ("admin", "alice", "bob", "carol", "dan", "erin")))
-    init_trust(gov, [(team.admin.public_key, team.admin.identity)])
+    init_trust(gov, [team.admin])
     for k, roles in ((team.alice, ["approver"]), (team.bob, ["approver"]), (team.carol, ["reviewer"]),
                      (team.dan, ["approver"])):
         add_signer(gov, team.admin, k.public_key, str(k.identity), roles)

@@ -25,7 +25,6 @@ from mlops_desktop.governance.trust import (
     init_trust,
     list_signers,
     load_trust,
-    pinned_admins_changed,
     revoke_signer,
 )
 from tests.governance.helpers import Team, make_key
@@ -121,7 +120,7 @@ def test_edited_trust_statement_is_ignored(gov: Governance, team: Team) -> None:
 
 def test_init_twice_is_refused(gov: Governance, team: Team) -> None:
     with pytest.raises(TrustError, match="already initialised"):
-        init_trust(gov, [(team.erin.public_key, "erin@example.org")])
+        init_trust(gov, [team.erin])
 
 
 def test_add_before_init_is_refused(gov: Governance) -> None:
@@ -136,7 +135,11 @@ def test_unknown_role_is_refused(gov: Governance, team: Team) -> None:
 
 
 def test_pins_changed_behind_the_clients_back(gov: Governance, team: Team) -> None:
-    assert pinned_admins_changed(gov, load_trust(gov)) is None
+    """A pin row inserted by hand (with its log entry) is not a trust anchor of this client: a loud
+    finding naming the rogue key and the anchor this client expected, never a silent switch."""
+    from mlops_desktop.governance.verify import anchor_findings
+
+    assert anchor_findings(load_trust(gov)) == ([], [])
     rogue = make_key("rogue@example.org")
     with gov.write_session() as session:
         entry = audit.append(session, gov, audit.ACTION_TRUST_INIT, f"key:{rogue.key_id}", {})
@@ -144,8 +147,50 @@ def test_pins_changed_behind_the_clients_back(gov: Governance, team: Team) -> No
                                  identity="rogue", created_at=entry.time))
         session.add(SqlTrustStatement(log_seq=entry.seq, kind="pin", subject_key_id=rogue.key_id, envelope=None,
                                       created_at=entry.time))
-    message = pinned_admins_changed(gov, load_trust(gov))
-    assert message is not None and "trust root was changed" in message
+    problems, unanchored = anchor_findings(load_trust(gov))
+    assert unanchored == []
+    assert problems == [
+        f"The trust list pins administrator key {rogue.key_id} claiming rogue (audit-log entry {entry.seq}), "
+        "which is not a trust anchor of this client: its pins differ from the anchors. "
+        f"Expected: admin@example.org key {team.admin.key_id}."]
+
+
+def test_pins_are_self_signed_statements(gov: Governance, team: Team) -> None:
+    from mlops_desktop.crypto.dsse import parse_envelope, parse_statement
+
+    with gov.read_session() as session:
+        row = session.execute(sa.select(SqlTrustStatement).where(SqlTrustStatement.kind == "pin")).scalar_one()
+    assert row.envelope is not None
+    env = parse_envelope(row.envelope)
+    assert [s.keyid for s in env.signatures] == [team.admin.key_id]
+    pred = parse_statement(env.payload, (TRUST_PREDICATE,)).predicate
+    assert (pred["action"], pred["logIndex"], pred["admin"]["keyId"], pred["signer"]["roles"]) == (
+        "pin", row.log_seq, team.admin.key_id, ["admin"])
+    entry = audit.entry_at(gov, row.log_seq)
+    assert entry is not None and entry.action == audit.ACTION_TRUST_INIT
+    import hashlib
+
+    assert entry.details["envelope_sha256"] == hashlib.sha256(row.envelope).hexdigest()
+    trust = load_trust(gov)
+    assert [(p.key_id, p.signed) for p in trust.pins] == [(team.admin.key_id, True)]
+
+
+def test_forged_pin_signature_is_ignored(gov: Governance, team: Team) -> None:
+    with gov.write_session() as session:
+        row = session.execute(sa.select(SqlTrustStatement).where(SqlTrustStatement.kind == "pin")).scalar_one()
+        obj = json.loads(row.envelope or b"{}")
+        obj["signatures"][0]["sig"] = obj["signatures"][0]["sig"][:-4] + "AAA="
+        row.envelope = json.dumps(obj).encode()
+        pin_seq = row.log_seq
+    trust = load_trust(gov)
+    assert trust.pinned == ()
+    assert any(p.startswith(f"Trust change at log entry {pin_seq} ignored") for p in trust.problems)
+
+
+def test_pin_needs_the_private_key(gov: Governance) -> None:
+    admin = make_key("admin@example.org")
+    with pytest.raises(TrustError, match="signed by the pinned administrator's own key"):
+        init_trust(gov, [(admin.public_key, "admin@example.org")])  # type: ignore[list-item]
 
 
 def test_signer_certificate_must_chain_to_the_organisation_ca(gov: Governance, team: Team) -> None:

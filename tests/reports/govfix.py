@@ -56,7 +56,7 @@ def governance(tmp_path: Path, catalog: Catalog) -> Iterator[Gov]:
     keys = {i: _key(i) for i in ("admin@example.org", "alice@example.org", "bob@example.org", "dan@example.org")}
     admin = keys["admin@example.org"]
     with open_governance(url) as gov:
-        init_trust(gov, [(admin.public_key, admin.identity)])  # type: ignore[attr-defined]
+        init_trust(gov, [admin])  # type: ignore[attr-defined]
         for ident in ("alice@example.org", "bob@example.org", "dan@example.org"):
             add_signer(gov, admin, keys[ident].public_key, ident, ["approver"])  # type: ignore[attr-defined]
     yield Gov(url, keys)

@@ -103,9 +103,12 @@ def test_pin_add_list_revoke(tmp_path: Path, gov_url: str) -> None:
     alice = create_key(tmp_path / "alice.key", "Alice", "alice@example.org", PASSPHRASE)
     from mlops_desktop.governance.keys import load_private_key
 
-    assert pin_admins(gov_url, [admin.public_path]) == [admin.key_id]
+    def unlock_file(path: Path) -> object:
+        return load_private_key(path, PASSPHRASE)
+
+    assert pin_admins(gov_url, [admin.public_path], unlock_file) == [admin.key_id]  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="already initialised"):
-        pin_admins(gov_url, [admin.public_path])
+        pin_admins(gov_url, [admin.public_path], unlock_file)  # type: ignore[arg-type]
     unlock = lambda: load_private_key(admin.path, PASSPHRASE)  # noqa: E731
     change = add_signer(AddSignerRequest(gov_url, alice.public_path, "alice@example.org", ("approver", "reviewer")),
                         unlock)

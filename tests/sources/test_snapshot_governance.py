@@ -40,7 +40,7 @@ def _key(identity: str) -> SigningKey:
 def approved(tmp_path: Path, mlflow3_db: Path) -> Iterator[tuple[Governance, Path, list[str]]]:
     admin, alice, erin = _key("admin@example.org"), _key("reviewer1@example.org"), _key("reviewer2@example.org")
     gov = open_governance(str(tmp_path / "governance.db"))
-    init_trust(gov, [(admin.public_key, admin.identity)])
+    init_trust(gov, [admin])
     for k in (alice, erin):
         add_signer(gov, admin, k.public_key, str(k.identity), ["approver"])
     catalog = load_catalog([str(mlflow3_db)])
@@ -164,7 +164,7 @@ def test_governance_on_postgresql_is_copied_and_verifies(
     admin, alice = _key("admin@example.org"), _key("alice@example.org")
     gov = open_governance(postgres_database)
     try:
-        init_trust(gov, [(admin.public_key, admin.identity)])
+        init_trust(gov, [admin])
         add_signer(gov, admin, alice.public_key, "alice@example.org", ["approver"])
         catalog = load_catalog([str(mlflow3_db)])
         env_id = approve(gov, catalog, MODEL, VERSION, TARGET, "validated", ["gdpr"], alice).id

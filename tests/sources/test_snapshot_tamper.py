@@ -43,7 +43,7 @@ def alice() -> SigningKey:
 @pytest.fixture
 def gov(tmp_path: Path, admin: SigningKey, alice: SigningKey) -> Iterator[Governance]:
     g = open_governance(str(tmp_path / "governance.db"))
-    init_trust(g, [(admin.public_key, admin.identity)])
+    init_trust(g, [admin])
     add_signer(g, admin, alice.public_key, "alice@example.org", ["approver"])
     yield g
     g.close()

@@ -43,7 +43,7 @@ def _governance_with_decisions(path: Path, catalog) -> str:
     admin, alice, bob = _key("admin@example.org"), _key("alice@example.org"), _key("bob@example.org")
     url = str(path)
     with open_governance(url) as gov:
-        init_trust(gov, [(admin.public_key, admin.identity)])
+        init_trust(gov, [admin])
         for who in (alice, bob):
             add_signer(gov, admin, who.public_key, who.identity, ["approver"])
         approve(gov, catalog, "sepsis-alert", "3", "champion", "Validated on the Q3 hold-out; HIPAA review done",

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, time
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -336,38 +337,45 @@ class RevokeSignerDialog(_AdminChangeDialog):
 
 
 class PinAdminDialog(_AdminChangeDialog):
-    """``trust init``: pin the first administrator's public key (the root of trust)."""
-
-    needs_admin = False
+    """``trust init``: pin the first administrator (the root of trust), the pin signed by the
+    administrator's own key; the pinned key becomes a trust anchor of this client."""
 
     def __init__(self, governance_url: str | None = None, *, gui_settings: GuiSettings | None = None,
                  notifier: ErrorSink | None = None, parent: QWidget | None = None) -> None:
         super().__init__("Pin administrator", governance_url, gui_settings, notifier, parent)
         self.setObjectName("PinAdminDialog")
-        self.resize(600, 260)
-        self.public_key_field = KeyFileField("Administrator public key", "KEYFILE.pub of the administrator",
-                                             PUBLIC_KEY_FILTER)
+        self.resize(600, 280)
+        #: the administrator's key file (KEYFILE, or KEYFILE.pub with KEYFILE next to it)
+        self.public_key_field = self.admin_key_field
         self.fingerprint_label = field_label(name="fingerprintLabel")
-        self.public_key_field.sig_changed.connect(self._on_public_key_changed)
-        self.form.addRow("Administrator &public key:", self.public_key_field)
+        self.admin_key_field.sig_changed.connect(self._on_public_key_changed)
+        self.finish_layout("The trust list starts with one pinned administrator. The pin is signed by the "
+                           "administrator's own key, can be made once per governance store, and makes that key a "
+                           "trust anchor of this computer; compare the fingerprint with the administrator's.")
         self.form.addRow("Fingerprint:", self.fingerprint_label)
-        self.finish_layout("The trust list starts with one pinned administrator key. This can be done once "
-                           "per governance store; compare the fingerprint with the administrator's.")
         self.ok_button.setText("Pin")
+        self._on_public_key_changed(self.admin_key_field.path())
 
     def _on_public_key_changed(self, path: str) -> None:
-        summary = public_key_summary(path)
+        pub = path if not path or path.endswith(".pub") else f"{path}.pub"
+        summary = public_key_summary(pub)
         self.fingerprint_label.setText(" — ".join(x for x in (summary.identity, summary.key_id) if x)
                                        if summary.key_id else summary.message)
 
     def validate(self) -> str | None:
-        return None if self.public_key_field.path() else "Choose the administrator's public key file."
+        return None if self.admin_key_field.path() else "Choose the administrator's key file."
 
     def job(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
-        return pin_admins, (self.governance_url, [self.public_key_field.path()])
+        key = self.unlock()
+
+        def unlock_file(path: Path) -> Any:
+            return KeyFile(str(path), key.passphrase, key.what).unlock()
+
+        return pin_admins, (self.governance_url, [self.admin_key_field.path()], unlock_file)
 
     def done_text(self, value: list[str]) -> str:
-        return "<b>Pinned</b> administrator " + ", ".join(f"<code>{html.escape(k[:16])}</code>" for k in value) + "."
+        return ("<b>Pinned</b> administrator " + ", ".join(f"<code>{html.escape(k)}</code>" for k in value)
+                + " (self-signed; now a trust anchor of this computer).")
 
 
 # ---------------------------------------------------------------------------- view

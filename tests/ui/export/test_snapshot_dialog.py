@@ -79,7 +79,7 @@ def test_signed_snapshot_with_governance_is_recorded(
     create_key(alice_file, "Alice", "alice@example.org", PASSPHRASE)
     gov_path = tmp_path / "governance.db"
     with open_governance(str(gov_path)) as gov:
-        init_trust(gov, [(load_public_key(Path(f"{admin_file}.pub")), "admin@example.org")])
+        init_trust(gov, [load_private_key(admin_file, PASSPHRASE)])
         add_signer(gov, load_private_key(admin_file, PASSPHRASE), load_public_key(Path(f"{alice_file}.pub")),
                    "alice@example.org", ["approver"])
     catalog = load_catalog([str(mlflow3_db)])

@@ -55,7 +55,7 @@ def gov_url(tmp_path: Path, keys: SimpleNamespace) -> str:
     """A governance store with the admin pinned and Alice and Bob trusted approvers."""
     path = tmp_path / "governance.db"
     with open_governance(str(path)) as gov:
-        init_trust(gov, [(load_public_key(Path(f"{keys.admin}.pub")), "admin@example.org")])
+        init_trust(gov, [load_private_key(keys.admin, PASSPHRASE)])
         admin = load_private_key(keys.admin, PASSPHRASE)
         for who in ("alice", "bob"):
             add_signer(gov, admin, load_public_key(Path(f"{getattr(keys, who)}.pub")), f"{who}@example.org",
@@ -466,7 +466,7 @@ def test_trust_add_and_revoke_through_the_view(widgets, qtbot, ui, themed, gov_u
     dialog.show()
     view = dialog.view
     wait(qtbot, view)
-    assert {s.identity for s in view.model.rows} == {"admin@example.org", "alice@example.org", "bob@example.org"}
+    assert {s.identity for s in view.model.rows} == {"Admin <admin@example.org>", "alice@example.org", "bob@example.org"}
     assert not view.pin_button.isVisible()
     render_both(ui, themed, dialog, "trust_dialog")
 
@@ -521,6 +521,7 @@ def test_trust_pin_first_admin_and_empty_state(widgets, qtbot, ui, themed, tmp_p
     render_both(ui, themed, view, "trust_view_empty")
     pin = view.show_pin_dialog()
     pin.public_key_field.set_path(f"{keys.admin}.pub")
+    pin.passphrase_edit.setText(PASSPHRASE)  # the pin is signed by the administrator's own key
     render_both(ui, themed, pin, "pin_admin_dialog")
     assert pin.submit()
     wait(qtbot, pin)
