@@ -127,7 +127,7 @@ def test_f3_f6_pii_without_lawful_basis_or_retention() -> None:
         ("F6", "dataset:train@abcdef0123", "dataset", "pii=true but no retention_until recorded.", ("m",)),
     ]
     clean = evaluate(make_catalog(), settings=SETTINGS)
-    assert ids(clean) == {"F1"}
+    assert ids(clean) == {"F1", "F24"}  # deployed without approvals, and never monitored
 
 
 def test_f4_special_categories_without_art9_condition() -> None:
@@ -205,11 +205,13 @@ def test_f12_safe_harbor_with_identifier_columns() -> None:
     tags = {"hipaa_deidentified": "safe_harbor"}
     cols = ["patient_id", "zip3", "age_band", "DateOfBirth", "email", "n_claims"]
     f12 = of(evaluate(make_catalog(ds_tags=tags, columns=cols), settings=SETTINGS), "F12")
-    assert [f.evidence for f in f12] == [  # zip3 (three digits) is allowed by safe harbor
+    assert [f.evidence for f in f12] == [  # zip3 is allowed only for areas of more than 20,000 people
         "hipaa_deidentified=safe_harbor but the schema has identifier-like columns: patient_id (other unique "
-        "identifying numbers), DateOfBirth (dates (except year)), email (email addresses)."
+        "identifying numbers), zip3 (geographic units below state: the initial three ZIP digits are allowed only "
+        "where that area holds more than 20,000 people, 164.514(b)(2)(i)(B), and no such check is recorded), "
+        "DateOfBirth (dates (except year)), email (email addresses)."
     ]
-    ok = make_catalog(ds_tags=tags, columns=["age_band", "zip3", "n_claims"])
+    ok = make_catalog(ds_tags=tags, columns=["age_band", "n_claims"])
     assert "F12" not in ids(evaluate(ok, settings=SETTINGS))
 
 
@@ -274,20 +276,21 @@ def test_results_are_sorted_stable_and_json_ready() -> None:
     b = evaluate(cat, settings=SETTINGS)
     assert [f.as_json() for f in a] == [f.as_json() for f in b]
     assert [(f.id, f.severity) for f in a] == [
-        ("F11", "critical"), ("F1", "high"), ("F3", "high"), ("F4", "high"), ("F6", "medium"), ("F8", "medium")
+        ("F11", "critical"), ("F1", "high"), ("F3", "high"), ("F4", "high"), ("F6", "medium"), ("F8", "medium"),
+        ("F24", "medium"),
     ]
     assert list(a[0].as_json()) == [
         "id", "key", "severity", "object", "object_kind", "rule", "evidence", "remediation", "models", "approvals"
     ]
-    assert count_by_severity(a) == {"critical": 1, "high": 3, "medium": 2, "low": 0, "info": 0}
+    assert count_by_severity(a) == {"critical": 1, "high": 3, "medium": 3, "low": 0, "info": 0}
 
 
 def test_severity_helpers_and_overrides() -> None:
     cat = make_catalog(ds_tags={"pii": "true"})
     found = evaluate(cat, settings=FindingSettings(today=TODAY, severities={"F6": "low"}))
-    assert [(f.id, f.severity) for f in found] == [("F1", "high"), ("F3", "high"), ("F6", "low")]
+    assert [(f.id, f.severity) for f in found] == [("F1", "high"), ("F3", "high"), ("F24", "medium"), ("F6", "low")]
     assert [f.id for f in at_or_above(found, "high")] == ["F1", "F3"]
-    assert [f.id for f in at_or_above(found, "low")] == ["F1", "F3", "F6"]
+    assert [f.id for f in at_or_above(found, "low")] == ["F1", "F3", "F24", "F6"]
     assert [severity_rank(s) for s in ("critical", "high", "medium", "low", "info", " High ")] == [0, 1, 2, 3, 4, 1]
     with pytest.raises(UsageError, match="Unknown severity"):
         severity_rank("urgent")
@@ -358,7 +361,10 @@ def test_phi_propagates_along_lineage_until_deidentification() -> None:
         ("F11", "models:/m/1", ("m",)),
         ("F1", "models:/m/1", ("m",)),
         # the upstream PHI dataset is reported with the model as its consumer
+        # PHI is personal data: no lawful basis is F3 as well as F4
+        ("F3", "dataset:raw-claims@r0", ("m",)),
         ("F4", "dataset:raw-claims@r0", ("m",)),
+        ("F24", "models:/m/1", ("m",)),
     ]
     deid = {**base, "phi": "false", "hipaa_deidentified": "safe_harbor"}
     assert "F11" not in ids(evaluate(_with_upstream_phi(deid), settings=SETTINGS))

@@ -27,8 +27,10 @@ from tests.core.findingsfix import SETTINGS, TODAY, approval, make_catalog
 
 CATALOGUE_IDS = [
     "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12", "F15", "F16", "F17", "F18",
-    "F21", "F22", "F23",
+    "F19", "F21", "F22", "F23", "F24", "F25", "F26", "F27",
 ]
+#: Rules with a raise/clear case here (the monitoring rules F24-F26 are tested in test_monitoring_findings).
+CASE_IDS = [fid for fid in CATALOGUE_IDS if fid not in ("F24", "F25", "F26")]
 
 KEPT = {"pii": "true", "lawful_basis": "consent", "retention_until": "2030-01-01"}  # a dataset that raises nothing
 
@@ -38,13 +40,16 @@ def run_rule(rule: Rule, catalog: Catalog, gov: GovernanceFacts) -> list[tuple[s
     lineage = default_lineage(catalog)
     out: list[tuple[str, str, str]] = []
     for model in sorted(catalog.models, key=lambda m: m.name):
-        for version in model.visible_versions():
-            if rule.version_check is not None:
+        for version in model.visible_versions(include_deleted=True):
+            check = rule.deleted_check if version.deleted else rule.version_check
+            if check is not None:
                 ctx = version_context(catalog, gov, SETTINGS, lineage, model, version, TODAY)
-                out += [("model_version", d.object, d.evidence) for d in rule.version_check(ctx)]
+                out += [("model_version", d.object, d.evidence) for d in check(ctx)]
     if rule.dataset_check is not None:
-        for view in dataset_views(catalog, lineage).values():
-            out += [("dataset", d.object, d.evidence) for d in rule.dataset_check(DatasetContext(SETTINGS, view, TODAY))]
+        views = dataset_views(catalog, lineage)
+        for view in views.values():
+            out += [("dataset", d.object, d.evidence)
+                    for d in rule.dataset_check(DatasetContext(SETTINGS, view, TODAY, views))]
     if rule.store_check is not None:
         out += [("audit_log", d.object, d.evidence) for d in rule.store_check(StoreContext(SETTINGS, gov))]
     return out
@@ -185,6 +190,12 @@ CASES: dict[str, Case] = {
         lambda: (make_catalog(), GovernanceFacts(approvals=[approval("m", "1", "Production", "bob@x",
                                                                      status="evidence_changed", decision="REJECTED")])),
     ),
+    "F19": Case(
+        lambda: _no_gov(make_catalog(ds_tags=KEPT, version_tags={"validation_status": "Failed"})),
+        [("model_version", V, "Deployed as 'Production' although its version tag validation_status=Failed records a "
+          "failed validation.")],
+        lambda: _no_gov(make_catalog(ds_tags=KEPT, version_tags={"validation_status": "passed"})),
+    ),
     "F21": Case(
         lambda: _claimed("Approved", principal="Sam@X"),
         [("model_version", V, "The version is approved in SageMaker by Sam@X at 2026-02-01T00:00:00Z, not signed; "
@@ -203,16 +214,25 @@ CASES: dict[str, Case] = {
           "manual approval in SageMaker (set by sam@x at 2026-02-01T00:00:00Z), not signed).")],
         lambda: _claimed("PendingManualApproval"),
     ),
+    "F27": Case(
+        lambda: _no_gov(make_catalog(ds_tags={**KEPT, "hipaa_deidentified": "true"}, version_tags={"risk_tier": "severe"})),
+        [("model_version", V, "Version tag(s) outside the convention: risk_tier=severe (allowed: high, medium or low)."),
+         ("dataset", D, "Dataset tag(s) outside the convention: hipaa_deidentified=true (allowed: false, safe_harbor "
+          "or expert_determination (164.514(b)(1) or (b)(2))).")],
+        lambda: _no_gov(make_catalog(ds_tags={**KEPT, "hipaa_deidentified": "safe_harbor"},
+                                     version_tags={"risk_tier": "High"})),
+    ),
 }
 
 
 def test_registry_is_the_whole_catalogue() -> None:
     assert list(REGISTRY) == CATALOGUE_IDS
-    assert list(CASES) == CATALOGUE_IDS
+    assert list(CASES) == CASE_IDS
     assert {fid: r.severity for fid, r in REGISTRY.items()} == {
         "F1": "high", "F2": "high", "F3": "high", "F4": "high", "F5": "high", "F6": "medium", "F7": "high",
         "F8": "medium", "F9": "medium", "F10": "high", "F11": "critical", "F12": "high", "F15": "critical",
-        "F16": "medium", "F17": "medium", "F18": "high", "F21": "high", "F22": "medium", "F23": "high",
+        "F16": "medium", "F17": "medium", "F18": "high", "F19": "high", "F21": "high", "F22": "medium",
+        "F23": "high", "F24": "medium", "F25": "high", "F26": "medium", "F27": "medium",
     }
     assert {fid: r.severity for fid, r in REGISTRY.items()} == DEFAULT_SEVERITIES
     assert {fid: r.title for fid, r in REGISTRY.items()} == RULES
@@ -220,17 +240,18 @@ def test_registry_is_the_whole_catalogue() -> None:
     assert {fid: r.object_kinds for fid, r in REGISTRY.items() if r.object_kinds != ("model_version",)} == {
         "F3": ("dataset",), "F4": ("dataset",), "F5": ("dataset",), "F6": ("dataset",),
         "F10": ("model_version", "dataset"), "F12": ("dataset",), "F15": ("audit_log",),
+        "F27": ("model_version", "dataset"),
     }
 
 
-@pytest.mark.parametrize("fid", CATALOGUE_IDS)
+@pytest.mark.parametrize("fid", CASE_IDS)
 def test_rule_check_raises_and_clears(fid: str) -> None:
     rule, case = REGISTRY[fid], CASES[fid]
     assert run_rule(rule, *case.raised()) == case.expected
     assert run_rule(rule, *case.cleared()) == []
 
 
-@pytest.mark.parametrize("fid", CATALOGUE_IDS)
+@pytest.mark.parametrize("fid", CASE_IDS)
 def test_engine_reports_exactly_what_the_rule_checks_yield(fid: str) -> None:
     catalog, gov = CASES[fid].raised()
     from_engine = [(f.object_kind, f.object, f.evidence, f.severity, f.rule)

@@ -23,7 +23,7 @@ CATALOGUE: dict[str, RuleInfo] = {
     for info in (
         RuleInfo("F1", "Deployed version without a valid signed approval for that version and target", "high"),
         RuleInfo("F2", "Approver is also the version's author or its run's user (separation of duties)", "high"),
-        RuleInfo("F3", "Personal-data (PII) dataset without a lawful basis", "high"),
+        RuleInfo("F3", "Personal-data (PII or PHI) dataset without a lawful basis", "high"),
         RuleInfo("F4", "Special-category data without an Art. 9(2) condition", "high"),
         RuleInfo("F5", "Retention date passed while the dataset still feeds an active version", "high"),
         RuleInfo("F6", "Personal-data (PII) dataset without a retention date", "medium"),
@@ -37,12 +37,14 @@ CATALOGUE: dict[str, RuleInfo] = {
         RuleInfo("F16", "Records younger than the retention duty are missing", "medium"),
         RuleInfo("F17", "Deployed version without lineage (no run or no training dataset)", "medium"),
         RuleInfo("F18", "Approval made on evidence that has since changed", "high"),
+        RuleInfo("F19", "Deployed version whose validation tag says failed", "high"),
         RuleInfo("F21", "SageMaker package approved by the principal who created it", "high"),
         RuleInfo("F22", "Approved with no description, or at creation time", "medium"),
         RuleInfo("F23", "Deployed on an endpoint while not Approved", "high"),
         RuleInfo("F24", "Deployed version with no monitoring result within the monitoring window", "medium"),
         RuleInfo("F25", "Drift above threshold after the latest approval for its target", "high"),
         RuleInfo("F26", "Failed data-quality check on a dataset that trains a deployed version", "medium"),
+        RuleInfo("F27", "Classification tag with a value outside the convention", "medium"),
     )
 }
 

@@ -8,12 +8,12 @@ draft with the rule's id, title, severity and object kind
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
-from mlops_desktop.core.classification import Classification
+from mlops_desktop.core.classification import Classification, normalise_tags
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel
 from mlops_desktop.core.findings.datasets import DatasetView
 from mlops_desktop.core.findings.lineage_view import LineageView
@@ -32,6 +32,8 @@ class Draft:
     remediation: str
     models: Iterable[str] = ()
     approvals: Iterable[str] = ()
+    #: What within the object the finding is about, when one rule can raise several on one object.
+    part: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class DatasetContext:
     settings: FindingSettings
     view: DatasetView
     today: date
+    #: Every dataset view by id (F12 follows column lineage into the source datasets).
+    views: Mapping[str, DatasetView] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +169,45 @@ def parse_date(value: str) -> date | None:
 def split_list(value: str | None) -> list[str]:
     """A comma- or semicolon-separated tag value as case-folded items."""
     return [p.strip().lower() for p in (value or "").replace(";", ",").split(",") if p.strip()]
+
+
+_BOOLEAN = frozenset({"true", "false", "yes", "no", "1", "0", "y", "n", "t", "f"})
+#: The classification keys whose values are enumerated by the convention (docs/COMPLIANCE.md), with
+#: the values they may take (case-insensitive). ``lawful_basis`` may list several, comma-separated.
+ALLOWED_VALUES: dict[str, frozenset[str]] = {
+    "pii": _BOOLEAN,
+    "phi": _BOOLEAN,
+    "automated_decision": _BOOLEAN,
+    "legal_effect": _BOOLEAN,
+    "hipaa_deidentified": frozenset({"false", "no", "safe_harbor", "safe-harbor", "safe harbor", "safeharbor",
+                                     "expert_determination", "expert-determination", "expert determination"}),
+    "lawful_basis": frozenset({"consent", "contract", "legal_obligation", "vital_interest", "vital_interests",
+                               "public_task", "legitimate_interest", "legitimate_interests"}),
+    "risk_tier": frozenset({"high", "medium", "low"}),
+}
+#: How the allowed values are named in a finding.
+ALLOWED_TEXT: dict[str, str] = {
+    "pii": "true or false", "phi": "true or false", "automated_decision": "true or false",
+    "legal_effect": "true or false",
+    "hipaa_deidentified": "false, safe_harbor or expert_determination (164.514(b)(1) or (b)(2))",
+    "lawful_basis": "consent, contract, legal_obligation, vital_interest, public_task or legitimate_interest "
+                    "(Art. 6(1))",
+    "risk_tier": "high, medium or low",
+}
+
+
+def unknown_values(tags: dict[str, str]) -> list[str]:
+    """``key=value (allowed: ...)`` for every enumerated classification tag whose value is outside the
+    convention, and ``retention_until`` values that are not ISO dates; sorted by key."""
+    out = []
+    norm = normalise_tags(tags)
+    for key in sorted(norm):
+        value = norm[key]
+        allowed = ALLOWED_VALUES.get(key)
+        if allowed is not None:
+            items = split_list(value) if key == "lawful_basis" else [value.strip().lower()]
+            if not items or any(i not in allowed for i in items):
+                out.append(f"{key}={value} (allowed: {ALLOWED_TEXT[key]})")
+        elif key == "retention_until" and parse_date(value) is None:
+            out.append(f"retention_until={value} (allowed: an ISO date, YYYY-MM-DD)")
+    return out

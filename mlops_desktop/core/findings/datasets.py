@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlops_desktop.core.classification import normalise_tags
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel
@@ -16,7 +17,9 @@ SAFE_HARBOR_VALUES = frozenset({"safe_harbor", "safe-harbor", "safeharbor", "saf
 #: Column-name patterns that look like the 18 HIPAA safe-harbor identifiers (164.514(b)(2)).
 HIPAA_IDENTIFIER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("names", r"(^|_)(first_?|last_?|full_?|sur|given_?|patient_?|maiden_?)?name($|_)"),
-    ("geographic units below state", r"(^|_)(address|street|city|county|zip|zip_?code|zip5|postcode|postal_?code|geo_?loc|latitude|longitude|lat|lon|lng)($|_)"),
+    # truncated forms too: the initial three digits of a ZIP code are allowed only for areas of more
+    # than 20,000 people (164.514(b)(2)(i)(B)), which the metadata never shows
+    ("geographic units below state", r"(^|_)(address|street|city|county|zip|zip_?code|zip_?[0-9]|zip_?prefix|postcode|post_?code_?(area|district|sector|prefix)?|postal_?code|fsa|geo_?loc|geohash|latitude|longitude|lat|lon|lng|census_?(tract|block))($|_)"),
     ("dates (except year)", r"(^|_)(dob|birth_?date|date_?of_?birth|birthday|admission_?date|admit_?date|discharge_?date|death_?date|date_?of_?death|service_?date|visit_?date)($|_)"),
     ("telephone numbers", r"(^|_)(phone|telephone|mobile|cell)(_?number|_?no)?($|_)"),
     ("fax numbers", r"(^|_)fax($|_)"),
@@ -32,7 +35,7 @@ HIPAA_IDENTIFIER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("IP addresses", r"(^|_)(ip|ip_?address|ipv4|ipv6)($|_)"),
     ("biometric identifiers", r"(^|_)(fingerprint|biometric|voice_?print|retina|iris_?scan)($|_)"),
     ("full-face photographs", r"(^|_)(photo|photograph|face_?image|portrait|headshot)($|_)"),
-    ("other unique identifying numbers", r"(^|_)(patient_?id|person_?id|subject_?id|national_?id|passport|ssn_?hash)($|_)"),
+    ("other unique identifying numbers", r"(^|_)((patient|person|subject|member|customer|user)_?(id|key|hash|token|uid|uuid|no|number)|national_?id|passport|ssn_?hash)($|_)"),
 )
 _HIPAA_REGEXES = tuple((label, re.compile(rx)) for label, rx in HIPAA_IDENTIFIER_PATTERNS)
 
@@ -60,6 +63,18 @@ class DatasetView:
     columns: list[str]
     tags: dict[str, str]
     consumers: list[tuple[RegisteredModel, ModelVersion]] = field(default_factory=list)
+    #: The schema's column records when the store gives more than names (OpenLineage: per-column
+    #: ``tags`` and the columnLineage ``inputs`` each output column derives from).
+    fields: list[dict[str, Any]] = field(default_factory=list)
+
+    def column_sources(self) -> dict[str, list[dict[str, Any]]]:
+        """Output column -> the input columns it derives from (``dataset``, ``field``, ``transformations``)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for f in self.fields:
+            ins = [i for i in f.get("inputs") or [] if isinstance(i, dict) and i.get("field")]
+            if ins:
+                out[str(f.get("name"))] = ins
+        return out
 
     @property
     def label(self) -> str:
@@ -74,7 +89,9 @@ def dataset_views(catalog: Catalog, lineage: LineageView | None = None) -> dict[
     """Every dataset of the catalog with merged tags (dataset + inputs) and its consumer versions."""
     views: dict[str, DatasetView] = {}
     for ds_id, ds in catalog.datasets.items():
-        views[ds_id] = DatasetView(ds_id, ds.name, ds.digest, ds.source, ds.columns, normalise_tags(ds.tags))
+        fields = ds.schema.get("fields") if isinstance(ds.schema, dict) else None
+        views[ds_id] = DatasetView(ds_id, ds.name, ds.digest, ds.source, ds.columns, normalise_tags(ds.tags),
+                                   fields=[f for f in fields or [] if isinstance(f, dict)])
 
     def _add_input_tags(dataset_id: str, name: str, digest: str, source: str, tags: Mapping[str, str]) -> DatasetView:
         view = views.get(dataset_id)

@@ -34,6 +34,7 @@ def stamp(rule: Rule, kind: str, drafts: Iterable[Draft], settings: FindingSetti
             object_kind=kind,
             models=tuple(sorted(set(d.models))),
             approvals=tuple(d.approvals),
+            part=d.part,
         )
         for d in drafts
     ]
@@ -65,17 +66,18 @@ def evaluate(
     progress(0, total, "Evaluating findings")
     for i, model in enumerate(models):
         check_cancelled(is_cancelled)
-        for version in model.visible_versions():
+        for version in model.visible_versions(include_deleted=True):
             ctx = version_context(catalog, gov, settings, lineage, model, version, today)
             for rule in rules:
-                if rule.version_check is not None:
-                    out.extend(stamp(rule, "model_version", rule.version_check(ctx), settings))
+                check = rule.deleted_check if version.deleted else rule.version_check
+                if check is not None:
+                    out.extend(stamp(rule, "model_version", check(ctx), settings))
         progress(i + 1, total, f"Evaluated {model.name}")
 
     check_cancelled(is_cancelled)
     views = dataset_views(catalog, lineage)
     for view in sorted(views.values(), key=lambda v: (v.name, v.digest, v.id)):
-        dctx = DatasetContext(settings, view, today)
+        dctx = DatasetContext(settings, view, today, views)
         for rule in rules:
             if rule.dataset_check is not None:
                 out.extend(stamp(rule, "dataset", rule.dataset_check(dctx), settings))

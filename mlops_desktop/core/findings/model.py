@@ -27,12 +27,18 @@ class Finding:
     object_kind: str = "model_version"  # model_version | dataset | audit_log
     models: tuple[str, ...] = ()  # registered models this finding concerns (report scoping)
     approvals: tuple[str, ...] = ()  # envelope ids cited as evidence
+    #: What within the object the finding is about, when a rule can raise several findings on one
+    #: object (an envelope id, a dataset name); part of the key, never of the wording.
+    part: str = ""
 
     @property
     def key(self) -> str:
-        """A stable identifier of this finding (same inputs, same key)."""
-        raw = "\x1f".join((self.id, self.object, self.evidence))
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
+        """The finding's stable key: ``<id>-<10 hex>`` from the rule id, the object and the part.
+
+        Evidence wording, severity and remediation are left out on purpose, so the key stays the
+        same across runs and releases while the same rule holds on the same object; the findings
+        status file (owner, due date, status) is keyed by it."""
+        return finding_key(self.id, self.object, self.part)
 
     @property
     def sort_key(self) -> tuple[int, int, str, str]:
@@ -51,6 +57,12 @@ class Finding:
             "models": list(self.models),
             "approvals": list(self.approvals),
         }
+
+
+def finding_key(rule_id: str, obj: str, part: str = "") -> str:
+    """The stable key of the finding of ``rule_id`` on ``obj`` (and ``part``): see :attr:`Finding.key`."""
+    raw = "\x1f".join((rule_id, obj, part))
+    return f"{rule_id}-{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:10]}"
 
 
 def severity_rank(severity: str) -> int:

@@ -34,11 +34,13 @@ class Rule:
     version_check: VersionCheck | None = None
     dataset_check: DatasetCheck | None = None
     store_check: StoreCheck | None = None
+    #: Checked on every deleted version (MLflow ``Deleted_Internal``): what the registry no longer shows.
+    deleted_check: VersionCheck | None = None
 
     @property
     def object_kinds(self) -> tuple[str, ...]:
         """The kinds of object this rule's findings are about."""
-        pairs = (("model_version", self.version_check), ("dataset", self.dataset_check),
+        pairs = (("model_version", self.version_check or self.deleted_check), ("dataset", self.dataset_check),
                  ("audit_log", self.store_check))
         return tuple(kind for kind, check in pairs if check is not None)
 
@@ -49,9 +51,10 @@ def _rule(
     version: VersionCheck | None = None,
     dataset: DatasetCheck | None = None,
     store: StoreCheck | None = None,
+    deleted: VersionCheck | None = None,
 ) -> Rule:
     info = CATALOGUE[fid]
-    return Rule(fid, info.title, info.severity, version, dataset, store)
+    return Rule(fid, info.title, info.severity, version, dataset, store, deleted)
 
 
 REGISTRY: dict[str, Rule] = {
@@ -71,14 +74,18 @@ REGISTRY: dict[str, Rule] = {
         _rule("F11", version=version_rules.f11_phi_without_hipaa_approval),
         _rule("F12", dataset=dataset_rules.f12_safe_harbor_with_identifiers),
         _rule("F15", store=audit_rules.f15_audit_log_inconsistent),
-        _rule("F16", version=version_rules.f16_records_missing_within_retention),
+        _rule("F16", version=version_rules.f16_records_missing_within_retention,
+              deleted=version_rules.f16_deleted_classified_version),
         _rule("F17", version=version_rules.f17_deployed_without_lineage),
         _rule("F18", version=version_rules.f18_evidence_changed),
+        _rule("F19", version=version_rules.f19_deployed_validation_failed),
         _rule("F21", version=external_rules.f21_approved_by_creator),
         _rule("F22", version=external_rules.f22_approved_without_review_record),
         _rule("F23", version=external_rules.f23_deployed_while_not_approved),
         _rule("F24", version=monitoring_rules.f24_not_monitored),
         _rule("F25", version=monitoring_rules.f25_drift_after_approval),
         _rule("F26", version=monitoring_rules.f26_failed_data_quality),
+        _rule("F27", version=version_rules.f27_version_unknown_values,
+              dataset=dataset_rules.f27_dataset_unknown_values),
     )
 }

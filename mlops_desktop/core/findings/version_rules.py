@@ -7,15 +7,17 @@ version with decisions on record.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from mlops_desktop.core.classification import is_true, normalise_tags
+from mlops_desktop.core.classification import classify, is_true, normalise_tags
 from mlops_desktop.core.findings.context import (
     Draft,
     VersionContext,
     countable,
     negative,
     split_list,
+    unknown_values,
 )
 from mlops_desktop.core.governance_facts import (
     STATUS_EVIDENCE_CHANGED,
@@ -67,6 +69,7 @@ def f2_author_approves(ctx: VersionContext) -> Iterator[Draft]:
                 "not count toward the policy.",
                 models=[ctx.model.name],
                 approvals=[a.envelope_id],
+                part=a.envelope_id,
             )
 
 
@@ -126,6 +129,7 @@ def f9_purpose_not_permitted(ctx: VersionContext) -> Iterator[Draft]:
                 "Check compatibility of purposes (GDPR Art. 5(1)(b), 6(4)); extend the dataset's permitted purposes "
                 "with a documented assessment, or do not use it for this model.",
                 models=[model.name],
+                part=inp.dataset_id,
             )
 
 
@@ -217,4 +221,130 @@ def f18_evidence_changed(ctx: VersionContext) -> Iterator[Draft]:
                 "again and sign a new approval.",
                 models=[ctx.model.name],
                 approvals=[a.envelope_id],
+                part=a.envelope_id,
+            )
+
+
+#: Tag keys that record a version's validation outcome (F19), and the values that mean failed.
+VALIDATION_KEYS: tuple[str, ...] = ("validation_status", "validation")
+FAILED_VALUES = frozenset({"failed", "fail", "failure", "rejected", "not_passed", "not passed"})
+
+
+def f19_deployed_validation_failed(ctx: VersionContext) -> Iterator[Draft]:
+    """A deployed version whose own validation tag (version, else model) says it failed."""
+    if not ctx.targets:
+        return
+    for where, tags in (("version", ctx.version.tags), ("registered model", ctx.model.tags)):
+        norm = normalise_tags(tags)
+        for key in VALIDATION_KEYS:
+            value = norm.get(key)
+            if value is not None and value.strip().lower() in FAILED_VALUES:
+                yield Draft(
+                    ctx.uri,
+                    f"Deployed as {_deployed_as(ctx)} although its {where} tag {key}={value} records a failed "
+                    "validation.",
+                    "Withdraw the deployment or record the validator's re-test (a new validation outcome) and the "
+                    "risk acceptance of whoever owns the model; then sign the decision for the target.",
+                    models=[ctx.model.name],
+                )
+                return
+
+
+_LOGGED_MODEL_IN_PATH = re.compile(r"/models/(m-[0-9a-f]{8,})(?:/|$)")
+
+
+def _logged_model_of(ctx: VersionContext) -> str | None:
+    """The MLflow 3 logged model a (deleted) version was registered from: MLflow redacts a deleted
+    version's source and run id but keeps its storage location, which names the logged model."""
+    if ctx.version.logged_model_id:
+        return ctx.version.logged_model_id
+    match = _LOGGED_MODEL_IN_PATH.search(ctx.version.storage_location or "")
+    return match.group(1) if match else None
+
+
+def _deleted_version_data(ctx: VersionContext) -> tuple[list[str], str] | None:
+    """(kinds of classified data, how it is known) for a deleted version, or None when nothing
+    says it held classified data."""
+    model, version, catalog = ctx.model, ctx.version, ctx.catalog
+    lm_id = _logged_model_of(ctx)
+    lm = catalog.logged_models.get(lm_id or "")
+    run = catalog.runs.get(lm.source_run_id or "") if lm is not None else None
+    if run is None:
+        run = catalog.runs.get(version.run_id or "")
+    if run is not None and run.inputs:
+        cls = classify([*(i.tags for i in run.inputs), version.tags, model.tags])
+        basis = f"its training run {run.run_id} read {', '.join(sorted({i.name for i in run.inputs}))}"
+    else:
+        cls = version.classification(model.tags)
+        basis = "its own tags and its registered model's tags"
+        if not (cls.phi or cls.pii):
+            siblings = [v for v in model.visible_versions() if v is not version]
+            phi = [v for v in siblings if ctx.lineage.version_phi(model, v)]
+            pii = [v for v in siblings if v.classification(model.tags).pii]
+            if phi or pii:
+                names = sorted({d.name for v in (phi or pii) for d in v.datasets
+                                if (d.context or "training").lower() in ("training", "train")})
+                redacted = "its run id and source are redacted in the store" + (
+                    f" (its logged model {lm_id} is not in the stores read)" if lm_id else "")
+                basis = (f"{redacted}; judged from the registered model: "
+                         f"{'versions ' if len(phi or pii) > 1 else 'version '}"
+                         f"{', '.join(v.version for v in (phi or pii))} of {model.name} "
+                         f"{'are' if len(phi or pii) > 1 else 'is'} trained on "
+                         + ("PHI" if phi else "personal data")
+                         + (f" ({', '.join(names)})" if names else ""))
+                return (["PHI", "personal data"] if phi and pii else ["PHI"] if phi else ["personal data"]), basis
+            return None
+    kinds = [k for k, on in (("PHI", cls.phi), ("personal data", cls.pii)) if on]
+    return (kinds, basis) if kinds else None
+
+
+def f16_deleted_classified_version(ctx: VersionContext) -> Iterator[Draft]:
+    """A deleted version (MLflow ``Deleted_Internal``) that held classified data, within the retention duty."""
+    version, settings = ctx.version, ctx.settings
+    if not version.deleted:
+        return
+    held = _deleted_version_data(ctx)
+    if held is None:
+        return
+    kinds, basis = held
+    if version.created_at is not None:
+        age_years = (ctx.today - version.created_at.date()).days / 365.25
+        if age_years >= settings.retention_years:
+            return
+        when = (f"created {version.created_at.date().isoformat()}, within the {settings.retention_years}-year "
+                "retention duty")
+    else:
+        when = f"its creation time is not recorded, so it may be within the {settings.retention_years}-year duty"
+    yield Draft(
+        ctx.uri,
+        f"The version was deleted from the registry ({when}) and held {' and '.join(kinds)}: {basis}.",
+        "Restore the version's registry record (or an export of it: source, run, datasets, approvals) from "
+        "backup and keep it for the retention period (HIPAA documentation 164.316(b)(2); accountability "
+        "records, GDPR Art. 5(2)); record who deleted it and why.",
+        models=[ctx.model.name],
+    )
+
+
+def f27_version_unknown_values(ctx: VersionContext) -> Iterator[Draft]:
+    """Classification tags of the version (and, once per model on its latest version, of the registered
+    model) whose value is outside the convention."""
+    bad = unknown_values(ctx.version.tags)
+    if bad:
+        yield Draft(
+            ctx.uri,
+            "Version tag(s) outside the convention: " + "; ".join(bad) + ".",
+            "Correct the tag to one of the documented values (docs/COMPLIANCE.md), so the rules that read it can "
+            "judge the version.",
+            models=[ctx.model.name],
+        )
+    latest = ctx.model.latest_version()
+    if latest is ctx.version:
+        bad = unknown_values(ctx.model.tags)
+        if bad:
+            yield Draft(
+                f"models:/{ctx.model.name}",
+                "Registered-model tag(s) outside the convention: " + "; ".join(bad) + ".",
+                "Correct the tag to one of the documented values (docs/COMPLIANCE.md), so the rules that read it "
+                "can judge the model's versions.",
+                models=[ctx.model.name],
             )
