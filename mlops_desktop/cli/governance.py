@@ -70,6 +70,8 @@ def register(sub: Any) -> None:
     add_governance_arg(lst)
     lst.add_argument("--model", metavar="NAME")
     lst.add_argument("--version", metavar="V")
+    lst.add_argument("--store", action="append", default=[], metavar="URL",
+                     help="list only decisions made on these stores' registries (repeatable)")
     add_format_arg(lst, ("table", "json"), "table")
     lst.set_defaults(func=run_approvals_list)
 
@@ -438,12 +440,21 @@ def run_approvals_list(args: argparse.Namespace) -> int:
     from mlops_desktop.services.approvals import list_decisions
 
     records = list_decisions(args.governance, args.model, args.version)
+    if args.store:  # decisions count only for their registry: the others are named, not listed
+        registries = catalog_from_args(args).registries()
+        elsewhere = [r for r in records if r.registry not in registries]
+        records = [r for r in records if r.registry in registries]
+        for r in elsewhere:
+            where = f"made on another registry {r.registry.label}" if r.registry else "registry not recorded"
+            print(f"Not listed: {r.decision.lower()} of {r.model_name} v{r.version} (log entry {r.log_seq}): {where}",
+                  file=sys.stderr)
     if args.format == "json":
         print_json([r.to_dict() for r in records])
     else:
         rows = [{"model": r.model_name, "version": r.version, "target": r.target, "decision": r.decision,
-                 "key_id": r.key_id[:16], "log": r.log_seq, "time": r.created_at} for r in records]
-        print_table(rows, ["model", "version", "target", "decision", "key_id", "log", "time"])
+                 "key_id": r.key_id[:16], "log": r.log_seq, "time": r.created_at,
+                 "registry": r.registry.label[:28] if r.registry else "not recorded"} for r in records]
+        print_table(rows, ["model", "version", "target", "decision", "key_id", "log", "time", "registry"])
     return 0
 
 
@@ -465,6 +476,10 @@ def run_verify(args: argparse.Namespace) -> int:
             r = a.record
             print(f"Approval {r.id[:12]} {r.decision} {r.model_name} v{r.version} -> {r.target} "
                   f"by {a.identity or r.key_id[:16]}: {a.status}{': ' + a.detail if a.detail else ''}")
+        for a in report.other_registries:  # decisions count only for their registry
+            r = a.record
+            print(f"Not counted: {r.decision.lower()} of {r.model_name} v{r.version} (log entry {r.log_seq}): "
+                  f"{a.detail}")
         if report.policy is not None:
             p = report.policy
             print(f"Policy {p.policy_id} for {p.target}: {'satisfied' if p.satisfied else 'NOT satisfied'}")

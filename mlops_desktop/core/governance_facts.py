@@ -17,6 +17,12 @@ STATUS_UNANCHORED = "unanchored"  # trusted by the store's trust list, but no ch
 STATUS_REVOKED = "revoked"
 STATUS_EXPIRED = "expired"  # approval older than the policy allows, or signer outside validity
 STATUS_EVIDENCE_CHANGED = "evidence_changed"  # subject digest no longer matches the store
+#: made on another registry than the stores given (docs/CRYPTO.md, "Registry identity"): not counted here
+STATUS_OTHER_REGISTRY = "other_registry"
+#: an old decision whose predicate names no registry: never counted (the safe choice)
+STATUS_REGISTRY_NOT_RECORDED = "registry_not_recorded"
+#: statuses of decisions that do not belong to the registries in view (absent from findings and reports)
+OUT_OF_SCOPE = frozenset({STATUS_OTHER_REGISTRY, STATUS_REGISTRY_NOT_RECORDED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,7 @@ class ApprovalFact:
     log_index: int | None
     status: str
     status_detail: str = ""
+    registry: str = ""  # "<kind>:<id>" of the registry the decision was made on; "" not recorded
 
     @property
     def valid(self) -> bool:
@@ -55,5 +62,10 @@ class GovernanceFacts:
     audit: AuditLogStatus | None = None
     policy_id: str | None = None
 
-    def approvals_for(self, model_name: str, version: str) -> list[ApprovalFact]:
-        return [a for a in self.approvals if a.model_name == model_name and a.version == str(version)]
+    def approvals_for(self, model_name: str, version: str, registry: str | None = None) -> list[ApprovalFact]:
+        """Decisions on one version; with ``registry`` (``<kind>:<id>``, "" for a version whose
+        store records none) only those made on that registry, and facts that name no registry
+        (made by a caller that did not scope them; the governance layer drops decisions of other
+        registries, and those naming none, before they become facts)."""
+        return [a for a in self.approvals if a.model_name == model_name and a.version == str(version)
+                and (registry is None or not a.registry or (bool(registry) and a.registry == registry))]

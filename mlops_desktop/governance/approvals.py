@@ -18,12 +18,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mlops_desktop.core.entities import Catalog, ModelVersion
+from mlops_desktop.core.entities import Catalog, ModelVersion, RegistryRef
 from mlops_desktop.core.errors import UsageError
 from mlops_desktop.core.governance_facts import (
     STATUS_EVIDENCE_CHANGED,
     STATUS_EXPIRED,
     STATUS_INVALID,
+    STATUS_OTHER_REGISTRY,
+    STATUS_REGISTRY_NOT_RECORDED,
     STATUS_UNANCHORED,
     STATUS_VALID,
     ApprovalFact,
@@ -70,10 +72,22 @@ class ApprovalRecord:
     created_at: str
     envelope: bytes
 
+    @property
+    def registry(self) -> RegistryRef | None:
+        """The registry the envelope's predicate names, read without verifying the signature
+        (for listing; verification judges it); None when it names none or cannot be read."""
+        try:
+            statement = parse_statement(parse_envelope(self.envelope).payload, (PROMOTION_PREDICATE,))
+        except EnvelopeError:
+            return None
+        return predicate_registry(statement.predicate)
+
     def to_dict(self) -> dict[str, Any]:
+        registry = self.registry
         return {"id": self.id, "model": self.model_name, "version": self.version, "target": self.target,
                 "decision": self.decision, "key_id": self.key_id, "log_index": self.log_seq,
-                "created_at": self.created_at, "envelope": self.envelope.decode("utf-8", errors="replace")}
+                "created_at": self.created_at, "registry": registry.to_dict() if registry else None,
+                "envelope": self.envelope.decode("utf-8", errors="replace")}
 
 
 def _find_version(catalog: Catalog, name: str, version: str) -> ModelVersion:
@@ -120,10 +134,14 @@ def promotion_predicate(
     evidence: Mapping[str, Any],
     log_index: int | str,
     store_id: str,
+    registry: RegistryRef | None = None,
 ) -> dict[str, Any]:
     """The promotion-decision predicate, built in one place for signing and for previews.
 
     A preview passes placeholders for ``signed_at`` and ``log_index`` (known only at signing).
+    ``store`` is the governance store; ``registry`` the metadata store the version was read
+    from (its kind and registry identity, docs/CRYPTO.md "Registry identity"): the decision
+    counts only for that registry.
     """
     return {
         "decision": decision,
@@ -139,7 +157,29 @@ def promotion_predicate(
         "evidence": dict(evidence),
         "logIndex": log_index,
         "store": store_id,
+        "registry": registry.to_dict() if registry is not None else None,
     }
+
+
+def registry_of_version(catalog: Catalog, mv: ModelVersion) -> RegistryRef:
+    """The registry a decision on ``mv`` is bound to; refused when its store records none."""
+    ref = catalog.registry_of(mv)
+    if ref is None:
+        raise UsageError(
+            f"The store {mv.store or '(unknown)'} that holds {mv.model_name} v{mv.version} records no registry "
+            "identity (a snapshot taken before registry identities were recorded), so a decision could not name "
+            "the registry it is made on.",
+            "Decide on the registry itself, or take a new snapshot of it.")
+    return ref
+
+
+def predicate_registry(pred: Mapping[str, Any]) -> RegistryRef | None:
+    """The registry a signed predicate names; None for an old decision that names none."""
+    reg = pred.get("registry")
+    if isinstance(reg, Mapping) and isinstance(reg.get("kind"), str) and isinstance(reg.get("id"), str) \
+            and reg["kind"] and reg["id"]:
+        return RegistryRef(reg["kind"], reg["id"])
+    return None
 
 
 def decide(
@@ -170,6 +210,7 @@ def decide(
     if bad:
         raise UsageError(f"Unknown regime {', '.join(bad)}.", f"Use one of: {', '.join(REGIMES)}.")
     mv = _find_version(catalog, name, version)
+    registry = registry_of_version(catalog, mv)
     trust = load_trust(gov)
     now = datetime.now().astimezone()
     status, detail = trust.status_at(key.key_id, now)
@@ -186,7 +227,7 @@ def decide(
         predicate = promotion_predicate(
             decision=decision, name=mv.model_name, version=str(mv.version), target=target, regimes=regimes,
             reason=reason, identity=identity, key_id=key.key_id, signed_at=signed_at, policy=policy, digest=sd,
-            evidence=evidence, log_index=seq, store_id=gov.store_id,
+            evidence=evidence, log_index=seq, store_id=gov.store_id, registry=registry,
         )
         statement = make_statement(mv.uri, sd.digest, PROMOTION_PREDICATE, predicate)
         envelope = sign_envelope(statement, [key])
@@ -270,10 +311,16 @@ class VerifiedApproval:
     digest_method: str | None = None
     decision: str = ""
     target: str = ""
+    registry: RegistryRef | None = None  # the registry the signed predicate names
 
     @property
     def valid(self) -> bool:
         return self.status == STATUS_VALID
+
+    @property
+    def in_scope(self) -> bool:
+        """Made on one of the registries in view (or not judged against any)."""
+        return self.status not in (STATUS_OTHER_REGISTRY, STATUS_REGISTRY_NOT_RECORDED)
 
     @property
     def detail(self) -> str:
@@ -283,7 +330,8 @@ class VerifiedApproval:
         r = self.record
         return ApprovalFact(r.id, r.model_name, r.version, self.target or r.target, self.decision or r.decision,
                             self.regimes, self.identity, r.key_id, self.roles[0] if self.roles else None,
-                            self.signed_at, r.log_seq, self.status, self.detail)
+                            self.signed_at, r.log_seq, self.status, self.detail,
+                            self.registry.label if self.registry else "")
 
     def to_decision(self) -> Decision:
         return Decision(self.record.key_id, self.identity, self.roles, self.decision or self.record.decision,
@@ -295,6 +343,7 @@ class VerifiedApproval:
         return {**{k: v for k, v in self.record.to_dict().items() if k != "envelope"},
                 "status": self.status, "problems": list(self.problems), "identity": self.identity,
                 "roles": list(self.roles), "regimes": list(self.regimes), "digest_method": self.digest_method,
+                "registry": self.registry.to_dict() if self.registry else None,
                 "decided_at": self.decided_at.isoformat() if self.decided_at else None}
 
 
@@ -340,9 +389,19 @@ def verify_approval(
     now: datetime | None = None,
     expiry_days: int | None = None,
     digest_cache: dict[tuple[str, str, str], SubjectDigest] | None = None,
+    registries: Sequence[RegistryRef] | None = None,
 ) -> VerifiedApproval:
-    """Check one stored decision: signature over the stored bytes, statement, log entry,
-    signer trusted at the log time, subject digest still matching the store, and age."""
+    """Check one stored decision: signature over the stored bytes, statement, log entry, the
+    registry it was made on, signer trusted at the log time, subject digest still matching the
+    store, and age.
+
+    ``registries`` (default: the catalog's) are the registries in view: a decision made on
+    another one is ``other_registry`` ("made on another registry <kind>:<id>"), one whose
+    predicate names no registry is ``registry_not_recorded``; neither counts, and neither is
+    compared with the stores (their evidence is not these stores'). ``None`` without a
+    catalog: no registry is in view and none is judged."""
+    if registries is None and catalog is not None:
+        registries = catalog.registries()
     out = VerifiedApproval(record, STATUS_INVALID)
     if hashlib.sha256(record.envelope).hexdigest() != record.id:
         out.problems.append("the stored envelope is not the one recorded (row edited by hand)")
@@ -358,6 +417,7 @@ def verify_approval(
     out.target = str(pred.get("target", ""))
     out.regimes = tuple(str(r) for r in pred.get("regimes") or ())
     out.digest_method = (pred.get("digest") or {}).get("method")
+    out.registry = predicate_registry(pred)
     try:
         out.signed_at = parse_time(str(pred.get("signedAt")))
     except ValueError:
@@ -388,6 +448,16 @@ def verify_approval(
     except ValueError:
         out.problems.append(f"audit-log entry {record.log_seq} has no valid time")
         return out
+    if registries is not None and (out.registry is None or out.registry not in registries):
+        out.identity = trust.identity(record.key_id) or (pred.get("approver") or {}).get("identity")
+        if out.registry is None:
+            out.status = STATUS_REGISTRY_NOT_RECORDED
+            out.problems.append("registry not recorded: decided before decisions named the registry they were made "
+                                "on, so it counts for none")
+        else:
+            out.status = STATUS_OTHER_REGISTRY
+            out.problems.append(f"made on another registry {out.registry.label}")
+        return out
     out.identity = trust.identity(record.key_id) or (pred.get("approver") or {}).get("identity")
     signer = trust.signers.get(record.key_id)
     grant = signer.grant_at(out.decided_at, record.log_seq) if signer else None
@@ -403,13 +473,14 @@ def verify_approval(
         out.problems.append(unanchored_message(record.key_id, out.identity))
         return out
     if catalog is not None:
-        mv = catalog.find_version(record.model_name, record.version)
+        mv = (catalog.find_version_in(record.model_name, record.version, out.registry) if out.registry is not None
+              else catalog.find_version(record.model_name, record.version))
         if mv is None or mv.deleted:
             out.status = STATUS_EVIDENCE_CHANGED
             out.problems.append("the version is no longer in the given stores")
             return out
         method = out.digest_method
-        cache_key = (record.model_name, record.version, str(method))
+        cache_key = (record.model_name, record.version, f"{method}@{out.registry.label if out.registry else ''}")
         sd = digest_cache.get(cache_key) if digest_cache is not None else None
         if sd is None:
             sd = subject_digest(catalog, mv, artifact_roots, method=method)
@@ -448,8 +519,10 @@ def verify_approvals(
     policy: Policy | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
+    registries: Sequence[RegistryRef] | None = None,
 ) -> list[VerifiedApproval]:
-    """Verify many decisions (all of them by default); expiry per the policy's target rule."""
+    """Verify many decisions (all of them by default); expiry per the policy's target rule;
+    ``registries`` in view as :func:`verify_approval` takes them (default: the catalog's)."""
     from mlops_desktop.core.errors import CancelledError
 
     records = list_approvals(gov) if records is None else list(records)
@@ -464,6 +537,7 @@ def verify_approvals(
                 raise CancelledError()
         rule = policy.rule_for(rec.target) if policy else None
         out.append(verify_approval(rec, trust, entries.get(rec.log_seq), catalog, artifact_roots=artifact_roots,
-                                   now=now, expiry_days=rule.expiry_days if rule else None, digest_cache=cache))
+                                   now=now, expiry_days=rule.expiry_days if rule else None, digest_cache=cache,
+                                   registries=registries))
     progress(len(records), len(records), "Approvals verified")
     return out

@@ -149,6 +149,8 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)  # every reason for failure, in words
     unanchored: list[str] = field(default_factory=list)  # the unanchored verdicts, one per key
     anchors: TrustAnchors = field(default_factory=TrustAnchors)
+    #: decisions made on another registry than the stores given (or naming none): not counted
+    other_registries: list[VerifiedApproval] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -171,6 +173,7 @@ class VerifyReport:
             "audit": self.log.to_dict(),
             "trust_problems": list(self.trust_problems),
             "approvals": [a.to_dict() for a in self.approvals],
+            "other_registries": [a.to_dict() for a in self.other_registries],
             "policy": self.policy.to_dict() if self.policy else None,
         }
 
@@ -218,6 +221,8 @@ def verify_all(
     records = list_approvals(gov, model, str(version) if version is not None else None)
     verified = verify_approvals(gov, catalog, records, trust=trust, artifact_roots=artifact_roots, now=now,
                                 policy=policy, progress=progress, is_cancelled=is_cancelled)
+    other_registries = [v for v in verified if not v.in_scope]  # decisions count only for their registry
+    verified = [v for v in verified if v.in_scope]
     problems = [f"Audit log: {p}" for p in log.problems]
     problems += [f"Trust list: {p}" for p in trust_problems]
     problems += [f"Approval {_describe(v)}" for v in verified
@@ -233,7 +238,7 @@ def verify_all(
         problems += [f"Policy {policy.policy_id} for {target}: {r.rule}: not met. {r.explanation}"
                      for r in result.unmet()]
     report = VerifyReport(not problems, log, verified, result, trust_problems, problems, unanchored,
-                          anchored_log.anchors)
+                          anchored_log.anchors, other_registries)
     if record:
         audit.try_log_action(gov, audit.ACTION_VERIFY, f"models:/{model}/{version}" if model else "governance",
                              {"ok": report.ok, "verdict": report.verdict.split(":")[0], "target": target,
@@ -256,4 +261,6 @@ def governance_facts(
     log = audit.verify_log(gov, progress=progress, is_cancelled=is_cancelled)
     verified = verify_approvals(gov, catalog, policy=policy, artifact_roots=artifact_roots,
                                 progress=progress, is_cancelled=is_cancelled)
-    return GovernanceFacts(approvals=[v.to_fact() for v in verified], audit=log.status(), policy_id=policy.policy_id)
+    # decisions made on other registries are absent from findings and reports
+    return GovernanceFacts(approvals=[v.to_fact() for v in verified if v.in_scope], audit=log.status(),
+                           policy_id=policy.policy_id)

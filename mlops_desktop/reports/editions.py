@@ -186,7 +186,7 @@ def _hipaa(b: ReportBuilder) -> int:
     for m, v in d.versions():
         if not b.classification(m, v).phi:
             continue
-        appr = d.facts.approvals_for(m.name, v.version)
+        appr = d.approvals_for(v)
         hipaa = [a for a in appr if a.valid and "hipaa" in {r.lower() for r in a.regimes}]
         rows.append([v.uri, ", ".join(b.targets(m, v)) or "not deployed", _approvals_line(appr),
                      "yes" if hipaa else "NO"])
@@ -283,7 +283,7 @@ def _ai_act(b: ReportBuilder) -> int:
         v = b.key_version(m)
         c = b.classification(m, v) if v else None
         rows.append([m.name, (c.facts.get("human_review") if c else None) or NOT_RECORDED,
-                     _approvals_line(d.facts.approvals_for(m.name, v.version)) if v else "—"])
+                     _approvals_line(d.approvals_for(v)) if v else "—"])
     b.table(["Model", "human_review", "Signed decisions"], rows, [3, 2, 5], empty="No high-risk system in scope.")
     b.findings_note("F7", "F1", "F2")
     n += 1
@@ -346,7 +346,7 @@ def _annex_point(b: ReportBuilder, point: str, m: RegisteredModel, v: ModelVersi
         doc_ref("risk_management_reference", "Risk management document")
     elif point == "6":
         rows = [[x.version, x.stage or "—", iso(x.created_at) or "—", x.author or NOT_RECORDED,
-                 _approvals_line(d.facts.approvals_for(m.name, x.version))] for x in m.visible_versions()]
+                 _approvals_line(d.approvals_for(x))] for x in m.visible_versions()]
         b.table(["Version", "Stage", "Created", "Author", "Signed decisions"], rows, [0.8, 1.2, 2.2, 2.2, 3.6])
     elif point == "7":
         doc_ref("standards", "Harmonised standards or specifications")

@@ -132,6 +132,12 @@ class ReportData:
         out = [a for a in self.facts.approvals if a.model_name in names]
         return sorted(out, key=lambda a: (a.model_name, a.version, a.target, a.log_index or 0, a.envelope_id))
 
+    def approvals_for(self, version: ModelVersion) -> list[ApprovalFact]:
+        """The decisions made on this version in its own registry (a merged catalog may hold the
+        same model name in several registries; decisions count only for theirs)."""
+        ref = self.catalog.registry_of(version)
+        return self.facts.approvals_for(version.model_name, version.version, ref.label if ref else "")
+
     def cited_envelopes(self) -> list[str]:
         """Envelope ids the report cites: every approval of an in-scope model."""
         ids: list[str] = []

@@ -54,12 +54,14 @@ class ApprovalsState:
         chain reaches an anchor and nothing is wrong; else the first unanchored verdict; else
         ``failed``."""
         from mlops_desktop.core.governance_facts import (
+            OUT_OF_SCOPE,
             STATUS_EXPIRED,
             STATUS_UNANCHORED,
             STATUS_VALID,
         )
 
-        bad = [a for a in self.approvals if a.status not in (STATUS_VALID, STATUS_EXPIRED, STATUS_UNANCHORED)]
+        bad = [a for a in self.approvals
+               if a.status not in (STATUS_VALID, STATUS_EXPIRED, STATUS_UNANCHORED, *OUT_OF_SCOPE)]
         if bad or self.trust_problems:
             return "failed"
         messages = [*self.unanchored, *(a.detail for a in self.approvals if a.status == STATUS_UNANCHORED)]
@@ -97,7 +99,9 @@ def load_approvals(
         verified = verify_approvals(gov, catalog, in_store, trust=trust, artifact_roots=roots,
                                     policy=in_force.policy, progress=progress, is_cancelled=is_cancelled)
         verified += verify_approvals(gov, None, other, trust=trust, policy=in_force.policy,
-                                     progress=progress, is_cancelled=is_cancelled)
+                                     progress=progress, is_cancelled=is_cancelled,
+                                     registries=catalog.registries() if catalog is not None and catalog.stores
+                                     else None)  # decisions count only for their registry
         differ, unanchored = anchor_findings(trust)
         problems = list(trust.problems) + differ
         state = ApprovalsState(gov.url, gov.read_only_reason, [], in_force, {r.id for r in other}, problems,

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from mlops_desktop.core.classification import Classification
-    from mlops_desktop.core.entities import Catalog, ModelVersion
+    from mlops_desktop.core.entities import Catalog, ModelVersion, RegistryRef
     from mlops_desktop.governance.approvals import ApprovalRecord, SubjectPreview, VerifiedApproval
     from mlops_desktop.governance.db import Governance
     from mlops_desktop.governance.digest import SubjectDigest
@@ -75,6 +75,7 @@ class DecisionContext:
     policy: PolicyInForce
     existing: list[VerifiedApproval] = field(default_factory=list)  # this version's decisions
     next_log_index: int = 0
+    registry: RegistryRef | None = None  # the registry the decision is made on (named in the predicate)
 
 
 def prepare_decision(
@@ -92,7 +93,12 @@ def prepare_decision(
     classification, trust list (signer certificates checked against the settings' CA) and the
     version's earlier decisions, verified."""
     from mlops_desktop.governance import audit
-    from mlops_desktop.governance.approvals import list_approvals, preview_subject, verify_approvals
+    from mlops_desktop.governance.approvals import (
+        list_approvals,
+        preview_subject,
+        registry_of_version,
+        verify_approvals,
+    )
     from mlops_desktop.governance.policy import version_classification
     from mlops_desktop.governance.trust import load_trust
 
@@ -100,6 +106,7 @@ def prepare_decision(
     ca_roots = settings.ca_roots()
     progress(0, 3, "Computing the subject digest")
     what = preview_subject(catalog, name, version, settings.roots())
+    registry = registry_of_version(catalog, what.version)  # refused up front when the store records none
     check_cancelled(is_cancelled)
     classification = version_classification(catalog, what.version)
     progress(1, 3, "Reading the trust list and earlier decisions")
@@ -110,7 +117,7 @@ def prepare_decision(
                                     policy=in_force.policy, is_cancelled=is_cancelled)
         size, _root = audit.head(gov)
         ctx = DecisionContext(gov.url, gov.read_only_reason, gov.store_id, what.subject, what.digest,
-                              what.evidence, classification, trust, in_force, existing, size)
+                              what.evidence, classification, trust, in_force, existing, size, registry)
     progress(3, 3, "Ready to sign")
     return ctx
 
@@ -172,6 +179,7 @@ def preview_statement(ctx: DecisionContext, draft: DecisionDraft, signer: Signer
         regimes=draft.regimes, reason=draft.reason, identity=signer.identity,
         key_id=signer.key_id or KEY_ID_PLACEHOLDER, signed_at=SIGN_TIME_PLACEHOLDER, policy=policy, digest=sd,
         evidence=ctx.evidence, log_index=f"<next audit-log entry, now {ctx.next_log_index}>", store_id=ctx.store_id,
+        registry=ctx.registry,
     )
     return {"_type": STATEMENT_TYPE, "subject": [{"name": ctx.subject, "digest": {"sha256": sd.digest}}],
             "predicateType": PROMOTION_PREDICATE, "predicate": predicate}
@@ -290,3 +298,4 @@ def _require_trusted_under_ca(gov: Governance, kid: str, ca_roots: Sequence[x509
     if status != "valid":
         raise UsageError(f"Key {kid[:16]} cannot sign decisions: {detail or status}.",
                          "Ask an administrator to add it with a certificate issued by the organisation CA.")
+

@@ -100,8 +100,10 @@ def version_context(
     version: ModelVersion,
     today: date,
 ) -> VersionContext:
+    registry = catalog.registry_of(version)  # decisions count only for the registry they were made on
     approvals = sorted(
-        governance.approvals_for(model.name, version.version), key=lambda a: (a.log_index or 0, a.envelope_id)
+        governance.approvals_for(model.name, version.version, registry.label if registry else ""),
+        key=lambda a: (a.log_index or 0, a.envelope_id),
     )
     return VersionContext(
         catalog=catalog,
