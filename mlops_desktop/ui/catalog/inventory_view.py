@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,7 +20,9 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, Run
 from mlops_desktop.core.lineage import version_node_id
+from mlops_desktop.core.monitoring import DEFAULT_MAX_AGE_DAYS, MonitoringOverview
 from mlops_desktop.sources.base import Source
+from mlops_desktop.ui.catalog.monitoring_tab import deployed_statuses, monitoring_job
 from mlops_desktop.ui.catalog.version_detail import VersionDetailWidget
 from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
@@ -47,6 +50,10 @@ class ModelsView(QWidget):
         self.setAccessibleName("Models page")
         self.catalog = Catalog()
         self.search_slot = TaskSlot("models-search", notifier, self)  # the filter's texts, computed ahead
+        self.monitoring_slot = TaskSlot("models-monitoring", notifier, self)  # statuses, computed in a worker
+        #: the day and window monitoring is judged on (None: today, UTC; tests fix it)
+        self.monitoring_as_of: date | None = None
+        self.monitoring_max_age_days = DEFAULT_MAX_AGE_DAYS
 
         self.filter_bar = FilterBar("Filter models: name, author, stage, alias, risk tier, PII, PHI…  (Ctrl+F)",
                                     "models")
@@ -58,7 +65,7 @@ class ModelsView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
-        for col, width in enumerate((210, 100, 260, 170, 80, 90, 130)):
+        for col, width in enumerate((210, 100, 260, 170, 80, 90, 130, 190)):
             self.table.setColumnWidth(col, width)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
@@ -142,6 +149,15 @@ class ModelsView(QWidget):
         if self.model.rowCount():
             self.search_slot.start(search_texts_job, self.model.columns, list(self.model.rows),
                                    label="Indexing models", on_done=self._on_search_texts_done)
+        self.detail.set_monitoring_overview(None)
+        if self.model.rowCount():
+            self.monitoring_slot.start(monitoring_job, catalog, self.monitoring_as_of or datetime.now(UTC).date(),
+                                       self.monitoring_max_age_days, label="Linking monitoring results",
+                                       on_done=self._on_monitoring_done)
+
+    def _on_monitoring_done(self, overview: MonitoringOverview) -> None:
+        self.model.set_monitoring(deployed_statuses(overview))
+        self.detail.set_monitoring_overview(overview)
 
     def _on_search_texts_done(self, result: tuple[list[RegisteredModel], list[str]]) -> None:
         self.model.set_search_texts(*result)
@@ -283,4 +299,5 @@ class ModelsView(QWidget):
 
     def shutdown(self) -> None:
         self.search_slot.shutdown()
+        self.monitoring_slot.shutdown()
         self.detail.shutdown()

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from mlops_desktop.core.entities import Catalog, MetricValue, ModelVersion, RegisteredModel, Run
+from mlops_desktop.core.monitoring import MonitoringOverview
 from mlops_desktop.sources.base import Source
 from mlops_desktop.ui.catalog.metric_chart import MetricChartWidget
+from mlops_desktop.ui.catalog.monitoring_tab import MonitoringTabWidget
 from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import badge_html, make_table
@@ -134,6 +136,11 @@ class VersionDetailWidget(QWidget):
         metrics_page.setSizes([240, 520])
         self.tabs.addTab(metrics_page, "Metrics")
 
+        # Monitoring: drift and data quality over time (filled by set_monitoring_overview)
+        self.monitoring_tab = MonitoringTabWidget()
+        self.monitoring_overview: MonitoringOverview | None = None
+        self.tabs.addTab(self.monitoring_tab, "Monitoring")
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header_row)
@@ -151,6 +158,7 @@ class VersionDetailWidget(QWidget):
         self.run = catalog.runs.get(version.run_id) if (catalog and version and version.run_id) else None
         self.chart.clear()
         self.lineage_button.setEnabled(version is not None)
+        self._show_monitoring()
         if version is None:
             self.header.setText("<i>Select a model version to see its details.</i>")
             for label in self.fact_labels.values():
@@ -197,6 +205,16 @@ class VersionDetailWidget(QWidget):
         self.metrics_model.set_mapping({k: format_value(m.value) for k, m in (run.metrics if run else {}).items()})
         for view in (self.tags_view, self.inputs_view, self.params_view, self.metrics_view):
             view.resizeColumnToContents(0)
+
+    def set_monitoring_overview(self, overview: MonitoringOverview | None) -> None:
+        """Every version's monitoring (computed in a worker by the Models page)."""
+        self.monitoring_overview = overview
+        self._show_monitoring()
+
+    def _show_monitoring(self) -> None:
+        v, overview = self.version, self.monitoring_overview
+        vm = overview.version(v.model_name, v.version) if (v is not None and overview is not None) else None
+        self.monitoring_tab.set_monitoring(vm, "" if v is None else "Monitoring results are being linked…")
 
     # -- metric history ----------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -75,10 +76,53 @@ def _author(model: RegisteredModel) -> str:
     return (latest.author or "") if latest else ""
 
 
-class ModelInventoryModel(EntityTableModel[RegisteredModel]):
-    """The registered-model inventory: one row per model."""
+#: Monitoring statuses, worst first (the Models page column sorts by this).
+_MONITORING_ORDER = ("drift", "data-quality", "not-monitored", "checked")
 
-    columns = (
+
+def monitoring_summary(statuses: list[tuple[str, str, str]]) -> tuple[str, int, str]:
+    """(text, sort rank, tooltip) of a model's deployed versions' ``(version, status, label)``."""
+    if not statuses:
+        return "", len(_MONITORING_ORDER), "No deployed version"
+    worst = min(_MONITORING_ORDER.index(s) for _, s, _ in statuses)
+    label = next(lb for _, s, lb in statuses if _MONITORING_ORDER.index(s) == worst)
+    versions = ", ".join(f"v{v}" for v, s, _ in statuses if _MONITORING_ORDER.index(s) == worst)
+    tip = "\n".join(f"v{v} (deployed): {lb}" for v, _, lb in statuses)
+    return f"{label} ({versions})", worst, tip
+
+
+class ModelInventoryModel(EntityTableModel[RegisteredModel]):
+    """The registered-model inventory: one row per model; the Monitoring column is filled by
+    :meth:`set_monitoring` once the statuses are computed (in a worker)."""
+
+    def __init__(self, rows: Any = (), parent: Any = None) -> None:
+        super().__init__(rows, parent)
+        self._monitoring: dict[str, tuple[str, int, str]] = {}
+        self.columns = (*type(self).columns, Column(
+            "Monitoring", lambda m: self._monitoring.get(m.name, ("", 99, ""))[0],
+            lambda m: self._monitoring.get(m.name, ("", 99, ""))[1:2],
+            tooltip=lambda m: self._monitoring.get(m.name, ("", 99, "Monitoring not computed yet"))[2]))
+
+    def set_monitoring(self, by_model: dict[str, list[tuple[str, str, str]]]) -> None:
+        """Each model's deployed versions as ``(version, status, label)``."""
+        self._monitoring = {name: monitoring_summary(items) for name, items in by_model.items()}
+        self._refresh_monitoring_texts()
+        column = self.column_index("Monitoring")
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, column), self.index(self.rowCount() - 1, column))
+
+    def set_search_texts(self, rows: Sequence[RegisteredModel], texts: Sequence[str]) -> None:
+        super().set_search_texts(rows, texts)
+        self._refresh_monitoring_texts()  # texts computed before the statuses arrived
+
+    def _refresh_monitoring_texts(self) -> None:
+        """Put the current Monitoring text (the last column) into the filter's cached texts."""
+        for i, cached in enumerate(self._search):
+            if cached is not None and cached.count("\x1f") == len(self.columns) - 1:
+                head = cached.rsplit("\x1f", 1)[0]
+                self._search[i] = head + "\x1f" + self.columns[-1].display(self._rows[i]).casefold()
+
+    columns: Sequence[Column[Any]] = (
         Column("Name", lambda m: m.name),
         Column("Latest version", _latest, _latest_key),
         Column("Stage / aliases", stage_and_aliases),

@@ -1,0 +1,282 @@
+"""The version pane's Monitoring tab: status, drift per feature and data-quality pass rate over
+time (pyqtgraph, date axes, thresholds as dashed lines, approvals as vertical lines), and the
+results behind them. Everything shown is computed in :mod:`mlops_desktop.core.monitoring`."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from mlops_desktop.core.entities import Catalog, iso
+from mlops_desktop.core.monitoring import (
+    STATUS_CHECKED,
+    STATUS_DATA_QUALITY,
+    STATUS_DRIFT,
+    MonitoringOverview,
+    MonitoringResult,
+    VersionMonitoring,
+    monitoring_overview,
+)
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.ui.common import theme
+from mlops_desktop.ui.common.widgets import make_table
+from mlops_desktop.ui.models.base import Column, EntityTableModel, format_time, time_key
+
+#: Feature curve colours (colour-blind safe, Okabe-Ito), cycled.
+FEATURE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
+DRIFT_MARK = "#d62728"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalMark:
+    """An approval (or rejection) to mark on the time axis."""
+
+    at: datetime
+    target: str
+    decision: str = "APPROVED"
+
+    @property
+    def label(self) -> str:
+        word = "approved" if self.decision.upper() == "APPROVED" else self.decision.lower()
+        return f"{word} {self.target}"
+
+
+class MonitoringResultsModel(EntityTableModel[MonitoringResult]):
+    """The results behind the charts, newest first."""
+
+    columns = (
+        Column("Time", lambda r: format_time(r.at), lambda r: time_key(r.at)),
+        Column("Tool", lambda r: r.tool),
+        Column("Kind", lambda r: r.kind),
+        Column("Result", lambda r: r.summary()),
+        Column("File / run", lambda r: r.id, tooltip=lambda r: f"{r.id}\n{r.link}\n{r.digest}"),
+    )
+
+
+def _status_colour(status: str) -> str:
+    c = theme.colors()
+    return {STATUS_DRIFT: c.phi, STATUS_DATA_QUALITY: c.pii, STATUS_CHECKED: c.ok}.get(status, c.muted)
+
+
+def _epoch(when: datetime) -> float:
+    return when.timestamp()
+
+
+class MonitoringTabWidget(QWidget):
+    """Fill with :meth:`set_monitoring`; :meth:`set_approvals` marks approvals on both charts."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("MonitoringTabWidget")
+        self.setAccessibleName("Monitoring of this version")
+        self.monitoring: VersionMonitoring | None = None
+        self.approvals: list[ApprovalMark] = []
+
+        self.status = QLabel()
+        self.status.setObjectName("monitoringStatus")
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.drift_plot = self._make_plot("Drift score per feature")
+        self.legend = QLabel()  # feature colours, below the charts (a legend inside would hide points)
+        self.legend.setObjectName("monitoringLegend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        self.quality_plot = self._make_plot("Data-quality pass rate")
+        self.quality_plot.setYRange(0, 1.05, padding=0)
+        self.feature_curves: dict[str, pg.PlotDataItem] = {}
+        self.drift_marks = pg.ScatterPlotItem(size=11, symbol="x", pen=pg.mkPen(DRIFT_MARK, width=2),
+                                              brush=pg.mkBrush(DRIFT_MARK))
+        self.drift_plot.addItem(self.drift_marks)
+        self.quality_plot.setXLink(self.drift_plot)  # one time axis for both charts
+        self.quality_curve = self.quality_plot.plot([], [], symbol="o", symbolSize=6)
+        self.quality_fail_marks = pg.ScatterPlotItem(size=9, symbol="x", pen=pg.mkPen(DRIFT_MARK, width=2))
+        self.quality_plot.addItem(self.quality_fail_marks)
+        self.threshold_lines: list[pg.InfiniteLine] = []
+        self.approval_lines: list[pg.InfiniteLine] = []
+
+        self.results_model = MonitoringResultsModel(parent=self)
+        self.results_view = make_table(self.results_model)
+        self.results_view.setObjectName("monitoringResults")
+        self.results_view.setAccessibleName("Monitoring results of this version")
+        self.results_view.setSortingEnabled(True)
+        self.results_view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        for col, width in enumerate((130, 120, 90, 330)):
+            self.results_view.setColumnWidth(col, width)
+
+        charts = QSplitter(Qt.Orientation.Horizontal)
+        charts.addWidget(self.drift_plot)
+        charts.addWidget(self.quality_plot)
+        charts.setSizes([460, 300])
+        charts_box = QWidget()
+        box = QVBoxLayout(charts_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(charts, 1)
+        box.addWidget(self.legend)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(charts_box)
+        split.addWidget(self.results_view)
+        split.setSizes([270, 130])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+        self.apply_theme()
+        self.set_monitoring(None)
+
+    @staticmethod
+    def _make_plot(title: str) -> pg.PlotWidget:
+        plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
+        plot.setMinimumHeight(150)
+        plot.setTitle(title, size="9pt")
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setMenuEnabled(False)
+        return plot
+
+    def apply_theme(self, _is_dark: bool = False) -> None:
+        c = theme.colors()
+        for plot in (self.drift_plot, self.quality_plot):
+            plot.setBackground(c.plot_background)
+            plot.getPlotItem().titleLabel.setText(plot.getPlotItem().titleLabel.text, color=c.plot_foreground)
+            for name in ("bottom", "left"):
+                axis = plot.getAxis(name)
+                axis.enableAutoSIPrefix(False)
+                axis.setPen(c.plot_foreground)
+                axis.setTextPen(c.plot_foreground)
+        self.quality_curve.setPen(pg.mkPen(c.plot_pen, width=2))
+        self.quality_curve.setSymbolBrush(pg.mkBrush(c.plot_pen))
+        self.quality_curve.setSymbolPen(pg.mkPen(c.plot_pen))
+        self._redraw()
+
+    # -- data ------------------------------------------------------------------------
+
+    def set_monitoring(self, monitoring: VersionMonitoring | None, message: str = "") -> None:
+        self.monitoring = monitoring
+        self.results_model.set_rows(list(monitoring.results) if monitoring else [])
+        self._redraw(message)
+
+    def set_approvals(self, approvals: Sequence[ApprovalMark]) -> None:
+        self.approvals = sorted(approvals, key=lambda a: a.at)
+        self._redraw()
+
+    # -- chart data (what the charts show; tests read these) -----------------------------
+
+    def drift_points(self) -> dict[str, tuple[list[float], list[float]]]:
+        """feature -> (epoch seconds, scores) as plotted."""
+        return {f: (list(map(float, curve.xData if curve.xData is not None else [])),
+                    list(map(float, curve.yData if curve.yData is not None else [])))
+                for f, curve in self.feature_curves.items() if curve.isVisible()}
+
+    def threshold_values(self) -> list[float]:
+        return [float(line.value()) for line in self.threshold_lines]
+
+    def approval_times(self) -> list[float]:
+        return [float(line.value()) for line in self.approval_lines if line in self.drift_plot.items()]
+
+    def quality_points(self) -> tuple[list[float], list[float]]:
+        x, y = self.quality_curve.xData, self.quality_curve.yData
+        return ([float(v) for v in x] if x is not None else [], [float(v) for v in y] if y is not None else [])
+
+    # -- drawing ---------------------------------------------------------------------
+
+    def _redraw(self, message: str = "") -> None:
+        vm = self.monitoring
+        c = theme.colors()
+        if vm is None:
+            self.status.setText(f"<i>{html.escape(message or 'Select a model version to see its monitoring.')}</i>")
+        else:
+            last = f"last result {iso(vm.last_checked)}" if vm.last_checked else "no result recorded"
+            deployed = "deployed" if vm.deployed else "not deployed"
+            reasons = "<br>".join(html.escape(r) for r in vm.reasons)
+            self.status.setText(
+                f"<b style='color:{_status_colour(vm.status)}'>{html.escape(vm.label)}</b> &nbsp;"
+                f"<span style='color:{c.muted}'>({deployed}; {last}; window {vm.max_age_days} days)</span>"
+                f"<br><span style='font-size:small'>{reasons}</span>")
+        series = vm.drift_series() if vm else {}
+        for i, (feature, points) in enumerate(series.items()):
+            curve = self.feature_curves.get(feature)
+            colour = FEATURE_COLOURS[i % len(FEATURE_COLOURS)]
+            if curve is None:
+                curve = self.drift_plot.plot([], [], symbol="o", symbolSize=5)
+                curve.setDownsampling(auto=True, method="peak")
+                curve.setClipToView(True)
+                self.feature_curves[feature] = curve
+            curve.setPen(pg.mkPen(colour, width=2))
+            curve.setSymbolBrush(pg.mkBrush(colour))
+            curve.setSymbolPen(pg.mkPen(colour))
+            curve.setData([_epoch(t) for t, *_ in points], [s if math.isfinite(s) else math.nan for _, s, _, _ in points])
+            curve.setVisible(True)
+        for feature, curve in self.feature_curves.items():
+            if feature not in series:
+                curve.setData([], [])
+                curve.setVisible(False)
+        self.legend.setText(" &nbsp; ".join(
+            f"<span style='color:{FEATURE_COLOURS[i % len(FEATURE_COLOURS)]}'>&#9632;</span> {html.escape(f)}"
+            for i, f in enumerate(series)) + (f" &nbsp; <span style='color:{DRIFT_MARK}'>&#10005;</span> drift detected"
+                                               f" &nbsp; <span style='color:{DRIFT_MARK}'>- - -</span> threshold"
+                                               if series else ""))
+        marks = [(_epoch(t), s) for pts in series.values() for t, s, _, d in pts if d and math.isfinite(s)]
+        self.drift_marks.setData([x for x, _ in marks], [y for _, y in marks])
+        for line in self.threshold_lines:
+            self.drift_plot.removeItem(line)
+        thresholds = sorted({th for pts in series.values() for _, _, th, _ in pts if th is not None})
+        self.threshold_lines = []
+        for th in thresholds:
+            line = pg.InfiniteLine(th, angle=0, pen=pg.mkPen(DRIFT_MARK, width=1, style=Qt.PenStyle.DashLine),
+                                   label=f"threshold {th:g}", labelOpts={"position": 0.12, "color": DRIFT_MARK})
+            self.drift_plot.addItem(line)
+            self.threshold_lines.append(line)
+        rates = vm.pass_rate_series() if vm else []
+        self.quality_curve.setData([_epoch(t) for t, _, _ in rates], [r for _, r, _ in rates])
+        fails = [(_epoch(t), r) for t, r, _ in rates if r < 1.0]
+        self.quality_fail_marks.setData([x for x, _ in fails], [y for _, y in fails])
+        for line in self.approval_lines:
+            for plot in (self.drift_plot, self.quality_plot):
+                if line in plot.items():
+                    plot.removeItem(line)
+        self.approval_lines = []
+        for mark in self.approvals if vm else []:
+            for plot in (self.drift_plot, self.quality_plot):
+                mark_colour = QColor(c.ok if mark.decision.upper() == "APPROVED" else c.phi)
+                line = pg.InfiniteLine(_epoch(mark.at), angle=90,
+                                       pen=pg.mkPen(mark_colour, width=2, style=Qt.PenStyle.DotLine),
+                                       label=mark.label, labelOpts={"position": 0.55, "color": mark_colour,
+                                                                    "anchors": [(0, 0), (0, 0)]})
+                plot.addItem(line)
+                self.approval_lines.append(line)
+        times = [_epoch(t) for pts in series.values() for t, *_ in pts] + [_epoch(t) for t, _, _ in rates]
+        times += [_epoch(m.at) for m in self.approvals] if vm else []
+        if times:  # one time range for both charts (they are linked), covering every point and approval
+            lo, hi = min(times), max(times)
+            pad = max((hi - lo) * 0.04, 12 * 3600.0)
+            self.drift_plot.setXRange(lo - pad, hi + pad, padding=0)
+        self.drift_plot.enableAutoRange(axis="y")
+        self.quality_plot.setYRange(0, 1.05, padding=0)
+
+
+def monitoring_job(catalog: Catalog, as_of: date, max_age_days: int, *, progress: ProgressFn,
+                   is_cancelled: CancelledFn) -> MonitoringOverview:
+    """Worker function: every version's monitoring (links results, builds the lineage view)."""
+    progress(0, 1, "Linking monitoring results")
+    check_cancelled(is_cancelled)
+    overview = monitoring_overview(catalog, as_of=as_of, max_age_days=max_age_days)
+    progress(1, 1, "Monitoring results linked")
+    return overview
+
+
+def deployed_statuses(overview: MonitoringOverview) -> dict[str, list[tuple[str, str, str]]]:
+    """model -> its deployed versions as ``(version, status, label)`` (the Models page column)."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for vm in overview.versions:
+        if vm.deployed:
+            out.setdefault(vm.model_name, []).append((vm.version, vm.status, vm.label))
+    return out
