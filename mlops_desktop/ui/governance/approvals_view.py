@@ -51,6 +51,7 @@ from mlops_desktop.ui.common.status import (
 from mlops_desktop.ui.common.widgets import Banner, make_table, show_load_error
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.governance.shared import APPROVE_SHORTCUT
+from mlops_desktop.ui.governance.verdict import VerdictBar
 from mlops_desktop.ui.models.base import Column, EntityTableModel, FieldFilterProxyModel
 
 if TYPE_CHECKING:
@@ -228,6 +229,8 @@ class ApprovalsView(QWidget):
 
         self.banner = Banner(name="approvalsBanner")
         self.banner.show_message("info", "Approvals are verified when this page is shown.")
+        self.verdict_bar = VerdictBar("approvalsVerdict")
+        self.verdict_bar.sig_anchor_added.connect(lambda _kid: self.refresh())
 
         self.model = ApprovalsModel(parent=self)
         self.proxy = FieldFilterProxyModel(lambda row: row.status, self)
@@ -279,6 +282,7 @@ class ApprovalsView(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
         layout.addWidget(self.banner)
+        layout.addWidget(self.verdict_bar)
         layout.addWidget(self.stack, 1)
 
         self.filter_edit.textChanged.connect(self._on_filter_edit_changed)
@@ -318,6 +322,7 @@ class ApprovalsView(QWidget):
         self.model.set_rows(state.approvals)
         self.stack.setCurrentIndex(1 if state.approvals else 0)
         self._update_banner(state)
+        self.verdict_bar.set_verdict(state.verdict if state.approvals or state.trust_initialised else "")
         self._update_count()
         target = self._select_after
         self._select_after = None
@@ -360,6 +365,9 @@ class ApprovalsView(QWidget):
         for problem in state.trust_problems:
             kind = "error"
             lines.append(f"Trust list: {html.escape(problem)}")
+        for message in state.unanchored:
+            kind = "error" if kind == "error" else "warning"
+            lines.append(f"Trust list: {html.escape(message)}")
         if state.read_only_reason:
             lines.append(html.escape(state.read_only_reason))
         if state.ca_checked:

@@ -38,6 +38,7 @@ from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.status import monospace_font, pretty_json
 from mlops_desktop.ui.common.widgets import Banner, make_table, show_load_error
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
+from mlops_desktop.ui.governance.verdict import VerdictBar
 from mlops_desktop.ui.models.base import Column, EntityTableModel, FieldFilterProxyModel
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ class AuditView(QWidget):
         self.banner = Banner(name="chainStatus")
         self.banner.setAccessibleName("Audit-log chain status")
         self.banner.show_message("info", "The audit log is verified when this page is shown.")
+        self.verdict_bar = VerdictBar("auditVerdict")
+        self.verdict_bar.sig_anchor_added.connect(lambda _kid: self.refresh())
 
         self.action_combo = QComboBox()
         self.action_combo.setObjectName("actionFilter")
@@ -181,6 +184,7 @@ class AuditView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.banner)
+        layout.addWidget(self.verdict_bar)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.status_label)
@@ -216,7 +220,14 @@ class AuditView(QWidget):
             text += f"<br>{html.escape(state.read_only_reason)}"
         accessible = ("Audit log consistent" if state.verification.ok else
                       "Audit log broken: " + " ".join(state.verification.problems))
+        anchored = state.anchored
+        if anchored is not None and anchored.trust_problems:
+            text += "<br>" + "<br>".join(f"Trust list: {html.escape(p)}" for p in anchored.trust_problems)
+            kind = "error"
+        if anchored is not None and anchored.unanchored and kind == "ok":
+            kind = "warning"
         self.banner.show_message(kind, text, accessible)
+        self.verdict_bar.set_verdict(state.verdict)
         current = self.action_combo.currentData()
         self.action_combo.blockSignals(True)
         self.action_combo.clear()
