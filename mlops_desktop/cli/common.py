@@ -29,6 +29,11 @@ def add_store_args(parser: argparse.ArgumentParser, required: bool = True) -> No
         "mlmd+sqlite:///..., openlineage:PATH or snapshot:PATH (repeat to merge stores)",
     )
     parser.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="use an ALTERED or unanchored snapshot anyway; every output says so",
+    )
+    parser.add_argument(
         "--artifact-root",
         action="append",
         default=[],
@@ -86,10 +91,16 @@ def parse_artifact_roots(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def _warn_unverified(line: str) -> None:
+    print(f"mlops-desktop: warning: {line}", file=sys.stderr)
+
+
 def source_settings(args: argparse.Namespace) -> SourceSettings:
     """The artifact-root mappings given, and this client's trust lists for snapshots."""
     roots = parse_artifact_roots(getattr(args, "artifact_root", []) or [])
-    return snapshot_settings(SourceSettings(artifact_roots=roots))
+    return snapshot_settings(SourceSettings(artifact_roots=roots, on_unverified=_warn_unverified),
+                             anchors=list(getattr(args, "trust_anchor", None) or []),
+                             allow_unverified=bool(getattr(args, "allow_unverified", False)))
 
 
 def catalog_from_args(

@@ -19,6 +19,7 @@ from mlops_desktop.cli.common import (
     parse_artifact_roots,
     print_json,
     print_table,
+    source_settings,
 )
 from mlops_desktop.core.errors import CheckFailed, UsageError
 from mlops_desktop.core.findings import SEVERITIES, FindingSettings, at_or_above, count_by_severity
@@ -71,7 +72,7 @@ def register(sub: Any) -> None:
 
     r: argparse.ArgumentParser = sub.add_parser(
         "report",
-        help="write a GDPR, HIPAA or EU AI Act PDF report with its evidence bundle",
+        help="write a GDPR, HIPAA, EU AI Act or model-risk PDF report with its evidence bundle",
         description="Write an audit report as PDF (cover, contents, executive summary, edition sections, findings "
         "register, inventory, lineage figures, approval certificates, audit-log transcript, sign-off) and its "
         "evidence bundle (FILE.evidence.json, also embedded in the PDF). The report's SHA-256 is recorded in the "
@@ -79,10 +80,16 @@ def register(sub: Any) -> None:
     )
     add_store_args(r)
     add_governance_arg(r)
-    r.add_argument("--edition", required=True, choices=("gdpr", "hipaa", "eu-ai-act"), help="report edition")
+    r.add_argument("--edition", required=True, choices=("gdpr", "hipaa", "eu-ai-act", "model-risk"),
+                   help="report edition (model-risk: SR 11-7 / PRA SS1/23)")
     r.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
     r.add_argument("--models", nargs="+", default=[], metavar="NAME", help="limit the report to these models")
-    r.add_argument("--organisation", default="", help="controller / covered entity named in the report")
+    r.add_argument("--organisation", default="", help="controller / covered entity named in the report "
+                   "(default: the report profile's organisation)")
+    r.add_argument("--profile", metavar="FILE.toml", default=None,
+                   help="report profile: controller, DPO contact, officer's name, purposes, recipients, processors "
+                   "and business associates, measures, Expert Determination, retention schedule (default: "
+                   "report-profile.toml in the user config folder, as edited in Settings > Report profile)")
     r.add_argument("--format", choices=("text", "json"), default="text", help="what to print when done")
     r.add_argument("--sign-key", metavar="KEYFILE",
                    help="sign the PDF (PAdES B-B) with this officer key; passphrase from the prompt or "
@@ -99,7 +106,7 @@ def run_findings(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     findings = job(args.store, governance_url=args.governance, artifact_roots=parse_artifact_roots(args.artifact_root),
-                   settings=settings)
+                   settings=settings, source_settings=source_settings(args))
     failing = [] if args.fail_on == "none" else at_or_above(findings, args.fail_on)
     if args.format == "json":
         print_json({
@@ -122,11 +129,14 @@ def run_report(args: argparse.Namespace) -> int:
 
     if not args.out.strip():
         raise UsageError("--out is empty.", "Give a file name such as report.pdf.")
-    settings = ReportSettings(findings=_settings(args), organisation=args.organisation)
+    from mlops_desktop.core.profile import load_profile
+
+    settings = ReportSettings(findings=_settings(args), organisation=args.organisation,
+                              profile=load_profile(args.profile))
     sign_key, sign_cert = _signing_args(args)
     result = job(args.store, args.edition, args.out, models=args.models, governance_url=args.governance,
                  artifact_roots=parse_artifact_roots(args.artifact_root), settings=settings,
-                 sign_key=sign_key, sign_cert=sign_cert)
+                 sign_key=sign_key, sign_cert=sign_cert, source_settings=source_settings(args))
     if args.format == "json":
         print_json(result.as_json())
         return 0

@@ -17,6 +17,7 @@ from mlops_desktop.cli.common import (
     add_format_arg,
     add_governance_arg,
     add_store_args,
+    add_trust_anchor_arg,
     print_json,
     source_settings,
 )
@@ -47,11 +48,13 @@ def register(sub: Any) -> None:
     verify = ssub.add_parser("verify", help="check a snapshot (exit 0 verified, 1 not)",
                              description="Check every table against the manifest and the manifest's signature.")
     verify.add_argument("file", metavar="FILE", help="the .mlsnap file")
+    add_trust_anchor_arg(verify)
     add_format_arg(verify, ("text", "json"), "text")
     verify.set_defaults(func=run_verify)
 
     info = ssub.add_parser("info", help="describe a snapshot", description="Sources, time, signer, tables.")
     info.add_argument("file", metavar="FILE", help="the .mlsnap file")
+    add_trust_anchor_arg(info)
     add_format_arg(info, ("json", "text"), "text")
     info.set_defaults(func=run_info)
 
@@ -80,7 +83,7 @@ def run_create(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     from mlops_desktop.services.snapshots import verify_snapshot
 
-    status = verify_snapshot(args.file)
+    status = verify_snapshot(args.file, args.trust_anchor)
     if args.format == "json":
         print_json(status.as_json())
     elif status.ok:
@@ -97,7 +100,7 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_info(args: argparse.Namespace) -> int:
     from mlops_desktop.services.snapshots import describe_snapshot
 
-    info = describe_snapshot(args.file)
+    info = describe_snapshot(args.file, args.trust_anchor)
     if args.format == "json":
         print_json(info)
         return 0

@@ -161,6 +161,7 @@ def build_statement(
 ) -> bytes:
     predicate: dict[str, Any] = {
         "format": fmt.FORMAT,
+        "table_digest": fmt.TABLE_DIGEST_RULE,
         "created_at": created_at,
         "app": {"name": "mlops-desktop", "version": __version__},
         "created_by": _os_user(),

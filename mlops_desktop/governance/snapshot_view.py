@@ -9,9 +9,10 @@ governance store over the ``gov_*`` tables a snapshot carries.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from mlops_desktop.core.errors import MlopsError, StoreError
 from mlops_desktop.core.governance_facts import STATUS_VALID
-from mlops_desktop.governance import audit
+from mlops_desktop.governance.anchors import TrustAnchors, load_anchors, unanchored_message
 from mlops_desktop.governance.db import Governance, open_database, resolve_url
 from mlops_desktop.governance.models import SqlMeta
 from mlops_desktop.governance.trust import load_trust
@@ -35,56 +36,88 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_signer(
-    kid: str, at: datetime | None, path: Path, predicate: Mapping[str, Any], statement: bytes = b""
+    kid: str, at: datetime | None, path: Path, predicate: Mapping[str, Any], statement: bytes = b"",
+    *, anchors: TrustAnchors | None = None,
 ) -> SignerTrust:
-    """Whether a trust list trusts ``kid`` at ``at`` (the snapshot's creation time).
+    """Whether a chain from this client's trust anchors reaches ``kid`` at ``at`` (the snapshot's
+    creation time).
 
-    The local governance store is asked first when it is a SQLite file on this machine (no
-    network on open), then the trust list carried in the snapshot, unless its pinned
-    administrators differ from those this client remembers for that store.
+    The signer is verified when its key is an anchor, or a trust list (the local governance store
+    when it is a SQLite file on this machine, then the one carried in the snapshot) holds a grant
+    for it whose chain starts at an anchor. A carried trust list whose pins are not anchors proves
+    nothing (anyone can write one naming themselves "ada"): the verdict is then "unanchored" with the
+    full fingerprint, or, when this client holds an anchor for the identity the manifest claims,
+    "NOT the expected signer" naming that anchor.
     """
+    anchors = anchors if anchors is not None else load_anchors()
     when = at or datetime.now(UTC)
+    signer: Mapping[str, Any] = predicate["signer"] if isinstance(predicate.get("signer"), dict) else {}
+    claimed = signer.get("identity") if isinstance(signer.get("identity"), str) else None
+    if anchors.contains(kid):
+        return SignerTrust(anchors.identity(kid) or claimed, "trust anchor")
     note = None
     local_path = resolve_url(None)[1]
     if local_path is not None and local_path.is_file() and local_path.resolve() != path.resolve():
         try:
             with open_database(str(local_path), create=False) as gov:
-                trust = load_trust(gov)
+                trust = load_trust(gov, anchors=anchors)
                 status, _detail = trust.status_at(kid, when)
-                if status == STATUS_VALID:
+                if status == STATUS_VALID and trust.anchored(kid, when):
                     return SignerTrust(trust.identity(kid), "local trust list")
         except MlopsError as exc:
             logger.info("Local trust list not consulted: %s", exc)
     view = snapshot_governance_view(path, predicate, hashlib.sha256(statement).hexdigest())
-    if view is None:
-        return SignerTrust()
-    try:
-        trust = load_trust(view)
-        # What this client remembers of the live store the records were copied from.
-        live = Governance(url=view.url, engine=view.engine, dialect="sqlite", store_id=view.live_store_id)
-        memory = audit.remembered_head(live) or {}
-        seen = memory.get("pinned_admins")
-        if seen is not None and sorted(seen) != sorted(trust.pinned):
-            return SignerTrust(note="the snapshot's trust-list administrators differ from those this client knows")
-        status, detail = trust.status_at(kid, when)
-        if status == STATUS_VALID:
-            return SignerTrust(trust.identity(kid), "trust list in the snapshot")
-        note = detail
-    except MlopsError as exc:
-        note = f"the snapshot's trust list cannot be read ({exc})"
-    finally:
-        view.close()
-    return SignerTrust(note=note)
+    if view is not None:
+        try:
+            trust = load_trust(view, anchors=anchors)
+            status, detail = trust.status_at(kid, when)
+            if status == STATUS_VALID and trust.anchored(kid, when):
+                return SignerTrust(trust.identity(kid), "trust list in the snapshot")
+            note = detail if status != STATUS_VALID else None
+        except MlopsError as exc:
+            note = f"the snapshot's trust list cannot be read ({exc})"
+        finally:
+            view.close()
+    expected = [a for a in anchors.anchors if claimed and a.identity and _same_identity(a.identity, claimed)]
+    if expected:
+        names = "; ".join(f"key {a.key_id} ({a.source})" for a in expected)
+        return SignerTrust(note=f"NOT the expected signer: signed by key {kid} claiming {claimed}, but this client's "
+                                f"trust anchor for {claimed} is {names}; the snapshot was not made by them")
+    message = unanchored_message(kid, claimed)
+    if anchors:
+        message += f" ({anchors.describe()} None of them reaches this key.)"
+    if note:
+        message += f" ({note})"
+    return SignerTrust(note=message)
 
 
-def snapshot_settings(settings: SourceSettings = DEFAULT_SETTINGS) -> SourceSettings:
-    """``settings`` with this client's trust lists deciding who signed a snapshot."""
-    return dataclasses.replace(settings, snapshot_trust=resolve_signer)
+def _same_identity(a: str, b: str) -> bool:
+    """"ada <ada@example.org>" and "ada@example.org" name the same person (case-insensitive e-mail)."""
+    def email(x: str) -> str:
+        x = x.strip()
+        if "<" in x and x.endswith(">"):
+            x = x[x.rindex("<") + 1:-1]
+        return x.lower()
+
+    return email(a) == email(b)
 
 
-def open_snapshot(path: Path | str) -> SnapshotSource:
-    """A snapshot, verified against this client's trust lists (what every command opens)."""
-    return SnapshotSource.open(path, snapshot_settings())
+def snapshot_settings(settings: SourceSettings = DEFAULT_SETTINGS, *, anchors: Sequence[str] = (),
+                      allow_unverified: bool | None = None) -> SourceSettings:
+    """``settings`` with this client's trust anchors (plus ``anchors``: --trust-anchor values)
+    deciding who signed a snapshot; ``allow_unverified`` (--allow-unverified) lets a snapshot that
+    is not verified be used anyway."""
+    loaded = load_anchors(list(anchors))
+    changes: dict[str, Any] = {"snapshot_trust": functools.partial(resolve_signer, anchors=loaded)}
+    if allow_unverified is not None:
+        changes["allow_unverified"] = allow_unverified
+    return dataclasses.replace(settings, **changes)
+
+
+def open_snapshot(path: Path | str, *, anchors: Sequence[str] = (), allow_unverified: bool = True) -> SnapshotSource:
+    """A snapshot, judged against this client's trust anchors (``snapshot verify|info`` open any
+    snapshot; the other commands refuse an unverified one unless --allow-unverified)."""
+    return SnapshotSource.open(path, snapshot_settings(anchors=anchors, allow_unverified=allow_unverified))
 
 
 @dataclass

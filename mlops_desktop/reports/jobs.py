@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from mlops_desktop.governance.keys import SigningKey
+    from mlops_desktop.sources.base import SourceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +60,21 @@ def load_stores(
     artifact_roots: Mapping[str, str] | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
+    source_settings: SourceSettings | None = None,
 ) -> Catalog:
+    """The stores' merged catalog. ``source_settings`` (the CLI's, with --allow-unverified and
+    --trust-anchor) replaces the default settings; the artifact roots given are kept."""
+    import dataclasses
+
     from mlops_desktop.governance.snapshot_view import snapshot_settings
     from mlops_desktop.sources.base import SourceSettings
     from mlops_desktop.sources.loader import load_catalog
 
-    settings = snapshot_settings(SourceSettings(artifact_roots=dict(artifact_roots or {})))
+    roots = dict(artifact_roots or {})
+    if source_settings is not None:
+        settings = dataclasses.replace(source_settings, artifact_roots=roots or dict(source_settings.artifact_roots))
+    else:
+        settings = snapshot_settings(SourceSettings(artifact_roots=roots))
     return load_catalog(list(stores), progress, is_cancelled, settings=settings)
 
 
@@ -95,8 +105,9 @@ def run_findings(
     settings: FindingSettings | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
+    source_settings: SourceSettings | None = None,
 ) -> list[Finding]:
-    catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 50), is_cancelled)
+    catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 50), is_cancelled, source_settings)
     check_cancelled(is_cancelled)
     gov, evidence = governance_evidence(governance_url, catalog, artifact_roots, _scaled(progress, 50, 30), is_cancelled)
     try:
@@ -121,6 +132,7 @@ def run_report(
     sign_cert: x509.Certificate | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
+    source_settings: SourceSettings | None = None,
 ) -> ReportResult:
     """Load the stores (unless ``catalog`` is given), gather governance evidence, write the report
     and record its hash in the audit log. With ``sign_key`` the PDF carries a PAdES B-B signature
@@ -133,7 +145,7 @@ def run_report(
     out = check_output_path(Path(out))
     sign = _pdf_signer(sign_key, sign_cert) if sign_key is not None else None
     if catalog is None:
-        catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 30), is_cancelled)
+        catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 30), is_cancelled, source_settings)
     check_cancelled(is_cancelled)
     gov, evidence = governance_evidence(governance_url, catalog, artifact_roots, _scaled(progress, 30, 15),
                                         is_cancelled)

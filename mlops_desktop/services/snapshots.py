@@ -8,6 +8,7 @@ recorded in the governance store's audit log when there is one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,24 +63,24 @@ def create_snapshot(
                            catalog=request.catalog)
 
 
-def verify_snapshot(path: Path | str) -> SnapshotStatus:
-    """Check every table against the manifest and the manifest's signature (signer looked up on
-this client's trust lists)."""
+def verify_snapshot(path: Path | str, anchors: Sequence[str] = ()) -> SnapshotStatus:
+    """Check every table against the manifest and the manifest's signature (the signer judged by
+this client's trust anchors plus ``anchors``, the --trust-anchor values)."""
     from mlops_desktop.governance.snapshot_view import open_snapshot
 
-    source = open_snapshot(path)
+    source = open_snapshot(path, anchors=anchors)
     try:
         return source.status
     finally:
         source.close()
 
 
-def describe_snapshot(path: Path | str) -> dict[str, Any]:
+def describe_snapshot(path: Path | str, anchors: Sequence[str] = ()) -> dict[str, Any]:
     """``snapshot info``: sources, time, signer, governance copy and tables (the JSON document)."""
     from mlops_desktop.governance.snapshot import snapshot_info
     from mlops_desktop.governance.snapshot_view import open_snapshot
 
-    source = open_snapshot(path)
+    source = open_snapshot(path, anchors=anchors)
     try:
         return snapshot_info(source)
     finally:

@@ -70,6 +70,11 @@ class SourceSettings:
 
     artifact_roots: Mapping[str, str] = field(default_factory=dict)
     snapshot_trust: SignerResolver | None = None
+    #: with ``snapshot_trust`` set, a snapshot that is not verified (ALTERED, unanchored, untrusted,
+    #: unsigned) is refused unless this is true (``--allow-unverified``); it is then used with a warning.
+    allow_unverified: bool = False
+    #: told the status line of each unverified snapshot used that way (the CLI prints it on stderr)
+    on_unverified: Callable[[str], None] | None = None
 
 
 #: The settings of a source nobody configured.

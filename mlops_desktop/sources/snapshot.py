@@ -57,6 +57,7 @@ VERIFIED = "verified"
 UNTRUSTED = "untrusted"  # signature valid, signer not on a trust list we have
 UNSIGNED = "unsigned"
 ALTERED = "altered"
+UNANCHORED = "unanchored"  # signature valid, but no chain from this client's trust anchors reaches the key
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,11 @@ class SnapshotStatus:
             return "ALTERED: " + "; ".join(self.problems or ("the snapshot does not match its manifest",))
         if self.state == VERIFIED:
             return f"verified snapshot by {self.signer or _short_key(self.key_id)}, taken {when}"
+        if self.state == UNANCHORED and self.problems:
+            return self.problems[0]
         if self.state == UNTRUSTED:
+            if self.problems and self.problems[0].startswith("NOT the expected signer"):
+                return self.problems[0]
             return f"signed snapshot by untrusted key {_short_key(self.key_id)}, taken {when}"
         return f"unsigned snapshot, taken {when}"
 
@@ -154,7 +159,8 @@ def check_signature(manifest: ManifestRow, path: Path, trust: SignerResolver | N
         answer = trust(kid, parse_timestamp(predicate.get("created_at")), path, predicate, manifest.statement)
     if answer.trust_source is None:
         claimed_id = claimed.get("identity")
-        return SnapshotStatus(UNTRUSTED, key_id=kid, signer=claimed_id if isinstance(claimed_id, str) else None,
+        state = UNANCHORED if (answer.note or "").startswith("unanchored:") else UNTRUSTED
+        return SnapshotStatus(state, key_id=kid, signer=claimed_id if isinstance(claimed_id, str) else None,
                               problems=(answer.note,) if answer.note else ())
     return SnapshotStatus(VERIFIED, key_id=kid, signer=answer.identity or kid[:16], trust_source=answer.trust_source)
 
@@ -180,6 +186,10 @@ def verify_file(
     return manifest, dataclasses.replace(sig_status, taken_at=taken_at)
 
 
+class UnverifiedSnapshotError(StoreError):
+    """A snapshot that is not verified was opened without ``--allow-unverified``."""
+
+
 class SnapshotSource(Source):
     """A ``.mlsnap`` file: verified when opened, read-only, returns the catalog it was taken of."""
 
@@ -201,7 +211,19 @@ class SnapshotSource(Source):
         except BaseException:
             self._con.close()
             raise
-        if self.status.state in (ALTERED, UNTRUSTED):
+        if self.status.state != VERIFIED and settings.snapshot_trust is not None:
+            if not settings.allow_unverified:
+                self._con.close()
+                raise UnverifiedSnapshotError(
+                    f"Refusing snapshot {self.path}: {self.status.text}.",
+                    "Check it with 'mlops-desktop snapshot verify'; to use it anyway pass --allow-unverified "
+                    "(every output then says the snapshot is unverified).",
+                )
+            line = f"UNVERIFIED snapshot {self.path} used (--allow-unverified): {self.status.text}"
+            logger.warning("%s", line)
+            if settings.on_unverified is not None:
+                settings.on_unverified(line)
+        elif self.status.state in (ALTERED, UNTRUSTED, UNANCHORED):
             logger.warning("Snapshot %s: %s", self.path, self.status.text)
         else:
             logger.info("Snapshot %s: %s", self.path, self.status.text)

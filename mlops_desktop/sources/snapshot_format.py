@@ -15,11 +15,15 @@ A snapshot is one SQLite file:
   count and SHA-256. When the snapshot is signed, the row also holds the DSSE envelope of
   those exact bytes and the signer's public key.
 
-Table digest (documented so anyone can recompute it): SHA-256 over the UTF-8 lines
-``["mlsnap-table", <name>, [<columns>...]]\\n`` then, for each row in ``ORDER BY`` of
-every column (``_pos`` first for our own tables), the compact JSON array of the row's
-values (``ensure_ascii=False``, ``separators=(",", ":")``; blobs as ``{"base64": ...}``;
-floats as Python's shortest repr, NaN as ``NaN``) followed by ``\\n``.
+Table digest, rule ``v2`` (documented so anyone can recompute it; the manifest predicate says
+``"table_digest": "v2"``): SHA-256 over the UTF-8 line
+``["mlsnap-table", <name>, [<columns>...], <schema text>]\\n`` where the schema text is the
+table's ``sql`` in ``sqlite_master`` exactly as stored, then, for each row of a full scan of the
+table b-tree in rowid order (``SELECT * FROM t NOT INDEXED ORDER BY rowid``: the rows the app
+reads, never an index's copy of them), the compact JSON array of the row's values
+(``ensure_ascii=False``, ``separators=(",", ":")``; blobs as ``{"base64": ...}``; floats as
+Python's shortest repr, NaN as ``NaN``) followed by ``\\n``. Opening also runs
+``PRAGMA integrity_check``, so an index that disagrees with its table is reported too.
 
 Both the writer (:mod:`mlops_desktop.governance.snapshot`) and the reader
 (:mod:`mlops_desktop.sources.snapshot`) use this module; it knows nothing of keys or trust.
@@ -482,13 +486,24 @@ class TableDigest:
         return {"columns": list(self.columns), "rows": self.rows, "sha256": self.sha256}
 
 
+#: The table digest rule new manifests name (see the module docstring).
+TABLE_DIGEST_RULE = "v2"
+
+
+def table_schema(con: sqlite3.Connection, table: str) -> str:
+    row = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    return str(row[0]) if row and row[0] is not None else ""
+
+
 def table_digest(con: sqlite3.Connection, table: str, is_cancelled: CancelledFn = never_cancelled) -> TableDigest:
-    """Row count and SHA-256 of one table, as documented in the module docstring."""
+    """Row count and SHA-256 of one table, as documented in the module docstring (rule v2)."""
     columns = _table_columns(con, table)
+    schema = table_schema(con, table)
+    if "WITHOUT ROWID" in schema.upper().replace("\n", " "):
+        raise sqlite3.DatabaseError(f"table {table} is a WITHOUT ROWID table, which this app never writes")
     h = hashlib.sha256()
-    h.update((_dumps(["mlsnap-table", table, columns]) + "\n").encode("utf-8"))
-    order = _q(POS) if POS in columns else ", ".join(_q(c) for c in columns)
-    cursor = con.execute(f"SELECT * FROM {_q(table)} ORDER BY {order}")  # noqa: S608
+    h.update((_dumps(["mlsnap-table", table, columns, schema]) + "\n").encode("utf-8", "surrogatepass"))
+    cursor = con.execute(f"SELECT * FROM {_q(table)} NOT INDEXED ORDER BY rowid")  # noqa: S608
     count = 0
     while True:
         batch = cursor.fetchmany(5000)
@@ -611,6 +626,17 @@ def parse_manifest_statement(statement: bytes) -> dict[str, Any]:
     return predicate
 
 
+def integrity_problems(con: sqlite3.Connection, limit: int = 20) -> list[str]:
+    """``PRAGMA integrity_check``: pages, b-trees and every index against its table."""
+    try:
+        rows = [str(r[0]) for r in con.execute(f"PRAGMA integrity_check({int(limit)})")]
+    except sqlite3.DatabaseError as exc:
+        return [f"the SQLite integrity check failed ({exc})"]
+    if rows == ["ok"]:
+        return []
+    return [f"the SQLite integrity check found: {r}" for r in rows]
+
+
 def check_content(
     con: sqlite3.Connection,
     statement: bytes,
@@ -619,6 +645,10 @@ def check_content(
 ) -> list[str]:
     """Compare every table with the manifest; each difference is one specific message."""
     problems: list[str] = []
+    if predicate.get("table_digest") != TABLE_DIGEST_RULE:
+        problems.append("the manifest uses an older table digest rule (tables read through their indexes, schema "
+                        "text not covered); take the snapshot again with this version")
+    problems.extend(integrity_problems(con))
     try:
         obj = json.loads(statement.decode("utf-8"))
         subject = obj["subject"][0]

@@ -59,7 +59,9 @@ def load_stores(
 def source_settings(settings: Mapping[str, object] | None) -> SourceSettings:
     """The window's source settings as the sources take them, with this client's trust lists."""
     roots = (settings or {}).get("artifact_roots")
-    return snapshot_settings(SourceSettings(artifact_roots=dict(roots) if isinstance(roots, Mapping) else {}))
+    # the window opens any snapshot and shows an unverified one behind a blocking banner
+    return snapshot_settings(SourceSettings(artifact_roots=dict(roots) if isinstance(roots, Mapping) else {}),
+                             allow_unverified=True)
 
 
 
