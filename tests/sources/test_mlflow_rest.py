@@ -243,6 +243,7 @@ def test_catalog_details_match_sql(served: dict[str, Served]) -> None:
             {(m.model_id, m.name, m.source_run_id, m.artifact_location) for m in sql.logged_models.values()}
         assert {(d.name, d.digest, d.source, d.source_type) for d in rest.datasets.values()} == \
             {(d.name, d.digest, d.source, d.source_type) for d in sql.datasets.values()}
+        assert rest_src.registry_id() == sql_src.registry_id() != ""  # decisions count for the same registry
         registry = rest_src.load_registry()
         assert [(m.name, [v.version for v in m.versions]) for m in registry.models] == \
             [(m.name, [v.version for v in m.visible_versions()]) for m in sql.models]
