@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -132,12 +133,25 @@ class MainWindow(WindowSession):
         self.content.addWidget(self.empty_state)
         self.content.addWidget(self.pages)
 
+        # an ALTERED snapshot: a banner above every page that cannot be dismissed
+        self.altered_banner = QLabel()
+        self.altered_banner.setObjectName("alteredBanner")
+        self.altered_banner.setWordWrap(True)
+        self.altered_banner.setAccessibleName("Altered snapshot warning")
+        self.altered_banner.setVisible(False)
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.altered_banner)
+        column.addWidget(self.content, 1)
+
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.navigator)
-        row.addWidget(self.content, 1)
+        row.addWidget(right, 1)
         self.setCentralWidget(central)
 
         # status bar
@@ -553,6 +567,15 @@ class MainWindow(WindowSession):
 
     def _update_verification(self) -> None:
         statuses = self.snapshot_statuses()
+        altered = [(url, status) for url, status in statuses if status.state == ALTERED]
+        if altered:
+            self.altered_banner.setText(
+                "ALTERED SNAPSHOT: what every page shows does not match what was signed. "
+                + " ".join(f"{url}: {status.text}." for url, status in altered)
+                + " Do not rely on it; check it with 'mlops-desktop snapshot verify'.")
+            self.altered_banner.setStyleSheet(
+                f"QLabel {{ background: {theme.colors().phi}; color: white; font-weight: bold; padding: 8px; }}")
+        self.altered_banner.setVisible(bool(altered))
         title = "MLOps Desktop"
         if self.store_urls:
             title = f"{' + '.join(short_store_name(u) for u in self.store_urls)} — MLOps Desktop"
