@@ -1,4 +1,4 @@
-"""The edition-specific sections (GDPR, HIPAA, EU AI Act) of a report.
+"""The edition-specific sections (GDPR, HIPAA, EU AI Act, model risk) of a report.
 
 Each ``_edition`` function appends numbered sections to the builder and returns the next
 free section number. Only metadata facts appear; documents the metadata merely points at
@@ -8,16 +8,19 @@ are "referenced, not assessed"; what metadata cannot show is said so.
 from __future__ import annotations
 
 from mlops_desktop.core.classification import is_true
+from mlops_desktop.core.diff import diff_versions
 from mlops_desktop.core.entities import ModelVersion, RegisteredModel, iso
 from mlops_desktop.core.findings import hipaa_identifier_columns
 from mlops_desktop.core.governance_facts import ApprovalFact
+from mlops_desktop.core.profile import ReportProfile
 from mlops_desktop.reports.document import NOT_ASSESSED, NOT_RECORDED, ReportBuilder, esc, fact
+from mlops_desktop.reports.model_card import GAP, card_tags, card_value
 
 FIRST = 3  # sections 1 and 2 are the executive summary and scope
 
 
 def render(b: ReportBuilder) -> int:
-    return {"gdpr": _gdpr, "hipaa": _hipaa, "eu-ai-act": _ai_act}[b.d.edition](b)
+    return {"gdpr": _gdpr, "hipaa": _hipaa, "eu-ai-act": _ai_act, "model-risk": _model_risk}[b.d.edition](b)
 
 
 def _approvals_line(approvals: list[ApprovalFact]) -> str:
@@ -41,6 +44,53 @@ def external_claims(b: ReportBuilder, model: RegisteredModel) -> None:
             [[f"v{v.version}", c.statement(), c.evidence or NOT_RECORDED] for v, c in claims], [1.2, 4.4, 4.4])
 
 
+NOT_RECORDED_GAP = "not recorded — gap (report profile)"
+
+
+def _profile_list(items: tuple[str, ...] | list[str]) -> str:
+    return "; ".join(items) + " (report profile)" if items else NOT_RECORDED_GAP
+
+
+def _processors(prof: ReportProfile, *, ba: bool) -> str:
+    chosen = [p for p in prof.processors if p.business_associate or not ba]
+    if not chosen:
+        return NOT_RECORDED_GAP
+    return "; ".join(f"{p.name}" + (f" ({p.service})" if p.service else "")
+                     + (f", agreement {p.agreement}" if p.agreement else ", agreement not recorded")
+                     for p in chosen)
+
+
+def profile_note(b: ReportBuilder, *fields: str) -> None:
+    """Where the report profile comes from and what of ``fields`` it still lacks."""
+    prof = b.d.settings.profile
+    src = f"Report profile: {esc(prof.source)}." if prof.source else "No report profile was given (report --profile, or Settings > Report profile)."
+    missing = prof.missing_note(*fields)
+    b.para(src + (" " + esc(missing) if missing else " Every field this section reads is recorded."), "note")
+
+
+def _retention_schedule(b: ReportBuilder) -> None:
+    prof = b.d.settings.profile
+    b.table(["Data", "Retention period", "Basis"], [[r.data, r.period or NOT_RECORDED, r.basis or NOT_RECORDED]
+                                                    for r in prof.retention], [4, 2.5, 3.5],
+            empty="Retention schedule: " + NOT_RECORDED_GAP + ".")
+
+
+def _expert_determination(b: ReportBuilder) -> None:
+    """The Expert Determination record (164.514(b)(1)) for datasets that claim it."""
+    claimed = sorted(v.name for v in b.views.values()
+                     if (v.tags.get("hipaa_deidentified") or "").strip().lower() == "expert_determination")
+    ed = b.d.settings.profile.expert_determination
+    b.h3("Expert Determination (164.514(b)(1))")
+    b.add(b.kv([
+        ("Datasets claiming it", ", ".join(claimed) or "none in scope"),
+        ("Expert", ed.expert or NOT_RECORDED_GAP),
+        ("Date of determination", ed.date or NOT_RECORDED_GAP),
+        ("Method", ed.method or NOT_RECORDED_GAP),
+    ]))
+    b.para("The determination itself (that the risk of re-identification is very small) is " + NOT_ASSESSED + ".",
+           "note")
+
+
 def _security_summary(b: ReportBuilder) -> str:
     audit = b.d.facts.audit
     approvals = b.d.approvals()
@@ -61,6 +111,9 @@ def _gdpr(b: ReportBuilder) -> int:
         "One record per model, compiled from classification tags on the model, its versions and the datasets that "
         "trained them. Fields the metadata does not hold are marked “not recorded”."
     )
+    prof = d.settings.profile
+    profile_note(b, "controller", "dpo_contact", "purposes", "recipients", "processors", "technical_measures",
+                 "organisational_measures", "retention")
     if not b.nothing_in_scope():
         for model in d.models:
             version = b.key_version(model)
@@ -72,17 +125,21 @@ def _gdpr(b: ReportBuilder) -> int:
             b.add(
                 b.kv(
                     [
-                        ("Controller", d.settings.organisation or NOT_RECORDED),
-                        ("Purposes", fact(cls, "purpose", fact(cls, "purposes"))),
+                        ("Controller", prof.controller or d.settings.organisation_name() or NOT_RECORDED_GAP),
+                        ("DPO contact", prof.dpo_contact or NOT_RECORDED_GAP),
+                        ("Purposes", fact(cls, "purpose", fact(cls, "purposes", "")) or _profile_list(prof.purposes)),
                         ("Data-subject categories", fact(cls, "data_subject_categories")),
                         ("Data categories", ", ".join(
                             [*(["personal data"] if cls.pii else []), *(["health data (PHI)"] if cls.phi else []),
                              *cls.special_categories]) or "no personal data recorded"),
-                        ("Recipients", fact(cls, "recipients")),
+                        ("Recipients", fact(cls, "recipients", "") or _profile_list(prof.recipients)),
+                        ("Processors (Art. 28)", _processors(prof, ba=False)),
                         ("Third-country transfers", fact(cls, "third_country_transfer", "none recorded")
                          + (f" (safeguard: {fact(cls, 'transfer_safeguard')})" if cls.facts.get("third_country_transfer") else "")),
                         ("Erasure limits", f"retention_until {fact(cls, 'retention_until')}"),
                         ("Security measures", _security_summary(b)),
+                        ("Technical and organisational measures (Art. 32(1))",
+                         _profile_list((*prof.technical_measures, *prof.organisational_measures))),
                         ("Datasets (version " + version.version + ")", ", ".join(ds) or NOT_RECORDED),
                     ]
                 )
@@ -110,6 +167,7 @@ def _gdpr(b: ReportBuilder) -> int:
                                      for v in sorted(b.views.values(), key=lambda x: x.name)], [3, 7],
             empty="No datasets.")
     b.h2(f"{n}.3 Storage limitation (Art. 5(1)(e))")
+    _retention_schedule(b)
     b.table(["Dataset", "retention_until", "Feeds"],
             [[v.name, v.tags.get("retention_until") or "not recorded", "\n".join(sorted({mv.uri for _, mv in v.consumers})[:5])]
              for v in sorted(b.views.values(), key=lambda x: x.name) if is_true(v.tags.get("pii")) or v.tags.get("retention_until")],
@@ -180,6 +238,7 @@ def _hipaa(b: ReportBuilder) -> int:
     b.table(["Dataset", "phi", "De-identification", "Identifier-like columns", "Models"], rows,
             [2.6, 0.7, 1.8, 2.5, 2.4], empty="No PHI or de-identified datasets feed the models in scope.")
     b.findings_note("F12")
+    _expert_determination(b)
     n += 1
     b.h1(f"{n}. Models using PHI and their approvals")
     rows = []
@@ -197,6 +256,9 @@ def _hipaa(b: ReportBuilder) -> int:
     b.h1(f"{n}. Access control and authentication (164.312(a), (d))")
     approvals = d.approvals()
     signers = sorted({(a.signer_identity or NOT_RECORDED, a.key_id, a.role or NOT_RECORDED) for a in approvals})
+    b.h3("Business associates (164.502(e), 164.308(b))")
+    b.para(esc(_processors(d.settings.profile, ba=True)) + ". Whether each agreement meets 164.504(e) is "
+           + NOT_ASSESSED + ".")
     b.para("Person or entity authentication of approvers is by ECDSA P-256 signatures checked against the trust list. "
            "Access control of the stores themselves is " + NOT_ASSESSED + ".")
     b.table(["Signer", "Key fingerprint", "Role"], [[s, k, r] for s, k, r in signers], [3, 5.5, 1.5],
@@ -231,6 +293,8 @@ def _hipaa(b: ReportBuilder) -> int:
     b.h1(f"{n}. Retention (164.316(b)(2), {b.settings.retention_years} years)")
     b.para(f"Documentation must be kept {b.settings.retention_years} years from creation or last effective date. "
            f"Evaluation date: {b.settings.current_date().isoformat()}.")
+    profile_note(b, "retention")
+    _retention_schedule(b)
     b.findings_note("F16", "F5")
     return n + 1
 
@@ -354,3 +418,145 @@ def _annex_point(b: ReportBuilder, point: str, m: RegisteredModel, v: ModelVersi
         doc_ref("declaration_of_conformity", "EU declaration of conformity")
     elif point == "9":
         doc_ref("post_market_monitoring", "Post-market monitoring plan")
+
+
+# ------------------------------------------------------------------------------------------ model risk
+
+
+def _challenger(b: ReportBuilder, m: RegisteredModel, champion: ModelVersion) -> ModelVersion | None:
+    for alias in b.d.settings.challenger_aliases:
+        ver = m.aliases.get(alias)
+        if ver is not None and str(ver) != champion.version:
+            found = m.version(str(ver))
+            if found is not None and not found.deleted:
+                return found
+    return None
+
+
+def _card_or_gap(tags: dict[str, str], name: str) -> str:
+    value, key = card_value(tags, name)
+    return value or f"{GAP} (tag {key})"
+
+
+def _model_risk(b: ReportBuilder) -> int:
+    """SR 11-7 / PRA SS1/23: inventory and tier, purpose and use, conceptual soundness and data,
+    performance against the challenger, limitations, monitoring, validation, findings."""
+    d = b.d
+    n = FIRST
+    in_scope = [(m, b.key_version(m)) for m in d.models]
+    b.h1(f"{n}. Model inventory and tiering (SR 11-7 V; SS1/23 Principle 1)")
+    b.para("One row per model: the version in use (deployed, else the latest), its owner and risk tier as the "
+           "metadata records them. The tier is the owner's classification; whether it is right is " + NOT_ASSESSED
+           + ".")
+    rows = []
+    for m, v in in_scope:
+        tags = card_tags(m, v)
+        rows.append([m.name, f"v{v.version}" if v else "no version", ", ".join(b.targets(m, v)) or "not deployed"
+                     if v else "—", _card_or_gap(tags, "owner"), _card_or_gap(tags, "risk_rating"),
+                     _card_or_gap(tags, "risk_rating_reason"), _card_or_gap(tags, "validation_status")])
+    b.table(["Model", "Version", "In use as", "Owner", "Risk tier", "Reason for the tier", "Validation"], rows,
+            [2.0, 0.8, 1.4, 1.3, 1.2, 2.2, 1.3], empty="No models in scope.")
+    n += 1
+    b.h1(f"{n}. Purpose and use")
+    for i, (m, v) in enumerate(in_scope, start=1):
+        tags = card_tags(m, v)
+        b.h2(f"{n}.{i} {m.name}")
+        b.add(b.kv([("Purpose", _card_or_gap(tags, "purpose")), ("Intended use", _card_or_gap(tags, "intended_use")),
+                    ("Out-of-scope use", _card_or_gap(tags, "out_of_scope_use")),
+                    ("Description", m.description or f"{GAP} (registered model description)")]))
+    n += 1
+    b.h1(f"{n}. Conceptual soundness and data (SR 11-7 V.1; SS1/23 Principle 4)")
+    b.para("What the metadata records of the method and the data; the soundness of the method itself is "
+           + NOT_ASSESSED + ".", "note")
+    for i, (m, v) in enumerate(in_scope, start=1):
+        b.h2(f"{n}.{i} {m.name}")
+        if v is None:
+            b.para("The model has no versions: nothing to assess.", "note")
+            continue
+        tags = card_tags(m, v)
+        run = d.catalog.runs.get(v.run_id or "")
+        cls = b.classification(m, v)
+        inputs = list(v.datasets) or (list(run.inputs) if run else [])
+        b.add(b.kv([
+            ("Methodology", _card_or_gap(tags, "methodology")),
+            ("Training run", (v.run_id or f"{GAP} (no run)") + (f" by {run.user}" if run and run.user else "")),
+            ("Code version", (run.code_version if run else None) or NOT_RECORDED),
+            ("Parameters", ", ".join(f"{k}={val}" for k, val in sorted(run.params.items())[:30])
+             if run and run.params else NOT_RECORDED),
+            ("Data", "; ".join(f"{x.name} [{x.context or 'context not recorded'}] digest {x.digest or '—'}"
+                               for x in inputs) or f"{GAP} (no dataset inputs)"),
+            ("Data classification", " ".join(cls.badges) or "no PII/PHI recorded"),
+        ]))
+    n += 1
+    b.h1(f"{n}. Performance against the challenger (SR 11-7 V.2 outcomes analysis)")
+    b.para("The version in use compared with the version holding a challenger alias ("
+           + esc(", ".join(d.settings.challenger_aliases)) + "), latest metric values of each version's run "
+           "(the diff service, as `mlops-desktop diff`). Whether the differences are material is " + NOT_ASSESSED
+           + ".")
+    for i, (m, v) in enumerate(in_scope, start=1):
+        b.h2(f"{n}.{i} {m.name}")
+        if v is None:
+            b.para("No version.", "note")
+            continue
+        ch = _challenger(b, m, v)
+        if ch is None:
+            b.para(f"Not recorded — gap: no challenger alias ({esc(', '.join(d.settings.challenger_aliases))}) "
+                   f"points at another version of {esc(m.name)}.", "note")
+            continue
+        diff = diff_versions(d.catalog, m.name, ch.version, v.version, graph=d.graph)
+        metric_rows = [[r.key, r.new or "—", r.old or "—", r.note or ("same" if r.status == "same" else r.status)]
+                       for r in diff.section("metric")]
+        b.para(f"In use: v{esc(v.version)}; challenger: v{esc(ch.version)}.")
+        b.table(["Metric", f"v{v.version} (in use)", f"v{ch.version} (challenger)", "Difference"], metric_rows,
+                [3.5, 2, 2, 2.5], empty="Not recorded — gap: neither run records metrics.")
+        data_rows = [[r.key, r.status, r.note] for r in diff.section("dataset") if r.status != "same"]
+        if data_rows:
+            b.table(["Dataset input", "Change", "Note"], data_rows, [4, 1.5, 4.5])
+    n += 1
+    b.h1(f"{n}. Limitations and compensating controls (SR 11-7 V.3; SS1/23 Principle 4.5)")
+    rows = []
+    for m, v in in_scope:
+        tags = card_tags(m, v)
+        rows.append([m.name, _card_or_gap(tags, "limitations"), _card_or_gap(tags, "caveats")])
+    b.table(["Model", "Limitations", "Caveats and recommendations"], rows, [2.4, 3.8, 3.8], empty="No models in scope.")
+    n += 1
+    b.h1(f"{n}. Ongoing monitoring (SR 11-7 V.2; SS1/23 Principle 4.4)")
+    rows = []
+    for m, v in in_scope:
+        tags = card_tags(m, v)
+        rows.append([m.name, _card_or_gap(tags, "monitoring_plan")])
+    b.table(["Model", "Monitoring plan"], rows, [3, 7], empty="No models in scope.")
+    b.findings_note("F24", "F25", "F26")
+    n += 1
+    b.h1(f"{n}. Validation outcome and validator sign-off (SR 11-7 VI; SS1/23 Principle 4.3)")
+    b.para("The validation outcome each version records (tags validation_status / validation, validated_by, "
+           "validation_date, validation_report), and the signed decisions on it. A deployed version whose "
+           "validation failed is finding F19.")
+    rows = []
+    for m, v in d.versions():
+        tags = card_tags(m, v)
+        targets = ", ".join(b.targets(m, v))
+        who, date = card_value(tags, "validated_by")[0], card_value(tags, "validation_date")[0]
+        signoff = (f"{who}, {date or 'date not recorded'}" if who else
+                   f"{GAP} (tags validated_by, validation_date)")
+        rows.append([v.uri, targets or "not deployed", _card_or_gap(tags, "validation_status"), signoff,
+                     card_value(tags, "validation_report")[0] or NOT_RECORDED,
+                     _approvals_line(d.approvals_for(v))])
+    b.table(["Version", "In use as", "Outcome", "Validator sign-off", "Report", "Signed decisions"], rows,
+            [2.4, 1.3, 1.1, 2.4, 1.1, 2.2], empty="No versions in scope.")
+    b.findings_note("F19", "F1", "F2")
+    n += 1
+    b.h1(f"{n}. Findings and remediation (SS1/23 Principle 5)")
+    status = d.settings.finding_status
+    rows = []
+    for f in d.findings:
+        st = status.get(f.key) if status else None
+        rows.append([f.key, f.severity, f.object, f.rule,
+                     (st.owner if st and st.owner else NOT_RECORDED), (st.due if st and st.due else NOT_RECORDED),
+                     (st.status if st and st.status else "open")])
+    b.para("Each finding by its stable key, with the remediation owner, due date and status from the findings "
+           "status file" + ("" if status else " (none was given: owner and due date are not recorded)") + ".", "note")
+    b.table(["Key", "Severity", "Object", "Rule", "Owner", "Due", "Status"], rows,
+            [1.75, 0.85, 2.05, 2.3, 1.1, 1.1, 1.05], style_cells=b.severity_style(1),
+            empty="No findings were raised for the models in scope.")
+    return n + 1

@@ -10,7 +10,7 @@ import getpass
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from mlops_desktop.core.findings import (
     scope_findings,
 )
 from mlops_desktop.core.governance_facts import ApprovalFact, GovernanceFacts
+from mlops_desktop.core.profile import ReportProfile
 
 if TYPE_CHECKING:
     from mlops_desktop.core.lineage import LineageGraph
@@ -36,6 +37,7 @@ EDITIONS: dict[str, str] = {
     "gdpr": "GDPR accountability report",
     "hipaa": "HIPAA compliance evidence report",
     "eu-ai-act": "EU AI Act technical documentation (Annex IV)",
+    "model-risk": "Model risk management report (SR 11-7, PRA SS1/23)",
 }
 
 #: EU AI Act application dates (Art. 113). They are moving (the 2025 "digital omnibus"
@@ -46,6 +48,16 @@ DEFAULT_AI_ACT_DATES: tuple[tuple[str, str], ...] = (
     ("High-risk systems listed in Annex III; most other provisions", "2026-08-02"),
     ("High-risk systems that are safety components of Annex I products (Art. 6(1))", "2027-08-02"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class FindingStatus:
+    """Remediation of one finding, as the findings status file records it."""
+
+    owner: str = ""
+    due: str = ""
+    status: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +72,33 @@ class ReportSettings:
     max_lineage_nodes: int = 36
     #: Metrics charted per model.
     max_metrics: int = 12
+    #: What the organisation records about itself (controller, DPO, processors...): core/profile.py.
+    profile: ReportProfile = field(default_factory=ReportProfile)
+    #: Aliases naming the challenger a deployed version is compared with (model-risk edition).
+    challenger_aliases: tuple[str, ...] = ("challenger",)
+    #: Remediation state per finding key (the findings status file), shown by the model-risk edition.
+    finding_status: Mapping[str, FindingStatus] = field(default_factory=dict)
 
     def author_name(self) -> str:
+        """The preparer: the explicit author, else the officer's name in the profile, else the OS user."""
         if self.author:
             return self.author
+        if self.profile.officer_name:
+            return self.profile.officer_name
         try:
             return getpass.getuser()
         except (KeyError, OSError):
             return "unknown"
+
+    def preparer(self) -> str:
+        """:meth:`author_name`, saying so when it is only the OS user."""
+        name = self.author_name()
+        if self.author or self.profile.officer_name:
+            return name
+        return f"{name} (operating-system user; no officer's name in the report profile)"
+
+    def organisation_name(self) -> str:
+        return self.organisation or self.profile.organisation
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from mlops_desktop import __version__
-from mlops_desktop.core.entities import iso
+from mlops_desktop.core.entities import ModelVersion, RegisteredModel, iso
 from mlops_desktop.core.findings import RULES, SEVERITIES, count_by_severity
 from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
@@ -49,6 +49,7 @@ from mlops_desktop.reports.document import (
 )
 from mlops_desktop.reports.fonts import MONO, SANS, register_fonts
 from mlops_desktop.reports.model import ReportData
+from mlops_desktop.reports.model_card import build_card
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ def _cover(b: ReportBuilder) -> None:
     b.para(esc(d.title), "title")
     b.para(esc({"gdpr": "General Data Protection Regulation (EU) 2016/679",
                 "hipaa": "HIPAA Privacy and Security Rules (45 CFR Parts 160 and 164)",
-                "eu-ai-act": "Regulation (EU) 2024/1689 (Artificial Intelligence Act)"}[d.edition]), "subtitle")
+                "eu-ai-act": "Regulation (EU) 2024/1689 (Artificial Intelligence Act)",
+                "model-risk": "Federal Reserve SR 11-7 and PRA SS1/23 model risk management"}[d.edition]), "subtitle")
     b.add(Spacer(1, 1.2 * cm))
     scope = ", ".join(m.name for m in d.models) if d.scope_names else f"All registered models ({len(d.models)})"
     gov = d.governance
@@ -70,8 +72,9 @@ def _cover(b: ReportBuilder) -> None:
         ("Edition", d.edition),
         ("Snapshot time", iso(d.generated_at)),
         ("Scope", scope if d.models else "Nothing in scope"),
-        ("Organisation", d.settings.organisation or NOT_RECORDED),
-        ("Prepared by", d.settings.author_name()),
+        ("Organisation", d.settings.organisation_name() or "not recorded — gap (report profile)"),
+        ("Prepared by", d.settings.preparer()),
+        ("Report profile", d.settings.profile.source or "none given"),
         ("Application", f"mlops-desktop {__version__}"),
         ("Governance store", gov.store_url if gov and gov.store_url else "none"),
         ("Audit-log checkpoint", f"size {gov.checkpoint_size}, root {gov.checkpoint_root}"
@@ -233,6 +236,7 @@ def _model_cards(b: ReportBuilder, number: int) -> None:
         if version is None:
             b.para("This registered model has no versions.", "note")
             continue
+        model_card_section(b, model, version)
         cls = b.classification(model, version)
         run = d.catalog.runs.get(version.run_id or "")
         b.h3(f"Version {version.version} (" + (", ".join(b.targets(model, version)) or "not deployed") + ")")
@@ -260,6 +264,17 @@ def _model_cards(b: ReportBuilder, number: int) -> None:
                                               title=f"Latest metrics of run {version.run_id[:12] if version.run_id else ''}")))
         else:
             b.para("No metrics recorded for this version's run.", "note")
+
+
+def model_card_section(b: ReportBuilder, model: RegisteredModel, version: ModelVersion | None) -> None:
+    """The model card of ``model`` (SageMaker model card sections; reports/model_card.py), gaps named."""
+    card = build_card(b.d.catalog, model, version)
+    b.h3("Model card" + (f" (version {version.version})" if version is not None else ""))
+    for section in card.sections:
+        b.add(KeepTogether([b.p(f"<i>{esc(section.title)}</i>", "small"), b.kv(section.rows)]), Spacer(1, 2))
+    if card.gaps:
+        b.para(f"Model card gaps ({len(card.gaps)}): " + esc("; ".join(card.gaps)) + ".", "note")
+
 
 
 def _certificates(b: ReportBuilder) -> None:
@@ -360,6 +375,8 @@ def _sign_off(b: ReportBuilder) -> None:
         "gdpr": ["Prepared by", "Data protection officer", "Controller representative"],
         "hipaa": ["Prepared by", "Privacy officer", "Security officer"],
         "eu-ai-act": ["Prepared by", "AI compliance lead", "Provider representative"],
+        "model-risk": ["Prepared by", "Model validator (independent of development)", "Model owner",
+                       "Model risk committee"],
     }[b.d.edition]
     b.add(PageBreak())
     b.h1("Sign-off")

@@ -26,6 +26,8 @@ import platformdirs
 from PySide6.QtCore import QSettings
 
 from mlops_desktop.core.findings import DEFAULT_SEVERITIES, SEVERITIES, FindingSettings
+from mlops_desktop.core.profile import ReportProfile
+from mlops_desktop.reports.model import ReportSettings
 from mlops_desktop.services.session import preselected_key
 from mlops_desktop.services.settings import VerificationSettings, ca_file_or_env
 from mlops_desktop.sources.base import redact
@@ -60,6 +62,8 @@ class Preferences:
     #: Organisation CA certificates, PEM (as ``verify --ca``): signer certificates on the trust
     #: list must chain to them. "" = MLOPS_DESKTOP_ORG_CA if set, else no certificate check.
     ca_file: str = ""
+    #: Report profile TOML (as ``report --profile``); "" = report-profile.toml in the config folder.
+    report_profile: str = ""
     #: Artifact-root prefix recorded by training -> local folder with the same files.
     artifact_roots: dict[str, str] = field(default_factory=dict)
     #: Stages and aliases that mean "in production" (findings, policy display).
@@ -326,6 +330,28 @@ class GuiSettings:
             production_stages=tuple(p.production_stages), production_aliases=tuple(p.production_aliases),
             min_approvals=p.min_approvals, retention_years=p.retention_years, severities=dict(p.severities),
         )
+
+    def report_profile_path(self) -> Path:
+        """The report profile file Settings edits and reports read."""
+        from mlops_desktop.core.profile import default_profile_path
+
+        text = self.prefs.report_profile.strip()
+        return Path(text).expanduser() if text else default_profile_path()
+
+    def report_profile(self) -> ReportProfile:
+        """The report profile (empty when the file does not exist; a bad file is logged and ignored)."""
+        from mlops_desktop.core.errors import UsageError
+        from mlops_desktop.core.profile import load_profile
+
+        try:
+            return load_profile(self.report_profile_path(), required=False)
+        except UsageError as exc:
+            logger.warning("Ignoring the report profile: %s", exc.message)
+            return ReportProfile()
+
+    def report_settings(self) -> ReportSettings:
+        """What reports are made with: Settings' thresholds and the report profile."""
+        return ReportSettings(findings=self.finding_settings(), profile=self.report_profile())
 
     def verification_settings(self, artifact_roots: Mapping[str, str] | None = None) -> VerificationSettings:
         """What the GUI verifies with, as ``verify --ca --policy --artifact-root`` would:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -23,7 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlops_desktop.core.errors import MlopsError
 from mlops_desktop.core.findings import DEFAULT_SEVERITIES, RULES, SEVERITIES
+from mlops_desktop.core.profile import (
+    ExpertDetermination,
+    Processor,
+    ReportProfile,
+    RetentionRule,
+    save_profile,
+)
 from mlops_desktop.ui.common.settings import GuiSettings
 
 THEME_TITLES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
@@ -162,6 +172,8 @@ class SettingsDialog(QDialog):
         fl.addWidget(self.severity_table, 1)
         self.tabs.addTab(findings, "&Findings")
 
+        self._build_profile_tab(settings)
+
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
                                         | QDialogButtonBox.StandardButton.RestoreDefaults)
         self.buttons.accepted.connect(self.accept)
@@ -176,6 +188,89 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+
+    # -- report profile --------------------------------------------------------------
+
+    def _build_profile_tab(self, settings: GuiSettings) -> None:
+        """Settings > Report profile: what reports need and metadata cannot hold (core/profile.py)."""
+        prof = settings.report_profile()
+        self._profile_loaded = dataclasses.replace(prof, source="")
+        self.profile_tab = QWidget()
+        self.profile_tab.setObjectName("reportProfileTab")
+        form = QFormLayout(self.profile_tab)
+        self.profile_path_edit = QLineEdit(settings.prefs.report_profile)
+        self.profile_path_edit.setAccessibleName("Report profile file")
+        self.profile_path_edit.setPlaceholderText(f"empty: {settings.report_profile_path()}")
+        form.addRow("Profile &file:", self.profile_path_edit)
+        self.profile_edits: dict[str, QLineEdit] = {}
+
+        def line(key: str, label: str, value: str, hint: str = "") -> None:
+            edit = QLineEdit(value)
+            edit.setObjectName(f"profile_{key}")
+            edit.setAccessibleName(label.replace("&", "").rstrip(":"))
+            if hint:
+                edit.setPlaceholderText(hint)
+            self.profile_edits[key] = edit
+            form.addRow(label, edit)
+
+        line("organisation", "&Organisation:", prof.organisation)
+        line("controller", "&Controller:", prof.controller, "name and address of the controller / covered entity")
+        line("dpo_contact", "&DPO contact:", prof.dpo_contact, "e-mail or address of the data protection officer")
+        line("officer_name", "Officer's &name:", prof.officer_name,
+             "shown as preparer and in the audit log beside the OS user")
+        sep = "; "
+        line("purposes", "&Purposes:", sep.join(prof.purposes), "separate with ;")
+        line("recipients", "&Recipients:", sep.join(prof.recipients), "separate with ;")
+        line("processors", "Processors / &BAs:", sep.join(
+            f"{p.name} | {p.service} | {p.agreement} | {'BA' if p.business_associate else ''}".rstrip(" |")
+            for p in prof.processors), "name | service | agreement | BA; next one…")
+        line("technical_measures", "&Technical measures:", sep.join(prof.technical_measures), "separate with ;")
+        line("organisational_measures", "Or&ganisational measures:", sep.join(prof.organisational_measures),
+             "separate with ;")
+        ed = prof.expert_determination
+        line("ed_expert", "Expert Determination: &expert:", ed.expert)
+        line("ed_date", "Expert Determination: da&te:", ed.date, "YYYY-MM-DD")
+        line("ed_method", "Expert Determination: &method:", ed.method)
+        line("retention", "Retention &schedule:", sep.join(
+            f"{r.data} | {r.period} | {r.basis}".rstrip(" |") for r in prof.retention),
+             "data | period | basis; next one…")
+        self.profile_missing = QLabel()
+        self.profile_missing.setWordWrap(True)
+        self.profile_missing.setObjectName("profileMissing")
+        form.addRow(self.profile_missing)
+        for edit in self.profile_edits.values():
+            edit.textChanged.connect(self._on_profile_edited)
+        self._on_profile_edited()
+        self.tabs.addTab(self.profile_tab, "&Report profile")
+
+    def profile_values(self) -> ReportProfile:
+        """The profile as the tab's fields say it."""
+        e = {k: w.text().strip() for k, w in self.profile_edits.items()}
+
+        def items(text: str) -> tuple[str, ...]:
+            return tuple(part.strip() for part in text.split(";") if part.strip())
+
+        processors = []
+        for entry in items(e["processors"]):
+            parts = [x.strip() for x in entry.split("|")] + ["", "", "", ""]
+            processors.append(Processor(parts[0], parts[1], parts[2], parts[3].upper() in ("BA", "YES", "TRUE")))
+        retention = []
+        for entry in items(e["retention"]):
+            parts = [x.strip() for x in entry.split("|")] + ["", ""]
+            retention.append(RetentionRule(parts[0], parts[1], parts[2]))
+        return ReportProfile(
+            organisation=e["organisation"], controller=e["controller"], dpo_contact=e["dpo_contact"],
+            officer_name=e["officer_name"], purposes=items(e["purposes"]), recipients=items(e["recipients"]),
+            processors=tuple(processors), technical_measures=items(e["technical_measures"]),
+            organisational_measures=items(e["organisational_measures"]),
+            expert_determination=ExpertDetermination(e["ed_expert"], e["ed_date"], e["ed_method"]),
+            retention=tuple(retention),
+        )
+
+    def _on_profile_edited(self) -> None:
+        missing = self.profile_values().missing()
+        self.profile_missing.setText("Reports will name these as not recorded: " + ", ".join(missing) + "."
+                                     if missing else "Every field reports read is filled.")
 
     # -- values ----------------------------------------------------------------------
 
@@ -201,6 +296,7 @@ class SettingsDialog(QDialog):
             "min_approvals": self.approvals_spin.value(),
             "retention_years": self.retention_spin.value(),
             "severities": severities,
+            "report_profile": self.profile_path_edit.text().strip(),
         }
         if self._clear_recent:
             values["recent_stores"] = []
@@ -225,6 +321,14 @@ class SettingsDialog(QDialog):
             self.ca_edit.setFocus()
             return
         self.settings.update(**values)
+        try:
+            profile = self.profile_values()
+            if profile != self._profile_loaded or values["report_profile"]:
+                save_profile(profile, self.settings.report_profile_path())
+        except MlopsError as exc:
+            self.error_label.setText(f"{exc.message} {exc.hint}".strip())
+            self.tabs.setCurrentWidget(self.profile_tab)
+            return
         super().accept()
 
     def _ca_problem(self, path: str) -> str:

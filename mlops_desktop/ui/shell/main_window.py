@@ -396,10 +396,9 @@ class MainWindow(WindowSession):
         return dialog
 
     def show_report_dialog(self) -> QWidget:
-        from mlops_desktop.reports.model import ReportSettings
         from mlops_desktop.ui.export.report_dialog import ReportDialog
 
-        settings = ReportSettings(findings=self.gui_settings.finding_settings())  # thresholds from Settings
+        settings = self.gui_settings.report_settings()  # thresholds and the report profile from Settings
         dialog = ReportDialog(self.catalog, self.governance_url, notifier=self.notifier, settings=settings,
                               key_path=self.gui_settings.signing_key_path(), parent=self)
         dialog.open()
