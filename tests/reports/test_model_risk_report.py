@@ -13,7 +13,13 @@ import pytest
 from pypdf import PdfReader
 
 from mlops_desktop.core.entities import Catalog
-from mlops_desktop.core.profile import ExpertDetermination, Processor, ReportProfile, RetentionRule, save_profile
+from mlops_desktop.core.profile import (
+    ExpertDetermination,
+    Processor,
+    ReportProfile,
+    RetentionRule,
+    save_profile,
+)
 from mlops_desktop.reports.export import export_report
 from mlops_desktop.reports.model import FindingStatus
 from mlops_desktop.reports.model_card import build_card
