@@ -15,12 +15,13 @@ from mlops_desktop.core.governance_facts import ApprovalFact
 from mlops_desktop.core.profile import ReportProfile
 from mlops_desktop.reports.document import NOT_ASSESSED, NOT_RECORDED, ReportBuilder, esc, fact
 from mlops_desktop.reports.model_card import GAP, card_tags, card_value
+from mlops_desktop.reports.monitoring_section import monitoring_sections
 
 FIRST = 3  # sections 1 and 2 are the executive summary and scope
 
 
 def render(b: ReportBuilder) -> int:
-    return {"gdpr": _gdpr, "hipaa": _hipaa, "eu-ai-act": _ai_act, "model-risk": _model_risk}[b.d.edition](b)
+    return monitoring_sections(b, {"gdpr": _gdpr, "hipaa": _hipaa, "eu-ai-act": _ai_act, "model-risk": _model_risk}[b.d.edition](b))
 
 
 def _approvals_line(approvals: list[ApprovalFact]) -> str:
