@@ -32,8 +32,7 @@ from mlops_desktop.core.governance_facts import (
     STATUS_VALID,
 )
 from mlops_desktop.crypto.dsse import parse_envelope, parse_statement
-from mlops_desktop.governance import approvals as approvals_mod
-from mlops_desktop.governance import audit
+from mlops_desktop.governance import approvals as approvals_mod, audit
 from mlops_desktop.governance.approvals import approve, list_approvals
 from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.models import SqlApproval
@@ -45,6 +44,7 @@ from mlops_desktop.sources.base import open_source
 from mlops_desktop.sources.loader import load_catalog
 from tests.conftest import FIXTURES
 from tests.governance.helpers import Team
+from tests.mlflow_server import MlflowServer, mlflow_available
 from tests.reports.govfix import SETTINGS
 
 RULE = "mlops-desktop/registry-identity/v1"
@@ -370,3 +370,51 @@ def test_kubeflow_registry_on_postgres_and_sqlite_is_one_registry(postgres_datab
     pg = open_source(postgres_database.replace("postgresql://", "mlmd+postgresql://", 1))
     lite = open_source(str(fixtures_dir / "kf-registry" / "kf-registry-mlmd.sqlite"))
     assert pg.registry_id() == lite.registry_id() != ""
+
+
+@pytest.mark.skipif(not mlflow_available(), reason="mlflow is not installed (test extra)")
+def test_same_database_over_rest_is_the_same_registry(gov: Governance, team: Team, mlflow3_db: Path,
+                                                      tmp_path: Path) -> None:
+    """A real ``mlflow server`` on the MLflow 3 store: the REST source reads the same id, and a
+    decision made over REST counts when the database file is read directly."""
+    server = MlflowServer(f"sqlite:///{mlflow3_db}", tmp_path / "server").start()
+    try:
+        server.wait_ready()
+        rest = load_catalog([f"mlflow+{server.url}"])
+        assert rest.stores[0].kind == "mlflow"
+        assert rest.stores[0].registry_id == mlflow_expected(FIXTURES / "mlflow-3.17-sqlite.db")
+        rec = approve(gov, rest, *FRAUD, "Production", "validated over REST", ["gdpr"], team.alice)
+    finally:
+        server.stop()
+    direct = load_catalog([str(mlflow3_db)])
+    assert rest.stores[0].registry == direct.stores[0].registry
+    [verified] = verify_all(gov, direct, record=False).approvals
+    assert verified.record.id == rec.id and verified.status == STATUS_VALID, verified.problems
+
+
+def test_snapshot_carries_its_stores_registry(gov: Governance, team: Team, catalog: Catalog, mlflow3_db: Path,
+                                              mlflow2_db: Path, tmp_path: Path) -> None:
+    from mlops_desktop.governance.snapshot import create_snapshot
+    from mlops_desktop.sources.snapshot_format import read_catalog
+
+    ids = approve_twice(gov, team, catalog)
+    out = tmp_path / "a.mlsnap"
+    create_snapshot([str(mlflow3_db)], out, key=team.alice, governance=gov)
+    snap = open_source(f"snapshot:{out}")
+    assert snap.registry_id() == catalog.stores[0].registry_id
+    taken = snap.load_catalog()
+    assert taken.registries() == catalog.registries()
+    report = gate(gov, taken)
+    assert sorted(v.record.id for v in report.approvals) == sorted(ids) and report.other_registries == []
+    # a snapshot of two stores carries both ids, one per store
+    both = tmp_path / "ab.mlsnap"
+    create_snapshot([str(mlflow3_db), str(mlflow2_db)], both)
+    assert len(open_source(f"snapshot:{both}").load_catalog().registries()) == 2
+    # a snapshot written before stores carried a registry id reads as "not recorded"
+    old = tmp_path / "old.mlsnap"
+    shutil.copyfile(out, old)
+    with sqlite3.connect(old) as con:
+        con.execute("ALTER TABLE mlsnap_stores DROP COLUMN registry_id")
+    with sqlite3.connect(old) as con:
+        stores = read_catalog(con, tables=("mlsnap_stores",)).stores
+    assert [s.registry_id for s in stores] == [""] and stores[0].registry is None
