@@ -104,15 +104,17 @@ def test_signer_not_on_any_trust_list_is_untrusted(tmp_path: Path, mlflow3_db: P
     out = tmp_path / "m.mlsnap"
     create_snapshot([str(mlflow3_db)], out, key=mallory, governance=gov)
     status = _status(out)
-    assert status.state == snapsrc.UNTRUSTED
-    assert status.text.startswith(f"signed snapshot by untrusted key {mallory.key_id[:16]}")
+    # no chain from this client's anchors reaches the key: the verdict names its full fingerprint
+    assert status.state == snapsrc.UNANCHORED
+    assert status.text.startswith(f"unanchored: signed by key {mallory.key_id} claiming mallory@example.org; "
+                                  "compare the fingerprint with the signer's, then run 'trust anchor add'")
     assert "not on the trust list" in status.problems[0]
 
 
 def test_signed_without_governance_records_is_untrusted(tmp_path: Path, mlflow3_db: Path, alice: SigningKey) -> None:
     out = tmp_path / "n.mlsnap"
     create_snapshot([str(mlflow3_db)], out, key=alice)
-    assert _status(out).state == snapsrc.UNTRUSTED
+    assert _status(out).state == snapsrc.UNANCHORED
 
 
 def test_unsigned_snapshot(tmp_path: Path, mlflow3_db: Path) -> None:
