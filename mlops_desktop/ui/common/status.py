@@ -16,14 +16,18 @@ STATUS_TEXT = {
     "revoked": "Revoked signer",
     "expired": "Expired",
     "evidence_changed": "Evidence changed",
+    "other_registry": "Made on another registry",
+    "registry_not_recorded": "Registry not recorded",
 }
 _STATUS_LIGHT = {
     "valid": "#15803d", "invalid": "#b91c1c", "untrusted": "#c2410c", "revoked": "#7e22ce",
-    "expired": "#4b5563", "evidence_changed": "#a16207",
+    "expired": "#4b5563", "evidence_changed": "#a16207", "other_registry": "#1d4ed8",
+    "registry_not_recorded": "#4b5563",
 }
 _STATUS_DARK = {
     "valid": "#4ade80", "invalid": "#f87171", "untrusted": "#fb923c", "revoked": "#c084fc",
-    "expired": "#9ca3af", "evidence_changed": "#facc15",
+    "expired": "#9ca3af", "evidence_changed": "#facc15", "other_registry": "#93c5fd",
+    "registry_not_recorded": "#9ca3af",
 }
 #: Banner kinds: (background, text) per theme.
 _BANNER_LIGHT = {"ok": ("#dcfce7", "#14532d"), "error": ("#fee2e2", "#7f1d1d"),
