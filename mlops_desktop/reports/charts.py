@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
-from reportlab.graphics.shapes import Drawing, Polygon, PolyLine, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, Shape, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -153,10 +153,34 @@ class FigureNode:
     focus: bool = False
 
 
-def lineage_nodes_for(graph: LineageGraph, focus: str, limit: int) -> tuple[list[FigureNode], list[tuple[str, str]]]:
-    """The focus node's lineage (nearest ``limit`` nodes) from a LineageGraph."""
+#: kind -> (shape, colour): the GUI lineage view's KIND_STYLE (ui/lineage/view.py), so the figure
+#: and the window speak the same visual language (a test keeps them equal).
+KIND_STYLE = {
+    "dataset": ("o", "#2563eb"),
+    "job": ("p", "#7c3aed"),
+    "run": ("s", "#64748b"),
+    "model": ("d", "#0d9488"),
+    "model_version": ("h", "#16a34a"),
+    "deployment": ("star", "#ea580c"),
+}
+KIND_NAMES = {"dataset": "dataset", "job": "job", "run": "run", "model": "model", "model_version": "model version",
+              "deployment": "deployment (alias, stage, pushed)"}
+PHI_COLOUR = colors.HexColor("#b00020")
+PII_COLOUR = colors.HexColor("#d9480f")
+#: Where a label may break (the character stays at the end of the line): never inside a word.
+BREAK_AFTER = " -_/.:@[,;"
+
+
+def lineage_nodes_for(graph: LineageGraph, focus: str, limit: int
+                      ) -> tuple[list[FigureNode], list[tuple[str, str]], set[tuple[str, str]]]:
+    """The focus node's lineage (nearest ``limit`` nodes) from a LineageGraph, with the links that
+    are inferred rather than recorded: those joining nodes of different stores (a dataset matched by
+    location, an OpenLineage job writing an MLflow model) or a run the store does not hold.
+
+    One node per entity: runs of the same job with the same inputs and outputs (several executions
+    of one pipeline step) are drawn once, labelled with their count."""
     if focus not in graph:
-        return [], []
+        return [], [], set()
     up = graph.upstream(focus)
     down = graph.downstream(focus)
     chosen = [focus]
@@ -166,122 +190,261 @@ def lineage_nodes_for(graph: LineageGraph, focus: str, limit: int) -> tuple[list
             if i < len(side) and len(chosen) < limit:
                 chosen.append(side[i])
     keep = set(chosen)
+    g = graph.g
+    edges = [(a, b) for a, b in g.edges(chosen) if a in keep and b in keep and a != b]
+    # collapse repeated runs (same label, same neighbours) into their first
+    preds: dict[str, frozenset[str]] = {n: frozenset(a for a, b in edges if b == n) for n in chosen}
+    succs: dict[str, frozenset[str]] = {n: frozenset(b for a, b in edges if a == n) for n in chosen}
+    first: dict[tuple[str, frozenset[str], frozenset[str]], str] = {}
+    alias: dict[str, str] = {}
+    count: dict[str, int] = {}
+    for n in chosen:
+        data = g.nodes[n]
+        if data.get("kind") == "run" and n != focus:
+            sig = (str(data.get("label", n)), preds[n], succs[n])
+            if sig in first:
+                alias[n] = first[sig]
+                count[first[sig]] += 1
+                continue
+            first[sig] = n
+        count[n] = 1
     nodes = []
     for n in chosen:
-        data = graph.g.nodes[n]
+        if n in alias:
+            continue
+        data = g.nodes[n]
         cls = graph.effective_classification(n) if data.get("kind") in ("dataset", "model_version") else None
-        nodes.append(
-            FigureNode(
-                id=n,
-                kind=str(data.get("kind", "")),
-                label=str(data.get("label", n)),
-                phi=bool(cls and cls.phi),
-                pii=bool(cls and cls.pii),
-                focus=n == focus,
-            )
-        )
-    edges = [(a, b) for a, b in graph.g.edges(chosen) if a in keep and b in keep and a != b]
-    return nodes, edges
+        label = str(data.get("label", n)) + (f" ({count[n]} runs)" if count[n] > 1 else "")
+        nodes.append(FigureNode(id=n, kind=str(data.get("kind", "")), label=label, phi=bool(cls and cls.phi),
+                                pii=bool(cls and cls.pii), focus=n == focus))
+    merged = list(dict.fromkeys((alias.get(a, a), alias.get(b, b)) for a, b in edges))
+    inferred: set[tuple[str, str]] = set()
+    for a, b in merged:
+        da, db = g.nodes[a], g.nodes[b]
+        sa, sb = str(da.get("store") or ""), str(db.get("store") or "")
+        if (sa and sb and sa != sb) or da.get("missing") or db.get("missing"):
+            inferred.add((a, b))
+    return nodes, merged, inferred
 
 
-def figure_layout(nodes: Sequence[FigureNode], edges: Sequence[tuple[str, str]]) -> Layout[str]:
+def figure_layout(nodes: Sequence[FigureNode], edges: Sequence[tuple[str, str]],
+                  node_height: Callable[[str], float] | None = None, y_gap: float = Y_GAP) -> Layout[str]:
     """The layered layout of the lineage figure: the GUI lineage view's
     (:func:`mlops_desktop.core.layout.layered_layout`), nodes first ordered by kind and label."""
     order = sorted(nodes, key=lambda n: (KIND_ORDER.get(n.kind, 9), n.label, n.id))
-    return layered_layout([n.id for n in order], edges)
+    return layered_layout([n.id for n in order], edges, node_height=node_height, y_gap=y_gap)
+
+
+def wrap_words(text: str, font: str, size: float, width: float) -> list[str] | None:
+    """``text`` in lines of at most ``width`` points, broken only after a space or separator;
+    None when a single word is wider than ``width``."""
+    tokens: list[str] = []
+    cur = ""
+    for ch in text:
+        cur += ch
+        if ch in BREAK_AFTER:
+            tokens.append(cur)
+            cur = ""
+    if cur:
+        tokens.append(cur)
+    lines: list[str] = []
+    line = ""
+    for tok in tokens:
+        if stringWidth((line + tok).rstrip(), font, size) <= width:
+            line += tok
+            continue
+        if stringWidth(tok.rstrip(), font, size) > width:
+            return None
+        lines.append(line.rstrip())
+        line = tok.lstrip()
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return [ln for ln in lines if ln] or [""]
+
+
+def fit_label(text: str, font: str, size: float, width: float) -> tuple[list[str], float]:
+    """Whole ``text`` wrapped into ``width``: at ``size`` if every word fits, else at a smaller size
+    (down to 4 pt); a word wider than the box even then is split at the box edge (no ellipsis: the
+    whole label is always printed)."""
+    s = size
+    while s >= 4.0:
+        lines = wrap_words(text, font, s, width)
+        if lines is not None:
+            return lines, s
+        s -= 0.5
+    s = 4.0
+    out: list[str] = []
+    for piece in wrap_words(text, font, s, 1e9) or [text]:
+        rest = piece
+        while rest:
+            cut = len(fit_text(rest, font, s, width).removesuffix("…")) if stringWidth(rest, font, s) > width else len(rest)
+            cut = max(1, cut)
+            out.append(rest[:cut])
+            rest = rest[cut:]
+    return out, s
+
+
+def _symbol(kind: str, cx: float, cy: float, r: float, colour: colors.Color) -> Shape:
+    shape = KIND_STYLE.get(kind, ("o", "#6b7280"))[0]
+    white = colors.white
+    if shape == "s":
+        return Rect(cx - r * 0.85, cy - r * 0.85, r * 1.7, r * 1.7, fillColor=colour, strokeColor=white,
+                    strokeWidth=0.4)
+    if shape == "o":
+        return Circle(cx, cy, r, fillColor=colour, strokeColor=white, strokeWidth=0.4)
+    if shape == "d":
+        pts = [cx, cy + r, cx + r, cy, cx, cy - r, cx - r, cy]
+    elif shape == "p":
+        pts = [c for k in range(5) for c in (cx + r * math.cos(math.pi / 2 + 2 * math.pi * k / 5),
+                                             cy + r * math.sin(math.pi / 2 + 2 * math.pi * k / 5))]
+    elif shape == "h":
+        pts = [c for k in range(6) for c in (cx + r * math.cos(2 * math.pi * k / 6), cy + r * math.sin(2 * math.pi * k / 6))]
+    else:  # star
+        pts = [c for k in range(10) for c in (
+            cx + (r if k % 2 == 0 else r * 0.45) * math.cos(math.pi / 2 + math.pi * k / 5),
+            cy + (r if k % 2 == 0 else r * 0.45) * math.sin(math.pi / 2 + math.pi * k / 5))]
+    return Polygon(pts, fillColor=colour, strokeColor=white, strokeWidth=0.4)
+
+
+def _light(hexcolour: str) -> colors.Color:
+    c = colors.HexColor(hexcolour)
+    return colors.Color(c.red * 0.14 + 0.86, c.green * 0.14 + 0.86, c.blue * 0.14 + 0.86)
+
+
+def _legend(d: Drawing, y: float, width: float) -> None:
+    """Shapes and colours of the kinds, outlines and link styles, in rows from ``y`` down."""
+    grey = colors.HexColor("#444444")
+    items: list[tuple[str, object]] = [(KIND_NAMES[k], k) for k in KIND_STYLE]
+    items += [("PHI reaches it (red outline)", "phi"), ("PII reaches it (orange outline)", "pii"),
+              ("this version (bold)", "focus"), ("recorded link", "edge"), ("inferred link (dashed)", "inferred")]
+    x = 0.0
+    for text, what in items:
+        w = 14 + stringWidth(text, SANS, 6.5) + 10
+        if x + w > width:
+            x, y = 0.0, y - 10
+        if what in KIND_STYLE:
+            d.add(_symbol(str(what), x + 4, y + 2.5, 3.2, colors.HexColor(KIND_STYLE[str(what)][1])))
+        elif what in ("phi", "pii", "focus"):
+            colour = PHI_COLOUR if what == "phi" else PII_COLOUR if what == "pii" else colors.HexColor("#555555")
+            d.add(Rect(x, y - 1, 9, 7, rx=1.5, ry=1.5, fillColor=colors.white, strokeColor=colour,
+                       strokeWidth=1.6 if what == "focus" else 1.0))
+        else:
+            d.add(Line(x, y + 2.5, x + 10, y + 2.5, strokeColor=colors.HexColor("#777777"), strokeWidth=0.7,
+                       strokeDashArray=[2, 1.5] if what == "inferred" else None))
+        d.add(String(x + 13, y, text, fontName=SANS, fontSize=6.5, fillColor=grey))
+        x += w
+
+
+def _legend_height(width: float) -> float:
+    probe = Drawing(width, 100)
+    _legend(probe, 0, width)
+    ys = [s.y for s in probe.contents if isinstance(s, String)]
+    return 12 + (max(ys) - min(ys) if ys else 0)
 
 
 def lineage_figure(
     nodes: Sequence[FigureNode],
     edges: Sequence[tuple[str, str]],
     width: float = 480,
-    max_height: float = 520,
+    max_height: float = 600,
     caption: str = "",
+    inferred: Collection[tuple[str, str]] = (),
 ) -> Drawing:
-    """A layered left-to-right drawing of lineage nodes (data flows left to right).
+    """A layered left-to-right drawing of lineage nodes (data flows left to right), with a legend.
 
-    Layers, the order inside each layer (crossings reduced) and the bends of long edges
-    come from :func:`figure_layout`; the figure maps each layer to a column of ``width /
-    layers`` points and the layout's vertical units to points so that it fits ``max_height``.
+    Layers, the order inside each layer (crossings reduced) and the bends of long edges come
+    from :func:`figure_layout` (the GUI's layout code), fed with each node's real height: every
+    label is printed whole, wrapped at spaces and separators, never cut inside a word. Each
+    node carries its kind's shape and colour (as in the GUI); inferred links are dashed.
     """
     if not nodes:
         d = Drawing(width, 30)
         d.add(String(0, 12, "No lineage recorded for this model.", fontName=SANS, fontSize=9))
         return d
     by_id = {n.id: n for n in nodes}
-    layout = figure_layout(nodes, edges)
-    column = {x: i for i, x in enumerate(layout.layer_x)}
-    # vertical extent in layout units, real nodes (Y_GAP slots) and bends (DUMMY_HEIGHT slots)
-    ys = [y for _, y in layout.positions.values()]
-    bend_ys = [y for points in layout.bends.values() for _, y in points]
-    top = min([y - Y_GAP / 2 for y in ys] + [y - DUMMY_HEIGHT / 2 for y in bend_ys])
-    bottom = max([y + Y_GAP / 2 for y in ys] + [y + DUMMY_HEIGHT / 2 for y in bend_ys])
-    slots = (bottom - top) / Y_GAP  # the tallest layer, in node slots
-    unit = min(28.0, (max_height - 30) / slots)  # points per node slot
-    gap_y = 6.0 if unit >= 15.0 else unit * 0.4
-    box_h = max(9.0, unit - gap_y) if unit >= 15.0 else unit - gap_y
-    font = max(4.0, min(7.0, box_h * 0.34 if box_h >= 16 else box_h * 0.6))
-    height = 30 + slots * unit
-    scale = unit / Y_GAP
-    col_w = width / len(layout.layers)
+    probe = figure_layout(nodes, edges)
+    n_layers = max(1, len(probe.layers))
+    col_w = width / n_layers
     gap_x = min(16.0, col_w * 0.15)
     box_w = col_w - gap_x
+    legend_h = _legend_height(width)
+    font = 6.5
+    while True:
+        lead = font * 1.18
+        fitted = {n.id: fit_label(n.label, SANS_BOLD if n.focus else SANS, font, box_w - 11) for n in nodes}
+        common = min(size for _, size in fitted.values())  # one label size for the whole figure
+        if common < font:
+            fitted = {n.id: fit_label(n.label, SANS_BOLD if n.focus else SANS, common, box_w - 11) for n in nodes}
+        box_h = {nid: max(font * 2.2, len(lines) * size * 1.18 + 5) for nid, (lines, size) in fitted.items()}
+        gap_y = max(4.0, font * 0.9)
+        slots = {nid: h + gap_y for nid, h in box_h.items()}
+        layout = figure_layout(nodes, edges, node_height=slots.__getitem__, y_gap=font * 2.2 + gap_y)
+        bend_ys = [y for points in layout.bends.values() for _, y in points]
+        top = min([layout.positions[n][1] - (box_h[n] + gap_y) / 2 for n in layout.positions]
+                  + [y - DUMMY_HEIGHT / 2 for y in bend_ys])
+        bottom = max([layout.positions[n][1] + (box_h[n] + gap_y) / 2 for n in layout.positions]
+                     + [y + DUMMY_HEIGHT / 2 for y in bend_ys])
+        body = bottom - top
+        if body + legend_h + 16 <= max_height or font <= 4.0:
+            break
+        font -= 0.5
+    height = body + legend_h + 16
+    column = {x: i for i, x in enumerate(layout.layer_x)}
 
     def page_y(y: float) -> float:
-        """A layout y (down the page) as a drawing y (up the page)."""
-        return height - 20 - (y - top) * scale
+        return height - 14 - (y - top)
 
     d = Drawing(width, height)
-    pos: dict[str, tuple[float, float]] = {}  # lower-left corner of each box
+    pos: dict[str, tuple[float, float]] = {}
+    grey = colors.HexColor("#777777")
+    texts: list[Shape] = []
     for col, members in enumerate(layout.layers):
         x = col * col_w
         for nid in members:
             node = by_id[nid]
-            y = page_y(layout.positions[nid][1]) - box_h / 2
+            h = box_h[nid]
+            y = page_y(layout.positions[nid][1]) - h / 2
             pos[nid] = (x, y)
-            stroke = colors.HexColor("#b00020") if node.phi else colors.HexColor("#d9480f") if node.pii else colors.HexColor("#555555")
-            d.add(
-                Rect(
-                    x, y, box_w, box_h, rx=3, ry=3,
-                    fillColor=KIND_COLOURS.get(node.kind, colors.white),
-                    strokeColor=stroke,
-                    strokeWidth=1.6 if node.focus else 0.8 if (node.phi or node.pii) else 0.5,
-                )
-            )
+            hexcol = KIND_STYLE.get(node.kind, ("o", "#6b7280"))[1]
+            stroke = PHI_COLOUR if node.phi else PII_COLOUR if node.pii else colors.HexColor("#555555")
+            d.add(Rect(x, y, box_w, h, rx=2.5, ry=2.5, fillColor=_light(hexcol), strokeColor=stroke,
+                       strokeWidth=1.6 if node.focus else 1.0 if (node.phi or node.pii) else 0.5))
+            lines, size = fitted[nid]
             bold = SANS_BOLD if node.focus else SANS
-            lines = wrap_label(node.label, bold, font, box_w - 6, 2 if box_h >= 2.3 * font + 4 else 1)
-            if node.phi or node.pii:
-                d.add(String(x + box_w - 2, y + box_h + 1, "PHI" if node.phi else "PII", fontName=SANS_BOLD,
-                             fontSize=5.5, textAnchor="end", fillColor=stroke))
-            lead = font * 1.1
-            text_top = y + box_h / 2 + (len(lines) - 1) * lead / 2 - font / 3
+            lead = size * 1.18
+            text_top = y + h / 2 + (len(lines) - 1) * lead / 2 - size / 3
             for k, line in enumerate(lines):
-                d.add(String(x + 3, text_top - k * lead, line, fontName=bold, fontSize=font))
-    grey = colors.HexColor("#777777")
+                texts.append(String(x + 9, text_top - k * lead, line, fontName=bold, fontSize=size))
+            texts.append(_symbol(node.kind, x + 4.5, y + h / 2, 2.8, colors.HexColor(hexcol)))
+            if node.phi or node.pii:
+                texts.append(String(x + box_w - 2, y + h + 1, "PHI" if node.phi else "PII", fontName=SANS_BOLD,
+                                    fontSize=5.5, textAnchor="end", fillColor=stroke))
+    inferred_set = set(inferred)
     for a, b in edges:
         if a not in pos or b not in pos or a == b:
             continue
         (xa, ya), (xb, yb) = pos[a], pos[b]
-        if xb > xa:  # forward: right side to left side
-            start, end = (xa + box_w, ya + box_h / 2), (xb, yb + box_h / 2)
-        elif xb < xa:  # backward (a cycle): left side to right side
-            start, end = (xa, ya + box_h / 2), (xb + box_w, yb + box_h / 2)
-        else:  # same column: bottom to top
-            start, end = (xa + box_w / 2, ya), (xb + box_w / 2, yb + box_h)
+        ha, hb = box_h[a], box_h[b]
+        if xb > xa:
+            start, end = (xa + box_w, ya + ha / 2), (xb, yb + hb / 2)
+        elif xb < xa:
+            start, end = (xa, ya + ha / 2), (xb + box_w, yb + hb / 2)
+        else:
+            start, end = (xa + box_w / 2, ya), (xb + box_w / 2, yb + hb)
         bends = [(column[bx] * col_w + box_w / 2, page_y(by)) for bx, by in layout.bends.get((a, b), [])]
         points = [start, *bends, end]
-        d.add(PolyLine([c for p in points for c in p], strokeColor=grey, strokeWidth=0.6))
+        dashed = (a, b) in inferred_set
+        d.add(PolyLine([c for p in points for c in p], strokeColor=grey, strokeWidth=0.7 if dashed else 0.6,
+                       strokeDashArray=[2, 1.5] if dashed else None))
         (x1, y1), (x2, y2) = points[-2], points[-1]
         ang = math.atan2(y2 - y1, x2 - x1)
         ah = 4.0
-        d.add(
-            Polygon(
-                [x2, y2, x2 - ah * math.cos(ang - 0.4), y2 - ah * math.sin(ang - 0.4),
-                 x2 - ah * math.cos(ang + 0.4), y2 - ah * math.sin(ang + 0.4)],
-                fillColor=grey, strokeColor=None,
-            )
-        )
-    legend = "Data flows left to right. Red outline: PHI reaches the node; orange: PII. Bold: the model version."
-    d.add(String(0, height - 9, fit_text(caption or legend, SANS, 7, width), fontName=SANS, fontSize=7,
-                 fillColor=colors.HexColor("#444444")))
+        d.add(Polygon([x2, y2, x2 - ah * math.cos(ang - 0.4), y2 - ah * math.sin(ang - 0.4),
+                       x2 - ah * math.cos(ang + 0.4), y2 - ah * math.sin(ang + 0.4)],
+                      fillColor=grey, strokeColor=None))
+    for t in texts:
+        d.add(t)
+    d.add(String(0, height - 8, fit_text(caption or "Data flows left to right.", SANS, 7, width), fontName=SANS,
+                 fontSize=7, fillColor=colors.HexColor("#444444")))
+    _legend(d, legend_h - 10, width)
     return d

@@ -253,10 +253,10 @@ def _model_cards(b: ReportBuilder, number: int) -> None:
             ),
             Spacer(1, 4),
         )
-        nodes, edges = charts.lineage_nodes_for(graph, version_node_id(model.name, version.version),
-                                                d.settings.max_lineage_nodes)
+        nodes, edges, inferred = charts.lineage_nodes_for(graph, version_node_id(model.name, version.version),
+                                                          d.settings.max_lineage_nodes)
         b.add(KeepTogether([b.p(f"Figure A.{i}: lineage of {esc(model.name)} v{esc(version.version)}", "small"),
-                            Figure(charts.lineage_figure(nodes, edges, width=FRAME_W))]))
+                            Figure(charts.lineage_figure(nodes, edges, width=FRAME_W, inferred=inferred))]))
         metrics = sorted(run.metrics.values(), key=lambda m: m.key)[: d.settings.max_metrics] if run else []
         if metrics:
             b.add(Spacer(1, 4),
