@@ -2,8 +2,9 @@
 Art. 72, SR 11-7 ongoing monitoring), accuracy (GDPR Art. 5(1)(d)) and the integrity of the
 monitoring evidence, with drift and data-quality charts per deployed version.
 
-Everything comes from :mod:`mlops_desktop.core.monitoring`; where no monitoring result is
-recorded the sections say so and name the gap (silence is a gap, never a pass).
+Everything comes from :mod:`mlops_desktop.core.monitoring`. The sections appear when the stores
+in scope hold monitoring evidence; where they hold none, the gap is in the findings register
+(F24 for each deployed version). Within the sections, what is not recorded is named as a gap.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mlops_desktop.core.monitoring import (
     MonitoringOverview,
     VersionMonitoring,
     current_results,
+    is_monitoring_run,
     monitoring_overview,
 )
 from mlops_desktop.reports.charts import fit_text
@@ -134,6 +136,11 @@ def version_charts(b: ReportBuilder, vm: VersionMonitoring) -> None:
 
 def monitoring_sections(b: ReportBuilder, n: int) -> int:
     """Append the three sections from number ``n``; returns the next free number."""
+    catalog = b.d.catalog
+    if not catalog.monitoring and not any(is_monitoring_run(r) for r in catalog.runs.values()):
+        # no monitoring evidence in the stores: the gap is in the findings register, one F24 per
+        # deployed version (no monitoring result within the window)
+        return n
     overview = overview_of(b)
     deployed = [vm for vm in overview.versions if vm.deployed]
     results = overview.index.results
@@ -143,9 +150,6 @@ def monitoring_sections(b: ReportBuilder, n: int) -> int:
     b.para(f"Monitoring results read from the stores: {len(results)} ({len(overview.unlinked)} name nothing the "
            f"stores hold and are listed as unlinked). A deployed version counts as monitored when a drift or "
            f"data-quality result for it or its training data falls within the window ({esc(window)}).")
-    if not results:
-        b.para("No monitoring result is recorded in the stores in scope: post-market monitoring is "
-               "<b>not recorded</b> (gap). Pass the monitoring results as a monitoring:PATH store.", "note")
     rows = [[f"models:/{vm.model_name}/{vm.version}", vm.label, iso(vm.last_checked) or "never",
              str(len(vm.results)), "; ".join(vm.reasons)] for vm in deployed]
     b.table(["Deployed version", "Status", "Last result", "Results", "Reason"], rows, [2.2, 1.4, 1.5, 0.7, 4.2],
