@@ -219,8 +219,13 @@ class ReportDialog(QDialog):
         browse.setAccessibleName("Browse for where to save the report")
         self.preview.setAccessibleName("Findings in scope")
 
+        self.profile_label = QLabel(self._profile_text())
+        self.profile_label.setObjectName("reportProfile")
+        self.profile_label.setWordWrap(True)
+        self.profile_label.setAccessibleName("Report profile")
         form = QFormLayout()
         form.addRow("Edition", self.edition_combo)
+        form.addRow("Profile", self.profile_label)
         form.addRow("Scope", self.all_models)
         form.addRow("", self.model_list)
         form.addRow("Save as", path_row)
@@ -240,6 +245,15 @@ class ReportDialog(QDialog):
         self._set_tab_order()
         self.preview_slot.start(preview_findings, catalog, governance_url, settings, label="Evaluating findings",
                                 on_done=self._on_preview_done, on_error=self._on_preview_failed)
+
+    def _profile_text(self) -> str:
+        """Which report profile the sections fill from, and what it still lacks (Settings > Report profile)."""
+        prof = self.settings.profile if self.settings is not None else None
+        if prof is None or not prof.source:
+            return "No report profile: controller, DPO, processors… will be reported as not recorded " \
+                   "(fill them in Settings > Report profile)."
+        missing = prof.missing()
+        return f"{prof.source}" + (f" — not recorded: {', '.join(missing)}" if missing else " — complete")
 
     # -- signing --------------------------------------------------------------------------
 

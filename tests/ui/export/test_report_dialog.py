@@ -299,3 +299,35 @@ def test_without_pyhanko_signing_is_disabled_with_how_to_install(qtbot, catalog,
         assert dlg.sign_key_field.path() == ""
     finally:
         dlg.shutdown()
+
+
+def test_model_risk_edition_from_the_dialog_with_the_profile(qtbot, catalog, tmp_path: Path, ui) -> None:
+    import dataclasses
+
+    from pypdf import PdfReader
+
+    from mlops_desktop.core.profile import ReportProfile, load_profile, save_profile
+
+    path = save_profile(ReportProfile(officer_name="Dana Officer", organisation="Example Health Ltd"),
+                        tmp_path / "profile.toml")
+    settings = dataclasses.replace(SETTINGS, profile=load_profile(path))
+    dlg = ReportDialog(catalog, None, notifier=Recorder(), settings=settings, default_dir=tmp_path,
+                       opener=lambda _p: None)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    ui.wait_idle(qtbot, dlg.preview_slot)
+    assert dlg.edition_combo.findData("model-risk") >= 0
+    assert dlg.profile_label.text().startswith(f"{path} — not recorded: controller, DPO contact")
+    dlg.edition_combo.setCurrentIndex(dlg.edition_combo.findData("model-risk"))
+    dlg.set_models(["readmission-risk"])
+    ui.render(dlg, "report_dialog_model_risk")
+    with qtbot.waitSignal(dlg.sig_report_written, timeout=60_000) as blocker:
+        dlg.start_export()
+    result = blocker.args[0]
+    assert result.edition == "model-risk" and result.models == ["readmission-risk"]
+    reader = PdfReader(str(result.path))
+    text = " ".join((p.extract_text() or "") for p in reader.pages)
+    assert "Model risk management report (SR 11-7, PRA SS1/23)" in text and "In use: v3; challenger: v2." in text
+    assert reader.metadata is not None and reader.metadata.author == "Dana Officer"
+    ui.wait_idle(qtbot, dlg.export_slot)
+    dlg.shutdown()
