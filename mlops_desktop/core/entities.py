@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_desktop.core.classification import Classification, classify
 
 if TYPE_CHECKING:
-    from mlops_desktop.core.monitoring import MonitoringResult
+    from mlops_desktop.core.monitoring_results import MonitoringResult
 
 
 def from_millis(value: int | float | None) -> datetime | None:
@@ -289,7 +289,7 @@ class Catalog:
     logged_models: dict[str, LoggedModel] = field(default_factory=dict)
     lineage_nodes: list[LineageNodeRecord] = field(default_factory=list)
     lineage_edges: list[LineageEdgeRecord] = field(default_factory=list)
-    #: monitoring results (``monitoring:`` folders, OpenLineage data-quality facets); see core.monitoring
+    #: monitoring results (``monitoring:`` folders, OpenLineage data-quality facets); see core.monitoring_results
     monitoring: list[MonitoringResult] = field(default_factory=list)
 
     def model(self, name: str) -> RegisteredModel | None:
