@@ -35,11 +35,18 @@ from mlops_desktop import __version__
 from mlops_desktop.core.classification import Classification, normalise_tags
 from mlops_desktop.core.entities import ModelVersion, RegisteredModel, iso
 from mlops_desktop.core.errors import CancelledError
-from mlops_desktop.core.findings import DatasetView, Finding, dataset_views, deployment_targets
+from mlops_desktop.core.findings import (
+    RULES,
+    DatasetView,
+    Finding,
+    dataset_views,
+    deployment_targets,
+)
 from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.core.progress import CancelledFn, ProgressFn
 from mlops_desktop.reports import charts
 from mlops_desktop.reports.fonts import MONO, SANS, SANS_BOLD, SANS_ITALIC
+from mlops_desktop.reports.gaps import GAP, rule_gaps
 from mlops_desktop.reports.model import ReportData
 
 PAGE_W, PAGE_H = A4
@@ -361,16 +368,28 @@ class ReportBuilder:
         return [f for f in self.d.findings if f.id in ids]
 
     def findings_note(self, *ids: str) -> None:
+        """The findings of ``ids`` by key; for a rule without findings, either the gap that kept it
+        from being judged ("not recorded — gap") or that the data was there and the rule held."""
         found = self.findings_for(*ids)
-        if not found:
-            self.para(f"No findings of type {', '.join(ids)} for the models in scope.", "note")
-            return
-        self.table(
-            ["Id", "Severity", "Object", "Evidence"],
-            [[f.id, f.severity, f.object, f.evidence] for f in found],
-            [0.6, 1.1, 3.0, 6.0],
-            style_cells=self.severity_style(1),
-        )
+        for fid in ids:
+            if any(f.id == fid for f in found):
+                gaps = rule_gaps(self, fid)
+                if gaps:
+                    self.para(f"{fid}, beyond the findings below: {GAP}: " + esc("; ".join(gaps)) + ".", "note")
+                continue
+            gaps = rule_gaps(self, fid)
+            if gaps:
+                self.para(f"{fid} ({esc(RULES.get(fid, ''))}): {GAP}: " + esc("; ".join(gaps)) + ".", "note")
+            else:
+                self.para(f"{fid}: no findings for the models in scope (the data the rule reads is recorded and "
+                          "the rule held).", "note")
+        if found:
+            self.table(
+                ["Key", "Severity", "Object", "Evidence"],
+                [[f.key, f.severity, f.object, f.evidence] for f in found],
+                [1.6, 0.9, 2.6, 5.5],
+                style_cells=self.severity_style(1),
+            )
 
     def severity_style(self, col: int) -> Callable[[int, Sequence[object]], list[tuple[Any, ...]]]:
         def style(i: int, row: Sequence[object]) -> list[tuple[Any, ...]]:

@@ -14,6 +14,7 @@ from mlops_desktop.core.findings import hipaa_identifier_columns
 from mlops_desktop.core.governance_facts import ApprovalFact
 from mlops_desktop.core.profile import ReportProfile
 from mlops_desktop.reports.document import NOT_ASSESSED, NOT_RECORDED, ReportBuilder, esc, fact
+from mlops_desktop.reports.governance_sections import hipaa_approval, security_figures
 from mlops_desktop.reports.model_card import GAP, card_tags, card_value
 from mlops_desktop.reports.monitoring_section import monitoring_sections
 
@@ -28,7 +29,8 @@ def _approvals_line(approvals: list[ApprovalFact]) -> str:
     if not approvals:
         return "none recorded"
     return "; ".join(
-        f"{a.decision.lower()} {a.target} by {a.signer_identity or a.key_id[:16]} ({a.status})" for a in approvals
+        f"{a.decision.lower()} {a.target} by {a.signer_identity or a.key_id[:16]} (signature {a.status})"
+        for a in approvals
     )
 
 
@@ -98,7 +100,11 @@ def _security_summary(b: ReportBuilder) -> str:
     valid = sum(1 for a in approvals if a.valid)
     log = "not verified (no governance store)" if audit is None else (
         f"verified, {audit.size} entries" if audit.ok and not audit.problems else "INCONSISTENT")
-    return f"{valid}/{len(approvals)} signed decisions verify; audit log {log}"
+    if b.d.governance is None:
+        return "signed decisions not read (no governance store was given — gap); audit log " + log
+    counted = sum(1 for a in approvals if (v := b.d.governance.verdicts.decisions.get(a.envelope_id)) and v.counts)
+    return (f"across the models in scope, {valid} of {len(approvals)} signed decisions have a valid signature and "
+            f"{counted} count toward their target (per model: Appendix A); audit log {log}")
 
 
 # ------------------------------------------------------------------------------------------ GDPR
@@ -116,13 +122,15 @@ def _gdpr(b: ReportBuilder) -> int:
     profile_note(b, "controller", "dpo_contact", "purposes", "recipients", "processors", "technical_measures",
                  "organisational_measures", "retention")
     if not b.nothing_in_scope():
-        for model in d.models:
-            version = b.key_version(model)
-            if version is None:
-                continue
+        unversioned = [m.name for m in d.models if b.key_version(m) is None]
+        if unversioned:
+            b.para("Registered without any version (no processing recorded, no record below): "
+                   + esc(", ".join(unversioned)) + ".", "note")
+        numbered = [(m, v) for m in d.models if (v := b.key_version(m)) is not None]
+        for i, (model, version) in enumerate(numbered, start=1):
             cls = b.classification(model, version)
             ds = [x.name for x in version.datasets]
-            b.h2(f"{n}.{d.models.index(model) + 1} {model.name}")
+            b.h2(f"{n}.{i} {model.name}")
             b.add(
                 b.kv(
                     [
@@ -138,7 +146,7 @@ def _gdpr(b: ReportBuilder) -> int:
                         ("Third-country transfers", fact(cls, "third_country_transfer", "none recorded")
                          + (f" (safeguard: {fact(cls, 'transfer_safeguard')})" if cls.facts.get("third_country_transfer") else "")),
                         ("Erasure limits", f"retention_until {fact(cls, 'retention_until')}"),
-                        ("Security measures", _security_summary(b)),
+                        ("Security measures", security_figures(b, model)),
                         ("Technical and organisational measures (Art. 32(1))",
                          _profile_list((*prof.technical_measures, *prof.organisational_measures))),
                         ("Datasets (version " + version.version + ")", ", ".join(ds) or NOT_RECORDED),
@@ -247,10 +255,9 @@ def _hipaa(b: ReportBuilder) -> int:
         if not b.classification(m, v).phi:
             continue
         appr = d.approvals_for(v)
-        hipaa = [a for a in appr if a.valid and "hipaa" in {r.lower() for r in a.regimes}]
         rows.append([v.uri, ", ".join(b.targets(m, v)) or "not deployed", _approvals_line(appr),
-                     "yes" if hipaa else "NO"])
-    b.table(["Version", "Deployed as", "Decisions on record", "Valid HIPAA approval"], rows, [3, 1.8, 4, 1.4],
+                     hipaa_approval(b, m, v)])
+    b.table(["Version", "Deployed as", "Decisions on record", "HIPAA approval that counts"], rows, [2.6, 1.5, 3.4, 2.7],
             empty="No model version in scope uses PHI by lineage.")
     b.findings_note("F11", "F1")
     n += 1

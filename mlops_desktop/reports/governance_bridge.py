@@ -13,6 +13,7 @@ from typing import Any
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import MlopsError, StoreError
+from mlops_desktop.core.governance_facts import GovernanceFacts
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -22,6 +23,7 @@ from mlops_desktop.core.progress import (
 )
 from mlops_desktop.crypto.merkle import leaf_hash, verify_inclusion
 from mlops_desktop.reports.model import GovernanceEvidence
+from mlops_desktop.reports.verdicts import RuleLine, TargetVerdict, Verdicts, decision_verdict
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +84,13 @@ def collect_evidence(
     ev.envelopes = {r.id: r.envelope for r in records}
     ev.public_keys = {kid: public_pem(key).decode("ascii") for kid, key in sorted(trust.public_keys.items())}
     ev.signers = {kid: ident for kid in ev.public_keys if (ident := trust.identity(kid))}
+    ev.verdicts = decision_verdicts(facts, catalog, trust, ev.envelopes)
     audit_status = facts.audit
     if audit_status is not None:
         ev.transcript.append(f"Entries checked: {audit_status.size}")
         ev.transcript.append(f"Root hash: {audit_status.root_hash}")
-        ev.transcript.append(f"Latest checkpoint size: {audit_status.checkpoint_size}")
+        ev.transcript.append("Latest checkpoint size: " + (
+            "no checkpoint recorded" if audit_status.checkpoint_size is None else str(audit_status.checkpoint_size)))
         ev.transcript.extend(f"BREAK: {p}" for p in audit_status.problems)
         ev.transcript.append("Result: " + ("consistent" if audit_status.ok else "INCONSISTENT"))
     check_cancelled(is_cancelled)
@@ -139,6 +143,67 @@ def collect_evidence(
     ]
     progress(4, 4, "Governance evidence ready")
     return ev
+
+
+def _signed_reason(envelope: bytes | None) -> str:
+    """The reason a decision's signed predicate records (read from the stored envelope bytes)."""
+    import base64
+    import json
+
+    if not envelope:
+        return ""
+    try:
+        payload = json.loads(base64.b64decode(json.loads(envelope)["payload"]))
+        return str((payload.get("predicate") or {}).get("reason") or "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
+
+
+def decision_verdicts(facts: GovernanceFacts, catalog: Catalog, trust: Any, envelopes: Mapping[str, bytes],
+                      policy: Any = None) -> Verdicts:
+    """The promotion policy (the built-in one unless given) evaluated for every version and target that
+    has decisions or a policy rule for a stage or alias it holds, and each decision's verdict: its
+    signature, whether it counts toward its target and why, its roles (from the trust list at the
+    decision's log position), its signed reason and regimes."""
+    from datetime import UTC, datetime
+
+    from mlops_desktop.governance.policy import DEFAULT_POLICY, Decision, evaluate_policy
+
+    policy = policy or DEFAULT_POLICY
+    out = Verdicts()
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    now = datetime.now().astimezone()
+    roles: dict[str, tuple[str, ...]] = {}
+    for a in facts.approvals:
+        signer = trust.signers.get(a.key_id) if hasattr(trust, "signers") else None
+        grant = signer.grant_at(a.signed_at or epoch, a.log_index) if signer is not None else None
+        roles[a.envelope_id] = tuple(grant.roles) if grant is not None else ((a.role,) if a.role else ())
+    by_version: dict[tuple[str, str], list[Any]] = {}
+    for a in facts.approvals:
+        by_version.setdefault((a.model_name, a.version), []).append(a)
+    for model in catalog.models:
+        for version in model.visible_versions():
+            decided = by_version.get((model.name, version.version), [])
+            held = [version.stage] if version.stage else []
+            held += list(version.aliases) + [al for al, v in model.aliases.items() if v == version.version]
+            targets = sorted({a.target for a in decided} | {t for t in held if policy.rule_for(t) is not None})
+            decisions = [Decision(a.key_id, a.signer_identity, roles[a.envelope_id], a.decision.upper(), a.target,
+                                  tuple(a.regimes), a.signed_at or epoch, a.log_index or 0, a.status, a.status_detail)
+                         for a in decided]
+            for target in targets:
+                result = evaluate_policy(policy, catalog, version, target, decisions, now)
+                out.targets[(model.name, version.version, target)] = TargetVerdict(
+                    model.name, version.version, target, result.policy_id, result.satisfied,
+                    tuple(RuleLine(r.rule, r.satisfied, r.explanation) for r in result.rules),
+                    tuple(result.counted_key_ids))
+    for a in facts.approvals:
+        target = out.targets.get((a.model_name, a.version, a.target))
+        same = [x for x in by_version.get((a.model_name, a.version), [])
+                if x.key_id == a.key_id and x.target.lower() == a.target.lower()]
+        latest = max(same, key=lambda x: x.log_index or 0) is a if same else True
+        out.decisions[a.envelope_id] = decision_verdict(a, target, roles[a.envelope_id],
+                                                        _signed_reason(envelopes.get(a.envelope_id)), latest)
+    return out
 
 
 def record_report(gov: Any, result: Any) -> int:

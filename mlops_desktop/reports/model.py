@@ -27,6 +27,7 @@ from mlops_desktop.core.findings import (
 )
 from mlops_desktop.core.governance_facts import ApprovalFact, GovernanceFacts
 from mlops_desktop.core.profile import ReportProfile
+from mlops_desktop.reports.verdicts import Verdicts
 
 if TYPE_CHECKING:
     from mlops_desktop.core.lineage import LineageGraph
@@ -124,6 +125,8 @@ class GovernanceEvidence:
     proofs: dict[int, list[str]] = field(default_factory=dict)
     transcript: list[str] = field(default_factory=list)  # audit verification, line by line
     access_report: list[dict[str, Any]] = field(default_factory=list)  # recent log entries (who did what)
+    #: Each decision's signature and whether it counts toward its target, and each target's policy verdict.
+    verdicts: Verdicts = field(default_factory=Verdicts)
 
 
 @dataclass(slots=True)

@@ -32,7 +32,7 @@ from mlops_desktop.core.entities import ModelVersion, RegisteredModel, iso
 from mlops_desktop.core.findings import RULES, SEVERITIES, count_by_severity
 from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
-from mlops_desktop.reports import charts, editions
+from mlops_desktop.reports import charts, editions, governance_sections
 from mlops_desktop.reports.archival import DocInfo
 from mlops_desktop.reports.document import (
     FRAME_W,
@@ -48,6 +48,11 @@ from mlops_desktop.reports.document import (
     prefill_contents,
 )
 from mlops_desktop.reports.fonts import MONO, SANS, register_fonts
+from mlops_desktop.reports.governance_sections import (
+    deleted_versions,
+    inputs_by_role,
+    remediation_cell,
+)
 from mlops_desktop.reports.model import ReportData
 from mlops_desktop.reports.model_card import build_card
 
@@ -179,13 +184,19 @@ def _findings_register(b: ReportBuilder, number: int) -> None:
     if not b.d.findings:
         b.para("No findings were raised for the models in scope.", "note")
         return
+    status = getattr(b.d.settings, "finding_status", None) or {}
+    b.para("Each finding by its stable key (rule id and object: the same finding keeps its key from report to "
+           "report). Owner, due date and status come from the findings status file"
+           + ("" if status else "; none was given, so every finding is open with no owner recorded") + ". A "
+           "closure counts only when signed by whoever closed it.", "note")
     b.table(
-        ["Id", "Severity", "Object", "Rule and evidence", "Remediation"],
+        ["Key", "Severity", "Object", "Rule and evidence", "Remediation", "Owner, due, status"],
         [
-            [f.id, f.severity, f.object, b.p(f"<b>{esc(f.rule)}</b><br/>{esc(f.evidence)}", "cell"), f.remediation]
+            [f.key, f.severity, f.object, b.p(f"<b>{esc(f.rule)}</b><br/>{esc(f.evidence)}", "cell"), f.remediation,
+             remediation_cell(status.get(f.key))]
             for f in b.d.findings
         ],
-        [0.55, 1.05, 2.3, 4.3, 2.9],
+        [1.7, 0.85, 1.8, 3.4, 2.2, 1.3],
         style_cells=b.severity_style(1),
     )
 
@@ -212,6 +223,7 @@ def _inventory(b: ReportBuilder, number: int) -> None:
         [1.8, 1.0, 2.2, 3.0, 2.4],
         empty="No datasets are recorded for the models in scope.",
     )
+    deleted_versions(b, f"{number}.3")
 
 
 def _model_cards(b: ReportBuilder, number: int) -> None:
@@ -248,11 +260,14 @@ def _model_cards(b: ReportBuilder, number: int) -> None:
                     ("Author", version.author or NOT_RECORDED),
                     ("Created", iso(version.created_at) or NOT_RECORDED),
                     ("Classification", " ".join(cls.badges) or "no PII/PHI recorded"),
-                    ("Training data", ", ".join(f"{x.name} ({x.context or 'unspecified'})" for x in version.datasets) or NOT_RECORDED),
+                    ("Training data", inputs_by_role(version)[0] if version.datasets else NOT_RECORDED),
+                    ("Evaluation data", inputs_by_role(version)[1] if version.datasets else NOT_RECORDED),
+                    ("Inputs without a recorded context", inputs_by_role(version)[2] if version.datasets else "—"),
                 ]
             ),
             Spacer(1, 4),
         )
+        governance_sections.governance_section(b, model, version)
         nodes, edges, inferred = charts.lineage_nodes_for(graph, version_node_id(model.name, version.version),
                                                           d.settings.max_lineage_nodes)
         b.add(KeepTogether([b.p(f"Figure A.{i}: lineage of {esc(model.name)} v{esc(version.version)}", "small"),
@@ -275,45 +290,6 @@ def model_card_section(b: ReportBuilder, model: RegisteredModel, version: ModelV
     if card.gaps:
         b.para(f"Model card gaps ({len(card.gaps)}): " + esc("; ".join(card.gaps)) + ".", "note")
 
-
-
-def _certificates(b: ReportBuilder) -> None:
-    d = b.d
-    b.h1("Appendix B. Approval certificates")
-    approvals = d.approvals()
-    if not approvals:
-        b.para("No signed approvals or rejections are recorded for the models in scope.", "note")
-        return
-    b.para(
-        "Each decision is a DSSE envelope over an in-toto Statement, signed with ECDSA P-256 by the approver's key. "
-        "The key fingerprint is the SHA-256 of the key's DER SubjectPublicKeyInfo. The verification result is the "
-        "governance layer's check at report time (signature, trust list, validity window, subject digest)."
-    )
-    for n, a in enumerate(approvals, start=1):
-        result = a.status.upper() + (f" — {a.status_detail}" if a.status_detail else "")
-        colour = "#1a7f37" if a.valid else "#b00020"
-        b.add(
-            KeepTogether(
-                [
-                    b.p(f"Certificate B.{n}: {esc(a.model_name)} v{esc(a.version)} → {esc(a.target)}", "h3"),
-                    b.kv(
-                        [
-                            ("Decision", a.decision),
-                            ("Regimes", ", ".join(a.regimes) or "none"),
-                            ("Signer", a.signer_identity or NOT_RECORDED),
-                            ("Role", a.role or NOT_RECORDED),
-                            ("Key fingerprint", a.key_id),
-                            ("Signed at (signer's claim)", iso(a.signed_at) or NOT_RECORDED),
-                            ("Audit-log index", "—" if a.log_index is None else str(a.log_index)),
-                            ("Envelope id", a.envelope_id),
-                            ("Verification result", b.p(f'<font color="{colour}"><b>{esc(result)}</b></font>', "cell")),
-                        ],
-                        mono_keys=("Key fingerprint", "Envelope id"),
-                    ),
-                    Spacer(1, 6),
-                ]
-            )
-        )
 
 
 def _audit_transcript(b: ReportBuilder) -> None:
@@ -412,7 +388,7 @@ def build_story(data: ReportData, bundle_name: str = "", bundle_sha: str = "",
     _findings_register(b, n)
     _inventory(b, n + 1)
     _model_cards(b, n + 2)
-    _certificates(b)
+    governance_sections.certificates(b)
     _audit_transcript(b)
     if bundle_name:
         _bundle_appendix(b, bundle_name, bundle_sha, bundle_counts or {})
