@@ -61,14 +61,28 @@ def register(sub: Any) -> None:
         "Exit codes: 0 when no finding is at or above --fail-on, 1 when at least one is (the findings are "
         "printed either way), 2 on a usage or store error.",
     )
-    add_store_args(p)
+    add_store_args(p, required=False)
     add_governance_arg(p)
     add_format_arg(p, ("json", "table"), "table")
     p.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="high", metavar="SEVERITY",
                    help="exit 1 when a finding of this severity or worse exists: "
                    f"{', '.join(FAIL_ON_CHOICES)} (default: high; none never fails)")
+    _add_status_arg(p)
     _add_settings_args(p)
     p.set_defaults(func=run_findings)
+    actions = p.add_subparsers(dest="findings_action", metavar="close")
+    c: argparse.ArgumentParser = actions.add_parser(
+        "close", help="close a finding in the findings status file, signed with your key",
+        description="Mark the finding KEY (as the findings register prints it) closed in the findings status "
+        "file, with a closing note signed (DSSE) by KEYFILE. A closed entry that is unsigned or does not verify "
+        "is shown as not closed.")
+    c.add_argument("finding_key", metavar="KEY", help="the finding's stable key, e.g. F11-9a64e961fc")
+    c.add_argument("--findings-status", required=True, metavar="FILE.toml", help="the findings status file")
+    c.add_argument("--key", required=True, metavar="KEYFILE", help="your signing key (passphrase from the prompt "
+                   "or MLOPS_DESKTOP_PASSPHRASE)")
+    c.add_argument("--note", required=True, help="closing note (part of the signed closure)")
+    c.add_argument("--owner", default=None, help="set the remediation owner as well")
+    c.set_defaults(func=run_close)
 
     r: argparse.ArgumentParser = sub.add_parser(
         "report",
@@ -97,27 +111,75 @@ def register(sub: Any) -> None:
     r.add_argument("--sign-cert", metavar="CERT.pem",
                    help="the X.509 certificate to embed with --sign-key (default: the key's own certificate, "
                    "else a self-signed one)")
+    _add_status_arg(r)
     _add_settings_args(r)
     r.set_defaults(func=run_report)
+
+
+def _add_status_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--findings-status", default=None, metavar="FILE.toml",
+                   help="findings status file (owner, due date, status, signed closures per finding key; "
+                   "docs/COMPLIANCE.md)")
+
+
+def _statuses(args: argparse.Namespace) -> dict[str, Any]:
+    """The status file's entries as shown (closures judged against the governance trust list when given)."""
+    if not args.findings_status:
+        return {}
+    from mlops_desktop.reports.finding_status import load_status
+
+    trusted = None
+    if args.governance:
+        from mlops_desktop.governance.api import load_trust
+        from mlops_desktop.reports.governance_bridge import open_for_report
+
+        gov = open_for_report(args.governance)
+        if gov is not None:
+            try:
+                trusted = dict(load_trust(gov).public_keys)
+            finally:
+                gov.close()
+    return load_status(args.findings_status, trusted)
+
+
+def run_close(args: argparse.Namespace) -> int:
+    from mlops_desktop.cli.governance import _unlock
+    from mlops_desktop.reports.finding_status import close_finding
+
+    entry = close_finding(args.findings_status, args.finding_key, args.note, _unlock(args.key), owner=args.owner)
+    print(f"Closed {args.finding_key} in {args.findings_status} ({entry.status}, signed).")
+    return 0
 
 
 def run_findings(args: argparse.Namespace) -> int:
     from mlops_desktop.reports.jobs import run_findings as job
 
+    if not args.store:
+        raise UsageError("findings needs at least one --store URL.", "Pass --store URL (repeat to merge stores).")
     settings = _settings(args)
+    statuses = _statuses(args)
     findings = job(args.store, governance_url=args.governance, artifact_roots=parse_artifact_roots(args.artifact_root),
                    settings=settings, source_settings=source_settings(args))
     failing = [] if args.fail_on == "none" else at_or_above(findings, args.fail_on)
     if args.format == "json":
+        items = [f.as_json() for f in findings]
+        if args.findings_status:
+            from mlops_desktop.reports.finding_status import status_json
+
+            shown = status_json(statuses)
+            for item in items:
+                item["status"] = shown.get(item["key"], {"owner": "", "due": "", "status": "open", "note": ""})
         print_json({
-            "findings": [f.as_json() for f in findings],
+            "findings": items,
             "summary": count_by_severity(findings),
             "fail_on": args.fail_on,
             "failed": bool(failing),
         })
     else:
-        rows = [{"id": f.id, "severity": f.severity, "object": f.object, "evidence": f.evidence} for f in findings]
-        print_table(rows, ("id", "severity", "object", "evidence"))
+        rows = [{"key": f.key, "severity": f.severity, "object": f.object, "evidence": f.evidence,
+                 **({"status": statuses[f.key].status if f.key in statuses else "open"} if statuses else {})}
+                for f in findings]
+        print_table(rows, ("key", "severity", "object", "evidence", *(("status",) if statuses else ())))
     if failing:
         raise CheckFailed(f"{len(failing)} finding(s) at or above severity {args.fail_on!r}.")
     return 0
@@ -132,7 +194,7 @@ def run_report(args: argparse.Namespace) -> int:
     from mlops_desktop.core.profile import load_profile
 
     settings = ReportSettings(findings=_settings(args), organisation=args.organisation,
-                              profile=load_profile(args.profile))
+                              profile=load_profile(args.profile), finding_status=_statuses(args))
     sign_key, sign_cert = _signing_args(args)
     result = job(args.store, args.edition, args.out, models=args.models, governance_url=args.governance,
                  artifact_roots=parse_artifact_roots(args.artifact_root), settings=settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def test_findings_on_fixture_store_and_exit_codes(mlflow3_db: Path, capsys: pyte
     assert doc["summary"]["critical"] >= 2  # type: ignore[index]
     assert main(["findings", "--store", str(mlflow3_db), "--fail-on", "none", *AS_OF]) == 0
     table = capsys.readouterr().out
-    assert table.startswith("ID") and "models:/readmission-risk/3" in table
+    assert table.startswith("KEY") and re.search(r"\nF11-[0-9a-f]{10} +critical +models:/readmission-risk/3", table)
     assert main(["findings", "--store", str(mlflow3_db), "--fail-on", "info", "--production-alias", "nothing",
                  "--production-stage", "Nothing", "--format", "json", *AS_OF]) == 1
     doc2 = json.loads(capsys.readouterr().out)
