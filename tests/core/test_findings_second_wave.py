@@ -134,3 +134,11 @@ def test_keys_are_stable_and_ignore_the_wording(mlflow3_db: Path) -> None:
                                      approval("m", "1", "champion", "dan@example.org", index=2)])
     f2 = [f for f in evaluate(make_catalog(aliases={"champion": "1"}), gov, AS_OF) if f.id == "F2"]
     assert len(f2) == 2 and f2[0].key != f2[1].key
+
+
+def test_f11_is_not_cleared_by_the_authors_own_hipaa_approval() -> None:
+    cat = make_catalog(ds_tags={"phi": "true"})  # dan@example.org trained v1 (Production)
+    own = GovernanceFacts(approvals=[approval("m", "1", "Production", "dan@example.org", regimes=("hipaa",))])
+    assert [f.object for f in evaluate(cat, own, AS_OF) if f.id == "F11"] == ["models:/m/1"]
+    other = GovernanceFacts(approvals=[approval("m", "1", "Production", "alice@x", regimes=("hipaa",))])
+    assert [f.object for f in evaluate(cat, other, AS_OF) if f.id == "F11"] == []

@@ -151,7 +151,9 @@ def f10_version_transfer_without_safeguard(ctx: VersionContext) -> Iterator[Draf
 def f11_phi_without_hipaa_approval(ctx: VersionContext) -> Iterator[Draft]:
     if not ctx.targets or not ctx.lineage.version_phi(ctx.model, ctx.version):
         return
-    if any(countable(a) and "hipaa" in {r.lower() for r in a.regimes} for a in ctx.approvals):
+    # the author's own approval never clears it (separation of duties, as for F1)
+    if any(countable(a) and not ctx.by_author(a) and "hipaa" in {r.lower() for r in a.regimes}
+           for a in ctx.approvals):
         return
     yield Draft(
         ctx.uri,
