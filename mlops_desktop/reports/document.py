@@ -113,8 +113,14 @@ class NumberedCanvas(Canvas):
 
     def save(self) -> None:
         total = len(self._pages)
+        doc = getattr(self, "report_doc", None)  # ReportLab drops _doctemplate before saving
+        slots: list[Any] = getattr(doc, "toc_slots", [])
+        pages: dict[str, int] = getattr(doc, "heading_pages", {})
         for state in self._pages:
             self.__dict__.update(state)
+            for slot in slots:
+                if slot[0] == self._pageNumber:
+                    self._draw_toc_number(slot, pages.get(slot[6]))
             if self._pageNumber > 1:
                 self.setFont(SANS, 7.5)
                 self.setFillColor(colors.HexColor("#555555"))
@@ -122,12 +128,30 @@ class NumberedCanvas(Canvas):
             super().showPage()
         super().save()
 
+    def _draw_toc_number(self, slot: tuple[Any, ...], page: int | None) -> None:
+        """Dots and the page number of one contents entry, where its line ended (found in the
+        same single layout pass, so no second pass is needed)."""
+        _, matrix, x, y, width, style, _key = slot
+        text = str(page) if page is not None else "?"
+        size = style.fontSize
+        w = stringWidth(text, style.fontName, size)
+        dot = " . "
+        dot_w = stringWidth(dot, style.fontName, size)
+        n = max(0, int((width - x - w) / dot_w))
+        self.saveState()
+        self.transform(*matrix)
+        self.setFont(style.fontName, size)
+        self.setFillColor(style.textColor)
+        self.drawString(width - n * dot_w - w, y, n * dot + text)
+        self.restoreState()
+
 
 class ReportDoc(BaseDocTemplate):
     def __init__(self, target: Any, data: ReportData, is_cancelled: CancelledFn, progress: ProgressFn,
                  total_flowables: int, **kwargs: Any) -> None:
         super().__init__(target, **kwargs)
         self.data = data
+        self.single_pass = True
         self.section = ""
         self._is_cancelled = is_cancelled
         self._progress = progress
@@ -135,6 +159,10 @@ class ReportDoc(BaseDocTemplate):
         self._seen = 0
         self._pass = 0
         self._bookmark = 0
+        #: contents entries waiting for their page number: (page, matrix, x, y, width, style, key)
+        self.toc_slots: list[tuple[Any, ...]] = []
+        #: bookmark key -> page of each heading
+        self.heading_pages: dict[str, int] = {}
         frame = Frame(MARGIN, MARGIN, FRAME_W, PAGE_H - 2 * MARGIN, id="body", leftPadding=0, rightPadding=0,
                       topPadding=0, bottomPadding=0)
         self.addPageTemplates(
@@ -193,6 +221,8 @@ class ReportDoc(BaseDocTemplate):
                 self.section = text
             self._bookmark += 1
             key = f"h{self._bookmark}"
+            self.heading_pages[key] = self.page
+            self.canv.report_doc = self
             self.canv.bookmarkPage(key)
             self.canv.addOutlineEntry(short, key, level=level, closed=level > 0)
             self.notify("TOCEntry", (level, esc(short), self.page, key))
@@ -202,9 +232,10 @@ class ReportDoc(BaseDocTemplate):
 
 
 def first_pass(canv: Canvas) -> bool:
-    """True while laying out the first of the two passes (its pages are thrown away)."""
+    """True while laying out a pass whose pages are thrown away (none: the report is laid out
+    once, the contents' page numbers are drawn when the file is saved)."""
     doc = getattr(canv, "_doctemplate", None)
-    return isinstance(doc, ReportDoc) and doc.layout_pass == 1
+    return isinstance(doc, ReportDoc) and doc.layout_pass == 1 and not doc.single_pass
 
 
 class DeferredTable(Table):
@@ -422,6 +453,26 @@ def fmt_tags(tags: dict[str, str], keys: Sequence[str] | None = None) -> str:
 def fact(cls: Classification, key: str, default: str = NOT_RECORDED) -> str:
     return cls.facts.get(key) or default
 
+class DeferredContents(TableOfContents):
+    """Contents whose dots and page numbers are drawn by :class:`NumberedCanvas` when the file is
+    saved, from the pages the headings were laid out on: one layout pass instead of two."""
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (ReportLab API)
+        size = super().wrap(availWidth, availHeight)
+
+        def record(canvas: Canvas, kind: str, label: str) -> None:  # noqa: ARG001 (ReportLab callback)
+            _, level_text, key_text = label.split(",", 2)  # ReportLab's "page,level,repr(key)"
+            doc = getattr(canvas, "_doctemplate", None)
+            if not isinstance(doc, ReportDoc):
+                return
+            x, y = canvas._curr_tx_info["cur_x"], canvas._curr_tx_info["cur_y"]  # noqa: SLF001
+            doc.toc_slots.append((canvas.getPageNumber(), tuple(canvas._currentMatrix), x, y, availWidth,  # noqa: SLF001
+                                  self.getLevelStyle(int(level_text)), key_text.strip("'")))
+
+        self.canv.setNamedCB("drawTOCEntryEnd", record)
+        return size
+
+
 def prefill_contents(toc: TableOfContents, story: Sequence[Flowable]) -> None:
     """Give the contents its final length before the first pass, so two layout passes suffice
     (the first finds the page numbers, the second prints them)."""
@@ -431,3 +482,4 @@ def prefill_contents(toc: TableOfContents, story: Sequence[Flowable]) -> None:
             n += 1
             short = short_heading(flowable.getPlainText())
             toc.addEntry(0 if flowable.style.name == "H1" else 1, esc(short), 100, f"h{n}")
+    toc._lastEntries = list(toc._entries)  # noqa: SLF001 (what wrap lays out: one pass, no beforeBuild)

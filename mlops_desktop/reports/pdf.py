@@ -39,6 +39,7 @@ from mlops_desktop.reports.document import (
     MARGIN,
     NOT_ASSESSED,
     NOT_RECORDED,
+    DeferredContents,
     Figure,
     NumberedCanvas,
     ReportBuilder,
@@ -105,7 +106,7 @@ def _cover(b: ReportBuilder) -> None:
 
 def _toc(b: ReportBuilder) -> TableOfContents:
     b.para("Contents", "h3")
-    toc = TableOfContents()
+    toc = DeferredContents()
     toc.levelStyles = [b.s["toc1"], b.s["toc2"]]
     toc.dotsMinLevel = 0
     toc.tableStyle = TableStyle([("FONT", (0, 0), (-1, -1), SANS, 8.5, 11), ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -444,4 +445,4 @@ def render_pdf(
         lang="en",
         displayDocTitle=1,
     )
-    doc.multiBuild(story, canvasmaker=NumberedCanvas)
+    doc.build(story, canvasmaker=NumberedCanvas)  # one pass: contents numbers drawn at save (DeferredContents)

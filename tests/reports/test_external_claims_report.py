@@ -39,7 +39,7 @@ def test_each_claim_is_listed_unsigned_per_model(edition: str, tmp_path: Path,
     assert main(["report", "--store", STORE, "--edition", edition, "--out", str(pdf)]) == 0
     text = pdf_text(pdf)
     assert text.count("Externalapprovalclaims") == 2  # one subsection per model with claims
-    appendix = text[text.index(squeeze("Appendix A. Model cards and lineage figures A.1")):]  # not the contents
+    appendix = text[text.rindex(squeeze("Appendix A. Model cards and lineage figures A.1")):]  # not the contents
     credit = appendix.index("A.1credit-limit-sm")
     readmission = appendix.index("A.2readmission-risk-sm")
     for model, version, statement in claims:
