@@ -58,6 +58,7 @@ from mlops_desktop.core.entities import (
     StoreInfo,
 )
 from mlops_desktop.core.errors import StoreError
+from mlops_desktop.core.monitoring_results import MonitoringResult
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -120,6 +121,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("mlsnap_logged_models", "logged_models", LoggedModel, keyed=True),
     TableSpec("mlsnap_lineage_nodes", "lineage_nodes", LineageNodeRecord),
     TableSpec("mlsnap_lineage_edges", "lineage_edges", LineageEdgeRecord),
+    TableSpec("mlsnap_monitoring", "monitoring", MonitoringResult),
 )
 CATALOG_TABLES = tuple(t.table for t in TABLES)
 #: Catalog fields the format carries; a test fails when entities.Catalog grows another.
@@ -404,6 +406,8 @@ def _q(name: str) -> str:
 
 #: Columns added after the format was first written: an older snapshot without one reads "".
 LATER_COLUMNS = frozenset({("mlsnap_stores", "registry_id")})
+#: Tables added after the format was first written: an older snapshot without one reads empty.
+LATER_TABLES = frozenset({"mlsnap_monitoring"})
 #: The tables the inventory needs (versions carry their datasets and run user).
 REGISTRY_TABLES = ("mlsnap_stores", "mlsnap_models", "mlsnap_versions")
 
@@ -426,6 +430,8 @@ def read_catalog(
         cols = _columns_of(spec)
         lead = 1 + int(spec.keyed) + len(spec.extra)
         present = _table_columns(con, spec.table)
+        if not present and spec.table in LATER_TABLES:  # written before the format had it: empty
+            continue
         missing = [c for c in spec.columns if c not in present and (spec.table, c) not in LATER_COLUMNS]
         if missing:
             raise StoreError(

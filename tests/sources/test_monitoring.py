@@ -260,3 +260,16 @@ def test_the_store_is_unchanged_after_reading(catalog):
     before = {p: p.read_bytes() for p in (MON / "results").rglob("*") if p.is_file()}
     load_catalog(STORES)
     assert {p: p.read_bytes() for p in (MON / "results").rglob("*") if p.is_file()} == before
+
+
+def test_snapshot_carries_the_monitoring_results(tmp_path: Path, catalog) -> None:
+    from mlops_desktop.governance.snapshot import create_snapshot
+    from mlops_desktop.sources.snapshot import SnapshotSource
+
+    out = tmp_path / "mon.mlsnap"
+    create_snapshot([], out, catalog=catalog)
+    with SnapshotSource.open(out) as source:
+        back = source.load_catalog()
+    assert [r.as_json() for r in back.monitoring] == [r.as_json() for r in catalog.monitoring]
+    overview = monitoring_overview(back, as_of=TODAY)
+    assert {f"{vm.model_name}/{vm.version}": vm.status for vm in overview.versions} == TRUTH["status"]
