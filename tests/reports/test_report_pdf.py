@@ -47,7 +47,7 @@ HEADINGS = {
                   "Gaps in the technical documentation"],
 }
 #: Pages and top-level bookmarks of each edition over the MLflow 3 fixture store.
-PAGES = {"gdpr": 26, "hipaa": 23, "eu-ai-act": 26}
+PAGES = {"gdpr": 24, "hipaa": 22, "eu-ai-act": 25}
 OUTLINE = {
     "gdpr": ["3. Records of processing (Art. 30)", "4. Lawful basis and special categories (Art. 6, 9)",
              "5. Principles (Art. 5)", "6. Automated decisions (Art. 13-15, 22)", "7. DPIA register (Art. 35)",
@@ -222,7 +222,7 @@ def test_empty_store_gives_a_valid_report(tmp_path: Path) -> None:
         result = export_report(empty, edition, tmp_path / f"{edition}.pdf", settings=SETTINGS)
         text = flat(pdf_text(result.path))
         assert "Nothing is in scope" in text, edition
-        assert "Sign-off" in text and result.pages == 7
+        assert "Sign-off" in text and result.pages == {"gdpr": 6, "hipaa": 6, "eu-ai-act": 7}[edition]
 
 
 def _long_name_catalog() -> tuple[Catalog, str]:
