@@ -67,7 +67,6 @@ from mlops_desktop.sources.documents import (
     Document,
     DocumentError,
     RejectedFile,
-    documents_digest,
     iter_documents,
     parse_json,
 )
@@ -361,19 +360,22 @@ class MonitoringSource(Source):
         docs = list(_walk(self.path)) if self.path.is_dir() else list(iter_documents(self.path))
         if not docs:
             raise StoreError(f"{self.path} holds no files.", "Pass a folder of monitoring results.")
-        self._identity = documents_digest(docs)
         store = self.url.display
         out: list[MonitoringResult] = []
+        identity = hashlib.sha256()  # as documents_digest: sorted (name, content SHA-256) pairs
         for i, doc in enumerate(docs):
             if i % 500 == 0:
                 check_cancelled(is_cancelled)
                 progress(i, len(docs), f"Reading {doc.name}")
-            digest = "sha256:" + hashlib.sha256(doc.raw).hexdigest()
+            content = hashlib.sha256(doc.raw)
+            identity.update(doc.name.encode("utf-8") + b"\x00" + content.digest())
+            digest = "sha256:" + content.hexdigest()
             try:
                 out.extend(self._read_one(doc.name, doc.raw, digest, store))
             except DocumentError as exc:
                 self.rejected.append(RejectedFile(doc.name, str(exc)))
                 logger.warning("monitoring: %s skipped: %s", doc.name, exc)
+        self._identity = "sha256:" + identity.hexdigest()
         progress(len(docs), len(docs), "Monitoring results read")
         return out
 
