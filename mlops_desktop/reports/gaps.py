@@ -8,15 +8,31 @@ many of the objects in scope. docs/COMPLIANCE.md lists, per rule, the data it re
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
-from mlops_desktop.core.classification import normalise_tags
+from mlops_desktop.core.classification import Classification, normalise_tags
 from mlops_desktop.core.entities import ModelVersion, RegisteredModel
-from mlops_desktop.core.findings import SAFE_HARBOR_VALUES, is_active
+from mlops_desktop.core.findings import SAFE_HARBOR_VALUES, DatasetView, FindingSettings, is_active
+from mlops_desktop.reports.model import ReportData
 
-if TYPE_CHECKING:
-    from mlops_desktop.reports.document import ReportBuilder
+
+class ReportBuilder(Protocol):
+    """What the gap checks read of :class:`mlops_desktop.reports.document.ReportBuilder` (which calls
+    them, so it is named here by its shape, not imported)."""
+
+    @property
+    def d(self) -> ReportData: ...
+
+    @property
+    def views(self) -> Mapping[str, DatasetView]: ...
+
+    @property
+    def settings(self) -> FindingSettings: ...
+
+    def classification(self, model: RegisteredModel, version: ModelVersion) -> Classification: ...
+
+    def targets(self, model: RegisteredModel, version: ModelVersion) -> list[str]: ...
 
 GAP = "not recorded — gap"
 
