@@ -53,6 +53,7 @@ class VerdictBar(QWidget):
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(name)
+        self.setAccessibleName("Trust verdict")
         self.verdict = ""
         self.key: tuple[str, str] | None = None
         #: Asks the user to confirm (replaced in tests); returns True to trust the key.
