@@ -31,9 +31,9 @@ from mlops_desktop.core.inventory import inventory_json
 from mlops_desktop.core.lineage import build_graph
 from mlops_desktop.governance.snapshot import create_snapshot
 from mlops_desktop.sources import snapshot as snapsrc, snapshot_format as fmt
-from mlops_desktop.sources.base import detect_file_kind, open_source, parse_store_url
+from mlops_desktop.sources.base import SourceSettings, detect_file_kind, open_source, parse_store_url
 from mlops_desktop.sources.loader import load_catalog
-from mlops_desktop.sources.snapshot import SnapshotSource
+from mlops_desktop.sources.snapshot import SnapshotSource, UnverifiedSnapshotError
 
 
 def _digest(path: Path) -> str:
@@ -153,7 +153,11 @@ def test_opening_never_writes(tmp_path: Path, mlflow3_db: Path) -> None:
 def test_snapshot_of_a_snapshot_keeps_the_catalog(tmp_path: Path, mlflow3_db: Path) -> None:
     first, second = tmp_path / "a.mlsnap", tmp_path / "b.mlsnap"
     create_snapshot([str(mlflow3_db)], first)
-    create_snapshot([str(first)], second)
+    with pytest.raises(UnverifiedSnapshotError):  # an unsigned snapshot is refused as input...
+        create_snapshot([str(first)], second)
+    assert not second.exists()
+    # ...unless the user says to use it anyway (--allow-unverified)
+    create_snapshot([str(first)], second, settings=SourceSettings(allow_unverified=True))
     with SnapshotSource.open(second) as s2:
         assert s2.load_catalog() == load_catalog([str(mlflow3_db)])
 
