@@ -31,7 +31,12 @@ from mlops_desktop.core.inventory import inventory_json
 from mlops_desktop.core.lineage import build_graph
 from mlops_desktop.governance.snapshot import create_snapshot
 from mlops_desktop.sources import snapshot as snapsrc, snapshot_format as fmt
-from mlops_desktop.sources.base import SourceSettings, detect_file_kind, open_source, parse_store_url
+from mlops_desktop.sources.base import (
+    SourceSettings,
+    detect_file_kind,
+    open_source,
+    parse_store_url,
+)
 from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.sources.snapshot import SnapshotSource, UnverifiedSnapshotError
 
