@@ -23,7 +23,7 @@ from mlops_desktop.governance.snapshot_view import (
     open_snapshot_governance_file,
 )
 from mlops_desktop.governance.store import open_governance
-from mlops_desktop.governance.trust import add_signer, init_trust
+from mlops_desktop.governance.trust import add_signer, init_trust, load_trust
 from mlops_desktop.governance.verify import governance_facts, verify_all
 from mlops_desktop.sources import snapshot as snapsrc
 from mlops_desktop.sources.loader import load_catalog
@@ -51,13 +51,15 @@ def approved(tmp_path: Path, mlflow3_db: Path) -> Iterator[tuple[Governance, Pat
     gov.close()
 
 
-def _new_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _new_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anchor: str) -> None:
     """Another machine: a fresh HOME, no governance store, no memory of any checkpoint."""
     home = tmp_path / "auditor-home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    # the auditor holds the administrator's fingerprint, received out of band
+    monkeypatch.setenv("MLOPS_DESKTOP_TRUST_ANCHORS", anchor)
 
 
 def test_approvals_verify_offline_with_the_carried_trust_list(
@@ -65,10 +67,11 @@ def test_approvals_verify_offline_with_the_carried_trust_list(
     mlflow3_db: Path,
 ) -> None:
     gov, snap, ids = approved
+    [admin_pin] = load_trust(gov).pins
     gov.close()
     (tmp_path / "governance.db").unlink()  # the live governance store is gone: offline
     mlflow3_db.unlink()  # and so is the live MLflow store
-    _new_client(tmp_path, monkeypatch)
+    _new_client(tmp_path, monkeypatch, admin_pin.key_id)
     with open_snapshot(snap) as source:
         assert source.status.state == snapsrc.VERIFIED, source.status.text
         catalog = source.load_catalog()
@@ -172,7 +175,7 @@ def test_governance_on_postgresql_is_copied_and_verifies(
         create_snapshot([str(mlflow3_db)], out, key=alice, governance=gov)
     finally:
         gov.close()
-    _new_client(tmp_path, monkeypatch)
+    _new_client(tmp_path, monkeypatch, admin.key_id)
     with open_snapshot(out) as source:
         assert source.status.state == snapsrc.VERIFIED, source.status.text
         catalog = source.load_catalog()
