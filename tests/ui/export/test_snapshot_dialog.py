@@ -93,7 +93,8 @@ def test_signed_snapshot_with_governance_is_recorded(
     assert dialog.passphrase_edit.text() == ""  # not kept around
     with open_snapshot(tmp_path / "signed.mlsnap") as source:
         assert source.status.state == fmt.VERIFIED
-        assert source.status.signer == "alice@example.org"
+        # alice's own key is in this client's key index, so it is an anchor: named as that index names it
+        assert source.status.signer == "Alice <alice@example.org>"
     with open_governance(str(gov_path)) as gov:
         assert len(audit.read_entries(gov, actions=[audit.ACTION_SNAPSHOT_EXPORTED])) == 1
 
