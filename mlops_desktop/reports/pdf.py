@@ -292,7 +292,6 @@ def model_card_section(b: ReportBuilder, model: RegisteredModel, version: ModelV
         b.para(f"Model card gaps ({len(card.gaps)}): " + esc("; ".join(card.gaps)) + ".", "note")
 
 
-
 def _audit_transcript(b: ReportBuilder) -> None:
     d = b.d
     b.h1("Appendix C. Audit-log verification transcript")

@@ -17,8 +17,6 @@ from mlops_desktop.core.governance_facts import (
     STATUS_EVIDENCE_CHANGED,
     STATUS_EXPIRED,
     STATUS_INVALID,
-    STATUS_REVOKED,
-    STATUS_UNTRUSTED,
     STATUS_VALID,
 )
 from mlops_desktop.crypto.dsse import PROMOTION_PREDICATE, parse_envelope, parse_statement
