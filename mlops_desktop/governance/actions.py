@@ -16,3 +16,5 @@ ACTION_LOG_EXPORTED = "audit.export"
 ACTION_KEY_CREATED = "key.create"
 ACTION_SETTING_CHANGED = "settings.change"
 ACCESS_ACTIONS = (ACTION_STORE_OPENED, ACTION_MODEL_VIEWED)
+ACTION_OBSERVE = "registry.observe"  # a registry journal observation (row in ``observations``)
+ACTION_WEBHOOK = "webhook.receive"  # a received registry webhook delivery (row in ``webhook_events``)

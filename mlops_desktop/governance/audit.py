@@ -52,6 +52,7 @@ from mlops_desktop.governance.actions import (
     ACTION_KEY_CREATED as ACTION_KEY_CREATED,
     ACTION_LOG_EXPORTED as ACTION_LOG_EXPORTED,
     ACTION_MODEL_VIEWED as ACTION_MODEL_VIEWED,
+    ACTION_OBSERVE as ACTION_OBSERVE,
     ACTION_REJECT as ACTION_REJECT,
     ACTION_REPORT_EXPORTED as ACTION_REPORT_EXPORTED,
     ACTION_SETTING_CHANGED as ACTION_SETTING_CHANGED,
@@ -61,6 +62,7 @@ from mlops_desktop.governance.actions import (
     ACTION_TRUST_INIT as ACTION_TRUST_INIT,
     ACTION_TRUST_REVOKE as ACTION_TRUST_REVOKE,
     ACTION_VERIFY as ACTION_VERIFY,
+    ACTION_WEBHOOK as ACTION_WEBHOOK,
 )
 from mlops_desktop.governance.db import Governance, now_iso
 from mlops_desktop.governance.keys import load_public_key_pem
@@ -71,7 +73,9 @@ from mlops_desktop.governance.models import (
     SqlExport,
     SqlLogEntry,
     SqlLogHead,
+    SqlObservation,
     SqlTrustStatement,
+    SqlWebhookEvent,
 )
 
 logger = logging.getLogger(__name__)
@@ -528,6 +532,58 @@ def _reconcile(session: Session, rows: Sequence[Any]) -> list[str]:
         if action in _ROW_WHAT and not any(a == action for a, _ in row_seqs.get(seq, [])):
             problems.append(f"Audit-log entry {seq} records the {_ROW_WHAT[action]} {action} of {obj}, but its row "
                             "is missing from the governance store (deleted).")
+    problems.extend(_reconcile_journal(session, rows))
+    return problems
+
+
+_JOURNAL_WHAT = {ACTION_OBSERVE: "registry observation", ACTION_WEBHOOK: "webhook event"}
+
+
+def _reconcile_journal(session: Session, rows: Sequence[Any]) -> list[str]:
+    """Journal rows (observations, webhook events) against their entries, whose details carry
+    the row's ``record_sha256``: an edited, added or deleted row is named with its entry number."""
+    problems: list[str] = []
+    entries: dict[int, tuple[str, str | None, str]] = {}  # seq -> (action, record sha256, leaf hash)
+    for seq, raw, leaf in rows:
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(obj, dict) or obj.get("action") not in _JOURNAL_WHAT:
+            continue
+        details = obj.get("details")
+        sha = details.get("record_sha256") if isinstance(details, dict) else None
+        entries[int(seq)] = (str(obj["action"]), str(sha) if sha else None, str(leaf))
+    seen: dict[int, int] = {}
+    journal: list[tuple[str, int, str, str | None]] = []  # (action, log_seq, record sha256, entry hash)
+    inspector = sa.inspect(session.connection())  # a snapshot taken before the journal has no such tables
+    if inspector.has_table(SqlObservation.__tablename__):
+        for obs in session.scalars(sa.select(SqlObservation)):
+            journal.append((ACTION_OBSERVE, int(obs.log_seq), obs.record_sha256(), None))
+    if inspector.has_table(SqlWebhookEvent.__tablename__):
+        for ev in session.scalars(sa.select(SqlWebhookEvent)):
+            journal.append((ACTION_WEBHOOK, int(ev.log_seq), ev.record_sha256(), ev.entry_hash))
+    for action, seq, sha, entry_hash in journal:
+        what = _JOURNAL_WHAT[action]
+        seen[seq] = seen.get(seq, 0) + 1
+        entry = entries.get(seq)
+        if entry is None or entry[0] != action:
+            problems.append(f"The {what} row for audit-log entry {seq} has no such log entry "
+                            "(a row added by hand, or its entry deleted).")
+        elif entry[1] != sha:
+            problems.append(f"The {what} row for audit-log entry {seq} no longer matches the record that entry "
+                            "hashed (the row was edited by hand).")
+        elif entry_hash is not None and entry_hash != entry[2]:
+            problems.append(f"The {what} row for audit-log entry {seq} names another entry hash than the "
+                            "entry has (edited by hand).")
+    for seq, count in sorted(seen.items()):
+        if count > 1:
+            problems.append(f"Audit-log entry {seq} has {count} journal rows; each entry records one "
+                            "(rows added by hand).")
+    for seq, (action, _sha, _leaf) in sorted(entries.items()):
+        if seq not in seen:
+            problems.append(f"Audit-log entry {seq} records a {_JOURNAL_WHAT[action]}, but its row is missing "
+                            "from the governance store (deleted).")
     return problems
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
+import hashlib
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mlops_desktop.crypto.canonical import canonical_json
 
 
 class Base(DeclarativeBase):
@@ -123,3 +127,97 @@ class SqlExport(Base):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     log_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_at: Mapped[str] = mapped_column(String(40), nullable=False)
+
+
+class SqlObservation(Base):
+    """One observation of a metadata store's registry state (the registry journal).
+
+    A row is written only when the state differs from the registry's previous observation.
+    Columns:
+
+    - ``registry_kind``, ``registry_id``: the registry (``Source.kind`` / ``Source.registry_id``).
+    - ``observed_at``: RFC 3339 UTC, the time of its audit-log entry.
+    - ``encoding``: ``full`` (``body`` is the whole state) or ``delta`` (the changes from the
+      observation ``base_id``, the registry's previous one).
+    - ``body``: zlib-compressed RFC 8785 JSON of the state or the delta.
+    - ``state_digest``: SHA-256 of the canonical JSON of the whole state (compared with the
+      last observation to decide whether anything changed; checked after reconstruction).
+    - ``versions``: how many model versions the state holds.
+    - ``source``: the store's display URL (no password).
+    - ``envelope``/``key_id``: a DSSE envelope signing the record, when a key was unlocked.
+    - ``log_seq``: its audit-log entry (action ``registry.observe``), whose details carry
+      ``record_sha256`` = :meth:`record_sha256`; ``audit verify`` reconciles the two.
+    """
+
+    __tablename__ = "observations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registry_kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    registry_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    observed_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    encoding: Mapped[str] = mapped_column(String(16), nullable=False)
+    base_id: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    state_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    versions: Mapped[int] = mapped_column(Integer, nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    envelope: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_id: Mapped[str | None] = mapped_column(String(64))
+    log_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    __table_args__ = (Index("ix_observations_registry", "registry_kind", "registry_id", "id"),)
+
+    def record_sha256(self) -> str:
+        """SHA-256 of every column but ``id`` and ``log_seq`` (the audit entry carries it)."""
+        return record_sha256({
+            "registry_kind": self.registry_kind, "registry_id": self.registry_id, "observed_at": self.observed_at,
+            "encoding": self.encoding, "base_id": self.base_id, "body": hashlib.sha256(bytes(self.body)).hexdigest(),
+            "state_digest": self.state_digest, "versions": self.versions, "source": self.source,
+            "envelope": hashlib.sha256(bytes(self.envelope)).hexdigest() if self.envelope is not None else None,
+            "key_id": self.key_id,
+        })
+
+
+class SqlWebhookEvent(Base):
+    """One registry webhook delivery (``listen``), stored as received.
+
+    Columns:
+
+    - ``registry_kind`` (``mlflow``), ``registry_id``: the registry the delivery is about
+      ("" when the listener cannot tell).
+    - ``event``: the event name (MLflow's ``X-MLflow-Event`` / payload ``event``, e.g.
+      ``model_version.created``, ``model_version_alias.created``).
+    - ``payload``: the request body, byte for byte as received (JSON text).
+    - ``delivery_id``: the sender's delivery id (``X-MLflow-Delivery-Id``) or None.
+    - ``headers``: JSON object of the signature-relevant request headers as received, or None.
+    - ``received_at``: RFC 3339 UTC, the time of its audit-log entry.
+    - ``signature_ok``: whether the HMAC signature checked against the secret.
+    - ``log_seq``: its audit-log entry (action ``webhook.receive``), whose details carry
+      ``record_sha256`` = :meth:`record_sha256`; ``entry_hash``: that entry's leaf hash (hex).
+      ``audit verify`` reconciles rows and entries both ways.
+    """
+
+    __tablename__ = "webhook_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registry_kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    registry_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    event: Mapped[str] = mapped_column(String(200), nullable=False)
+    payload: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    delivery_id: Mapped[str | None] = mapped_column(String(200))
+    headers: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    signature_ok: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    log_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    __table_args__ = (Index("ix_webhook_events_registry", "registry_kind", "registry_id", "id"),)
+
+    def record_sha256(self) -> str:
+        """SHA-256 of every column but ``id``, ``log_seq`` and ``entry_hash`` (the entry carries it)."""
+        return record_sha256({
+            "registry_kind": self.registry_kind, "registry_id": self.registry_id, "event": self.event,
+            "payload": hashlib.sha256(bytes(self.payload)).hexdigest(), "delivery_id": self.delivery_id,
+            "headers": self.headers, "received_at": self.received_at, "signature_ok": bool(self.signature_ok),
+        })
+
+
+def record_sha256(fields: dict[str, object]) -> str:
+    """SHA-256 of the RFC 8785 JSON of a row's fields (journal rows hashed into the audit log)."""
+    return hashlib.sha256(canonical_json(fields)).hexdigest()
