@@ -573,3 +573,60 @@ def test_credentials_never_in_repr_or_display(monkeypatch: pytest.MonkeyPatch) -
     assert "s3cret-pw" not in repr(creds) and "tok-123" not in repr(creds)
     assert creds.insecure_tls is False  # off unless asked for
     assert RestCredentials.from_env({"MLFLOW_TRACKING_INSECURE_TLS": "true"}).insecure_tls is True
+
+
+# -- approvals over REST: signed on the server's catalog, verified there, and bound to its registry ----
+
+
+def test_approve_and_verify_over_rest(served: dict[str, Served], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    s = served["auth"]
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", OFFICER)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", OFFICER_PW)
+    monkeypatch.setenv("MLOPS_DESKTOP_PASSPHRASE", "correct staple horse battery 42")
+    monkeypatch.setenv("MLOPS_DESKTOP_GOVERNANCE_URL", str(tmp_path / "gov.db"))
+
+    def key(name: str) -> str:
+        return str(tmp_path / f"{name}.key")
+
+    for name in ("admin", "alice", "bob"):
+        assert run_cli(capsys, "keys", "create", "--out", key(name), "--name", name,
+                       "--email", f"{name}@example.org")[0] == 0
+    assert run_cli(capsys, "trust", "init", "--admin", key("admin") + ".pub")[0] == 0
+    for name in ("alice", "bob"):
+        code, _, err = run_cli(capsys, "trust", "add", "--key", key("admin"), "--signer", key(name) + ".pub",
+                               "--identity", f"{name}@example.org", "--role", "approver")
+        assert code == 0, err
+    target = ("--model", "fraud-detector", "--version", "3", "--target", "Production")
+    before = len(s.server.requests_logged())
+    for name in ("alice", "bob"):
+        code, out, err = run_cli(capsys, "approve", "--store", s.store, *target, "--reason", "validated",
+                                 "--regime", "gdpr", "--key", key(name))
+        assert code == 0, err
+        # the subject is the model's files, hashed through the server's artifact proxy
+        assert "subject digest (model-signing-v1/files-sha256)" in out
+    code, out, err = run_cli(capsys, "verify", "--store", s.store, *target, "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["ok"] and len(report["approvals"]) == 2
+    # the decisions name the registry the server serves: the same identity the SQL source derives
+    # from the same database, so they count there too, and nowhere else
+    from mlops_desktop.sources.base import open_source
+
+    with open_source(s.sql_store) as src:
+        sql_registry = src.registry_id()
+    rest = open_rest(s)
+    try:
+        assert rest.registry_id() == sql_registry
+    finally:
+        rest.close()
+    code, out, err = run_cli(capsys, "approvals", "list", "--store", s.store, "--format", "json")
+    assert code == 0, err
+    assert {(r["registry"]["kind"], r["registry"]["id"]) for r in json.loads(out)} == {("mlflow", sql_registry)}
+    # another version is not covered by these decisions
+    code, out, err = run_cli(capsys, "verify", "--store", s.store, "--model", "fraud-detector", "--version", "2",
+                             "--target", "Production")
+    assert code == 1
+    # approving and verifying only ever read from the server
+    assert all(is_read_endpoint(m, p) for m, p, _ in s.server.requests_logged()[before:] if (m, p) not in HARNESS)
+    assert s.db is not None and file_sha256(s.db) == s.sha_before
