@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "mlops_desktop.cli.monitoring",
     "mlops_desktop.cli.snapshot",
     "mlops_desktop.cli.export_sagemaker",
+    "mlops_desktop.cli.listen",
 ]
 
 GLOBAL_FLAGS = {"-h", "--help", "--version"}
