@@ -178,12 +178,16 @@ def decision_verdicts(facts: GovernanceFacts, catalog: Catalog, trust: Any, enve
         signer = trust.signers.get(a.key_id) if hasattr(trust, "signers") else None
         grant = signer.grant_at(a.signed_at or epoch, a.log_index) if signer is not None else None
         roles[a.envelope_id] = tuple(grant.roles) if grant is not None else ((a.role,) if a.role else ())
-    by_version: dict[tuple[str, str], list[Any]] = {}
-    for a in facts.approvals:
-        by_version.setdefault((a.model_name, a.version), []).append(a)
+    # decisions on each version of each model, scoped by the registry the version belongs to (two
+    # merged registries may both hold "fraud-detector" v3: a decision counts for its own only)
+    decided_on: dict[str, list[Any]] = {}
+    judged_by: dict[str, TargetVerdict] = {}  # each decision's target, evaluated on its own registry's version
     for model in catalog.models:
         for version in model.visible_versions():
-            decided = by_version.get((model.name, version.version), [])
+            ref = catalog.registry_of(version)
+            decided = facts.approvals_for(model.name, version.version, ref.label if ref else "")
+            for a in decided:
+                decided_on.setdefault(a.envelope_id, decided)
             held = [version.stage] if version.stage else []
             held += list(version.aliases) + [al for al, v in model.aliases.items() if v == version.version]
             targets = sorted({a.target for a in decided} | {t for t in held if policy.rule_for(t) is not None})
@@ -192,13 +196,17 @@ def decision_verdicts(facts: GovernanceFacts, catalog: Catalog, trust: Any, enve
                          for a in decided]
             for target in targets:
                 result = evaluate_policy(policy, catalog, version, target, decisions, now)
-                out.targets[(model.name, version.version, target)] = TargetVerdict(
+                verdict = TargetVerdict(
                     model.name, version.version, target, result.policy_id, result.satisfied,
                     tuple(RuleLine(r.rule, r.satisfied, r.explanation) for r in result.rules),
                     tuple(result.counted_key_ids))
+                out.targets[(model.name, version.version, target, version.store)] = verdict
+                for a in decided:
+                    if a.target == target:
+                        judged_by[a.envelope_id] = verdict
     for a in facts.approvals:
-        target = out.targets.get((a.model_name, a.version, a.target))
-        same = [x for x in by_version.get((a.model_name, a.version), [])
+        target = judged_by.get(a.envelope_id)
+        same = [x for x in decided_on.get(a.envelope_id, [a])
                 if x.key_id == a.key_id and x.target.lower() == a.target.lower()]
         latest = max(same, key=lambda x: x.log_index or 0) is a if same else True
         out.decisions[a.envelope_id] = decision_verdict(a, target, roles[a.envelope_id],

@@ -82,7 +82,7 @@ def governance_section(b: ReportBuilder, model: RegisteredModel, version: ModelV
     if gov is None:
         b.para("Signed decisions and the promotion policy: " + NO_GOVERNANCE + ".", "note")
         return
-    targets: list[TargetVerdict] = gov.verdicts.for_version(model.name, version.version)
+    targets: list[TargetVerdict] = gov.verdicts.for_version(model.name, version.version, version.store)
     approvals = [a for a in model_approvals(b, model) if a.version == version.version]
     if not targets and not approvals:
         b.para(f"No signed decision is on record for version {esc(version.version)}, and it holds no target the "

@@ -79,13 +79,16 @@ class DecisionVerdict:
 
 @dataclass(slots=True)
 class Verdicts:
-    """Every decision's verdict (by envelope id) and every evaluated target (by model, version, target)."""
+    """Every decision's verdict (by envelope id) and every evaluated target (by model, version, target
+    and the store the version was read from: two merged registries may both hold "fraud-detector" v3)."""
 
     decisions: dict[str, DecisionVerdict] = field(default_factory=dict)
-    targets: dict[tuple[str, str, str], TargetVerdict] = field(default_factory=dict)
+    targets: dict[tuple[str, str, str, str], TargetVerdict] = field(default_factory=dict)
 
-    def for_version(self, model: str, version: str) -> list[TargetVerdict]:
-        return [t for (m, v, _), t in sorted(self.targets.items()) if m == model and v == version]
+    def for_version(self, model: str, version: str, store: str | None = None) -> list[TargetVerdict]:
+        """The targets evaluated for one version (of one store, when given)."""
+        return [t for (m, v, _, s), t in sorted(self.targets.items())
+                if m == model and v == version and (store is None or s == store)]
 
 
 def _clause(explanation: str, key_id: str) -> str | None:

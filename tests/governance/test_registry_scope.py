@@ -418,3 +418,29 @@ def test_snapshot_carries_its_stores_registry(gov: Governance, team: Team, catal
     with sqlite3.connect(old) as con:
         stores = read_catalog(con, tables=("mlsnap_stores",)).stores
     assert [s.registry_id for s in stores] == [""] and stores[0].registry is None
+
+
+def test_report_verdicts_in_a_merged_catalog_judge_each_decision_on_its_own_registry(
+        gov: Governance, team: Team, mlflow3_db: Path, mlflow2_db: Path) -> None:
+    """Both registries hold fraud-detector v3 in Production; the decisions made on A count toward
+    A's version, are evaluated against A's version alone, and lend nothing to B's."""
+    from mlops_desktop.governance.api import list_approvals as listed, load_trust
+    from mlops_desktop.reports.governance_bridge import decision_verdicts
+
+    catalog_a = load_catalog([str(mlflow3_db)])
+    ids = approve_twice(gov, team, catalog_a)
+    # B first: a name-only lookup would judge A's decisions against B's version
+    merged = load_catalog([str(mlflow2_db), str(mlflow3_db)])
+    facts = governance_facts(gov, merged)
+    envelopes = {r.id: r.envelope for r in listed(gov)}
+    verdicts = decision_verdicts(facts, merged, load_trust(gov), envelopes)
+    assert set(verdicts.decisions) == set(ids)
+    for i in ids:
+        d = verdicts.decisions[i]
+        assert d.signature == "valid" and d.counts, (d.signature, d.because)
+    # the two versions' Production targets, each judged on its own registry: A's satisfied, B's unmet
+    production = {store: t.satisfied for (m, v, target, store), t in verdicts.targets.items()
+                  if (m, v, target) == (*FRAUD, "Production")}
+    assert production == {merged.stores[1].url: True, merged.stores[0].url: False}
+    assert [t.satisfied for t in verdicts.for_version(*FRAUD, merged.stores[0].url)
+            if t.target == "Production"] == [False]
