@@ -23,7 +23,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from cryptography import x509
@@ -276,7 +276,28 @@ def load_trust(gov: Governance, *, ca_roots: Sequence[x509.Certificate] = (),
                 certificates[row.key_id] = x509.load_pem_x509_certificate(row.certificate_pem.encode())
             except ValueError:
                 trust.problems.append(f"Stored certificate of key {row.key_id[:16]} is unreadable.")
-    pinned: list[str] = []
+    replay_statements(trust, statements, times, certificates, ca_roots)
+    return trust
+
+
+class StatementRow(Protocol):
+    """What replaying a trust change reads of it (a stored row, or one carried by exported evidence)."""
+
+    log_seq: int
+    kind: str
+    subject_key_id: str
+    envelope: bytes | None
+
+
+def replay_statements(trust: TrustList, statements: Sequence[StatementRow],
+                      times: dict[int, tuple[datetime, dict[str, Any]]],
+                      certificates: dict[str, x509.Certificate] | None = None,
+                      ca_roots: Sequence[x509.Certificate] = ()) -> None:
+    """Apply trust changes in log order to ``trust`` (its public keys and anchors already set);
+    ``times`` maps a log index to (entry time, entry). Each change that does not verify is a problem.
+    :func:`load_trust` replays the stored rows; offline verifiers replay exported ones."""
+    certificates = certificates or {}
+    pinned: list[str] = list(trust.pinned)
     for st in statements:
         found = times.get(st.log_seq)
         if found is None:
@@ -296,13 +317,12 @@ def load_trust(gov: Governance, *, ca_roots: Sequence[x509.Certificate] = (),
         except (EnvelopeError, TrustError, CertificateError, KeyFileError) as exc:
             trust.problems.append(f"Trust change at log entry {st.log_seq} ignored: {exc.message}")
     trust.pinned = tuple(pinned)
-    return trust
 
 
 _KIND_ACTIONS = {"pin": audit.ACTION_TRUST_INIT, "add": audit.ACTION_TRUST_ADD, "revoke": audit.ACTION_TRUST_REVOKE}
 
 
-def _apply_pin(trust: TrustList, st: SqlTrustStatement, at: datetime, pinned: list[str]) -> None:
+def _apply_pin(trust: TrustList, st: StatementRow, at: datetime, pinned: list[str]) -> None:
     """A pin is self-signed by the pinned key (a pin recorded before pins were signed is kept,
     unsigned: it counts only if the key is one of this client's anchors, like any other pin)."""
     kid = st.subject_key_id
@@ -339,7 +359,7 @@ def _apply_pin(trust: TrustList, st: SqlTrustStatement, at: datetime, pinned: li
     pinned.append(kid)
 
 
-def _apply_signed(trust: TrustList, st: SqlTrustStatement, at: datetime,
+def _apply_signed(trust: TrustList, st: StatementRow, at: datetime,
                   certificates: dict[str, x509.Certificate], ca_roots: Sequence[x509.Certificate]) -> None:
     if st.envelope is None:
         raise TrustError("it is not signed")
