@@ -56,11 +56,34 @@ class AuditLogStatus:
     problems: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class PromotionFact:
+    """A change the registry journal observed that put a version into a stage or alias, with
+    the policy judged on the decisions recorded by then (``governance.journal``)."""
+
+    registry: str  # "<kind>:<id>"
+    model_name: str
+    version: str
+    target: str
+    change: str  # the change in words, with its window
+    after_time: str  # the change happened after this time (RFC 3339) ...
+    before_time: str  # ... and at or before this one
+    #: "explicit" (the policy names the target), "defaults" (its defaults apply), "" (no rule)
+    policy_scope: str
+    satisfied: bool  # the policy held on the decisions recorded by ``before_time``
+    #: the policy held on the decisions recorded by ``after_time`` too (else a decision falls in the window)
+    satisfied_before_window: bool
+    counted: tuple[str, ...] = ()  # envelope ids of the decisions that counted
+    explanation: str = ""  # the policy's unmet rules, in words
+
+
 @dataclass(slots=True)
 class GovernanceFacts:
     approvals: list[ApprovalFact] = field(default_factory=list)
     audit: AuditLogStatus | None = None
     policy_id: str | None = None
+    #: promotions the registry journal observed (empty: no journal, or nothing promoted)
+    promotions: list[PromotionFact] = field(default_factory=list)
 
     def approvals_for(self, model_name: str, version: str, registry: str | None = None) -> list[ApprovalFact]:
         """Decisions on one version; with ``registry`` (``<kind>:<id>``, "" for a version whose

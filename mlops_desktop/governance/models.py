@@ -139,8 +139,9 @@ class SqlObservation(Base):
     - ``observed_at``: RFC 3339 UTC, the time of its audit-log entry.
     - ``encoding``: ``full`` (``body`` is the whole state) or ``delta`` (the changes from the
       observation ``base_id``, the registry's previous one).
-    - ``body``: zlib-compressed RFC 8785 JSON of the state or the delta.
-    - ``state_digest``: SHA-256 of the canonical JSON of the whole state (compared with the
+    - ``body``: zlib-compressed sorted-key compact JSON of the state or the delta
+      (``governance.journal.state_json``).
+    - ``state_digest``: SHA-256 of that JSON of the whole state (compared with the
       last observation to decide whether anything changed; checked after reconstruction).
     - ``versions``: how many model versions the state holds.
     - ``source``: the store's display URL (no password).

@@ -38,6 +38,7 @@ CATALOGUE: dict[str, RuleInfo] = {
         RuleInfo("F17", "Deployed version without lineage (no run or no training dataset)", "medium"),
         RuleInfo("F18", "Approval made on evidence that has since changed", "high"),
         RuleInfo("F19", "Deployed version whose validation tag says failed", "high"),
+        RuleInfo("F20", "Promotion with no decision valid for that target at that time", "high"),
         RuleInfo("F21", "SageMaker package approved by the principal who created it", "high"),
         RuleInfo("F22", "Approved with no description, or at creation time", "medium"),
         RuleInfo("F23", "Deployed on an endpoint while not Approved", "high"),

@@ -18,7 +18,12 @@ from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel
 from mlops_desktop.core.findings.datasets import DatasetView
 from mlops_desktop.core.findings.lineage_view import LineageView
 from mlops_desktop.core.findings.settings import FindingSettings
-from mlops_desktop.core.governance_facts import STATUS_VALID, ApprovalFact, GovernanceFacts
+from mlops_desktop.core.governance_facts import (
+    STATUS_VALID,
+    ApprovalFact,
+    GovernanceFacts,
+    PromotionFact,
+)
 
 NEGATIVE_VALUES = frozenset({"", "false", "no", "none", "n/a", "0"})
 
@@ -52,6 +57,8 @@ class VersionContext:
     people: frozenset[str]
     #: The production targets the version is deployed to (empty: not deployed).
     targets: tuple[str, ...]
+    #: Promotions of this version the registry journal observed (F20), oldest first.
+    promotions: tuple[PromotionFact, ...] = ()
 
     @property
     def uri(self) -> str:
@@ -115,6 +122,8 @@ def version_context(
         approvals=tuple(approvals),
         people=frozenset(people_of(version, catalog)),
         targets=tuple(deployment_targets(model, version, settings, lineage)),
+        promotions=tuple(p for p in governance.promotions if p.model_name == model.name
+                         and p.version == version.version and p.registry == (registry.label if registry else "")),
     )
 
 

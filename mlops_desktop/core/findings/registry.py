@@ -14,6 +14,7 @@ from mlops_desktop.core.findings import (
     audit_rules,
     dataset_rules,
     external_rules,
+    journal_rules,
     monitoring_rules,
     version_rules,
 )
@@ -79,6 +80,8 @@ REGISTRY: dict[str, Rule] = {
         _rule("F17", version=version_rules.f17_deployed_without_lineage),
         _rule("F18", version=version_rules.f18_evidence_changed),
         _rule("F19", version=version_rules.f19_deployed_validation_failed),
+        _rule("F20", version=journal_rules.f20_promotion_without_decision,
+              deleted=journal_rules.f20_promotion_without_decision),
         _rule("F21", version=external_rules.f21_approved_by_creator),
         _rule("F22", version=external_rules.f22_approved_without_review_record),
         _rule("F23", version=external_rules.f23_deployed_while_not_approved),

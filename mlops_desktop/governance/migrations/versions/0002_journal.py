@@ -2,7 +2,7 @@
 
 ``observations``: one row per observed change of a registry's state (``full`` state or a
 ``delta`` from the registry's previous observation ``base_id``; ``body`` is zlib-compressed
-RFC 8785 JSON), hashed into its audit-log entry ``log_seq`` (action ``registry.observe``).
+sorted-key JSON), hashed into its audit-log entry ``log_seq`` (action ``registry.observe``).
 
 ``webhook_events``: one row per webhook delivery, ``payload`` byte for byte as received,
 hashed into its audit-log entry ``log_seq`` (action ``webhook.receive``; ``entry_hash`` is

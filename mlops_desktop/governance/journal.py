@@ -1,0 +1,627 @@
+"""The registry journal: observations of each registry's state and the changes between them.
+
+An *observation* records, per model version, what the registry says about it (stage,
+status, run id, a digest of its tags, its dataset digests, creation and last-update times)
+and, per model, where each alias points. It is written only when the state differs from
+the registry's previous observation (compared by the SHA-256 of the state's sorted-key JSON,
+so observing an unchanged registry reads one row and writes nothing). Rows are stored in
+``observations`` (:class:`~mlops_desktop.governance.models.SqlObservation`): a ``full``
+state every :data:`FULL_EVERY` observations of a registry, otherwise the ``delta`` from
+the previous one, zlib-compressed. Each row is hashed into its own audit-log entry
+(``registry.observe``, details ``record_sha256``), which ``audit verify`` reconciles, and is
+signed as a DSSE envelope when a key is unlocked.
+
+*Change events* are derived from successive observations: a stage change, an alias set,
+moved or removed, a version registered or gone, a status, tag, run or dataset change. Each
+carries the tightest window the data allows: the two observations' times, narrowed by the
+version's own ``last_updated_time`` (a stage change cannot be later than the version's last
+update) or ``creation_time`` (registration); otherwise it says that only the observation
+window is known. The registry is keyed by its kind and registry identity (the same for a
+byte copy of the store); the metadata stores are only read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mlops_desktop.core.entities import Catalog, RegistryRef, StoreInfo
+from mlops_desktop.core.errors import StoreError
+from mlops_desktop.crypto.canonical import canonical_json
+from mlops_desktop.crypto.dsse import (
+    EnvelopeError,
+    make_statement,
+    parse_statement,
+    sign_envelope,
+    verify_envelope,
+)
+from mlops_desktop.crypto.ecdsa import public_pem
+from mlops_desktop.governance import audit
+from mlops_desktop.governance.actions import ACTION_OBSERVE
+from mlops_desktop.governance.db import Governance
+from mlops_desktop.governance.keys import SigningKey, load_public_key_pem
+from mlops_desktop.governance.models import SqlObservation, SqlPublicKey
+
+logger = logging.getLogger(__name__)
+
+#: The in-toto predicate type of a signed observation.
+OBSERVATION_PREDICATE = "https://mlops-desktop.dev/registry-observation/v1"
+#: A full state is stored every this many observations of a registry (the others are deltas).
+FULL_EVERY = 50
+#: Store kinds that are not live registries (a snapshot is a copy taken earlier).
+_NOT_OBSERVED = frozenset({"snapshot", "monitoring"})
+
+State = dict[str, Any]  # {"models": {name: {"aliases": {alias: version}, "versions": {version: record}}}}
+
+
+# ---------------------------------------------------------------------------- state
+
+
+def _millis(value: datetime | None) -> int | None:
+    return int(value.timestamp() * 1000) if value is not None else None
+
+
+def _from_millis(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC) if isinstance(value, int) else None
+
+
+def tags_digest(tags: Mapping[str, str]) -> str:
+    """SHA-256 of the RFC 8785 JSON of a version's tags."""
+    return hashlib.sha256(canonical_json(dict(tags))).hexdigest()
+
+
+def observable_stores(catalog: Catalog) -> list[StoreInfo]:
+    """The stores of ``catalog`` the journal observes: live registries with a registry identity."""
+    out: list[StoreInfo] = []
+    for s in catalog.stores:
+        if s.kind in _NOT_OBSERVED or not s.registry_id or s.url.startswith("snapshot:"):
+            continue
+        if all(o.registry != s.registry for o in out):
+            out.append(s)
+    return out
+
+
+def registry_state(catalog: Catalog, registry: RegistryRef) -> State:
+    """The state of every model and version read from the stores of ``registry``."""
+    urls = {s.url for s in catalog.stores if s.registry == registry}
+    models: dict[str, Any] = {}
+    for m in catalog.models:
+        versions = [v for v in m.versions if v.store in urls]
+        if m.store not in urls and not versions:
+            continue
+        entry = models.setdefault(m.name, {"aliases": {}, "versions": {}})
+        aliases: dict[str, str] = entry["aliases"]
+        aliases.update({str(a): str(v) for a, v in m.aliases.items()})
+        for v in versions:
+            for a in v.aliases:
+                aliases.setdefault(str(a), v.version)
+            record: dict[str, Any] = {
+                "stage": v.stage,
+                "status": v.status,
+                "run_id": v.run_id,
+                "tags": tags_digest(v.tags),
+                "datasets": sorted({d.digest or d.name for d in v.datasets}),
+                "created_at": _millis(v.created_at),
+                "updated_at": _millis(v.updated_at),
+            }
+            if v.deleted:
+                record["deleted"] = True
+            entry["versions"][v.version] = record
+    return {"models": models}
+
+
+def state_json(obj: Any) -> bytes:
+    """Compact UTF-8 JSON with sorted keys: the journal's encoding of a state or delta. States
+    hold only strings, integers, null, lists and objects, so this is RFC 8785 except for the
+    order of keys outside the Basic Multilingual Plane (code points, not UTF-16 units); it is
+    five times faster, which keeps observing an unchanged registry cheap."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def state_digest(state: State) -> str:
+    """SHA-256 of :func:`state_json` of the whole state (what a signed observation's subject names)."""
+    return hashlib.sha256(state_json(state)).hexdigest()
+
+
+def state_delta(old: State, new: State) -> dict[str, Any]:
+    """What turns ``old`` into ``new`` (:func:`apply_delta`): changed models only; within a
+    model its alias map when it changed and its changed, added (record) or removed (None) versions."""
+    out: dict[str, Any] = {}
+    old_models, new_models = old.get("models", {}), new.get("models", {})
+    for name in old_models.keys() - new_models.keys():
+        out[name] = None
+    for name, model in new_models.items():
+        before = old_models.get(name)
+        if before == model:
+            continue
+        if before is None:
+            out[name] = model
+            continue
+        change: dict[str, Any] = {}
+        if before.get("aliases") != model.get("aliases"):
+            change["aliases"] = model.get("aliases", {})
+        bv, nv = before.get("versions", {}), model.get("versions", {})
+        versions: dict[str, Any] = {k: None for k in bv.keys() - nv.keys()}
+        versions.update({k: r for k, r in nv.items() if bv.get(k) != r})
+        if versions:
+            change["versions"] = versions
+        out[name] = change
+    return {"models": out}
+
+
+def apply_delta(state: State, delta: Mapping[str, Any]) -> State:
+    """``state`` with ``delta`` applied (a new dict; ``state`` is not changed)."""
+    models = dict(state.get("models", {}))
+    for name, change in delta.get("models", {}).items():
+        if change is None:
+            models.pop(name, None)
+            continue
+        before = models.get(name) or {"aliases": {}, "versions": {}}
+        model = {"aliases": dict(before.get("aliases", {})), "versions": dict(before.get("versions", {}))}
+        if "aliases" in change:
+            model["aliases"] = dict(change["aliases"])
+        for version, record in change.get("versions", {}).items():
+            if record is None:
+                model["versions"].pop(version, None)
+            else:
+                model["versions"][version] = record
+        models[name] = model
+    return {"models": models}
+
+
+def _pack(obj: Any) -> bytes:
+    return zlib.compress(state_json(obj), 6)
+
+
+def _unpack(body: bytes) -> Any:
+    try:
+        return json.loads(zlib.decompress(bytes(body)))
+    except (zlib.error, ValueError) as exc:
+        raise StoreError("A stored registry observation cannot be read (its body is damaged).",
+                         "Run 'mlops-desktop audit verify' to find the record.") from exc
+
+
+# ---------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One journal row, without its body."""
+
+    id: int
+    registry: RegistryRef
+    observed_at: str
+    encoding: str
+    base_id: int | None
+    state_digest: str
+    versions: int
+    source: str
+    log_seq: int
+    key_id: str | None = None
+
+    @property
+    def time(self) -> datetime:
+        return parse_time(self.observed_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "registry": self.registry.to_dict(), "observed_at": self.observed_at,
+                "state_digest": self.state_digest, "versions": self.versions, "source": self.source,
+                "log_seq": self.log_seq, "signed_by": self.key_id}
+
+
+def _meta(row: Any) -> Observation:
+    return Observation(int(row.id), RegistryRef(row.registry_kind, row.registry_id), row.observed_at, row.encoding,
+                       row.base_id, row.state_digest, int(row.versions), row.source, int(row.log_seq), row.key_id)
+
+
+_META_COLUMNS = (SqlObservation.id, SqlObservation.registry_kind, SqlObservation.registry_id,
+                 SqlObservation.observed_at, SqlObservation.encoding, SqlObservation.base_id,
+                 SqlObservation.state_digest, SqlObservation.versions, SqlObservation.source,
+                 SqlObservation.log_seq, SqlObservation.key_id)
+
+
+def parse_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _has_journal(session: Session) -> bool:
+    """A snapshot taken before the journal existed has no observations table."""
+    return sa.inspect(session.connection()).has_table(SqlObservation.__tablename__)
+
+
+def observations(gov: Governance, registry: RegistryRef | None = None) -> list[Observation]:
+    """The journal's observations (of one registry), oldest first."""
+    with gov.read_session() as session:
+        if not _has_journal(session):
+            return []
+        stmt = sa.select(*_META_COLUMNS).order_by(SqlObservation.id)
+        if registry is not None:
+            stmt = stmt.where(SqlObservation.registry_kind == registry.kind,
+                              SqlObservation.registry_id == registry.id)
+        return [_meta(r) for r in session.execute(stmt)]
+
+
+def registries(gov: Governance) -> list[RegistryRef]:
+    """Every registry the journal has observed."""
+    with gov.read_session() as session:
+        if not _has_journal(session):
+            return []
+        rows = session.execute(sa.select(SqlObservation.registry_kind, SqlObservation.registry_id).distinct())
+        return sorted(RegistryRef(k, i) for k, i in rows)
+
+
+def _last(session: Session, registry: RegistryRef) -> Observation | None:
+    row = session.execute(
+        sa.select(*_META_COLUMNS).where(SqlObservation.registry_kind == registry.kind,
+                                        SqlObservation.registry_id == registry.id)
+        .order_by(SqlObservation.id.desc()).limit(1)
+    ).first()
+    return _meta(row) if row is not None else None
+
+
+def _reconstruct(session: Session, target: Observation, cache: dict[int, State] | None = None,
+                 *, check: bool = True) -> State:
+    """The whole state at observation ``target``: its nearest full base, then each delta (with
+    ``check``, the result's digest must be the one recorded)."""
+    chain: list[int] = []
+    cursor: int | None = target.id
+    bodies: dict[int, tuple[str, int | None, bytes, str]] = {}
+    while cursor is not None and (cache is None or cursor not in cache):
+        row = session.execute(
+            sa.select(SqlObservation.encoding, SqlObservation.base_id, SqlObservation.body,
+                      SqlObservation.state_digest).where(SqlObservation.id == cursor)
+        ).first()
+        if row is None:
+            raise StoreError(f"Registry observation {cursor} is missing from the journal (deleted).",
+                             "Run 'mlops-desktop audit verify' to see what else was removed.")
+        bodies[cursor] = (row.encoding, row.base_id, bytes(row.body), row.state_digest)
+        chain.append(cursor)
+        if row.encoding == "full":
+            break
+        if row.base_id is None or row.base_id >= cursor:
+            raise StoreError(f"Registry observation {cursor} names no earlier base (edited by hand).")
+        cursor = row.base_id
+    state: State = dict(cache[cursor]) if cache is not None and cursor is not None and cursor in cache else {}
+    for oid in reversed(chain):
+        encoding, _base, body, _digest = bodies[oid]
+        data = _unpack(body)
+        state = data if encoding == "full" else apply_delta(state, data)
+        if cache is not None:
+            cache[oid] = state
+    if check and state_digest(state) != target.state_digest:
+        raise StoreError(f"Registry observation {target.id} does not rebuild the state it records (digest "
+                         "mismatch).", "The journal was edited by hand; run 'mlops-desktop audit verify'.")
+    return state
+
+
+def state_of(gov: Governance, obs: Observation) -> State:
+    """The whole registry state an observation records."""
+    with gov.read_session() as session:
+        return _reconstruct(session, obs)
+
+
+def as_of(gov: Governance, registry: RegistryRef, when: datetime) -> tuple[Observation, State] | None:
+    """The last observation of ``registry`` at or before ``when`` and its state (None: none so early)."""
+    text = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with gov.read_session() as session:
+        if not _has_journal(session):
+            return None
+        row = session.execute(
+            sa.select(*_META_COLUMNS).where(SqlObservation.registry_kind == registry.kind,
+                                            SqlObservation.registry_id == registry.id,
+                                            SqlObservation.observed_at <= text)
+            .order_by(SqlObservation.id.desc()).limit(1)
+        ).first()
+        if row is None:
+            return None
+        obs = _meta(row)
+        return obs, _reconstruct(session, obs)
+
+
+# ---------------------------------------------------------------------------- observing
+
+
+@dataclass(frozen=True, slots=True)
+class ObserveResult:
+    """What observing one registry did."""
+
+    registry: RegistryRef
+    source: str
+    changed: bool
+    observation: Observation | None  # the new one, or the last one when nothing changed
+    versions: int
+    changes: int = 0  # change events between the previous observation and this one
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"registry": self.registry.to_dict(), "store": self.source, "changed": self.changed,
+                "versions": self.versions, "changes": self.changes,
+                "observation": self.observation.to_dict() if self.observation else None}
+
+
+def _count_versions(state: State) -> int:
+    return sum(len(m.get("versions", {})) for m in state.get("models", {}).values())
+
+
+def observe(gov: Governance, catalog: Catalog, *, key: SigningKey | None = None) -> list[ObserveResult]:
+    """Record each live registry of ``catalog`` whose state differs from its last observation."""
+    results: list[ObserveResult] = []
+    for store in observable_stores(catalog):
+        registry = store.registry
+        assert registry is not None
+        state = registry_state(catalog, registry)
+        results.append(_observe_one(gov, registry, store.url, state, key))
+    return results
+
+
+def _observe_one(gov: Governance, registry: RegistryRef, source: str, state: State,
+                 key: SigningKey | None) -> ObserveResult:
+    digest = state_digest(state)
+    count = _count_versions(state)
+    with gov.read_session() as session:
+        last = _last(session, registry) if _has_journal(session) else None
+    if last is not None and last.state_digest == digest:
+        return ObserveResult(registry, source, False, last, count)
+    gov.require_writable()
+    with gov.write_session() as session:
+        head = audit.lock_head(session, gov)
+        last = _last(session, registry)  # again, under the lock: another client may have just observed
+        if last is not None and last.state_digest == digest:
+            return ObserveResult(registry, source, False, last, count)
+        previous = _reconstruct(session, last) if last is not None else None
+        since_full = 0
+        if last is not None:
+            since_full = session.execute(
+                sa.select(sa.func.count()).select_from(SqlObservation).where(
+                    SqlObservation.registry_kind == registry.kind, SqlObservation.registry_id == registry.id,
+                    SqlObservation.id > sa.select(sa.func.max(SqlObservation.id)).where(
+                        SqlObservation.registry_kind == registry.kind, SqlObservation.registry_id == registry.id,
+                        SqlObservation.encoding == "full").scalar_subquery())
+            ).scalar_one()
+        full = previous is None or since_full + 1 >= FULL_EVERY
+        body = _pack(state if full else state_delta(previous or {}, state))
+        when = audit.next_time(session, head)
+        row = SqlObservation(registry_kind=registry.kind, registry_id=registry.id, observed_at=when,
+                             encoding="full" if full else "delta", base_id=None if full or last is None else last.id,
+                             body=body, state_digest=digest, versions=count, source=source, log_seq=head.size)
+        if key is not None:
+            statement = make_statement(f"registry:{registry.label}", digest, OBSERVATION_PREDICATE, {
+                "registry": registry.to_dict(), "observed_at": when, "source": source, "versions": count,
+                "previous": last.state_digest if last is not None else None})
+            row.envelope = sign_envelope(statement, [key])
+            row.key_id = key.key_id
+            if session.get(SqlPublicKey, key.key_id) is None:
+                session.add(SqlPublicKey(key_id=key.key_id, public_pem=public_pem(key.public_key).decode(),
+                                         identity=key.identity, certificate_pem=None, created_at=when))
+        entry = audit.append(session, gov, ACTION_OBSERVE, f"registry:{registry.label}", {
+            "record_sha256": row.record_sha256(), "state_digest": digest, "versions": count, "source": source,
+            "previous": last.log_seq if last is not None else None}, key_id=row.key_id, head=head, time=when)
+        row.log_seq = entry.seq
+        session.add(row)
+        session.flush()
+        obs = _meta(row)
+        changes = len(diff_states(previous, state, last, obs, registry)) if previous is not None else 0
+    return ObserveResult(registry, source, True, obs, count, changes)
+
+
+def signature_of(gov: Governance, obs: Observation) -> str | None:
+    """``None`` (unsigned), ``"valid"`` (the envelope verifies with the recorded key and signs this
+    record) or ``"invalid: <why>"``. Says nothing about whether the key is trusted."""
+    with gov.read_session() as session:
+        row = session.get(SqlObservation, obs.id)
+        if row is None or row.envelope is None:
+            return None
+        key_row = session.get(SqlPublicKey, row.key_id) if row.key_id else None
+        if key_row is None:
+            return "invalid: the signing key is not recorded"
+        try:
+            verified = verify_envelope(bytes(row.envelope), {key_row.key_id: load_public_key_pem(
+                key_row.public_pem.encode())})
+            statement = parse_statement(verified.envelope.payload, (OBSERVATION_PREDICATE,))
+        except (EnvelopeError, StoreError, ValueError) as exc:
+            return f"invalid: {exc}"
+        pred = statement.predicate
+        if (statement.digest != row.state_digest or pred.get("observed_at") != row.observed_at
+                or pred.get("registry") != {"kind": row.registry_kind, "id": row.registry_id}):
+            return "invalid: the envelope signs another observation"
+        return "valid"
+
+
+# ---------------------------------------------------------------------------- change events
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEvent:
+    """One change between two successive observations of a registry."""
+
+    registry: RegistryRef
+    model: str
+    kind: str  # stage | alias | registered | removed | status | tags | run | datasets
+    version: str | None  # the version concerned (for an alias: the version it now points to)
+    before: str | None
+    after: str | None
+    after_time: str  # the change happened after this time ...
+    before_time: str  # ... and at or before this one
+    observed_after: Observation
+    observed_before: Observation
+    narrowed_by: str | None = None  # what narrowed the window beyond the two observations
+    exact: bool = False
+
+    @property
+    def target(self) -> str | None:
+        """The stage or alias a version entered with this change (None: not a promotion)."""
+        if self.kind == "stage" and self.after:
+            return self.after
+        if self.kind == "alias" and self.after is not None:
+            return self.alias
+        return None
+
+    alias: str | None = None
+
+    @property
+    def window_text(self) -> str:
+        if self.exact:
+            return f"at {self.before_time} ({self.narrowed_by})"
+        text = f"between {self.after_time} and {self.before_time}"
+        if self.narrowed_by:
+            return f"{text} (narrowed by {self.narrowed_by})"
+        return f"{text} (only the observation window is known)"
+
+    @property
+    def text(self) -> str:
+        v = f"v{self.version}" if self.version else ""
+        if self.kind == "stage":
+            frm = self.before or "None"
+            return f"{self.model} {v} moved from stage {frm} to {self.after or 'None'} {self.window_text}"
+        if self.kind == "alias":
+            if self.before is None:
+                return f"{self.model}: alias {self.alias} set to v{self.after} {self.window_text}"
+            if self.after is None:
+                return f"{self.model}: alias {self.alias} removed from v{self.before} {self.window_text}"
+            return f"{self.model}: alias {self.alias} moved from v{self.before} to v{self.after} {self.window_text}"
+        if self.kind == "registered":
+            return f"{self.model} {v} registered {self.window_text}"
+        if self.kind == "removed":
+            return f"{self.model} {v} no longer in the registry {self.window_text}"
+        what = {"status": "status", "tags": "tags", "run": "run id", "datasets": "dataset digests"}[self.kind]
+        return f"{self.model} {v} {what} changed from {self.before} to {self.after} {self.window_text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "registry": self.registry.to_dict(), "model": self.model, "version": self.version, "kind": self.kind,
+            "alias": self.alias, "target": self.target, "from": self.before, "to": self.after,
+            "window": {"after": self.after_time, "at_or_before": self.before_time, "exact": self.exact,
+                       "narrowed_by": self.narrowed_by,
+                       "observation_window": [self.observed_after.observed_at, self.observed_before.observed_at]},
+            "observations": [self.observed_after.id, self.observed_before.id], "text": self.text,
+        }
+
+
+def _iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def diff_states(old: State, new: State, old_obs: Observation, new_obs: Observation,
+                registry: RegistryRef) -> list[ChangeEvent]:
+    """The change events between two successive observations' states."""
+    events: list[ChangeEvent] = []
+    t1, t2 = old_obs.observed_at, new_obs.observed_at
+    t1_ms, t2_ms = _millis(old_obs.time) or 0, _millis(new_obs.time) or 0
+
+    def event(model: str, kind: str, version: str | None, before: Any, after: Any, *, alias: str | None = None,
+              lower_ms: int | None = None, upper_ms: int | None = None, by: str | None = None,
+              exact: bool = False) -> ChangeEvent:
+        lo = _iso_ms(lower_ms) if lower_ms is not None and lower_ms > t1_ms else t1
+        hi = _iso_ms(upper_ms) if upper_ms is not None and t1_ms <= upper_ms < t2_ms else t2
+        narrowed = by if (lo != t1 or hi != t2 or exact) else None
+        return ChangeEvent(registry, model, kind, version, None if before is None else str(before),
+                           None if after is None else str(after), lo, hi, old_obs, new_obs, narrowed,
+                           exact and narrowed is not None, alias)
+
+    om, nm = old.get("models", {}), new.get("models", {})
+    for name in sorted(om.keys() | nm.keys()):
+        a, b = om.get(name) or {"aliases": {}, "versions": {}}, nm.get(name) or {"aliases": {}, "versions": {}}
+        av, bv = a.get("versions", {}), b.get("versions", {})
+        for ver in sorted(av.keys() | bv.keys(), key=_version_key):
+            r1, r2 = av.get(ver), bv.get(ver)
+            if r1 == r2:
+                continue
+            if r1 is None:
+                created = r2.get("created_at")
+                events.append(event(name, "registered", ver, None, ver, lower_ms=created, upper_ms=created,
+                                    by="the version's creation_time", exact=isinstance(created, int)))
+                if r2.get("stage") not in (None, "", "None"):
+                    updated = r2.get("updated_at")
+                    events.append(event(name, "stage", ver, None, r2.get("stage"), lower_ms=created,
+                                        upper_ms=updated, by="the version's creation_time and last_updated_time"))
+                continue
+            if r2 is None:
+                events.append(event(name, "removed", ver, ver, None))
+                continue
+            updated = r2.get("updated_at")
+            prev_updated = r1.get("updated_at")
+            narrow = {"lower_ms": prev_updated, "upper_ms": updated, "by": "the version's last_updated_time"} \
+                if updated != prev_updated else {}
+            if r1.get("stage") != r2.get("stage"):
+                events.append(event(name, "stage", ver, r1.get("stage"), r2.get("stage"), **narrow))
+            if r1.get("status") != r2.get("status"):
+                events.append(event(name, "status", ver, r1.get("status"), r2.get("status"), **narrow))
+            if r1.get("tags") != r2.get("tags"):
+                events.append(event(name, "tags", ver, str(r1.get("tags"))[:12], str(r2.get("tags"))[:12], **narrow))
+            if r1.get("run_id") != r2.get("run_id"):
+                events.append(event(name, "run", ver, r1.get("run_id"), r2.get("run_id")))
+            if r1.get("datasets") != r2.get("datasets"):
+                events.append(event(name, "datasets", ver, ", ".join(r1.get("datasets") or []) or "none",
+                                    ", ".join(r2.get("datasets") or []) or "none"))
+        aa, ba = a.get("aliases", {}), b.get("aliases", {})
+        for alias in sorted(aa.keys() | ba.keys()):
+            if aa.get(alias) != ba.get(alias):
+                to = ba.get(alias)
+                events.append(event(name, "alias", to, aa.get(alias), to, alias=alias))
+    return events
+
+
+def _version_key(v: str) -> tuple[int, str]:
+    return (int(v), "") if v.isdigit() else (10**12, v)
+
+
+def change_events(gov: Governance, registry: RegistryRef, *, model: str | None = None,
+                  since: datetime | None = None) -> list[ChangeEvent]:
+    """Every change between successive observations of ``registry``, oldest first (of one model;
+    those that may have happened after ``since``)."""
+    obs = observations(gov, registry)
+    events: list[ChangeEvent] = []
+    if len(obs) < 2:
+        return events
+    cache: dict[int, State] = {}
+    with gov.read_session() as session:
+        prev = _reconstruct(session, obs[0], cache, check=False)
+        for a, b in zip(obs, obs[1:], strict=False):
+            last = b is obs[-1]
+            if since is not None and b.time < since:
+                prev = _reconstruct(session, b, cache, check=last)
+                cache = {b.id: prev}
+                continue
+            cur = _reconstruct(session, b, cache, check=last)
+            cache = {b.id: cur}  # only the newest state is needed to rebuild the next delta
+            if model is not None:
+                events.extend(diff_states({"models": {model: prev["models"].get(model)}} if model in prev["models"]
+                                          else {"models": {}},
+                                          {"models": {model: cur["models"].get(model)}} if model in cur["models"]
+                                          else {"models": {}}, a, b, registry))
+            else:
+                events.extend(diff_states(prev, cur, a, b, registry))
+            prev = cur
+    if since is not None:
+        events = [e for e in events if parse_time(e.before_time) >= since]
+    return events
+
+
+def promotions(events: Iterable[ChangeEvent]) -> list[ChangeEvent]:
+    """The changes that put a version into a stage or alias."""
+    return [e for e in events if e.target is not None and e.version is not None]
+
+
+@dataclass(slots=True)
+class Journal:
+    """Everything the journal holds about some registries (for reports and the GUI)."""
+
+    observations: dict[RegistryRef, list[Observation]] = field(default_factory=dict)
+    events: list[ChangeEvent] = field(default_factory=list)
+
+
+def load_journal(gov: Governance, regs: Sequence[RegistryRef] | None = None) -> Journal:
+    journal = Journal()
+    for reg in regs if regs is not None else registries(gov):
+        journal.observations[reg] = observations(gov, reg)
+        journal.events.extend(change_events(gov, reg))
+    return journal
