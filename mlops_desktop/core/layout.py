@@ -7,15 +7,16 @@
    (:attr:`Layout.bends`);
 4. crossings reduced by barycentre sweeps (down and up, a few rounds, the best order kept);
 5. coordinates: x by layer, each gap wide enough for the labels on both sides of it
-   (``label_width``); y by position in the layer, each node given the height it needs
-   (``node_height``: a node with a badge needs more), dummies a thin slot; centred.
+   (``label_width``); y by sweeps that move each node towards its neighbours in the next
+   layer while keeping its layer's order and slots (``node_height``: a node with a badge
+   needs more; dummies a thin slot and a stronger pull, so long edges run straight); centred.
 
 Sizes are in layout units meant to be pixels at zoom 1 (the view draws labels in pixels).
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -132,35 +133,83 @@ class _Dummy:
         return f"_Dummy({self.edge!r}, {self.step})"
 
 
-def _straighten(
+def _fit_in_order(desired: Sequence[float], weights: Sequence[float], gaps: Sequence[float]) -> list[float]:
+    """The positions ``y`` closest to ``desired`` (weighted least squares) that keep the
+    layer's order with ``y[i+1] - y[i] >= gaps[i]`` (pool-adjacent-violators on the offsets)."""
+    offsets = [0.0]
+    for g in gaps:
+        offsets.append(offsets[-1] + g)
+    # blocks of (weighted mean of desired - offset, total weight, count)
+    blocks: list[list[float]] = []
+    for d, w, off in zip(desired, weights, offsets, strict=True):
+        blocks.append([d - off, w, 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            v2, w2, c2 = blocks.pop()
+            v1, w1, c1 = blocks[-1]
+            blocks[-1] = [(v1 * w1 + v2 * w2) / (w1 + w2), w1 + w2, c1 + c2]
+    out: list[float] = []
+    for v, _w, c in blocks:
+        out.extend([v] * int(c))
+    return [z + off for z, off in zip(out, offsets, strict=True)]
+
+
+def _assign_y(
     layers: list[list[object]],
-    coords: dict[object, tuple[float, float]],
-    chains: dict[tuple[N, N], list[_Dummy]],
-    y_gap: float,
-    node_height: Callable[[N], float] | None,
-) -> None:
-    """Move each long edge's bends towards the straight line between its ends, as far as
-    the nodes above and below them in their layers allow (fewer zig-zags)."""
-    if not chains:
-        return
+    segments: list[tuple[object, object]],
+    level: dict[object, int],
+    height: Callable[[object], float],
+    rounds: int = 6,
+) -> dict[object, float]:
+    """y of every node (and dummy): stacked first, then sweeps that move each node towards the
+    mean y of its neighbours in the layer just swept, keeping the order and the slots of its
+    layer. Dummies pull harder, so long edges run straight instead of zig-zagging."""
+    up: dict[object, list[object]] = defaultdict(list)
+    down: dict[object, list[object]] = defaultdict(list)
+    for a, b in segments:
+        if level[a] < level[b]:
+            down[a].append(b)
+            up[b].append(a)
+        elif level[b] < level[a]:
+            down[b].append(a)
+            up[a].append(b)
+    y: dict[object, float] = {}
+    for lay in layers:
+        hs = [height(v) for v in lay]
+        top = -sum(hs) / 2.0
+        for v, h in zip(lay, hs, strict=True):
+            y[v] = top + h / 2.0
+            top += h
+    gaps = [[(height(a) + height(b)) / 2.0 for a, b in itertools.pairwise(lay)] for lay in layers]
+    weights = [[4.0 if isinstance(v, _Dummy) else 1.0 for v in lay] for lay in layers]
 
-    def half(n: object) -> float:
-        if isinstance(n, _Dummy):
-            return DUMMY_HEIGHT / 2
-        return (y_gap if node_height is None else node_height(n)) / 2  # type: ignore[arg-type]  # n is a real node
+    def place(li: int, sides: tuple[dict[object, list[object]], ...]) -> None:
+        lay = layers[li]
+        if not lay:
+            return
+        desired = []
+        for v in lay:
+            adj = [y[m] for side in sides for m in side.get(v, ())]
+            desired.append(sum(adj) / len(adj) if adj else y[v])
+        for v, nv in zip(lay, _fit_in_order(desired, weights[li], gaps[li]), strict=True):
+            y[v] = nv
 
-    where = {n: (li, i) for li, lay in enumerate(layers) for i, n in enumerate(lay)}
-    for (s, t), chain in chains.items():
-        (x0, y0), (x1, y1) = coords[s], coords[t]
-        for d in chain:
-            li, i = where[d]
-            lay = layers[li]
-            x = coords[d][0]
-            want = y0 + (y1 - y0) * (x - x0) / (x1 - x0) if x1 != x0 else coords[d][1]
-            low = coords[lay[i - 1]][1] + half(lay[i - 1]) + DUMMY_HEIGHT / 2 if i > 0 else -math.inf
-            high = coords[lay[i + 1]][1] - half(lay[i + 1]) - DUMMY_HEIGHT / 2 if i + 1 < len(lay) else math.inf
-            if low <= high:
-                coords[d] = (x, min(max(want, low), high))
+    n = len(layers)
+    for r in range(rounds):
+        if r % 2 == 0:
+            for li in range(1, n):
+                place(li, (up,))
+        else:
+            for li in range(n - 2, -1, -1):
+                place(li, (down,))
+    for li in range(n):  # a last pass balancing both sides
+        place(li, (up, down))
+    if y:
+        lo = min(y[v] - height(v) / 2 for v in y)
+        hi = max(y[v] + height(v) / 2 for v in y)
+        mid = (lo + hi) / 2.0
+        for v in y:
+            y[v] -= mid
+    return y
 
 
 def layered_layout(
@@ -173,6 +222,8 @@ def layered_layout(
     label_width: Callable[[N], float] | None = None,
     node_height: Callable[[N], float] | None = None,
     dummies: bool = True,
+    last: Callable[[N], bool] | None = None,
+    pull_source: Callable[[N], bool] | None = None,
 ) -> Layout[N]:
     """Positions for ``nodes`` with ``edges`` flowing left to right.
 
@@ -180,6 +231,9 @@ def layered_layout(
     layers are at least ``x_gap`` apart and far enough for their widest labels not to
     meet. ``node_height(n)`` is the height ``n`` needs in its layer (default ``y_gap``).
     ``dummies=False`` skips splitting long edges (faster, more crossings).
+    ``last(n)`` true for a node without successors puts it in the last layer (deployments
+    line up on the right); ``pull_source(n)`` false keeps a source in the first layer (raw
+    data on the left) instead of next to its first successor.
     """
     node_list = list(dict.fromkeys(nodes))
     known = set(node_list)
@@ -212,8 +266,13 @@ def layered_layout(
     # pull sources (jobs, registered models) next to their first successor: shorter edges
     has_pred = {b for a in node_list for b in dag_succ[a]}
     for n in node_list:
-        if n not in has_pred and dag_succ[n]:
+        if n not in has_pred and dag_succ[n] and (pull_source is None or pull_source(n)):
             layer[n] = max(layer[n], min(layer[m] for m in dag_succ[n]) - 1)
+    if last is not None:
+        end = max(layer.values(), default=0)
+        for n in node_list:
+            if not dag_succ[n] and n in has_pred and last(n):
+                layer[n] = end
     n_layers = max(layer.values(), default=-1) + 1
     layers: list[list[object]] = [[] for _ in range(n_layers)]
     for n in queue if len(queue) == len(node_list) else node_list:  # queue is a topological order
@@ -286,16 +345,15 @@ def layered_layout(
     layer_x = [0.0] * n_layers
     for li in range(1, n_layers):
         layer_x[li] = layer_x[li - 1] + max(x_gap, (widths[li - 1] + widths[li]) / 2 + LABEL_GAP)
-    # y: stacked slots, centred on 0
-    coords: dict[object, tuple[float, float]] = {}
-    for li, lay in enumerate(best):
-        heights = [DUMMY_HEIGHT if isinstance(v, _Dummy) else (node_height(v) if node_height else y_gap)  # type: ignore[arg-type]
-                   for v in lay]
-        y = -sum(heights) / 2.0
-        for v, h in zip(lay, heights, strict=True):
-            coords[v] = (layer_x[li], y + h / 2.0)
-            y += h
-    _straighten(best, coords, chains, y_gap, node_height)
+    # y: each node near its neighbours, in its layer's order and slots (no zig-zag), centred on 0
+
+    def height(v: object) -> float:
+        if isinstance(v, _Dummy):
+            return DUMMY_HEIGHT
+        return node_height(v) if node_height is not None else y_gap  # type: ignore[arg-type]  # v is a real node
+
+    ys = _assign_y(best, segments, level, height)
+    coords: dict[object, tuple[float, float]] = {v: (layer_x[level[v]], ys[v]) for lay in best for v in lay}
     positions: dict[N, tuple[float, float]] = {n: coords[n] for n in node_list}
     bends = {edge: [coords[d] for d in chain] for edge, chain in chains.items()}
     real_layers: list[list[N]] = [[n for n in lay if not isinstance(n, _Dummy)] for lay in best]  # type: ignore[misc]

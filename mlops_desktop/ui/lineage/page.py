@@ -79,7 +79,8 @@ class LineagePage(QWidget):
         self.focus = node_id
         self.layout_slot.cancel()
         self.view.status.setText("Building the lineage…")
-        self.slot.start(lineage_job, self.catalog, self.graph, node_id, hops, label="Building the lineage",
+        self.slot.start(lineage_job, self.catalog, self.graph, node_id, hops, self.view.direction_key(),
+                        self.view.fold.isChecked(), label="Building the lineage",
                         on_done=self._on_lineage_done)
 
     def _on_lineage_done(self, prepared: PreparedLineage) -> None:

@@ -12,17 +12,22 @@ from __future__ import annotations
 import html
 import itertools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import exporters
+from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -36,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from mlops_desktop.core.layout import Layout, layered_layout
-from mlops_desktop.core.lineage import LineageGraph, build_graph
+from mlops_desktop.core.lineage import DATASET, DEPLOYMENT, E_JOB, RUN, LineageGraph, build_graph
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.ui.common.theme import colors
 
@@ -51,18 +56,35 @@ KIND_STYLE = {
     "model_version": ("h", "#16a34a"),
     "deployment": ("star", "#ea580c"),
 }
+#: kind -> the name shown in the legend and the details
+KIND_NAMES = {
+    "dataset": "Dataset",
+    "job": "Job (its runs)",
+    "run": "Run",
+    "model": "Model",
+    "model_version": "Model version",
+    "deployment": "Deployment",
+}
 UPSTREAM_COLOUR = "#1d4ed8"
 DOWNSTREAM_COLOUR = "#15803d"
+HIGHLIGHT_COLOUR = "#dc2626"
 DIM_COLOUR = "#cbd5e1"
 EDGE_COLOUR = "#94a3b8"
 MAX_NODES = 2000
 NODE_SIZE = 18
-#: Labels longer than this are cut (the whole label is in the tooltip and the details).
-MAX_LABEL_CHARS = 32
-#: Layout units (pixels at zoom 1): a label character, a node's slot in its layer, and the
-#: extra slot of a node with a PII/PHI badge (drawn above it; the label is drawn below).
+#: Labels are wrapped (only after a space or a separator) into lines of about this many
+#: characters, at most MAX_LABEL_LINES lines; a longer label ends with "…" after a whole word
+#: (the whole label is in the tooltip and the details).
+MAX_LABEL_CHARS = 26
+MAX_LABEL_LINES = 3
+BREAK_AFTER = " -_/.:@[,;"
+#: Which nodes a focused lineage shows.
+DIRECTIONS = ("both", "upstream", "downstream")
+#: Layout units (pixels at zoom 1): a label character, a node's slot in its layer, a label
+#: line, and the extra slot of a node with a PII/PHI badge (drawn above it; the label below).
 CHAR_WIDTH = 7.0
 NODE_SLOT = 52.0
+LINE_SLOT = 16.0
 BADGE_SLOT = 22.0
 MIN_LAYER_GAP = 120.0
 #: Level of detail: a label is drawn when its node has this many pixels of room above and
@@ -74,10 +96,50 @@ BADGE_TEXT_SLOT = 48.0
 MAX_LABELS_DRAWN = 500
 
 
-def visible_nodes_of(graph: LineageGraph, focus: str | None, hops: int) -> set[str]:
-    """The nodes shown around ``focus`` (``hops`` edges, 0 = its whole lineage), at most MAX_NODES."""
+def label_tokens(label: str) -> list[str]:
+    """``label`` cut after each space or separator (joined again they give ``label``)."""
+    tokens: list[str] = []
+    cur = ""
+    for ch in label:
+        cur += ch
+        if ch in BREAK_AFTER:
+            tokens.append(cur)
+            cur = ""
+    if cur:
+        tokens.append(cur)
+    return tokens
+
+
+def wrap_label(label: str, width: int = MAX_LABEL_CHARS, max_lines: int = MAX_LABEL_LINES) -> list[str]:
+    """``label`` in lines of about ``width`` characters, broken only between words; past
+    ``max_lines`` the last line ends with "…" after a whole word. A single word longer than
+    ``width`` stays whole on its line."""
+    lines: list[str] = []
+    line = ""
+    for tok in label_tokens(label):
+        if line and len((line + tok).rstrip()) > width:
+            lines.append(line)
+            line = tok
+        else:
+            line += tok
+    if line or not lines:
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1].rstrip() + "…"
+    return [ln.rstrip() if ln.rstrip() else ln for ln in lines]
+
+
+def visible_nodes_of(graph: LineageGraph, focus: str | None, hops: int, direction: str = "both") -> set[str]:
+    """The nodes shown around ``focus`` (``hops`` edges, 0 = its whole lineage; ``direction``
+    'upstream' or 'downstream' keeps only that side), at most MAX_NODES."""
+    depth = hops if hops > 0 else None
     if focus is None:
         nodes = set(graph.g.nodes)
+    elif direction == "upstream":
+        nodes = {focus, *graph.upstream(focus, depth)}
+    elif direction == "downstream":
+        nodes = {focus, *graph.downstream(focus, depth)}
     elif hops > 0:
         nodes = graph.neighbourhood(focus, hops)
     else:
@@ -91,6 +153,33 @@ def visible_nodes_of(graph: LineageGraph, focus: str | None, hops: int) -> set[s
     if len(nodes) > MAX_NODES:
         nodes = set(sorted(nodes)[:MAX_NODES])
     return nodes
+
+
+def fold_runs(graph: LineageGraph, nodes: set[str]) -> dict[str, str]:
+    """run -> its job, for every shown run that is an instance of one shown job and carries the
+    job's name (OpenLineage runs): the job's node stands for its runs, one node per entity
+    instead of one per run all named alike. Runs named apart (an MLMD execution "Trainer #4")
+    stay nodes of their own.
+    A job whose runs would make a cycle once folded (a run reading an earlier run's output)
+    keeps its runs apart, so the graph still flows left to right."""
+    rep: dict[str, str] = {}
+    for n in nodes:
+        if graph.kind(n) != RUN:
+            continue
+        jobs = [p for p in graph.g.pred[n] if p in nodes and graph.edge_kind(p, n) == E_JOB]
+        if len(jobs) == 1 and graph.label(jobs[0]) == graph.label(n):
+            rep[n] = jobs[0]
+    while rep:
+        folded = nx.DiGraph()
+        folded.add_nodes_from({rep.get(n, n) for n in nodes})
+        folded.add_edges_from((rep.get(s, s), rep.get(t, t)) for s, t in graph.g.edges(nodes)
+                              if t in nodes and rep.get(s, s) != rep.get(t, t))
+        cyclic = {j for comp in nx.strongly_connected_components(folded) if len(comp) > 1 for j in comp}
+        keep = {r: j for r, j in rep.items() if j not in cyclic}
+        if len(keep) == len(rep):
+            break
+        rep = keep
+    return rep
 
 
 @dataclass(slots=True)
@@ -109,46 +198,91 @@ class PreparedLineage:
     down: set[str] = field(default_factory=set)
     #: Node order of the arrays below (layer by layer, top to bottom).
     node_ids: list[str] = field(default_factory=list)
-    #: Each node's label, cut to MAX_LABEL_CHARS.
+    #: Each node's whole label.
     labels: list[str] = field(default_factory=list)
+    #: Each node's label wrapped into lines (:func:`wrap_label`).
+    lines: list[list[str]] = field(default_factory=list)
     #: Each node's room in layout units: beside (to the nearer neighbouring layer) and
     #: above/below (to the nearer node of its layer). The view turns them into pixels.
     room: np.ndarray = field(default_factory=lambda: np.zeros(0))
     slot: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: 'both', 'upstream' or 'downstream' of the focus.
+    direction: str = "both"
+    #: Folded run -> the job node that stands for it (:func:`fold_runs`).
+    rep: dict[str, str] = field(default_factory=dict)
+    #: The focus asked for (a run folded into its job: ``focus`` is the job).
+    requested: str | None = None
+
+    def shown(self, node_id: str) -> str:
+        """The node drawn for ``node_id`` (its job for a folded run)."""
+        return self.rep.get(node_id, node_id)
+
+    def members(self, node_id: str) -> list[str]:
+        """The graph nodes a drawn node stands for (a job and its folded runs)."""
+        return [node_id, *sorted(r for r, j in self.rep.items() if j == node_id)]
 
 
 def short_label(label: str) -> str:
-    return label if len(label) <= MAX_LABEL_CHARS else label[:MAX_LABEL_CHARS - 1] + "…"
+    """The first line of the wrapped label ("…" after a whole word when there is more)."""
+    lines = wrap_label(label, MAX_LABEL_CHARS, 1)
+    return lines[0]
 
 
-def prepare_lineage(graph: LineageGraph, focus: str | None, hops: int = 0) -> PreparedLineage:
-    """Pick the visible nodes, classify them and lay them out (no Qt: runs in a worker thread).
+def prepare_lineage(graph: LineageGraph, focus: str | None, hops: int = 0, direction: str = "both",
+                    fold: bool = True) -> PreparedLineage:
+    """Pick the visible nodes, fold runs into their jobs, classify and lay them out (no Qt:
+    runs in a worker thread).
 
-    The layout gives every layer room for its labels and every badged node room for its
-    badge (sizes in pixels at zoom 1), and splits long edges so they bend around nodes.
+    Layers run left to right from raw data (datasets nothing produced stay in the first
+    layer) to deployments (all in the last layer); the layout gives every layer room for its
+    wrapped labels and every badged node room for its badge (sizes in pixels at zoom 1), and
+    splits long edges so they run straight past the nodes in between.
     """
     focus = focus if focus in graph else None
-    nodes = visible_nodes_of(graph, focus, hops)
-    edges = [(s, t) for s, t in graph.g.edges(nodes) if t in nodes]
+    raw_nodes = visible_nodes_of(graph, focus, hops, direction if direction in DIRECTIONS else "both")
+    rep = fold_runs(graph, raw_nodes) if fold else {}
+    nodes = {rep.get(n, n) for n in raw_nodes}
+    edges = list(dict.fromkeys((rep.get(s, s), rep.get(t, t)) for s, t in graph.g.edges(raw_nodes)
+                               if t in raw_nodes and rep.get(s, s) != rep.get(t, t)))
     badges: dict[str, list[str]] = {}
-    for n in nodes:
+    for n in raw_nodes:
         found = graph.effective_classification(n).badges
         if found:
-            badges[n] = list(found)
-    labels = {n: short_label(graph.label(n)) for n in nodes}
+            into = badges.setdefault(rep.get(n, n), [])
+            into.extend(b for b in found if b not in into)
+    lines = {n: wrap_label(graph.label(n)) for n in nodes}
     layout = layered_layout(
         sorted(nodes), edges, x_gap=MIN_LAYER_GAP,
-        label_width=lambda n: len(labels[n]) * CHAR_WIDTH,
-        node_height=lambda n: NODE_SLOT + (BADGE_SLOT if n in badges else 0.0),
+        label_width=lambda n: max(len(ln) for ln in lines[n]) * CHAR_WIDTH,
+        node_height=lambda n: NODE_SLOT + LINE_SLOT * (len(lines[n]) - 1) + (BADGE_SLOT if n in badges else 0.0),
+        last=lambda n: graph.kind(n) == DEPLOYMENT,
+        pull_source=lambda n: graph.kind(n) != DATASET,
     )
-    prepared = PreparedLineage(graph, focus, hops, edges, layout, badges)
+    focus_shown = rep.get(focus, focus) if focus is not None else None
+    prepared = PreparedLineage(graph, focus_shown, hops, edges, layout, badges, direction=direction, rep=rep,
+                               requested=focus)
     prepared.node_ids = [n for lay in layout.layers for n in lay]
-    prepared.labels = [labels[n] for n in prepared.node_ids]
+    prepared.labels = [graph.label(n) for n in prepared.node_ids]
+    prepared.lines = [lines[n] for n in prepared.node_ids]
     prepared.room, prepared.slot = _rooms(layout)
-    if focus is not None:
-        prepared.up = {n for n in graph.upstream(focus) if n in nodes}
-        prepared.down = {n for n in graph.downstream(focus) if n in nodes}
+    if focus_shown is not None:
+        prepared.up, prepared.down = flow_of(prepared, focus_shown, nodes)
     return prepared
+
+
+def flow_of(prepared: PreparedLineage, node_id: str, shown: set[str]) -> tuple[set[str], set[str]]:
+    """The shown upstream and downstream of a drawn node (of its job and runs, when folded)."""
+    graph = prepared.graph
+    up: set[str] = set()
+    down: set[str] = set()
+    for m in prepared.members(node_id):
+        up.update(prepared.shown(n) for n in graph.upstream(m))
+        down.update(prepared.shown(n) for n in graph.downstream(m))
+    up &= shown
+    down &= shown
+    up.discard(node_id)
+    down.discard(node_id)
+    return up, down
 
 
 def _rooms(layout: Layout[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +359,7 @@ class NodeTextItem(pg.GraphicsObject):
     def __init__(self) -> None:
         super().__init__()
         self._pos = np.zeros((0, 2))
-        self._labels: list[str] = []
+        self._lines: list[list[str]] = []
         self._room = np.zeros(0)
         self._slot = np.zeros(0)
         self._badges: dict[int, tuple[str, bool]] = {}  # node index -> (text, has PHI)
@@ -236,7 +370,7 @@ class NodeTextItem(pg.GraphicsObject):
         self._badge_font.setPointSizeF(max(self._font.pointSizeF() * 0.8, 6.0))
         self._metrics = QFontMetricsF(self._font)
         self._badge_metrics = QFontMetricsF(self._badge_font)
-        self._elided: dict[tuple[int, int], tuple[str, float]] = {}
+        self._widths: dict[tuple[int, int], float] = {}
         self._fg = QColor("#374151")
         self._badge_fg = QColor("#ffffff")
         self._pii = QColor("#b45309")
@@ -245,20 +379,23 @@ class NodeTextItem(pg.GraphicsObject):
         #: What the last paint drew (for tests and benchmarks).
         self.labels_drawn = 0
         self.badges_drawn = 0
+        #: node index -> the lines the last paint drew for it
+        self.drawn: dict[int, list[str]] = {}
 
     @property
     def badge_count(self) -> int:
         return len(self._badges)
 
-    def set_nodes(self, pos: np.ndarray, labels: list[str], room: np.ndarray, slot: np.ndarray,
+    def set_nodes(self, pos: np.ndarray, lines: list[list[str]], room: np.ndarray, slot: np.ndarray,
                   badges: dict[int, list[str]]) -> None:
+        """``lines``: each node's wrapped label (:func:`wrap_label`)."""
         self.prepareGeometryChange()
         self._pos = np.asarray(pos, dtype=float).reshape(-1, 2)
-        self._labels = list(labels)
+        self._lines = [list(ln) for ln in lines]
         self._room = np.asarray(room, dtype=float)
         self._slot = np.asarray(slot, dtype=float)
         self._badges = {i: (" ".join(b), "PHI" in b) for i, b in badges.items()}
-        self._elided.clear()
+        self._widths.clear()
         if len(self._pos):
             lo, hi = self._pos.min(axis=0), self._pos.max(axis=0)
             self._bounds = QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
@@ -278,7 +415,7 @@ class NodeTextItem(pg.GraphicsObject):
             return QRectF()
         pw, ph = self.pixelSize()  # the labels' pixel margins, in data units at the current zoom
         mx = (MAX_LABEL_CHARS * CHAR_WIDTH / 2 + 10) * (pw or 0.0)
-        my = (NODE_SIZE / 2 + 2 * self._metrics.height() + 6) * (ph or 0.0)
+        my = (NODE_SIZE / 2 + (MAX_LABEL_LINES + 1) * self._metrics.height() + 6) * (ph or 0.0)
         return self._bounds.adjusted(-mx, -my, mx, my)
 
     def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph hook: zoom changes the margins
@@ -286,6 +423,7 @@ class NodeTextItem(pg.GraphicsObject):
 
     def paint(self, p: QPainter, *_args: object) -> None:
         self.labels_drawn = self.badges_drawn = 0
+        self.drawn = {}
         if not len(self._pos):
             return
         tr = p.transform()
@@ -313,28 +451,38 @@ class NodeTextItem(pg.GraphicsObject):
 
     def _paint_labels(self, p: QPainter, which: np.ndarray, px: np.ndarray, py: np.ndarray, room: np.ndarray,
                       placed: _RectGrid) -> None:
-        """Each label whole where it meets no other label or badge, else cut to its room, else not at all."""
+        """Each label whole (its wrapped lines) where it meets no other label or badge, else its
+        first line ending in "…" after a whole word, else not at all: never cut inside a word."""
         p.setFont(self._font)
         p.setPen(self._fg)
         ascent, height = self._metrics.ascent(), self._metrics.height()
         top = NODE_SIZE / 2 + 2
         for i in which.tolist():
             y = py[i] + top
-            for text, w in (self._elide(i, 1e6), self._elide(i, room[i])):
-                rect = QRectF(px[i] - w / 2, y, w, height)
-                if text and placed.add_if_free(rect):
+            lines = self._lines[i]
+            choices = [lines]
+            if len(lines) > 1:
+                first = lines[0].rstrip()
+                choices.append([first if first.endswith("…") else first + "…"])
+            for k, text in enumerate(choices):
+                w = self._width(i, k, text)
+                if k and w > room[i]:
+                    continue
+                rect = QRectF(px[i] - w / 2, y, w, height * len(text))
+                if placed.add_if_free(rect):
                     p.fillRect(rect.adjusted(-2, 0, 2, 0), self._halo)
-                    p.drawText(QPointF(rect.left(), y + ascent), text)
+                    for j, line in enumerate(text):
+                        lw = self._metrics.horizontalAdvance(line)
+                        p.drawText(QPointF(px[i] - lw / 2, y + j * height + ascent), line)
+                    self.drawn[i] = list(text)
                     self.labels_drawn += 1
                     break
 
-    def _elide(self, i: int, room: float) -> tuple[str, float]:
-        key = (i, min(int(room), 100_000) // 6)
-        found = self._elided.get(key)
+    def _width(self, i: int, k: int, text: list[str]) -> float:
+        found = self._widths.get((i, k))
         if found is None:
-            text = self._metrics.elidedText(self._labels[i], Qt.TextElideMode.ElideRight, key[1] * 6)
-            found = (text, self._metrics.horizontalAdvance(text))
-            self._elided[key] = found
+            found = max((self._metrics.horizontalAdvance(line) for line in text), default=0.0)
+            self._widths[(i, k)] = found
         return found
 
     def _paint_badges(self, p: QPainter, shown: np.ndarray, px: np.ndarray, py: np.ndarray, slot: np.ndarray,
@@ -367,6 +515,8 @@ def lineage_job(
     graph: LineageGraph | None,
     focus: str | None,
     hops: int = 0,
+    direction: str = "both",
+    fold: bool = True,
     *,
     progress: ProgressFn,
     is_cancelled: CancelledFn,
@@ -376,7 +526,7 @@ def lineage_job(
         graph = build_graph(catalog, progress, is_cancelled)  # type: ignore[arg-type]
     check_cancelled(is_cancelled)
     progress(0, 1, "Laying out the lineage")
-    return prepare_lineage(graph, focus, hops)
+    return prepare_lineage(graph, focus, hops, direction, fold)
 
 
 class LineageView(QWidget):
@@ -400,6 +550,8 @@ class LineageView(QWidget):
         self.positions: dict[str, tuple[float, float]] = {}
         self.highlighted_up: set[str] = set()
         self.highlighted_down: set[str] = set()
+        #: Nodes marked by :meth:`highlight` (an impact query, say), drawn in HIGHLIGHT_COLOUR.
+        self.highlighted: set[str] = set()
         self._prepared: PreparedLineage | None = None
         self._edge_list: list[tuple[str, str]] = []
 
@@ -409,6 +561,21 @@ class LineageView(QWidget):
         self.hops.setSpecialValueText("all")
         self.hops.setToolTip("Show N hops around the focus (all = its whole upstream and downstream)")
         self.hops.valueChanged.connect(self._on_hops_changed)
+        self.direction = QComboBox()
+        self.direction.setObjectName("lineageDirection")
+        self.direction.setAccessibleName("Lineage direction")
+        for key, text in (("both", "Upstream and downstream"), ("upstream", "Upstream only"),
+                          ("downstream", "Downstream only")):
+            self.direction.addItem(text, key)
+        self.direction.setToolTip("Show what the focus derives from (upstream), what derives from it "
+                                  "(downstream), or both")
+        self.direction.currentIndexChanged.connect(lambda _i: self._on_hops_changed(self.hops.value()))
+        self.fold = QCheckBox("Runs under their job")
+        self.fold.setObjectName("lineageFoldRuns")
+        self.fold.setChecked(True)
+        self.fold.setToolTip("Draw a job's runs that carry its name as one node, the job's "
+                             "(its details list the runs)")
+        self.fold.toggled.connect(lambda _on: self._on_hops_changed(self.hops.value()))
         self.fit_button = QPushButton("Fit")
         self.fit_button.clicked.connect(self.fit)
         self.png_button = QPushButton("Export PNG…")
@@ -420,6 +587,8 @@ class LineageView(QWidget):
         bar.addWidget(self.search, 2)
         bar.addWidget(QLabel("Hops:"))
         bar.addWidget(self.hops)
+        bar.addWidget(self.direction)
+        bar.addWidget(self.fold)
         for b in (self.fit_button, self.png_button, self.svg_button):
             bar.addWidget(b)
 
@@ -451,8 +620,10 @@ class LineageView(QWidget):
         split.setStretchFactor(1, 1)
         self.split = split
         self._split_sized = False
+        self.legend = LineageLegend()
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.legend)
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
 
@@ -467,13 +638,16 @@ class LineageView(QWidget):
                 self.fit()
 
     # --- public API ------------------------------------------------------------------------
-    def show_graph(self, graph: LineageGraph, focus_node_id: str | None = None, hops: int | None = None) -> None:
+    def show_graph(self, graph: LineageGraph, focus_node_id: str | None = None, hops: int | None = None,
+                   direction: str | None = None) -> None:
         """Show the lineage around ``focus_node_id`` (its upstream and downstream, or
-        ``hops`` edges around it), or the whole graph when there is no focus."""
+        ``hops`` edges around it, or one ``direction``), or the whole graph when there is no focus."""
         self.graph = graph
         self.focus = focus_node_id if focus_node_id in graph else None
         if hops is not None:
             self._set_hops(hops)
+        if direction is not None:
+            self._set_direction(direction)
         self._rebuild()
         if self.focus:
             self.select(self.focus)
@@ -481,17 +655,21 @@ class LineageView(QWidget):
     def apply_theme(self, _is_dark: bool = False) -> None:
         """Redraw with the current theme's colours (same nodes, same layout, same selection)."""
         self.plot.setBackground(colors().plot_background)
+        self.legend.refresh()
         if self.graph is None or self._prepared is None:
             return
-        selected = self.selected
+        selected, marked = self.selected, set(self.highlighted)
         self._rebuild(self._prepared)
         self._reselect(selected)
+        if marked:
+            self.highlight(marked)
 
     def show_prepared(self, prepared: PreparedLineage) -> None:
         """Show a layout computed in a worker by :func:`prepare_lineage` (nothing heavy here)."""
         self.graph = prepared.graph
-        self.focus = prepared.focus
+        self.focus = prepared.requested
         self._set_hops(prepared.hops)
+        self._set_direction(prepared.direction)
         self._rebuild(prepared)
         if self.focus:
             self.select(self.focus)
@@ -501,32 +679,63 @@ class LineageView(QWidget):
         self.hops.setValue(hops)
         self.hops.blockSignals(False)
 
+    def _set_direction(self, direction: str) -> None:
+        index = self.direction.findData(direction)
+        self.direction.blockSignals(True)
+        self.direction.setCurrentIndex(max(index, 0))
+        self.direction.blockSignals(False)
+
+    def direction_key(self) -> str:
+        """'both', 'upstream' or 'downstream': what the direction switch shows of the focus."""
+        return str(self.direction.currentData() or "both")
+
+    def set_direction(self, direction: str) -> None:
+        """Show only the focus's upstream, only its downstream, or both (laid out again)."""
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
+        self.direction.setCurrentIndex(self.direction.findData(direction))
+
     def visible_nodes(self) -> set[str]:
+        """The graph nodes the view shows (a folded job's runs included)."""
         graph = self.graph
         if graph is None:
             return set()
-        return visible_nodes_of(graph, self.focus, self.hops.value())
+        return visible_nodes_of(graph, self.focus, self.hops.value(), self.direction_key())
+
+    def shown_node(self, node_id: str) -> str:
+        """The drawn node that stands for ``node_id`` (its job, for a run folded into it)."""
+        return self._prepared.shown(node_id) if self._prepared is not None else node_id
 
     def select(self, node_id: str | None) -> None:
         """Select a node: details, and highlight its upstream and downstream."""
         graph = self.graph
-        if graph is None or node_id is None or node_id not in self.positions:
+        node_id = self.shown_node(node_id) if node_id is not None else None
+        prepared = self._prepared
+        if graph is None or prepared is None or node_id is None or node_id not in self.positions:
             self.selected = None
             self.highlighted_up = set()
             self.highlighted_down = set()
             self._restyle()
             return
         self.selected = node_id
-        prepared = self._prepared
-        if prepared is not None and node_id == prepared.focus and prepared.graph is graph and (prepared.up or prepared.down):
+        if node_id == prepared.focus and prepared.graph is graph and (prepared.up or prepared.down):
             self.highlighted_up, self.highlighted_down = set(prepared.up), set(prepared.down)
         else:
-            shown = set(self.node_ids)
-            self.highlighted_up = {n for n in graph.upstream(node_id) if n in shown}
-            self.highlighted_down = {n for n in graph.downstream(node_id) if n in shown}
+            self.highlighted_up, self.highlighted_down = flow_of(prepared, node_id, set(self.node_ids))
         self._restyle()
         self.details.setHtml(self._details_html(node_id))
         self.sig_node_selected.emit(node_id)
+
+    def highlight(self, node_ids: Iterable[str]) -> set[str]:
+        """Mark ``node_ids`` (say, what an impact query found) in HIGHLIGHT_COLOUR and dim the
+        rest; an empty iterable clears the marks. Returns the drawn nodes marked (a folded
+        run marks its job; nodes not shown are left out)."""
+        shown = set(self.node_ids)
+        self.highlighted = {self.shown_node(n) for n in node_ids} & shown
+        self._restyle()
+        if self.highlighted:
+            self.status.setText(f"{len(self.highlighted)} node(s) highlighted.")
+        return set(self.highlighted)
 
     def find_node(self, text: str) -> str | None:
         """Select (and centre on) the first node whose label or id contains ``text``."""
@@ -537,11 +746,11 @@ class LineageView(QWidget):
         pool = list(self.node_ids) + [n for n in graph.g.nodes if n not in self.positions]
         for n in pool:
             if needle in n.lower() or needle in graph.label(n).lower():
-                if n not in self.positions:
+                if self.shown_node(n) not in self.positions:
                     self.focus = n
                     self._rebuild()
                 self.select(n)
-                x, y = self.positions[n]
+                x, y = self.positions[self.shown_node(n)]
                 self.view.setRange(xRange=(x - 400, x + 400), yRange=(y - 250, y + 250), padding=0)
                 return n
         self.status.setText(f"No node matches {text!r}.")
@@ -552,8 +761,10 @@ class LineageView(QWidget):
         if not self.positions:
             self.view.autoRange(padding=0.08)
             return
-        xs = [p[0] for p in self.positions.values()]
-        ys = [p[1] for p in self.positions.values()]
+        bends = self._prepared.layout.bends if self._prepared is not None else {}
+        points = [*self.positions.values(), *(b for path in bends.values() for b in path)]
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
         width = max(max(xs) - min(xs), 1.0)
         height = max(max(ys) - min(ys), 1.0)
         # labels (up to ~24 characters, centred on the node) need about 100 px beside the outer
@@ -597,7 +808,8 @@ class LineageView(QWidget):
             self.text_item.set_nodes(np.zeros((0, 2)), [], np.zeros(0), np.zeros(0), {})
             return
         if prepared is None:
-            prepared = prepare_lineage(graph, self.focus, self.hops.value())
+            prepared = prepare_lineage(graph, self.focus, self.hops.value(), self.direction_key(),
+                                       self.fold.isChecked())
         self._prepared = prepared
         edges, layout = prepared.edges, prepared.layout
         self.positions = layout.positions
@@ -607,14 +819,17 @@ class LineageView(QWidget):
         index = {n: i for i, n in enumerate(self.node_ids)}
         pos = np.array([self.positions[n] for n in self.node_ids], dtype=float).reshape(-1, 2)
         badges = {index[n]: b for n, b in prepared.badges.items() if n in index}
-        self.text_item.set_nodes(pos, prepared.labels, prepared.room, prepared.slot, badges)
+        self.text_item.set_nodes(pos, prepared.lines, prepared.room, prepared.slot, badges)
         c = colors()
         self.text_item.set_colours(c.plot_foreground, c.badge_text, c.pii, c.phi, c.plot_background)
         self.selected = None
         self.highlighted_up, self.highlighted_down = set(), set()
+        self.highlighted = set()
+        self.legend.set_kinds({graph.kind(n) for n in self.node_ids}, bool(prepared.badges))
         self._draw_arrows()
         self._restyle()
-        focus = f" around {graph.label(self.focus)}" if self.focus else ""
+        side = {"upstream": " upstream of", "downstream": " downstream of"}.get(prepared.direction, " around")
+        focus = f"{side} {graph.label(self.focus)}" if self.focus else ""
         self.status.setText(f"{len(self.node_ids)} nodes, {len(edges)} edges{focus}; "
                             f"{layout.crossings} crossings. Click a node for details; wheel zooms, drag pans; "
                             f"zoom in for the labels.")
@@ -644,8 +859,11 @@ class LineageView(QWidget):
         selected = self.selected
         active = selected is not None
         up, down = self.highlighted_up, self.highlighted_down
-        lit = up | down | ({selected} if selected else set())
+        marked = self.highlighted
+        active = active or bool(marked)
+        lit = up | down | marked | ({selected} if selected else set())
         white, sel_pen = _pen("#ffffff", 1), _pen("#111827", 3)
+        mark_pen = _pen(HIGHLIGHT_COLOUR, 4)
         up_pen, down_pen = _pen(UPSTREAM_COLOUR, 3), _pen(DOWNSTREAM_COLOUR, 3)
         dim = _brush(DIM_COLOUR)
         n_nodes = len(self.node_ids)
@@ -655,6 +873,8 @@ class LineageView(QWidget):
             symbol, colour = KIND_STYLE.get(graph.kind(n), ("o", "#6b7280"))
             if n == selected:
                 pens.append(sel_pen)
+            elif n in marked:
+                pens.append(mark_pen)
             elif n in up:
                 pens.append(up_pen)
             elif n in down:
@@ -663,7 +883,7 @@ class LineageView(QWidget):
                 pens.append(white)
             brushes.append(_brush(colour) if not active or n in lit else dim)
             symbols.append(symbol)
-            sizes.append(NODE_SIZE + (6 if n == selected else 0))
+            sizes.append(NODE_SIZE + (6 if n == selected or n in marked else 0))
             pos[i] = self.positions[n]
         self.nodes.setData(pos=pos, symbol=symbols, brush=brushes, pen=pens, size=sizes, data=list(self.node_ids))
         up_set = up | ({selected} if selected else set())
@@ -693,47 +913,59 @@ class LineageView(QWidget):
         if graph is None or not isinstance(data, str) or data not in graph:
             return ""
         node = graph.node(data)
-        badges = graph.effective_classification(data).badges
-        lines = [f"{node['label']} ({node['kind']})", data]
+        badges = (self._prepared.badges.get(data) if self._prepared is not None else None) \
+            or graph.effective_classification(data).badges
+        lines = [f"{node['label']} ({kind_name(node['kind'])})", data]
+        runs = self._prepared.members(data)[1:] if self._prepared is not None else []
+        if runs:
+            lines.append(f"{len(runs)} run(s) of this job")
         if badges:
             lines.append("Classification: " + ", ".join(badges))
         for k, v in list(node["tags"].items())[:6]:
-            lines.append(f"{k} = {v}")
+            lines.append(f"{k} = {readable(v)}")
         return "\n".join(lines)
 
     def _details_html(self, node_id: str) -> str:
         graph = self.graph
         assert graph is not None
         node = graph.node(node_id)
-        cls = graph.effective_classification(node_id)
+        members = self._prepared.members(node_id) if self._prepared is not None else [node_id]
+        badges: list[str] = []
+        for m in members:
+            badges += [b for b in graph.effective_classification(m).badges if b not in badges]
         e = html.escape
-        parts = [f"<h3>{e(node['label'])}</h3>", f"<p><b>{e(node['kind'])}</b><br><code>{e(node_id)}</code></p>"]
-        badge = ", ".join(cls.badges) or "none"
+        parts = [f"<h3>{e(node['label'])}</h3>",
+                 f"<p><b>{e(kind_name(node['kind']))}</b><br><code>{e(node_id)}</code></p>"]
         origin = graph.classification_origin(node_id)
-        parts.append(f"<p><b>Effective classification:</b> {e(badge)}</p>")
+        parts.append(f"<p><b>Effective classification:</b> {e(', '.join(badges) or 'none')}</p>")
         for key in ("phi", "pii"):
             if origin[key] and origin[key] != [node_id]:
                 src = ", ".join(graph.label(n) for n in origin[key][:4])
                 parts.append(f"<p>{key.upper()} from: {e(src)}</p>")
         if node["tags"]:
-            rows = "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in node["tags"].items())
+            rows = "".join(f"<tr><td>{e(k)}</td><td>{e(readable(v))}</td></tr>" for k, v in node["tags"].items())
             parts.append(f"<p><b>Tags</b></p><table>{rows}</table>")
         skip = {"kind", "label", "tags", "columns"}
         attrs = [(k, v) for k, v in node.items() if k not in skip and v not in (None, "", [], {})]
         if attrs:
-            rows = "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))[:200]}</td></tr>" for k, v in attrs)
+            rows = "".join(f"<tr><td>{e(field_name(k))}</td><td>{e(readable(v)[:200])}</td></tr>" for k, v in attrs)
             parts.append(f"<p><b>Details</b></p><table>{rows}</table>")
+        runs = members[1:]
+        if runs:
+            items = "".join(f"<li>{e(graph.label(r))} <code>{e(r.removeprefix('run:'))}</code></li>" for r in runs[:50])
+            more = f"<p>… and {len(runs) - 50} more</p>" if len(runs) > 50 else ""
+            parts.append(f"<p><b>Runs of this job ({len(runs)})</b></p><ul>{items}</ul>{more}")
         columns = node.get("columns") or []
         if columns:
-            items = []
+            items_c = []
             for col in columns:
                 flags = []
                 if col.get("masked"):
                     flags.append("masked")
-                flags += [f"{k}={v}" for k, v in (col.get("tags") or {}).items()]
+                flags += [f"{k}={readable(v)}" for k, v in (col.get("tags") or {}).items()]
                 extra = f" <i>[{e(', '.join(flags))}]</i>" if flags else ""
-                items.append(f"<li>{e(col['name'])} {e(col.get('type', ''))}{extra}</li>")
-            parts.append(f"<p><b>Columns</b></p><ul>{''.join(items)}</ul>")
+                items_c.append(f"<li>{e(col['name'])} {e(str(col.get('type', '')))}{extra}</li>")
+            parts.append(f"<p><b>Columns</b></p><ul>{''.join(items_c)}</ul>")
         parts.append(f"<p>{len(self.highlighted_up)} upstream, {len(self.highlighted_down)} downstream shown.</p>")
         return "".join(parts)
 
@@ -751,14 +983,15 @@ class LineageView(QWidget):
         slot = self.layout_slot
         if slot is not None and self.graph is not None:
             self.status.setText("Laying out…")
-            slot.start(lineage_job, None, self.graph, self.focus, value, label="Lineage layout",  # type: ignore[attr-defined]
+            slot.start(lineage_job, None, self.graph, self.focus, value, self.direction_key(),  # type: ignore[attr-defined]
+                       self.fold.isChecked(), label="Lineage layout",
                        on_done=lambda prepared, sel=selected: self._on_layout_done(prepared, sel))
             return
         self._rebuild()
         self._reselect(selected)
 
     def _on_layout_done(self, prepared: PreparedLineage, selected: str | None) -> None:
-        if prepared.graph is not self.graph or prepared.focus != self.focus:
+        if prepared.graph is not self.graph or prepared.requested != self.focus:
             return
         self._rebuild(prepared)
         self._reselect(selected)
@@ -782,8 +1015,124 @@ class LineageView(QWidget):
         self.status.setText(f"Saved {path}")
 
 
+def kind_name(kind: str) -> str:
+    """The name of a node kind for people ("model_version" -> "Model version")."""
+    return KIND_NAMES.get(kind, kind.replace("_", " ").capitalize())
+
+
+def field_name(key: str) -> str:
+    """A node attribute's name for people ("model_name" -> "Model name", "run_id" -> "Run ID")."""
+    words = key.replace("_", " ").split()
+    out = [w.upper() if w in {"id", "uri", "url"} else w for w in words]
+    text = " ".join(out)
+    return text[:1].upper() + text[1:]
+
+
+def readable(value: object) -> str:
+    """A value as text for people: lists joined by commas, mappings as "key: value", yes/no
+    for booleans (never a Python repr such as ['champion'])."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {readable(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+        return ", ".join(readable(v) for v in items)
+    return "" if value is None else str(value)
+
+
+class LineageLegend(QWidget):
+    """One entry per node kind drawn (its shape and colour), the selection's upstream and
+    downstream colours, a highlight and the PII/PHI badges."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lineageLegend")
+        self.setAccessibleName("Lineage legend")
+        self._row = QHBoxLayout(self)
+        self._row.setContentsMargins(2, 0, 2, 0)
+        self._row.setSpacing(14)
+        self._kinds: set[str] = set(KIND_STYLE)
+        self._badges = True
+        #: The text of each entry, in order (for tests and screen readers).
+        self.entries: list[str] = []
+        self.refresh()
+
+    def set_kinds(self, kinds: set[str], badges: bool) -> None:
+        self._kinds, self._badges = set(kinds), badges
+        self.refresh()
+
+    def refresh(self) -> None:
+        while self._row.count():
+            item = self._row.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.deleteLater()
+        self.entries = []
+        for kind, (symbol, colour) in KIND_STYLE.items():
+            if kind in self._kinds:
+                self._add(_symbol_pixmap(symbol, colour), kind_name(kind))
+        for colour, text in ((UPSTREAM_COLOUR, "upstream of the selection"),
+                             (DOWNSTREAM_COLOUR, "downstream of it"), (HIGHLIGHT_COLOUR, "highlighted")):
+            self._add(_line_pixmap(colour), text)
+        if self._badges:
+            c = colors()
+            for text, colour in (("PII", c.pii), ("PHI", c.phi)):
+                self._add(None, "", badge=(text, colour))
+            self.entries[-2:] = ["PII badge: personal data upstream", "PHI badge: health data upstream"]
+        self._row.addStretch(1)
+        self.setToolTip("Legend: " + "; ".join(self.entries))
+
+    def _add(self, pixmap: QPixmap | None, text: str, badge: tuple[str, str] | None = None) -> None:
+        entry = QWidget()
+        row = QHBoxLayout(entry)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        if pixmap is not None:
+            icon = QLabel()
+            icon.setPixmap(pixmap)
+            row.addWidget(icon)
+        if badge is not None:
+            tag = QLabel(badge[0])
+            tag.setStyleSheet(f"background:{badge[1]}; color:{colors().badge_text}; font-weight:bold;"
+                              "border-radius:3px; padding:0 4px;")
+            row.addWidget(tag)
+            text = {"PII": "personal data", "PHI": "health data"}[badge[0]]
+        row.addWidget(QLabel(text))
+        self._row.addWidget(entry)
+        self.entries.append(text)
+
+
+def _symbol_pixmap(symbol: str, colour: str, size: int = 14) -> QPixmap:
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pix)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(size / 2, size / 2)
+        painter.scale(size - 2, size - 2)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(colour))
+        painter.drawPath(Symbols[symbol])
+    finally:
+        painter.end()
+    return pix
+
+
+def _line_pixmap(colour: str, width: int = 18, height: int = 14) -> QPixmap:
+    pix = QPixmap(width, height)
+    pix.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pix)
+    try:
+        painter.setPen(QPen(QColor(colour), 3))
+        painter.drawLine(1, height // 2, width - 1, height // 2)
+    finally:
+        painter.end()
+    return pix
+
+
 def kind_colour(kind: str) -> QColor:
     return QColor(KIND_STYLE.get(kind, ("o", "#6b7280"))[1])
 
 
-__all__ = ["KIND_STYLE", "LineageView", "NodeTextItem", "kind_colour"]
+__all__ = ["KIND_STYLE", "LineageLegend", "LineageView", "NodeTextItem", "kind_colour", "readable", "wrap_label"]

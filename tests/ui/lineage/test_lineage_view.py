@@ -53,7 +53,10 @@ def test_lineage_view_opens_on_version_and_highlights_upstream(qtbot, mlflow3_db
         view.show_graph(graph, focus)
     assert sig.args == [focus]
     assert view.selected == focus
-    assert set(view.node_ids) == graph.lineage_of(focus)
+    # one node per entity: each run of an Airflow job is drawn as its job
+    assert view.visible_nodes() == graph.lineage_of(focus)
+    assert set(view.node_ids) == {view.shown_node(n) for n in graph.lineage_of(focus)}
+    assert not any(graph.kind(n) == "run" and graph.label(n).startswith("claims_etl") for n in view.node_ids)
     train = dataset_node_id("s3://lake/clinical/readmission-risk/train.parquet")
     claims = ol_dataset_node_id("postgres://claims-db:5432", "public.claims")
     assert {train, claims} <= view.highlighted_up
@@ -85,7 +88,7 @@ def test_click_search_hops_and_fit(qtbot, mlflow3_db, openlineage_file):
     view.nodes.sigClicked.emit(view.nodes, [point], None)
     assert view.selected == target
     assert version_node_id("credit-limit", "3") in view.highlighted_down
-    assert view._tip(0, 0, target).startswith("credit-limit-train (dataset)")
+    assert view._tip(0, 0, target).startswith("credit-limit-train (Dataset)")
     # search a node that is not shown: the view re-focuses on it
     found = view.find_node("public.claims")
     assert found == ol_dataset_node_id("postgres://claims-db:5432", "public.claims")
@@ -106,7 +109,8 @@ def test_whole_graph_without_focus(qtbot, mlmd_db, artifacts_dir):
     view.resize(1400, 700)
     view.show()
     view.show_graph(graph)
-    assert len(view.node_ids) == len(graph)
+    assert view.visible_nodes() == set(graph.g.nodes)
+    assert set(view.node_ids) == {view.shown_node(n) for n in graph.g.nodes}
     assert view.selected is None
     pushed = next(n for n in graph.nodes_of_kind("deployment"))
     view.select(pushed)
