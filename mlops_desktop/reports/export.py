@@ -17,7 +17,9 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import CancelledError, MlopsError, UsageError
@@ -29,8 +31,11 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.reports.bundle import build_bundle, bundle_bytes
+from mlops_desktop.reports.bundle import build_bundle, bundle_bytes, evidence_digest, sign_bundle
 from mlops_desktop.reports.model import GovernanceEvidence, ReportData, ReportSettings, assemble
+
+if TYPE_CHECKING:
+    from mlops_desktop.governance.keys import SigningKey
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,9 @@ class ReportResult:
     models: list[str] = field(default_factory=list)
     log_index: int | None = None  # audit-log entry recording the report, when recorded
     signed_by: str | None = None  # key id of the PAdES signature, when the PDF was signed
+    evidence_sha256: str = ""  # SHA-256 of the canonical signed part of the bundle (reports/bundle.py)
+    bundle_signed_by: str | None = None  # key id of the officer's DSSE signature over the bundle
+    sealed: bool = False  # the sidecar bundle carries the report record and its proofs
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -61,6 +69,9 @@ class ReportResult:
             "findings": len(self.findings),
             "models": self.models,
             "log_index": self.log_index,
+            "evidence_sha256": self.evidence_sha256,
+            "bundle_signed_by": self.bundle_signed_by,
+            "sealed": self.sealed,
             **({"signed_by": self.signed_by} if self.signed_by is not None else {}),
         }
 
@@ -70,6 +81,11 @@ RecordFn = Callable[[ReportResult], "int | None"]
 
 #: Signs the finished PDF bytes (PAdES, reports/pades.py); returns (signed bytes, signer key id).
 SignFn = Callable[[bytes], tuple[bytes, str]]
+
+#: Called after ``record`` with the result (its ``log_index`` set); returns the sidecar's report
+#: record: the recording entry, its inclusion proof at a checkpoint signed after it, and consistency
+#: from the report's checkpoint (docs/BUNDLE.md).
+SealFn = Callable[[ReportResult], "dict[str, Any] | None"]
 
 
 def bundle_path_for(out: Path) -> Path:
@@ -135,13 +151,18 @@ def export_report(
     findings: Sequence[Finding] | None = None,
     record: RecordFn | None = None,
     sign: SignFn | None = None,
+    officer: SigningKey | None = None,
+    seal: SealFn | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
 ) -> ReportResult:
     """Write the ``edition`` report of ``catalog`` to ``out`` (and its evidence bundle beside it).
 
     ``sign``, when given, signs the finished PDF (with its embedded bundle) before its SHA-256 is
-    taken and recorded."""
+    taken and recorded. ``officer``, when given, signs the evidence bundle (DSSE); without it the
+    bundle is written unsigned and ``report verify`` says so. ``seal``, after ``record``, returns the
+    report record the sidecar bundle carries (the embedded copy cannot hold the proof of the PDF's
+    own hash)."""
     out = check_output_path(Path(out))
     settings = settings or ReportSettings()
     progress(0, 100, "Evaluating findings")
@@ -153,12 +174,15 @@ def export_report(
     data: ReportData = assemble(catalog, edition, findings, models=models, governance=governance,
                                 settings=settings, lineage=lineage)
     bundle_file = bundle_path_for(out)
-    bundle = bundle_bytes(build_bundle(data, out.name))
+    doc = build_bundle(data, out.name)
+    if officer is not None:
+        doc = sign_bundle(doc, officer, datetime.now(UTC).isoformat())
+    bundle = bundle_bytes(doc)
     bundle_sha = hashlib.sha256(bundle).hexdigest()
     counts = {
-        "envelopes": bundle.count(b'"envelope_b64"'),
-        "public_keys": len(governance.public_keys) if governance else 0,
-        "proofs": bundle.count(b'"inclusion_proof"'),
+        "envelopes": len(doc["envelopes"]),
+        "public_keys": len(doc["public_keys"]),
+        "proofs": len(doc["log_entries"]),
     }
     progress(5, 100, "Laying out pages")
 
@@ -191,17 +215,25 @@ def export_report(
         findings=list(data.findings),
         models=[m.name for m in data.models],
         signed_by=signed_by,
+        evidence_sha256=evidence_digest(doc),
+        bundle_signed_by=officer.key_id if officer is not None else None,
     )
     progress(95, 100, "Writing files")
     folder = out.parent if str(out.parent) else Path(".")
     tmp_pdf = _write_temp(folder, out.stem, pdf)
     tmp_bundle: Path | None = None
     try:
-        tmp_bundle = _write_temp(folder, bundle_file.stem, bundle)
         check_cancelled(is_cancelled)
+        sidecar = bundle
         if record is not None:
             progress(97, 100, "Recording the report in the audit log")
             result.log_index = record(result)
+            if seal is not None and result.log_index is not None:
+                report_record = seal(result)
+                if report_record is not None:
+                    sidecar = bundle_bytes({**doc, "report_record": report_record})
+                    result.sealed = True
+        tmp_bundle = _write_temp(folder, bundle_file.stem, sidecar)
         os.replace(tmp_bundle, bundle_file)
         os.replace(tmp_pdf, out)
     except (MlopsError, OSError, CancelledError) as exc:
