@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "mlops_desktop.cli.snapshot",
     "mlops_desktop.cli.export_sagemaker",
     "mlops_desktop.cli.listen",
+    "mlops_desktop.cli.evidence",
 ]
 
 GLOBAL_FLAGS = {"-h", "--help", "--version"}
@@ -65,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     first = next((a for a in args_list if a != "--debug"), None)
     if first is None or (first.startswith("-") and first not in GLOBAL_FLAGS):
         args_list.insert(args_list.index(first) if first else len(args_list), "gui")
+    words = [a for a in args_list if a != "--debug"]
+    if words[:2] == ["report", "verify"]:  # its own parser: the report command's options do not apply
+        at = args_list.index("report")
+        args_list[at:at + 2] = ["report-verify"] if args_list[at + 1] == "verify" else args_list[at:at + 2]
     parser = build_parser()
     args = parser.parse_args(args_list)
     logging.basicConfig(

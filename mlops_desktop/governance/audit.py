@@ -40,6 +40,7 @@ from mlops_desktop.crypto.canonical import canonical_json
 from mlops_desktop.crypto.ecdsa import generate_private_key, key_id, public_pem
 from mlops_desktop.crypto.merkle import (
     Frontier,
+    consistency_proof,
     inclusion_proof,
     leaf_hash,
     root_from_leaf_hashes,
@@ -74,6 +75,7 @@ from mlops_desktop.governance.models import (
     SqlLogEntry,
     SqlLogHead,
     SqlObservation,
+    SqlPublicKey,
     SqlTrustStatement,
     SqlWebhookEvent,
 )
@@ -763,25 +765,51 @@ def inclusion_evidence(gov: Governance, seqs: Iterable[int]) -> dict[str, Any]:
     return {"origin": cp.origin, "size": cp.size, "root": cp.root.hex(), "checkpoint": note, "inclusion": proofs}
 
 
+def trust_evidence(session: Session, below: int) -> dict[str, Any]:
+    """Every trust statement recorded before log size ``below`` (pins, adds, revocations, in log
+    order, envelopes as base64 of their exact bytes) and every stored public key, for exported
+    evidence that a verifier replays offline (docs/BUNDLE.md)."""
+    statements = session.execute(
+        sa.select(SqlTrustStatement).where(SqlTrustStatement.log_seq < below)
+        .order_by(SqlTrustStatement.log_seq, SqlTrustStatement.id)
+    ).scalars().all()
+    keys = session.execute(sa.select(SqlPublicKey).order_by(SqlPublicKey.key_id)).scalars().all()
+    return {
+        "trust_statements": [
+            {"log_index": int(st.log_seq), "kind": st.kind, "subject_key_id": st.subject_key_id,
+             "envelope_b64": base64.b64encode(bytes(st.envelope)).decode("ascii") if st.envelope is not None else None}
+            for st in statements
+        ],
+        "public_keys": {k.key_id: k.public_pem for k in keys},
+        "identities": {k.key_id: k.identity for k in keys if k.identity},
+    }
+
+
 def export_log(gov: Governance, out: Path) -> dict[str, Any]:
-    """Write the whole log, its signed checkpoint and the checkpoint key as one JSON file."""
+    """Write the whole log (each entry's exact bytes, and a readable copy), its signed checkpoint,
+    the checkpoint key, the trust statements and public keys as one JSON file (docs/BUNDLE.md)."""
     note = write_checkpoint(gov)
     cp = cpmod.parse_checkpoint(note)
     with gov.read_session() as session:
-        raws = session.execute(
+        raws = [bytes(r) for r in session.execute(
             sa.select(SqlLogEntry.entry).where(SqlLogEntry.seq < cp.size).order_by(SqlLogEntry.seq)
-        ).scalars().all()
-        keys = {k.name: k.public_pem for k in session.scalars(sa.select(SqlCheckpointKey))}
+        ).scalars().all()]
+        key_row = session.execute(sa.select(SqlCheckpointKey).where(SqlCheckpointKey.name == cp.key_name)
+                                  .order_by(SqlCheckpointKey.created_at.desc()).limit(1)).scalar_one_or_none()
+        trust_part = trust_evidence(session, cp.size)
     root = root_from_leaf_hashes([leaf_hash(r) for r in raws])
     if root != cp.root:
         raise CheckFailed("The audit log does not match its checkpoint; run 'audit verify'.")
     bundle = {
-        "format": "mlops-desktop-audit-log/v1",
+        "format": "mlops-desktop-audit-log/v2",
         "origin": cp.origin,
         "size": cp.size,
         "root": cp.root.hex(),
         "checkpoint": note,
-        "checkpoint_public_key": {"name": cp.key_name, "pem": keys.get(cp.key_name)},
+        "checkpoint_public_key": {"name": cp.key_name, "key_id": key_row.key_id if key_row else None,
+                                  "pem": key_row.public_pem if key_row else None},
+        **trust_part,
+        "entries_b64": [base64.b64encode(r).decode("ascii") for r in raws],
         "entries": [json.loads(r) for r in raws],
     }
     data = json.dumps(bundle, indent=1, ensure_ascii=False).encode("utf-8")
@@ -799,16 +827,57 @@ def export_log(gov: Governance, out: Path) -> dict[str, Any]:
 
 
 def verify_export(path: Path) -> tuple[int, str]:
-    """Check an exported log offline: canonical entries, root and checkpoint signature."""
+    """Check an exported log's own consistency offline: entries (their exact bytes when the export
+    carries them), root and checkpoint signature with the key it carries. This does not judge the
+    key: ``audit verify-export`` (governance.offline) also requires the key to be certified through
+    this client's trust anchors."""
     try:
         bundle = json.loads(Path(path).read_text("utf-8"))
-        entries = bundle["entries"]
         note = bundle["checkpoint"]
         key = bundle["checkpoint_public_key"]
         cp = cpmod.verify_checkpoint(note, key["name"], load_public_key_pem(key["pem"].encode()))
-    except (OSError, ValueError, KeyError, TypeError, cpmod.CheckpointError) as exc:
+        if "entries_b64" in bundle:
+            raws = [base64.b64decode(t, validate=True) for t in bundle["entries_b64"]]
+            if [json.loads(r) for r in raws] != bundle["entries"]:
+                raise CheckFailed(f"{path}: the readable entries differ from the entries' exact bytes.")
+        else:
+            raws = [canonical_json(e) for e in bundle["entries"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, cpmod.CheckpointError) as exc:
         raise CheckFailed(f"{path} is not a valid audit-log export ({exc}).") from exc
-    leaves = [leaf_hash(canonical_json(e)) for e in entries]
+    leaves = [leaf_hash(r) for r in raws]
     if len(leaves) != cp.size or root_from_leaf_hashes(leaves) != cp.root:
         raise CheckFailed(f"{path}: the entries do not match the signed checkpoint.")
     return cp.size, cp.root.hex()
+
+
+def sealed_record(gov: Governance, seq: int, since_size: int | None) -> dict[str, Any]:
+    """The proof that entry ``seq`` (an exported report's record) is in the log: its exact bytes, a
+    checkpoint signed now that covers it, its RFC 9162 inclusion proof at that checkpoint, and the
+    consistency proof from the checkpoint of size ``since_size`` the report's evidence was made at
+    (docs/BUNDLE.md, "report_record")."""
+    note = write_checkpoint(gov)
+    cp = cpmod.parse_checkpoint(note)
+    if not 0 <= seq < cp.size:
+        raise StoreError(f"Audit-log entry {seq} is not covered by the checkpoint at size {cp.size}.")
+    with gov.read_session() as session:
+        raws = [bytes(r) for r in session.execute(
+            sa.select(SqlLogEntry.entry).where(SqlLogEntry.seq < cp.size).order_by(SqlLogEntry.seq)
+        ).scalars().all()]
+        key_row = session.execute(sa.select(SqlCheckpointKey).where(SqlCheckpointKey.name == cp.key_name)
+                                  .order_by(SqlCheckpointKey.created_at.desc()).limit(1)).scalar_one_or_none()
+    leaves = [leaf_hash(r) for r in raws]
+    if len(leaves) != cp.size or root_from_leaf_hashes(leaves) != cp.root:
+        raise CheckFailed("The audit log does not match its newest checkpoint; run 'audit verify'.")
+    consistency: list[str] | None = None
+    if since_size is not None and 0 <= since_size <= cp.size:
+        consistency = [h.hex() for h in consistency_proof(leaves, since_size, cp.size)]
+    return {
+        "index": seq,
+        "entry_b64": base64.b64encode(raws[seq]).decode("ascii"),
+        "inclusion_proof": [h.hex() for h in inclusion_proof(leaves, seq, cp.size)],
+        "checkpoint": {"origin": cp.origin, "size": cp.size, "root_hash": cp.root.hex(), "note": note,
+                       "log_public_key": key_row.public_pem if key_row is not None else None,
+                       "log_key_id": key_row.key_id if key_row is not None else None},
+        "consistency_from": since_size if consistency is not None else None,
+        "consistency_proof": consistency,
+    }

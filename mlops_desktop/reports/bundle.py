@@ -1,18 +1,28 @@
-"""The evidence bundle: what a reader needs to check a report's evidence without our database.
+"""The evidence bundle: what a reader needs to check a report without our database (docs/BUNDLE.md).
 
-A JSON document (written next to the PDF and embedded in it) holding:
+A JSON document (embedded in the PDF, and written next to it as the sidecar) holding:
 
 - ``envelopes``: the DSSE approval envelopes the report cites, verbatim (base64 of the
   stored bytes, so nothing is re-serialised), with their audit-log index;
+- ``trust_statements``: every trust-list statement (pins, adds, revocations) recorded before the
+  checkpoint, verbatim, so a verifier replays the trust list and judges each signer's authority
+  at the decision's log position from its own trust anchors;
 - ``public_keys``: PEM public keys by key id (SHA-256 of the DER SubjectPublicKeyInfo);
-- ``checkpoint``: the signed log checkpoint the report was made at (note text, size,
-  root) and the log's public key;
-- ``log_entries``: the canonical audit-log entries cited (base64) with their RFC 9162
-  inclusion proofs at the checkpoint.
+- ``policies``: the promotion policies the decisions name, their text by SHA-256;
+- ``checkpoint``: the signed log checkpoint the report was made at and the log key (to be
+  certified with role ``log`` by an anchored administrator);
+- ``log_entries``: the canonical audit-log entries of every envelope and trust statement (base64)
+  with their RFC 9162 inclusion proofs at the checkpoint;
+- ``signature``: a DSSE envelope by the officer who exported the report over the SHA-256 of the
+  RFC 8785 canonical JSON of everything else but ``report_record`` (null when no officer key was
+  unlocked: the bundle is then unsigned and never verified);
+- ``report_record`` (sidecar only): the audit-log entry recording the finished PDF's SHA-256 and
+  the embedded bundle's, with its inclusion proof at a checkpoint signed after it and the
+  consistency proof from the report's checkpoint (a file cannot carry the proof of its own hash).
 
-:func:`verify_bundle` checks all of it from the bundle alone (cryptography + hashlib):
-envelope signatures over the DSSE PAE, key ids against the keys, and each inclusion
-proof against the checkpoint root.
+:func:`verify_bundle` checks the bundle's own consistency (signatures over the keys it carries,
+inclusion proofs against its root). That a bundle is *genuine* is judged by
+:mod:`mlops_desktop.reports.report_verify`, against the verifier's trust anchors.
 """
 
 from __future__ import annotations
@@ -24,20 +34,35 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mlops_desktop.core.errors import MlopsError
-from mlops_desktop.crypto.dsse import EnvelopeError, parse_envelope, verify_envelope
+from mlops_desktop.crypto.canonical import CanonicalError, canonical_json, strict_loads
+from mlops_desktop.crypto.dsse import (
+    EnvelopeError,
+    make_statement,
+    parse_envelope,
+    sign_envelope,
+    verify_envelope,
+)
 from mlops_desktop.crypto.ecdsa import key_id
 from mlops_desktop.crypto.merkle import leaf_hash, verify_inclusion
 from mlops_desktop.governance.keys import load_public_key_pem
 from mlops_desktop.reports.model import GovernanceEvidence, ReportData
 
+if TYPE_CHECKING:
+    from mlops_desktop.governance.keys import SigningKey
+
 logger = logging.getLogger(__name__)
 
-BUNDLE_FORMAT = "https://mlops-desktop.dev/evidence-bundle/v1"
+BUNDLE_FORMAT = "https://mlops-desktop.dev/evidence-bundle/v2"
+BUNDLE_FORMAT_V1 = "https://mlops-desktop.dev/evidence-bundle/v1"
+#: The predicate of the officer's signature over a bundle (docs/BUNDLE.md).
+BUNDLE_PREDICATE = "https://mlops-desktop.dev/evidence-bundle-signature/v1"
+#: Members outside the officer's signature: the signature itself, and the sidecar's report record.
+UNSIGNED_MEMBERS = ("signature", "report_record")
 
 
 class BundleError(MlopsError):
@@ -64,16 +89,45 @@ def _load_key(pem: str) -> ec.EllipticCurvePublicKey | None:
         return None
 
 
+def signed_body(doc: dict[str, Any]) -> dict[str, Any]:
+    """The members the officer's signature covers (all but :data:`UNSIGNED_MEMBERS`)."""
+    return {k: v for k, v in doc.items() if k not in UNSIGNED_MEMBERS}
+
+
+def evidence_digest(doc: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the RFC 8785 canonical JSON of :func:`signed_body`."""
+    return hashlib.sha256(canonical_json(signed_body(doc))).hexdigest()
+
+
+def sign_bundle(doc: dict[str, Any], officer: SigningKey, signed_at: str) -> dict[str, Any]:
+    """``doc`` with the officer's DSSE signature (in-toto Statement over :func:`evidence_digest`)."""
+    body = signed_body(doc)
+    digest = evidence_digest(body)
+    predicate = {
+        "reportId": body.get("report_id"),
+        "reportFile": body.get("report_file"),
+        "edition": body.get("edition"),
+        "signer": {"keyId": officer.key_id, "identity": officer.identity},
+        "signedAt": signed_at,
+        "checkpointSize": (body.get("checkpoint") or {}).get("size"),
+    }
+    statement = make_statement(f"evidence-bundle:{body.get('report_id')}", digest, BUNDLE_PREDICATE, predicate)
+    envelope = sign_envelope(statement, [officer])
+    return {**body, "signature": {"envelope_b64": base64.b64encode(envelope).decode("ascii")}}
+
+
 # ------------------------------------------------------------------------------------ building
 
 
 def build_bundle(data: ReportData, edition_file: str = "") -> dict[str, Any]:
-    """The bundle for a report (deterministic for the same inputs)."""
+    """The bundle for a report, unsigned (deterministic for the same inputs)."""
     gov = data.governance or GovernanceEvidence()
+    trust = gov.trust_evidence or {}
     cited = data.cited_envelopes()
     envelopes = []
     index_of = {a.envelope_id: a.log_index for a in data.facts.approvals}
     keys_needed: set[str] = set()
+    policies_needed: set[str] = set()
     for env_id in cited:
         raw = gov.envelopes.get(env_id)
         if raw is None:
@@ -87,11 +141,17 @@ def build_bundle(data: ReportData, edition_file: str = "") -> dict[str, Any]:
             }
         )
         try:
-            for sig in json.loads(raw).get("signatures", []):
+            doc = json.loads(raw)
+            for sig in doc.get("signatures", []):
                 keys_needed.add(str(sig.get("keyid", "")))
-        except (ValueError, AttributeError):
+            statement = json.loads(base64.b64decode(doc.get("payload", "")))
+            policies_needed.add(str(((statement.get("predicate") or {}).get("policy") or {}).get("digest", "")))
+        except (ValueError, AttributeError, TypeError):
             logger.warning("envelope %s is not JSON; included verbatim", env_id)
-    indices = sorted({i for i in (index_of.get(e) for e in cited) if i is not None} & set(gov.entries))
+    size = gov.checkpoint_size
+    statements = [st for st in trust.get("trust_statements", []) if size is not None and st["log_index"] < size]
+    wanted = {i for i in (index_of.get(e) for e in cited) if i is not None} | {st["log_index"] for st in statements}
+    indices = sorted(wanted & set(gov.entries))
     entries = [
         {
             "index": i,
@@ -100,11 +160,14 @@ def build_bundle(data: ReportData, edition_file: str = "") -> dict[str, Any]:
         }
         for i in indices
     ]
+    all_keys = {**dict(trust.get("public_keys", {})), **gov.public_keys}
+    policies = trust.get("policies", {})
     return {
         "format": BUNDLE_FORMAT,
         "report_id": data.report_id,
         "edition": data.edition,
         "report_file": edition_file,
+        "generated_at": data.generated_at.isoformat(),
         "scope": [m.name for m in data.models],
         "stores": [
             {"kind": s.kind, "url": s.url, "schema": s.schema, "identity": s.identity,
@@ -118,11 +181,15 @@ def build_bundle(data: ReportData, edition_file: str = "") -> dict[str, Any]:
             "root_hash": gov.checkpoint_root,
             "note": gov.checkpoint,
             "log_public_key": gov.log_public_key,
+            "log_key_id": trust.get("log_key_id"),
         },
-        "public_keys": {k: gov.public_keys[k] for k in sorted(keys_needed | set(gov.public_keys)) if k in gov.public_keys},
-        "signers": {k: v for k, v in sorted(gov.signers.items())},
+        "public_keys": {k: all_keys[k] for k in sorted(all_keys)},
+        "signers": {k: v for k, v in sorted({**dict(trust.get("identities", {})), **gov.signers}.items())},
+        "policies": {d: policies[d] for d in sorted(policies) if d in policies_needed},
         "envelopes": envelopes,
+        "trust_statements": statements,
         "log_entries": entries,
+        "signature": None,
     }
 
 
@@ -150,10 +217,10 @@ class BundleVerification:
 
 def load_bundle(raw: bytes) -> dict[str, Any]:
     try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BundleError(f"The evidence bundle is not valid JSON ({exc}).") from exc
-    if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
+        doc = strict_loads(raw)
+    except CanonicalError as exc:
+        raise BundleError(f"The evidence bundle is not valid JSON ({exc.message})") from exc
+    if not isinstance(doc, dict) or doc.get("format") not in (BUNDLE_FORMAT, BUNDLE_FORMAT_V1):
         raise BundleError("This file is not an mlops-desktop evidence bundle (wrong or missing format).")
     return doc
 

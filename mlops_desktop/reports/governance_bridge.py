@@ -95,7 +95,11 @@ def collect_evidence(
         ev.transcript.append("Result: " + ("consistent" if audit_status.ok else "INCONSISTENT"))
     check_cancelled(is_cancelled)
     progress(2, 4, "Checkpoint and inclusion proofs")
-    seqs = sorted({r.log_seq for r in records})
+    from mlops_desktop.governance.models import SqlTrustStatement
+
+    with gov.read_session() as session:  # trust statements too: the bundle carries the chain of authority
+        trust_seqs = set(session.execute(sa.select(SqlTrustStatement.log_seq)).scalars().all())
+    seqs = sorted({r.log_seq for r in records} | trust_seqs)
     try:
         inc = audit.inclusion_evidence(gov, seqs)
     except (StoreError, cpmod.CheckpointError) as exc:
@@ -118,6 +122,7 @@ def collect_evidence(
                 sa.select(SqlCheckpointKey.public_pem).where(SqlCheckpointKey.name == key_name).limit(1)
             ).scalar_one_or_none()
         ev.log_public_key = pem
+        ev.trust_evidence = bundle_trust_evidence(gov, ev.checkpoint_size, pem)
         signed = bool(pem) and checkpoint_verifier(ev.checkpoint, str(pem))
         ev.transcript.append(
             f"Checkpoint the report was made at: size {ev.checkpoint_size}, root {ev.checkpoint_root}, "
@@ -143,6 +148,42 @@ def collect_evidence(
     ]
     progress(4, 4, "Governance evidence ready")
     return ev
+
+
+def bundle_trust_evidence(gov: Any, size: int, log_pem: str | None) -> dict[str, Any]:
+    """Trust statements before ``size``, public keys, identities, stored policies and the log key id."""
+    import sqlalchemy as sa
+
+    from mlops_desktop.crypto.ecdsa import key_id
+    from mlops_desktop.governance import audit
+    from mlops_desktop.governance.keys import load_public_key_pem
+    from mlops_desktop.governance.models import SqlPolicy
+
+    with gov.read_session() as session:
+        out = audit.trust_evidence(session, size)
+        out["policies"] = {p.digest: {"id": p.policy_id, "text": p.text}
+                           for p in session.execute(sa.select(SqlPolicy)).scalars().all()}
+    try:
+        out["log_key_id"] = key_id(load_public_key_pem(log_pem.encode("ascii"))) if log_pem else None
+    except (MlopsError, ValueError):
+        out["log_key_id"] = None
+    return out
+
+
+def seal_report(gov: Any, log_index: int, since_size: int | None) -> dict[str, Any]:
+    """The report record for the sidecar bundle: the entry recording the report, its inclusion proof
+    at a checkpoint signed after it, and consistency from the report's checkpoint."""
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mlops_desktop.governance.audit import sealed_record
+
+    try:
+        return sealed_record(gov, log_index, since_size)
+    except (sqlite3.Error, SQLAlchemyError) as exc:
+        raise StoreError(f"Cannot sign a checkpoint over the report's record in {gov.url}: {exc}.",
+                         "The report was not written. Check the governance store (mlops-desktop audit verify).") from exc
 
 
 def _signed_reason(envelope: bytes | None) -> str:
@@ -230,6 +271,7 @@ def record_report(gov: Any, result: Any) -> int:
         "edition": result.edition,
         "models": list(result.models),
         "bundle_sha256": result.bundle_sha256,
+        "evidence_sha256": result.evidence_sha256,
         "pages": result.pages,
     }
     try:

@@ -21,7 +21,12 @@ from mlops_desktop.core.progress import (
     no_progress,
 )
 from mlops_desktop.reports.export import ReportResult, SignFn, check_output_path, export_report
-from mlops_desktop.reports.governance_bridge import collect_evidence, open_for_report, record_report
+from mlops_desktop.reports.governance_bridge import (
+    collect_evidence,
+    open_for_report,
+    record_report,
+    seal_report,
+)
 from mlops_desktop.reports.model import EDITIONS, GovernanceEvidence, ReportSettings
 
 if TYPE_CHECKING:
@@ -137,7 +142,8 @@ def run_report(
     """Load the stores (unless ``catalog`` is given), gather governance evidence, write the report
     and record its hash in the audit log. With ``sign_key`` the PDF carries a PAdES B-B signature
     (``sign_cert``, the key's own certificate, or a self-signed one) and the recorded hash is of
-    the signed file."""
+    the signed file. ``sign_key`` also signs the evidence bundle (DSSE); the sidecar bundle carries
+    the proof that the PDF's SHA-256 is in the audit log (docs/BUNDLE.md)."""
     from mlops_desktop.core.errors import UsageError
 
     if edition not in EDITIONS:
@@ -151,6 +157,7 @@ def run_report(
                                         is_cancelled)
     try:
         record = None
+        seal = None
         if gov is not None:
             if gov.read_only:
                 logger.warning("governance store %s is read-only: the report's hash cannot be recorded", gov.url)
@@ -158,8 +165,13 @@ def run_report(
                 def record(result: ReportResult) -> int:
                     return record_report(gov, result)
 
+                since = evidence.checkpoint_size if evidence is not None else None
+
+                def seal(result: ReportResult) -> dict[str, Any] | None:
+                    return seal_report(gov, result.log_index, since) if result.log_index is not None else None
+
         return export_report(catalog, edition, out, models=models, governance=evidence, settings=settings,
-                             record=record, sign=sign, progress=_scaled(progress, 45, 55), is_cancelled=is_cancelled)
+                             record=record, sign=sign, officer=sign_key, seal=seal, progress=_scaled(progress, 45, 55), is_cancelled=is_cancelled)
     finally:
         if gov is not None:
             gov.close()
