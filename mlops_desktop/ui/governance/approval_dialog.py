@@ -59,6 +59,7 @@ from mlops_desktop.services.decisions import (
     signer_info,
     target_choices,
 )
+from mlops_desktop.services.governance_status import TargetStatus, target_statuses_from
 from mlops_desktop.services.session import KeyFile
 from mlops_desktop.services.settings import PolicyInForce, VerificationSettings
 from mlops_desktop.ui.common.dialogs import TaskDialog
@@ -174,6 +175,9 @@ class ApprovalDialog(TaskDialog):
         self.record: ApprovalRecord | None = None
         self.policy_result: PolicyResult | None = None
         self.signer = UNKNOWN_SIGNER
+        #: the targets the version holds, as the decisions verified so far leave them
+        self.held: dict[str, TargetStatus] = {}
+        self._target_touched = False
         self.slot = TaskSlot("approval", None, self)
         self.slot.sig_progress.connect(self._on_slot_progress)
         self._regimes_touched = False
@@ -212,6 +216,9 @@ class ApprovalDialog(TaskDialog):
         self.target_combo.addItems(target_choices(version, catalog))
         self.target_combo.setCurrentText(default_target(version, catalog))
         self.target_combo.setMinimumWidth(220)
+        self.targets_label = field_label(name="heldTargets")
+        self.targets_label.setTextFormat(Qt.TextFormat.RichText)
+        self.targets_label.setWordWrap(True)
 
         self.regime_checks: dict[str, QCheckBox] = {}
         regimes_row = QHBoxLayout()
@@ -239,6 +246,7 @@ class ApprovalDialog(TaskDialog):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.addRow("Decision:", decision_row)
         form.addRow("&Target:", self.target_combo)
+        form.addRow("Held targets:", self.targets_label)
         form.addRow("Regimes:", regimes_row)
         form.addRow("&Reason:", self.reason_edit)
         form.addRow("&Key file:", self.key_field)
@@ -319,6 +327,10 @@ class ApprovalDialog(TaskDialog):
             check.toggled.connect(self._on_regime_toggled)
         self.approve_radio.toggled.connect(self._on_form_changed)
         self.target_combo.currentTextChanged.connect(self._on_form_changed)
+        self.target_combo.activated.connect(self._on_target_activated)
+        line_edit = self.target_combo.lineEdit()
+        if line_edit is not None:
+            line_edit.textEdited.connect(self._on_target_activated)
         self.reason_edit.textChanged.connect(self._on_form_changed)
         self.key_field.sig_changed.connect(self._on_key_changed)
         self.sign_button.setEnabled(False)
@@ -394,6 +406,14 @@ class ApprovalDialog(TaskDialog):
         self.digest_label.setText(f"Subject digest: SHA-256 of {how}\n{sd.digest}")
         self.policy_in_force = ctx.policy
         self.policy = ctx.policy.policy
+        if self.policy is not None:
+            self.held = target_statuses_from(self.policy, self.catalog, self.version, ctx.existing,
+                                             datetime.now().astimezone(), ctx.classification)
+            first = next((t for t in self.held.values() if t.status in ("unmet", "rejected")), None)
+            if first is not None and not self._target_touched:
+                self.target_combo.blockSignals(True)
+                self.target_combo.setCurrentText(first.target)
+                self.target_combo.blockSignals(False)
         self.policy_source.setText(ctx.policy.describe())
         if not ctx.policy.ok:
             problem = ctx.policy.problem()
@@ -421,6 +441,36 @@ class ApprovalDialog(TaskDialog):
     def _on_regime_toggled(self, _checked: bool) -> None:
         self._regimes_touched = True
         self._on_form_changed()
+
+    def _on_target_activated(self, *_args: object) -> None:
+        self._target_touched = True
+
+    def still_unapproved(self) -> list[str]:
+        """The held targets that stay unapproved once this decision is recorded (the chosen target
+        as the policy would stand with it; the others as they stand)."""
+        chosen = self.target()
+        out = []
+        for name, status in self.held.items():
+            if name == chosen and self.policy_result is not None:
+                if not self.policy_result.satisfied:
+                    out.append(name)
+            elif status.status in ("unmet", "rejected"):
+                out.append(name)
+        return out
+
+    def _show_held_targets(self) -> None:
+        if not self.held:
+            self.targets_label.setText("This version holds no stage or alias." if self.context is not None else "")
+            return
+        now = ", ".join(html.escape(t.label) for t in self.held.values())
+        left = self.still_unapproved()
+        if left:
+            after = (f"<b style='color:{ok_color(False).name()}'>Still unapproved after this decision: "
+                     f"{html.escape(', '.join(left))}</b>")
+        else:
+            after = f"<b style='color:{ok_color(True).name()}'>Every held target approved after this decision</b>"
+        self.targets_label.setText(f"Now: {now}. {after}.")
+        self.targets_label.setAccessibleName(f"Held targets: {self.targets_label.text()}")
 
     def _on_key_changed(self, path: str) -> None:
         trust = self.context.trust if self.context is not None else None
@@ -465,6 +515,8 @@ class ApprovalDialog(TaskDialog):
         else:
             self.policy_summary.setText("Choose a target stage or alias.")
             self.checklist.clear()
+            self.policy_result = None
+        self._show_held_targets()
         self.sign_button.setEnabled(not self.slot.is_running() and not ctx.read_only_reason)
 
     # -- signing ----------------------------------------------------------------------------------

@@ -280,6 +280,8 @@ def test_second_approval_satisfies_the_policy_preview(widgets, qtbot, catalog, g
     with open_governance(gov_url) as gov:
         approve(gov, catalog, "fraud-detector", "3", "champion", "first", ["gdpr"], load_private_key(keys.alice, PASSPHRASE))
     dialog = open_dialog(widgets, qtbot, catalog, gov_url, name="fraud-detector", version="3")
+    assert dialog.target() == "Production"  # the first held target not approved
+    dialog.target_combo.setCurrentText("champion")
     dialog.key_field.set_path(str(keys.bob))
     assert "✓ satisfied" in dialog.policy_summary.text()
     assert all(ok for ok, _ in dialog.checklist.states())
