@@ -839,7 +839,8 @@ def verify_export(path: Path) -> tuple[int, str]:
         if "entries_b64" in bundle:
             raws = [base64.b64decode(t, validate=True) for t in bundle["entries_b64"]]
             if [json.loads(r) for r in raws] != bundle["entries"]:
-                raise CheckFailed(f"{path}: the readable entries differ from the entries' exact bytes.")
+                raise CheckFailed(f"{path}: the entries do not match the signed checkpoint (the readable copy "
+                                  "differs from the entries' exact bytes).")
         else:
             raws = [canonical_json(e) for e in bundle["entries"]]
     except (OSError, ValueError, KeyError, TypeError, AttributeError, cpmod.CheckpointError) as exc:

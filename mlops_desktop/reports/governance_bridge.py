@@ -170,17 +170,23 @@ def bundle_trust_evidence(gov: Any, size: int, log_pem: str | None) -> dict[str,
     return out
 
 
-def seal_report(gov: Any, log_index: int, since_size: int | None) -> dict[str, Any]:
+def seal_report(gov: Any, log_index: int, since_size: int | None) -> dict[str, Any] | None:
     """The report record for the sidecar bundle: the entry recording the report, its inclusion proof
-    at a checkpoint signed after it, and consistency from the report's checkpoint."""
+    at a checkpoint signed after it, and consistency from the report's checkpoint. None when the log
+    does not match its checkpoint (the report, which shows that finding, is still written, unsealed:
+    ``report verify`` then says its SHA-256 is not proved to be in the log)."""
     import sqlite3
 
     from sqlalchemy.exc import SQLAlchemyError
 
+    from mlops_desktop.core.errors import CheckFailed
     from mlops_desktop.governance.audit import sealed_record
 
     try:
         return sealed_record(gov, log_index, since_size)
+    except (CheckFailed, StoreError) as exc:
+        logger.warning("report record not sealed: %s", exc)
+        return None
     except (sqlite3.Error, SQLAlchemyError) as exc:
         raise StoreError(f"Cannot sign a checkpoint over the report's record in {gov.url}: {exc}.",
                          "The report was not written. Check the governance store (mlops-desktop audit verify).") from exc

@@ -149,15 +149,18 @@ def test_evidence_bundle_verifies_on_its_own(catalog: Catalog, governance, tmp_p
         approve(governance, catalog, who, "readmission-risk", "3", "champion", ("hipaa",))
     out = tmp_path / "hipaa.pdf"
     result = run_report([str(mlflow3_db)], "hipaa", out, governance_url=governance.url, settings=SETTINGS)
-    # the embedded copy equals the file next to the PDF
+    # the embedded copy is the file next to the PDF without the report record (docs/BUNDLE.md)
     embedded = PdfReader(str(out)).attachments[result.bundle_path.name][0]
     raw = result.bundle_path.read_bytes()
-    assert embedded == raw
+    sidecar = json.loads(raw)
+    assert sidecar.pop("report_record")["index"] == result.log_index
+    assert json.loads(embedded) == sidecar
     # no database from here on: delete it
     Path(governance.url).unlink()
     check = verify_bundle(raw, checkpoint_verifier=checkpoint_verifier)
     assert check.ok, check.problems
-    assert check.envelopes_verified == 2 and check.proofs_verified == 2 and check.checkpoint_verified
+    # the two envelopes' entries and the four trust statements' (pin, three signers)
+    assert check.envelopes_verified == 2 and check.proofs_verified == 6 and check.checkpoint_verified
     # F11 cleared by a hipaa approval: not among the findings of the bundle
     doc = json.loads(raw)
     assert not [f for f in doc["findings"] if f["id"] == "F11" and f["object"] == "models:/readmission-risk/3"]
