@@ -357,3 +357,35 @@ def findings_by_object(findings: Iterable[Finding]) -> Mapping[str, list[Finding
     for f in findings:
         out.setdefault(f.object, []).append(f)
     return out
+
+
+@dataclass(slots=True)
+class Overview:
+    """What the Models page shows beside each model: governance per version and the findings."""
+
+    status: GovernanceStatus | None  # None: no governance store to read
+    findings: FindingsResult
+    note: str = ""
+
+
+def overview_job(
+    url: str | None,
+    catalog: Catalog,
+    settings: VerificationSettings | None = None,
+    finding_settings: FindingSettings | None = None,
+    *,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> Overview:
+    """Worker function: :func:`load_status` (when a governance store exists) and :func:`load_findings`."""
+    from mlops_desktop.governance.db import resolve_url
+
+    status = None
+    note = ""
+    if not url and (path := resolve_url(None)[1]) is not None and not path.exists():
+        note = "No governance store: no decision is known, so no target is approved."
+    else:
+        status = load_status(url, catalog, settings, is_cancelled=is_cancelled)
+    check_cancelled(is_cancelled)
+    findings = load_findings(url, catalog, settings, finding_settings, progress=progress, is_cancelled=is_cancelled)
+    return Overview(status, findings, note)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -21,6 +22,8 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, Run
 from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.core.monitoring import DEFAULT_MAX_AGE_DAYS, MonitoringOverview
+from mlops_desktop.services.governance_status import Overview, overview_job
+from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.sources.base import Source
 from mlops_desktop.ui.catalog.monitoring_tab import deployed_statuses, monitoring_job
 from mlops_desktop.ui.catalog.version_detail import VersionDetailWidget
@@ -28,8 +31,13 @@ from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import FilterBar, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.models.base import FilterProxyModel, search_texts_job, version_sort_key
-from mlops_desktop.ui.models.catalog import ModelInventoryModel, VersionsModel
+from mlops_desktop.ui.models.base import search_texts_job, version_sort_key
+from mlops_desktop.ui.models.catalog import (
+    AttentionFilterProxyModel,
+    ModelInventoryModel,
+    VersionsModel,
+    model_attention,
+)
 
 
 class ModelsView(QWidget):
@@ -54,22 +62,27 @@ class ModelsView(QWidget):
         #: the day and window monitoring is judged on (None: today, UTC; tests fix it)
         self.monitoring_as_of: date | None = None
         self.monitoring_max_age_days = DEFAULT_MAX_AGE_DAYS
+        self.governance_slot = TaskSlot("models-governance", notifier, self)  # status and findings, in a worker
+        #: the governance store URL and verification settings (the window sets these sources)
+        self.governance_url_source: Callable[[], str | None] = lambda: None
+        self.verification_source: Callable[[], VerificationSettings] = VerificationSettings
+        self.overview: Overview | None = None
 
         self.filter_bar = FilterBar("Filter models: name, author, stage, alias, risk tier, PII, PHI…  (Ctrl+F)",
                                     "models")
         self.model = ModelInventoryModel(parent=self)
-        self.proxy = FilterProxyModel(self)
+        self.proxy = AttentionFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.table = make_table(self.proxy)
         self.table.setObjectName("modelsTable")
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
-        for col, width in enumerate((210, 100, 260, 170, 80, 90, 130, 190)):
+        for col, width in enumerate((150, 60, 170, 140, 70, 80, 120, 230, 80, 140)):
             self.table.setColumnWidth(col, width)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(self.model.column_index("Stage / aliases"), QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.model.column_index("Governance"), QHeaderView.ResizeMode.Stretch)
 
         self.versions_model = VersionsModel(parent=self)
         self.versions_table = make_table(self.versions_model)
@@ -119,7 +132,15 @@ class ModelsView(QWidget):
         top = QWidget()
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(self.filter_bar)
+        self.attention_check = QCheckBox("Needs attention")
+        self.attention_check.setObjectName("needsAttention")
+        self.attention_check.setToolTip("Only models with a deployed target not approved (as verify judges it), a "
+                                        "failed validation tag, or a critical or high finding")
+        self.attention_check.toggled.connect(self._on_attention_check_toggled)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(self.filter_bar, 1)
+        filter_row.addWidget(self.attention_check)
+        tl.addLayout(filter_row)
         tl.addWidget(self.table, 1)
 
         split = QSplitter(Qt.Orientation.Vertical)
@@ -154,6 +175,37 @@ class ModelsView(QWidget):
             self.monitoring_slot.start(monitoring_job, catalog, self.monitoring_as_of or datetime.now(UTC).date(),
                                        self.monitoring_max_age_days, label="Linking monitoring results",
                                        on_done=self._on_monitoring_done)
+        self.start_governance()
+
+    def start_governance(self) -> None:
+        """Compute every version's governance per target and the findings (in a worker)."""
+        self.governance_slot.cancel()
+        if not self.model.rowCount():
+            return
+        self.governance_slot.start(overview_job, self.governance_url_source(), self.catalog,
+                                   self.verification_source(), label="Governance status and findings",
+                                   on_done=self._on_governance_done)
+
+    def _on_governance_done(self, overview: Overview) -> None:
+        from mlops_desktop.core.findings import FindingSettings
+        from mlops_desktop.core.findings.context import deployment_targets
+
+        self.overview = overview
+        settings = FindingSettings()
+        by_model: dict[str, list] = {}
+        for f in overview.findings.findings:
+            for name in f.models:
+                by_model.setdefault(name, []).append(f)
+        self.model.set_attention({m.name: model_attention(
+            m, overview.status, by_model.get(m.name, []),
+            lambda mm, v: deployment_targets(mm, v, settings)) for m in self.catalog.models})
+        if self.proxy.only_attention:
+            self.proxy.set_only_attention(True)
+        self._update_count()
+
+    def _on_attention_check_toggled(self, on: bool) -> None:
+        self.proxy.set_only_attention(on)
+        self._update_count()
 
     def _on_monitoring_done(self, overview: MonitoringOverview) -> None:
         self.model.set_monitoring(deployed_statuses(overview))
@@ -300,4 +352,5 @@ class ModelsView(QWidget):
     def shutdown(self) -> None:
         self.search_slot.shutdown()
         self.monitoring_slot.shutdown()
+        self.governance_slot.shutdown()
         self.detail.shutdown()

@@ -22,6 +22,7 @@ from mlops_desktop.core.entities import (
 from mlops_desktop.ui.models.base import (
     Column,
     EntityTableModel,
+    FilterProxyModel,
     format_time,
     time_key,
     version_sort_key,
@@ -98,7 +99,15 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
     def __init__(self, rows: Any = (), parent: Any = None) -> None:
         super().__init__(rows, parent)
         self._monitoring: dict[str, tuple[str, int, str]] = {}
+        self.attention: dict[str, ModelAttention] = {}
+        none = ModelAttention(governance_tip="Governance not computed yet", findings_tip="Findings not computed yet")
         self.columns = (*type(self).columns, Column(
+            "Governance", lambda m: self.attention.get(m.name, none).governance,
+            lambda m: (self.attention.get(m.name, none).governance_rank, self.attention.get(m.name, none).governance),
+            tooltip=lambda m: self.attention.get(m.name, none).governance_tip), Column(
+            "Findings", lambda m: self.attention.get(m.name, none).findings,
+            lambda m: self.attention.get(m.name, none).findings_rank,
+            tooltip=lambda m: self.attention.get(m.name, none).findings_tip), Column(
             "Monitoring", lambda m: self._monitoring.get(m.name, ("", 99, ""))[0],
             lambda m: self._monitoring.get(m.name, ("", 99, ""))[1:2],
             tooltip=lambda m: self._monitoring.get(m.name, ("", 99, "Monitoring not computed yet"))[2]))
@@ -111,8 +120,31 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
         if self.rowCount():
             self.dataChanged.emit(self.index(0, column), self.index(self.rowCount() - 1, column))
 
+    def set_attention(self, by_model: dict[str, ModelAttention]) -> None:
+        """Each model's governance and findings (computed in a worker)."""
+        self.attention = dict(by_model)
+        self._refresh_attention_texts()
+        if self.rowCount():
+            first, last = self.column_index("Governance"), self.column_index("Findings")
+            self.dataChanged.emit(self.index(0, first), self.index(self.rowCount() - 1, last))
+
+    def _refresh_attention_texts(self) -> None:
+        """Put the current Governance and Findings texts into the filter's cached texts."""
+        columns = [self.column_index("Governance"), self.column_index("Findings")]
+        for i, cached in enumerate(self._search):
+            parts = cached.split("\x1f") if cached is not None else []
+            if len(parts) == len(self.columns):
+                for c in columns:
+                    parts[c] = self.columns[c].display(self._rows[i]).casefold()
+                self._search[i] = "\x1f".join(parts)
+
+    def needs_attention(self, row: int) -> bool:
+        item = self.attention.get(self._rows[row].name)
+        return item is not None and item.needs_attention
+
     def set_search_texts(self, rows: Sequence[RegisteredModel], texts: Sequence[str]) -> None:
         super().set_search_texts(rows, texts)
+        self._refresh_attention_texts()
         self._refresh_monitoring_texts()  # texts computed before the statuses arrived
 
     def _refresh_monitoring_texts(self) -> None:
@@ -134,6 +166,86 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
         ),
         Column("Last updated", lambda m: format_time(last_updated(m)), lambda m: time_key(last_updated(m))),
     )
+
+
+# -- governance and findings beside each model ----------------------------------------
+
+
+_SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(slots=True)
+class ModelAttention:
+    """A model's governance (per deployed version and target) and findings, as the Models page
+    shows them."""
+
+    governance: str = ""  # "v3: ✓ Production ⚠ champion 1 of 2"
+    governance_tip: str = ""
+    governance_rank: int = 0  # 0 nothing deployed, 1 approved, 2 unmet, 3 rejected
+    findings: str = ""  # "4 · high"
+    findings_tip: str = ""
+    findings_rank: int = 99
+    validation_failed: bool = False
+    needs_attention: bool = False
+
+
+def model_attention(model: RegisteredModel, status: Any, findings: Sequence[Any], deployed: Any) -> ModelAttention:
+    """``status`` a services.governance_status.GovernanceStatus (or None), ``findings`` the
+    findings of this model, ``deployed(model, version)`` the version's deployed targets."""
+    out = ModelAttention()
+    parts: list[str] = []
+    tips: list[str] = []
+    rank = {"approved": 1, "not-required": 1, "unmet": 2, "rejected": 3}
+    for v in model.visible_versions():
+        targets = deployed(model, v)
+        if not targets:
+            continue
+        vg = status.of(model.name, v.version) if status is not None else None
+        labels = []
+        for t in targets:
+            ts = vg.targets.get(t) if vg is not None else None
+            if ts is None:
+                labels.append(f"⚠ {t} not verified")
+                tips.append(f"v{v.version} {t}: no governance store read, so not approved")
+                out.governance_rank = max(out.governance_rank, 2)
+                continue
+            labels.append(ts.label)
+            out.governance_rank = max(out.governance_rank, rank[ts.status])
+            tips.append(f"v{v.version} {t}: {ts.words}" + "".join(f"\n  • {r}" for r in ts.reasons))
+        parts.append(f"v{v.version}: " + " ".join(labels))
+    out.governance = " · ".join(parts)
+    out.governance_tip = "\n".join(tips) or "No deployed version"
+    out.validation_failed = any(f.id == "F19" for f in findings)
+    if out.validation_failed:
+        out.governance = "⚠ validation failed · " + out.governance
+        out.governance_tip = "A deployed version's validation tag says failed (F19).\n" + out.governance_tip
+    if findings:
+        worst = min(_SEVERITY_ORDER.index(f.severity) for f in findings if f.severity in _SEVERITY_ORDER)
+        out.findings_rank = worst
+        out.findings = f"{len(findings)} · {_SEVERITY_ORDER[worst]}"
+        out.findings_tip = "\n".join(f"{f.id} {f.severity}: {f.rule}" for f in list(findings)[:15]) + (
+            f"\n… {len(findings) - 15} more" if len(findings) > 15 else "")
+    else:
+        out.findings_tip = "No findings"
+    out.needs_attention = out.governance_rank >= 2 or out.validation_failed or out.findings_rank <= 1
+    return out
+
+
+class AttentionFilterProxyModel(FilterProxyModel):
+    """The text filter, plus "needs attention" (:attr:`ModelAttention.needs_attention`)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.only_attention = False
+
+    def set_only_attention(self, on: bool) -> None:
+        self._change_filter(lambda: setattr(self, "only_attention", bool(on)))
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Any) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        if self.only_attention and isinstance(model, ModelInventoryModel) and not model.needs_attention(source_row):
+            return False
+        return super().filterAcceptsRow(source_row, source_parent)
 
 
 # -- model versions -----------------------------------------------------------------

@@ -109,6 +109,10 @@ class MainWindow(WindowSession):
         self.pages = QStackedWidget()
         self._page_keys: list[str] = []
         self.models_view = ModelsView(self.notifier, self.source_for_run)
+        self.models_view.governance_url_source = lambda: self.governance_url
+        self.models_view.verification_source = lambda: self.gui_settings.verification_settings(
+            self.source_settings.get("artifact_roots") if isinstance(self.source_settings.get("artifact_roots"), dict)
+            else None)
         self.datasets_view = DatasetsView(notifier=self.notifier)
         self.runs_view = RunsView(self.notifier)
         self.add_page("models", "Models", self.models_view, "models")
