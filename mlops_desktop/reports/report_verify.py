@@ -15,6 +15,7 @@ import hashlib
 import io
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,14 +142,15 @@ def verify_report(pdf_path: Path | str, bundle_path: Path | str | None, anchors:
             checks.fail("the sidecar bundle differs from the one embedded in the PDF")
         else:
             checks.ok_line("the sidecar bundle is the one embedded in the PDF")
-    _verify_evidence(doc, checks, anchors, pdf, embedded, out)
+    trust, seq = _verify_evidence(doc, checks, anchors, pdf, embedded, out)
     if pdf.find(b"/ByteRange") >= 0:
-        _verify_pades(pdf_path, doc, checks)
+        _verify_pades(pdf_path, trust, seq, checks)
     return out
 
 
 def _verify_evidence(doc: dict[str, Any], checks: Checks, anchors: TrustAnchors, pdf: bytes,
-                     embedded: bytes | None, out: ReportVerification) -> None:
+                     embedded: bytes | None, out: ReportVerification) -> tuple[Any, int | None]:
+    """Everything the bundle proves; returns (the replayed trust list, the checkpoint size)."""
     keys = load_keys(doc.get("public_keys"), checks)
     identities = {str(k): v for k, v in (doc.get("signers") or {}).items()} if isinstance(doc.get("signers"), dict) \
         else {}
@@ -185,6 +187,7 @@ def _verify_evidence(doc: dict[str, Any], checks: Checks, anchors: TrustAnchors,
         _verify_approval(item, entries, keys, trust, policies, checks)
     _verify_officer(doc, keys, trust, cp.size if cp is not None else None, checks)
     _verify_record(doc, trust, cp, pdf, embedded, checks)
+    return trust, (cp.size if cp is not None else None)
 
 
 def _verify_approval(item: Any, entries: dict[int, bytes], keys: dict[str, Any], trust: Any,
@@ -317,7 +320,7 @@ def _verify_record(doc: dict[str, Any], trust: Any, cp: Any, pdf: bytes, embedde
     checks.ok_line(f"the PDF's SHA-256 is recorded in audit-log entry {idx}, included at checkpoint size {rcp.size}")
 
 
-def _verify_pades(pdf_path: Path, doc: dict[str, Any], checks: Checks) -> None:
+def _verify_pades(pdf_path: Path, trust: Any, seq: int | None, checks: Checks) -> None:
     """The PAdES signature: intact and unmodified (pyHanko's bottom line), by a key the bundle's
     anchored trust list holds. Without pyHanko it cannot be checked: a failure, never a pass."""
     try:
@@ -329,10 +332,15 @@ def _verify_pades(pdf_path: Path, doc: dict[str, Any], checks: Checks) -> None:
     except MlopsError as exc:
         checks.fail(f"the PDF's PAdES signature cannot be checked: {exc.message}")
         return
-    if result.ok:
-        checks.ok_line(f"PAdES: {result.verdict}")
-    else:
+    if not result.ok:
         checks.fail(f"PAdES: {result.verdict}")
+        return
+    for sig in result.signatures:  # who signed: a key the anchored trust list holds, like the officer's
+        at = datetime.fromisoformat(sig.signing_time) if sig.signing_time else datetime.now(UTC)
+        if sig.key_id is None or not judge_signer(trust, sig.key_id, at, seq, f"the PDF's PAdES signature "
+                                                  f"{sig.field_name}", checks, ("approver", "reviewer", "admin")):
+            return
+    checks.ok_line(f"PAdES: {result.verdict}")
 
 
 def _pdf_signer_certs(pdf_path: Path) -> list[Any]:

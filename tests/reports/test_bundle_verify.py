@@ -262,3 +262,20 @@ def test_independent_verifier_accepts_the_genuine_bundle(report: tuple[Path, Gov
     assert sorted(approvers) == sorted([gov.key_id("alice@example.org"), gov.key_id("bob@example.org")])
     with pytest.raises((AssertionError, KeyError)):  # from another anchor, nothing is granted
         _independent_verify(pdf.read_bytes(), bundle, "0" * 64)
+
+
+def test_officer_off_the_trust_list_fails(catalog: Catalog, governance: Gov, mlflow3_db: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from mlops_desktop.reports.jobs import run_report
+    from tests.reports.govfix import _key
+
+    approve(governance, catalog, "alice@example.org", "demand-forecast", "3", "champion")
+    _certify_log_key(governance)
+    stranger = _key("mallory@example.org")
+    out = tmp_path / "m.pdf"
+    run_report([str(mlflow3_db)], "gdpr", out, governance_url=governance.url, settings=SETTINGS,
+               sign_key=stranger)  # type: ignore[arg-type]
+    assert _verify(out, "--trust-anchor", governance.key_id("admin@example.org")) == 1
+    err = capsys.readouterr().err
+    assert f"the officer's signature over the bundle: Envelope is signed by unknown key {stranger.key_id[:16]}" in err  # type: ignore[attr-defined]
+    assert "the PDF's PAdES signature" in err and "not on the trust list" in err
