@@ -191,6 +191,7 @@ class ModelsView(QWidget):
         from mlops_desktop.core.findings.context import deployment_targets
 
         self.overview = overview
+        self.detail.set_governance_status(overview.status)
         settings = FindingSettings()
         by_model: dict[str, list] = {}
         for f in overview.findings.findings:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.entities import Catalog, MetricValue, ModelVersion, RegisteredModel, Run
 from mlops_desktop.core.monitoring import MonitoringOverview
 from mlops_desktop.sources.base import Source
+from mlops_desktop.ui.catalog.governance_tab import GovernanceTabWidget
 from mlops_desktop.ui.catalog.metric_chart import MetricChartWidget
 from mlops_desktop.ui.catalog.monitoring_tab import MonitoringTabWidget
 from mlops_desktop.ui.common.delegates import BadgeDelegate
@@ -141,6 +142,12 @@ class VersionDetailWidget(QWidget):
         self.monitoring_overview: MonitoringOverview | None = None
         self.tabs.addTab(self.monitoring_tab, "Monitoring")
 
+        # Governance: every held target, the policy rule by rule, the decisions (set_governance_status)
+        self.governance_tab = GovernanceTabWidget()
+        self.governance_status: object | None = None
+        self.sig_decision_requested = self.governance_tab.sig_decision_requested
+        self.tabs.addTab(self.governance_tab, "Governance")
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header_row)
@@ -159,6 +166,7 @@ class VersionDetailWidget(QWidget):
         self.chart.clear()
         self.lineage_button.setEnabled(version is not None)
         self._show_monitoring()
+        self._show_governance()
         if version is None:
             self.header.setText("<i>Select a model version to see its details.</i>")
             for label in self.fact_labels.values():
@@ -210,6 +218,17 @@ class VersionDetailWidget(QWidget):
         """Every version's monitoring (computed in a worker by the Models page)."""
         self.monitoring_overview = overview
         self._show_monitoring()
+
+    def set_governance_status(self, status: object | None) -> None:
+        """Every version's governance per target (computed in a worker by the Models page)."""
+        self.governance_status = status
+        self._governance_loaded = True
+        self._show_governance()
+
+    def _show_governance(self) -> None:
+        self.governance_tab.set_governance(self.version, self.governance_status,  # type: ignore[arg-type]
+                                           "" if getattr(self, "_governance_loaded", False)
+                                           else "Governance status is being verified…")
 
     def _show_monitoring(self) -> None:
         v, overview = self.version, self.monitoring_overview

@@ -88,6 +88,9 @@ class GovernanceController(QObject):
             if widget.contextMenuPolicy() == Qt.ContextMenuPolicy.DefaultContextMenu:
                 widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         models_view.sig_version_selected.connect(self._on_version_selected)
+        requested = getattr(models_view.detail, "sig_decision_requested", None)  # the Governance tab's buttons
+        if requested is not None:
+            requested.connect(self._on_decision_requested)
         window.sig_catalog_loaded.connect(self._on_window_catalog_loaded)
         from mlops_desktop.ui.governance.access_log import AccessLog
 
@@ -223,6 +226,16 @@ class GovernanceController(QObject):
         dialog.sig_decided.connect(self._on_dialog_decided)
         self._open(dialog)
         return dialog
+
+    def _on_decision_requested(self, _version: object, target: str, decision: str) -> None:
+        """Approve… / Reject… on the version's Governance tab: the dialog for that target."""
+        dialog = self.show_approval_dialog()
+        if dialog is not None:
+            if target:
+                dialog._target_touched = True  # type: ignore[attr-defined]
+                dialog.target_combo.setCurrentText(target)  # type: ignore[attr-defined]
+            if decision == "REJECTED":
+                dialog.reject_radio.setChecked(True)  # type: ignore[attr-defined]
 
     def show_trust_dialog(self) -> QWidget:
         from mlops_desktop.ui.governance.trust_view import TrustDialog

@@ -1,0 +1,138 @@
+"""The version pane's Governance tab: every target the version holds, the promotion policy rule
+by rule as ``verify --target`` prints it, the version's decisions (signer, roles, regimes,
+signed reason, verdict) and Approve / Reject buttons."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.services.governance_status import GovernanceStatus, VersionGovernance
+from mlops_desktop.ui.common.status import ok_color
+
+
+def signed_reason(envelope: bytes) -> str:
+    """The reason the signed predicate records ("not recorded" when it says none)."""
+    try:
+        payload = json.loads(base64.b64decode(json.loads(envelope)["payload"]))
+        return str((payload.get("predicate") or {}).get("reason") or "") or "not recorded"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "not readable"
+
+
+class GovernanceTabWidget(QWidget):
+    """Fill with :meth:`set_governance`."""
+
+    sig_decision_requested = Signal(object, str, str)  # ModelVersion, target, APPROVED | REJECTED
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("GovernanceTab")
+        self.setAccessibleName("Governance of this version")
+        self.version: object | None = None
+        self.summary = QLabel()
+        self.summary.setObjectName("governanceSummary")
+        self.summary.setWordWrap(True)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("governanceTree")
+        self.tree.setHeaderLabels(["Target / rule / decision", "Verdict"])
+        self.tree.setColumnWidth(0, 420)
+        self.tree.setWordWrap(True)
+        self.approve_button = QPushButton("Approve…")
+        self.approve_button.setObjectName("governanceApprove")
+        self.reject_button = QPushButton("Reject…")
+        self.reject_button.setObjectName("governanceReject")
+        self.approve_button.clicked.connect(lambda: self._request("APPROVED"))
+        self.reject_button.clicked.connect(lambda: self._request("REJECTED"))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.approve_button)
+        buttons.addWidget(self.reject_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.tree, 1)
+        self.set_governance(None, None, "")
+
+    def selected_target(self) -> str:
+        item = self.tree.currentItem()
+        while item is not None and item.parent() is not None:
+            item = item.parent()
+        if item is not None:
+            return str(item.data(0, Qt.ItemDataRole.UserRole) or "")
+        vg = self._vg
+        first = next(iter(vg.unapproved), None) if vg is not None else None
+        return first.target if first is not None else ""
+
+    def _request(self, decision: str) -> None:
+        if self.version is not None:
+            self.sig_decision_requested.emit(self.version, self.selected_target(), decision)
+
+    def set_governance(self, version: object | None, status: GovernanceStatus | None, waiting: str) -> None:
+        self.version = version
+        self.tree.clear()
+        self._vg: VersionGovernance | None = None
+        for b in (self.approve_button, self.reject_button):
+            b.setEnabled(version is not None)
+        if version is None:
+            self.summary.setText("")
+            return
+        vg = status.of(version.model_name, version.version) if status is not None else None  # type: ignore[attr-defined]
+        self._vg = vg
+        if vg is None:
+            self.summary.setText(waiting or "No governance store read: no decision is known, so no target is approved.")
+            return
+        if not vg.targets:
+            self.summary.setText("This version holds no stage or alias.")
+        else:
+            left = [t.target for t in vg.unapproved]
+            self.summary.setText(f"Policy {status.policy_id}: " + ", ".join(t.label for t in vg.targets.values())  # type: ignore[union-attr]
+                                 + (f". Not approved: {', '.join(left)}." if left else ". Every held target approved."))
+        for t in vg.targets.values():
+            top = QTreeWidgetItem([f"{t.label}", t.words])
+            top.setData(0, Qt.ItemDataRole.UserRole, t.target)
+            top.setForeground(1, ok_color(t.status in ("approved", "not-required")))
+            self.tree.addTopLevelItem(top)
+            rules = QTreeWidgetItem(["Policy, rule by rule (as verify prints it)", ""])
+            top.addChild(rules)
+            for r in t.result.rules if t.result is not None else []:
+                item = QTreeWidgetItem([f"[{'ok' if r.satisfied else 'FAIL'}] {r.rule}", r.explanation])
+                item.setToolTip(1, r.explanation)
+                item.setForeground(0, ok_color(r.satisfied))
+                rules.addChild(item)
+            others = [] if t.status in ("approved", "not-required") else [
+                x for x in t.reasons if not x.startswith(f"Policy {status.policy_id} for")]  # type: ignore[union-attr]
+            for problem in others:
+                item = QTreeWidgetItem(["Also refused by verify", problem])
+                item.setToolTip(1, problem)
+                item.setForeground(0, ok_color(False))
+                top.addChild(item)
+            decided = [d for d in vg.decisions if d.target.lower() == t.target.lower()]
+            box = QTreeWidgetItem([f"Decisions ({len(decided)})", ""])
+            top.addChild(box)
+            for d in decided:
+                r = d.record
+                text = (f"{r.decision.lower()} by {d.identity or r.key_id[:16]} — role {', '.join(d.roles) or 'none'}"
+                        f" — regimes {', '.join(d.regimes) or 'none'} — reason: {signed_reason(r.envelope)}")
+                item = QTreeWidgetItem([text, f"{d.status}{': ' + d.detail if d.detail else ''}"])
+                item.setToolTip(0, text)
+                item.setToolTip(1, d.detail)
+                box.addChild(item)
+            top.setExpanded(True)
+            rules.setExpanded(True)
+            box.setExpanded(True)
+        for d in vg.other_registries:
+            r = d.record
+            item = QTreeWidgetItem([f"Not counted: {r.decision.lower()} for {r.target} by {d.identity or r.key_id[:16]}",
+                                    d.detail])
+            self.tree.addTopLevelItem(item)
