@@ -128,7 +128,10 @@ def _serve(server: _Server, args: argparse.Namespace, gov_url: str, registry_id:
 class _Server(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
-    allow_reuse_address = False  # a second listener on the same port must fail, not share it
+    # SO_REUSEADDR: a restart binds at once after a crash (TIME_WAIT); a second live listener on the
+    # same port still fails (that would need SO_REUSEPORT, left off)
+    allow_reuse_address = True
+    allow_reuse_port = False
 
     def __init__(self, address: tuple[str, int], recorder: Any) -> None:
         self.recorder = recorder
@@ -139,6 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "mlops-desktop-listen"
     protocol_version = "HTTP/1.1"
+    timeout = 30  # a client that stops sending mid-request does not hold a thread (and a stop) forever
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
         return  # one line per delivery is printed by do_POST instead
@@ -148,6 +152,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        # one request per connection: an idle keep-alive connection would hold its thread, and a stop
+        # waits for every thread
+        self.send_header("Connection", "close")
+        self.close_connection = True
         self.end_headers()
         self.wfile.write(data)
 
