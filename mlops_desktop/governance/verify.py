@@ -218,6 +218,14 @@ def verify_all(
         mv = catalog.find_version(model, str(version))
         if mv is None:
             raise UsageError(f"No version {version} of model {model!r} in the given stores.")
+        holders = [v.store for m in catalog.models if m.name == model
+                   for v in m.versions if v.version == str(version)]
+        if len(set(holders)) > 1:
+            # two merged registries each hold this version: decisions count only for their own
+            # registry, and a gate must say which version it judged
+            raise UsageError(f"Model {model!r} version {version} is in {len(set(holders))} of the given stores "
+                             f"({', '.join(sorted(set(holders)))}).",
+                             "Verify it against one store: pass only that store's --store.")
     records = list_approvals(gov, model, str(version) if version is not None else None)
     verified = verify_approvals(gov, catalog, records, trust=trust, artifact_roots=artifact_roots, now=now,
                                 policy=policy, progress=progress, is_cancelled=is_cancelled)
@@ -262,5 +270,14 @@ def governance_facts(
     verified = verify_approvals(gov, catalog, policy=policy, artifact_roots=artifact_roots,
                                 progress=progress, is_cancelled=is_cancelled)
     # decisions made on other registries are absent from findings and reports
+    promotions = []
+    if catalog is not None:
+        from mlops_desktop.core.errors import StoreError
+        from mlops_desktop.governance.journal import promotion_facts
+
+        try:
+            promotions = promotion_facts(gov, catalog, [v for v in verified if v.in_scope], policy)
+        except StoreError as exc:  # a damaged journal is the audit log's finding (F15), not a crash
+            logger.warning("Registry journal not read: %s", exc)
     return GovernanceFacts(approvals=[v.to_fact() for v in verified if v.in_scope], audit=log.status(),
-                           policy_id=policy.policy_id)
+                           policy_id=policy.policy_id, promotions=promotions)

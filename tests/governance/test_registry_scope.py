@@ -444,3 +444,17 @@ def test_report_verdicts_in_a_merged_catalog_judge_each_decision_on_its_own_regi
     assert production == {merged.stores[1].url: True, merged.stores[0].url: False}
     assert [t.satisfied for t in verdicts.for_version(*FRAUD, merged.stores[0].url)
             if t.target == "Production"] == [False]
+
+
+def test_verify_of_a_version_two_merged_registries_hold_is_refused(gov: Governance, team: Team,
+                                                                   mlflow3_db: Path, mlflow2_db: Path) -> None:
+    """fraud-detector v3 is in both registries; A's approvals must not pass B's version, so a gate on
+    the merged stores cannot say which version it judged and refuses, naming the stores."""
+    approve_twice(gov, team, load_catalog([str(mlflow3_db)]))
+    for order in ((mlflow2_db, mlflow3_db), (mlflow3_db, mlflow2_db)):
+        merged = load_catalog([str(p) for p in order])
+        with pytest.raises(UsageError) as info:
+            gate(gov, merged)
+        assert "2 of the given stores" in str(info.value)
+    assert gate(gov, load_catalog([str(mlflow3_db)])).ok
+    assert not gate(gov, load_catalog([str(mlflow2_db)])).ok
