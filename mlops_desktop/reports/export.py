@@ -168,11 +168,14 @@ def export_report(
     progress(0, 100, "Evaluating findings")
     facts = governance.facts if governance is not None else None
     lineage = default_lineage(catalog)
-    if findings is None:
-        findings = evaluate(catalog, facts, settings.findings, lineage=lineage, is_cancelled=is_cancelled)
+    scope = [m for m in models or () if m]
+    whole_catalog = findings is not None or not scope
+    if findings is None:  # only what the report shows: the models in scope (core/findings/engine.py)
+        findings = evaluate(catalog, facts, settings.findings, lineage=lineage, models=scope,
+                            is_cancelled=is_cancelled)
     check_cancelled(is_cancelled)
     data: ReportData = assemble(catalog, edition, findings, models=models, governance=governance,
-                                settings=settings, lineage=lineage)
+                                settings=settings, lineage=lineage, whole_catalog=whole_catalog)
     bundle_file = bundle_path_for(out)
     doc = build_bundle(data, out.name)
     if officer is not None:

@@ -140,7 +140,8 @@ class ReportData:
     catalog: Catalog
     models: list[RegisteredModel]  # in scope, sorted by name
     findings: list[Finding]  # in scope, sorted most severe first
-    all_findings: int
+    #: Findings over every model of the stores; None when the engine ran for the models in scope only.
+    all_findings: int | None
     lineage: GraphLineage
     governance: GovernanceEvidence | None
     settings: ReportSettings
@@ -212,8 +213,12 @@ def assemble(
     governance: GovernanceEvidence | None = None,
     settings: ReportSettings | None = None,
     lineage: GraphLineage | None = None,
+    whole_catalog: bool = True,
 ) -> ReportData:
-    """Scope the catalog and findings to ``models`` (all when empty) for ``edition``."""
+    """Scope the catalog and findings to ``models`` (all when empty) for ``edition``.
+
+    ``whole_catalog`` says ``findings`` were evaluated over every model of the stores (so the report
+    can count them); False when the engine ran for the models in scope only."""
     if edition not in EDITIONS:
         raise UsageError(f"Unknown report edition {edition!r}.", f"Use one of: {', '.join(EDITIONS)}.")
     settings = settings or ReportSettings()
@@ -235,7 +240,7 @@ def assemble(
         catalog=catalog,
         models=scoped,
         findings=scope_findings(findings, wanted or None),
-        all_findings=len(findings),
+        all_findings=len(findings) if whole_catalog or not wanted else None,
         lineage=lineage if lineage is not None else default_lineage(catalog),
         governance=governance,
         settings=settings,

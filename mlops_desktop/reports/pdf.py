@@ -170,7 +170,10 @@ def _scope_and_method(b: ReportBuilder) -> None:
                 ("Approvals needed per target", str(st.min_approvals)),
                 ("Evaluation date", st.current_date().isoformat()),
                 ("Retention duty (HIPAA documentation)", f"{st.retention_years} years"),
-                ("Findings in scope / in all stores", f"{len(d.findings)} / {d.all_findings}"),
+                ("Findings in scope / in all stores", f"{len(d.findings)} / {d.all_findings}")
+                if d.all_findings is not None else
+                ("Findings in scope", f"{len(d.findings)} (evaluated for the models in scope only; the other "
+                 "models of the stores were not evaluated for this report)"),
             ]
         )
     )

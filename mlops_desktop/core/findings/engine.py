@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.findings.context import DatasetContext, Draft, StoreContext, version_context
@@ -46,6 +46,7 @@ def evaluate(
     settings: FindingSettings | None = None,
     *,
     lineage: LineageView | None = None,
+    models: Collection[str] | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
 ) -> list[Finding]:
@@ -53,6 +54,13 @@ def evaluate(
 
     Without governance facts, approval-based findings (F1, F11) still fire: no approval
     is known, so none is valid. F2, F15 and F18 need governance facts.
+
+    ``models`` (registered-model names; empty or None: all) evaluates only what a report of those
+    models shows, and gives exactly ``scope_findings(evaluate(catalog, ...), models)``: the version
+    rules on those models' versions (a version finding concerns its own model only), the dataset
+    rules on the datasets that feed one of them or no model at all (a dataset finding concerns
+    models among the dataset's consumers, whose list is still built from the whole catalog), and
+    the store-wide rules.
     """
     settings = settings or FindingSettings()
     gov = governance or GovernanceFacts()
@@ -61,10 +69,11 @@ def evaluate(
     rules = list(REGISTRY.values())
     out: list[Finding] = []
 
-    models = sorted(catalog.models, key=lambda m: m.name)
-    total = len(models) + 2
+    wanted = {m for m in models or () if m}
+    in_scope = sorted((m for m in catalog.models if not wanted or m.name in wanted), key=lambda m: m.name)
+    total = len(in_scope) + 2
     progress(0, total, "Evaluating findings")
-    for i, model in enumerate(models):
+    for i, model in enumerate(in_scope):
         check_cancelled(is_cancelled)
         for version in model.visible_versions(include_deleted=True):
             ctx = version_context(catalog, gov, settings, lineage, model, version, today)
@@ -77,11 +86,13 @@ def evaluate(
     check_cancelled(is_cancelled)
     views = dataset_views(catalog, lineage)
     for view in sorted(views.values(), key=lambda v: (v.name, v.digest, v.id)):
+        if wanted and view.consumers and not any(m.name in wanted for m, _ in view.consumers):
+            continue
         dctx = DatasetContext(settings, view, today, views)
         for rule in rules:
             if rule.dataset_check is not None:
                 out.extend(stamp(rule, "dataset", rule.dataset_check(dctx), settings))
-    progress(len(models) + 1, total, "Evaluated datasets")
+    progress(len(in_scope) + 1, total, "Evaluated datasets")
 
     sctx = StoreContext(settings, gov)
     for rule in rules:
