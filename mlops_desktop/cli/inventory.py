@@ -29,6 +29,8 @@ def register(sub: Any) -> None:
     add_store_args(p)
     add_format_arg(p, ("json", "csv", "table"), "table")
     p.add_argument("--include-deleted", action="store_true", help="include versions MLflow deleted internally")
+    p.add_argument("--as-of", metavar="DATE", help="the state the registry journal recorded at DATE (JSON; names the "
+                   "observation it rests on)")
     p.add_argument("--governance", metavar="URL", default=None,
                    help="governance store: each version gains its governance status per target it holds, as "
                    "verify --target judges it (approved, unmet, rejected, not-required, with the reasons)")
@@ -39,6 +41,12 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
+    if args.as_of:
+        from mlops_desktop.cli.history import parse_when
+        from mlops_desktop.services.history import inventory_as_of
+
+        print_json(inventory_as_of(args.governance, catalog, parse_when(args.as_of)))
+        return 0
     status = _governance_status(args, catalog) if args.governance else None
     if args.format == "json":
         doc = inventory_json(catalog, args.include_deleted)

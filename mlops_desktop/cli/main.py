@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 COMMAND_MODULES = [
     "mlops_desktop.cli.gui",
     "mlops_desktop.cli.inventory",
+    "mlops_desktop.cli.history",
     "mlops_desktop.cli.lineage",
     "mlops_desktop.cli.governance",
     "mlops_desktop.cli.findings",

@@ -342,6 +342,10 @@ class ObserveResult:
     versions: int
     changes: int = 0  # change events between the previous observation and this one
 
+    @property
+    def store_label(self) -> str:
+        return self.source
+
     def to_dict(self) -> dict[str, Any]:
         return {"registry": self.registry.to_dict(), "store": self.source, "changed": self.changed,
                 "versions": self.versions, "changes": self.changes,
@@ -625,3 +629,48 @@ def load_journal(gov: Governance, regs: Sequence[RegistryRef] | None = None) -> 
         journal.observations[reg] = observations(gov, reg)
         journal.events.extend(change_events(gov, reg))
     return journal
+
+
+# ---------------------------------------------------------------------------- promotions judged
+
+
+def promotion_facts(gov: Governance, catalog: Catalog, verified: Sequence[Any], policy: Any,
+                    events: Sequence[ChangeEvent] | None = None) -> list[Any]:
+    """Each observed promotion of the catalog's registries with the policy judged on the decisions
+    (``VerifiedApproval``) made on that registry and recorded by the end of the change's window."""
+    import dataclasses
+
+    from mlops_desktop.core.entities import ModelVersion
+    from mlops_desktop.core.governance_facts import STATUS_EXPIRED, STATUS_VALID, PromotionFact
+    from mlops_desktop.governance.policy import evaluate_policy
+
+    if events is None:
+        events = [e for s in observable_stores(catalog) if s.registry is not None
+                  for e in change_events(gov, s.registry)]
+    out: list[PromotionFact] = []
+    for e in promotions(events):
+        assert e.target is not None and e.version is not None
+        mv = catalog.find_version_in(e.model, e.version, e.registry) or ModelVersion(e.model, e.version)
+        rule = policy.rule_for(e.target)
+        scope = "" if rule is None else ("explicit" if any(t.lower() == e.target.lower() for t in policy.targets)
+                                         else "defaults")
+        mine = [v for v in verified if v.registry == e.registry and v.record.model_name == e.model
+                and v.record.version == e.version]
+
+        def judged(at: datetime, mv: Any = mv, mine: list[Any] = mine, target: str = e.target) -> Any:
+            decisions = []
+            for v in mine:
+                d = v.to_decision()
+                if d.decided_at <= at:
+                    # expired now may have been valid then: the policy's expiry is judged at ``at``
+                    decisions.append(dataclasses.replace(d, status=STATUS_VALID) if d.status == STATUS_EXPIRED else d)
+            return evaluate_policy(policy, catalog, mv, target, decisions, at)
+
+        end = judged(parse_time(e.before_time))
+        start = judged(parse_time(e.after_time))
+        by_key = {v.record.key_id: v.record.id for v in mine}
+        unmet = "; ".join(f"{r.rule}: {r.explanation}" for r in end.unmet())
+        out.append(PromotionFact(e.registry.label, e.model, e.version, e.target, e.text, e.after_time, e.before_time,
+                                 scope, end.satisfied, start.satisfied,
+                                 tuple(by_key[k] for k in end.counted_key_ids if k in by_key), unmet))
+    return out
