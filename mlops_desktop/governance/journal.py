@@ -257,7 +257,7 @@ def registries(gov: Governance) -> list[RegistryRef]:
         if not _has_journal(session):
             return []
         rows = session.execute(sa.select(SqlObservation.registry_kind, SqlObservation.registry_id).distinct())
-        return sorted(RegistryRef(k, i) for k, i in rows)
+        return [RegistryRef(k, i) for k, i in sorted(rows)]
 
 
 def _last(session: Session, registry: RegistryRef) -> Observation | None:
@@ -413,7 +413,7 @@ def _observe_one(gov: Governance, registry: RegistryRef, source: str, state: Sta
         session.add(row)
         session.flush()
         obs = _meta(row)
-        changes = len(diff_states(previous, state, last, obs, registry)) if previous is not None else 0
+        changes = len(diff_states(previous, state, last, obs, registry)) if previous is not None and last else 0
     return ObserveResult(registry, source, True, obs, count, changes)
 
 
