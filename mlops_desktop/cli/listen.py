@@ -103,7 +103,7 @@ def run_listen(args: argparse.Namespace) -> int:
 
 
 def _serve(server: _Server, args: argparse.Namespace, gov_url: str, registry_id: str) -> int:
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
     where = f"http://{host}:{port}/"
     _print(f"listening on {where} for MLflow webhooks; recording into {gov_url}; registry "
            f"{registry_id or 'not recorded (no --store)'}")
