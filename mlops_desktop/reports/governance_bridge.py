@@ -252,11 +252,11 @@ def decision_verdicts(facts: GovernanceFacts, catalog: Catalog, trust: Any, enve
                     if a.target == target:
                         judged_by[a.envelope_id] = verdict
     for a in facts.approvals:
-        target = judged_by.get(a.envelope_id)
+        judged = judged_by.get(a.envelope_id)
         same = [x for x in decided_on.get(a.envelope_id, [a])
                 if x.key_id == a.key_id and x.target.lower() == a.target.lower()]
         latest = max(same, key=lambda x: x.log_index or 0) is a if same else True
-        out.decisions[a.envelope_id] = decision_verdict(a, target, roles[a.envelope_id],
+        out.decisions[a.envelope_id] = decision_verdict(a, judged, roles[a.envelope_id],
                                                         _signed_reason(envelopes.get(a.envelope_id)), latest)
     return out
 
