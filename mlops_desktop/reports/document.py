@@ -29,6 +29,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.paragraph import cleanBlockQuotedText
+from reportlab.platypus.paraparser import ParaFrag, ParaParser
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from mlops_desktop import __version__
@@ -265,6 +267,28 @@ class Figure(Flowable):
 
 
 
+class ReportParagraph(Paragraph):
+    """A Paragraph that keeps its line breaking for the width it was last wrapped at.
+
+    A table wraps each cell to size its rows, again when it splits at a page end and again to
+    draw it; the lines for one width are always the same, so they are computed once."""
+
+    _wrapped: tuple[float, float, float, Any, list[float]] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (ReportLab API)
+        done = self._wrapped
+        if done is not None and done[0] == availWidth:
+            _, self.width, self.height, self.blPara, self._wrapWidths = done
+            return self.width, self.height
+        width, height = super().wrap(availWidth, availHeight)
+        if hasattr(self, "blPara"):
+            self._wrapped = (availWidth, width, height, self.blPara, self._wrapWidths)
+        return width, height
+
+
+_MARKUP = frozenset("<>&\n")
+
+
 class ReportBuilder:
     """Collects the flowables of one report."""
 
@@ -278,10 +302,26 @@ class ReportBuilder:
             if any(m.name in names for m, _ in view.consumers):
                 self.views[key] = view
         self.settings = data.settings.findings
+        self._frag: dict[str, ParaFrag] = {}  # style name -> what the parser makes of plain text
+        self._classes: dict[tuple[int, int], Classification] = {}
 
     # basic flowables ---------------------------------------------------------------------
     def p(self, text: str, style: str = "body") -> Paragraph:
-        return Paragraph(text, self.s[style])
+        return ReportParagraph(text, self.s[style])
+
+    def plain(self, text: str, style: str = "body") -> Paragraph:
+        """A paragraph of plain ``text`` (no markup): the fragment ReportLab's parser would make of
+        it, without running the parser (its whitespace folded by ReportLab's own cleaner)."""
+        if _MARKUP.isdisjoint(text):
+            clean = cleanBlockQuotedText(text)
+            if clean:
+                st = self.s[style]
+                frag = self._frag.get(style)
+                if frag is None:
+                    _, frags, _ = ParaParser().parse("x", st)
+                    frag = self._frag[style] = frags[0]
+                return ReportParagraph(clean, st, frags=[frag.clone(text=clean)])
+        return self.p(esc(text).replace("\n", "<br/>"), style)
 
     def add(self, *flowables: Flowable) -> None:
         self.story.extend(flowables)
@@ -302,7 +342,7 @@ class ReportBuilder:
         self.story.append(self.p(esc(text), "h3"))
 
     def cell(self, value: object, style: str = "cell") -> Paragraph:
-        return self.p(esc(value).replace("\n", "<br/>"), style)
+        return self.plain("" if value is None else str(value), style)
 
     def fast_cell(self, value: object, width: float) -> Any:
         """A plain string when it fits on one line of ``width`` points (cheap to lay out), else a
@@ -375,6 +415,13 @@ class ReportBuilder:
 
     # domain helpers ---------------------------------------------------------------------
     def classification(self, model: RegisteredModel, version: ModelVersion) -> Classification:
+        key = (id(model), id(version))
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = self._classification(model, version)
+        return cls
+
+    def _classification(self, model: RegisteredModel, version: ModelVersion) -> Classification:
         own = version.classification(model.tags)
         graph = self.d.graph
         node = version_node_id(model.name, version.version)
