@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from mlops_desktop.core.entities import Catalog, MetricValue, StoreInfo
+from mlops_desktop.core.entities import Catalog, Dataset, MetricValue, Run, StoreInfo
 from mlops_desktop.core.errors import StoreError, UsageError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 from mlops_desktop.sources.sqlite import SQLITE_MAGIC, check_regular_file, table_names
@@ -42,6 +42,13 @@ SOURCE_CLASSES: dict[str, str] = {
     "datarobot": "mlops_desktop.sources.datarobot:DataRobotSource",
     "monitoring": "mlops_desktop.sources.monitoring:MonitoringSource",
 }
+#: What a page of runs can be sorted by (the Runs table's columns, in order).
+RUN_SORTS = ("name", "run_id", "experiment", "user", "status", "start_time", "duration", "datasets")
+#: What a page of datasets can be sorted by.
+DATASET_SORTS = ("name", "digest", "used_by_runs", "source")
+#: Lower-cases ASCII letters only: what SQLite's ``lower()``, PostgreSQL's ``lower(... COLLATE "C")``
+#: and this module's in-memory paging all do, so a filter or sort gives the same rows everywhere.
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 #: The kinds a SQLite file can be, in the order their claims are tried.
 SQLITE_KINDS = ("snapshot", "mlflow", "mlmd")
 
@@ -249,6 +256,125 @@ def parse_store_url(raw: str) -> StoreUrl:
     return StoreUrl(kind, raw, None, path)
 
 
+def fold(text: str | None) -> str:
+    """``text`` with ASCII letters lower-cased (see :data:`ASCII_LOWER`)."""
+    return (text or "").translate(ASCII_LOWER)
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    """Which runs a page holds and in what order (:meth:`Source.page_runs`).
+
+    ``text`` matches, ignoring ASCII case, a substring of the run's name, id, experiment
+    name (its id when unnamed), user or status. ``sort`` is one of :data:`RUN_SORTS`:
+    texts compare by their ASCII-lower-cased code points, ``start_time`` and ``duration``
+    by milliseconds (-1 when not recorded), ``datasets`` by the number of dataset inputs.
+    Ties are broken by run id, ascending, whatever the direction.
+    """
+
+    text: str = ""
+    sort: str = "start_time"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sort not in RUN_SORTS:
+            raise ValueError(f"unknown run sort {self.sort!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetQuery:
+    """Which datasets a page holds (:meth:`Source.page_datasets`): ``text`` matches a
+    substring of the name, digest or source (ASCII case ignored); ``sort`` is one of
+    :data:`DATASET_SORTS`; ties are broken by dataset id."""
+
+    text: str = ""
+    sort: str = "name"
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        if self.sort not in DATASET_SORTS:
+            raise ValueError(f"unknown dataset sort {self.sort!r}")
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """One row of a page of runs: the run's own fields (params, metrics, tags and inputs may
+    be empty: :meth:`Source.run_detail` reads them) and how many dataset inputs it has."""
+
+    run: Run
+    datasets: int
+
+
+@dataclass(slots=True)
+class DatasetSummary:
+    """One row of a page of datasets: the dataset (with the tags of its inputs) and how many
+    runs of the store use it as an input."""
+
+    dataset: Dataset
+    used_by_runs: int
+
+
+def millis(value: datetime | None) -> int:
+    """Epoch milliseconds of a time, -1 when not recorded."""
+    return round(value.timestamp() * 1000) if value is not None else -1
+
+
+def run_matches(run: Run, needle: str) -> bool:
+    """Does ``run`` match a :class:`RunQuery` text (already :func:`fold`-ed)?"""
+    if not needle:
+        return True
+    return any(needle in fold(field) for field in (
+        run.name, run.run_id, run.experiment_name or run.experiment_id, run.user, run.status))
+
+
+def run_sort_key(row: RunSummary, sort: str) -> Any:
+    run = row.run
+    if sort == "name":
+        return fold(run.name or run.run_id)
+    if sort == "run_id":
+        return fold(run.run_id)
+    if sort == "experiment":
+        return fold(run.experiment_name or run.experiment_id)
+    if sort == "user":
+        return fold(run.user)
+    if sort == "status":
+        return fold(run.status)
+    if sort == "start_time":
+        return millis(run.start_time)
+    if sort == "duration":
+        start, end = millis(run.start_time), millis(run.end_time)
+        return end - start if start >= 0 and end >= 0 else -1
+    return row.datasets
+
+
+def page_of_runs(rows: list[RunSummary], query: RunQuery, offset: int, limit: int | None) -> list[RunSummary]:
+    """``rows`` filtered and ordered as :class:`RunQuery` says, then sliced (in memory)."""
+    needle = fold(query.text.strip())
+    hits = sorted((r for r in rows if run_matches(r.run, needle)), key=lambda r: fold(r.run.run_id))
+    hits.sort(key=lambda r: run_sort_key(r, query.sort), reverse=query.descending)  # stable: ties by id
+    return hits[offset:] if limit is None else hits[offset:offset + limit]
+
+
+def dataset_matches(row: DatasetSummary, needle: str) -> bool:
+    ds = row.dataset
+    return not needle or any(needle in fold(field) for field in (ds.name, ds.digest, ds.source))
+
+
+def dataset_sort_key(row: DatasetSummary, sort: str) -> Any:
+    if sort == "used_by_runs":
+        return row.used_by_runs
+    return fold(getattr(row.dataset, sort))
+
+
+def page_of_datasets(rows: list[DatasetSummary], query: DatasetQuery, offset: int,
+                     limit: int | None) -> list[DatasetSummary]:
+    """``rows`` filtered and ordered as :class:`DatasetQuery` says, then sliced (in memory)."""
+    needle = fold(query.text.strip())
+    hits = sorted((r for r in rows if dataset_matches(r, needle)), key=lambda r: fold(r.dataset.id))
+    hits.sort(key=lambda r: dataset_sort_key(r, query.sort), reverse=query.descending)
+    return hits[offset:] if limit is None else hits[offset:offset + limit]
+
+
 class Source(ABC):
     """A read-only view of one store. Never writes; every call opens its own session."""
 
@@ -303,6 +429,56 @@ class Source(ABC):
     @abstractmethod
     def metric_keys(self, run_id: str) -> list[str]:
         """The keys of the metrics with a history for one run (empty: none kept)."""
+
+    # -- on-demand reads (the GUI's Runs and Datasets pages) ---------------------------
+    #
+    # Sources that can page in the store itself (SQL) override these. The fallback reads
+    # every run once (``load_catalog(all_runs=True)``), keeps that catalog and pages it in
+    # memory, with the same filter and order as :class:`RunQuery` and :class:`DatasetQuery`.
+
+    #: Whether the paging methods read from the store itself (False: the in-memory fallback).
+    PAGES_IN_STORE: ClassVar[bool] = False
+
+    def _paging_catalog(self) -> Catalog:
+        cached: Catalog | None = getattr(self, "_all_runs_catalog", None)
+        if cached is None:
+            cached = self.load_catalog(all_runs=True)
+            self._all_runs_catalog = cached
+        return cached
+
+    def _summaries(self) -> tuple[list[RunSummary], list[DatasetSummary]]:
+        cached: tuple[list[RunSummary], list[DatasetSummary]] | None = getattr(self, "_paging_rows", None)
+        if cached is None:
+            catalog = self._paging_catalog()
+            runs = [RunSummary(r, len(r.inputs)) for r in catalog.runs.values()]
+            uses: dict[str, int] = {}
+            for r in catalog.runs.values():
+                for inp in r.inputs:
+                    uses[inp.dataset_id] = uses.get(inp.dataset_id, 0) + 1
+            datasets = [DatasetSummary(d, uses.get(d.id, 0)) for d in catalog.datasets.values()]
+            cached = (runs, datasets)
+            self._paging_rows = cached
+        return cached
+
+    def count_runs(self, query: RunQuery = RunQuery()) -> int:  # noqa: B008 - frozen
+        """How many runs of the store match ``query`` (every run, not only those versions use)."""
+        return len(page_of_runs(self._summaries()[0], query, 0, None))
+
+    def page_runs(self, query: RunQuery, offset: int, limit: int) -> list[RunSummary]:
+        """Runs ``offset`` to ``offset + limit`` of those matching ``query``, in its order."""
+        return page_of_runs(self._summaries()[0], query, offset, limit)
+
+    def run_detail(self, run_id: str) -> Run | None:
+        """One run with its params, latest metrics, tags and dataset inputs (None: no such run)."""
+        return self._paging_catalog().runs.get(run_id)
+
+    def count_datasets(self, query: DatasetQuery = DatasetQuery()) -> int:  # noqa: B008 - frozen
+        """How many datasets of the store match ``query``."""
+        return len(page_of_datasets(self._summaries()[1], query, 0, None))
+
+    def page_datasets(self, query: DatasetQuery, offset: int, limit: int) -> list[DatasetSummary]:
+        """Datasets ``offset`` to ``offset + limit`` of those matching ``query``, in its order."""
+        return page_of_datasets(self._summaries()[1], query, offset, limit)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -41,7 +41,17 @@ from mlops_desktop.core.progress import (
     never_cancelled,
     no_progress,
 )
-from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
+from mlops_desktop.sources.base import (
+    DEFAULT_SETTINGS,
+    DatasetQuery,
+    DatasetSummary,
+    RunQuery,
+    RunSummary,
+    Source,
+    SourceSettings,
+    StoreUrl,
+    fold,
+)
 from mlops_desktop.sources.registry_identity import mlflow_material, registry_id
 from mlops_desktop.sources.sql import readonly_engine, translate_sql_error
 
@@ -62,6 +72,7 @@ class MlflowSqlSource(Source):
     CLAIMS_TABLES = (frozenset({"registered_models"}), frozenset({"model_versions"}),
                      frozenset({"runs", "experiments"}))
     KEEPS_METRIC_HISTORY = True
+    PAGES_IN_STORE = True
 
     def __init__(self, url: StoreUrl, settings: SourceSettings = DEFAULT_SETTINGS) -> None:
         super().__init__(url, settings)
@@ -460,6 +471,230 @@ class MlflowSqlSource(Source):
             out[mid] = LoggedModel(mid, name, loc or "", rid, str(eid), from_millis(created), stage or "active",
                                    self.url.display)
         return out
+
+    # -- on-demand pages (filter, order and limit in SQL) ---------------------------------
+
+    def _text_key(self, expr: Any) -> Any:
+        """``expr`` lower-cased (ASCII) in an order that compares code points, on every dialect."""
+        dialect = self.url.dialect
+        if dialect == "postgresql":
+            return sa.func.lower(sa.cast(expr, sa.Text).collate("C"))
+        lowered = sa.func.lower(expr)
+        if dialect == "mysql":
+            return sa.cast(lowered, sa.LargeBinary)
+        return lowered
+
+    def _like(self, expr: Any, needle: str) -> Any:
+        """``expr`` contains ``needle`` (already ASCII-lower-cased), ASCII case ignored."""
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        if self.url.dialect == "mysql":  # bytes compared (backslash is MySQL's default escape)
+            return sa.func.lower(sa.func.coalesce(expr, "")).op("LIKE BINARY")(sa.literal(pattern))
+        return self._text_key(sa.func.coalesce(expr, "")).like(pattern, escape="\\")
+
+    def _run_tables(self) -> tuple[sa.TableClause, sa.TableClause]:
+        """The runs and experiments tables, the same objects each time (subqueries correlate to them)."""
+        cached: tuple[sa.TableClause, sa.TableClause] | None = getattr(self, "_paging_run_tables", None)
+        if cached is None:
+            cols = ("run_uuid", "name", "user_id", "status", "start_time", "end_time", "source_name",
+                    "source_version", "lifecycle_stage", "artifact_uri", "experiment_id")
+            cached = (self._table("runs", *cols), self._table("experiments", "experiment_id", "name"))
+            self._paging_run_tables = cached
+        return cached
+
+    def _datasets_table(self) -> sa.TableClause:
+        cached: sa.TableClause | None = getattr(self, "_paging_datasets_table", None)
+        if cached is None:
+            cached = self._table("datasets", "dataset_uuid", "name", "digest", "dataset_source_type",
+                                 "dataset_source", "dataset_schema", "dataset_profile")
+            self._paging_datasets_table = cached
+        return cached
+
+    def _link_counts(self, by: str, ids: Sequence[str] | None = None) -> sa.Subquery | None:
+        """Dataset-to-run input links counted per run (``by="destination_id"``) or per dataset
+        (``by="source_id"``), counting only links whose run and dataset the store has (as
+        ``_read_inputs`` links them); None when the store has no inputs."""
+        if not (self.has("inputs") and self.has("datasets")):
+            return None
+        i = self._table("inputs", "source_type", "source_id", "destination_type", "destination_id")
+        d = self._table("datasets", "dataset_uuid")
+        r = self._table("runs", "run_uuid")
+        key = i.c[by]
+        stmt = (sa.select(key.label("id"), sa.func.count().label("n")).select_from(i)
+                .join(d, d.c.dataset_uuid == i.c.source_id).join(r, r.c.run_uuid == i.c.destination_id)
+                .where(i.c.source_type == "DATASET", i.c.destination_type == "RUN"))
+        if ids is not None:
+            stmt = stmt.where(key.in_(list(ids)))
+        return stmt.group_by(key).subquery()
+
+    def _counts_of(self, con: sa.Connection, by: str, ids: Sequence[str]) -> dict[str, int]:
+        counts = self._link_counts(by, ids) if ids else None
+        if counts is None:
+            return {}
+        return {str(k): int(n) for k, n in con.execute(sa.select(counts.c.id, counts.c.n))}
+
+    def _run_select(self, query: RunQuery, columns: Sequence[Any] | None) -> tuple[sa.Select[Any], list[str]]:
+        r, e = self._run_tables()
+        present = [c.name for c in r.columns]
+        exp_name = sa.func.coalesce(sa.func.nullif(e.c.name, ""), sa.cast(r.c.experiment_id, sa.String))
+        select_cols = columns if columns is not None else [r.c[c] for c in present]
+        needle = fold(query.text.strip())
+        # experiments are joined only to filter or sort by their names (a page's names are looked up)
+        joined = r.outerjoin(e, e.c.experiment_id == r.c.experiment_id) if needle or query.sort == "experiment" else r
+        stmt = sa.select(*select_cols).select_from(joined)
+        if needle:
+            fields = [r.c.run_uuid, exp_name, *(r.c[c] for c in ("name", "user_id", "status") if c in present)]
+            stmt = stmt.where(sa.or_(*(self._like(f, needle) for f in fields)))
+        return stmt, present
+
+    def _run_order(self, query: RunQuery, counts: sa.Subquery | None) -> list[Any]:
+        r, e = self._run_tables()
+        present = {c.name for c in r.columns}
+
+        def col(name: str) -> Any:
+            return r.c[name] if name in present else sa.null()
+
+        def ms(name: str) -> Any:
+            c = col(name)
+            return sa.case((sa.or_(c.is_(None), c == 0), -1), else_=c)
+
+        start, end = ms("start_time"), ms("end_time")
+        keys = {
+            "name": self._text_key(sa.func.coalesce(sa.func.nullif(col("name"), ""), r.c.run_uuid)),
+            "run_id": self._text_key(r.c.run_uuid),
+            "experiment": self._text_key(sa.func.coalesce(sa.func.nullif(e.c.name, ""),
+                                                          sa.cast(r.c.experiment_id, sa.String))),
+            "user": self._text_key(sa.func.coalesce(col("user_id"), "")),
+            "status": self._text_key(sa.func.coalesce(col("status"), "")),
+            "start_time": start,
+            "duration": sa.case((sa.and_(start >= 0, end >= 0), end - start), else_=-1),
+        }
+        key = keys.get(query.sort, sa.literal(0)) if counts is None else sa.func.coalesce(counts.c.n, 0)
+        return [key.desc() if query.descending else key.asc(), self._text_key(r.c.run_uuid).asc()]
+
+    def count_runs(self, query: RunQuery = RunQuery()) -> int:  # noqa: B008 - frozen
+        stmt, _present = self._run_select(query, [sa.func.count()])
+        try:
+            with self._connect() as con:
+                return int(con.execute(stmt).scalar_one())
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+
+    def page_runs(self, query: RunQuery, offset: int, limit: int) -> list[RunSummary]:
+        """A page of runs: filtered, ordered and cut in SQL; then the page's input counts (sorting
+        by them joins the counts of every run, one aggregate over the inputs)."""
+        stmt, present = self._run_select(query, None)
+        r, _e = self._run_tables()
+        counts = self._link_counts("destination_id") if query.sort == "datasets" else None
+        if counts is not None:
+            stmt = stmt.outerjoin(counts, counts.c.id == r.c.run_uuid)
+        stmt = stmt.order_by(*self._run_order(query, counts)).offset(max(0, offset)).limit(max(0, limit))
+        try:
+            with self._connect() as con:
+                rows = con.execute(stmt).all()
+                n_inputs = self._counts_of(con, "destination_id", [row[0] for row in rows])
+                experiments = self._read_experiments(con) if rows else {}
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+        out = []
+        for row in rows:
+            rec = dict(zip(present, row, strict=False))
+            exp = experiments.get(str(rec.get("experiment_id", "")))
+            run = self._run_from(rec, exp.name if exp else "")
+            out.append(RunSummary(run, n_inputs.get(run.run_id, 0)))
+        return out
+
+    def _run_from(self, rec: dict[str, Any], experiment_name: str) -> Run:
+        return Run(
+            run_id=rec["run_uuid"],
+            name=rec.get("name") or "",
+            experiment_id=str(rec.get("experiment_id", "")),
+            experiment_name=experiment_name,
+            user=rec.get("user_id") or None,
+            status=rec.get("status") or "",
+            start_time=from_millis(rec.get("start_time")),
+            end_time=from_millis(rec.get("end_time")),
+            lifecycle_stage=rec.get("lifecycle_stage") or "active",
+            source_name=rec.get("source_name") or "",
+            code_version=rec.get("source_version") or None,
+            artifact_uri=rec.get("artifact_uri") or "",
+            store=self.url.display,
+        )
+
+    def run_detail(self, run_id: str) -> Run | None:
+        """One run as :meth:`load_catalog` reads it: params, latest metrics, tags and dataset inputs."""
+        try:
+            with self._connect() as con:
+                experiments = self._read_experiments(con)
+                r = self._table("runs", "run_uuid")
+                ids = sa.select(r.c.run_uuid).where(r.c.run_uuid == run_id)
+                runs = self._read_runs(con, ids, experiments)
+                if not runs:
+                    return None
+                self._fill_run_details(con, runs, ids)
+                self._read_inputs(con, runs, ids)
+                return runs[run_id]
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+
+    def _dataset_select(self, query: DatasetQuery, columns: Sequence[Any]) -> sa.Select[Any]:
+        d = self._datasets_table()
+        stmt = sa.select(*columns).select_from(d)
+        needle = fold(query.text.strip())
+        if needle:
+            stmt = stmt.where(sa.or_(*(self._like(d.c[c], needle) for c in ("name", "digest", "dataset_source"))))
+        return stmt
+
+    def count_datasets(self, query: DatasetQuery = DatasetQuery()) -> int:  # noqa: B008 - frozen
+        if not self.has("datasets"):
+            return 0
+        try:
+            with self._connect() as con:
+                return int(con.execute(self._dataset_select(query, [sa.func.count()])).scalar_one())
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+
+    def page_datasets(self, query: DatasetQuery, offset: int, limit: int) -> list[DatasetSummary]:
+        """A page of datasets; the source is matched and sorted as MLflow stores it (its JSON text)."""
+        if not self.has("datasets"):
+            return []
+        d = self._datasets_table()
+        counts = self._link_counts("source_id") if query.sort == "used_by_runs" else None
+        keys = {"name": self._text_key(d.c.name), "digest": self._text_key(d.c.digest),
+                "source": self._text_key(d.c.dataset_source)}
+        key = keys.get(query.sort, sa.literal(0)) if counts is None else sa.func.coalesce(counts.c.n, 0)
+        stmt = self._dataset_select(query, [d.c.dataset_uuid, d.c.name, d.c.digest, d.c.dataset_source_type,
+                                            d.c.dataset_source, d.c.dataset_schema, d.c.dataset_profile])
+        if counts is not None:
+            stmt = stmt.outerjoin(counts, counts.c.id == d.c.dataset_uuid)
+        stmt = (stmt.order_by(key.desc() if query.descending else key.asc(), self._text_key(d.c.dataset_uuid))
+                .offset(max(0, offset)).limit(max(0, limit)))
+        try:
+            with self._connect() as con:
+                rows = con.execute(stmt).all()
+                uses = self._counts_of(con, "source_id", [row[0] for row in rows])
+                out = [DatasetSummary(Dataset(
+                    id=uid, name=name, digest=digest, source=_source_uri(source), source_type=stype or "",
+                    schema=_json_or_text(schema), profile=_json_or_text(profile), store=self.url.display,
+                ), uses.get(uid, 0)) for uid, name, digest, stype, source, schema, profile in rows]
+                self._fill_dataset_tags(con, out)
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+        return out
+
+    def _fill_dataset_tags(self, con: sa.Connection, rows: list[DatasetSummary]) -> None:
+        """The tags of the page's datasets' run inputs (the first input naming a tag gives its value)."""
+        if not rows or not (self.has("inputs") and self.has("input_tags")):
+            return
+        by_id = {r.dataset.id: r.dataset for r in rows}
+        i = self._table("inputs", "input_uuid", "source_type", "source_id", "destination_type", "destination_id")
+        t = self._table("input_tags", "input_uuid", "name", "value")
+        stmt = (sa.select(i.c.source_id, t.c.name, t.c.value).select_from(t.join(i, i.c.input_uuid == t.c.input_uuid))
+                .where(i.c.source_type == "DATASET", i.c.destination_type == "RUN", i.c.source_id.in_(list(by_id)),
+                       t.c.name != CONTEXT_TAG)
+                .order_by(i.c.input_uuid, t.c.name))
+        for uid, k, v in con.execute(stmt):
+            by_id[uid].tags.setdefault(k, v)
 
     def metric_history(self, run_id: str, key: str) -> list[MetricValue]:
         """Every logged value of one metric of one run, by step then time."""
