@@ -121,9 +121,9 @@ class GovernanceTabWidget(QWidget):
             box = QTreeWidgetItem([f"Decisions ({len(decided)})", ""])
             top.addChild(box)
             for d in decided:
-                r = d.record
-                text = (f"{r.decision.lower()} by {d.identity or r.key_id[:16]} — role {', '.join(d.roles) or 'none'}"
-                        f" — regimes {', '.join(d.regimes) or 'none'} — reason: {signed_reason(r.envelope)}")
+                rec = d.record
+                text = (f"{rec.decision.lower()} by {d.identity or rec.key_id[:16]} — role {', '.join(d.roles) or 'none'}"
+                        f" — regimes {', '.join(d.regimes) or 'none'} — reason: {signed_reason(rec.envelope)}")
                 item = QTreeWidgetItem([text, f"{d.status}{': ' + d.detail if d.detail else ''}"])
                 item.setToolTip(0, text)
                 item.setToolTip(1, d.detail)
@@ -132,7 +132,7 @@ class GovernanceTabWidget(QWidget):
             rules.setExpanded(True)
             box.setExpanded(True)
         for d in vg.other_registries:
-            r = d.record
-            item = QTreeWidgetItem([f"Not counted: {r.decision.lower()} for {r.target} by {d.identity or r.key_id[:16]}",
+            rec = d.record
+            item = QTreeWidgetItem([f"Not counted: {rec.decision.lower()} for {rec.target} by {d.identity or rec.key_id[:16]}",
                                     d.detail])
             self.tree.addTopLevelItem(item)
