@@ -111,8 +111,7 @@ class MainWindow(WindowSession):
         self.models_view = ModelsView(self.notifier, self.source_for_run)
         self.models_view.governance_url_source = lambda: self.governance_url
         self.models_view.verification_source = lambda: self.gui_settings.verification_settings(
-            self.source_settings.get("artifact_roots") if isinstance(self.source_settings.get("artifact_roots"), dict)
-            else None)
+            self._artifact_roots())
         self.datasets_view = DatasetsView(notifier=self.notifier)
         self.runs_view = RunsView(self.notifier)
         self.add_page("models", "Models", self.models_view, "models")
@@ -334,6 +333,11 @@ class MainWindow(WindowSession):
             self.show_page("runs")
             return self.runs_view.select_run(hit.key[0])
         return False
+
+    def _artifact_roots(self) -> dict[str, str] | None:
+        """The window's artifact-root mapping (Settings' merged with the command line's), if any."""
+        roots = self.source_settings.get("artifact_roots")
+        return {str(k): str(v) for k, v in roots.items()} if isinstance(roots, Mapping) else None
 
     def set_theme(self, mode: str) -> None:
         if self.gui_settings.theme != mode:
