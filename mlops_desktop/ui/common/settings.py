@@ -40,6 +40,8 @@ MAX_RECENT = 10
 #: release keeps the key it does not know when it saves (e.g. ``policy_file``, added in version 2).
 SCHEMA_VERSION = 2
 THEMES = ("system", "light", "dark")
+#: Allowed range of each numeric preference (the Settings dialog's spin boxes use the same).
+RANGES: dict[str, tuple[int, int]] = {"min_approvals": (0, 100), "retention_years": (0, 100)}
 LEGACY_JSON = "gui.json"
 
 
@@ -105,8 +107,9 @@ def _valid(name: str, value: Any) -> bool:
         return False
     if name == "theme":
         return value in THEMES
-    if name in ("min_approvals", "retention_years"):
-        return 0 <= value <= 100
+    if name in RANGES:
+        low, high = RANGES[name]
+        return bool(low <= value <= high)
     if name == "severities":
         return all(k in DEFAULT_SEVERITIES and v in SEVERITIES for k, v in value.items())
     return True

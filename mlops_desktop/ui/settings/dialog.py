@@ -34,7 +34,7 @@ from mlops_desktop.core.profile import (
     RetentionRule,
     save_profile,
 )
-from mlops_desktop.ui.common.settings import GuiSettings
+from mlops_desktop.ui.common.settings import RANGES, GuiSettings
 
 THEME_TITLES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 
@@ -148,9 +148,12 @@ class SettingsDialog(QDialog):
         fform.addRow("Production &stages:", self.stages_edit)
         self.aliases_edit = QLineEdit(", ".join(p.production_aliases))
         fform.addRow("Production &aliases:", self.aliases_edit)
-        self.approvals_spin = QSpinBox(minimum=0, maximum=10, value=p.min_approvals)
+        # the ranges GuiSettings accepts: a saved value is never clamped by the widget
+        self.approvals_spin = QSpinBox(minimum=RANGES["min_approvals"][0], maximum=RANGES["min_approvals"][1],
+                                       value=p.min_approvals)
         fform.addRow("Approvals a deployment &needs:", self.approvals_spin)
-        self.retention_spin = QSpinBox(minimum=0, maximum=100, value=p.retention_years, suffix=" years")
+        self.retention_spin = QSpinBox(minimum=RANGES["retention_years"][0], maximum=RANGES["retention_years"][1],
+                                       value=p.retention_years, suffix=" years")
         fform.addRow("&Retention duty:", self.retention_spin)
         fl.addLayout(fform)
         fl.addWidget(QLabel("Severity of each finding (reports, findings list):"))
@@ -195,6 +198,7 @@ class SettingsDialog(QDialog):
         """Settings > Report profile: what reports need and metadata cannot hold (core/profile.py)."""
         prof = settings.report_profile()
         self._profile_loaded = dataclasses.replace(prof, source="")
+        self._profile_path_loaded = settings.prefs.report_profile.strip()
         self.profile_tab = QWidget()
         self.profile_tab.setObjectName("reportProfileTab")
         form = QFormLayout(self.profile_tab)
@@ -234,6 +238,9 @@ class SettingsDialog(QDialog):
         line("retention", "Retention &schedule:", sep.join(
             f"{r.data} | {r.period} | {r.basis}".rstrip(" |") for r in prof.retention),
              "data | period | basis; next one…")
+        #: what each field showed when opened: a field left as it was keeps the loaded value exactly
+        #: (its text form cannot hold an item with "; " or "|" in it)
+        self._profile_shown = {k: w.text() for k, w in self.profile_edits.items()}
         self.profile_missing = QLabel()
         self.profile_missing.setWordWrap(True)
         self.profile_missing.setObjectName("profileMissing")
@@ -258,7 +265,7 @@ class SettingsDialog(QDialog):
         for entry in items(e["retention"]):
             parts = [x.strip() for x in entry.split("|")] + ["", ""]
             retention.append(RetentionRule(parts[0], parts[1], parts[2]))
-        return ReportProfile(
+        typed = ReportProfile(
             organisation=e["organisation"], controller=e["controller"], dpo_contact=e["dpo_contact"],
             officer_name=e["officer_name"], purposes=items(e["purposes"]), recipients=items(e["recipients"]),
             processors=tuple(processors), technical_measures=items(e["technical_measures"]),
@@ -266,6 +273,18 @@ class SettingsDialog(QDialog):
             expert_determination=ExpertDetermination(e["ed_expert"], e["ed_date"], e["ed_method"]),
             retention=tuple(retention),
         )
+        shown = getattr(self, "_profile_shown", None)
+        if shown is None:
+            return typed
+        unchanged = {k for k, w in self.profile_edits.items() if w.text() == shown[k]}
+        loaded = self._profile_loaded
+        keep = {k: getattr(loaded, k) for k in unchanged if not k.startswith("ed_")}
+        ed = typed.expert_determination
+        ed = ExpertDetermination(
+            loaded.expert_determination.expert if "ed_expert" in unchanged else ed.expert,
+            loaded.expert_determination.date if "ed_date" in unchanged else ed.date,
+            loaded.expert_determination.method if "ed_method" in unchanged else ed.method)
+        return dataclasses.replace(typed, expert_determination=ed, **keep)
 
     def _on_profile_edited(self) -> None:
         missing = self.profile_values().missing()
@@ -323,7 +342,8 @@ class SettingsDialog(QDialog):
         self.settings.update(**values)
         try:
             profile = self.profile_values()
-            if profile != self._profile_loaded or values["report_profile"]:
+            path_changed = values["report_profile"] != self._profile_path_loaded
+            if profile != self._profile_loaded or (path_changed and not self.settings.report_profile_path().exists()):
                 save_profile(profile, self.settings.report_profile_path())
         except MlopsError as exc:
             self.error_label.setText(f"{exc.message} {exc.hint}".strip())

@@ -1,0 +1,138 @@
+"""Settings never lose a value the user did not change: for every field, a non-default value
+survives opening the dialog and pressing OK without touching anything."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialogButtonBox
+
+from mlops_desktop.core.profile import (
+    ExpertDetermination,
+    Processor,
+    ReportProfile,
+    RetentionRule,
+    default_profile_path,
+    load_profile,
+    save_profile,
+)
+from mlops_desktop.resources import DEMO_ARTIFACT_PREFIX, demo_settings
+from mlops_desktop.ui.common.settings import GuiSettings, Preferences
+from mlops_desktop.ui.settings.dialog import SettingsDialog
+
+#: field -> a value different from the default (and awkward where the dialog could mangle it)
+NON_DEFAULTS: dict[str, object] = {
+    "theme": "dark",
+    "restore_stores": False,
+    "governance_url": "postgresql://gov@db.example.org:5432/governance",
+    "key_path": "/home/dana/keys/dana ö.key",
+    "policy_file": "/etc/mlops/policy-not-created-yet.toml",  # unchanged: not checked again
+    "ca_file": "/etc/mlops/org-ca.pem",
+    "report_profile": "",  # its own test below
+    "artifact_roots": {"/srv/mlflow/artifacts": "/mnt/copy", "s3://bucket/models": "/data/s3 copy"},
+    "production_stages": ["Production", "Staging-EU"],
+    "production_aliases": ["champion"],
+    "min_approvals": 15,
+    "retention_years": 0,
+    "severities": {"F6": "low", "F1": "medium"},
+    "recent_stores": ["/data/a.db", "postgresql://u:***@h/db"],
+    "open_stores": ["/data/a.db"],
+    "window_geometry": "AAAA",
+    "window_state": "BBBB",
+    "splitter_sizes": {"models": [200, 600]},
+    "current_page": "lineage",
+}
+
+
+def test_every_preference_has_a_case() -> None:
+    assert set(NON_DEFAULTS) == {f.name for f in dataclasses.fields(Preferences)}
+
+
+def _ok(dialog: SettingsDialog) -> None:
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert not dialog.isVisible(), dialog.error_label.text()
+
+
+@pytest.mark.parametrize("name", sorted(k for k in NON_DEFAULTS if k != "report_profile"))
+def test_ok_without_changes_keeps_the_field(qtbot, tmp_path: Path, name: str) -> None:
+    path = tmp_path / "gui.ini"
+    value = NON_DEFAULTS[name]
+    assert value != getattr(Preferences(), name)
+    GuiSettings(path).update(**{name: value})
+    settings = GuiSettings(path)
+    before = dataclasses.asdict(settings.prefs)
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    _ok(dialog)
+    after = GuiSettings(path).prefs
+    assert getattr(after, name) == value
+    assert dataclasses.asdict(after) == before
+
+
+def test_ok_without_changes_keeps_every_field_at_once(qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "gui.ini"
+    GuiSettings(path).update(**{k: v for k, v in NON_DEFAULTS.items() if k != "report_profile"})
+    before = dataclasses.asdict(GuiSettings(path).prefs)
+    for _ in range(2):  # twice: what the first OK wrote is read back the same
+        dialog = SettingsDialog(GuiSettings(path))
+        qtbot.addWidget(dialog)
+        dialog.open()
+        _ok(dialog)
+    assert dataclasses.asdict(GuiSettings(path).prefs) == before
+
+
+AWKWARD_PROFILE = ReportProfile(
+    organisation="Example Health Ltd", controller="Example Health Ltd; 1 High Street",
+    dpo_contact="dpo@example.org", officer_name="Dana Officer",
+    purposes=("scoring; triage", "fraud detection"), recipients=("care | coordinators",),
+    processors=(Processor("Cloud|Co", "hosting; backups", "BAA-3", True), Processor("MailCo", "", "DPA-1", False)),
+    technical_measures=("encryption at rest",), organisational_measures=("annual access review",),
+    expert_determination=ExpertDetermination("Dr. A. Statistician", "2026-01-15", "k-anonymity (k=11)"),
+    retention=(RetentionRule("extracts", "6 years", ""), RetentionRule("logs | raw", "", "HIPAA")),
+)
+
+
+@pytest.mark.parametrize("custom_path", [False, True])
+def test_ok_without_changes_keeps_the_report_profile(qtbot, tmp_path: Path, custom_path: bool) -> None:
+    """Values holding the separators the tab uses (; and |) come back exactly, and the file is not rewritten."""
+    path = tmp_path / "gui.ini"
+    target = tmp_path / "team-profile.toml" if custom_path else default_profile_path()
+    save_profile(AWKWARD_PROFILE, target)
+    text = "# kept by hand\n" + target.read_text(encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
+    if custom_path:
+        GuiSettings(path).update(report_profile=str(target))
+    dialog = SettingsDialog(GuiSettings(path))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    _ok(dialog)
+    assert dataclasses.replace(load_profile(target), source="") == AWKWARD_PROFILE
+    assert target.read_text(encoding="utf-8") == text  # not rewritten: nothing changed
+    assert GuiSettings(path).prefs.report_profile == (str(target) if custom_path else "")
+
+
+def test_a_changed_profile_field_keeps_the_unchanged_ones(qtbot, tmp_path: Path) -> None:
+    save_profile(AWKWARD_PROFILE)
+    dialog = SettingsDialog(GuiSettings(tmp_path / "gui.ini"))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.profile_edits["officer_name"].setText("Eve Officer")
+    _ok(dialog)
+    assert dataclasses.replace(load_profile(), source="") == dataclasses.replace(AWKWARD_PROFILE,
+                                                                                 officer_name="Eve Officer")
+
+
+def test_demo_mapping_survives_ok(make_window, tmp_path: Path) -> None:
+    """The demo's artifact-root mapping (given by 'mlops-desktop demo', not saved) stays in force."""
+    window = make_window(gui_settings=GuiSettings(tmp_path / "gui.ini"), source_settings=demo_settings())
+    expected = demo_settings()["artifact_roots"]
+    assert window.source_settings["artifact_roots"] == expected
+    dialog = window.show_settings_dialog()
+    assert dialog.roots_table.rowCount() == 0  # not a saved setting
+    _ok(dialog)
+    assert window.source_settings["artifact_roots"] == expected
+    assert dict(window.models_view.verification_source().artifact_roots) == expected
+    assert DEMO_ARTIFACT_PREFIX not in GuiSettings(tmp_path / "gui.ini").prefs.artifact_roots
