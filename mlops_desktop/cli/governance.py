@@ -95,6 +95,8 @@ def register(sub: Any) -> None:
     ausub.required = True
     v = ausub.add_parser("verify", help="check the log (exit 0 ok, 1 inconsistent or unanchored)")
     add_governance_arg(v)
+    v.add_argument("--policy", metavar="FILE", help="policy TOML whose [witnesses] quorum must cover every decision "
+                   "and trust statement (default: the built-in policy, which requires none)")
     add_trust_anchor_arg(v)
     add_format_arg(v, ("text", "json"), "text")
     v.set_defaults(func=run_audit_verify)
@@ -487,6 +489,8 @@ def run_verify(args: argparse.Namespace) -> int:
                 print(f"  [{'ok' if rule.satisfied else 'FAIL'}] {rule.rule}: {rule.explanation}")
         for problem in report.trust_problems:
             print(f"Trust list: {problem}")
+        if report.witnesses is not None and report.witnesses.required:
+            print(f"Witnesses: {report.witnesses.describe()}")
         print(f"Trust anchors: {report.anchors.describe()}")
         print(f"Verdict: {report.verdict}")
     if not report.ok:
@@ -517,10 +521,13 @@ def run_audit_verify(args: argparse.Namespace) -> int:
             print(f"Note: {note}")
         for problem in anchored.trust_problems:
             print(f"Trust list: {problem}")
+        if anchored.witnesses is not None and anchored.witnesses.required:
+            print(f"Witnesses: {anchored.witnesses.describe()}")
         print(f"Trust anchors: {anchored.anchors.describe()}")
         print(f"Verdict: {anchored.verdict}")
     if not result.ok:
-        raise CheckFailed("Audit log inconsistent: " + " | ".join(result.problems + anchored.trust_problems))
+        raise CheckFailed("Audit log inconsistent: " + " | ".join(result.problems + anchored.trust_problems
+                                                                  + anchored.witness_problems))
     if not anchored.ok:
         raise CheckFailed(" | ".join(anchored.problems))
     if args.format == "text":

@@ -25,6 +25,7 @@ from mlops_desktop.governance.approvals import VerifiedApproval, list_approvals,
 from mlops_desktop.governance.db import Governance
 from mlops_desktop.governance.policy import DEFAULT_POLICY, Policy, PolicyResult, evaluate_policy
 from mlops_desktop.governance.trust import TrustList, load_trust
+from mlops_desktop.governance.witness import WitnessVerdict, certified_notes, judge_quorum
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,23 @@ def judge_checkpoints(log: audit.LogVerification, trust: TrustList) -> None:
                          "certifies it with 'trust add --signer CHECKPOINT_KEY.pub --identity NAME --role log'.")
 
 
+def trust_entries_size(trust: TrustList) -> int:
+    """1 + the highest log entry of a trust statement the trust list was replayed from (0: none)."""
+    seqs = [p.log_seq for p in trust.pins]
+    for signer in trust.signers.values():
+        seqs += [g.log_seq for g in signer.grants] + [r.log_seq for r in signer.revocations]
+    return max(seqs, default=-1) + 1
+
+
+def judge_witnesses(gov: Governance, log: audit.LogVerification, trust: TrustList, policy: Policy,
+                    needed_size: int) -> WitnessVerdict:
+    """The policy's ``[witnesses]`` quorum: the largest checkpoint of a certified checkpoint key
+    with enough valid cosignatures of the policy's witnesses must cover the first
+    ``needed_size`` entries (those the verdict relies on)."""
+    notes = certified_notes(gov, trust.log_key_counts, log.signed_checkpoints) if policy.required_witnesses else []
+    return judge_quorum(notes, policy.witness_keys, policy.required_witnesses, needed_size)
+
+
 @dataclass(slots=True)
 class AnchoredLog:
     """``audit verify``: the log checked, and whether its trust list reaches this client's anchors."""
@@ -84,10 +102,15 @@ class AnchoredLog:
     unanchored: list[str]
     anchors: TrustAnchors
     trust: TrustList = field(repr=False, default_factory=TrustList)
+    witnesses: WitnessVerdict | None = None  # the policy's witness quorum (None: not judged)
+
+    @property
+    def witness_problems(self) -> list[str]:
+        return [f"Witnesses: {p}" for p in self.witnesses.problems] if self.witnesses else []
 
     @property
     def ok(self) -> bool:
-        return self.log.ok and not self.trust_problems and not self.unanchored
+        return self.log.ok and not self.trust_problems and not self.unanchored and not self.witness_problems
 
     @property
     def size(self) -> int:
@@ -107,18 +130,20 @@ class AnchoredLog:
 
     @property
     def verdict(self) -> str:
-        if not self.log.ok or self.trust_problems:
+        if not self.log.ok or self.trust_problems or self.witness_problems:
             return "failed"
         return self.unanchored[0] if self.unanchored else VERDICT_VERIFIED
 
     @property
     def problems(self) -> list[str]:
-        return ([*self.log.problems] + [f"Trust list: {p}" for p in self.trust_problems] + list(self.unanchored))
+        return ([*self.log.problems] + [f"Trust list: {p}" for p in self.trust_problems] + self.witness_problems
+                + list(self.unanchored))
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.log.to_dict(), "ok": self.ok, "verdict": self.verdict, "problems": self.problems,
                 "log_ok": self.log.ok, "trust_problems": list(self.trust_problems),
-                "unanchored": list(self.unanchored), "trust_anchors": list(self.anchors.key_ids)}
+                "unanchored": list(self.unanchored), "trust_anchors": list(self.anchors.key_ids),
+                "witnesses": self.witnesses.to_dict() if self.witnesses else None}
 
 
 def verify_log_anchored(
@@ -126,17 +151,23 @@ def verify_log_anchored(
     *,
     anchors: TrustAnchors | None = None,
     ca_roots: Sequence[x509.Certificate] = (),
+    policy: Policy | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
 ) -> AnchoredLog:
     """The audit log, reconciled with every governance row, its checkpoints judged by certified
-    keys, and its trust list judged against this client's anchors."""
+    keys, and its trust list judged against this client's anchors. With ``policy``, its witness
+    quorum must cover every decision and trust statement in the store (``audit verify``)."""
     anchors = anchors if anchors is not None else load_anchors()
     log = audit.verify_log(gov, progress=progress, is_cancelled=is_cancelled)
     trust = load_trust(gov, ca_roots=ca_roots, anchors=anchors)
     judge_checkpoints(log, trust)
     problems, unanchored = anchor_findings(trust)
-    return AnchoredLog(log, list(trust.problems) + problems, unanchored, anchors, trust)
+    witnesses = None
+    if policy is not None:
+        needed = max([trust_entries_size(trust), *(r.log_seq + 1 for r in list_approvals(gov))])
+        witnesses = judge_witnesses(gov, log, trust, policy, needed)
+    return AnchoredLog(log, list(trust.problems) + problems, unanchored, anchors, trust, witnesses)
 
 
 @dataclass(slots=True)
@@ -151,6 +182,7 @@ class VerifyReport:
     anchors: TrustAnchors = field(default_factory=TrustAnchors)
     #: decisions made on another registry than the stores given (or naming none): not counted
     other_registries: list[VerifiedApproval] = field(default_factory=list)
+    witnesses: WitnessVerdict | None = None  # the policy's witness quorum
 
     @property
     def verdict(self) -> str:
@@ -175,6 +207,7 @@ class VerifyReport:
             "approvals": [a.to_dict() for a in self.approvals],
             "other_registries": [a.to_dict() for a in self.other_registries],
             "policy": self.policy.to_dict() if self.policy else None,
+            "witnesses": self.witnesses.to_dict() if self.witnesses else None,
         }
 
 
@@ -239,6 +272,10 @@ def verify_all(
     for message in [*anchored_log.unanchored, *(v.detail for v in verified if v.status == STATUS_UNANCHORED)]:
         if message not in unanchored:
             unanchored.append(message)
+    # the witness quorum covers the decisions judged and the trust statements they rest on
+    needed = max([trust_entries_size(trust), *(r.log_seq + 1 for r in records)])
+    witnesses = judge_witnesses(gov, log, trust, policy, needed)
+    problems += [f"Witnesses: {p}" for p in witnesses.problems]
     problems += unanchored
     result = None
     if target is not None and mv is not None and catalog is not None:
@@ -246,7 +283,7 @@ def verify_all(
         problems += [f"Policy {policy.policy_id} for {target}: {r.rule}: not met. {r.explanation}"
                      for r in result.unmet()]
     report = VerifyReport(not problems, log, verified, result, trust_problems, problems, unanchored,
-                          anchored_log.anchors, other_registries)
+                          anchored_log.anchors, other_registries, witnesses)
     if record:
         audit.try_log_action(gov, audit.ACTION_VERIFY, f"models:/{model}/{version}" if model else "governance",
                              {"ok": report.ok, "verdict": report.verdict.split(":")[0], "target": target,

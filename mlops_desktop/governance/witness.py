@@ -12,8 +12,14 @@ A witness is a party other than the log's writers holding an Ed25519 key (``keys
    size with another root, or a failed proof is refused: nothing is cosigned);
 4. appends a cosignature/v1 line to the stored note and remembers the new tree head.
 
-A policy may require N cosignatures (``[witnesses] required = N`` with their verifier keys):
-:func:`witness_problems` names what a checkpoint lacks, and ``verify`` / ``audit verify`` fail on it.
+A policy may require N cosignatures (``[witnesses] required = N`` with their verifier keys).
+The quorum rule ``verify`` and ``audit verify`` enforce (:func:`judge_quorum`): the largest
+checkpoint signed by a certified checkpoint key (role ``log``, through this client's anchors)
+that carries valid cosignatures of at least N distinct policy witnesses must cover every log
+entry the verdict relies on (the decisions judged and every trust statement). A cosignature
+of a key the policy does not list is ignored; a policy witness's line that does not verify
+(edited, or copied from another checkpoint) is a failure. :func:`witness_problems` names what
+one note lacks.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -196,3 +202,125 @@ def witness_problems(note: str | None, vkeys: Sequence[str], required: int) -> l
     have = ", ".join(c.name for c in cosigs) or "none"
     return [f"The newest checkpoint (size {size}) carries {len(cosigs)} of the {required} witness cosignature(s) "
             f"the policy requires (from: {have}). Each witness runs 'mlops-desktop audit witness --key KEYFILE'."]
+
+
+# ---------------------------------------------------------------------------- the policy's quorum
+
+
+@dataclass(slots=True)
+class WitnessVerdict:
+    """The policy's witness quorum judged against the certified checkpoints.
+
+    ``needed_size``: the log entries relied on are those with seq < needed_size;
+    ``witnessed_size``: the largest certified checkpoint carrying the quorum (None: none does);
+    ``cosigned_by``: the policy witnesses whose cosignature on it verified."""
+
+    required: int
+    witnesses: tuple[str, ...]
+    needed_size: int
+    witnessed_size: int | None
+    cosigned_by: tuple[str, ...]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def describe(self) -> str:
+        if self.required <= 0:
+            return "not required by the policy"
+        if not self.ok:
+            return "NOT met: " + " ".join(self.problems)
+        if self.witnessed_size is None:
+            return (f"{self.required} of {', '.join(self.witnesses)} required; no entry is relied on yet")
+        return (f"checkpoint at size {self.witnessed_size} cosigned by {', '.join(self.cosigned_by)} "
+                f"({len(self.cosigned_by)} of {self.required} required) covers the {self.needed_size} "
+                "entries relied on")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "required": self.required, "witnesses": list(self.witnesses),
+                "relied_on_size": self.needed_size, "witnessed_size": self.witnessed_size,
+                "cosigned_by": list(self.cosigned_by), "problems": list(self.problems)}
+
+
+def certified_notes(gov: Governance, counts: Callable[[str, int], bool], signed: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """``(size, note)`` of every stored checkpoint whose log signature verifies now, whose
+    ``(size, key id)`` the log check found signed (``signed``), and whose key ``counts(kid, size)``
+    (certified with role ``log`` through this client's anchors). The note is re-read and
+    re-verified here: witnesses add lines to stored notes."""
+    wanted = {(size, kid) for size, kid in signed if counts(kid, size)}
+    if not wanted:
+        return []
+    with gov.read_session() as session:
+        rows = [(r.size, r.root_hash, r.note, r.key_id) for r in
+                session.execute(sa.select(SqlCheckpoint).order_by(SqlCheckpoint.size, SqlCheckpoint.id)).scalars()]
+        keys = {k.key_id: (k.name, k.public_pem) for k in session.scalars(sa.select(SqlCheckpointKey))}
+    out: list[tuple[int, str]] = []
+    for size, root_hex, note, kid in rows:
+        if (size, kid) not in wanted or kid not in keys:
+            continue
+        name, pem = keys[kid]
+        try:
+            cp = cpmod.verify_checkpoint(note, name, load_public_key_pem(pem.encode()))
+        except (cpmod.CheckpointError, StoreError):
+            continue  # the log check names a bad signature
+        if cp.size == size and cp.root.hex() == root_hex and cp.origin == gov.origin:
+            out.append((size, note))
+    return out
+
+
+def judge_quorum(notes: Sequence[tuple[int, str]], vkeys: Sequence[str], required: int,
+                 needed_size: int) -> WitnessVerdict:
+    """The largest of ``notes`` (certified checkpoints, ``(size, note)``) carrying ``required``
+    valid cosignatures of distinct witnesses among ``vkeys`` must have ``size >= needed_size``."""
+    witnesses: list[tuple[str, Any]] = []
+    seen: set[bytes] = set()
+    for v in vkeys:
+        name, key = cpmod.parse_witness_vkey(v)
+        ident = cpmod.witness_key_id(name, key) + cpmod.ed25519_raw(key)
+        if ident not in seen:
+            seen.add(ident)
+            witnesses.append((name, key))
+    names = tuple(n for n, _ in witnesses)
+    if required <= 0:
+        return WitnessVerdict(0, names, needed_size, None, ())
+    problems: list[str] = []
+    cosigned: list[tuple[int, tuple[str, ...]]] = []
+    for size, note in notes:
+        good: list[str] = []
+        for name, key in witnesses:
+            try:
+                cosig = cpmod.verify_cosignature(note, name, key)
+            except cpmod.CheckpointError as exc:
+                problems.append(f"The checkpoint at size {size} carries a cosignature line of policy witness "
+                                f"{name} that does not verify ({exc}): it was edited or copied from another "
+                                f"checkpoint. Have {name} run 'mlops-desktop audit witness --key KEYFILE' again.")
+                continue
+            if cosig is not None:
+                good.append(name)
+        cosigned.append((size, tuple(good)))
+    quorum = [(size, good) for size, good in cosigned if len(good) >= required]
+    best = max(quorum, default=None, key=lambda item: item[0])
+    verdict = WitnessVerdict(required, names, needed_size, best[0] if best else None, best[1] if best else ())
+    if needed_size <= 0 or (best is not None and best[0] >= needed_size):
+        verdict.problems = problems
+        return verdict
+    covering = [(size, good) for size, good in cosigned if size >= needed_size]
+    where = (f"the largest checkpoint with that quorum has size {best[0]}" if best is not None
+             else "no checkpoint of the certified checkpoint key carries that quorum")
+    head = (f"The policy requires {required} cosignature(s) from its witnesses ({', '.join(names)}) on a checkpoint "
+            f"of the certified checkpoint key covering the {needed_size} log entries this verdict relies on "
+            f"(entries 0..{needed_size - 1}); {where}.")
+    if covering:
+        size, on_it = max(covering, key=lambda item: item[0])
+        missing = [n for n in names if n not in on_it]
+        problems.append(f"{head} The newest certified checkpoint covering them (size {size}) is cosigned by "
+                        f"{', '.join(on_it) or 'no policy witness'}; missing: {', '.join(missing)} "
+                        f"({required - len(on_it)} more needed). Each missing witness runs "
+                        "'mlops-desktop audit witness --key KEYFILE' against this governance store.")
+    else:
+        problems.append(f"{head} No checkpoint of the certified checkpoint key covers them yet: write one "
+                        "('mlops-desktop audit export --out FILE' writes one), then each witness "
+                        f"({', '.join(names)}) runs 'mlops-desktop audit witness --key KEYFILE'.")
+    verdict.problems = problems
+    return verdict

@@ -58,13 +58,16 @@ def load_audit(url: str | None, settings: VerificationSettings | None = None, *,
 def verify_audit(url: str | None, settings: VerificationSettings | None = None, *,
                  progress: ProgressFn = no_progress, is_cancelled: CancelledFn = never_cancelled) -> AnchoredLog:
     """``audit verify``: check the log, reconcile it with every governance row, judge its trust
-    list against this client's anchors, and record that it was checked (when the store allows)."""
+    list against this client's anchors, enforce the policy's witness quorum, and record that it
+    was checked (when the store allows)."""
     from mlops_desktop.governance import audit
     from mlops_desktop.governance.verify import verify_log_anchored
 
     settings = settings or VerificationSettings()
+    policy = settings.policy()  # a bad policy file fails before the store is read
     with gov_session(url) as gov:
-        result = verify_log_anchored(gov, anchors=settings.anchors(), progress=progress, is_cancelled=is_cancelled)
+        result = verify_log_anchored(gov, anchors=settings.anchors(), policy=policy, progress=progress,
+                                     is_cancelled=is_cancelled)
         audit.try_log_action(gov, audit.ACTION_VERIFY, "audit-log", {"ok": result.ok, "size": result.log.size,
                                                                      "verdict": result.verdict.split(":")[0]})
     return result
