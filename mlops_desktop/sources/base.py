@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
+from mlops_desktop.core.classification import TRUE_VALUES
 from mlops_desktop.core.entities import Catalog, Dataset, MetricValue, Run, StoreInfo
 from mlops_desktop.core.errors import StoreError, UsageError
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
@@ -281,10 +282,20 @@ class RunQuery:
             raise ValueError(f"unknown run sort {self.sort!r}")
 
 
+#: Classification badges a dataset filter text matches (a substring of the badge's name) when
+#: one of the dataset's run inputs carries the tag ``badge=true`` (any of ``classification.TRUE_VALUES``).
+DATASET_BADGE_TAGS = ("pii", "phi")
+#: Classification tags whose values a dataset filter text matches (the Datasets table shows them).
+DATASET_FACT_TAGS = ("lawful_basis", "retention_until")
+
+
 @dataclass(frozen=True, slots=True)
 class DatasetQuery:
     """Which datasets a page holds (:meth:`Source.page_datasets`): ``text`` matches a
-    substring of the name, digest or source (ASCII case ignored); ``sort`` is one of
+    substring of the id, name, digest or source (ASCII case ignored), a classification
+    badge one of the dataset's inputs is tagged with (``PII``, ``PHI``:
+    :data:`DATASET_BADGE_TAGS`), or the value of a classification tag of its inputs
+    (:data:`DATASET_FACT_TAGS`, e.g. the lawful basis); ``sort`` is one of
     :data:`DATASET_SORTS`; ties are broken by dataset id."""
 
     text: str = ""
@@ -355,9 +366,21 @@ def page_of_runs(rows: list[RunSummary], query: RunQuery, offset: int, limit: in
     return hits[offset:] if limit is None else hits[offset:offset + limit]
 
 
-def dataset_matches(row: DatasetSummary, needle: str) -> bool:
+def dataset_matches(row: DatasetSummary, needle: str, input_tags: list[dict[str, str]] | None = None) -> bool:
+    """Does the dataset match a :class:`DatasetQuery` text (already :func:`fold`-ed)?
+
+    ``input_tags``: the tags of each of its run inputs (default: the dataset's own tags).
+    """
     ds = row.dataset
-    return not needle or any(needle in fold(field) for field in (ds.name, ds.digest, ds.source))
+    if not needle or any(needle in fold(field) for field in (ds.id, ds.name, ds.digest, ds.source)):
+        return True
+    for tags in input_tags if input_tags is not None else [ds.tags]:
+        norm = {fold(k.strip()): fold((v or "").strip()) for k, v in tags.items()}
+        if any(needle in badge and norm.get(badge) in TRUE_VALUES for badge in DATASET_BADGE_TAGS):
+            return True
+        if any(needle in norm.get(fact, "") for fact in DATASET_FACT_TAGS):
+            return True
+    return False
 
 
 def dataset_sort_key(row: DatasetSummary, sort: str) -> Any:
@@ -366,11 +389,13 @@ def dataset_sort_key(row: DatasetSummary, sort: str) -> Any:
     return fold(getattr(row.dataset, sort))
 
 
-def page_of_datasets(rows: list[DatasetSummary], query: DatasetQuery, offset: int,
-                     limit: int | None) -> list[DatasetSummary]:
+def page_of_datasets(rows: list[DatasetSummary], query: DatasetQuery, offset: int, limit: int | None,
+                     input_tags: Mapping[str, list[dict[str, str]]] | None = None) -> list[DatasetSummary]:
     """``rows`` filtered and ordered as :class:`DatasetQuery` says, then sliced (in memory)."""
     needle = fold(query.text.strip())
-    hits = sorted((r for r in rows if dataset_matches(r, needle)), key=lambda r: fold(r.dataset.id))
+    tags = input_tags or {}
+    hits = sorted((r for r in rows if dataset_matches(r, needle, tags.get(r.dataset.id))),
+                  key=lambda r: fold(r.dataset.id))
     hits.sort(key=lambda r: dataset_sort_key(r, query.sort), reverse=query.descending)
     return hits[offset:] if limit is None else hits[offset:offset + limit]
 
@@ -446,17 +471,21 @@ class Source(ABC):
             self._all_runs_catalog = cached
         return cached
 
-    def _summaries(self) -> tuple[list[RunSummary], list[DatasetSummary]]:
-        cached: tuple[list[RunSummary], list[DatasetSummary]] | None = getattr(self, "_paging_rows", None)
+    def _summaries(self) -> tuple[list[RunSummary], list[DatasetSummary], dict[str, list[dict[str, str]]]]:
+        """Every run and dataset of the full load, and the tags of each dataset's run inputs."""
+        cached: tuple[list[RunSummary], list[DatasetSummary], dict[str, list[dict[str, str]]]] | None = \
+            getattr(self, "_paging_rows", None)
         if cached is None:
             catalog = self._paging_catalog()
             runs = [RunSummary(r, len(r.inputs)) for r in catalog.runs.values()]
             uses: dict[str, int] = {}
+            input_tags: dict[str, list[dict[str, str]]] = {}
             for r in catalog.runs.values():
                 for inp in r.inputs:
                     uses[inp.dataset_id] = uses.get(inp.dataset_id, 0) + 1
+                    input_tags.setdefault(inp.dataset_id, []).append(inp.tags)
             datasets = [DatasetSummary(d, uses.get(d.id, 0)) for d in catalog.datasets.values()]
-            cached = (runs, datasets)
+            cached = (runs, datasets, input_tags)
             self._paging_rows = cached
         return cached
 
@@ -474,11 +503,13 @@ class Source(ABC):
 
     def count_datasets(self, query: DatasetQuery = DatasetQuery()) -> int:  # noqa: B008 - frozen
         """How many datasets of the store match ``query``."""
-        return len(page_of_datasets(self._summaries()[1], query, 0, None))
+        _runs, datasets, tags = self._summaries()
+        return len(page_of_datasets(datasets, query, 0, None, tags))
 
     def page_datasets(self, query: DatasetQuery, offset: int, limit: int) -> list[DatasetSummary]:
         """Datasets ``offset`` to ``offset + limit`` of those matching ``query``, in its order."""
-        return page_of_datasets(self._summaries()[1], query, offset, limit)
+        _runs, datasets, tags = self._summaries()
+        return page_of_datasets(datasets, query, offset, limit, tags)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from mlops_desktop.core.classification import TRUE_VALUES
 from mlops_desktop.core.entities import (
     Catalog,
     Dataset,
@@ -42,6 +43,8 @@ from mlops_desktop.core.progress import (
     no_progress,
 )
 from mlops_desktop.sources.base import (
+    DATASET_BADGE_TAGS,
+    DATASET_FACT_TAGS,
     DEFAULT_SETTINGS,
     DatasetQuery,
     DatasetSummary,
@@ -642,8 +645,28 @@ class MlflowSqlSource(Source):
         stmt = sa.select(*columns).select_from(d)
         needle = fold(query.text.strip())
         if needle:
-            stmt = stmt.where(sa.or_(*(self._like(d.c[c], needle) for c in ("name", "digest", "dataset_source"))))
+            fields = [self._like(d.c[c], needle) for c in ("dataset_uuid", "name", "digest", "dataset_source")]
+            stmt = stmt.where(sa.or_(*fields, *self._classification_matches(d, needle)))
         return stmt
+
+    def _classification_matches(self, d: sa.TableClause, needle: str) -> list[Any]:
+        """Conditions: one of the dataset's run inputs is tagged with a badge whose name contains
+        ``needle`` (``pii=true``), or with a classification fact whose value does (DatasetQuery)."""
+        if not (self.has("inputs") and self.has("input_tags")):
+            return []
+        i = self._table("inputs", "input_uuid", "source_type", "source_id", "destination_type")
+        t = self._table("input_tags", "input_uuid", "name", "value")
+        tagged = (sa.select(sa.literal(1)).select_from(t.join(i, i.c.input_uuid == t.c.input_uuid))
+                  .where(i.c.source_type == "DATASET", i.c.destination_type == "RUN",
+                         i.c.source_id == d.c.dataset_uuid))
+        name = sa.func.lower(sa.func.trim(t.c.name))
+        out = []
+        badges = [b for b in DATASET_BADGE_TAGS if needle in b]
+        if badges:
+            value = sa.func.lower(sa.func.trim(sa.func.coalesce(t.c.value, "")))
+            out.append(tagged.where(name.in_(badges), value.in_(sorted(TRUE_VALUES))).exists())
+        out.append(tagged.where(name.in_(DATASET_FACT_TAGS), self._like(sa.func.trim(t.c.value), needle)).exists())
+        return out
 
     def count_datasets(self, query: DatasetQuery = DatasetQuery()) -> int:  # noqa: B008 - frozen
         if not self.has("datasets"):

@@ -20,7 +20,7 @@ from mlops_desktop.sources.base import (
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RUN_TEXTS = ("", "a", "FIN", "no-such-run-anywhere")
-DATASET_TEXTS = ("", "a", "S3", "no-such-dataset")
+DATASET_TEXTS = ("", "a", "S3", "no-such-dataset", "PII", "phi", "p", "consent", "2027-12", "1897c4d9")
 
 
 def _check_same_as_full_load(source: Source) -> None:
@@ -107,3 +107,18 @@ def test_unknown_sort_is_refused() -> None:
         RunQuery(sort="nope")
     with pytest.raises(ValueError, match="unknown dataset sort"):
         DatasetQuery(sort="nope")
+
+
+def test_dataset_filter_matches_classification_badges_and_facts() -> None:
+    """"PII" finds the datasets one of whose run inputs is tagged pii=true (not only names holding
+    the letters), a lawful basis finds the datasets whose inputs record it, an id finds its dataset."""
+    with open_source(str(FIXTURES / "mlflow-3.17-sqlite.db")) as source:
+        full = source.load_catalog(all_runs=True)
+        inputs = [i for r in full.runs.values() for i in r.inputs]
+        pii = {i.dataset_id for i in inputs if i.tags.get("pii", "").lower() == "true"}
+        consent = {i.dataset_id for i in inputs if i.tags.get("lawful_basis") == "consent"}
+        assert pii and consent and pii != set(full.datasets)
+        assert {d.dataset.id for d in source.page_datasets(DatasetQuery("PII"), 0, 10_000)} == pii
+        assert {d.dataset.id for d in source.page_datasets(DatasetQuery("Consent"), 0, 10_000)} == consent
+        some = next(iter(full.datasets))
+        assert [d.dataset.id for d in source.page_datasets(DatasetQuery(some), 0, 10_000)] == [some]
