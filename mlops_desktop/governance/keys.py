@@ -139,33 +139,56 @@ def public_key_identity(path: Path) -> str | None:
 # ---------------------------------------------------------------------------- passphrases
 
 
-def passphrase_weakness(passphrase: str, user_inputs: Sequence[str] = ()) -> str | None:
-    """Why ``passphrase`` is too weak for a new key file, or None when it is strong enough.
+@dataclass(frozen=True, slots=True)
+class PassphraseEstimate:
+    """zxcvbn's judgement of a passphrase (what a strength meter shows) and this project's verdict."""
+
+    score: int  # 0-4
+    guesses_log10: float
+    weakness: str | None  # why it is refused for a new key file, None when strong enough
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def acceptable(self) -> bool:
+        return self.weakness is None
+
+
+def estimate_passphrase(passphrase: str, user_inputs: Sequence[str] = ()) -> PassphraseEstimate:
+    """How guessable ``passphrase`` is, and whether a new key file may use it.
 
     zxcvbn estimates how many guesses an attacker needs (dictionary words, names, keyboard
     patterns, repeats, sequences, dates, l33t); ``user_inputs`` (the key owner's name and e-mail)
     count as known words. Length alone proves nothing: 'aaaaaaaaaaaaaaaa' is long.
     """
+    result = zxcvbn(passphrase[:100], user_inputs=[u for u in user_inputs if u]) if passphrase else None
+    score = int(result["score"]) if result else 0
+    log10 = float(result["guesses_log10"]) if result else 0.0
+    suggestions = tuple(str(x) for x in result["feedback"]["suggestions"]) if result else ()
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
-        return f"too short ({len(passphrase)} characters, at least {MIN_PASSPHRASE_LENGTH})"
-    result = zxcvbn(passphrase[:100], user_inputs=[u for u in user_inputs if u])
-    if int(result["score"]) >= MIN_PASSPHRASE_SCORE:
-        return None
-    warning = str(result["feedback"]["warning"] or "").rstrip(".")
-    reason = f"too weak (guessable in about 10^{int(float(result['guesses_log10']))} tries"
-    reason += f": {warning[0].lower() + warning[1:]})" if warning else ")"
-    return reason
+        weakness: str | None = f"too short ({len(passphrase)} characters, at least {MIN_PASSPHRASE_LENGTH})"
+    elif score >= MIN_PASSPHRASE_SCORE:
+        weakness = None
+    else:
+        assert result is not None
+        warning = str(result["feedback"]["warning"] or "").rstrip(".")
+        weakness = f"too weak (guessable in about 10^{int(log10)} tries"
+        weakness += f": {warning[0].lower() + warning[1:]})" if warning else ")"
+    return PassphraseEstimate(score, log10, weakness, suggestions)
+
+
+def passphrase_weakness(passphrase: str, user_inputs: Sequence[str] = ()) -> str | None:
+    """Why ``passphrase`` is too weak for a new key file, or None when it is strong enough
+    (see :func:`estimate_passphrase`)."""
+    return estimate_passphrase(passphrase, user_inputs).weakness
 
 
 def check_passphrase_strength(passphrase: str, user_inputs: Sequence[str] = ()) -> None:
     """Refuse a passphrase zxcvbn judges guessable (score below MIN_PASSPHRASE_SCORE)."""
-    weakness = passphrase_weakness(passphrase, user_inputs)
-    if weakness is None:
+    estimate = estimate_passphrase(passphrase, user_inputs)
+    if estimate.weakness is None:
         return
-    result = zxcvbn(passphrase[:100], user_inputs=[u for u in user_inputs if u])
-    suggestions = [str(x) for x in result["feedback"]["suggestions"]]
-    hint = " ".join(suggestions) or "Use four or more unrelated words."
-    raise UsageError(f"The passphrase is {weakness}.", hint)
+    hint = " ".join(estimate.suggestions) or "Use four or more unrelated words."
+    raise UsageError(f"The passphrase is {estimate.weakness}.", hint)
 
 
 def get_passphrase(prompt: str, *, confirm: bool = False, check_strength: bool = False) -> str:

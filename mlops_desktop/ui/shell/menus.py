@@ -34,6 +34,7 @@ class MenuHandlers:
     about: Callable[[], object]
     show_page: Callable[[str], object]
     open_stores: Callable[[list[str]], object]
+    keys: Callable[[], object] | None = None
 
 
 class WindowMenus(QMainWindow):
@@ -86,6 +87,10 @@ class WindowMenus(QMainWindow):
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.settings_action.triggered.connect(handlers.settings)
         edit_menu.addAction(self.settings_action)
+        if handlers.keys is not None:
+            self.keys_action = QAction("Signing &keys…", self)
+            self.keys_action.triggered.connect(handlers.keys)
+            edit_menu.addAction(self.keys_action)
 
         view_menu = bar.addMenu("&View")
         self.go_menu = view_menu.addMenu("&Go to page")
