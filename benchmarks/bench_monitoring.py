@@ -94,24 +94,37 @@ def write_folder(root: Path, n: int, widgets: bool) -> None:
 
 
 def measure(folder: Path, catalog: Catalog, repeat: int) -> dict[str, float]:
-    load, link, status = [], [], []
+    load, link, status, cpu = [], [], [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         source = MonitoringSource(parse_store_url(f"monitoring:{folder}"))
         results = source.load_catalog().monitoring
         t1 = time.perf_counter()
         merged = catalog.merge(Catalog(monitoring=results))
         index = MonitoringIndex.build(merged)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         monitoring_overview(merged, as_of=datetime(2026, 11, 1, tzinfo=UTC).date())
         t3 = time.perf_counter()
         load.append(t1 - t0)
         link.append(t2 - t1)
         status.append(t3 - t2)
+        cpu.append(c2 - c0)
     linked = sum(1 for r in index.results if r.linked)
     return {"results": len(results), "linked": linked, "rejected": len(source.rejected),
             "load": statistics.median(load), "link": statistics.median(link), "status": statistics.median(status),
+            "cpu": statistics.median(cpu),
             "mb": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6}
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "CPU model unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,16 +147,22 @@ def main(argv: list[str] | None = None) -> int:
              f"{args.results:,} files in a `monitoring:` folder (2/5 Evidently 0.7 snapshots, 2/5 Great Expectations "
              "results, 1/5 Model Monitor violations, the last giving a drift and a data-quality result each), "
              f"linked against a synthetic catalog of {MODELS:,} models x {VERSIONS} versions with a training dataset "
-             f"each. Median of {args.repeat}; Python {sys.version.split()[0]}; {os.cpu_count()} cores, load average "
+             f"each. Median of {args.repeat}; Python {sys.version.split()[0]}; {cpu_model()}, {os.cpu_count()} cores, load average "
              f"{load_before:.1f} when it started (other work shares the machine).",
              "",
              "| Evidently widgets | folder | results | linked | load (read, recognise, parse) | link | "
-             "load + link (budget < 2 s) | status of every version |",
-             "|---|---|---|---|---|---|---|---|"]
+             "load + link (budget < 2 s) | its CPU time | status of every version |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for widgets, r in rows:
         lines.append(f"| {'kept (as written, ~187 KB each)' if widgets else 'left out (~3 KB each)'} | "
                      f"{r['mb']:.0f} MB | {r['results']:,.0f} | {r['linked']:,.0f} | {r['load']:.2f} s | "
-                     f"{r['link']:.2f} s | {r['load'] + r['link']:.2f} s | {r['status']:.2f} s |")
+                     f"{r['link']:.2f} s | {r['load'] + r['link']:.2f} s | {r['cpu']:.2f} s | {r['status']:.2f} s |")
+    main_row = rows[0][1]
+    total = main_row["load"] + main_row["link"]
+    lines += ["", f"Budget (10,000 results loaded and linked in under 2 s): **{'met' if total < 2 else 'not met'}** "
+              f"({total:.2f} s wall clock, {main_row['cpu']:.2f} s of CPU time: the difference is the share of the "
+              "cores other work took). Files are parsed with msgspec, an Evidently snapshot's rendering widgets "
+              "left unparsed; status of every version includes building the lineage graph of the versions."]
     text = "\n".join(lines) + "\n"
     print(text)  # noqa: T201 - a benchmark's report
     if args.write:

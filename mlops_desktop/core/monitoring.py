@@ -24,10 +24,12 @@ names nothing the catalog holds stays in the list, unlinked, with the reason.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -173,39 +175,69 @@ def link_results(catalog: Catalog, results: Sequence[MonitoringResult] | None = 
     models = {m.name for m in catalog.models}
     endpoints = _endpoints(catalog) if any(r.endpoint for r in results) else {}
     aliases = _dataset_aliases(catalog) if any(r.dataset for r in results) else {}
+    # results naming the same things link the same way: resolve each combination once
+    resolved: dict[tuple[str | None, ...], tuple[str, tuple[tuple[str, str], ...], str | None]] = {}
     out: list[MonitoringResult] = []
-    for r in results:
-        linked: list[tuple[str, str]] = []
-        notes: list[str] = []
-        dataset_nid: str | None = None
-        if r.model_name:
-            if r.version and (r.model_name, r.version) in versions:
-                linked.append((r.model_name, r.version))
-                notes.append(f"model version {r.model_name}/{r.version}")
-            elif r.version:
-                notes.append(f"no version {r.version} of model {r.model_name} in the stores")
-            elif r.model_name in models:
-                notes.append(f"names model {r.model_name} but no version")
-            else:
-                notes.append(f"no model {r.model_name} in the stores")
-        if r.endpoint:
-            served = endpoints.get(r.endpoint, [])
-            for mv in served:
-                if mv not in linked:
-                    linked.append(mv)
-            notes.append(f"endpoint {r.endpoint}" + ("" if served else " (no such deployment in the stores)"))
-        if r.dataset:
-            nid = aliases.get(r.dataset) or aliases.get(_dataset_nid(r.dataset))
-            if nid is not None:
-                dataset_nid = nid
-                notes.append(f"dataset {nid.removeprefix('dataset:')}")
-            else:
-                notes.append(f"no dataset {r.dataset} in the stores")
-        if not (r.model_name or r.endpoint or r.dataset):
-            notes.append("names no model version, dataset or endpoint")
-        out.append(replace(r, linked_versions=tuple(linked), linked_dataset=dataset_nid,
-                           link=("linked to " if linked or dataset_nid else "unlinked: ") + "; ".join(notes)))
-    return sorted(out, key=_time_key)
+    with gc_paused():
+        for r in results:
+            key = (r.model_name, r.version, r.endpoint, r.dataset)
+            links = resolved.get(key)
+            if links is None:
+                links = resolved[key] = _resolve(r, versions, models, endpoints, aliases)
+            out.append(r.with_links(*links))
+        out.sort(key=_time_key)
+    return out
+
+
+def _resolve(r: MonitoringResult, versions: set[tuple[str, str]], models: set[str],
+             endpoints: Mapping[str, list[tuple[str, str]]],
+             aliases: Mapping[str, str]) -> tuple[str, tuple[tuple[str, str], ...], str | None]:
+    """``(link, linked versions, linked dataset node id)`` of what ``r`` names."""
+    linked: list[tuple[str, str]] = []
+    notes: list[str] = []
+    dataset_nid: str | None = None
+    if r.model_name:
+        if r.version and (r.model_name, r.version) in versions:
+            linked.append((r.model_name, r.version))
+            notes.append(f"model version {r.model_name}/{r.version}")
+        elif r.version:
+            notes.append(f"no version {r.version} of model {r.model_name} in the stores")
+        elif r.model_name in models:
+            notes.append(f"names model {r.model_name} but no version")
+        else:
+            notes.append(f"no model {r.model_name} in the stores")
+    if r.endpoint:
+        served = endpoints.get(r.endpoint, [])
+        for mv in served:
+            if mv not in linked:
+                linked.append(mv)
+        notes.append(f"endpoint {r.endpoint}" + ("" if served else " (no such deployment in the stores)"))
+    if r.dataset:
+        nid = aliases.get(r.dataset) or aliases.get(_dataset_nid(r.dataset))
+        if nid is not None:
+            dataset_nid = nid
+            notes.append(f"dataset {nid.removeprefix('dataset:')}")
+        else:
+            notes.append(f"no dataset {r.dataset} in the stores")
+    if not (r.model_name or r.endpoint or r.dataset):
+        notes.append("names no model version, dataset or endpoint")
+    link = ("linked to " if linked or dataset_nid else "unlinked: ") + "; ".join(notes)
+    return link, tuple(linked), dataset_nid
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while many acyclic records are built (monitoring
+    results, their drift and checks): its collections, triggered by the allocations alone,
+    would rescan the whole catalog again and again. Reference counting still frees everything;
+    the collector's previous state is restored."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _time_key(r: MonitoringResult) -> tuple[int, float, str]:

@@ -40,6 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from mlops_desktop.core.entities import Catalog, MetricValue, StoreInfo
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.monitoring import (
@@ -52,6 +54,7 @@ from mlops_desktop.core.monitoring import (
     FeatureDrift,
     MonitoringResult,
     QualityCheck,
+    gc_paused,
     parse_time,
     record_digest,
 )
@@ -64,6 +67,7 @@ from mlops_desktop.core.progress import (
 )
 from mlops_desktop.sources.base import DEFAULT_SETTINGS, Source, SourceSettings, StoreUrl
 from mlops_desktop.sources.documents import (
+    MAX_DOCUMENT_BYTES,
     Document,
     DocumentError,
     RejectedFile,
@@ -82,6 +86,42 @@ _EVIDENTLY_KEYS = frozenset({"metric_results", "top_level_metrics", "timestamp",
 _GX_KEYS = frozenset({"success", "results", "suite_name", "statistics", "meta"})
 _DRIFT_DESCRIPTION = re.compile(r"distance:?\s*([-+0-9.eE]+).*?threshold:?\s*([-+0-9.eE]+)", re.IGNORECASE)
 _DATE_PATH = re.compile(r"^\d{4}$")
+
+
+# --- parsing only what the readers read ---------------------------------------------------------
+_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_OBJECT_MEMBERS = msgspec.json.Decoder(dict[str, dict[str, msgspec.Raw]])
+_VALUE = msgspec.json.Decoder()
+#: Members of an Evidently metric result that :func:`evidently_results` reads; the rest (the
+#: rendering ``widget`` above all, most of a snapshot's bytes) is skipped unparsed.
+_EVIDENTLY_RESULT_READ = ("type", "metric_value_location", "value")
+#: Top-level members of a snapshot left unparsed (the dashboard's widgets) or parsed on their own.
+_EVIDENTLY_UNREAD = frozenset({"widgets", "tests_widgets", "metric_results"})
+
+
+def parse_lean(raw: bytes) -> Any:
+    """The JSON of one result file with only what the readers read decoded, or None when the
+    fast decoder does not take it whole (not UTF-8, a byte-order mark, gzip, ``NaN``, out-of-range
+    numbers, malformed JSON, an Evidently snapshot of another shape): then
+    :func:`~mlops_desktop.sources.documents.parse_json` reads it and says what is wrong.
+
+    An Evidently snapshot keeps its top-level members, but ``widgets`` and ``tests_widgets`` stay
+    unparsed (:class:`msgspec.Raw`) and each metric result holds only ``type``,
+    ``metric_value_location`` and ``value``. Anything else is decoded whole. The values read are
+    those :mod:`json` gives for the same text."""
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        return None
+    try:
+        if b'"metric_results"' not in raw:
+            return _VALUE.decode(raw)
+        top = _MEMBERS.decode(raw)
+        doc: dict[str, Any] = {k: (v if k in _EVIDENTLY_UNREAD else _VALUE.decode(v)) for k, v in top.items()}
+        results = _OBJECT_MEMBERS.decode(top["metric_results"])
+        doc["metric_results"] = {mid: {k: _VALUE.decode(r[k]) for k in _EVIDENTLY_RESULT_READ if k in r}
+                                 for mid, r in results.items()}
+        return doc
+    except (msgspec.DecodeError, KeyError):  # ValidationError included: the full parse says why
+        return None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -306,26 +346,41 @@ def openlineage_results(event: dict[str, Any], store: str) -> list[MonitoringRes
     return out
 
 
-def _walk(root: Path) -> Iterator[Document]:
+def _walk(root: Path, rejected: list[RejectedFile]) -> list[Document]:
     """Every file under a folder, sorted by relative path, hidden ones skipped (as
-    :func:`~mlops_desktop.sources.documents.iter_documents` does, with ``os.walk``: a folder of
-    10,000 results is listed several times faster than with ``Path.rglob``)."""
+    :func:`~mlops_desktop.sources.documents.iter_documents` does: a symbolic link to a file is
+    read, one to a folder is not followed). A subfolder or file that cannot be read goes to
+    ``rejected`` with the reason. Listed with ``os.scandir`` and read unbuffered: a folder of
+    10,000 results is listed several times faster than with ``Path.rglob``."""
     found: list[tuple[str, str]] = []
-    top = os.fspath(root)
-    cut = len(top.rstrip(os.sep)) + 1
-    for folder, dirs, files in os.walk(top):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
-        rel = folder[cut:]
-        prefix = rel.replace(os.sep, "/") + "/" if rel else ""
-        base = folder + os.sep
-        found.extend((prefix + f, base + f) for f in files if not f.startswith("."))
-    for name, path in sorted(found):
+    stack = [(os.fspath(root).rstrip(os.sep) + os.sep, "")]
+    while stack:
+        base, prefix = stack.pop()
         try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
+            entries = list(os.scandir(base))
         except OSError as exc:
-            raise StoreError(f"Cannot read {path}: {exc.strerror}.") from exc
-        yield Document(name, raw)
+            if not prefix:
+                raise StoreError(f"Cannot list {root}: {exc.strerror}.") from exc
+            rejected.append(RejectedFile(prefix, f"folder not readable ({exc.strerror})"))
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if name != "__MACOSX":
+                    stack.append((base + name + os.sep, prefix + name + "/"))
+            elif entry.is_file():
+                found.append((prefix + name, base + name))
+    found.sort()
+    docs: list[Document] = []
+    for name, path in found:
+        try:
+            with open(path, "rb", buffering=0) as fh:
+                docs.append(Document(name, fh.read()))
+        except OSError as exc:
+            rejected.append(RejectedFile(name, f"not readable ({exc.strerror})"))
+    return docs
 
 
 _READERS = {EVIDENTLY: evidently_results, GREAT_EXPECTATIONS: gx_results, MODEL_MONITOR: model_monitor_results}
@@ -357,12 +412,20 @@ class MonitoringSource(Source):
         """Every result of every file; unusable files go to :attr:`rejected` with the reason."""
         self.rejected = []
         self.counts = {}
-        docs = list(_walk(self.path)) if self.path.is_dir() else list(iter_documents(self.path))
-        if not docs:
+        docs = _walk(self.path, self.rejected) if self.path.is_dir() else list(iter_documents(self.path))
+        if not docs and not self.rejected:
             raise StoreError(f"{self.path} holds no files.", "Pass a folder of monitoring results.")
         store = self.url.display
         out: list[MonitoringResult] = []
         identity = hashlib.sha256()  # as documents_digest: sorted (name, content SHA-256) pairs
+        with gc_paused():
+            out.extend(self._read_all(docs, identity, store, progress, is_cancelled))
+        self._identity = "sha256:" + identity.hexdigest()
+        progress(len(docs), len(docs), "Monitoring results read")
+        return out
+
+    def _read_all(self, docs: list[Document], identity: Any, store: str, progress: ProgressFn,
+                  is_cancelled: CancelledFn) -> Iterator[MonitoringResult]:
         for i, doc in enumerate(docs):
             if i % 500 == 0:
                 check_cancelled(is_cancelled)
@@ -371,26 +434,34 @@ class MonitoringSource(Source):
             identity.update(doc.name.encode("utf-8") + b"\x00" + content.digest())
             digest = "sha256:" + content.hexdigest()
             try:
-                out.extend(self._read_one(doc.name, doc.raw, digest, store))
+                yield from self._read_one(doc.name, doc.raw, digest, store)
             except DocumentError as exc:
                 self.rejected.append(RejectedFile(doc.name, str(exc)))
                 logger.warning("monitoring: %s skipped: %s", doc.name, exc)
-        self._identity = "sha256:" + identity.hexdigest()
-        progress(len(docs), len(docs), "Monitoring results read")
-        return out
 
     def _read_one(self, name: str, raw: bytes, digest: str, store: str) -> Iterator[MonitoringResult]:
         if name.endswith((".ndjson", ".jsonl")):
             kind, results = OPENLINEAGE, self._ndjson(raw, store)
         else:
-            body = parse_json(raw)
-            kind = classify(body)
-            results = openlineage_results(body, store) if kind == OPENLINEAGE else _READERS[kind](
-                name, body, digest, store)
+            lean = parse_lean(raw)
+            try:
+                kind, results = self._read_doc(name, parse_json(raw) if lean is None else lean, digest, store)
+            except DocumentError:
+                if lean is None:
+                    raise
+                # the reason comes from the whole document, as the reader sees it without the fast path
+                kind, results = self._read_doc(name, parse_json(raw), digest, store)
         if kind == OPENLINEAGE and not results:
             raise DocumentError("OpenLineage events without dataQualityAssertions or dataQualityMetrics facets")
         self.counts[kind] = self.counts.get(kind, 0) + 1
         yield from results
+
+    @staticmethod
+    def _read_doc(name: str, body: Any, digest: str, store: str) -> tuple[str, list[MonitoringResult]]:
+        kind = classify(body)
+        if kind == OPENLINEAGE:
+            return kind, openlineage_results(body, store)
+        return kind, _READERS[kind](name, body, digest, store)
 
     @staticmethod
     def _ndjson(raw: bytes, store: str) -> list[MonitoringResult]:

@@ -1,0 +1,112 @@
+"""The fast reading of monitoring results (msgspec, only the members the readers read) gives
+exactly what the full JSON parse gives, and every file it does not take is read the full way."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from mlops_desktop.sources.base import parse_store_url
+from mlops_desktop.sources.documents import DocumentError, parse_json
+from mlops_desktop.sources.monitoring import MonitoringSource, parse_lean
+from tests.conftest import FIXTURES
+
+RESULTS = FIXTURES / "monitoring" / "results"
+WEEK6 = RESULTS / "evidently" / "iris" / "week-06.json"
+GX = RESULTS / "gx" / "wine-train-2026-10-13.json"
+JSON_FILES = sorted(p for p in RESULTS.rglob("*.json") if "broken" not in p.parts)
+
+
+def _read(name: str, body: object, digest: str = "sha256:x") -> tuple[str, list[object]]:
+    return MonitoringSource._read_doc(name, body, digest, "monitoring:x")
+
+
+@pytest.mark.parametrize("path", JSON_FILES, ids=lambda p: p.relative_to(RESULTS).as_posix())
+def test_lean_parse_reads_what_the_full_parse_reads(path: Path) -> None:
+    raw = path.read_bytes()
+    name = path.relative_to(RESULTS).as_posix()
+    lean = parse_lean(raw)
+    assert lean is not None, "the fixtures are plain UTF-8 JSON objects the fast decoder takes"
+    assert _read(name, lean) == _read(name, parse_json(raw))
+    assert _read(name, lean)[1], "each fixture gives results"
+
+
+def test_a_snapshot_keeps_its_widgets_unparsed() -> None:
+    lean = parse_lean(WEEK6.read_bytes())
+    full = json.loads(WEEK6.read_text(encoding="utf-8"))
+    assert isinstance(lean["widgets"], msgspec.Raw)
+    assert json.loads(bytes(lean["widgets"])) == full["widgets"]  # the bytes, unparsed
+    assert set(lean) == set(full)
+    for mid, result in lean["metric_results"].items():
+        assert set(result) == {"type", "metric_value_location", "value"} & set(full["metric_results"][mid])
+        assert all(result[k] == full["metric_results"][mid][k] for k in result)
+
+
+def _week6_results() -> list[object]:
+    return _read("evidently/iris/week-06.json", parse_json(WEEK6.read_bytes()))[1]
+
+
+@pytest.mark.parametrize(("label", "raw"), [
+    ("byte-order mark", b"\xef\xbb\xbf" + WEEK6.read_bytes()),
+    ("gzip", gzip.compress(WEEK6.read_bytes())),
+    ("NaN in the widgets", WEEK6.read_bytes().replace(b'"tests_widgets": []', b'"tests_widgets": [NaN]', 1)),
+    ("number out of range", WEEK6.read_bytes().replace(b'"metadata": {', b'"metadata": {"rows": 1e400, ', 1)),
+])
+def test_files_the_fast_decoder_refuses_are_read_in_full(tmp_path: Path, label: str, raw: bytes) -> None:
+    assert parse_lean(raw) is None, label
+    folder = tmp_path / "mon"
+    folder.mkdir()
+    (folder / "evidently" / "iris").mkdir(parents=True)
+    (folder / "evidently" / "iris" / "week-06.json").write_bytes(raw)
+    source = MonitoringSource(parse_store_url(f"monitoring:{folder}"))
+    results = source.read_results()
+    assert source.rejected == []
+    assert [r.drift for r in results] == [r.drift for r in _week6_results()]  # type: ignore[attr-defined]
+
+
+def test_a_shape_error_is_reported_as_the_full_document_shows_it(tmp_path: Path) -> None:
+    doc = json.loads(WEEK6.read_text(encoding="utf-8"))
+    first = next(iter(doc["metric_results"]))
+    doc["metric_results"][first] = "not an object"  # the fast decoder refuses it, the reader says why
+    folder = tmp_path / "mon"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(doc), encoding="utf-8")
+    doc2 = json.loads(WEEK6.read_text(encoding="utf-8"))
+    doc2["timestamp"] = "soon"  # the fast decoder takes it; the reader refuses it
+    (folder / "b.json").write_text(json.dumps(doc2), encoding="utf-8")
+    source = MonitoringSource(parse_store_url(f"monitoring:{folder}"))
+    assert source.read_results() == []
+    assert [(f.name, f.reason) for f in source.rejected] == [
+        ("a.json", f"Evidently snapshot: metric_results[{first!r}] is not an evidently metric result"),
+        ("b.json", "Evidently snapshot: timestamp 'soon' is not an ISO 8601 time"),
+    ]
+    with pytest.raises(DocumentError):
+        _read("b.json", parse_json((folder / "b.json").read_bytes()))
+
+
+@pytest.mark.parametrize("raw", [b'{"a": 1} x', b'{"a": "\xff"}', b"[1, 2", b""])
+def test_malformed_bytes_are_left_to_the_full_parse(raw: bytes) -> None:
+    assert parse_lean(raw) is None
+    with pytest.raises(DocumentError):
+        parse_json(raw)
+
+
+def test_links_to_files_are_read_and_links_to_folders_not_followed(tmp_path: Path) -> None:
+    folder = tmp_path / "mon"
+    (folder / "gx").mkdir(parents=True)
+    os.symlink(GX, folder / "gx" / "linked.json")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "week-06.json").write_bytes(WEEK6.read_bytes())
+    os.symlink(elsewhere, folder / "other")
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "week-06.json").write_bytes(WEEK6.read_bytes())
+    source = MonitoringSource(parse_store_url(f"monitoring:{folder}"))
+    results = source.read_results()
+    assert [r.id for r in results] == ["gx/linked.json"]
+    assert source.rejected == []
