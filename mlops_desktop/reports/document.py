@@ -298,7 +298,8 @@ class ReportBuilder:
         self.story: list[Flowable] = []
         self.views: dict[str, DatasetView] = {}
         names = {m.name for m in data.models}
-        for key, view in dataset_views(data.catalog, data.lineage).items():
+        views = data.dataset_views if data.dataset_views is not None else dataset_views(data.catalog, data.lineage)
+        for key, view in views.items():
             if any(m.name in names for m, _ in view.consumers):
                 self.views[key] = view
         self.settings = data.settings.findings

@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import CancelledError, MlopsError, UsageError
-from mlops_desktop.core.findings import Finding, default_lineage, evaluate
+from mlops_desktop.core.findings import Finding, GraphLineage, dataset_views, evaluate
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -32,7 +33,13 @@ from mlops_desktop.core.progress import (
     no_progress,
 )
 from mlops_desktop.reports.bundle import build_bundle, bundle_bytes, evidence_digest, sign_bundle
-from mlops_desktop.reports.model import GovernanceEvidence, ReportData, ReportSettings, assemble
+from mlops_desktop.reports.model import (
+    GovernanceEvidence,
+    ReportData,
+    ReportSettings,
+    assemble,
+    store_content_hashes,
+)
 
 if TYPE_CHECKING:
     from mlops_desktop.governance.keys import SigningKey
@@ -166,16 +173,25 @@ def export_report(
     out = check_output_path(Path(out))
     settings = settings or ReportSettings()
     progress(0, 100, "Evaluating findings")
+    from mlops_desktop.governance.policy import lineage_graph
+
     facts = governance.facts if governance is not None else None
-    lineage = default_lineage(catalog)
-    scope = [m for m in models or () if m]
-    whole_catalog = findings is not None or not scope
-    if findings is None:  # only what the report shows: the models in scope (core/findings/engine.py)
-        findings = evaluate(catalog, facts, settings.findings, lineage=lineage, models=scope,
-                            is_cancelled=is_cancelled)
-    check_cancelled(is_cancelled)
+    # the file stores' SHA-256 are read beside the evaluation (hashing releases the interpreter lock)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-store-hash") as pool:
+        hashes = pool.submit(store_content_hashes, catalog.stores)
+        # the lineage graph the governance evidence was judged on (one build per catalog)
+        lineage = GraphLineage(catalog, lineage_graph(catalog))
+        views = dataset_views(catalog, lineage)  # the engine and the report read the same datasets
+        scope = [m for m in models or () if m]
+        whole_catalog = findings is not None or not scope
+        if findings is None:  # only what the report shows: the models in scope (core/findings/engine.py)
+            findings = evaluate(catalog, facts, settings.findings, lineage=lineage, models=scope, views=views,
+                                is_cancelled=is_cancelled)
+        check_cancelled(is_cancelled)
+        store_hashes = hashes.result()
     data: ReportData = assemble(catalog, edition, findings, models=models, governance=governance,
-                                settings=settings, lineage=lineage, whole_catalog=whole_catalog)
+                                settings=settings, lineage=lineage, whole_catalog=whole_catalog,
+                                store_hashes=store_hashes, dataset_views=views)
     bundle_file = bundle_path_for(out)
     doc = build_bundle(data, out.name)
     if officer is not None:

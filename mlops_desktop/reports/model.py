@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, StoreInfo, iso
 from mlops_desktop.core.errors import UsageError
 from mlops_desktop.core.findings import (
+    DatasetView,
     Finding,
     FindingSettings,
     GraphLineage,
@@ -149,6 +150,9 @@ class ReportData:
     scope_names: tuple[str, ...] = ()  # the --models given (empty: all)
     report_id: str = ""
     store_hashes: dict[str, str] = field(default_factory=dict)  # store url -> "sha256:<hex>" (file stores)
+    #: Every dataset of the catalog with its consumers (core/findings dataset_views over ``lineage``),
+    #: when the caller has them already (the findings engine read the same); None: built on demand.
+    dataset_views: Mapping[str, DatasetView] | None = None
 
     @property
     def title(self) -> str:
@@ -214,11 +218,15 @@ def assemble(
     settings: ReportSettings | None = None,
     lineage: GraphLineage | None = None,
     whole_catalog: bool = True,
+    store_hashes: Mapping[str, str] | None = None,
+    dataset_views: Mapping[str, DatasetView] | None = None,
 ) -> ReportData:
     """Scope the catalog and findings to ``models`` (all when empty) for ``edition``.
 
     ``whole_catalog`` says ``findings`` were evaluated over every model of the stores (so the report
-    can count them); False when the engine ran for the models in scope only."""
+    can count them); False when the engine ran for the models in scope only. ``store_hashes`` (from
+    :func:`store_content_hashes`) and ``dataset_views`` (:func:`~mlops_desktop.core.findings.dataset_views`
+    over the same catalog and lineage) are computed here unless given."""
     if edition not in EDITIONS:
         raise UsageError(f"Unknown report edition {edition!r}.", f"Use one of: {', '.join(EDITIONS)}.")
     settings = settings or ReportSettings()
@@ -246,7 +254,8 @@ def assemble(
         settings=settings,
         generated_at=generated,
         scope_names=tuple(wanted),
-        store_hashes=store_content_hashes(catalog.stores),
+        store_hashes=dict(store_hashes) if store_hashes is not None else store_content_hashes(catalog.stores),
+        dataset_views=dataset_views,
     )
     data.report_id = compute_report_id(data)
     return data

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.findings.context import DatasetContext, Draft, StoreContext, version_context
-from mlops_desktop.core.findings.datasets import dataset_views
+from mlops_desktop.core.findings.datasets import DatasetView, dataset_views
 from mlops_desktop.core.findings.lineage_view import LineageView, default_lineage
 from mlops_desktop.core.findings.model import Finding
 from mlops_desktop.core.findings.registry import REGISTRY, Rule
@@ -47,6 +47,7 @@ def evaluate(
     *,
     lineage: LineageView | None = None,
     models: Collection[str] | None = None,
+    views: Mapping[str, DatasetView] | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
 ) -> list[Finding]:
@@ -61,6 +62,9 @@ def evaluate(
     rules on the datasets that feed one of them or no model at all (a dataset finding concerns
     models among the dataset's consumers, whose list is still built from the whole catalog), and
     the store-wide rules.
+
+    ``views``: ``dataset_views(catalog, lineage)`` when the caller has built it already (a report
+    shows the same datasets); built here otherwise.
     """
     settings = settings or FindingSettings()
     gov = governance or GovernanceFacts()
@@ -84,7 +88,8 @@ def evaluate(
         progress(i + 1, total, f"Evaluated {model.name}")
 
     check_cancelled(is_cancelled)
-    views = dataset_views(catalog, lineage)
+    if views is None:
+        views = dataset_views(catalog, lineage)
     for view in sorted(views.values(), key=lambda v: (v.name, v.digest, v.id)):
         if wanted and view.consumers and not any(m.name in wanted for m, _ in view.consumers):
             continue
