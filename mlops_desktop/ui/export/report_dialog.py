@@ -17,8 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -48,6 +47,7 @@ from mlops_desktop.reports.model import EDITIONS, ReportSettings
 from mlops_desktop.ui.common.keyfield import KeyFileField, passphrase_or_env
 from mlops_desktop.ui.common.widgets import Banner
 from mlops_desktop.ui.common.workers import TaskSlot
+from mlops_desktop.ui.export.located import FileLocationWidget
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +202,7 @@ class ReportDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setAccessibleName("Export status")
+        self.location = FileLocationWidget("report")
         self.export_button = QPushButton("Export")
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.start_export)
@@ -240,6 +241,7 @@ class ReportDialog(QDialog):
         layout.addWidget(self.preview_label)
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.status)
+        layout.addWidget(self.location)
         layout.addLayout(buttons)
         self.resize(820, 720)
         self._set_tab_order()
@@ -416,6 +418,7 @@ class ReportDialog(QDialog):
         edition = self.edition_combo.currentData()
         self.report_result = None
         self.last_error = None
+        self.location.setVisible(False)
         self.progress.setValue(0)
         self.status.setText("Exporting…")
         self.export_button.setEnabled(False)
@@ -443,6 +446,8 @@ class ReportDialog(QDialog):
         self.sig_report_written.emit(result)
         if self.open_when_done:
             self.open_result(result.path)
+        else:
+            self.location.set_file(result.path, opened=True)
 
     def _on_export_failed(self, exc: BaseException) -> bool:
         from mlops_desktop.governance.keys import CertificateError, KeyFileError
@@ -460,12 +465,14 @@ class ReportDialog(QDialog):
         self.export_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
-    def open_result(self, path: Path | str) -> None:
+    def open_result(self, path: Path | str) -> bool:
+        """Hand the report to the PDF viewer; when none takes it, the dialog says where it is."""
         self.opened.append(str(path))
-        if self._opener is not None:
-            self._opener(str(path))
-        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
-            logger.info("No viewer opened %s", path)
+        if self._opener is None:
+            return self.location.open_file(path)
+        opened = self._opener(str(path)) is not False  # an opener may answer False: nothing opened it
+        self.location.set_file(path, opened=opened)
+        return opened
 
     # -- lifetime ---------------------------------------------------------------------------
 

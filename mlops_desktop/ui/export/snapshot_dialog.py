@@ -35,6 +35,7 @@ from mlops_desktop.services.session import KeyFile
 from mlops_desktop.services.snapshots import SnapshotRequest, create_snapshot
 from mlops_desktop.ui.common.dialogs import TaskDialog
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot, TaskState
+from mlops_desktop.ui.export.located import FileLocationWidget
 from mlops_desktop.ui.models.loading import source_settings
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ class SnapshotDialog(TaskDialog):
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        self.location = FileLocationWidget("snapshot")
         self.buttons = QDialogButtonBox()
         self.create_button = self.buttons.addButton("Create", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -139,6 +141,7 @@ class SnapshotDialog(TaskDialog):
         layout.addStretch(1)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
+        layout.addWidget(self.location)
         layout.addWidget(self.buttons)
         self._on_out_edit_changed(self.out_edit.text())
 
@@ -176,6 +179,7 @@ class SnapshotDialog(TaskDialog):
             out += ".mlsnap"
             self.out_edit.setText(out)
         self.snapshot_result = None
+        self.location.setVisible(False)
         self._target = Path(out).expanduser()
         self._started_at = time.time()
         self.progress_bar.setValue(0)
@@ -255,6 +259,7 @@ class SnapshotDialog(TaskDialog):
         if result.not_recorded:
             text += f"\nNot recorded in the audit log: {result.not_recorded}"
         self.status_label.setText(text)
+        self.location.set_file(result.path, opened=True)
         self.cancel_button.setText("Close")
         self.sig_created.emit(result)
 
