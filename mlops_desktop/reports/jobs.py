@@ -60,6 +60,20 @@ def _scaled(progress: ProgressFn, start: int, span: int) -> ProgressFn:
     return inner
 
 
+def _collecting_unverified(settings: SourceSettings, into: list[str]) -> SourceSettings:
+    """``settings`` whose unverified-snapshot notice also appends to ``into``."""
+    import dataclasses
+
+    previous = settings.on_unverified
+
+    def notice(line: str) -> None:
+        into.append(line)
+        if previous is not None:
+            previous(line)
+
+    return dataclasses.replace(settings, on_unverified=notice)
+
+
 def load_stores(
     stores: Sequence[str],
     artifact_roots: Mapping[str, str] | None = None,
@@ -150,11 +164,22 @@ def run_report(
         raise UsageError(f"Unknown report edition {edition!r}.", f"Use one of: {', '.join(EDITIONS)}.")
     out = check_output_path(Path(out))
     sign = _pdf_signer(sign_key, sign_cert) if sign_key is not None else None
+    unverified: list[str] = []  # inputs used with --allow-unverified: the cover says so
     if catalog is None:
+        if source_settings is not None:
+            source_settings = _collecting_unverified(source_settings, unverified)
         catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 30), is_cancelled, source_settings)
     check_cancelled(is_cancelled)
     gov, evidence = governance_evidence(governance_url, catalog, artifact_roots, _scaled(progress, 30, 15),
                                         is_cancelled)
+    gov_unverified = getattr(gov, "unverified", None)  # a governance snapshot opened unverified
+    if isinstance(gov_unverified, str) and gov_unverified:
+        unverified.append(gov_unverified)
+    if unverified:
+        import dataclasses
+
+        settings = settings or ReportSettings()
+        settings = dataclasses.replace(settings, unverified_inputs=(*settings.unverified_inputs, *unverified))
     try:
         record = None
         seal = None

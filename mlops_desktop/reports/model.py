@@ -80,6 +80,9 @@ class ReportSettings:
     challenger_aliases: tuple[str, ...] = ("challenger",)
     #: Remediation state per finding key (the findings status file), shown by the model-risk edition.
     finding_status: Mapping[str, FindingStatus] = field(default_factory=dict)
+    #: Inputs used although not verified (--allow-unverified: ALTERED, unsigned or unanchored
+    #: snapshots), one line each; the cover carries a banner naming them.
+    unverified_inputs: tuple[str, ...] = ()
 
     def author_name(self) -> str:
         """The preparer: the explicit author, else the officer's name in the profile, else the OS user."""

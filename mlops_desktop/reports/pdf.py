@@ -62,8 +62,21 @@ logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------------------- common parts
 
 
+def _unverified_banner(b: ReportBuilder, lines: tuple[str, ...]) -> None:
+    """A boxed warning on the cover: the report was built on inputs that are not verified."""
+    text = ("<b>UNVERIFIED INPUT</b> — this report was built with --allow-unverified on input that is not "
+            "verified; what it shows may not be what was signed: " + "; ".join(esc(line) for line in lines))
+    box = Table([[b.p(text, "cell")]], colWidths=[FRAME_W])
+    box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.5, colors.HexColor("#b3261e")),
+                             ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fdecea")),
+                             ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    b.add(box, Spacer(1, 0.4 * cm))
+
+
 def _cover(b: ReportBuilder) -> None:
     d = b.d
+    if d.settings.unverified_inputs:
+        _unverified_banner(b, d.settings.unverified_inputs)
     b.add(Spacer(1, 3 * cm))
     b.para(esc(d.title), "title")
     b.para(esc({"gdpr": "General Data Protection Regulation (EU) 2016/679",
