@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -14,7 +15,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +29,11 @@ from mlops_desktop.core.monitoring import DEFAULT_MAX_AGE_DAYS, MonitoringOvervi
 from mlops_desktop.services.governance_status import Overview, overview_job
 from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.sources.base import Source
+from mlops_desktop.ui.catalog.as_of_view import AsOfControl, AsOfView
+from mlops_desktop.ui.catalog.column_fit import fit_columns
+from mlops_desktop.ui.catalog.elided_tips import install_elided_tooltips
+from mlops_desktop.ui.catalog.history_tab import HistoryTabWidget
+from mlops_desktop.ui.catalog.model_info import ModelInfoWidget
 from mlops_desktop.ui.catalog.monitoring_tab import deployed_statuses, monitoring_job
 from mlops_desktop.ui.catalog.version_detail import VersionDetailWidget
 from mlops_desktop.ui.common.delegates import BadgeDelegate
@@ -46,6 +55,8 @@ class ModelsView(QWidget):
     sig_version_selected = Signal(object)  # ModelVersion | None
     sig_open_lineage = Signal(str)  # lineage node id of a model version
     sig_compare = Signal(str, str, str)  # model name, older version, newer version
+    sig_open_run = Signal(str)  # run id (a version's link to its run)
+    sig_open_dataset = Signal(str)  # dataset id (a version's link to a dataset)
 
     def __init__(
         self,
@@ -94,10 +105,13 @@ class ModelsView(QWidget):
         self.table.setAccessibleName("Registered models")
         self.versions_table.setItemDelegateForColumn(self.versions_model.column_index("Data"),
                                                      BadgeDelegate(self.versions_table))
-        for col, width in enumerate((56, 80, 100, 64, 140, 80)):
-            self.versions_table.setColumnWidth(col, width)
+        self.versions_fitter = fit_columns(self.versions_table, ("Stage", "Aliases", "Author"), {"Author": 110})
+        install_elided_tooltips(self.table)
         self.detail = VersionDetailWidget(notifier, source_for_run)
         self.detail.sig_open_lineage.connect(self._on_detail_open_lineage)
+        self.detail.sig_open_run.connect(self.sig_open_run)
+        self.detail.sig_open_dataset.connect(self.sig_open_dataset)
+        self.detail.history_tab.url_source = lambda: self.governance_url_source()
         self.compare_button = QPushButton("Compare")
         self.compare_button.setObjectName("compareButton")
         self.compare_button.setToolTip("Select two versions (Ctrl+click) and compare them (Ctrl+D)")
@@ -116,18 +130,30 @@ class ModelsView(QWidget):
         vb = QVBoxLayout(versions_box)
         vb.setContentsMargins(0, 0, 0, 0)
         self.versions_label = QLabel("Versions")
+        self.versions_label.setObjectName("versionsLabel")
+        # the model's description may be long: cut at the pane's edge (whole text in the tooltip)
+        self.versions_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         versions_head = QHBoxLayout()
         versions_head.addWidget(self.versions_label, 1)
         versions_head.addWidget(self.compare_button)
         vb.addLayout(versions_head)
         vb.addWidget(self.versions_table, 1)
+        # the selected model: its versions, its own description and tags, its history
+        self.model_info = ModelInfoWidget()
+        self.model_history = HistoryTabWidget(notifier, scope="model")
+        self.model_history.url_source = lambda: self.governance_url_source()
+        self.model_tabs = QTabWidget()
+        self.model_tabs.setObjectName("modelTabs")
+        self.model_tabs.addTab(versions_box, "Versions")
+        self.model_tabs.addTab(self.model_info, "Model")
+        self.model_tabs.addTab(self.model_history, "History")
 
         bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(versions_box)
+        bottom.addWidget(self.model_tabs)
         bottom.addWidget(self.detail)
-        bottom.setStretchFactor(0, 2)
-        bottom.setStretchFactor(1, 3)
-        bottom.setSizes([430, 770])
+        bottom.setStretchFactor(0, 5)
+        bottom.setStretchFactor(1, 6)
+        bottom.setSizes([500, 600])  # at 1280 px the version pane's tabs all show
 
         top = QWidget()
         tl = QVBoxLayout(top)
@@ -140,7 +166,9 @@ class ModelsView(QWidget):
         filter_row = QHBoxLayout()
         filter_row.addWidget(self.filter_bar, 1)
         filter_row.addWidget(self.attention_check)
-        tl.addLayout(filter_row)
+        self.as_of_control = AsOfControl()
+        self.as_of_control.sig_as_of.connect(self._on_as_of_control_as_of)
+        filter_row.addWidget(self.as_of_control)
         tl.addWidget(self.table, 1)
 
         split = QSplitter(Qt.Orientation.Vertical)
@@ -149,9 +177,17 @@ class ModelsView(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         split.setSizes([300, 420])
+        # "as of" a past time: the state rebuilt from the journal replaces the live tables
+        self.as_of_view = AsOfView(notifier)
+        self.as_of_view.sig_back_to_now.connect(self._on_as_of_view_back_to_now)
+        self.live = split
+        self.content = QStackedWidget()
+        self.content.addWidget(split)
+        self.content.addWidget(self.as_of_view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(split)
+        layout.addLayout(filter_row)
+        layout.addWidget(self.content, 1)
         self._update_count()
 
     # -- data ------------------------------------------------------------------------
@@ -171,6 +207,9 @@ class ModelsView(QWidget):
             self.search_slot.start(search_texts_job, self.model.columns, list(self.model.rows),
                                    label="Indexing models", on_done=self._on_search_texts_done)
         self.detail.set_monitoring_overview(None)
+        when = self.as_of_control.when()
+        if when is not None:
+            self.as_of_view.load(self.governance_url_source(), catalog, when)
         if self.model.rowCount():
             self.monitoring_slot.start(monitoring_job, catalog, self.monitoring_as_of or datetime.now(UTC).date(),
                                        self.monitoring_max_age_days, label="Linking monitoring results",
@@ -192,6 +231,7 @@ class ModelsView(QWidget):
 
         self.overview = overview
         self.detail.set_governance_status(overview.status)
+        self.model_history.set_governance_status(overview.status)
         settings = FindingSettings()
         by_model: dict[str, list] = {}
         for f in overview.findings.findings:
@@ -321,12 +361,21 @@ class ModelsView(QWidget):
 
     def _show_model(self, model: RegisteredModel | None) -> None:
         self.versions_model.set_model(model)
+        self.model_info.set_model(model)
+        self.model_history.set_subject(self.catalog if model else None, model.name if model else None)
         if model is None:
             self.versions_label.setText("Versions")
+            self.versions_label.setToolTip("")
         else:
             n = self.versions_model.rowCount()
-            self.versions_label.setText(f"Versions of <b>{model.name}</b> ({n})" if n else
-                                        f"<b>{model.name}</b> has no versions")
+            text = f"Versions of <b>{html.escape(model.name)}</b> ({n})" if n else \
+                f"<b>{html.escape(model.name)}</b> has no versions"
+            if model.description:
+                first = model.description.strip().splitlines()[0] if model.description.strip() else ""
+                cut = first if len(first) <= 60 else first[:59].rstrip() + "…"
+                text += f" — <i>{html.escape(cut)}</i>"
+            self.versions_label.setText(text)
+            self.versions_label.setToolTip(model.description or "")
         if self.versions_model.rowCount():
             self.versions_table.selectRow(0)
         else:
@@ -345,7 +394,26 @@ class ModelsView(QWidget):
 
     def _on_filter_text_changed(self, text: str) -> None:
         self.proxy.set_filter_text(text)
+        self.as_of_view.set_filter_text(text)
         self._update_count()
+
+    # -- as of a past time -------------------------------------------------------------
+
+    def show_as_of(self, when: datetime | None) -> None:
+        """Show the registry as the journal recorded it at ``when`` (None: the live registry)."""
+        self.as_of_control.set_when(when)
+
+    def _on_as_of_control_as_of(self, when: datetime | None) -> None:
+        self.attention_check.setEnabled(when is None)
+        if when is None:
+            self.as_of_view.slot.cancel()
+            self.content.setCurrentWidget(self.live)
+            return
+        self.content.setCurrentWidget(self.as_of_view)
+        self.as_of_view.load(self.governance_url_source(), self.catalog, when)
+
+    def _on_as_of_view_back_to_now(self) -> None:
+        self.show_as_of(None)
 
     def _update_count(self, *_args: object) -> None:
         self.filter_bar.set_count(self.proxy.rowCount(), self.model.rowCount())
@@ -354,4 +422,6 @@ class ModelsView(QWidget):
         self.search_slot.shutdown()
         self.monitoring_slot.shutdown()
         self.governance_slot.shutdown()
+        self.as_of_view.shutdown()
+        self.model_history.shutdown()
         self.detail.shutdown()

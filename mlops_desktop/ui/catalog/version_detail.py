@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.entities import Catalog, MetricValue, ModelVersion, RegisteredModel, Run
 from mlops_desktop.core.monitoring import MonitoringOverview
 from mlops_desktop.sources.base import Source
+from mlops_desktop.ui.catalog.elided_tips import install_elided_tooltips
 from mlops_desktop.ui.catalog.governance_tab import GovernanceTabWidget
+from mlops_desktop.ui.catalog.history_tab import HistoryTabWidget
 from mlops_desktop.ui.catalog.metric_chart import MetricChartWidget
-from mlops_desktop.ui.catalog.monitoring_tab import MonitoringTabWidget
+from mlops_desktop.ui.catalog.monitoring_tab import MonitoringTabWidget, approval_marks
 from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import badge_html, make_table
@@ -58,6 +60,8 @@ class VersionDetailWidget(QWidget):
     """Fill with :meth:`set_version`; metric histories load on demand in a worker."""
 
     sig_open_lineage = Signal(object)  # ModelVersion
+    sig_open_run = Signal(str)  # run id
+    sig_open_dataset = Signal(str)  # dataset id
 
     def __init__(
         self,
@@ -84,8 +88,20 @@ class VersionDetailWidget(QWidget):
         self.lineage_button.setToolTip("Open the lineage of this version: its datasets, run and deployments (Ctrl+L)")
         self.lineage_button.setAccessibleName("Open lineage of this version")
         self.lineage_button.clicked.connect(self._on_lineage_button_clicked)
+        # links to the version's run and datasets on their pages
+        self.links = QLabel()
+        self.links.setObjectName("versionLinks")
+        self.links.setTextFormat(Qt.TextFormat.RichText)
+        self.links.setWordWrap(True)
+        self.links.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                           | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.links.linkActivated.connect(self._on_links_link_activated)
+        head_text = QVBoxLayout()
+        head_text.setSpacing(2)
+        head_text.addWidget(self.header)
+        head_text.addWidget(self.links)
         header_row = QHBoxLayout()
-        header_row.addWidget(self.header, 1)
+        header_row.addLayout(head_text, 1)
         header_row.addWidget(self.lineage_button, 0, Qt.AlignmentFlag.AlignTop)
 
         self.tabs = QTabWidget()
@@ -117,6 +133,8 @@ class VersionDetailWidget(QWidget):
         self.inputs_model = DatasetInputsModel(parent=self)
         self.inputs_view = make_table(self.inputs_model)
         self.inputs_view.setItemDelegateForColumn(self.inputs_model.column_index("Data"), BadgeDelegate(self.inputs_view))
+        self.inputs_view.setToolTip("Double-click a dataset to open it on the Datasets page")
+        self.inputs_view.doubleClicked.connect(self._on_inputs_view_double_clicked)
         self.tabs.addTab(self.inputs_view, "Datasets")
 
         # Params
@@ -135,6 +153,7 @@ class VersionDetailWidget(QWidget):
         metrics_page.setStretchFactor(0, 1)
         metrics_page.setStretchFactor(1, 2)
         metrics_page.setSizes([240, 520])
+        self.metrics_page = metrics_page
         self.tabs.addTab(metrics_page, "Metrics")
 
         # Monitoring: drift and data quality over time (filled by set_monitoring_overview)
@@ -147,6 +166,13 @@ class VersionDetailWidget(QWidget):
         self.governance_status: object | None = None
         self.sig_decision_requested = self.governance_tab.sig_decision_requested
         self.tabs.addTab(self.governance_tab, "Governance")
+
+        # History: the registry journal's changes of this version and a timeline (loaded when shown)
+        self.history_tab = HistoryTabWidget(notifier, scope="version")
+        self.tabs.addTab(self.history_tab, "History")
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        for view in (self.tags_view, self.inputs_view, self.params_view, self.metrics_view):
+            install_elided_tooltips(view)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -167,6 +193,9 @@ class VersionDetailWidget(QWidget):
         self.lineage_button.setEnabled(version is not None)
         self._show_monitoring()
         self._show_governance()
+        self.history_tab.set_subject(catalog, version.model_name if version else None,
+                                     version.version if version else None)
+        self._show_links(version)
         if version is None:
             self.header.setText("<i>Select a model version to see its details.</i>")
             for label in self.fact_labels.values():
@@ -213,6 +242,8 @@ class VersionDetailWidget(QWidget):
         self.metrics_model.set_mapping({k: format_value(m.value) for k, m in (run.metrics if run else {}).items()})
         for view in (self.tags_view, self.inputs_view, self.params_view, self.metrics_view):
             view.resizeColumnToContents(0)
+        if self.tabs.currentWidget() is self.metrics_page:
+            self.show_first_metric()
 
     def set_monitoring_overview(self, overview: MonitoringOverview | None) -> None:
         """Every version's monitoring (computed in a worker by the Models page)."""
@@ -224,6 +255,8 @@ class VersionDetailWidget(QWidget):
         self.governance_status = status
         self._governance_loaded = True
         self._show_governance()
+        self._show_monitoring()  # its approvals are marked on the monitoring charts
+        self.history_tab.set_governance_status(status)
 
     def _show_governance(self) -> None:
         self.governance_tab.set_governance(self.version, self.governance_status,  # type: ignore[arg-type]
@@ -233,6 +266,8 @@ class VersionDetailWidget(QWidget):
     def _show_monitoring(self) -> None:
         v, overview = self.version, self.monitoring_overview
         vm = overview.version(v.model_name, v.version) if (v is not None and overview is not None) else None
+        self.monitoring_tab.set_approvals([] if v is None else approval_marks(self.governance_status, v.model_name,
+                                                                              v.version))
         self.monitoring_tab.set_monitoring(vm, "" if v is None else "Monitoring results are being linked…")
 
     # -- metric history ----------------------------------------------------------------
@@ -264,9 +299,52 @@ class VersionDetailWidget(QWidget):
         key, _value = indexes[0].data(ENTITY_ROLE)
         self.show_metric(key)
 
+    def show_first_metric(self) -> bool:
+        """Select the first metric (its history is plotted) unless one is selected already."""
+        if self.metrics_view.selectionModel().hasSelection() or not self.metrics_model.rowCount():
+            return False
+        self.metrics_view.selectRow(0)
+        return True
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.metrics_page:
+            self.show_first_metric()
+
+    def _show_links(self, version: ModelVersion | None) -> None:
+        if version is None:
+            self.links.setText("")
+            return
+        parts = []
+        if version.run_id:
+            name = (self.run.name if self.run is not None else None) or version.run_id
+            parts.append(f"Run <a href='run:{html.escape(version.run_id)}'>{html.escape(name)}</a>")
+        seen: set[str] = set()
+        datasets = []
+        for inp in version.datasets:
+            if inp.dataset_id in seen:
+                continue
+            seen.add(inp.dataset_id)
+            datasets.append(f"<a href='dataset:{html.escape(inp.dataset_id)}'>{html.escape(inp.name)}</a>")
+        if datasets:
+            parts.append("Datasets " + ", ".join(datasets))
+        self.links.setText(" &nbsp;·&nbsp; ".join(parts) if parts else "<i>No run or dataset recorded</i>")
+
+    def _on_links_link_activated(self, link: str) -> None:
+        kind, _, key = link.partition(":")
+        if kind == "run":
+            self.sig_open_run.emit(key)
+        elif kind == "dataset":
+            self.sig_open_dataset.emit(key)
+
+    def _on_inputs_view_double_clicked(self, index) -> None:
+        row = index.data(ENTITY_ROLE)
+        if row is not None:
+            self.sig_open_dataset.emit(row[0].dataset_id)
+
     def _on_lineage_button_clicked(self) -> None:
         if self.version is not None:
             self.sig_open_lineage.emit(self.version)
 
     def shutdown(self) -> None:
         self.history_slot.shutdown()
+        self.history_tab.shutdown()

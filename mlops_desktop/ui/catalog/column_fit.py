@@ -1,0 +1,114 @@
+"""Table columns that share the view's width instead of scrolling sideways.
+
+Fixed columns keep their content width; flexible ones get their content width when
+everything fits, otherwise a share of what is left in proportion to it (never below a
+minimum), and their cut text shows in a tooltip (:mod:`elided_tips`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QHeaderView, QTableView
+
+from mlops_desktop.ui.catalog.elided_tips import install_elided_tooltips
+
+MIN_FLEX = 44  # px: the narrowest a flexible column gets
+_SAMPLE_ROWS = 200  # rows measured for a column's content width
+
+
+class ColumnFitter(QObject):
+    """Keeps the columns of ``view`` within its viewport (on resize and when rows change)."""
+
+    def __init__(self, view: QTableView, flexible: Sequence[str], caps: dict[str, int] | None = None) -> None:
+        super().__init__(view)
+        self.view = view
+        self.flexible = set(flexible)
+        self.caps = dict(caps or {})
+        header = view.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setMinimumSectionSize(24)
+        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        view.viewport().installEventFilter(self)
+        model = view.model()
+        for signal in (model.modelReset, model.rowsInserted, model.layoutChanged):
+            signal.connect(self._schedule)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.fit)
+        install_elided_tooltips(view)
+
+    def _schedule(self, *_args: object) -> None:
+        self._timer.start()
+
+    def _titles(self) -> list[str]:
+        model = self.view.model()
+        return [str(model.headerData(i, Qt.Orientation.Horizontal)) for i in range(model.columnCount())]
+
+    def content_width(self, column: int) -> int:
+        header = self.view.horizontalHeader()
+        rows = min(self.view.model().rowCount(), _SAMPLE_ROWS)
+        width = header.sectionSizeFromContents(column).width()
+        fm = self.view.fontMetrics()
+        model = self.view.model()
+        for row in range(rows):
+            text = model.index(row, column).data(Qt.ItemDataRole.DisplayRole)
+            if isinstance(text, str) and text:
+                width = max(width, fm.horizontalAdvance(text.splitlines()[0]) + 12)
+        delegate_hint = self.view.sizeHintForColumn(column) if rows and self.view.itemDelegateForColumn(column) else 0
+        return max(width, delegate_hint)
+
+    def fit(self) -> None:
+        """Set every column's width so that together they fill the viewport exactly (or less)."""
+        view = self.view
+        available = view.viewport().width()
+        if available <= 0:
+            return
+        titles = self._titles()
+        wants = []
+        for i, title in enumerate(titles):
+            if view.isColumnHidden(i):
+                wants.append(0)
+                continue
+            want = self.content_width(i)
+            if title in self.caps:
+                want = min(want, self.caps[title])
+            wants.append(want)
+        flex = [i for i, t in enumerate(titles) if t in self.flexible and not view.isColumnHidden(i)]
+        fixed_total = sum(w for i, w in enumerate(wants) if i not in flex)
+        flex_total = sum(wants[i] for i in flex)
+        room = max(0, available - fixed_total)
+        widths = list(wants)
+        if flex and flex_total:
+            if flex_total <= room:  # all fits: the spare room goes to the flexible columns
+                spare = room - flex_total
+                for i in flex:
+                    widths[i] = wants[i] + spare * wants[i] // flex_total
+            else:
+                for i in flex:
+                    widths[i] = max(MIN_FLEX, room * wants[i] // flex_total)
+        over = sum(widths) - available
+        if over > 0:  # minimums or fixed columns still too wide: take it from the widest
+            for i in sorted(range(len(widths)), key=lambda j: -widths[j]):
+                cut = min(over, max(0, widths[i] - MIN_FLEX))
+                widths[i] -= cut
+                over -= cut
+                if over <= 0:
+                    break
+        for i, w in enumerate(widths):
+            if not view.isColumnHidden(i):
+                view.setColumnWidth(i, w)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Resize:
+            self._schedule()
+        return False
+
+
+def fit_columns(view: QTableView, flexible: Sequence[str], caps: dict[str, int] | None = None) -> ColumnFitter:
+    """Fit ``view``'s columns to its width; ``flexible`` names the columns that shrink (cut
+    with a tooltip), ``caps`` the widest any column may want."""
+    return ColumnFitter(view, flexible, caps)

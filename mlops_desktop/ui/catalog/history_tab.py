@@ -1,0 +1,383 @@
+"""The History tab of a model and of a version: a timeline of who held each stage and alias,
+the decisions on it, and the change events the registry journal recorded with their windows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from mlops_desktop.core.entities import Catalog
+from mlops_desktop.governance.journal import ChangeEvent
+from mlops_desktop.services.timeline import (
+    ALIAS,
+    STAGE,
+    DecisionMark,
+    ModelHistory,
+    Segment,
+    decision_marks,
+    model_history_job,
+)
+from mlops_desktop.ui.catalog.column_fit import fit_columns
+from mlops_desktop.ui.common import theme
+from mlops_desktop.ui.common.widgets import make_table
+from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
+from mlops_desktop.ui.models.base import Column, EntityTableModel
+
+#: Colours of the bands (stage names first, then cycled for aliases and other stages).
+_STAGE_COLORS = {"production": "#15803d", "staging": "#b45309", "archived": "#6b7280"}
+_ALIAS_COLORS = ("#1f6f8b", "#7c3aed", "#be185d", "#0e7490", "#a16207")
+_APPROVED = "#16a34a"
+_REJECTED = "#dc2626"
+_BAR_HEIGHT = 0.7
+_STAGES = ("production", "staging", "archived")
+
+
+def _when(text: str, utc: bool = True) -> str:
+    return text.replace("T", " ").split(".")[0].removesuffix("Z") + (" UTC" if utc else "")
+
+
+def change_words(e: ChangeEvent) -> str:
+    """What changed, without the window (the table shows the window in its own column)."""
+    v = f"v{e.version}" if e.version else ""
+    if e.kind == STAGE:
+        return f"{v} stage {e.before or 'None'} → {e.after or 'None'}"
+    if e.kind == ALIAS:
+        if e.before is None:
+            return f"@{e.alias} set to v{e.after}"
+        if e.after is None:
+            return f"@{e.alias} removed from v{e.before}"
+        return f"@{e.alias} moved v{e.before} → v{e.after}"
+    if e.kind == "registered":
+        return f"{v} registered"
+    if e.kind == "removed":
+        return f"{v} no longer in the registry"
+    return f"{v} {e.kind} changed: {e.before} → {e.after}"
+
+
+class ChangeEventsModel(EntityTableModel[ChangeEvent]):
+    """The change events of a model or version, oldest first."""
+
+    columns = (
+        Column("At or before (UTC)", lambda e: _when(e.before_time, False), lambda e: e.before_time,
+               tooltip=lambda e: e.window_text),
+        Column("After (UTC)", lambda e: _when(e.after_time, False), lambda e: e.after_time,
+               tooltip=lambda e: e.window_text),
+        Column("Change", change_words, tooltip=lambda e: e.text),
+        Column("Window", lambda e: (e.narrowed_by or "exact") if e.exact else
+               (f"narrowed by {e.narrowed_by}" if e.narrowed_by else "only the observation window is known"),
+               tooltip=lambda e: e.window_text),
+    )
+
+
+def _ts(value: datetime) -> float:
+    return value.timestamp()
+
+
+class TimelineChart(pg.PlotWidget):
+    """One band per stage and alias over time (date axis); each version's stay is a bar, solid
+    where the journal is sure and pale where the change lies somewhere in a window; decisions
+    are marked on the band of their target (▲ approved, ✕ rejected); observations on the bottom row."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
+        self.setObjectName("historyTimeline")
+        self.setAccessibleName("Timeline of stages and aliases")
+        self.setMinimumHeight(150)
+        self.setMenuEnabled(False)
+        self.showGrid(x=True, y=False, alpha=0.15)
+        self.getPlotItem().hideButtons()
+        self.setMouseEnabled(x=True, y=False)
+        self.history: ModelHistory | None = None
+        self.decisions: list[DecisionMark] = []
+        self.lanes: list[tuple[str, str, str]] = []
+        #: (lane index, sub-row) of every segment drawn, in the order of ``history.segments``
+        self.rows: list[float] = []
+        self._items: list[pg.GraphicsObject] = []
+
+    def set_history(self, history: ModelHistory | None, decisions: Sequence[DecisionMark] = ()) -> None:
+        self.history = history
+        self.decisions = list(decisions)
+        self.redraw()
+
+    def lane_of(self, kind: str, target: str) -> int | None:
+        for i, (_reg, k, t) in enumerate(self.lanes):
+            if k == kind and t == target:
+                return i
+        return None
+
+    def redraw(self) -> None:
+        c = theme.colors()
+        plot = self.getPlotItem()
+        for item in self._items:
+            plot.removeItem(item)
+        self._items = []
+        self.setBackground(c.plot_background)
+        for name in ("bottom", "left"):
+            axis = self.getAxis(name)
+            axis.setPen(c.plot_foreground)
+            axis.setTextPen(c.plot_foreground)
+        h = self.history
+        self.lanes = h.lanes() if h is not None else []
+        # decisions on a target no version held in the journal still get a band
+        for d in self.decisions:
+            kind = STAGE if d.target.casefold() in _STAGES else ALIAS
+            if self.lane_of(kind, d.target) is None and self.lane_of(STAGE if kind == ALIAS else ALIAS,
+                                                                      d.target) is None:
+                self.lanes.append(("", kind, d.target))
+        self.rows = []
+        if h is None:
+            self.getAxis("left").setTicks([[]])
+            return
+        now = h.last_observed or datetime.now(UTC)
+        # rows: lanes top to bottom, then the observations row
+        ticks = []
+        n = len(self.lanes)
+        for i, (reg, kind, target) in enumerate(self.lanes):
+            label = target if kind == STAGE else f"@{target}"
+            if reg and len({r for r, _k, _t in self.lanes if r}) > 1:
+                label += f" ({reg.split(':', 1)[-1][:12]})"
+            ticks.append((n - i, label))
+        ticks.append((0, "observed"))
+        self.getAxis("left").setTicks([ticks])
+        # sub-rows where two versions hold one stage at the same time
+        busy: dict[int, list[tuple[float, float, int]]] = {}
+        solid: dict[str, list[tuple[float, float, float, float]]] = {}
+        pale: dict[str, list[tuple[float, float, float, float]]] = {}
+        texts: list[tuple[float, float, str, str]] = []
+        for seg in h.segments:
+            lane = self.lane_of(seg.kind, seg.target)
+            assert lane is not None
+            lo, hi = _ts(seg.start_by), _ts(seg.end_after)  # two versions overlap only where both are sure
+            taken = {sub for a, b, sub in busy.get(lane, []) if a < hi and lo < b}
+            sub = next(k for k in range(len(taken) + 1) if k not in taken)
+            busy.setdefault(lane, []).append((lo, hi, sub))
+            subs = max(1, len(taken) + 1)
+            height = _BAR_HEIGHT / subs if subs > 1 else _BAR_HEIGHT
+            y0 = (n - lane) - _BAR_HEIGHT / 2 + sub * height
+            self.rows.append(y0 + height / 2)
+            color = self._color(seg)
+            sure_from, sure_to = _ts(seg.start_by), _ts(seg.end_after)
+            if sure_to > sure_from:
+                solid.setdefault(color, []).append((sure_from, sure_to, y0, height))
+            if seg.start_after is not None and _ts(seg.start_after) < sure_from:
+                pale.setdefault(color, []).append((_ts(seg.start_after), sure_from, y0, height))
+            tail = _ts(seg.end_by) if seg.end_by is not None else _ts(now)
+            if tail > sure_to:
+                pale.setdefault(color, []).append((sure_to, tail, y0, height))
+            texts.append((_ts(seg.start_after or seg.start_by), y0 + height / 2, f"v{seg.version}", color))
+        for groups, alpha in ((pale, 70), (solid, 230)):
+            for color, bars in groups.items():
+                brush = pg.mkBrush(pg.mkColor(color).red(), pg.mkColor(color).green(), pg.mkColor(color).blue(),
+                                   alpha)
+                item = pg.BarGraphItem(x0=[b[0] for b in bars], x1=[b[1] for b in bars],
+                                       y0=[b[2] for b in bars], height=[b[3] for b in bars],
+                                       brush=brush, pen=pg.mkPen(color, width=1))
+                self._add(item)
+        for x, y, text, _color in texts:
+            label = pg.TextItem(text, color=c.text, anchor=(0, 0.5))
+            label.setPos(x, y)
+            self._add(label)
+        # observations on the bottom row
+        times = sorted({_ts(o.time) for obs in h.observations.values() for o in obs})
+        if times:
+            obs_item = pg.ScatterPlotItem(times, [0] * len(times), symbol="d", size=9,
+                                          brush=pg.mkBrush(c.plot_foreground), pen=None)
+            self._add(obs_item)
+        # decisions on their target's band
+        spots = []
+        for d in self.decisions:
+            lane = self.lane_of(STAGE, d.target)
+            lane = lane if lane is not None else self.lane_of(ALIAS, d.target)
+            if lane is None:
+                continue
+            approved = d.decision.upper().startswith("APPROV")
+            spots.append({"pos": (_ts(d.time), n - lane + _BAR_HEIGHT / 2 + 0.08),
+                          "symbol": "t1" if approved else "x", "size": 13,
+                          "brush": pg.mkBrush(_APPROVED if approved else _REJECTED),
+                          "pen": pg.mkPen(c.plot_background, width=1), "data": d.describe()})
+        if spots:
+            self.decision_item = pg.ScatterPlotItem(spots=spots, hoverable=True,
+                                                    tip=lambda x, y, data: str(data))
+            self._add(self.decision_item)
+        # the journal's span (and the decisions): what came before it is drawn pale off to the left
+        xs = list(times) + [_ts(d.time) for d in self.decisions]
+        if not xs:
+            xs = [_ts(s.start_after or s.start_by) for s in h.segments]
+        if xs:
+            lo, hi = min(xs), max(max(xs), _ts(now))
+            pad = max((hi - lo) * 0.06, 30.0)
+            self.setXRange(lo - pad, hi + pad, padding=0)
+        self.setYRange(-0.6, n + 0.6, padding=0)
+
+    def _add(self, item: pg.GraphicsObject) -> None:
+        self.addItem(item)
+        self._items.append(item)
+
+    def _color(self, seg: Segment) -> str:
+        if seg.kind == STAGE and seg.target.casefold() in _STAGE_COLORS:
+            return _STAGE_COLORS[seg.target.casefold()]
+        # the same colour for an alias on every page (not its position among the bands)
+        return _ALIAS_COLORS[sum(seg.target.encode("utf-8")) % len(_ALIAS_COLORS)]
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if "_items" in self.__dict__ and event.type() in (QEvent.Type.PaletteChange,
+                                                          QEvent.Type.ApplicationPaletteChange):
+            self.redraw()
+
+
+class HistoryTabWidget(QWidget):
+    """The journal's history of a model (``version`` None) or of one version: a summary,
+    the timeline and the change events. It loads when shown (in a worker)."""
+
+    def __init__(self, notifier: ErrorSink | None = None, scope: str = "model",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("HistoryTab")
+        self.setAccessibleName(f"History of the {scope}")
+        self.scope = scope
+        self.slot = TaskSlot(f"{scope}-history", notifier, self)
+        #: the governance store URL (the Models page sets this source)
+        self.url_source: Callable[[], str | None] = lambda: None
+        self.catalog: Catalog | None = None
+        self.model: str | None = None
+        self.version: str | None = None
+        self.status: object | None = None  # GovernanceStatus of the Models page
+        self.history: ModelHistory | None = None  # of the whole model
+        self._loaded_key: tuple[int, str, str | None] | None = None
+
+        self.summary = QLabel()
+        self.summary.setObjectName("historySummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chart = TimelineChart()
+        self.events_model = ChangeEventsModel(parent=self)
+        self.events_view = make_table(self.events_model)
+        self.events_view.setObjectName("historyEvents")
+        self.events_view.setAccessibleName("Change events")
+        self.events_view.setSortingEnabled(True)
+        self.events_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.events_fitter = fit_columns(self.events_view, ("Change", "Window"), {"Window": 320})
+        self.empty = QLabel()
+        self.empty.setObjectName("historyEmpty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.chart)
+        split.addWidget(self.events_view)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        content = QWidget()
+        cl = QVBoxLayout(content)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.summary)
+        cl.addWidget(split, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.stack)
+        self._show_message("Select a model to see its history." if scope == "model"
+                           else "Select a model version to see its history.")
+
+    # -- filling ---------------------------------------------------------------------
+
+    def set_subject(self, catalog: Catalog | None, model: str | None, version: str | None = None) -> None:
+        """The model (and version) to show; the journal is read when the tab is visible."""
+        self.catalog, self.model, self.version = catalog, model, version
+        if self.isVisible():
+            self.refresh()
+        elif self._key() != self._loaded_key:
+            self.slot.cancel()
+
+    def set_governance_status(self, status: object | None) -> None:
+        """The decisions to mark (the Models page's verified governance status)."""
+        self.status = status
+        if self.history is not None:
+            self._show()
+
+    def _key(self) -> tuple[int, str, str | None] | None:
+        if self.catalog is None or self.model is None:
+            return None
+        return (id(self.catalog), self.model, self.version)
+
+    def refresh(self, force: bool = False) -> None:
+        key = self._key()
+        if key is None:
+            self.slot.cancel()
+            self.history = None
+            self._loaded_key = None
+            self._show_message("Select a model to see its history." if self.scope == "model"
+                               else "Select a model version to see its history.")
+            return
+        if key == self._loaded_key and not force:
+            return
+        assert self.catalog is not None and self.model is not None
+        same_model = self._loaded_key is not None and self._loaded_key[:2] == key[:2] and self.history is not None
+        self._loaded_key = key
+        if same_model and not force:
+            self._show()
+            return
+        self._show_message(f"Reading the registry journal of {self.model}…")
+        self.slot.start(model_history_job, self.url_source(), self.catalog, self.model,
+                        label=f"History of {self.model}", on_done=self._on_history_done)
+
+    def _on_history_done(self, history: ModelHistory) -> None:
+        if history.model != self.model:
+            return
+        self.history = history
+        self._show()
+
+    def shown_history(self) -> ModelHistory | None:
+        h = self.history
+        if h is None or self.version is None:
+            return h
+        return h.for_version(self.version)
+
+    def _show_message(self, text: str) -> None:
+        self.empty.setText(text)
+        self.stack.setCurrentWidget(self.empty)
+        self.events_model.set_rows([])
+        self.chart.set_history(None)
+
+    def _show(self) -> None:
+        h = self.shown_history()
+        if h is None:
+            return
+        if h.empty_reason:
+            self._show_message(h.empty_reason)
+            return
+        marks = decision_marks(self.status, h.model)  # type: ignore[arg-type]
+        if self.version is not None:
+            marks = [d for d in marks if d.version == self.version]
+        self.events_model.set_rows(h.events)
+        self.chart.set_history(h, marks)
+        self.stack.setCurrentIndex(1)
+        obs = [(label, o) for label, o in h.observations.items() if o]
+        parts = [f"{len(o)} observation{'s' if len(o) != 1 else ''} of {label.split(':', 1)[0]} registry "
+                 f"{label.split(':', 1)[-1][:19]}…, {_when(o[0].observed_at)} to {_when(o[-1].observed_at)}"
+                 for label, o in obs]
+        what = f"{h.model} v{self.version}" if self.version else h.model
+        n = len(h.events)
+        self.summary.setText(
+            f"<b>{what}</b>: {n} change{'s' if n != 1 else ''} in the journal; "
+            f"{len(marks)} decision{'s' if len(marks) != 1 else ''}. " + "; ".join(parts) + ". "
+            + (f"It records no change of {what} and no stage or alias held. " if not h.events and not h.segments
+               else "")
+            + "<span style='color:gray'>Solid: held for certain; pale: the change lies somewhere in that "
+            "window.</span>")
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.refresh()
+
+    def shutdown(self) -> None:
+        self.slot.shutdown()
