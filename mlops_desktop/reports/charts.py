@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, Shape, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -107,37 +107,70 @@ def severity_chart(counts: Mapping[str, int], width: float = 400, height: float 
     return d
 
 
+def value_ticks(lo: float, hi: float, target: int = 6) -> list[float]:
+    """Round tick values covering ``lo``..``hi`` (steps of 1, 2, 2.5 or 5 times a power of ten)."""
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0):
+        return [lo]
+    raw = span / target
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * 0.999)
+    first = math.ceil(lo / step - 1e-9)
+    return [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]
+
+
+def _tick_text(value: float) -> str:
+    return f"{value:.10g}"
+
+
 def metric_chart(metrics: Sequence[tuple[str, float]], width: float = 440, title: str = "") -> Drawing:
-    """Latest value per metric as horizontal bars (labels shortened to fit)."""
+    """Latest value per metric as horizontal bars, first metric on top (labels shortened to fit).
+
+    Drawn from plain shapes (bars, labels, one value axis) rather than a chart widget: a report
+    draws one per model, and the widget's layout machinery cost more than the rest of the figure."""
     rows = list(metrics)
     bar_h = 14
     height = 40 + bar_h * max(1, len(rows))
     d = Drawing(width, height)
     label_w = 150
-    chart = HorizontalBarChart()
-    chart.x, chart.y = label_w + 10, 15
-    chart.width, chart.height = width - label_w - 60, height - 35
-    values = [v for _, v in rows] or [0.0]
-    chart.data = [list(reversed(values))]
-    chart.categoryAxis.categoryNames = [fit_text(k, SANS, 7, label_w) for k, _ in reversed(rows)] or [""]
-    chart.categoryAxis.labels.fontName = SANS
-    chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fontName = SANS
-    chart.valueAxis.labels.fontSize = 7
-    lo = min(0.0, min(values))
-    hi = max(values)
+    x0, y0 = label_w + 10, 15
+    plot_w, plot_h = width - label_w - 60, height - 35
+    finite = [v for _, v in rows if math.isfinite(v)] or [0.0]
+    lo = min(0.0, min(finite))
+    hi = max(finite)
     if hi <= lo:
         hi = lo + 1.0
-    chart.valueAxis.valueMin = lo
-    chart.valueAxis.valueMax = hi * 1.15 if hi > 0 else hi
-    chart.bars[0].fillColor = colors.HexColor("#4a7ab5")
-    chart.bars[0].strokeColor = None
-    chart.barLabelFormat = "%.4g"
-    chart.barLabels.fontName = SANS
-    chart.barLabels.fontSize = 7
-    chart.barLabels.boxAnchor = "w"
-    chart.barLabels.dx = 3
-    d.add(chart)
+    top = hi * 1.15 if hi > 0 else hi
+    ticks = value_ticks(lo, top)
+
+    def x_of(value: float) -> float:
+        return x0 + (value - lo) / (top - lo) * plot_w
+
+    axis = colors.black
+    bar_colour = colors.HexColor("#4a7ab5")
+    slot = plot_h / max(1, len(rows))
+    zero = x_of(0.0)
+    for i, (key, value) in enumerate(rows):
+        cy = y0 + plot_h - (i + 0.5) * slot
+        d.add(String(x0 - 5, cy - 2.5, fit_text(key, SANS, 7, label_w), fontName=SANS, fontSize=7,
+                     textAnchor="end"))
+        if not math.isfinite(value):
+            d.add(String(zero + 3, cy - 2.5, str(value), fontName=SANS, fontSize=7))
+            continue
+        end = x_of(max(lo, min(top, value)))
+        thick = slot * 2 / 3
+        d.add(Rect(min(zero, end), cy - thick / 2, abs(end - zero), thick, fillColor=bar_colour, strokeColor=None))
+        label = f"{value:.4g}"
+        if value >= 0:
+            d.add(String(end + 3, cy - 2.5, label, fontName=SANS, fontSize=7))
+        else:
+            d.add(String(end - 3, cy - 2.5, label, fontName=SANS, fontSize=7, textAnchor="end"))
+    d.add(Line(x0, y0, x0 + plot_w, y0, strokeColor=axis, strokeWidth=0.5))
+    d.add(Line(zero, y0, zero, y0 + plot_h, strokeColor=axis, strokeWidth=0.5))
+    for t in ticks:
+        x = x_of(t)
+        d.add(Line(x, y0, x, y0 - 4, strokeColor=axis, strokeWidth=0.5))
+        d.add(String(x, y0 - 11, _tick_text(t), fontName=SANS, fontSize=7, textAnchor="middle"))
     if title:
         d.add(String(0, height - 10, fit_text(title, SANS_BOLD, 9, width), fontName=SANS_BOLD, fontSize=9))
     return d
@@ -167,8 +200,9 @@ KIND_NAMES = {"dataset": "dataset", "job": "job", "run": "run", "model": "model"
               "deployment": "deployment (alias, stage, pushed)"}
 PHI_COLOUR = colors.HexColor("#b00020")
 PII_COLOUR = colors.HexColor("#d9480f")
-#: Where a label may break (the character stays at the end of the line): never inside a word.
-BREAK_AFTER = " -_/.:@[,;"
+#: Where a label may break (the character stays at the end of the line): never inside a word, and
+#: never after an opening bracket ("model [Production]" breaks before the bracket).
+BREAK_AFTER = " -_/.:@,;"
 
 
 def lineage_nodes_for(graph: LineageGraph, focus: str, limit: int

@@ -85,10 +85,19 @@ class Verdicts:
     decisions: dict[str, DecisionVerdict] = field(default_factory=dict)
     targets: dict[tuple[str, str, str, str], TargetVerdict] = field(default_factory=dict)
 
+    #: (model, version) -> its targets in key order; rebuilt when ``targets`` has changed size.
+    _by_version: dict[tuple[str, str], list[tuple[str, TargetVerdict]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _indexed: int = field(default=-1, init=False, repr=False, compare=False)
+
     def for_version(self, model: str, version: str, store: str | None = None) -> list[TargetVerdict]:
-        """The targets evaluated for one version (of one store, when given)."""
-        return [t for (m, v, _, s), t in sorted(self.targets.items())
-                if m == model and v == version and (store is None or s == store)]
+        """The targets evaluated for one version (of one store, when given), in key order."""
+        if self._indexed != len(self.targets):
+            index: dict[tuple[str, str], list[tuple[str, TargetVerdict]]] = {}
+            for (m, v, _, s), t in sorted(self.targets.items()):
+                index.setdefault((m, v), []).append((s, t))
+            self._by_version, self._indexed = index, len(self.targets)
+        return [t for s, t in self._by_version.get((model, version), []) if store is None or s == store]
 
 
 def _clause(explanation: str, key_id: str) -> str | None:
