@@ -65,7 +65,7 @@ def test_ctrl_k_searches_and_jumps_to_a_version(loaded_window, qtbot, ui):
     assert (version.model_name, version.version) == chosen.key
 
 
-def test_search_jumps_to_datasets_and_runs_even_through_a_filter(loaded_window, qtbot):
+def test_search_jumps_to_datasets_and_runs_even_through_a_filter(loaded_window, qtbot, ui):
     window = loaded_window
     window.datasets_view.filter_bar.edit.setText("nothing-matches-this")
     dialog = window.show_search_dialog()
@@ -73,6 +73,7 @@ def test_search_jumps_to_datasets_and_runs_even_through_a_filter(loaded_window, 
     hit = next(h for h in dialog.model.hits if h.kind == "dataset")
     assert window.navigate_to(hit)
     assert window.current_page_key() == "datasets"
+    ui.wait_idle(qtbot, window.datasets_view.prepare_slot)  # looked for in the store
     assert window.datasets_view.selected_row().dataset.id == hit.key[0]
     run_id = next(iter(window.catalog.runs))
     dialog.edit.setText(run_id)
@@ -80,6 +81,8 @@ def test_search_jumps_to_datasets_and_runs_even_through_a_filter(loaded_window, 
     dialog.results.setCurrentIndex(dialog.model.index(dialog.model.hits.index(hit)))
     dialog.activate_current()
     assert window.current_page_key() == "runs"
+    ui.wait_idle(qtbot, window.runs_view.task_slot)  # looked for in the store
+    assert window.runs_view.selected_run().run_id == run_id
     window.models_view.filter_bar.edit.setText("nothing-matches-this")
     assert window.navigate_to(search(window.search_index(), "sepsis-alert")[0])
     assert window.models_view.selected_model().name == "sepsis-alert"

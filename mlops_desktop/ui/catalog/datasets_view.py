@@ -1,14 +1,15 @@
 """The datasets page: every dataset the stores know, with its classification and schema.
 
-A big store has tens of thousands of datasets: above
-:data:`~mlops_desktop.ui.models.SYNC_PREPARE_ROWS` rows the table (search texts, sort
-ranks) is prepared in a worker; the paged :class:`~mlops_desktop.ui.models.DatasetsModel`
-filters and sorts itself with numpy.
+A big store has a hundred thousand datasets: the :class:`~mlops_desktop.ui.models.catalog.DatasetPagesModel`
+holds only the rows around those shown; its sort and filter are the stores' query
+(:meth:`~mlops_desktop.sources.base.Source.page_datasets`: SQL for MLflow stores, which also
+matches the PII/PHI badges and lawful basis of each dataset's inputs), read in a worker.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelection, QPoint, Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -23,18 +24,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.lineage import dataset_node_id
+from mlops_desktop.sources.base import DatasetQuery, Source
 from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.layouts import build_table_page
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import FilterBar, badge_html, make_table
-from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.models.catalog import DatasetRow, DatasetsModel, KeyValueModel, dataset_rows
-from mlops_desktop.ui.models.paged import SYNC_PREPARE_ROWS, PreparedTable, prepare_table_job
+from mlops_desktop.ui.common.workers import ErrorSink
+from mlops_desktop.ui.models.catalog import (
+    DatasetPagesModel,
+    DatasetRow,
+    KeyValueModel,
+    dataset_row,
+)
+from mlops_desktop.ui.models.windowed import WindowFeeder
 
 NO_DATASETS_TEXT = "This store has no datasets logged as run inputs."
 NO_MATCH_TEXT = "No dataset matches the filter."
+
+
+def count_datasets(source: Source, query: DatasetQuery) -> int:
+    return source.count_datasets(query)
+
+
+def page_datasets(source: Source, query: DatasetQuery, offset: int, limit: int) -> list[DatasetRow]:
+    """A page of datasets, classified (in the worker that reads them)."""
+    return [dataset_row(d) for d in source.page_datasets(query, offset, limit)]
 
 
 class DatasetsView(QWidget):
@@ -46,12 +61,13 @@ class DatasetsView(QWidget):
         self.setAccessibleName("Datasets page")
         self.filter_bar = FilterBar("Filter datasets: name, digest, source, PII, PHI, lawful basis…  (Ctrl+F)",
                                     "datasets")
-        self.prepare_slot = TaskSlot("datasets-table", notifier, self)
-        self._preparing = 0  # rows being prepared in prepare_slot
-        self._pending: list[DatasetRow] | None = None  # rows to prepare when the page is shown
-        self._select_after: str | None = None  # a dataset to select once they are
-        self.model = DatasetsModel(parent=self)
-        self.proxy = self.model  # the model filters and sorts itself (kept for callers of ``proxy``)
+        self._select_after: str | None = None  # a dataset to select once the query looking for it is read
+        self._shown: DatasetRow | None = None
+        self.model = DatasetPagesModel(parent=self)
+        self.proxy = self.model  # the stores filter and sort (kept for callers of ``proxy``)
+        self.feeder = WindowFeeder("datasets", self.model, count_datasets, page_datasets,
+                                   lambda filtered: self.model.dataset_query(filtered=filtered), notifier, self)
+        self.prepare_slot = self.feeder.query_slot  # counts and first rows of the current query
         self.table = make_table(self.model)
         self.table.setObjectName("datasetsTable")
         self.table.setAccessibleName("Datasets")
@@ -98,77 +114,67 @@ class DatasetsView(QWidget):
         )
 
         self.filter_bar.edit.textChanged.connect(self._on_filter_text_changed)
-        self.model.modelReset.connect(self._update_count)
+        self.model.modelReset.connect(self._update_state)
+        self.feeder.sig_result.connect(self._on_feeder_result)
+        self.feeder.query_slot.sig_started.connect(lambda _label: self._update_state())
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._on_header_sort_indicator_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._update_state()
 
-    def set_catalog(self, catalog: Catalog, rows: list[DatasetRow] | None = None) -> None:
-        """Show the catalog's datasets (``rows`` when the worker already built them).
-
-        Many rows are prepared in a worker once the page is shown (right after a store
-        opens, several workers already compete for the GIL); the table says "Preparing…"
-        until they are ready.
-        """
-        rows = rows if rows is not None else dataset_rows(catalog)
-        self.prepare_slot.cancel()
-        self._pending = None
+    def set_sources(self, sources: Sequence[Source]) -> None:
+        """List the datasets of these stores (read now when the page is shown, else when it is)."""
         self._show(None)
-        if len(rows) <= SYNC_PREPARE_ROWS:
-            self._set_table(self.model.prepare(rows))
-            return
-        self.model.set_rows([])
-        self._pending = rows
-        self._preparing = len(rows)
+        self.feeder.set_sources(sources, now=self.isVisible())
         self._update_state()
-        if self.isVisible():
-            self._start_preparing()
+
+    def is_busy(self) -> bool:
+        return self.feeder.is_busy()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        self._start_preparing()
-
-    def _start_preparing(self) -> None:
-        if self._pending is None:
-            return
-        rows, self._pending = self._pending, None
-        column, order = self.model.sort_state
-        self.prepare_slot.start(prepare_table_job, DatasetsModel.columns, rows, column, order,
-                                label=f"Preparing {len(rows):,} datasets", on_done=self._set_table)
-
-    def _set_table(self, table: PreparedTable[DatasetRow]) -> None:
-        self._preparing = 0
-        self._pending = None
-        self.model.set_table(table)
-        self._show(None)
+        self.feeder.refresh_if_stale()
         self._update_state()
+
+    def _on_feeder_result(self) -> None:
         select, self._select_after = self._select_after, None
-        if select is not None:
-            self.select_dataset(select)
+        if select is None and self._shown is not None:
+            select = self._shown.dataset.id  # still among the rows read: keep it selected
+        if select is None:
+            return
+        row = self.model.held_row_of(lambda r: r.dataset.id == select)
+        if row is not None:
+            self._select_row(row)
+        elif self._shown is not None:
+            self._show(None)
+
+    def _select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+
+    def _on_header_sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
+        if not self.model.is_sortable(column):  # the stores cannot order by it: the indicator stays
+            self.table.horizontalHeader().setSortIndicator(*self.model.sort_state)
 
     def focus_filter(self) -> None:
         self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_bar.edit.selectAll()
 
     def selected_row(self) -> DatasetRow | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ENTITY_ROLE) if rows else None
+        return self._shown
 
     def select_dataset(self, dataset_id: str) -> bool:
-        """Select a dataset by id (False when unknown or hidden by the filter).
-
-        While the rows are being prepared, it is selected when they are ready (False now).
-        """
-        if self._preparing:
-            self._select_after = dataset_id
-            self._start_preparing()
-            return False
-        found = self.model.find(lambda r: r.dataset.id == dataset_id)
-        row = self.model.row_of(found) if found is not None else None
-        if row is None:
-            return False
-        self.table.selectRow(row)
-        self.table.scrollTo(self.model.index(row, 0))
-        return True
+        """Select a dataset by id: at once when it is among the rows read (True), else the filter
+        is set to its id and it is selected when the stores answer (False now)."""
+        row = self.model.held_row_of(lambda r: r.dataset.id == dataset_id)
+        if row is not None and not self.prepare_slot.is_running():
+            self._select_row(row)
+            return True
+        self._select_after = dataset_id
+        if self.filter_bar.edit.text() != dataset_id:
+            self.filter_bar.edit.setText(dataset_id)
+        else:
+            self.feeder.refresh_if_stale()
+        return False
 
     def open_lineage_of_selection(self) -> bool:
         row = self.selected_row()
@@ -186,6 +192,7 @@ class DatasetsView(QWidget):
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _show(self, row: DatasetRow | None) -> None:
+        self._shown = row
         self.lineage_button.setEnabled(row is not None)
         if row is None:
             self.header.setText("<i>Select a dataset to see its schema and tags.</i>")
@@ -210,25 +217,23 @@ class DatasetsView(QWidget):
         )
 
     def _on_table_selection_changed(self, _s: QItemSelection, _d: QItemSelection) -> None:
-        self._show(self.selected_row())
+        rows = self.table.selectionModel().selectedRows()
+        row = rows[0].data(ENTITY_ROLE) if rows else None
+        if row is not None or not rows:
+            self._show(row)
 
     def _on_filter_text_changed(self, text: str) -> None:
-        selected = self.selected_row()
-        if self.model.set_filter_text(text) and selected is not None:
-            self.select_dataset(selected.dataset.id)  # still shown: keep it selected
+        self.model.set_filter_text(text)
         self._update_state()
 
-    def _update_count(self, *_args: object) -> None:
-        self.filter_bar.set_count(self.model.shown_count(), self.model.total_count())
-
-    def _update_state(self) -> None:
+    def _update_state(self, *_args: object) -> None:
         """The table, or a message when there is nothing to show."""
-        self._update_count()
+        self.filter_bar.set_count(self.model.shown_count(), self.model.total_count())
         if self.model.shown_count():
             self.stack.setCurrentWidget(self.table)
             return
-        if self._preparing:
-            text = f"Preparing {self._preparing:,} datasets…"
+        if self.prepare_slot.is_running() or self.feeder.stale:
+            text = "Reading datasets…"
         elif self.model.total_count():
             text = NO_MATCH_TEXT
         else:
@@ -237,4 +242,4 @@ class DatasetsView(QWidget):
         self.stack.setCurrentWidget(self.empty_label)
 
     def shutdown(self) -> None:
-        self.prepare_slot.shutdown()
+        self.feeder.shutdown()

@@ -1,9 +1,11 @@
-"""The runs page: every run of the open stores (all runs load on demand), with params and metrics.
+"""The runs page: every run of the open stores, read from the stores a window at a time.
 
-All runs of a big store are 100,000 rows: the worker that reads them also prepares the
-table (search texts, sort ranks: :func:`~mlops_desktop.ui.models.prepare_table`), and the
-:class:`~mlops_desktop.ui.models.RunsModel` pages them in, filters and sorts (pandas frames),
-so the UI thread's work does not grow with the number of runs.
+A big store has hundreds of thousands of runs: the :class:`~mlops_desktop.ui.models.catalog.RunPagesModel`
+holds only the rows around those shown; its sort and filter are the stores' query
+(:meth:`~mlops_desktop.sources.base.Source.page_runs`: SQL for MLflow stores), read in a
+worker by a :class:`~mlops_desktop.ui.models.windowed.WindowFeeder`. A selected run's params,
+metrics, tags and datasets are read in a worker too (:meth:`~mlops_desktop.sources.base.Source.run_detail`),
+so neither memory nor the UI thread's work grows with the number of runs.
 """
 
 from __future__ import annotations
@@ -17,59 +19,56 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from mlops_desktop.core.entities import Run
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
-from mlops_desktop.sources.base import Source
+from mlops_desktop.sources.base import RunQuery, RunSummary, Source
 from mlops_desktop.ui.common.layouts import build_table_page
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import FilterBar, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.models.base import format_value
-from mlops_desktop.ui.models.catalog import KeyValueModel, RunsModel
-from mlops_desktop.ui.models.paged import (
-    SYNC_PREPARE_ROWS,
-    PreparedTable,
-    full_collections_paused,
-    prepare_table,
-    prepare_table_job,
-)
+from mlops_desktop.ui.models.catalog import KeyValueModel, RunPagesModel
+from mlops_desktop.ui.models.windowed import WindowFeeder
 
 NO_RUNS_TEXT = "No runs — the open stores have no runs logged."
 NO_MATCH_TEXT = "No run matches the filter."
 
 
-def load_runs_table(
-    sources: Sequence[Source], sort_column: int, sort_order: Qt.SortOrder, *, progress: ProgressFn,
-    is_cancelled: CancelledFn,
-) -> PreparedTable[Run]:
-    """Worker function: every run of every open store, prepared for the runs table."""
-    runs: dict[str, Run] = {}
-    with full_collections_paused():  # millions of new objects: no GIL-holding full collections meanwhile
-        for i, source in enumerate(sources):
-            check_cancelled(is_cancelled)
-            progress(i, len(sources), f"Reading all runs of {source.url.display}")
-            runs.update(source.load_catalog(progress, is_cancelled, all_runs=True).runs)
-        progress(len(sources), len(sources), f"Preparing {len(runs):,} runs")
-        return prepare_table(RunsModel.columns, runs.values(), sort_column, sort_order, is_cancelled=is_cancelled)
+def count_runs(source: Source, query: RunQuery) -> int:
+    return source.count_runs(query)
+
+
+def page_runs(source: Source, query: RunQuery, offset: int, limit: int) -> list[RunSummary]:
+    return source.page_runs(query, offset, limit)
+
+
+def read_run_detail(source: Source, run_id: str, *, progress: ProgressFn, is_cancelled: CancelledFn) -> Run | None:
+    """Worker function: one run with its params, latest metrics, tags and dataset inputs."""
+    check_cancelled(is_cancelled)
+    progress(0, 1, f"Reading run {run_id}")
+    run = source.run_detail(run_id)
+    progress(1, 1, f"Run {run_id} read")
+    return run
 
 
 class RunsView(QWidget):
-    """Shows ``set_runs``; the main window fills it with all runs the first time it is shown."""
+    """The runs of :meth:`set_sources`' stores, read when the page is first shown."""
 
     def __init__(self, notifier: ErrorSink | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("RunsView")
         self.setAccessibleName("Runs page")
-        self.task_slot = TaskSlot("runs", notifier, self)  # all runs: read and prepared
-        self.prepare_slot = TaskSlot("runs-table", notifier, self)  # the catalog's runs, prepared
-        self.all_runs_loaded = False
-        self._preparing = 0  # runs being prepared in prepare_slot
-        self._pending: tuple[list[Run], bool] | None = None  # runs to prepare when the page is shown
-        self._select_after: str | None = None  # a run to select once they are
+        self.model = RunPagesModel(parent=self)
+        self.proxy = self.model  # the stores filter and sort (kept for callers of ``proxy``)
+        self.feeder = WindowFeeder("runs", self.model, count_runs, page_runs,
+                                   lambda filtered: self.model.run_query(filtered=filtered), notifier, self)
+        self.task_slot = self.feeder.query_slot  # counts and first rows of the current query
+        self.detail_slot = TaskSlot("run-detail", notifier, self)
+        self._select_after: str | None = None  # a run to select once the query that looks for it is read
+        self._shown_run: RunSummary | None = None
 
         self.filter_bar = FilterBar("Filter runs: name, id, experiment, user, status…  (Ctrl+F)", "runs")
         self.note = QLabel()
         self.note.setObjectName("runsNote")
-        self.model = RunsModel(parent=self)
-        self.proxy = self.model  # the model filters and sorts itself (kept for callers of ``proxy``)
+        self.note.setVisible(False)
         self.table = make_table(self.model)
         self.table.setObjectName("runsTable")
         self.table.setAccessibleName("Runs")
@@ -100,68 +99,41 @@ class RunsView(QWidget):
         )
 
         self.filter_bar.edit.textChanged.connect(self._on_filter_text_changed)
-        self.model.modelReset.connect(self._update_count)
+        self.model.modelReset.connect(self._update_state)
+        self.feeder.sig_result.connect(self._on_feeder_result)
+        self.feeder.query_slot.sig_started.connect(lambda _label: self._update_state())
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._on_header_sort_indicator_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._update_state()
 
-    def set_runs(self, runs: dict[str, Run] | list[Run], *, complete: bool,
-                 sorted_by: tuple[int, Qt.SortOrder] | None = None) -> None:
-        """Show these runs (``complete``: all runs of the stores, not only those versions use).
-
-        Up to :data:`~mlops_desktop.ui.models.SYNC_PREPARE_ROWS` runs are prepared here,
-        more in a worker once the page is shown (the table says "Preparing…" meanwhile):
-        right after a store opens, several workers already compete for the GIL.
-        """
-        del sorted_by  # the model sorts by the header's column anyway
-        rows = list(runs.values() if isinstance(runs, dict) else runs)
-        self.prepare_slot.cancel()
-        self._pending = None
-        if len(rows) <= SYNC_PREPARE_ROWS:
-            self._set_table(self.model.prepare(rows), complete)
-            return
-        self.all_runs_loaded = complete
-        self.model.set_rows([])
-        self._pending = (rows, complete)
-        self._preparing = len(rows)
+    def set_sources(self, sources: Sequence[Source]) -> None:
+        """List the runs of these stores (read now when the page is shown, else when it is)."""
+        self.detail_slot.cancel()
+        self._show(None)
+        self.feeder.set_sources(sources, now=self.isVisible())
+        self.note.setText(f"Runs of {len(sources)} stores, one store after the other, each in the chosen order."
+                          if len(sources) > 1 else "")
+        self.note.setVisible(len(sources) > 1)
         self._update_state()
-        if self.isVisible():
-            self._start_preparing()
+
+    def load_all_runs(self, sources: Sequence[Source]) -> None:
+        """List the runs of ``sources`` now, whether the page is shown or not."""
+        self.feeder.set_sources(sources, now=True)
+        self._update_state()
+
+    @property
+    def all_runs_loaded(self) -> bool:
+        """Every run of the open stores is counted and listed (the rows are read as they are shown)."""
+        return bool(self.feeder.sources) and not self.feeder.stale and not self.task_slot.is_running()
+
+    def is_busy(self) -> bool:
+        """A worker is reading rows or a run's details."""
+        return self.feeder.is_busy() or self.detail_slot.is_running()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        self._start_preparing()
-
-    def _start_preparing(self) -> None:
-        if self._pending is None:
-            return
-        rows, complete = self._pending
-        self._pending = None
-        column, order = self.model.sort_state
-        self.prepare_slot.start(prepare_table_job, RunsModel.columns, rows, column, order,
-                                label=f"Preparing {len(rows):,} runs",
-                                on_done=functools.partial(self._set_table, complete=complete))
-
-    def load_all_runs(self, sources: Sequence[Source]) -> None:
-        """Read and prepare every run of ``sources`` in the worker; shown when ready."""
-        column, order = self.model.sort_state
-        self.task_slot.start(load_runs_table, list(sources), column, order, label="Loading all runs",
-                             on_done=lambda table: self._set_table(table, True))
+        self.feeder.refresh_if_stale()
         self._update_state()
-
-    def _set_table(self, table: PreparedTable[Run], complete: bool) -> None:
-        if complete:
-            self.prepare_slot.cancel()
-            self._pending = None
-        self.all_runs_loaded = complete
-        self._preparing = 0
-        self.model.set_table(table)
-        self.note.setText("" if complete else "Showing the runs that produced model versions; all runs are loading…")
-        self.note.setVisible(not complete)
-        self._show(None)
-        self._update_state()
-        select, self._select_after = self._select_after, None
-        if select is not None:
-            self.select_run(select)
 
     @property
     def sort_state(self) -> tuple[int, Qt.SortOrder]:
@@ -172,37 +144,54 @@ class RunsView(QWidget):
         self.filter_bar.edit.selectAll()
 
     def select_run(self, run_id: str) -> bool:
-        """Select a run by id (the filter is cleared when it hides it).
-
-        While the runs are being prepared, it is selected when they are ready (False now).
-        """
-        if self._preparing:
-            self._select_after = run_id
-            self._start_preparing()
-            return False
-        index = self.model.find(lambda r: r.run_id == run_id)
-        if index is None:
-            return False
-        row = self.model.row_of(index)
-        if row is None:
-            self.filter_bar.edit.clear()
-            row = self.model.row_of(index)
-        if row is None:
-            return False
-        self.table.selectRow(row)
-        self.table.scrollTo(self.model.index(row, 0))
-        return True
+        """Select a run by id: at once when it is among the rows read (True), else the filter is
+        set to its id and it is selected when the stores answer (False now)."""
+        row = self.model.held_row_of(lambda r: r.run.run_id == run_id)
+        if row is not None and not self.task_slot.is_running():
+            self._select_row(row)
+            return True
+        self._select_after = run_id
+        if self.filter_bar.edit.text() != run_id:
+            self.filter_bar.edit.setText(run_id)
+        else:
+            self.feeder.refresh_if_stale()
+        return False
 
     def selected_run(self) -> Run | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ENTITY_ROLE) if rows else None
+        """The selected run (with its params and metrics once they are read)."""
+        return self._shown_run.run if self._shown_run is not None else None
 
-    def _show(self, run: Run | None) -> None:
-        if run is None:
+    def _select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+
+    def _on_feeder_result(self) -> None:
+        select, self._select_after = self._select_after, None
+        if select is None and self._shown_run is not None:
+            select = self._shown_run.run.run_id  # still among the rows read: keep it selected
+        if select is None:
+            return
+        row = self.model.held_row_of(lambda r: r.run.run_id == select)
+        if row is not None:
+            self._select_row(row)
+        elif self._shown_run is not None:
+            self._show(None)  # the selected run is not among the rows any more
+
+    def _show(self, row: RunSummary | None) -> None:
+        self._shown_run = row
+        if row is None:
+            self.detail_slot.cancel()
             self.header.setText("<i>Select a run to see its parameters and metrics.</i>")
             for m in (self.params_model, self.metrics_model, self.tags_model, self.inputs_model):
                 m.set_rows([])
             return
+        self._show_run(row.run)
+        source = self._source_of(row.run)
+        if source is not None:
+            self.detail_slot.start(read_run_detail, source, row.run.run_id, label="Reading the run",
+                                   on_done=functools.partial(self._on_run_detail_read, row))
+
+    def _show_run(self, run: Run) -> None:
         self.header.setText(f"<b>{run.name or run.run_id}</b> — {run.run_id} · {run.experiment_name} · "
                             f"{run.user or 'unknown user'} · {run.status}")
         self.params_model.set_mapping(run.params)
@@ -210,40 +199,48 @@ class RunsView(QWidget):
         self.tags_model.set_mapping({k: v for k, v in run.tags.items()})
         self.inputs_model.set_rows([(f"{i.name} ({i.digest})", i.context or "") for i in run.inputs])
 
+    def _on_run_detail_read(self, shown: RunSummary, run: Run | None) -> None:
+        if self._shown_run is not shown or run is None:
+            return
+        self._shown_run = RunSummary(run, shown.datasets)
+        self._show_run(run)
+
+    def _source_of(self, run: Run) -> Source | None:
+        sources = self.feeder.sources
+        return next((s for s in sources if s.url.display == run.store), sources[0] if len(sources) == 1 else None)
+
     def _on_table_selection_changed(self, _s: QItemSelection, _d: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
-        self._show(rows[0].data(ENTITY_ROLE) if rows else None)
+        row = rows[0].data(ENTITY_ROLE) if rows else None
+        shown = self._shown_run
+        if row is not None and shown is not None and row.run.run_id == shown.run.run_id:
+            return  # the same run, selected again after a new query: its details are read
+        if row is not None or not rows:
+            self._show(row)
+
+    def _on_header_sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
+        if not self.model.is_sortable(column):  # the stores cannot order by it: the indicator stays
+            self.table.horizontalHeader().setSortIndicator(*self.model.sort_state)
 
     def _on_filter_text_changed(self, text: str) -> None:
-        selected = self.selected_run()
-        if self.model.set_filter_text(text) and selected is not None:
-            index = self.model.find(lambda r: r is selected)
-            row = self.model.row_of(index) if index is not None else None
-            if row is not None:  # still shown: keep it selected
-                self.table.selectRow(row)
-                self.table.scrollTo(self.model.index(row, 0))
+        self.model.set_filter_text(text)
         self._update_state()
 
-    def _update_count(self, *_args: object) -> None:
-        self.filter_bar.set_count(self.model.shown_count(), self.model.total_count())
-
-    def _update_state(self) -> None:
+    def _update_state(self, *_args: object) -> None:
         """The table, or a message when there is nothing to show."""
-        self._update_count()
+        self.filter_bar.set_count(self.model.shown_count(), self.model.total_count())
         if self.model.shown_count():
             self.stack.setCurrentWidget(self.table)
             return
-        if self._preparing:
-            text = f"Preparing {self._preparing:,} runs…"
+        if self.task_slot.is_running() or self.feeder.stale:
+            text = "Reading runs…"
         elif self.model.total_count():
             text = NO_MATCH_TEXT
-        elif self.task_slot.is_running():
-            text = "Loading all runs…"
         else:
             text = NO_RUNS_TEXT
         self.empty_label.setText(text)
         self.stack.setCurrentWidget(self.empty_label)
 
     def shutdown(self) -> None:
-        self.task_slot.shutdown()
-        self.prepare_slot.shutdown()
+        self.feeder.shutdown()
+        self.detail_slot.shutdown()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pandas loads lazily (~0.2 s): only where a table is prepared
-    pass
+from PySide6.QtCore import Qt
 
 from mlops_desktop.core.classification import Classification, classify, normalise_tags
 from mlops_desktop.core.entities import (
@@ -19,6 +18,7 @@ from mlops_desktop.core.entities import (
     RegisteredModel,
     Run,
 )
+from mlops_desktop.sources.base import RUN_SORTS, DatasetQuery, DatasetSummary, RunQuery, RunSummary
 from mlops_desktop.ui.models.base import (
     Column,
     EntityTableModel,
@@ -28,6 +28,7 @@ from mlops_desktop.ui.models.base import (
     version_sort_key,
 )
 from mlops_desktop.ui.models.paged import PagedTableModel
+from mlops_desktop.ui.models.windowed import WindowedQueryModel
 
 # -- registered models --------------------------------------------------------------
 
@@ -379,3 +380,54 @@ class KeyValueModel(EntityTableModel[tuple[str, str]]):
         self.set_rows(sorted(((str(k), str(v)) for k, v in mapping.items()), key=lambda kv: kv[0].casefold()))
 
 
+
+
+# -- rows read from the stores on demand (the Runs and Datasets pages) -----------------
+
+
+def _summary_duration(row: RunSummary) -> float | None:
+    return _duration(row.run)
+
+
+class RunPagesModel(WindowedQueryModel[RunSummary]):
+    """The Runs page: runs read a window at a time, sorted and filtered by the stores."""
+
+    columns = (
+        Column("Run", lambda r: r.run.name or r.run.run_id),
+        Column("Run ID", lambda r: r.run.run_id),
+        Column("Experiment", lambda r: r.run.experiment_name or r.run.experiment_id),
+        Column("User", lambda r: r.run.user or ""),
+        Column("Status", lambda r: r.run.status + (" (deleted)" if r.run.deleted else "")),
+        Column("Started", lambda r: format_time(r.run.start_time), lambda r: time_key(r.run.start_time)),
+        Column("Duration", lambda r: format_duration(_summary_duration(r)),
+               lambda r: d if (d := _summary_duration(r)) is not None else -1.0),
+        Column("Datasets", lambda r: str(r.datasets), lambda r: r.datasets),
+    )
+    sort_keys = RUN_SORTS  # one per column, in order
+
+    def run_query(self, *, filtered: bool = True) -> RunQuery:
+        """The current query as the stores take it (newest first when no column is chosen)."""
+        key = self.sort_key_of(self.query.column)
+        text = self.query.text if filtered else ""
+        if key is None:
+            return RunQuery(text)
+        return RunQuery(text, key, self.query.order == Qt.SortOrder.DescendingOrder)
+
+
+def dataset_row(summary: DatasetSummary) -> DatasetRow:
+    """A page's dataset as the Datasets table shows it (classified by the tags of its inputs)."""
+    return DatasetRow(summary.dataset, classify([summary.dataset.tags]), summary.used_by_runs)
+
+
+class DatasetPagesModel(WindowedQueryModel[DatasetRow]):
+    """The Datasets page: datasets read a window at a time, sorted and filtered by the stores."""
+
+    columns = DatasetsModel.columns
+    sort_keys = ("name", "digest", None, None, None, "used_by_runs", "source", None)
+
+    def dataset_query(self, *, filtered: bool = True) -> DatasetQuery:
+        key = self.sort_key_of(self.query.column)
+        text = self.query.text if filtered else ""
+        if key is None:
+            return DatasetQuery(text)
+        return DatasetQuery(text, key, self.query.order == Qt.SortOrder.DescendingOrder)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from mlops_desktop.core.entities import Catalog, MetricValue
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
@@ -17,7 +16,6 @@ from mlops_desktop.governance.snapshot_view import snapshot_settings
 from mlops_desktop.sources import loader
 from mlops_desktop.sources.base import Source, SourceSettings
 from mlops_desktop.sources.loader import StoreFailed, StoreLoaded
-from mlops_desktop.ui.models.catalog import dataset_rows
 from mlops_desktop.ui.models.paged import full_collections_paused
 
 logger = logging.getLogger(__name__)
@@ -28,7 +26,6 @@ class LoadResult:
     catalog: Catalog
     sources: list[Source] = field(default_factory=list)
     failures: list[StoreFailed] = field(default_factory=list)
-    dataset_rows: list[Any] = field(default_factory=list)  # ui.models.DatasetRow, built off the UI thread
 
 
 def load_stores(
@@ -41,19 +38,14 @@ def load_stores(
 ) -> LoadResult:
     """Open and read each store in turn; a store that fails does not stop the others.
 
-    The sources stay open in the result (the GUI asks them for metric histories and all
-    runs later) and must be closed by the receiver. On cancellation they are closed here.
+    The sources stay open in the result (the GUI asks them for metric histories, pages of
+    runs and datasets later) and must be closed by the receiver. On cancellation they are closed here.
     Full garbage collections are paused meanwhile: they would hold the GIL for the UI.
     """
     with full_collections_paused():
         loaded = loader.load_stores(urls, source_settings(settings), progress, is_cancelled,
                                     keep_going=True, partial=partial)
-        try:
-            rows = dataset_rows(loaded.catalog)
-        except BaseException:
-            loaded.close()
-            raise
-        return LoadResult(loaded.catalog, loaded.sources, loaded.failures, rows)
+        return LoadResult(loaded.catalog, loaded.sources, loaded.failures)
 
 
 def source_settings(settings: Mapping[str, object] | None) -> SourceSettings:

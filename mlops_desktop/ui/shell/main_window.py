@@ -46,7 +46,6 @@ from mlops_desktop.ui.common.roles import ICON_ROLE, KEY_ROLE
 from mlops_desktop.ui.common.settings import GuiSettings
 from mlops_desktop.ui.common.workers import TaskSlot
 from mlops_desktop.ui.lineage.page import LineagePage
-from mlops_desktop.ui.models.catalog import DatasetRow
 from mlops_desktop.ui.models.loading import LoadResult, load_stores
 from mlops_desktop.ui.shell.menus import MenuHandlers
 from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
@@ -305,7 +304,7 @@ class MainWindow(WindowSession):
     # -- global search ----------------------------------------------------------------
 
     def search_index(self) -> list[SearchHit]:
-        runs = self.runs_view.model.rows if self.runs_view.all_runs_loaded else []
+        runs: list[Run] = []  # the Runs page reads runs on demand: the search covers the catalog's
         key = (id(self.catalog), len(runs))
         if self._search_index is None or self._search_index[0] != key:
             self._search_index = (key, build_index(self.catalog, runs))
@@ -333,13 +332,12 @@ class MainWindow(WindowSession):
             return True
         if hit.kind == "dataset":
             self.show_page("datasets")
-            if not self.datasets_view.select_dataset(hit.key[0]):
-                self.datasets_view.filter_bar.edit.clear()
-                return self.datasets_view.select_dataset(hit.key[0])
+            self.datasets_view.select_dataset(hit.key[0])  # at once, or when the store answers
             return True
         if hit.kind == "run":
             self.show_page("runs")
-            return self.runs_view.select_run(hit.key[0])
+            self.runs_view.select_run(hit.key[0])  # at once, or when the store answers
+            return True
         return False
 
     def _artifact_roots(self) -> dict[str, str] | None:
@@ -505,7 +503,7 @@ class MainWindow(WindowSession):
         for url in ok_urls:
             self.gui_settings.add_recent_store(url)
         self.gui_settings.set_open_stores(ok_urls)
-        self._apply_catalog(result.catalog, result.dataset_rows)
+        self._apply_catalog(result.catalog)
         self._update_content()
         self.sig_stores_changed.emit(list(self.store_urls))
         self._report_failures(result.failures)
@@ -552,22 +550,20 @@ class MainWindow(WindowSession):
             self._report_failures(others)
         return True
 
-    def _apply_catalog(self, catalog: Catalog, dataset_rows: list[DatasetRow] | None = None) -> None:
+    def _apply_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.models_view.set_catalog(catalog, self._selection_before_load)
         self._selection_before_load = None
         if self.models_view.selected_model() is None and self.models_view.proxy.rowCount():
             self.models_view.table.selectRow(0)
-        self.datasets_view.set_catalog(catalog, dataset_rows)
-        self.runs_view.set_runs(catalog.runs, complete=False)
+        self.datasets_view.set_sources(self.sources)  # both pages read from the stores when shown
+        self.runs_view.set_sources(self.sources)
         self.lineage_page.set_catalog(catalog)
         self._update_status()
         self.sig_catalog_loaded.emit(catalog)
 
     def _ensure_all_runs(self) -> None:
-        if not self.sources or self.runs_view.all_runs_loaded or self.runs_view.task_slot.is_running():
-            return
-        self.runs_view.load_all_runs(self.sources)  # read and prepared in the view's worker
+        self.runs_view.feeder.refresh_if_stale()  # the first rows, read in the view's worker
 
     def source_for_run(self, run: Run) -> Source | None:
         for source in self.sources:
@@ -627,6 +623,10 @@ class MainWindow(WindowSession):
     def _shutdown_store_tasks(self) -> None:
         """Stop tasks that use the open sources before they are closed."""
         self.runs_view.task_slot.cancel()
+        self.runs_view.feeder.window_slot.cancel()
+        self.runs_view.detail_slot.cancel()
+        self.datasets_view.feeder.query_slot.cancel()
+        self.datasets_view.feeder.window_slot.cancel()
         self.models_view.detail.history_slot.cancel()
 
     # -- drag and drop ---------------------------------------------------------------

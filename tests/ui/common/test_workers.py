@@ -154,8 +154,6 @@ def test_load_stores_reports_each_store_and_keeps_going(mlflow3_db, tmp_path):
         assert [p.url for p in partials] == [str(mlflow3_db)]
         assert partials[0].registry_only  # the registry arrives before runs and datasets are read
         assert len(partials[0].catalog.models) == 8 and partials[0].catalog.runs == {}
-        assert {r.dataset.name for r in result.dataset_rows} == set(result.catalog.datasets[k].name
-                                                                     for k in result.catalog.datasets)
         assert len(result.catalog.models) == 8
         assert [f.url for f in result.failures] == [missing]
         assert "No such file" in result.failures[0].error.message

@@ -7,7 +7,6 @@ message instead of an empty table.
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -15,18 +14,10 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
-from mlops_desktop.core.entities import Catalog, Run
+from mlops_desktop.core.entities import Run
 from mlops_desktop.sources import load_catalog
-from mlops_desktop.sources.base import open_source
-from mlops_desktop.sources.loader import close_sources
-from mlops_desktop.ui.catalog import datasets_view as datasets_module, runs_view as runs_module
-from mlops_desktop.ui.catalog.datasets_view import NO_DATASETS_TEXT, DatasetsView
-from mlops_desktop.ui.catalog.runs_view import (
-    NO_MATCH_TEXT,
-    NO_RUNS_TEXT,
-    RunsView,
-    load_runs_table,
-)
+from mlops_desktop.ui.catalog.datasets_view import NO_DATASETS_TEXT
+from mlops_desktop.ui.catalog.runs_view import NO_RUNS_TEXT
 from mlops_desktop.ui.common.roles import ENTITY_ROLE, SORT_ROLE
 from mlops_desktop.ui.models.base import Column
 from mlops_desktop.ui.models.catalog import DatasetsModel, RunsModel, dataset_rows
@@ -189,52 +180,6 @@ def test_real_store_models_pass_qtmodeltester_sorted_and_filtered(qtmodeltester,
         qtmodeltester.check(model)
 
 
-def test_load_runs_table_worker_reads_and_prepares_all_runs(mlflow3_db):
-    source = open_source(str(mlflow3_db))
-    try:
-        calls = []
-        table = load_runs_table([source], 5, Qt.SortOrder.DescendingOrder,
-                                progress=lambda d, t, m: calls.append(m), is_cancelled=lambda: False)
-    finally:
-        close_sources([source])
-    assert len(table.rows) == 29 and len(table.search) == 29 and len(table.ranks) == len(RunsModel.columns)
-    assert table.frame.shape == table.keys.shape == (29, len(RunsModel.columns))
-    starts = [table.rows[i].start_time for i in table.order if table.rows[i].start_time]
-    assert starts == sorted(starts, reverse=True)
-    assert any("Preparing 29 runs" in m for m in calls)
-
-
-def test_runs_view_prepares_big_tables_in_a_worker(qtbot, ui, monkeypatch):
-    monkeypatch.setattr(runs_module, "SYNC_PREPARE_ROWS", 100)
-    view = RunsView()
-    qtbot.addWidget(view)
-    view.resize(1000, 700)
-    view.show()
-    view.set_runs(make_runs(5000), complete=False)
-    assert view.prepare_slot.is_running() or view.model.total_count() == 5000
-    ui.wait_idle(qtbot, view.prepare_slot)
-    assert view.model.total_count() == 5000 and view.model.rowCount() == view.model.page_rows
-    assert view.stack.currentWidget() is view.table
-    assert view.filter_bar.count.text() == "5000 runs"
-    assert view.select_run(f"{4321:06x}")
-    assert view.selected_run().run_id == f"{4321:06x}"
-    view.filter_bar.edit.setText("user2")  # 4321 % 7 == 2: still shown, still selected
-    assert view.selected_run().run_id == f"{4321:06x}"
-    assert view.filter_bar.count.text() == f"{sum(1 for i in range(5000) if i % 7 == 2)} of 5000 runs"
-    view.filter_bar.edit.setText("user5")
-    assert view.selected_run() is None
-    view.hide()
-    view.set_runs(make_runs(4000), complete=False)
-    assert not view.prepare_slot.is_running()  # hidden page: prepared when first shown
-    assert view.select_run(f"{3999:06x}") is False  # starts preparing, selects when ready
-    ui.wait_idle(qtbot, view.prepare_slot)
-    assert view.selected_run().run_id == f"{3999:06x}"
-    view.show()
-    view.filter_bar.edit.setText("no run is called this")
-    assert view.stack.currentWidget() is view.empty_label and view.empty_label.text() == NO_MATCH_TEXT
-    view.shutdown()
-
-
 def test_runs_and_datasets_pages_say_when_a_store_has_none(make_window, qtbot, ui, mlflow3_db):
     db = sqlite3.connect(mlflow3_db)
     with db:
@@ -247,6 +192,7 @@ def test_runs_and_datasets_pages_say_when_a_store_has_none(make_window, qtbot, u
     ui.wait_idle(qtbot, window.load_slot)
     window.show_page("datasets")
     dv = window.datasets_view
+    ui.wait_idle(qtbot, dv.prepare_slot)
     assert dv.stack.currentWidget() is dv.empty_label and dv.empty_label.text() == NO_DATASETS_TEXT
     ui.render(window, "main_window_datasets_empty")
     window.show_page("runs")
@@ -255,34 +201,6 @@ def test_runs_and_datasets_pages_say_when_a_store_has_none(make_window, qtbot, u
     assert rv.all_runs_loaded
     assert rv.stack.currentWidget() is rv.empty_label and rv.empty_label.text() == NO_RUNS_TEXT
     ui.render(window, "main_window_runs_empty")
-
-
-def test_datasets_view_prepares_big_tables_in_a_worker(qtbot, ui, catalog, monkeypatch):
-    monkeypatch.setattr(datasets_module, "SYNC_PREPARE_ROWS", 5)
-    rows = dataset_rows(catalog)
-    many = [dataclasses.replace(r, dataset=dataclasses.replace(r.dataset, id=f"{r.dataset.id}-{i}"))
-            for i in range(40) for r in rows]
-    view = DatasetsView()
-    qtbot.addWidget(view)
-    view.set_catalog(catalog, many)
-    assert not view.prepare_slot.is_running()  # hidden page: prepared when first shown
-    assert view.empty_label.text() == f"Preparing {len(many):,} datasets…"
-    view.show()
-    assert view.prepare_slot.is_running() or view.model.total_count() == len(many)
-    ui.wait_idle(qtbot, view.prepare_slot)
-    assert view.model.total_count() == len(many) and view.stack.currentWidget() is view.table
-    assert view.select_dataset(many[-1].dataset.id)
-    assert view.selected_row() is many[-1]
-    # asked to select while preparing (the search dialog's jump): selected once ready
-    view.hide()
-    view.set_catalog(catalog, many)
-    assert view.select_dataset(many[3].dataset.id) is False
-    ui.wait_idle(qtbot, view.prepare_slot)
-    assert view.selected_row() is many[3]
-    view.set_catalog(Catalog(), [])
-    assert view.empty_label.text() == NO_DATASETS_TEXT
-    assert view.model.total_count() == 0 and view.stack.currentWidget() is view.empty_label
-    view.shutdown()
 
 
 def test_inventory_filter_texts_are_computed_in_a_worker(make_window, qtbot, ui, mlflow3_db):

@@ -144,10 +144,12 @@ def test_model_without_versions_shows_a_clear_state(loaded_window):
 def test_datasets_and_runs_views(loaded_window, qtbot, ui):
     loaded_window.show_page("datasets")
     dv = loaded_window.datasets_view
+    ui.wait_idle(qtbot, dv.prepare_slot)  # read from the store when first shown
     names = set(shown(dv.proxy))
     expected = {name for m in TRUTH.values() for v in m["versions"].values() for name, _d, _c in v["datasets"]}
     assert expected <= names
     dv.filter_bar.edit.setText("PHI")
+    ui.wait_idle(qtbot, dv.prepare_slot)
     assert shown(dv.proxy) and all("PHI" in dv.proxy.index(r, 2).data() for r in range(dv.proxy.rowCount()))
     dv.table.selectRow(0)
     assert "digest" in dv.header.text()
@@ -163,7 +165,9 @@ def test_datasets_and_runs_views(loaded_window, qtbot, ui):
     assert version_runs <= run_ids
     assert len(run_ids) > len(version_runs)  # runs no version uses are there too
     rv.filter_bar.edit.setText("trial")
+    ui.wait_idle(qtbot, rv.task_slot)
     rv.table.selectRow(0)
+    ui.wait_idle(qtbot, rv.detail_slot)  # the run's params and metrics are read on demand
     assert rv.params_model.rowCount() + rv.metrics_model.rowCount() > 0
     ui.render(loaded_window, "main_window_runs")
 

@@ -60,6 +60,7 @@ def test_open_lineage_from_a_dataset(loaded_window, qtbot, ui):
     window.show_page("datasets")
     dv = window.datasets_view
     assert not dv.lineage_button.isEnabled()
+    ui.wait_idle(qtbot, dv.prepare_slot)  # read from the store when first shown
     dv.table.selectRow(0)
     row = dv.selected_row()
     dv.lineage_button.click()
