@@ -131,6 +131,8 @@ class MainWindow(WindowSession):
 
         self.empty_state = EmptyStateWidget()
         self.empty_state.open_button.clicked.connect(self.show_open_dialog)
+        self.empty_state.sig_open_demo.connect(self.open_demo)
+        self.empty_state.sig_open_recent.connect(self._on_empty_state_open_recent)
         self.content = QStackedWidget()
         self.content.addWidget(self.empty_state)
         self.content.addWidget(self.pages)
@@ -457,6 +459,27 @@ class MainWindow(WindowSession):
         )
         self._update_content()
 
+    def open_demo(self) -> bool:
+        """Open the bundled demo stores with the demo's artifact-root mapping (as ``mlops-desktop demo``)."""
+        from mlops_desktop.resources import demo_settings, demo_store_urls
+
+        try:
+            urls, demo = demo_store_urls(), demo_settings()
+        except FileNotFoundError as exc:
+            self.notifier.show_error(StoreError(str(exc), "Reinstall the app, or open your own stores."))
+            return False
+        roots = self.source_settings.get("artifact_roots")
+        demo_roots = demo.get("artifact_roots")
+        merged = {**(roots if isinstance(roots, Mapping) else {}),
+                  **(demo_roots if isinstance(demo_roots, Mapping) else {})}
+        self.open_stores(urls, {**self.source_settings, "artifact_roots": merged})
+        return True
+
+    def _on_empty_state_open_recent(self, url: str) -> None:
+        if self.load_slot.is_running() and self._pending_urls == [url]:
+            return  # the second click of a double-click
+        self.open_stores([url])
+
     def reload(self) -> None:
         if self.store_urls:
             self.open_stores(self.store_urls)
@@ -618,6 +641,8 @@ class MainWindow(WindowSession):
 
     def _update_content(self, force_pages: bool = False) -> None:
         has_data = force_pages or bool(self.store_urls)
+        if not has_data:
+            self.empty_state.set_recent(self.gui_settings.recent_stores)
         self.content.setCurrentIndex(1 if has_data else 0)
 
     def _shutdown_store_tasks(self) -> None:

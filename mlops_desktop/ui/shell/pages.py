@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mlops_desktop.ui.common import icons
 
@@ -30,7 +40,11 @@ class PlaceholderPage(QWidget):
         layout.addWidget(label)
 
 class EmptyStateWidget(QWidget):
-    """What the content area shows while no store is open."""
+    """What the content area shows while no store is open: Open store…, Open the demo, and the
+    stores opened recently (Settings' recent list, newest first)."""
+
+    sig_open_demo = Signal()
+    sig_open_recent = Signal(str)  # the store URL
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,8 +66,29 @@ class EmptyStateWidget(QWidget):
         hint.setWordWrap(True)
         self.open_button = QPushButton("Open store…")
         self.open_button.setIcon(icons.icon("open"))
-        self.demo_hint = QLabel("New here? Run <code>mlops-desktop demo</code> to explore the bundled demo stores. "
-                                "Press Ctrl+K to search, F1 for all keyboard shortcuts.")
+        self.demo_button = QPushButton("Open the demo")
+        self.demo_button.setObjectName("openDemoButton")
+        self.demo_button.setAccessibleName("Open the bundled demo stores")
+        self.demo_button.setToolTip("An MLflow registry, a TFX pipeline (ML Metadata) and Airflow lineage "
+                                    "(OpenLineage), bundled with the app; the same as 'mlops-desktop demo'.")
+        self.demo_button.clicked.connect(self.sig_open_demo)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.demo_button)
+        buttons.addStretch(1)
+        self.recent_title = QLabel("<b>Recent stores</b>")
+        self.recent_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.recent_list = QListWidget()
+        self.recent_list.setObjectName("recentStores")
+        self.recent_list.setAccessibleName("Recent stores")
+        self.recent_list.setMaximumWidth(720)
+        self.recent_list.setMinimumWidth(420)
+        self.recent_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.recent_list.setUniformItemSizes(True)
+        self.recent_list.itemActivated.connect(self._on_recent_list_item_activated)
+        self.recent_list.itemClicked.connect(self._on_recent_list_item_activated)
+        self.demo_hint = QLabel("Press Ctrl+K to search, F1 for all keyboard shortcuts.")
         self.demo_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.demo_hint.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -61,6 +96,44 @@ class EmptyStateWidget(QWidget):
         layout.addWidget(icon)
         layout.addWidget(self.label)
         layout.addWidget(hint)
-        layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(buttons)
+        layout.addSpacing(12)
+        layout.addWidget(self.recent_title)
+        layout.addWidget(self.recent_list, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.demo_hint)
         layout.addStretch(3)
+        self.set_recent([])
+
+    def set_demo_available(self, available: bool, why: str = "") -> None:
+        self.demo_button.setEnabled(available)
+        if not available:
+            self.demo_button.setToolTip(why or "The demo stores are not installed with this copy of the app.")
+
+    def set_recent(self, urls: Sequence[str]) -> None:
+        """Show ``urls`` (newest first); the list hides itself when there are none."""
+        self.recent_list.clear()
+        metrics = self.recent_list.fontMetrics()
+        room = self.recent_list.maximumWidth() - 2 * self.recent_list.frameWidth() - 40  # icon and margins
+        for url in urls:
+            name = f"{short_store_name(url)}  —  "
+            shown = metrics.elidedText(url, Qt.TextElideMode.ElideMiddle, max(80, room - metrics.horizontalAdvance(name)))
+            item = QListWidgetItem(name + shown)
+            item.setData(Qt.ItemDataRole.UserRole, url)
+            item.setToolTip(url)
+            item.setIcon(icons.icon("open"))
+            self.recent_list.addItem(item)
+        rows = len(urls)
+        self.recent_title.setVisible(bool(rows))
+        self.recent_list.setVisible(bool(rows))
+        if rows:
+            row_height = self.recent_list.sizeHintForRow(0)
+            self.recent_list.setFixedHeight(min(rows, 8) * row_height + 2 * self.recent_list.frameWidth() + 2)
+            self.recent_list.setFixedWidth(min(self.recent_list.maximumWidth(), max(
+                self.recent_list.sizeHintForColumn(0) + 2 * self.recent_list.frameWidth() + 24,
+                self.recent_list.minimumWidth())))
+
+    def recent_urls(self) -> list[str]:
+        return [str(self.recent_list.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.recent_list.count())]
+
+    def _on_recent_list_item_activated(self, item: QListWidgetItem) -> None:
+        self.sig_open_recent.emit(str(item.data(Qt.ItemDataRole.UserRole)))
