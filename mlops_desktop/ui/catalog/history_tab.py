@@ -59,13 +59,21 @@ def change_words(e: ChangeEvent) -> str:
     return f"{v} {e.kind} changed: {e.before} → {e.after}"
 
 
+def window_span(e: ChangeEvent) -> str:
+    """``after → at or before`` (the date once when both are on one day); one time when exact."""
+    lo, hi = _when(e.after_time, False), _when(e.before_time, False)
+    if e.exact or lo == hi:
+        return hi
+    if lo[:10] == hi[:10]:
+        return f"{lo} → {hi[11:]}"
+    return f"{lo} → {hi}"
+
+
 class ChangeEventsModel(EntityTableModel[ChangeEvent]):
     """The change events of a model or version, oldest first."""
 
     columns = (
-        Column("At or before (UTC)", lambda e: _when(e.before_time, False), lambda e: e.before_time,
-               tooltip=lambda e: e.window_text),
-        Column("After (UTC)", lambda e: _when(e.after_time, False), lambda e: e.after_time,
+        Column("When (UTC)", lambda e: window_span(e), lambda e: (e.before_time, e.after_time),
                tooltip=lambda e: e.window_text),
         Column("Change", change_words, tooltip=lambda e: e.text),
         Column("Window", lambda e: (e.narrowed_by or "exact") if e.exact else
@@ -134,6 +142,7 @@ class TimelineChart(pg.PlotWidget):
             self.getAxis("left").setTicks([[]])
             return
         now = h.last_observed or datetime.now(UTC)
+        first = h.first_observed
         # rows: lanes top to bottom, then the observations row
         ticks = []
         n = len(self.lanes)
@@ -169,7 +178,9 @@ class TimelineChart(pg.PlotWidget):
             tail = _ts(seg.end_by) if seg.end_by is not None else _ts(now)
             if tail > sure_to:
                 pale.setdefault(color, []).append((sure_to, tail, y0, height))
-            texts.append((_ts(seg.start_after or seg.start_by), y0 + height / 2, f"v{seg.version}", color))
+            # held when the journal began: the label ends where the journal starts (inside the pale part)
+            before_journal = seg.start_after is None or seg.start_by == first
+            texts.append((sure_from, y0 + height / 2, f"v{seg.version}", "right" if before_journal else "left"))
         for groups, alpha in ((pale, 70), (solid, 230)):
             for color, bars in groups.items():
                 brush = pg.mkBrush(pg.mkColor(color).red(), pg.mkColor(color).green(), pg.mkColor(color).blue(),
@@ -178,8 +189,8 @@ class TimelineChart(pg.PlotWidget):
                                        y0=[b[2] for b in bars], height=[b[3] for b in bars],
                                        brush=brush, pen=pg.mkPen(color, width=1))
                 self._add(item)
-        for x, y, text, _color in texts:
-            label = pg.TextItem(text, color=c.text, anchor=(0, 0.5))
+        for x, y, text, side in texts:
+            label = pg.TextItem(text, color=c.text, anchor=(1, 0.5) if side == "right" else (0, 0.5))
             label.setPos(x, y)
             self._add(label)
         # observations on the bottom row
@@ -373,7 +384,7 @@ class HistoryTabWidget(QWidget):
             + (f"It records no change of {what} and no stage or alias held. " if not h.events and not h.segments
                else "")
             + "<span style='color:gray'>Solid: held for certain; pale: the change lies somewhere in that "
-            "window.</span>")
+            "window; ▲ approval, ✕ rejection, ♦ observation.</span>")
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

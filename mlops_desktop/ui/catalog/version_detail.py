@@ -6,7 +6,7 @@ import functools
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelection, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -27,6 +27,7 @@ from mlops_desktop.ui.catalog.governance_tab import GovernanceTabWidget
 from mlops_desktop.ui.catalog.history_tab import HistoryTabWidget
 from mlops_desktop.ui.catalog.metric_chart import MetricChartWidget
 from mlops_desktop.ui.catalog.monitoring_tab import MonitoringTabWidget, approval_marks
+from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import badge_html, make_table
@@ -314,20 +315,26 @@ class VersionDetailWidget(QWidget):
         if version is None:
             self.links.setText("")
             return
+        a = f"<a style='color:{theme.colors().accent}' href="
         parts = []
         if version.run_id:
             name = (self.run.name if self.run is not None else None) or version.run_id
-            parts.append(f"Run <a href='run:{html.escape(version.run_id)}'>{html.escape(name)}</a>")
+            parts.append(f"Run {a}'run:{html.escape(version.run_id)}'>{html.escape(name)}</a>")
         seen: set[str] = set()
         datasets = []
         for inp in version.datasets:
             if inp.dataset_id in seen:
                 continue
             seen.add(inp.dataset_id)
-            datasets.append(f"<a href='dataset:{html.escape(inp.dataset_id)}'>{html.escape(inp.name)}</a>")
+            datasets.append(f"{a}'dataset:{html.escape(inp.dataset_id)}'>{html.escape(inp.name)}</a>")
         if datasets:
             parts.append("Datasets " + ", ".join(datasets))
         self.links.setText(" &nbsp;·&nbsp; ".join(parts) if parts else "<i>No run or dataset recorded</i>")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "links"):
+            self._show_links(self.version)  # links in the theme's colour
 
     def _on_links_link_activated(self, link: str) -> None:
         kind, _, key = link.partition(":")
