@@ -26,6 +26,7 @@ from mlops_desktop.core.monitoring import (
     monitoring_overview,
 )
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.services.governance_status import GovernanceStatus
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.widgets import make_table
 from mlops_desktop.ui.models.base import Column, EntityTableModel, format_time, time_key
@@ -37,16 +38,48 @@ DRIFT_MARK = "#d62728"
 
 @dataclass(frozen=True, slots=True)
 class ApprovalMark:
-    """An approval (or rejection) to mark on the time axis."""
+    """A decision (approval or rejection) of the version to mark on the time axis."""
 
     at: datetime
     target: str
     decision: str = "APPROVED"
+    signer: str = ""
+    status: str = "valid"  # as verify judges the decision's signature; others are drawn muted
+
+    @property
+    def approved(self) -> bool:
+        return self.decision.upper() == "APPROVED"
+
+    @property
+    def short_label(self) -> str:
+        """What the line's label on the drift chart says: decision and target."""
+        return f"{'approved' if self.approved else self.decision.lower()} {self.target}"
 
     @property
     def label(self) -> str:
-        word = "approved" if self.decision.upper() == "APPROVED" else self.decision.lower()
-        return f"{word} {self.target}"
+        """Decision, target and signer (the legend below the charts, the tooltip)."""
+        return self.short_label + (f" by {self.signer}" if self.signer else "")
+
+    @property
+    def tooltip(self) -> str:
+        text = f"{self.label}\n{iso(self.at)}"
+        return text if self.status == "valid" else f"{text}\nnot counted: {self.status}"
+
+
+def approval_marks(status: object | None, model: str, version: str) -> list[ApprovalMark]:
+    """The decisions made on ``model``/``version`` in its own registry, at their audit-log time
+    (else the signer's claimed time), as the governance store's verification reads them
+    (``status``: the Models page's :class:`GovernanceStatus`; anything else marks nothing)."""
+    vg = status.of(model, version) if isinstance(status, GovernanceStatus) else None
+    out = []
+    for d in vg.decisions if vg is not None else []:
+        when = d.decided_at or d.signed_at
+        if when is None:
+            continue
+        rec = d.record
+        out.append(ApprovalMark(when, d.target or rec.target, d.decision or rec.decision,
+                                d.identity or rec.key_id[:16], d.status))
+    return sorted(out, key=lambda a: a.at)
 
 
 class MonitoringResultsModel(EntityTableModel[MonitoringResult]):
@@ -182,11 +215,27 @@ class MonitoringTabWidget(QWidget):
     def approval_times(self) -> list[float]:
         return [float(line.value()) for line in self.approval_lines if line in self.drift_plot.items()]
 
+    def approval_labels(self) -> list[tuple[float, str, str]]:
+        """(epoch seconds, label, tooltip) of each approval line on the drift chart, by time; the
+        label is "" on a line whose approval is counted in the label of the one just before it."""
+        return [(float(line.value()), line.label.toPlainText() if getattr(line, "label", None) else "",
+                 line.toolTip()) for line in self.approval_lines if line in self.drift_plot.items()]
+
     def quality_points(self) -> tuple[list[float], list[float]]:
         x, y = self.quality_curve.xData, self.quality_curve.yData
         return ([float(v) for v in x] if x is not None else [], [float(v) for v in y] if y is not None else [])
 
     # -- drawing ---------------------------------------------------------------------
+
+    def _add_approval_line(self, line: pg.InfiniteLine, mark: ApprovalMark) -> None:
+        line.setToolTip(mark.tooltip)
+        self.drift_plot.addItem(line)
+        self.approval_lines.append(line)
+
+    @staticmethod
+    def _mark_colour(mark: ApprovalMark) -> QColor:
+        c = theme.colors()
+        return QColor(c.muted if mark.status != "valid" else c.ok if mark.approved else c.phi)
 
     def _redraw(self, message: str = "") -> None:
         vm = self.monitoring
@@ -219,11 +268,18 @@ class MonitoringTabWidget(QWidget):
             if feature not in series:
                 curve.setData([], [])
                 curve.setVisible(False)
-        self.legend.setText(" &nbsp; ".join(
+        legend = " &nbsp; ".join(
             f"<span style='color:{FEATURE_COLOURS[i % len(FEATURE_COLOURS)]}'>&#9632;</span> {html.escape(f)}"
             for i, f in enumerate(series)) + (f" &nbsp; <span style='color:{DRIFT_MARK}'>&#10005;</span> drift detected"
                                                f" &nbsp; <span style='color:{DRIFT_MARK}'>- - -</span> threshold"
-                                               if series else ""))
+                                               if series else "")
+        shown = self.approvals if vm else []
+        if shown:  # who signed what, and when: the line labels name only the decision and target
+            legend += ("<br>" if legend else "") + " &nbsp; ".join(
+                f"<span style='color:{self._mark_colour(m).name()}'>&#8942;</span> {html.escape(m.label)}, "
+                f"{m.at:%Y-%m-%d %H:%M}" + ("" if m.status == "valid" else f" (not counted: {html.escape(m.status)})")
+                for m in shown)
+        self.legend.setText(legend)
         marks = [(_epoch(t), s) for pts in series.values() for t, s, _, d in pts if d and math.isfinite(s)]
         self.drift_marks.setData([x for x, _ in marks], [y for _, y in marks])
         for line in self.threshold_lines:
@@ -244,23 +300,49 @@ class MonitoringTabWidget(QWidget):
                 if line in plot.items():
                     plot.removeItem(line)
         self.approval_lines = []
-        for mark in self.approvals if vm else []:
-            for plot in (self.drift_plot, self.quality_plot):
-                mark_colour = QColor(c.ok if mark.decision.upper() == "APPROVED" else c.phi)
-                line = pg.InfiniteLine(_epoch(mark.at), angle=90,
-                                       pen=pg.mkPen(mark_colour, width=2, style=Qt.PenStyle.DotLine),
-                                       label=mark.label, labelOpts={"position": 0.55, "color": mark_colour,
-                                                                    "anchors": [(0, 0), (0, 0)]})
-                plot.addItem(line)
-                self.approval_lines.append(line)
+        label_fill = QColor(c.plot_background)
+        label_fill.setAlpha(215)  # labels stay readable over the curves they cross
         times = [_epoch(t) for pts in series.values() for t, *_ in pts] + [_epoch(t) for t, _, _ in rates]
-        times += [_epoch(m.at) for m in self.approvals] if vm else []
+        times += [_epoch(m.at) for m in shown]
+        near = (max(times) - min(times)) * 0.08 if times else 0.0
+        for group in _clusters(shown, near):
+            for i, mark in enumerate(group):
+                mark_colour = self._mark_colour(mark)
+                pen = pg.mkPen(mark_colour, width=2, style=Qt.PenStyle.DotLine)
+                if i == 0:  # one label per cluster of close approvals (they would overlap), on the drift chart
+                    labels = {m.short_label for m in group}
+                    text = (mark.short_label + (f" \u00d7{len(group)}" if len(group) > 1 else "") if len(labels) == 1
+                            else f"{len(group)} decisions")
+                    line = pg.InfiniteLine(_epoch(mark.at), angle=90, pen=pen, label=text,
+                                           labelOpts={"position": 0.96, "color": mark_colour,
+                                                      "fill": pg.mkBrush(label_fill), "anchors": [(0, 0), (0, 0)]})
+                    line.label.setToolTip("\n\n".join(m.tooltip for m in group))
+                else:
+                    line = pg.InfiniteLine(_epoch(mark.at), angle=90, pen=pen)
+                self._add_approval_line(line, mark)
+        for mark in shown:
+            line = pg.InfiniteLine(_epoch(mark.at), angle=90,
+                                   pen=pg.mkPen(self._mark_colour(mark), width=2, style=Qt.PenStyle.DotLine))
+            self.quality_plot.addItem(line)
+            line.setToolTip(mark.tooltip)
+            self.approval_lines.append(line)
         if times:  # one time range for both charts (they are linked), covering every point and approval
             lo, hi = min(times), max(times)
             pad = max((hi - lo) * 0.04, 12 * 3600.0)
             self.drift_plot.setXRange(lo - pad, hi + pad, padding=0)
         self.drift_plot.enableAutoRange(axis="y")
         self.quality_plot.setYRange(0, 1.05, padding=0)
+
+
+def _clusters(marks: Sequence[ApprovalMark], near: float) -> list[list[ApprovalMark]]:
+    """``marks`` (by time) in runs whose neighbours are at most ``near`` seconds apart."""
+    out: list[list[ApprovalMark]] = []
+    for mark in marks:
+        if out and _epoch(mark.at) - _epoch(out[-1][-1].at) <= near:
+            out[-1].append(mark)
+        else:
+            out.append([mark])
+    return out
 
 
 def monitoring_job(catalog: Catalog, as_of: date, max_age_days: int, *, progress: ProgressFn,

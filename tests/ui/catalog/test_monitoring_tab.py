@@ -12,6 +12,7 @@ from mlops_desktop.core.monitoring import monitoring_overview
 from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.catalog.monitoring_tab import ApprovalMark, MonitoringTabWidget
 from tests.conftest import FIXTURES
+from tests.monitoring_governance import APPROVALS, governance_with_approvals
 from tests.ui.conftest import flush_events, render
 
 MON = FIXTURES / "monitoring"
@@ -62,17 +63,68 @@ def test_tab_chart_data_thresholds_and_approvals(qtbot) -> None:
     assert tab.results_model.rowCount() == 0
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
-def test_models_page_column_and_tab_screenshots(make_window, qtbot, ui, mode) -> None:
-    window = make_window()
-    window.resize(1400, 900)
+def test_approval_labels_name_target_and_signer(qtbot) -> None:
+    overview = monitoring_overview(load_catalog(STORES), as_of=TODAY)
+    tab = MonitoringTabWidget()
+    qtbot.addWidget(tab)
+    tab.set_approvals([ApprovalMark(datetime(2026, 9, 20, tzinfo=UTC), "champion", signer="alice@example.org"),
+                       ApprovalMark(datetime(2026, 9, 22, tzinfo=UTC), "Production", "REJECTED", "bob@example.org",
+                                    status="revoked"),
+                       ApprovalMark(datetime(2026, 10, 20, tzinfo=UTC), "champion", signer="carol@example.org")])
+    assert tab.approval_labels() == []  # nothing is drawn without a version
+    tab.set_monitoring(overview.version("iris-classifier", "2"))
+    [(x1, label1, tip1), (x2, label2, tip2), (x3, label3, tip3)] = tab.approval_labels()
+    assert (x1, x2, x3) == tuple(datetime(2026, m, d, tzinfo=UTC).timestamp() for m, d in ((9, 20), (9, 22), (10, 20)))
+    # two days apart on a chart of two months: one label for both, each line its own tooltip
+    assert (label1, label2, label3) == ("2 decisions", "", "approved champion")
+    assert tip1 == "approved champion by alice@example.org\n2026-09-20T00:00:00Z"
+    assert tip2 == "rejected Production by bob@example.org\n2026-09-22T00:00:00Z\nnot counted: revoked"
+    assert tip3 == "approved champion by carol@example.org\n2026-10-20T00:00:00Z"
+    # the legend below the charts names each signer and the time
+    legend = tab.legend.text()
+    assert "approved champion by alice@example.org, 2026-09-20 00:00" in legend
+    assert "rejected Production by bob@example.org, 2026-09-22 00:00 (not counted: revoked)" in legend
+    # on both charts, one line each
+    assert len(tab.approval_lines) == 6
+    assert sum(line in tab.quality_plot.items() for line in tab.approval_lines) == 3
+
+
+def _open(make_window, qtbot, ui, mode: str, gov_url: str | None):
+    window = make_window(governance_url=gov_url) if gov_url else make_window()
+    window.resize(1280, 800)
     window.set_theme(mode)
     view = window.models_view
     view.monitoring_as_of = TODAY
     window.open_stores(STORES)
     ui.wait_idle(qtbot, window.load_slot)
     ui.wait_idle(qtbot, view.monitoring_slot)
+    ui.wait_idle(qtbot, view.governance_slot)
     assert not window.notifier.dialogs
+    return window, view
+
+
+def test_signed_approvals_are_marked_on_the_version_charts(make_window, qtbot, ui, tmp_path, monkeypatch) -> None:
+    gov_url = governance_with_approvals(tmp_path / "gov.db", monkeypatch)
+    _window, view = _open(make_window, qtbot, ui, "light", gov_url)
+    assert view.select_model("iris-classifier") and view.select_version("2")
+    tab = view.detail.monitoring_tab
+    assert [(x, tip.split("\n")[0]) for x, _, tip in tab.approval_labels()] == [
+        (when.timestamp(), f"approved champion by {who}") for when, who in APPROVALS]
+    assert [label for _, label, _ in tab.approval_labels()] == ["approved champion \u00d72", ""]  # a day apart
+    assert all(f"approved champion by {who}, {when:%Y-%m-%d %H:%M}" in tab.legend.text() for when, who in APPROVALS)
+    assert tab.approval_times() == [when.timestamp() for when, _ in APPROVALS]
+    # the time axis covers the approvals and every result
+    lo, hi = tab.drift_plot.getViewBox().viewRange()[0]
+    assert lo < APPROVALS[0][0].timestamp() and hi > _epoch("2026-10-27T09:00:00")
+    # another version has no decision: no line
+    assert view.select_model("wine-classifier") and view.select_version("1")
+    assert tab.approval_labels() == []
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_models_page_column_and_tab_screenshots(make_window, qtbot, ui, tmp_path, monkeypatch, mode) -> None:
+    gov_url = governance_with_approvals(tmp_path / "gov.db", monkeypatch)
+    window, view = _open(make_window, qtbot, ui, mode, gov_url)
     column = view.model.column_index("Monitoring")
     texts = {view.model.rows[r].name: view.model.index(r, column).data() for r in range(view.model.rowCount())}
     assert texts == {
@@ -87,7 +139,7 @@ def test_models_page_column_and_tab_screenshots(make_window, qtbot, ui, mode) ->
     detail.tabs.setCurrentWidget(detail.monitoring_tab)
     assert detail.monitoring_tab.monitoring is not None
     assert detail.monitoring_tab.monitoring.status == "drift"
-    detail.monitoring_tab.set_approvals([ApprovalMark(datetime(2026, 9, 20, tzinfo=UTC), "champion")])
+    assert len(detail.monitoring_tab.approval_labels()) == 2
     flush_events()
     render(window, f"monitoring_models_page_{mode}")
     render(detail, f"monitoring_tab_iris_{mode}")
