@@ -81,8 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
+    from mlops_desktop.cli.common import begin_command, observe_opened
+
     try:
-        return int(func(args))
+        begin_command(args)
+        code = int(func(args))
+        observe_opened(args)  # the registries the command opened, into the registry journal
+        return code
     except MlopsError as exc:
         if debug:
             traceback.print_exc()

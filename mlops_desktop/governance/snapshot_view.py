@@ -4,6 +4,11 @@
 snapshot source is handed (through :func:`snapshot_settings`): whether a trust list trusts
 the key that signed the manifest. :func:`open_snapshot_governance` is a read-only
 governance store over the ``gov_*`` tables a snapshot carries.
+
+``--governance snapshot:FILE`` (:func:`open_snapshot_governance_file`) refuses a snapshot that is
+not verified (ALTERED, unsigned, untrusted or unanchored) unless the caller allows it: explicitly,
+or through :func:`configure_governance_snapshots` (the command line sets it from
+``--allow-unverified`` and ``--trust-anchor`` once per command).
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ import dataclasses
 import functools
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +35,12 @@ from mlops_desktop.governance.models import SqlMeta
 from mlops_desktop.governance.trust import load_trust
 from mlops_desktop.sources import sqlite as ro
 from mlops_desktop.sources.base import DEFAULT_SETTINGS, SourceSettings
-from mlops_desktop.sources.snapshot import SignerTrust, SnapshotSource
+from mlops_desktop.sources.snapshot import (
+    VERIFIED,
+    SignerTrust,
+    SnapshotSource,
+    UnverifiedSnapshotError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +141,8 @@ class SnapshotGovernance(Governance):
 
     live_store_id: str = ""
     live_origin: str = ""
+    #: why the snapshot is not verified, when it was opened anyway (--allow-unverified); "" when verified
+    unverified: str = ""
 
     @property
     def origin(self) -> str:
@@ -146,21 +158,61 @@ def open_snapshot_governance(source: SnapshotSource) -> SnapshotGovernance | Non
     return snapshot_governance_view(source.path, source.predicate, source.manifest_digest)
 
 
-def open_snapshot_governance_file(path: Path | str) -> SnapshotGovernance:
+@dataclass(frozen=True, slots=True)
+class GovernanceSnapshotRules:
+    """How ``--governance snapshot:FILE`` is opened: the extra trust anchors (``--trust-anchor``),
+    whether a snapshot that is not verified may be used (``--allow-unverified``), and who is told
+    when one is (the command's outputs)."""
+
+    anchors: tuple[str, ...] = ()
+    allow_unverified: bool = False
+    on_unverified: Callable[[str], None] | None = field(default=None, compare=False)
+
+
+_rules = GovernanceSnapshotRules()
+
+
+def configure_governance_snapshots(rules: GovernanceSnapshotRules | None = None) -> None:
+    """Set how this process opens governance snapshots (None: the defaults, refusing)."""
+    global _rules
+    _rules = rules or GovernanceSnapshotRules()
+
+
+def open_snapshot_governance_file(path: Path | str, *, allow_unverified: bool | None = None,
+                                  anchors: Sequence[str] | None = None,
+                                  on_unverified: Callable[[str], None] | None = None) -> SnapshotGovernance:
     """The governance view of the snapshot at ``path`` (for ``--governance snapshot:FILE``).
 
-    The snapshot is verified first; an altered one still opens (its status is logged as a
-    warning and every record is checked again by the governance code itself)."""
+    The snapshot is verified first, against this client's trust anchors (plus ``anchors``). One
+    that is not verified (ALTERED, unsigned, untrusted, unanchored) is refused with
+    :class:`UnverifiedSnapshotError` unless ``allow_unverified``; then ``on_unverified`` is told
+    and the view's :attr:`SnapshotGovernance.unverified` says why. Arguments left None come from
+    :func:`configure_governance_snapshots`."""
+    rules = _rules
+    allow = rules.allow_unverified if allow_unverified is None else allow_unverified
+    notify = on_unverified or rules.on_unverified
     text = str(path)
     p = Path(text.removeprefix("snapshot:").removeprefix("//")).expanduser().resolve()
-    source = open_snapshot(p)
     try:
+        source = open_snapshot(p, anchors=list(rules.anchors if anchors is None else anchors), allow_unverified=allow)
+    except UnverifiedSnapshotError as exc:
+        raise UnverifiedSnapshotError(
+            exc.message.replace("Refusing snapshot", "Refusing governance snapshot", 1),
+            "Check it with 'mlops-desktop snapshot verify'; to use its records anyway pass --allow-unverified "
+            "(every output then says the snapshot is unverified).") from exc
+    try:
+        status = source.status
         view = open_snapshot_governance(source)
     finally:
         source.close()
     if view is None:
         raise StoreError(f"The snapshot {p} carries no governance records.",
                          "It was taken without a governance store; use a live --governance store.")
+    if status.state != VERIFIED:
+        view.unverified = f"UNVERIFIED governance snapshot {p} used (--allow-unverified): {status.text}"
+        logger.warning("%s", view.unverified)
+        if notify is not None:
+            notify(view.unverified)
     return view
 
 

@@ -152,7 +152,13 @@ def test_commands_on_a_snapshot_print_what_they_print_live(
     assert code == 2 and err.startswith(f"mlops-desktop: error: Refusing snapshot {out}: unsigned snapshot, taken ")
     code, offline, err = run_cli(capsys, *command, "--store", f"snapshot:{out}", "--allow-unverified")
     assert code == live_code, err
-    assert offline == live
+    # the same output, with a top-level field saying what was used unverified
+    doc = json.loads(offline)
+    [line] = doc.pop("unverified_inputs")
+    assert line.startswith(f"UNVERIFIED snapshot {out} used (--allow-unverified): unsigned snapshot")
+    assert list(json.loads(offline))[0] == "unverified_inputs"
+    assert doc == json.loads(live)
+    assert "unverified_inputs" not in json.loads(live)
     assert f"UNVERIFIED snapshot {out} used (--allow-unverified): unsigned snapshot" in err
     code, offline_plain, _ = run_cli(capsys, *command, "--store", str(out), "--allow-unverified")
-    assert (code, offline_plain) == (live_code, live)
+    assert code == live_code and json.loads(offline_plain) == json.loads(offline)

@@ -20,6 +20,7 @@ import pytest
 from mlops_desktop.cli.main import main
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.governance.snapshot import create_snapshot
+from mlops_desktop.governance.snapshot_view import open_snapshot_governance_file
 from mlops_desktop.governance.store import open_governance
 from mlops_desktop.sources import snapshot as snapsrc
 from mlops_desktop.sources.base import open_source
@@ -112,9 +113,13 @@ def test_snapshot_and_its_governance_in_an_odd_folder(tmp_path: Path) -> None:
         assert [m.name for m in source.load_catalog().models] == [
             m["name"] for m in _golden_inventory()["models"]  # type: ignore[attr-defined]
         ]
-    with open_governance(f"snapshot:{out}") as view:
+    # an unsigned snapshot's governance records are refused unless the caller allows them
+    with pytest.raises(snapsrc.UnverifiedSnapshotError, match="Refusing governance snapshot .*unsigned snapshot"):
+        open_governance(f"snapshot:{out}")
+    with open_snapshot_governance_file(f"snapshot:{out}", allow_unverified=True) as view:
         assert view.read_only
         assert view.meta["store_id"] == store_id
+        assert view.unverified.startswith("UNVERIFIED governance snapshot")
     assert _listing(tmp_path) == before
 
 

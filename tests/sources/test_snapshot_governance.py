@@ -156,8 +156,10 @@ def test_older_snapshot_on_a_client_that_saw_the_live_log_grow(
 def test_governance_file_opener_refuses_snapshots_without_records(tmp_path: Path, mlflow3_db: Path) -> None:
     out = tmp_path / "bare.mlsnap"
     create_snapshot([str(mlflow3_db)], out)
-    with pytest.raises(StoreError, match="carries no governance records"):
+    with pytest.raises(StoreError, match="Refusing governance snapshot .*: unsigned snapshot"):
         open_snapshot_governance_file(out)
+    with pytest.raises(StoreError, match="carries no governance records"):
+        open_snapshot_governance_file(out, allow_unverified=True)
 
 
 @pytest.mark.postgres
