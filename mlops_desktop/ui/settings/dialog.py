@@ -35,6 +35,7 @@ from mlops_desktop.core.profile import (
     save_profile,
 )
 from mlops_desktop.ui.common.settings import RANGES, GuiSettings
+from mlops_desktop.ui.settings.anchors_tab import TrustAnchorsTab
 
 THEME_TITLES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 
@@ -176,6 +177,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(findings, "&Findings")
 
         self._build_profile_tab(settings)
+        self.anchors_tab = TrustAnchorsTab()
+        self.tabs.addTab(self.anchors_tab, "T&rust anchors")
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
                                         | QDialogButtonBox.StandardButton.RestoreDefaults)
