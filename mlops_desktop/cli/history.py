@@ -45,7 +45,7 @@ def register(sub: Any) -> None:
     o.add_argument("--key", metavar="KEYFILE", help="sign the observation with this key (passphrase prompted, or "
                    "MLOPS_DESKTOP_PASSPHRASE)")
     o.add_argument("--format", choices=["json", "table"], default="table", help="output format (default: table)")
-    o.set_defaults(func=run_observe)
+    o.set_defaults(func=run_observe, observe_on_open=False)
     h: argparse.ArgumentParser = sub.add_parser(
         "history", help="changes the registry journal observed",
         description="List the changes between successive observations of the registries (alias moves, stage "
@@ -55,7 +55,7 @@ def register(sub: Any) -> None:
     h.add_argument("--model", metavar="NAME", help="only this registered model")
     h.add_argument("--since", metavar="DATE", help="only changes that may have happened after DATE")
     add_format_arg(h, ("json", "table"), "table")
-    h.set_defaults(func=run_history)
+    h.set_defaults(func=run_history, observe_on_open=False)
 
 
 def run_observe(args: argparse.Namespace) -> int:
@@ -71,7 +71,7 @@ def run_observe(args: argparse.Namespace) -> int:
         def unlock() -> Any:
             return _unlock(key_path)
 
-    results = observe_stores(args.governance, catalog, unlock)
+    results = observe_stores(args.governance, catalog, unlock, store_urls=args.store)
     if args.format == "json":
         print_json({"observations": [r.to_dict() for r in results]})
         return 0
@@ -90,7 +90,7 @@ def run_history(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
     if args.model and catalog.model(args.model) is None:
         raise UsageError(f"No model {args.model!r} in the given stores.")
-    history = load_history(args.governance, catalog, model=args.model, since=since)
+    history = load_history(args.governance, catalog, model=args.model, since=since, store_urls=args.store)
     if args.format == "json":
         print_json(history.to_dict())
         return 0

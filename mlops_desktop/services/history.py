@@ -8,12 +8,13 @@ records an observation only when a governance store is configured: none is creat
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.errors import MlopsError, UsageError
-from mlops_desktop.services.session import UnlockFn, gov_session
+from mlops_desktop.services.session import UnlockFn, gov_session, opens_snapshot
 
 if TYPE_CHECKING:
     from mlops_desktop.core.entities import Catalog
@@ -23,11 +24,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def observe_stores(url: str | None, catalog: Catalog, unlock: UnlockFn | None = None) -> list[ObserveResult]:
+def observe_stores(url: str | None, catalog: Catalog, unlock: UnlockFn | None = None, *,
+                   store_urls: Sequence[str] = ()) -> list[ObserveResult]:
     """``observe``: record each registry of ``catalog`` whose state changed (signed with the key
-    ``unlock`` returns, when given)."""
+    ``unlock`` returns, when given). ``store_urls``: the URLs it was loaded from (a snapshot is refused)."""
     from mlops_desktop.governance.journal import observable_stores, observe
 
+    if opens_snapshot(store_urls):
+        raise UsageError("A snapshot is a copy taken earlier: observing it would record an old state as the "
+                         "registry's state now.", "Observe the metadata store itself.")
     if not observable_stores(catalog):
         raise UsageError("None of the stores given is a live registry with a registry identity to observe.",
                          "Pass the metadata store itself (a snapshot is a copy taken earlier).")
@@ -37,11 +42,12 @@ def observe_stores(url: str | None, catalog: Catalog, unlock: UnlockFn | None = 
         return observe(gov, catalog, key=key)
 
 
-def observe_quietly(gov: Governance, catalog: Catalog) -> list[ObserveResult]:
-    """Record an observation as a registry is opened; a read-only store or a snapshot records nothing."""
+def observe_quietly(gov: Governance, catalog: Catalog, store_urls: Sequence[str] = ()) -> list[ObserveResult]:
+    """Record an observation as a registry is opened; a read-only store, or a catalog loaded from
+    a snapshot (one of ``store_urls``), records nothing."""
     from mlops_desktop.governance.journal import observe
 
-    if gov.read_only:
+    if gov.read_only or opens_snapshot(store_urls):
         return []
     try:
         return observe(gov, catalog)
@@ -68,7 +74,7 @@ class History:
 
 
 def load_history(url: str | None, catalog: Catalog, *, model: str | None = None,
-                 since: datetime | None = None, record: bool = True) -> History:
+                 since: datetime | None = None, record: bool = True, store_urls: Sequence[str] = ()) -> History:
     """The changes the journal holds for the registries of ``catalog`` (after recording an
     observation of them when ``record`` and the store is writable)."""
     from mlops_desktop.governance.journal import change_events, observable_stores, observations
@@ -76,7 +82,7 @@ def load_history(url: str | None, catalog: Catalog, *, model: str | None = None,
     out = History()
     with gov_session(url) as gov:
         if record:
-            out.recorded = observe_quietly(gov, catalog)
+            out.recorded = observe_quietly(gov, catalog, store_urls)
         for store in observable_stores(catalog):
             reg = store.registry
             assert reg is not None
@@ -86,7 +92,8 @@ def load_history(url: str | None, catalog: Catalog, *, model: str | None = None,
     return out
 
 
-def inventory_as_of(url: str | None, catalog: Catalog, when: datetime, *, record: bool = True) -> dict[str, Any]:
+def inventory_as_of(url: str | None, catalog: Catalog, when: datetime, *, record: bool = True,
+                    store_urls: Sequence[str] = ()) -> dict[str, Any]:
     """The inventory as the journal recorded it at ``when``: per registry, the observation it
     rests on, and each model's aliases and versions as observed then."""
     from mlops_desktop.governance.journal import as_of, observable_stores, observations
@@ -98,7 +105,7 @@ def inventory_as_of(url: str | None, catalog: Catalog, when: datetime, *, record
     result: dict[str, Any] = {"as_of": when.isoformat().replace("+00:00", "Z"), "stores": [], "models": []}
     with gov_session(url) as gov:
         if record:
-            observe_quietly(gov, catalog)
+            observe_quietly(gov, catalog, store_urls)
         for store in stores:
             reg = store.registry
             assert reg is not None

@@ -4,7 +4,8 @@ preselected for signing, and recording which stores and models were looked at.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from mlops_desktop.core.errors import UsageError
 if TYPE_CHECKING:
     from mlops_desktop.core.entities import Catalog
     from mlops_desktop.governance.db import Governance
+    from mlops_desktop.governance.journal import ObserveResult
     from mlops_desktop.governance.keys import SigningKey
 
 logger = logging.getLogger(__name__)
@@ -80,3 +82,53 @@ def log_store_access(gov: Governance, catalog: Catalog, model: str | None = None
         audit.try_log_action(gov, audit.ACTION_STORE_OPENED, store.url, {"kind": store.kind, "schema": store.schema})
     if model:
         audit.try_log_action(gov, audit.ACTION_MODEL_VIEWED, f"models:/{model}/{version}" if version else model, {})
+
+
+def opens_snapshot(store_urls: Sequence[str]) -> bool:
+    """Whether any of the store URLs given is a snapshot (``snapshot:FILE``, or a file that is one
+    by content). A snapshot's catalog names the stores it was taken of: observing it would record
+    an earlier state as the registry's state now."""
+    from mlops_desktop.governance.store import is_snapshot_file
+
+    return any(u.strip().startswith("snapshot:") or is_snapshot_file(u.strip()) for u in store_urls)
+
+
+def observe_on_open(url: str | None, catalog: Catalog, store_urls: Sequence[str] = ()) -> list[ObserveResult]:
+    """Record the registries of ``catalog`` in the journal as they are opened (the CLI's store
+    loading and the GUI's catalog load call it).
+
+    ``store_urls``: the URLs the catalog was loaded from (nothing is recorded when one is a
+    snapshot). Only into a governance store that already exists (``url``, else MLOPS_DESKTOP_GOVERNANCE_URL,
+    else the default file): none is created for it, a read-only store or a snapshot records
+    nothing, and a registry whose state did not change since its last observation costs one
+    digest and one read. Opening never fails because of it: a problem is one warning.
+    """
+    import sqlalchemy.exc
+
+    from mlops_desktop.core.errors import MlopsError
+    from mlops_desktop.governance.db import GOVERNANCE_ENV, resolve_url
+    from mlops_desktop.governance.journal import observable_stores, observe
+    from mlops_desktop.governance.store import open_governance
+
+    if not observable_stores(catalog) or opens_snapshot(store_urls):
+        return []
+    try:
+        raw = (url or os.environ.get(GOVERNANCE_ENV) or "").strip()
+        if not raw.startswith("snapshot:"):
+            _, path = resolve_url(raw or None)
+            if path is not None and not path.exists():
+                logger.debug("Registry not observed: no governance store at %s yet", path)
+                return []
+        gov = open_governance(raw or None, create=False)
+    except MlopsError as exc:
+        logger.warning("Registry observation not recorded: %s", exc)
+        return []
+    try:
+        if gov.read_only:
+            return []
+        return observe(gov, catalog)
+    except (MlopsError, sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        logger.warning("Registry observation not recorded: %s", exc)
+        return []
+    finally:
+        gov.close()

@@ -179,10 +179,11 @@ def test_a_different_home_is_a_different_client(world: World, capsys: pytest.Cap
 
 def test_audit_show_and_export(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     assert approve(capsys, world, "alice")[0] == 0
-    code, out, _ = run(capsys, "audit", "show", "--limit", "3", "--format", "json")
+    code, out, _ = run(capsys, "audit", "show", "--limit", "4", "--format", "json")
     entries = json.loads(out)
-    assert code == 0 and len(entries) == 3
-    assert [e["action"] for e in entries[-2:]] == ["approval.approve", "store.open"]
+    assert code == 0 and len(entries) == 4
+    # the registry the decision was made on is recorded in the journal once the command has run
+    assert [e["action"] for e in entries[-3:]] == ["approval.approve", "store.open", "registry.observe"]
     code, out, _ = run(capsys, "audit", "show")
     assert "trust.add" in out and "store.open" in out
     code, out, _ = run(capsys, "audit", "export", "--out", str(world.dir / "log.json"))
