@@ -185,6 +185,11 @@ class MainWindow(WindowSession):
         from mlops_desktop.ui.governance.controller import install_governance_pages
 
         install_governance_pages(self)  # Approvals, Audit log, Trust
+        from mlops_desktop.ui.findings.page import install_findings_page
+
+        self.findings_view = install_findings_page(
+            self, self.open_finding_object, lambda: self.governance_url,
+            lambda: self.gui_settings.verification_settings(self._artifact_roots()))
         self.navigator.setCurrentRow(0)
         self._update_content()
         self.restore_layout()
@@ -339,6 +344,26 @@ class MainWindow(WindowSession):
         if hit.kind == "run":
             self.show_page("runs")
             self.runs_view.select_run(hit.key[0])  # at once, or when the store answers
+            return True
+        return False
+
+    def open_finding_object(self, obj: str) -> bool:
+        """Show a finding's object: a model version on the Models page, a dataset on the
+        Datasets page (``dataset:NAME@DIGEST12``), the audit log on its page."""
+        if obj.startswith("models:/"):
+            name, _, version = obj.removeprefix("models:/").rpartition("/")
+            return self.navigate_to(SearchHit("version", obj, "", (name, version), ""))
+        if obj.startswith("dataset:"):
+            name, _, digest = obj.removeprefix("dataset:").partition("@")
+            found = next((ds.id for ds in self.catalog.datasets.values()
+                          if ds.name == name and (not digest or ds.digest.startswith(digest))), None)
+            if found is not None and self.navigate_to(SearchHit("dataset", obj, "", (found,), "")):
+                return True
+            self.show_page("datasets")  # logged only as a run input: filter by its name
+            self.datasets_view.filter_bar.edit.setText(name)
+            return True
+        if obj == "audit-log" and "audit" in self._page_keys:
+            self.show_page("audit")
             return True
         return False
 

@@ -1,0 +1,1 @@
+"""The Findings page: every finding of the catalogue over the open stores."""

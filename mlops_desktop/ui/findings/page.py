@@ -1,0 +1,469 @@
+"""The Findings page: every finding with severity, rule, object, explanation and remediation;
+filters by severity, rule and text; double-click goes to the object; copy and CSV export.
+
+The findings are computed in a worker (:func:`mlops_desktop.services.governance_status.
+load_findings`, the same evaluation as ``mlops-desktop findings``) whenever the stores or the
+governance store change, and again on request.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mlops_desktop.core.entities import Catalog
+from mlops_desktop.core.errors import MlopsError
+from mlops_desktop.core.findings import SEVERITIES, Finding
+from mlops_desktop.services.governance_status import FindingsResult, load_findings
+from mlops_desktop.services.settings import VerificationSettings
+from mlops_desktop.ui.common.roles import ENTITY_ROLE
+from mlops_desktop.ui.common.status import status_color
+from mlops_desktop.ui.common.widgets import Banner, FilterBar, make_table
+from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
+from mlops_desktop.ui.models.base import Column, EntityTableModel, FilterProxyModel
+
+if TYPE_CHECKING:
+    from mlops_desktop.ui.common.host import PageHost
+
+#: The CSV header (``findings --format json`` field names).
+CSV_COLUMNS = ("key", "id", "severity", "rule", "object", "object_kind", "evidence", "remediation")
+
+NO_STORE_TEXT = "<h3>No store open</h3><p>Open a store (File &gt; Open store…, Ctrl+O) to check it for findings.</p>"
+COMPUTING_TEXT = "<h3>Checking the open stores…</h3><p>The findings appear when every rule has been evaluated.</p>"
+NO_FINDINGS_TEXT = ("<h3>No findings</h3><p>Every rule of the catalogue passes on the open stores"
+                    " (the same check as <code>mlops-desktop findings</code>).</p>")
+NO_MATCH_TEXT = "<h3>No finding matches the filters</h3><p>Clear the text or choose another severity or rule.</p>"
+
+#: Severity -> the status whose colour it is drawn in (red, orange, amber, blue, grey).
+_SEVERITY_STATUS = {"critical": "invalid", "high": "untrusted", "medium": "evidence_changed",
+                    "low": "other_registry", "info": "expired"}
+
+
+def severity_color(severity: str) -> QColor:
+    return status_color(_SEVERITY_STATUS.get(severity, "expired"))
+
+
+def _rule(f: Finding) -> str:
+    return f"{f.id} {f.rule}"
+
+
+def _rule_number(f: Finding) -> int:
+    return int(f.id[1:]) if f.id[1:].isdigit() else 0
+
+
+class FindingsModel(EntityTableModel[Finding]):
+    columns = (
+        Column("Severity", lambda f: f.severity, lambda f: f.sort_key),
+        Column("Rule", _rule, lambda f: (_rule_number(f), f.sort_key),
+               tooltip=lambda f: f"{_rule(f)}\nKey {f.key}"),
+        Column("Object", lambda f: f.object, tooltip=lambda f: f"{f.object}\nDouble-click to show it"),
+        Column("Explanation", lambda f: f.evidence, tooltip=lambda f: f.evidence),
+        Column("Remediation", lambda f: f.remediation, tooltip=lambda f: f.remediation),
+    )
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and index.column() == 0 and index.row() < len(self.rows):
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return severity_color(self.rows[index.row()].severity)
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setBold(True)
+                return font
+        return super().data(index, role)
+
+
+class FindingsProxyModel(FilterProxyModel):
+    """The text filter plus a severity and a rule (finding id) choice."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.severity: str | None = None
+        self.rule: str | None = None
+
+    def set_severity(self, severity: str | None) -> None:
+        self._change_filter(lambda: setattr(self, "severity", severity or None))
+
+    def set_rule(self, rule_id: str | None) -> None:
+        self._change_filter(lambda: setattr(self, "rule", rule_id or None))
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        if isinstance(model, EntityTableModel):
+            f = model.entity(source_row)
+            if self.severity is not None and f.severity != self.severity:
+                return False
+            if self.rule is not None and f.id != self.rule:
+                return False
+        return super().filterAcceptsRow(source_row, source_parent)
+
+
+def findings_csv(findings: list[Finding]) -> str:
+    """The findings as CSV (``CSV_COLUMNS``), one row each, in the order given."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for f in findings:
+        writer.writerow([f.key, f.id, f.severity, f.rule, f.object, f.object_kind, f.evidence, f.remediation])
+    return out.getvalue()
+
+
+def finding_html(f: Finding) -> str:
+    e = html.escape
+    colour = severity_color(f.severity).name()
+    rows = [("Object", f.object), ("Explanation", f.evidence), ("Remediation", f.remediation), ("Key", f.key)]
+    if f.approvals:
+        rows.append(("Decisions cited", ", ".join(f.approvals)))
+    table = "".join(f"<tr><td valign='top'><b>{e(k)}</b>&nbsp;&nbsp;</td><td>{e(v)}</td></tr>" for k, v in rows)
+    return (f"<h3><span style='color:{colour}'>{e(f.severity.upper())}</span> &nbsp;{e(f.id)} {e(f.rule)}</h3>"
+            f"<table cellspacing='3'>{table}</table>")
+
+
+class FindingsView(QWidget):
+    sig_open_object = Signal(str)  # models:/name/version, dataset:name@digest, audit-log
+    sig_loaded = Signal(object)  # FindingsResult
+
+    def __init__(self, notifier: ErrorSink | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("FindingsView")
+        self.setAccessibleName("Findings page")
+        self.notifier = notifier
+        self.slot = TaskSlot("findings", None, self)
+        self.catalog = Catalog()
+        self.governance_url_source: Callable[[], str | None] = lambda: None
+        self.verification_source: Callable[[], VerificationSettings] = VerificationSettings
+        self.result: FindingsResult | None = None
+
+        self.filter_bar = FilterBar("Filter findings: rule, object, explanation, remediation…  (Ctrl+F)", "findings")
+        self.severity_combo = QComboBox()
+        self.severity_combo.setObjectName("severityFilter")
+        self.severity_combo.setAccessibleName("Filter by severity")
+        self.severity_combo.addItem("Every severity", None)
+        for s in SEVERITIES:
+            self.severity_combo.addItem(s, s)
+        self.rule_combo = QComboBox()
+        self.rule_combo.setObjectName("ruleFilter")
+        self.rule_combo.setAccessibleName("Filter by rule")
+        self.rule_combo.setMinimumWidth(200)
+        self.rule_combo.setMaximumWidth(320)
+        self.rule_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.rule_combo.addItem("Every rule", None)
+        self.refresh_button = QPushButton("Check again")
+        self.refresh_button.setObjectName("findingsRefresh")
+        self.refresh_button.setToolTip("Evaluate every rule again on the open stores and the governance store")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setObjectName("findingsCopy")
+        self.copy_button.setToolTip("Copy the selected finding (or every finding shown) as CSV (Ctrl+C)")
+        self.copy_button.clicked.connect(self.copy_selected)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setObjectName("findingsExport")
+        self.export_button.setToolTip("Write the findings shown (filters applied) to a CSV file")
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        top = QHBoxLayout()
+        top.addWidget(self.filter_bar, 1)
+        top.addWidget(self.severity_combo)
+        top.addWidget(self.rule_combo)
+
+        self.banner = Banner(name="findingsBanner")
+        self.banner.setVisible(False)
+
+        self.model = FindingsModel(parent=self)
+        self.proxy = FindingsProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = make_table(self.proxy)
+        self.table.setObjectName("findingsTable")
+        self.table.setAccessibleName("Findings")
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((76, 220, 275, 290)):
+            self.table.setColumnWidth(col, width)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.table.installEventFilter(self)  # Ctrl+C copies whole findings, not the current cell
+
+        self.details = QTextBrowser()
+        self.details.setObjectName("findingDetails")
+        self.details.setAccessibleName("Finding details")
+        self.details.setOpenLinks(False)
+        self.empty_label = QLabel(NO_STORE_TEXT)
+        self.empty_label.setObjectName("findingsEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(self.table)
+        self.split.addWidget(self.details)
+        self.split.setSizes([520, 130])
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty_label)
+        self.stack.addWidget(self.split)
+        self.status = QLabel()
+        self.status.setObjectName("findingsStatus")
+        self.status.setWordWrap(True)
+
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        for b in (self.refresh_button, self.copy_button, self.export_button):
+            bottom.addWidget(b)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(bottom)
+
+        self.filter_bar.edit.textChanged.connect(self._on_filter_changed)
+        self.severity_combo.currentIndexChanged.connect(self._on_filter_changed)
+        self.rule_combo.currentIndexChanged.connect(self._on_filter_changed)
+        self._show_details(None)
+        self._update_state()
+
+    # -- data ------------------------------------------------------------------------------
+
+    def set_catalog(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Evaluate every rule on the open stores in a worker (nothing when none is open)."""
+        self.slot.cancel()
+        self.banner.setVisible(False)
+        if not self.catalog.stores:
+            self.result = None
+            self.model.set_rows([])
+            self._fill_rule_combo([])
+            self._update_state()
+            return
+        self._set_busy(True)
+        self.slot.start(load_findings, self.governance_url_source(), self.catalog, self.verification_source(),
+                        label="Checking for findings", on_done=self._on_findings_done,
+                        on_error=self._on_findings_error)
+        self._update_state()
+
+    def is_running(self) -> bool:
+        return self.slot.is_running()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.refresh_button.setEnabled(not busy)
+
+    def _on_findings_done(self, result: FindingsResult) -> None:
+        self._set_busy(False)
+        self.result = result
+        selected = [f.key for f in self.selected_findings(fallback=False)]
+        self.model.set_rows(result.findings)
+        self._fill_rule_combo(result.findings)
+        self._on_filter_changed()
+        if selected:
+            self.select_finding(selected[0])
+        if result.note:
+            self.banner.show_message("warning", html.escape(result.note))
+        self.sig_loaded.emit(result)
+
+    def _on_findings_error(self, exc: BaseException) -> bool:
+        self._set_busy(False)
+        self.result = None
+        self.model.set_rows([])
+        self._update_state()
+        if isinstance(exc, MlopsError):
+            self.banner.show_message("error", f"<b>Findings not computed:</b> {html.escape(exc.message)}"
+                                     + (f"<br>{html.escape(exc.hint)}" if exc.hint else ""))
+            return True
+        self.banner.show_message("error", f"Findings not computed: internal error ({type(exc).__name__}).")
+        if self.notifier is not None:
+            self.notifier.show_error(exc)
+            return True
+        return False
+
+    def _fill_rule_combo(self, findings: list[Finding]) -> None:
+        current = self.rule_combo.currentData()
+        rules: dict[str, Finding] = {}
+        for f in sorted(findings, key=lambda f: (_rule_number(f), f.id)):
+            rules.setdefault(f.id, f)
+        self.rule_combo.blockSignals(True)
+        self.rule_combo.clear()
+        self.rule_combo.addItem("Every rule", None)
+        for rule_id, f in rules.items():
+            n = sum(1 for g in findings if g.id == rule_id)
+            self.rule_combo.addItem(f"{_rule(f)} ({n})", rule_id)
+            self.rule_combo.setItemData(self.rule_combo.count() - 1, _rule(f), Qt.ItemDataRole.ToolTipRole)
+        index = self.rule_combo.findData(current) if current else 0
+        self.rule_combo.setCurrentIndex(max(index, 0))
+        self.rule_combo.blockSignals(False)
+
+    # -- filters -----------------------------------------------------------------------------
+
+    def set_severity(self, severity: str | None) -> None:
+        self.severity_combo.setCurrentIndex(max(self.severity_combo.findData(severity), 0))
+
+    def set_rule(self, rule_id: str | None) -> None:
+        self.rule_combo.setCurrentIndex(max(self.rule_combo.findData(rule_id), 0))
+
+    def _on_filter_changed(self, *_args: object) -> None:
+        self.proxy.set_filter_text(self.filter_bar.edit.text())
+        self.proxy.set_severity(self.severity_combo.currentData())
+        self.proxy.set_rule(self.rule_combo.currentData())
+        self._update_state()
+        if not self.selected_findings(fallback=False):
+            self._show_details(None)
+
+    def _update_state(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.filter_bar.set_count(shown, total)
+        running = self.slot.is_running()
+        for b in (self.copy_button, self.export_button):
+            b.setEnabled(shown > 0)
+        if shown:
+            self.stack.setCurrentWidget(self.split)
+        else:
+            if running and not total:
+                text = COMPUTING_TEXT
+            elif not self.catalog.stores:
+                text = NO_STORE_TEXT
+            elif total:
+                text = NO_MATCH_TEXT
+            elif self.result is not None:
+                text = NO_FINDINGS_TEXT
+            else:
+                text = "<h3>No findings computed</h3><p>Press <b>Check again</b>.</p>"
+            self.empty_label.setText(text)
+            self.stack.setCurrentWidget(self.empty_label)
+        if running:
+            self.status.setText("Checking the open stores for findings…")
+        elif self.result is not None:
+            counts = {s: sum(1 for f in self.model.rows if f.severity == s) for s in SEVERITIES}
+            summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+            where = (f"decisions from {self.result.governance_url}" if self.result.governance_url
+                     else "no governance store")
+            self.status.setText(f"{total} finding{'s' if total != 1 else ''}"
+                                + (f" ({summary})" if summary else "") + f"; {where}. "
+                                "Double-click a finding to show its object.")
+        else:
+            self.status.setText("")
+
+    # -- rows ----------------------------------------------------------------------------------
+
+    def visible_findings(self) -> list[Finding]:
+        """The findings shown, in the table's order."""
+        return [self.proxy.index(r, 0).data(ENTITY_ROLE) for r in range(self.proxy.rowCount())]
+
+    def selected_findings(self, fallback: bool = True) -> list[Finding]:
+        """The selected findings (with ``fallback``, every finding shown when none is selected)."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        chosen = [self.proxy.index(r, 0).data(ENTITY_ROLE) for r in rows]
+        return chosen or (self.visible_findings() if fallback else [])
+
+    def select_finding(self, key: str) -> bool:
+        for r in range(self.proxy.rowCount()):
+            if self.proxy.index(r, 0).data(ENTITY_ROLE).key == key:
+                self.table.selectRow(r)
+                self.table.scrollTo(self.proxy.index(r, 0))
+                return True
+        return False
+
+    def copy_selected(self) -> str:
+        """Copy the selected finding (or every finding shown) to the clipboard as CSV."""
+        text = findings_csv(self.selected_findings())
+        QApplication.clipboard().setText(text)
+        return text
+
+    def export_csv(self, path: str) -> int:
+        """Write the findings shown to ``path`` as CSV; returns how many."""
+        shown = self.visible_findings()
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(findings_csv(shown))
+        return len(shown)
+
+    def _on_export_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export findings", "findings.csv", "CSV files (*.csv)")
+        if not path:
+            return
+        try:
+            n = self.export_csv(path)
+        except OSError as exc:
+            self.banner.show_message("error", f"<b>Not exported:</b> {html.escape(str(exc))}<br>"
+                                     "Choose a folder you can write to.")
+            return
+        self.banner.show_message("ok", f"Exported {n} finding{'s' if n != 1 else ''} to {html.escape(path)}")
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        finding = index.data(ENTITY_ROLE)
+        if finding is not None:
+            self.sig_open_object.emit(finding.object)
+
+    def _on_table_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        chosen = self.selected_findings(fallback=False)
+        self._show_details(chosen[0] if chosen else None)
+
+    def _show_details(self, finding: Finding | None) -> None:
+        if finding is None:
+            self.details.setHtml("<p><i>Select a finding to read its explanation and remediation; "
+                                 "double-click it to show its object.</i></p>")
+            return
+        self.details.setHtml(finding_html(finding))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if (watched is self.table and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.matches(QKeySequence.StandardKey.Copy)):
+            self.copy_selected()
+            return True
+        return super().eventFilter(watched, event)
+
+    def focus_filter(self) -> None:
+        self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.edit.selectAll()
+
+    def shutdown(self) -> None:
+        self.slot.shutdown()
+
+
+def install_findings_page(
+    window: PageHost,
+    open_object: Callable[[str], object],
+    governance_url: Callable[[], str | None] | None = None,
+    verification: Callable[[], VerificationSettings] | None = None,
+) -> FindingsView:
+    """Add the Findings page; ``open_object`` shows a finding's object (double-click).
+
+    ``governance_url`` gives the store whose decisions the governance rules see (by default the
+    window's), ``verification`` what they are verified with (by default Settings')."""
+    view = FindingsView(window.notifier)
+    view.governance_url_source = governance_url or (lambda: window.governance_url)
+    view.verification_source = verification or (lambda: window.gui_settings.verification_settings())
+    view.sig_open_object.connect(open_object)
+    window.add_page("findings", "Findings", view, "audit")
+    window.progress.watch(view.slot)
+    window.sig_catalog_loaded.connect(view.set_catalog)
+    window.sig_governance_changed.connect(lambda _url: view.refresh())
+    window.sig_shutting_down.connect(view.shutdown)
+    return view
