@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Line, String
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -50,6 +51,10 @@ def _date_label(value: float) -> str:
     return datetime.fromtimestamp(value * 86400.0, tz=UTC).strftime("%Y-%m-%d")
 
 
+def _date_hour_label(value: float) -> str:
+    return datetime.fromtimestamp(value * 86400.0, tz=UTC).strftime("%m-%d %H:%M")
+
+
 def time_chart(
     title: str,
     series: Sequence[tuple[str, list[tuple[datetime, float]]]],
@@ -80,26 +85,36 @@ def time_chart(
     n_real = len([pts for _, pts in series if pts])
     for i in range(len(plot.data)):
         if i < n_real:
-            plot.lines[i].strokeColor = colors.HexColor(FEATURE_COLOURS[i % len(FEATURE_COLOURS)])
+            colour = colors.HexColor(FEATURE_COLOURS[i % len(FEATURE_COLOURS)])
+            plot.lines[i].strokeColor = colour
             plot.lines[i].strokeWidth = 1.2
+            plot.lines[i].symbol = makeMarker("FilledCircle", size=3.5, fillColor=colour, strokeColor=colour)
+            # a series of one result is its dot alone
         else:
             plot.lines[i].strokeColor = DRIFT_RED
             plot.lines[i].strokeWidth = 0.8
             plot.lines[i].strokeDashArray = [3, 2]
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = lo, hi
-    plot.xValueAxis.labelTextFormat = _date_label
+    plot.xValueAxis.labelTextFormat = _date_label if hi - lo > 4 else _date_hour_label  # no repeated labels
     plot.xValueAxis.valueSteps = [lo + (hi - lo) * k / 4 for k in range(5)]
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = ylo, yhi if yhi > ylo else ylo + 1
     for axis in (plot.xValueAxis, plot.yValueAxis):
         axis.labels.fontName = SANS
         axis.labels.fontSize = 6.5
     d.add(plot)
-    for when, label in approvals:
+    for i, (when, label) in enumerate(sorted(approvals)):
         x = plot.x + (_day(when) - lo) / (hi - lo) * plot.width
         d.add(Line(x, plot.y, x, plot.y + plot.height, strokeColor=APPROVAL_GREEN, strokeWidth=1,
                    strokeDashArray=[1, 2]))
-        d.add(String(x + 2, plot.y + plot.height - 8, fit_text(label, SANS, 6.5, 90), fontName=SANS, fontSize=6.5,
-                     fillColor=APPROVAL_GREEN))
+        # labels staggered down the line (close approvals do not overlap), left of it in the right half
+        text = fit_text(label, SANS, 6.5, min(170.0, plot.width / 2))
+        y = plot.y + plot.height - 8 - 9 * (i % 4)
+        right_half = x > plot.x + plot.width / 2
+        text_w = stringWidth(text, SANS, 6.5)
+        left = x - 2 - text_w if right_half else x + 2
+        d.add(Rect(left - 1, y - 2, text_w + 2, 8.5, fillColor=colors.white, fillOpacity=0.85, strokeColor=None))
+        d.add(String(x - 2 if right_half else x + 2, y, text, fontName=SANS, fontSize=6.5, fillColor=APPROVAL_GREEN,
+                     textAnchor="end" if right_half else "start"))
     d.add(String(0, height - 10, fit_text(title, SANS_BOLD, 9, width), fontName=SANS_BOLD, fontSize=9))
     legend_x = 0.0
     for i, (name, _pts) in enumerate(s for s in series if s[1]):
@@ -113,14 +128,20 @@ def time_chart(
     return d
 
 
-def _approvals(b: ReportBuilder, vm: VersionMonitoring) -> list[tuple[datetime, str]]:
-    return [(a.signed_at, f"{a.decision.lower()} {a.target}") for a in b.d.facts.approvals_for(vm.model_name, vm.version)
-            if a.signed_at is not None]
+def approval_marks(b: ReportBuilder, vm: VersionMonitoring) -> list[tuple[datetime, str]]:
+    """The version's decisions to mark on its charts: time signed, and decision, target and signer."""
+    out = []
+    for a in b.d.facts.approvals_for(vm.model_name, vm.version):
+        if a.signed_at is None:
+            continue
+        label = f"{a.decision.lower()} {a.target} by {a.signer_identity or a.key_id[:16]}"
+        out.append((a.signed_at, label if a.valid else f"{label} (not counted: {a.status})"))
+    return sorted(out)
 
 
 def version_charts(b: ReportBuilder, vm: VersionMonitoring) -> None:
     """The drift and pass-rate charts of one version (only the kinds it has results of)."""
-    approvals = _approvals(b, vm)
+    approvals = approval_marks(b, vm)
     drift = vm.drift_series()
     if drift:
         thresholds = sorted({th for pts in drift.values() for _, _, th, _ in pts if th is not None})
