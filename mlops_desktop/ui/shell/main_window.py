@@ -125,6 +125,8 @@ class MainWindow(WindowSession):
         self.navigator.currentRowChanged.connect(self._on_navigator_row_changed)
         self.models_view.sig_open_lineage.connect(self.open_lineage)
         self.models_view.sig_compare.connect(self.compare_versions)
+        self.models_view.sig_open_run.connect(lambda rid: self.navigate_to(SearchHit("run", rid, "", (rid,), "")))
+        self.models_view.sig_open_dataset.connect(lambda did: self.navigate_to(SearchHit("dataset", did, "", (did,), "")))
         self.datasets_view.sig_open_lineage.connect(self.open_lineage)
         self.compare_slot = TaskSlot("compare", self.notifier, self)
         self.compare_dialogs: list[CompareDialog] = []
