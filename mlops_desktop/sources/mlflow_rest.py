@@ -57,6 +57,7 @@ from mlops_desktop.core.entities import (
 )
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.hashing import IGNORED_NAMES
+from mlops_desktop.core.monitoring import MONITORING_TAG
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -108,6 +109,9 @@ BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
 DEFAULT_CONCURRENCY = 8
 RUN_BATCH = 100  # run ids per runs/search request
+#: The runs search filter of monitoring runs: those with the monitoring tag, whatever its value
+#: (:func:`~mlops_desktop.core.monitoring.is_monitoring_run` judges the value, as for SQL stores).
+MONITORING_FILTER = f"tags.`{MONITORING_TAG}` LIKE '%'"
 EXPERIMENT_BATCH = 1000  # experiment ids per search request
 WORKSPACE_HEADER = "X-MLFLOW-WORKSPACE"
 _CHUNK = 1 << 20
@@ -657,6 +661,14 @@ class MlflowRestSource(Source):
                 if headers:
                     self._run_ws[rid] = ws
         if wanted is not None:
+            # monitoring runs are read too (docs/MONITORING.md), as the SQL source reads them
+            for ws, headers in self._workspace_headers():
+                in_ws = [eid for eid, w in exp_ws.items() if w == ws]
+                for rid, item in self._search_runs(in_ws, None, progress, headers, MONITORING_FILTER).items():
+                    if rid not in found:
+                        found[rid] = item
+                        if headers:
+                            self._run_ws[rid] = ws
             missing = [r for r in wanted if r not in found]
             if missing:  # runs in experiments the search did not cover
                 for data in self.client.map(self._get_run, missing):
@@ -698,14 +710,16 @@ class MlflowRestSource(Source):
         return out, where
 
     def _search_runs(self, experiment_ids: list[str], run_ids: list[str] | None, progress: ProgressFn,
-                     headers: dict[str, str] | None = None) -> dict[str, tuple[Run, list[Mapping[str, Any]]]]:
-        """Runs by id (batched ``run_id IN (...)`` searches, in parallel), or every run."""
+                     headers: dict[str, str] | None = None,
+                     run_filter: str | None = None) -> dict[str, tuple[Run, list[Mapping[str, Any]]]]:
+        """Runs by id (batched ``run_id IN (...)`` searches, in parallel), or every run (that
+        ``run_filter``, a search filter, selects)."""
         exp_batches = [experiment_ids[i:i + EXPERIMENT_BATCH] for i in range(0, len(experiment_ids), EXPERIMENT_BATCH)]
         if not exp_batches:
             return {}
         jobs: list[tuple[list[str], str | None]] = []
         if run_ids is None:
-            jobs = [(b, None) for b in exp_batches]
+            jobs = [(b, run_filter) for b in exp_batches]
         else:
             for i in range(0, len(run_ids), RUN_BATCH):
                 ids = run_ids[i:i + RUN_BATCH]

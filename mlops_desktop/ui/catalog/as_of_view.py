@@ -58,8 +58,10 @@ class AsOfControl(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AsOfControl")
+        self.setAccessibleName("Show the registry as of a past time")
         self.check = QCheckBox("As of")
         self.check.setObjectName("asOfCheck")
+        self.check.setAccessibleName("As of a past time")
         self.check.setToolTip("Show the registry as the journal recorded it at a past time (read-only)")
         self.edit = QDateTimeEdit()
         self.edit.setObjectName("asOfEdit")
@@ -126,6 +128,7 @@ class AsOfView(QWidget):
                                   "background: palette(alternate-base); }")
         self.now_button = QPushButton("Back to now")
         self.now_button.setObjectName("asOfNowButton")
+        self.now_button.setAccessibleName("Back to now")
         self.now_button.setToolTip("Show the live registry again")
         self.now_button.clicked.connect(self.sig_back_to_now)
         self.model = AsOfVersionsModel(parent=self)
