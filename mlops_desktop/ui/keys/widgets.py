@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -13,11 +13,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from mlops_desktop.services.keys import PassphraseEstimate, estimate_passphrase
-from mlops_desktop.ui.common.status import monospace_font
+from mlops_desktop.ui.common.status import monospace_font, ok_color
 
 #: zxcvbn score -> what the meter says
 SCORE_WORDS = ("very weak", "weak", "fair", "strong", "very strong")
@@ -56,13 +57,14 @@ class FingerprintField(QWidget):
         QGuiApplication.clipboard().setText(self.edit.text())
 
 
-class PassphrasePair(QWidget):
+class PassphrasePair(QObject):
     """New passphrase, repeated, with zxcvbn's strength meter and the rule a new key file
-    must meet (:func:`mlops_desktop.governance.keys.estimate_passphrase`)."""
+    must meet (:func:`mlops_desktop.governance.keys.estimate_passphrase`). :meth:`add_to` puts
+    its rows into the dialog's form, so every label lines up."""
 
     sig_changed = Signal()
 
-    def __init__(self, known_words: Callable[[], list[str]] = list, parent: QWidget | None = None) -> None:
+    def __init__(self, known_words: Callable[[], list[str]] = list, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._known_words = known_words
         self.estimate: PassphraseEstimate = estimate_passphrase("")
@@ -77,20 +79,27 @@ class PassphrasePair(QWidget):
         self.meter.setRange(0, 4)
         self.meter.setTextVisible(False)
         self.meter.setAccessibleName("Passphrase strength")
-        self.meter.setMaximumHeight(10)
+        self.meter.setFixedHeight(10)
         self.verdict = QLabel()
         self.verdict.setObjectName("passphraseVerdict")
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("New &passphrase:", self.first)
-        form.addRow("&Repeat it:", self.second)
-        form.addRow("Strength:", self.meter)
-        form.addRow("", self.verdict)
         self.first.textChanged.connect(self.refresh)
         self.second.textChanged.connect(self.refresh)
         self.refresh()
+
+    def add_to(self, form: QFormLayout) -> None:
+        first_label = QLabel("New &passphrase:")
+        first_label.setBuddy(self.first)
+        second_label = QLabel("&Repeat it:")
+        second_label.setBuddy(self.second)
+        strength = QVBoxLayout()
+        strength.setSpacing(4)
+        strength.addWidget(self.meter)
+        strength.addWidget(self.verdict)
+        form.addRow(first_label, self.first)
+        form.addRow(second_label, self.second)
+        form.addRow("Strength:", strength)
 
     def passphrase(self) -> str:
         return self.first.text()
@@ -107,18 +116,23 @@ class PassphrasePair(QWidget):
         return not self.problem()
 
     def refresh(self) -> None:
-        self.estimate = estimate_passphrase(self.first.text(), self._known_words())
-        self.meter.setValue(self.estimate.score if self.first.text() else 0)
+        typed = self.first.text()
+        self.estimate = estimate_passphrase(typed, self._known_words())
+        self.meter.setValue(self.estimate.score if typed else 0)
         word = SCORE_WORDS[max(0, min(4, self.estimate.score))]
-        if not self.first.text():
+        tries = f"about 10^{int(self.estimate.guesses_log10)} guesses"
+        if not typed:
             text = "Not yet typed. The key file is encrypted with it (scrypt); nobody can recover a lost one."
         elif self.estimate.weakness:
             hint = " ".join(self.estimate.suggestions)
-            text = f"{word.capitalize()}: {self.estimate.weakness}." + (f" {hint}" if hint else "")
+            text = f"Not accepted: {self.estimate.weakness}." + (f" {hint}" if hint else "")
         elif self.second.text() != self.first.text():
-            text = f"{word.capitalize()} (about 10^{int(self.estimate.guesses_log10)} guesses). Repeat it below."
+            text = f"{word.capitalize()} ({tries}). Repeat it above."
         else:
-            text = f"{word.capitalize()} (about 10^{int(self.estimate.guesses_log10)} guesses)."
+            text = f"{word.capitalize()} ({tries}); the two match."
         self.verdict.setText(text)
-        self.meter.setAccessibleDescription(word)
+        palette = self.meter.palette()
+        palette.setColor(QPalette.ColorRole.Highlight, ok_color(self.estimate.weakness is None))
+        self.meter.setPalette(palette)
+        self.meter.setAccessibleDescription(word if typed else "empty")
         self.sig_changed.emit()

@@ -111,8 +111,11 @@ class SettingsDialog(QDialog):
         ca_label = QLabel("Organisation &CA:")
         ca_label.setBuddy(self.ca_edit)
         form.addRow(ca_label, ca_row)
-        self.clear_recent_button = QPushButton(f"Forget {len(p.recent_stores)} recent stores")
+        self.clear_recent_button = QPushButton(f"Forget {len(p.recent_stores)} recent store{'s' if len(p.recent_stores) != 1 else ''}")
         self.clear_recent_button.clicked.connect(self._on_clear_recent_clicked)
+        if not p.recent_stores:
+            self.clear_recent_button.setText("No recent stores")
+            self.clear_recent_button.setEnabled(False)
         self._clear_recent = False
         form.addRow("Recent stores:", self.clear_recent_button)
         self.tabs.addTab(general, "&General")
@@ -187,6 +190,10 @@ class SettingsDialog(QDialog):
         defaults = self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
         defaults.setText("Default severities")
         defaults.clicked.connect(self._on_defaults_clicked)
+        self.findings_tab = findings
+        # the button restores the Findings tab's severities: shown with that tab only
+        self.tabs.currentChanged.connect(lambda _i: defaults.setVisible(self.tabs.currentWidget() is findings))
+        defaults.setVisible(self.tabs.currentWidget() is findings)
         self.error_label = QLabel()
         self.error_label.setObjectName("settingsError")
         self.error_label.setWordWrap(True)

@@ -255,3 +255,45 @@ def test_edit_menu_opens_the_keys_dialog(make_window, qtbot) -> None:
     assert isinstance(dialog, KeysDialog) and dialog.isVisible()
     assert dialog.settings is window.gui_settings
     dialog.done(0)
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_keys_dialogs_render(qtbot, ui, tmp_path: Path, mode: str) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from mlops_desktop.ui.common import theme
+
+    theme.theme_manager().apply(mode)
+    try:
+        dialog = KeysDialog(GuiSettings(tmp_path / "gui.ini"))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        ui.render(dialog, f"keys_dialog_empty_{mode}")
+        info = _create(qtbot, dialog).key_info
+        dialog.child_dialog.done(0)
+        p12 = _p12(tmp_path / "pki-issued.p12", ec.generate_private_key(ec.SECP256R1()), "ops@example.org")
+        _import(qtbot, dialog, p12).done(0)
+        dialog.refresh(info.key_id)
+        dialog.export_public_key(str(tmp_path / "dana.pub"))
+        dialog.resize(1280, 800)
+        QApplication.processEvents()
+        ui.render(dialog, f"keys_dialog_{mode}")
+        create = dialog.show_create_dialog()
+        create.resize(1280, 800)
+        create.name_edit.setText("Dana Officer")
+        create.email_edit.setText("dana.officer@example.org")
+        create.passphrases.first.setText("dana2026!")
+        QApplication.processEvents()
+        ui.render(create, f"keys_create_weak_{mode}")
+        create.passphrases.first.setText(STRONG)
+        create.passphrases.second.setText(STRONG)
+        QApplication.processEvents()
+        ui.render(create, f"keys_create_{mode}")
+        create.done(0)
+        imp = _import(qtbot, dialog, tmp_path / "absent.p12")
+        imp.resize(1280, 800)
+        QApplication.processEvents()
+        ui.render(imp, f"keys_import_error_{mode}")
+        imp.done(0)
+    finally:
+        theme.theme_manager().apply("system")

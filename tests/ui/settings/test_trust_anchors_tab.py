@@ -160,6 +160,11 @@ def test_trust_anchors_tab_renders(qtbot, ui, tmp_path: Path, mode: str) -> None
     qtbot.addWidget(dlg)
     dlg.resize(1280, 800)
     dlg.show()
+    for index in range(dlg.tabs.count()):  # every tab of the changed dialog, for people to look at
+        dlg.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        name = dlg.tabs.tabText(index).replace("&", "").lower().replace(" ", "_")
+        ui.render(dlg, f"dialog_settings_{name}_{mode}")
     dlg.tabs.setCurrentWidget(dlg.anchors_tab)
     dlg.anchors_tab.table.selectRow(0)
     QApplication.processEvents()
