@@ -86,11 +86,15 @@ def register(sub: Any) -> None:
 
     r: argparse.ArgumentParser = sub.add_parser(
         "report",
-        help="write a GDPR, HIPAA, EU AI Act or model-risk PDF report with its evidence bundle",
+        help="write a GDPR, HIPAA, EU AI Act or model-risk PDF report with its evidence bundle; "
+        "'report verify FILE.pdf' checks one",
         description="Write an audit report as PDF (cover, contents, executive summary, edition sections, findings "
         "register, inventory, lineage figures, approval certificates, audit-log transcript, sign-off) and its "
         "evidence bundle (FILE.evidence.json, also embedded in the PDF). The report's SHA-256 is recorded in the "
         "governance audit log. The file is written only when everything succeeded.",
+        epilog="Action: 'mlops-desktop report verify FILE.pdf [--bundle FILE.evidence.json] [--trust-anchor "
+        "PUBFILE|KEYID] [--format json]' checks a report with its evidence bundle from this client's trust anchors "
+        "(exit 0 verified, 1 failed or unanchored, 2 bad input); see 'mlops-desktop report verify --help'.",
     )
     add_store_args(r)
     add_governance_arg(r)

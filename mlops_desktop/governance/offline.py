@@ -77,6 +77,10 @@ class Checks:
         self.problems.append(text)
         self.lines.append("FAIL " + text)
 
+    def note(self, text: str) -> None:
+        """A fact the verdict does not rest on (what this check does not judge, and where to)."""
+        self.lines.append("NOTE " + text)
+
     def not_anchored(self, text: str) -> None:
         if text not in self.unanchored:
             self.unanchored.append(text)

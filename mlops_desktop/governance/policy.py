@@ -189,6 +189,18 @@ def _witnesses(data: Any, path: Path) -> tuple[tuple[str, ...], int]:
     return tuple(vkeys), required
 
 
+def witness_rule(text: str, where: str) -> tuple[tuple[str, ...], int]:
+    """``[witnesses]`` (verifier keys, required count) of a policy's text, as carried in an
+    evidence bundle; the built-in policy requires none. Raises UsageError for unreadable text."""
+    if text == DEFAULT_POLICY.text:
+        return (), 0
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"The policy text of {where} is not valid TOML: {exc}.") from exc
+    return _witnesses(data.get("witnesses", {}), Path(where))
+
+
 _graph_cache: list[tuple[Catalog, LineageGraph]] = []
 
 

@@ -185,6 +185,7 @@ def _verify_evidence(doc: dict[str, Any], checks: Checks, anchors: TrustAnchors,
     assert isinstance(policies, dict)
     for item in doc.get("envelopes") or []:
         _verify_approval(item, entries, keys, trust, policies, checks)
+    _verify_witnesses(policies, cp_doc.get("note") if cp is not None else None, cp, entries, checks)
     _verify_officer(doc, keys, trust, cp.size if cp is not None else None, checks)
     _verify_record(doc, trust, cp, pdf, embedded, checks)
     return trust, (cp.size if cp is not None else None)
@@ -240,6 +241,54 @@ def _verify_approval(item: Any, entries: dict[int, bytes], keys: dict[str, Any],
         checks.fail(f"{label}: the bundle does not carry the text of its policy {digest}")
         return
     checks.ok_line(f"{label}: signed by {trust.identity(kid) or kid} (key {kid}), trusted and anchored then")
+
+
+def _verify_witnesses(policies: dict[str, Any], note: Any, cp: Any, entries: dict[int, bytes],
+                      checks: Checks) -> None:
+    """What this check does not re-judge, said in its output: each carried policy's
+    ``[witnesses]`` quorum (the report's checkpoint is written at export, before a witness can
+    cosign it; valid cosignatures it carries are named, a listed witness's line that does not
+    verify fails), and the decisions' policy rules (they need the metadata store)."""
+    from mlops_desktop.core.errors import UsageError
+    from mlops_desktop.governance.policy import witness_rule
+    from mlops_desktop.governance.witness import judge_quorum
+
+    for digest in sorted(policies):
+        pol = policies[digest]
+        text, pid = (pol.get("text"), pol.get("id", digest)) if isinstance(pol, dict) else (None, digest)
+        if not isinstance(text, str) or hashlib.sha256(text.encode("utf-8")).hexdigest() != digest:
+            continue  # named with the decision that cites it
+        try:
+            vkeys, required = witness_rule(text, f"policy {pid}")
+        except UsageError as exc:
+            checks.fail(f"policy {pid}: its [witnesses] cannot be read ({exc.message})")
+            continue
+        if not required:
+            continue
+        carried = ""
+        if cp is not None and isinstance(note, str):
+            verdict = judge_quorum([(cp.size, note)], vkeys, required, 0)
+            for problem in verdict.problems:
+                checks.fail(f"policy {pid}: {problem}")
+            carried = f"; it carries valid cosignatures of: {', '.join(verdict.cosigned_by) or 'none'}"
+        checks.note(f"witnesses not re-judged here: policy {pid} requires {required} witness cosignature(s) from "
+                    f"{len(set(vkeys))} listed witness(es), and the report's checkpoint is written at export, before "
+                    f"a witness can cosign it{carried}. Judge the log the report rests on with 'mlops-desktop audit "
+                    "verify --governance URL --policy FILE'")
+    if _has_decisions(entries):
+        checks.note("policy rules not re-judged here: whether each decision met its policy's rules (approvers, roles, "
+                    "separation of duties, regimes, expiry) needs the metadata store; the report shows the verdicts "
+                    "as computed when it was made. Judge them again with 'mlops-desktop verify --store URL "
+                    "--governance URL --model NAME --version V --target T --policy FILE'")
+
+
+def _has_decisions(entries: dict[int, bytes]) -> bool:
+    """Does the bundle prove at least one approval or rejection entry?"""
+    for raw in entries.values():
+        obj = parse_entry(raw)
+        if isinstance(obj, dict) and obj.get("action") in ("approval.approve", "approval.reject"):
+            return True
+    return False
 
 
 def _verify_officer(doc: dict[str, Any], keys: dict[str, Any], trust: Any, seq: int | None, checks: Checks) -> None:
