@@ -1,7 +1,8 @@
 """Records what the officer opened in the GUI (stores, model versions) in the audit log.
 
 HIPAA 164.308(a)(1)(ii)(D) asks for an activity review: the audit log must show who looked
-at which store and which model. The window's signals feed a queue; a worker writes the
+at which store and which model. Each loaded catalog is also recorded in the registry journal
+(an observation only when a registry's state changed). The window's signals feed a queue; a worker writes the
 queued entries in one go (never on the UI thread), and a read-only or unreachable
 governance store only logs a warning: browsing never fails because of the log.
 """
@@ -14,7 +15,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from mlops_desktop.governance.actions import ACTION_MODEL_VIEWED, ACTION_STORE_OPENED, ACTION_VERIFY
+from mlops_desktop.governance.actions import (
+    ACTION_MODEL_VIEWED,
+    ACTION_OBSERVE,
+    ACTION_STORE_OPENED,
+    ACTION_VERIFY,
+)
 from mlops_desktop.sources.base import redact
 from mlops_desktop.ui.common.workers import TaskSlot
 
@@ -77,6 +83,11 @@ def write_entries(
     written = 0
     for done, (action, obj, details) in enumerate(entries):
         progress(done, len(entries), "Recording access")
+        if action == ACTION_OBSERVE:  # the registry journal (an unchanged registry records nothing)
+            from mlops_desktop.services.history import observe_quietly
+
+            observe_quietly(gov, details["catalog"], details["store_urls"])  # not an access entry: not counted
+            continue
         if try_log_action(gov, action, obj, details) is not None:
             written += 1
     return written
@@ -103,6 +114,10 @@ class AccessLog(QObject):
         for url in urls:
             self._queue((ACTION_STORE_OPENED, redact(str(url)), {"via": "gui"}))
         self._last_viewed = None
+
+    def catalog_loaded(self, catalog: object, store_urls: Sequence[str]) -> None:
+        """Record the registries of a loaded catalog in the journal (when their state changed)."""
+        self._queue((ACTION_OBSERVE, "", {"catalog": catalog, "store_urls": list(store_urls)}))
 
     def version_viewed(self, version: object) -> None:
         uri = getattr(version, "uri", None)

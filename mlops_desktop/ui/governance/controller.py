@@ -143,8 +143,9 @@ class GovernanceController(QObject):
         if self._alive(self.audit_view):
             self.audit_view.governance_url = url
 
-    def _on_window_catalog_loaded(self, _catalog: object) -> None:
+    def _on_window_catalog_loaded(self, catalog: object) -> None:
         self._sync()
+        self.access_log.catalog_loaded(catalog, list(self.window.store_urls))  # the registry journal
 
     def _on_governance_changed(self, url: object) -> None:
         """Settings switched the governance store: the pages forget the old store and read the new

@@ -64,3 +64,38 @@ def test_entries_go_to_the_store_in_force_when_they_happened(qtbot, tmp_path: Pa
     for url, objects in ((first, ["a.db", "b.db", "c.db"]), (second, ["d.db"])):
         with open_governance(url) as gov:
             assert [e.object for e in read_entries(gov) if e.action == ACTION_STORE_OPENED] == objects
+
+
+def test_opening_a_registry_records_it_in_the_journal_once_per_state(make_window, qtbot, mlflow3_db: Path,
+                                                                     tmp_path: Path) -> None:
+    import warnings
+
+    import pytest
+
+    from mlops_desktop.governance.journal import change_events, observations
+
+    mlflow = pytest.importorskip("mlflow")
+    gov_url = str(tmp_path / "governance.db")
+    window = make_window(governance_url=gov_url)
+    access = window.governance.access_log
+
+    def open_and_wait() -> None:
+        window.open_stores([str(mlflow3_db)])
+        wait_idle(qtbot, window.load_slot)
+        qtbot.waitUntil(lambda: access.idle, timeout=20_000)
+
+    open_and_wait()
+    open_and_wait()  # reopened, nothing changed: no second observation
+    with open_governance(gov_url) as gov:
+        assert len(observations(gov)) == 1
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{mlflow3_db}", registry_uri=f"sqlite:///{mlflow3_db}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        client.transition_model_version_stage("demand-forecast", "3", "Production")
+    open_and_wait()
+    with open_governance(gov_url) as gov:
+        obs = observations(gov)
+        assert len(obs) == 2
+        [event] = change_events(gov, obs[0].registry)
+    assert (event.model, event.kind, event.version, event.after) == ("demand-forecast", "stage", "3", "Production")
+    assert not window.notifier.dialogs
