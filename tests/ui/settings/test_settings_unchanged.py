@@ -136,3 +136,25 @@ def test_demo_mapping_survives_ok(make_window, tmp_path: Path) -> None:
     assert window.source_settings["artifact_roots"] == expected
     assert dict(window.models_view.verification_source().artifact_roots) == expected
     assert DEMO_ARTIFACT_PREFIX not in GuiSettings(tmp_path / "gui.ini").prefs.artifact_roots
+
+
+def test_window_ok_and_cancel_without_changes_keep_everything(make_window, tmp_path: Path) -> None:
+    """Through the window (which applies Settings): OK and Cancel leave the saved settings, the governance
+    store and artifact roots given on the command line, and the window's state as they were."""
+    path = tmp_path / "gui.ini"
+    GuiSettings(path).update(**{k: v for k, v in NON_DEFAULTS.items()
+                                if k not in ("report_profile", "theme", "window_geometry", "window_state",
+                                             "splitter_sizes", "current_page", "open_stores")})
+    cli_gov = str(tmp_path / "cli-governance.db")
+    window = make_window(gui_settings=GuiSettings(path), governance_url=cli_gov, source_settings=demo_settings())
+    window.persist_layout = False
+    before = dataclasses.asdict(window.gui_settings.prefs)
+    roots_before = dict(window.source_settings["artifact_roots"])
+    assert roots_before == {**NON_DEFAULTS["artifact_roots"], **demo_settings()["artifact_roots"]}
+    for press in (QDialogButtonBox.StandardButton.Ok, QDialogButtonBox.StandardButton.Cancel):
+        dialog = window.show_settings_dialog()
+        dialog.buttons.button(press).click()
+        assert not dialog.isVisible()
+        assert window.governance_url == cli_gov
+        assert window.source_settings["artifact_roots"] == roots_before
+        assert dataclasses.asdict(GuiSettings(path).prefs) == before
