@@ -76,6 +76,8 @@ class MlflowSqlSource(Source):
                      frozenset({"runs", "experiments"}))
     KEEPS_METRIC_HISTORY = True
     PAGES_IN_STORE = True
+    #: About how many runs a SQLite page's sample sorts (:meth:`_run_threshold`).
+    PAGE_SAMPLE_ROWS = 20_000
 
     def __init__(self, url: StoreUrl, settings: SourceSettings = DEFAULT_SETTINGS) -> None:
         super().__init__(url, settings)
@@ -550,7 +552,8 @@ class MlflowSqlSource(Source):
             stmt = stmt.where(sa.or_(*(self._like(f, needle) for f in fields)))
         return stmt, present
 
-    def _run_order(self, query: RunQuery, counts: sa.Subquery | None) -> list[Any]:
+    def _run_key(self, query: RunQuery, counts: sa.Subquery | None) -> Any:
+        """What runs are ordered by (ties are broken by id: :meth:`_run_order`)."""
         r, e = self._run_tables()
         present = {c.name for c in r.columns}
 
@@ -572,8 +575,33 @@ class MlflowSqlSource(Source):
             "start_time": start,
             "duration": sa.case((sa.and_(start >= 0, end >= 0), end - start), else_=-1),
         }
-        key = keys.get(query.sort, sa.literal(0)) if counts is None else sa.func.coalesce(counts.c.n, 0)
+        return keys.get(query.sort, sa.literal(0)) if counts is None else sa.func.coalesce(counts.c.n, 0)
+
+    def _run_order(self, query: RunQuery, counts: sa.Subquery | None) -> list[Any]:
+        r, _e = self._run_tables()
+        key = self._run_key(query, counts)
         return [key.desc() if query.descending else key.asc(), self._text_key(r.c.run_uuid).asc()]
+
+    def _run_threshold(self, con: sa.Connection, query: RunQuery, ids: sa.Select[Any], key: Any,
+                       wanted: int) -> Any | None:
+        """A sort-key value at least ``wanted`` of the matching runs reach (SQLite), from a sample.
+
+        SQLite has no index on the sort keys: ``ORDER BY ... LIMIT`` over 500,000 runs feeds every
+        run through its sorter. Every :data:`PAGE_SAMPLE_ROWS`-th run by rowid is sorted instead
+        (a scan and a small sort); the key found there a little past the wanted rank lets the
+        page's query keep only the runs at or beyond it before sorting. The caller checks that
+        enough runs were kept (else it sorts them all): the page is the same either way.
+        """
+        r, _e = self._run_tables()
+        rowid: Any = sa.literal_column(f"{r.name}.rowid")
+        highest = con.execute(sa.select(sa.func.max(rowid)).select_from(r)).scalar()
+        step = int(highest or 0) // self.PAGE_SAMPLE_ROWS
+        if step < 2:
+            return None
+        rank = (wanted * 5) // (4 * step) + 2  # a quarter more than the sample's share, and two
+        sample = (ids.with_only_columns(key.label("k")).where(rowid % step == 0)
+                  .order_by(key.desc() if query.descending else key.asc()).offset(rank).limit(1))
+        return con.execute(sample).scalar()
 
     def count_runs(self, query: RunQuery = RunQuery()) -> int:  # noqa: B008 - frozen
         stmt, _present = self._run_select(query, [sa.func.count()])
@@ -586,19 +614,25 @@ class MlflowSqlSource(Source):
     def page_runs(self, query: RunQuery, offset: int, limit: int) -> list[RunSummary]:
         """A page of runs: filtered, ordered and cut in SQL; then the page's input counts (sorting
         by them joins the counts of every run, one aggregate over the inputs)."""
-        stmt, present = self._run_select(query, None)
         r, _e = self._run_tables()
+        # the ids are ordered and cut first, then the page's rows read by id: the database sorts
+        # narrow records (on SQLite half the time of sorting whole rows of 500,000 runs)
+        ids, _present = self._run_select(query, [r.c.run_uuid])
         counts = self._link_counts("destination_id") if query.sort == "datasets" else None
         if counts is not None:
-            stmt = stmt.outerjoin(counts, counts.c.id == r.c.run_uuid)
-        stmt = stmt.order_by(*self._run_order(query, counts)).offset(max(0, offset)).limit(max(0, limit))
+            ids = ids.outerjoin(counts, counts.c.id == r.c.run_uuid)
+        offset, limit = max(0, offset), max(0, limit)
+        present = [c.name for c in r.columns]
         try:
             with self._connect() as con:
-                rows = con.execute(stmt).all()
-                n_inputs = self._counts_of(con, "destination_id", [row[0] for row in rows])
-                experiments = self._read_experiments(con) if rows else {}
+                order = self._page_ids(con, query, ids, counts, offset, limit)
+                by_id = {row[0]: row for row in con.execute(
+                    sa.select(*(r.c[c] for c in present)).where(r.c.run_uuid.in_(order)))} if order else {}
+                n_inputs = self._counts_of(con, "destination_id", order)
+                experiments = self._read_experiments(con) if order else {}
         except SQLAlchemyError as exc:
             raise translate_sql_error(exc, self.url) from exc
+        rows = [by_id[i] for i in order if i in by_id]
         out = []
         for row in rows:
             rec = dict(zip(present, row, strict=False))
@@ -606,6 +640,21 @@ class MlflowSqlSource(Source):
             run = self._run_from(rec, exp.name if exp else "")
             out.append(RunSummary(run, n_inputs.get(run.run_id, 0)))
         return out
+
+    def _page_ids(self, con: sa.Connection, query: RunQuery, ids: sa.Select[Any], counts: sa.Subquery | None,
+                  offset: int, limit: int) -> list[str]:
+        """The ids of the page's runs, in order (on SQLite sorting only the runs that can be in it)."""
+        ordered = ids.order_by(*self._run_order(query, counts))
+        # a filter already keeps few runs, and the sample would evaluate it once more
+        if self.url.dialect == "sqlite" and counts is None and limit and not query.text.strip():
+            key = self._run_key(query, counts)
+            threshold = self._run_threshold(con, query, ids, key, offset + limit)
+            if threshold is not None:
+                kept = ordered.where(key >= threshold if query.descending else key <= threshold)
+                found = [row[0] for row in con.execute(kept.offset(offset).limit(limit))]
+                if len(found) == limit:  # at least offset + limit runs kept: the first ones of all
+                    return found
+        return [row[0] for row in con.execute(ordered.offset(offset).limit(limit))]
 
     def _run_from(self, rec: dict[str, Any], experiment_name: str) -> Run:
         return Run(

@@ -4,6 +4,7 @@ Source base class, for every sort, both directions and a few filters."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -122,3 +123,44 @@ def test_dataset_filter_matches_classification_badges_and_facts() -> None:
         assert {d.dataset.id for d in source.page_datasets(DatasetQuery("Consent"), 0, 10_000)} == consent
         some = next(iter(full.datasets))
         assert [d.dataset.id for d in source.page_datasets(DatasetQuery(some), 0, 10_000)] == [some]
+
+
+def _grow(db: Path, n: int) -> None:
+    """Add ``n`` runs whose names, users, statuses and start times repeat (ties for every sort)."""
+    con = sqlite3.connect(db)
+    with con:
+        exp = con.execute("select experiment_id from experiments order by experiment_id limit 1").fetchone()[0]
+        con.execute(
+            "with recursive k(i) as (select 0 union all select i + 1 from k where i + 1 < ?) "
+            "insert into runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, "
+            "start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id) "
+            "select printf('bulk%08d', i), 'Bulk-' || (i % 97), 'LOCAL', '', '', 'user' || (i % 7), "
+            "case when i % 3 = 0 then 'FAILED' else 'FINISHED' end, "
+            "case when i % 50 = 0 then null else 1700000000000 + (i % 1000) * 1000 end, "
+            "1700000000000 + (i % 1000) * 1000 + (i % 17) * 10, '', 'active', '', ? from k",
+            (n, exp),
+        )
+    con.close()
+
+
+def test_sqlite_pages_sorted_from_a_sample_equal_a_full_sort(mlflow3_db: Path) -> None:
+    """On SQLite a page keeps only the runs at or beyond a sort-key value found in a sample
+    before sorting: the pages are those of the full sort, at the start, in the middle and at the
+    end, for every sort and with a filter (and the threshold is really used)."""
+    _grow(mlflow3_db, 6000)
+    with open_source(str(mlflow3_db)) as source:
+        source.PAGE_SAMPLE_ROWS = 300  # type: ignore[misc]  # a sample of about 300 of the 6,029 runs
+        total = source.count_runs()
+        for sort in RUN_SORTS:
+            for descending in (False, True):
+                for text in ("", "bulk-4"):
+                    query = RunQuery(text, sort, descending)
+                    expected = [r.run.run_id for r in Source.page_runs(source, query, 0, 10_000)]
+                    for offset in (0, 55, len(expected) // 2, max(0, len(expected) - 20)):
+                        got = [r.run.run_id for r in source.page_runs(query, offset, 40)]
+                        assert got == expected[offset:offset + 40], (query, offset)
+        with source.engine.connect() as con:
+            query = RunQuery()
+            ids, _present = source._run_select(query, [source._run_tables()[0].c.run_uuid])
+            threshold = source._run_threshold(con, query, ids, source._run_key(query, None), 40)
+        assert threshold is not None and total == 6029
