@@ -318,8 +318,8 @@ def as_of_job(url: str | None, catalog: Catalog, when: datetime, *, progress: Pr
         with gov_session(url, create=False):
             pass
     except MlopsError as exc:
-        out.empty_reason = (f"There is no registry journal to read ({exc.message}) The journal starts when a "
-                            "registry is observed: 'mlops-desktop observe --store URL'.")
+        out.empty_reason = (f"There is no registry journal to read: {exc.message.rstrip('.')}. The journal starts "
+                            "when a registry is observed: 'mlops-desktop observe --store URL'.")
         return out
     check_cancelled(is_cancelled)
     try:

@@ -76,8 +76,8 @@ class ChangeEventsModel(EntityTableModel[ChangeEvent]):
         Column("When (UTC)", lambda e: window_span(e), lambda e: (e.before_time, e.after_time),
                tooltip=lambda e: e.window_text),
         Column("Change", change_words, tooltip=lambda e: e.text),
-        Column("Window", lambda e: (e.narrowed_by or "exact") if e.exact else
-               (f"narrowed by {e.narrowed_by}" if e.narrowed_by else "only the observation window is known"),
+        # as the history command's table words it; the whole window in the tooltip
+        Column("Window", lambda e: (f"exact: {e.narrowed_by}" if e.exact else e.narrowed_by) or "observations only",
                tooltip=lambda e: e.window_text),
     )
 
@@ -273,7 +273,7 @@ class HistoryTabWidget(QWidget):
         self.events_view.setAccessibleName("Change events")
         self.events_view.setSortingEnabled(True)
         self.events_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.events_fitter = fit_columns(self.events_view, ("Change", "Window"), {"Window": 320})
+        self.events_fitter = fit_columns(self.events_view, ("Change", "Window"), {"Window": 240})
         self.empty = QLabel()
         self.empty.setObjectName("historyEmpty")
         self.empty.setWordWrap(True)

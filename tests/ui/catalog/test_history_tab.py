@@ -67,7 +67,10 @@ def test_model_history_tab_shows_the_journal_changes(qtbot, world: Scenario) -> 
         assert event.after_time == world.first.observed_at and event.before_time == world.second.observed_at
         row = {c: table_texts(tab.events_model, c)[0] for c in ("When (UTC)", "Change", "Window")}
         assert row["Change"] == "@champion moved v3 → v2"
-        assert row["Window"] == "only the observation window is known"
+        assert row["Window"] == "observations only"
+        window_col = tab.events_model.column_index("Window")
+        assert tab.events_model.index(0, window_col).data(Qt.ItemDataRole.ToolTipRole) == event.window_text
+        assert "only the observation window is known" in event.window_text
         t1, t2 = (t.replace("T", " ").split(".")[0] for t in (world.first.observed_at, world.second.observed_at))
         assert row["When (UTC)"] in (f"{t1} → {t2[11:]}", t2)  # one time when both fall in one second
         # the timeline: one band per stage and alias; champion held by v3 until the change, then v2
@@ -105,7 +108,7 @@ def test_version_history_tab_and_narrowed_window(qtbot, world: Scenario) -> None
         [event] = tab.events_model.rows
         assert (event.kind, event.version, event.before, event.after) == ("stage", "3", None, "Production")
         # MLflow's last_updated_time bounds the stage change: the window says so
-        assert table_texts(tab.events_model, "Window") == ["narrowed by the version's last_updated_time"]
+        assert table_texts(tab.events_model, "Window") == ["the version's last_updated_time"]
         assert parse_time(event.before_time) < world.second.time
         [production] = [s for s in tab.shown_history().segments if s.target == "Production"]
         assert production.start_by == parse_time(event.before_time) and production.still_held
@@ -219,3 +222,39 @@ def test_as_of_before_the_journal_and_without_one(qtbot, world: Scenario, tmp_pa
         render(view, "models_as_of_no_journal")
     finally:
         view.shutdown()
+
+
+def test_window_at_1280_renders_history_and_as_of(make_window, qtbot, world: Scenario) -> None:
+    """The main window at 1280x800: the versions fit, and the History tabs and the as-of state
+    are rendered in both themes for people to look at."""
+    window = make_window(governance_url=str(world.gov_path))
+    window.resize(1280, 800)
+    window.open_stores([str(world.db)])
+    wait_idle(qtbot, window.load_slot)
+    view = window.models_view
+    wait_idle(qtbot, view.governance_slot)
+    assert window.width() == 1280
+    assert view.select_model("fraud-detector") and view.select_version("3")
+    qtbot.wait(10)
+    view.versions_fitter.fit()
+    header = view.versions_table.horizontalHeader()
+    assert sum(header.sectionSize(i) for i in range(header.count())) <= view.versions_table.viewport().width()
+    view.model_tabs.setCurrentWidget(view.model_history)
+    view.detail.tabs.setCurrentWidget(view.detail.history_tab)
+    wait_idle(qtbot, view.model_history.slot)
+    wait_idle(qtbot, view.detail.history_tab.slot)
+    assert view.model_history.events_model.rowCount() == 1
+    manager = theme.theme_manager()
+    try:
+        for mode in ("light", "dark"):
+            window.set_theme(mode)
+            qtbot.wait(20)
+            render(window, f"main_window_history_{mode}")
+        view.show_as_of(world.between)
+        wait_idle(qtbot, view.as_of_view.slot)
+        for mode in ("light", "dark"):
+            window.set_theme(mode)
+            qtbot.wait(20)
+            render(window, f"main_window_as_of_{mode}")
+    finally:
+        manager.apply("light")
