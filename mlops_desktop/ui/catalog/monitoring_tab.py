@@ -143,8 +143,9 @@ class MonitoringTabWidget(QWidget):
         self.results_view.setAccessibleName("Monitoring results of this version")
         self.results_view.setSortingEnabled(True)
         self.results_view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-        for col, width in enumerate((130, 120, 90, 330)):
+        for col, width in enumerate((118, 112, 84, 236)):
             self.results_view.setColumnWidth(col, width)
+        self.results_view.horizontalHeader().setStretchLastSection(True)
 
         charts = QSplitter(Qt.Orientation.Horizontal)
         charts.addWidget(self.drift_plot)
@@ -279,7 +280,7 @@ class MonitoringTabWidget(QWidget):
                 f"<span style='color:{self._mark_colour(m).name()}'>&#8942;</span> {html.escape(m.label)}, "
                 f"{m.at:%Y-%m-%d %H:%M}" + ("" if m.status == "valid" else f" (not counted: {html.escape(m.status)})")
                 for m in shown)
-        self.legend.setText(legend)
+        self.legend.setText(f"<span style='font-size:small'>{legend}</span>" if legend else "")
         marks = [(_epoch(t), s) for pts in series.values() for t, s, _, d in pts if d and math.isfinite(s)]
         self.drift_marks.setData([x for x, _ in marks], [y for _, y in marks])
         for line in self.threshold_lines:
@@ -288,7 +289,8 @@ class MonitoringTabWidget(QWidget):
         self.threshold_lines = []
         for th in thresholds:
             line = pg.InfiniteLine(th, angle=0, pen=pg.mkPen(DRIFT_MARK, width=1, style=Qt.PenStyle.DashLine),
-                                   label=f"threshold {th:g}", labelOpts={"position": 0.12, "color": DRIFT_MARK})
+                                   label=f"threshold {th:g}",
+                                   labelOpts={"position": 0.99, "color": DRIFT_MARK, "anchors": [(1, 1), (1, 1)]})
             self.drift_plot.addItem(line)
             self.threshold_lines.append(line)
         rates = vm.pass_rate_series() if vm else []
