@@ -7,7 +7,6 @@ are stored verbatim and never re-serialised for verification (CRYPTO.md).
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from mlops_desktop.core.errors import MlopsError
 from mlops_desktop.crypto.canonical import CanonicalError, canonical_json, strict_loads
 from mlops_desktop.crypto.ecdsa import verify_bytes
+from mlops_desktop.crypto.encoding import b64decode_strict as decode_strict
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -54,17 +54,14 @@ def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _envelope_error(message: str) -> EnvelopeError:
+    return EnvelopeError(f"Envelope {message}.")
+
+
 def b64decode_strict(text: object, what: str) -> bytes:
-    """Standard base64 with padding; URL-safe alphabet, whitespace and bad padding fail."""
-    if not isinstance(text, str):
-        raise EnvelopeError(f"Envelope {what} is not a base64 string.")
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError) as exc:
-        raise EnvelopeError(f"Envelope {what} is not valid standard base64 ({exc}).") from exc
-    if base64.b64encode(raw).decode("ascii") != text:
-        raise EnvelopeError(f"Envelope {what} is not canonical base64.")
-    return raw
+    """Standard base64 with padding (:func:`mlops_desktop.crypto.encoding.b64decode_strict`);
+    a failure is an :class:`EnvelopeError` naming the envelope's ``what``."""
+    return decode_strict(text, what, _envelope_error)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,6 @@ checkpoint's key was certified with role ``log`` through that chain (docs/BUNDLE
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import logging
@@ -28,6 +26,7 @@ from mlops_desktop.core.timestamps import require_timestamp
 from mlops_desktop.crypto import checkpoint as cpmod
 from mlops_desktop.crypto.canonical import CanonicalError, strict_loads
 from mlops_desktop.crypto.ecdsa import key_id
+from mlops_desktop.crypto.encoding import b64decode_strict
 from mlops_desktop.crypto.merkle import leaf_hash, root_from_leaf_hashes
 from mlops_desktop.governance.actions import (
     ACTION_TRUST_ADD,
@@ -103,16 +102,9 @@ class Checks:
 
 
 def b64(text: object, what: str) -> bytes:
-    """Standard, canonical base64 (what every exported byte string is written as)."""
-    if not isinstance(text, str):
-        raise TypeError(f"{what} is not a base64 string")
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError) as exc:
-        raise ValueError(f"{what} is not valid base64") from exc
-    if base64.b64encode(raw).decode("ascii") != text:
-        raise ValueError(f"{what} is not canonical base64")
-    return raw
+    """Standard, canonical base64 (what every exported byte string is written as); raises
+    ValueError naming ``what`` (:func:`mlops_desktop.crypto.encoding.b64decode_strict`)."""
+    return b64decode_strict(text, what, ValueError)
 
 
 def parse_entry(raw: bytes) -> dict[str, Any] | None:

@@ -28,7 +28,6 @@ inclusion proofs against its root). That a bundle is *genuine* is judged by
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import logging
@@ -48,6 +47,7 @@ from mlops_desktop.crypto.dsse import (
     verify_envelope,
 )
 from mlops_desktop.crypto.ecdsa import key_id
+from mlops_desktop.crypto.encoding import b64decode_strict
 from mlops_desktop.crypto.merkle import leaf_hash, verify_inclusion
 from mlops_desktop.governance.keys import load_public_key_pem
 from mlops_desktop.reports.model import GovernanceEvidence, ReportData
@@ -73,13 +73,12 @@ class BundleError(MlopsError):
 # One implementation of DSSE, RFC 9162 and key ids: the governance layer's (no database needed).
 
 
+def _bundle_error(message: str) -> BundleError:
+    return BundleError(f"Evidence bundle: {message}.")
+
+
 def _b64(text: object, what: str) -> bytes:
-    if not isinstance(text, str):
-        raise BundleError(f"Evidence bundle: {what} is not a base64 string.")
-    try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
-        raise BundleError(f"Evidence bundle: {what} is not valid base64 ({exc}).") from exc
+    return b64decode_strict(text, what, _bundle_error)
 
 
 def _load_key(pem: str) -> ec.EllipticCurvePublicKey | None:
