@@ -50,7 +50,7 @@ from mlops_desktop.ui.common.status import (
 )
 from mlops_desktop.ui.common.widgets import Banner, make_table, show_load_error
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.governance.shared import APPROVE_SHORTCUT
+from mlops_desktop.ui.governance.shared import APPROVE_SHORTCUT, unverified_snapshot_message
 from mlops_desktop.ui.governance.verdict import VerdictBar
 from mlops_desktop.ui.models.base import Column, EntityTableModel, FieldFilterProxyModel
 
@@ -185,6 +185,8 @@ class ApprovalsView(QWidget):
         self.catalog: Catalog | None = None
         self.artifact_roots: dict[str, str] = {}
         self.state: ApprovalsState | None = None
+        #: Why decisions cannot be signed from this page (an open snapshot's records), or None.
+        self.read_only: str | None = None
         self._stale = True
         self._select_after: str | None = None
         self.slot = TaskSlot("approvals", None, self)
@@ -336,6 +338,8 @@ class ApprovalsView(QWidget):
 
     def _on_load_error(self, exc: BaseException) -> bool:
         self.verify_button.setEnabled(True)
+        if unverified_snapshot_message(self.banner, exc):
+            return True
         return show_load_error(self.banner, self.notifier, exc, "the governance store", "verify the approvals")
 
     def _update_banner(self, state: ApprovalsState) -> None:
@@ -390,7 +394,7 @@ class ApprovalsView(QWidget):
         elif total:
             self.stack.setCurrentIndex(1)
         else:
-            self.empty_label.setText(EMPTY_TEXT)
+            self.empty_label.setText(self._empty_text())
             self.stack.setCurrentIndex(0)
 
     # -- selection ---------------------------------------------------------------------------
@@ -480,6 +484,17 @@ class ApprovalsView(QWidget):
             self._update_count()
             self.banner.show_message("info", "Governance store changed: reading its approvals…")
         self.mark_stale()
+
+    def set_read_only(self, reason: str | None) -> None:
+        """No decision can be signed here (the records of an open snapshot): Approve / Reject… is
+        disabled and its tooltip says why; ``None`` enables it again."""
+        self.read_only = reason
+        self.approve_button.setEnabled(reason is None)
+        self.approve_button.setToolTip(reason or "Sign an approval or rejection of the selected model version")
+        self.empty_label.setText(self._empty_text())
+
+    def _empty_text(self) -> str:
+        return "This snapshot carries no decisions." if self.read_only else EMPTY_TEXT
 
     def shutdown(self) -> None:
         self.slot.shutdown()

@@ -38,6 +38,7 @@ from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.status import monospace_font, pretty_json
 from mlops_desktop.ui.common.widgets import Banner, make_table, show_load_error
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
+from mlops_desktop.ui.governance.shared import unverified_snapshot_message
 from mlops_desktop.ui.governance.verdict import VerdictBar
 from mlops_desktop.ui.models.base import Column, EntityTableModel, FieldFilterProxyModel
 
@@ -248,6 +249,8 @@ class AuditView(QWidget):
 
     def _on_load_error(self, exc: BaseException) -> bool:
         self.verify_button.setEnabled(True)
+        if unverified_snapshot_message(self.banner, exc):
+            return True
         return show_load_error(self.banner, self.notifier, exc, "the audit log", "verify the audit log")
 
     def _update_count(self, *_args: object) -> None:

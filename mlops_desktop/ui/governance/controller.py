@@ -94,7 +94,8 @@ class GovernanceController(QObject):
         window.sig_catalog_loaded.connect(self._on_window_catalog_loaded)
         from mlops_desktop.ui.governance.access_log import AccessLog
 
-        self.access_log = AccessLog(self.governance_url, self)  # reads the window's URL at each write
+        # the access log writes to the window's governance store (never to an open snapshot's records)
+        self.access_log = AccessLog(lambda: self.window.governance_url, self)
         window.sig_stores_changed.connect(self.access_log.stores_opened)
         window.sig_governance_changed.connect(self._on_governance_changed)
         # connected after the window's own slot, which opens the dialog
@@ -128,20 +129,60 @@ class GovernanceController(QObject):
         except (RuntimeError, ValueError):
             return False
 
-    def governance_url(self) -> str | None:
-        return self.window.governance_url
+    def governance_url(self, verified_only: bool = False) -> str | None:
+        """Where the governance records the pages show come from: the records an open snapshot
+        carries (``snapshot:FILE``, read-only, as ``--governance snapshot:FILE``; its reading
+        refuses a snapshot that is not verified against this client's anchors, and the pages say
+        so), else the window's governance store. With ``verified_only`` an unverified snapshot's
+        records are not named (for pages that would only report the refusal as an error)."""
+        snapshot = self.snapshot_with_governance()
+        if snapshot is None or (verified_only and not snapshot[1]):
+            return self.window.governance_url
+        return f"snapshot:{snapshot[0]}"
+
+    def snapshot_with_governance(self) -> tuple[str, bool] | None:
+        """(file, verified) of the first open snapshot that carries governance records, if any."""
+        from mlops_desktop.sources.snapshot import SnapshotSource
+
+        for source in getattr(self.window, "sources", None) or ():
+            if isinstance(source, SnapshotSource):
+                info = source.predicate.get("governance")
+                if isinstance(info, dict) and info.get("tables"):
+                    return str(source.path), source.status.ok
+        return None
+
+    def read_only_reason(self) -> str | None:
+        """Why no decision can be signed here now (None: it can)."""
+        snapshot = self.snapshot_with_governance()
+        if snapshot is None:
+            return None
+        return (f"A snapshot is open ({snapshot[0]}): the approvals and audit log shown are the read-only "
+                "records it carries, verified against this client's trust anchors. Open the live stores "
+                "and governance store to approve or reject.")
 
     def artifact_roots(self) -> dict[str, str]:
         roots = self.window.source_settings.get("artifact_roots") if self.window.source_settings else None
         return dict(roots) if isinstance(roots, dict) else {}
 
     def _sync(self) -> None:
-        url = self.window.governance_url
+        url = self.governance_url()
         if self._alive(self.approvals_view):
-            self.approvals_view.governance_url = url
+            if url != self.approvals_view.governance_url:
+                self.approvals_view.set_governance_url(url)
             self.approvals_view.set_catalog(self.window.catalog, self.artifact_roots())
-        if self._alive(self.audit_view):
-            self.audit_view.governance_url = url
+        if self._alive(self.audit_view) and url != self.audit_view.governance_url:
+            self.audit_view.set_governance_url(url)
+        self._update_decision_actions()
+
+    def _update_decision_actions(self) -> None:
+        """Approve / Reject only where a decision can be recorded: not on a snapshot's records."""
+        reason = self.read_only_reason()
+        self.approve_action.setEnabled(reason is None)
+        self.approve_action.setToolTip(reason or "Sign an approval or rejection of the selected model version")
+        if reason is not None:
+            self.approve_action.setStatusTip(reason)
+        if self._alive(self.approvals_view):
+            self.approvals_view.set_read_only(reason)
 
     def _on_window_catalog_loaded(self, catalog: object) -> None:
         self._sync()
@@ -151,11 +192,12 @@ class GovernanceController(QObject):
         """Settings switched the governance store: the pages forget the old store and read the new
         one (now if shown); the access log writes to the new one from now on."""
         new = str(url) if url else None
+        shown = self.governance_url()  # an open snapshot's records stay shown
         if self._alive(self.approvals_view):
             self.approvals_view.artifact_roots = self.artifact_roots()
-            self.approvals_view.set_governance_url(new)
+            self.approvals_view.set_governance_url(shown)
         if self._alive(self.audit_view):
-            self.audit_view.set_governance_url(new)
+            self.audit_view.set_governance_url(shown)
         from mlops_desktop.sources.base import redact
 
         self.window.statusBar().showMessage(
@@ -174,6 +216,8 @@ class GovernanceController(QObject):
             self.approvals_view.mark_stale()
 
     def _on_version_selected(self, version: object) -> None:
+        if self.read_only_reason() is not None:
+            return
         if version is None:
             self.approve_action.setStatusTip("Select a model version first")
         else:
@@ -211,6 +255,10 @@ class GovernanceController(QObject):
     def show_approval_dialog(self) -> QWidget | None:
         from mlops_desktop.ui.governance.approval_dialog import ApprovalDialog
 
+        reason = self.read_only_reason()
+        if reason is not None:
+            self.window.statusBar().showMessage(reason, 10000)
+            return None
         version = self.target_version()
         if version is None:
             self.window.statusBar().showMessage(
@@ -293,8 +341,10 @@ def _visible(widget: QWidget) -> bool:
         return False
 
 
-def install_governance_pages(window: PageHost) -> None:
+def install_governance_pages(window: PageHost) -> GovernanceController:
     """Add the Approvals and Audit log pages, the Governance menu and the Approve / Reject…
-    action (Ctrl+Shift+A) to ``window``. The controller is ``window.governance``."""
-    window.governance = GovernanceController(window)  # type: ignore[attr-defined]
+    action (Ctrl+Shift+A) to ``window``. The controller is returned (and ``window.governance``)."""
+    controller = GovernanceController(window)
+    window.governance = controller  # type: ignore[attr-defined]
+    return controller
 

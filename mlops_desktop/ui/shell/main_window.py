@@ -186,11 +186,13 @@ class MainWindow(WindowSession):
             theme.theme_manager(app).sig_changed.connect(self._on_theme_changed)
         from mlops_desktop.ui.governance.controller import install_governance_pages
 
-        install_governance_pages(self)  # Approvals, Audit log, Trust
+        self.governance = install_governance_pages(self)  # Approvals, Audit log, Trust
+        # decisions are read where the Approvals page reads them (an open snapshot's own records)
+        self.models_view.governance_url_source = lambda: self.governance.governance_url(verified_only=True)
         from mlops_desktop.ui.findings.page import install_findings_page
 
         self.findings_view = install_findings_page(
-            self, self.open_finding_object, lambda: self.governance_url,
+            self, self.open_finding_object, self.governance.governance_url,
             lambda: self.gui_settings.verification_settings(self._artifact_roots()))
         self.navigator.setCurrentRow(0)
         self._update_content()
