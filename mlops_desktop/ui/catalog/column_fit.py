@@ -33,7 +33,7 @@ class ColumnFitter(QObject):
         view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         view.viewport().installEventFilter(self)
         model = view.model()
-        for signal in (model.modelReset, model.rowsInserted, model.layoutChanged):
+        for signal in (model.modelReset, model.rowsInserted, model.layoutChanged, model.dataChanged):
             signal.connect(self._schedule)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

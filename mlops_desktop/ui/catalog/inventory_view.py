@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
@@ -31,7 +30,6 @@ from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.sources.base import Source
 from mlops_desktop.ui.catalog.as_of_view import AsOfControl, AsOfView
 from mlops_desktop.ui.catalog.column_fit import fit_columns
-from mlops_desktop.ui.catalog.elided_tips import install_elided_tooltips
 from mlops_desktop.ui.catalog.history_tab import HistoryTabWidget
 from mlops_desktop.ui.catalog.model_info import ModelInfoWidget
 from mlops_desktop.ui.catalog.monitoring_tab import deployed_statuses, monitoring_job
@@ -89,11 +87,9 @@ class ModelsView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
-        for col, width in enumerate((150, 60, 170, 140, 70, 80, 120, 230, 80, 140)):
-            self.table.setColumnWidth(col, width)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(self.model.column_index("Governance"), QHeaderView.ResizeMode.Stretch)
+        # the columns share the page's width: names and verdicts shrink (cut, with a tooltip)
+        self.table_fitter = fit_columns(self.table, ("Stage / aliases", "Author", "Governance", "Monitoring"),
+                                        {"Name": 220, "Governance": 360, "Monitoring": 200})
 
         self.versions_model = VersionsModel(parent=self)
         self.versions_table = make_table(self.versions_model)
@@ -106,7 +102,6 @@ class ModelsView(QWidget):
         self.versions_table.setItemDelegateForColumn(self.versions_model.column_index("Data"),
                                                      BadgeDelegate(self.versions_table))
         self.versions_fitter = fit_columns(self.versions_table, ("Stage", "Aliases", "Author"), {"Author": 110})
-        install_elided_tooltips(self.table)
         self.detail = VersionDetailWidget(notifier, source_for_run)
         self.detail.sig_open_lineage.connect(self._on_detail_open_lineage)
         self.detail.sig_open_run.connect(self.sig_open_run)

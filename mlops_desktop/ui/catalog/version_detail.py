@@ -97,12 +97,8 @@ class VersionDetailWidget(QWidget):
         self.links.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
                                            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
         self.links.linkActivated.connect(self._on_links_link_activated)
-        head_text = QVBoxLayout()
-        head_text.setSpacing(2)
-        head_text.addWidget(self.header)
-        head_text.addWidget(self.links)
         header_row = QHBoxLayout()
-        header_row.addLayout(head_text, 1)
+        header_row.addWidget(self.header, 1)
         header_row.addWidget(self.lineage_button, 0, Qt.AlignmentFlag.AlignTop)
 
         self.tabs = QTabWidget()
@@ -178,6 +174,7 @@ class VersionDetailWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header_row)
+        layout.addWidget(self.links)
         layout.addWidget(self.tabs, 1)
         self.set_version(None, None, None)
 
