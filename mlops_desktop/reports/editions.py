@@ -15,6 +15,7 @@ from mlops_desktop.core.governance_facts import ApprovalFact
 from mlops_desktop.core.profile import ReportProfile
 from mlops_desktop.reports.document import NOT_ASSESSED, NOT_RECORDED, ReportBuilder, esc, fact
 from mlops_desktop.reports.governance_sections import hipaa_approval, security_figures
+from mlops_desktop.reports.history_section import history_section
 from mlops_desktop.reports.model_card import GAP, card_tags, card_value
 from mlops_desktop.reports.monitoring_section import monitoring_sections
 
@@ -22,7 +23,8 @@ FIRST = 3  # sections 1 and 2 are the executive summary and scope
 
 
 def render(b: ReportBuilder) -> int:
-    return monitoring_sections(b, {"gdpr": _gdpr, "hipaa": _hipaa, "eu-ai-act": _ai_act, "model-risk": _model_risk}[b.d.edition](b))
+    n = monitoring_sections(b, {"gdpr": _gdpr, "hipaa": _hipaa, "eu-ai-act": _ai_act, "model-risk": _model_risk}[b.d.edition](b))
+    return history_section(b, n)
 
 
 def _approvals_line(approvals: list[ApprovalFact]) -> str:

@@ -57,6 +57,17 @@ def checkpoint_verifier(note: str, public_key_pem: str) -> bool:
     return True
 
 
+def journal_coverage(gov: Any, catalog: Catalog) -> dict[str, tuple[str, str, int]]:
+    """Per registry of ``catalog`` the journal observed: its first and last observation times and count."""
+    from mlops_desktop.governance.journal import observable_stores, observations
+
+    out: dict[str, tuple[str, str, int]] = {}
+    for store in observable_stores(catalog):
+        if store.registry is not None and (obs := observations(gov, store.registry)):
+            out[store.registry.label] = (obs[0].observed_at, obs[-1].observed_at, len(obs))
+    return out
+
+
 def collect_evidence(
     gov: Any,
     catalog: Catalog,
@@ -81,6 +92,7 @@ def collect_evidence(
     records = list_approvals(gov)
     trust = load_trust(gov)
     ev = GovernanceEvidence(facts=facts, store_url=gov.url)
+    ev.journal_coverage = journal_coverage(gov, catalog)
     ev.envelopes = {r.id: r.envelope for r in records}
     ev.public_keys = {kid: public_pem(key).decode("ascii") for kid, key in sorted(trust.public_keys.items())}
     ev.signers = {kid: ident for kid in ev.public_keys if (ident := trust.identity(kid))}

@@ -131,6 +131,8 @@ class GovernanceEvidence:
     access_report: list[dict[str, Any]] = field(default_factory=list)  # recent log entries (who did what)
     #: Each decision's signature and whether it counts toward its target, and each target's policy verdict.
     verdicts: Verdicts = field(default_factory=Verdicts)
+    #: The registry journal per registry label: (first observed_at, last observed_at, observations).
+    journal_coverage: dict[str, tuple[str, str, int]] = field(default_factory=dict)
     #: For the evidence bundle: every trust statement before the checkpoint, all public keys and
     #: identities, the stored policies by digest and the checkpoint key id (governance_bridge).
     trust_evidence: dict[str, Any] = field(default_factory=dict)
