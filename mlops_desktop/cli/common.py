@@ -98,6 +98,12 @@ def begin_command(args: argparse.Namespace) -> None:
         on_unverified=note_unverified))
 
 
+def end_command() -> None:
+    """The command is over: governance snapshots are refused again unless allowed (the process
+    may run other commands, or the governance code directly, next)."""
+    configure_governance_snapshots(None)
+
+
 def note_unverified(line: str) -> None:
     """An input that is not verified is used (--allow-unverified): warn now and mark every output."""
     if line in _use.lines:

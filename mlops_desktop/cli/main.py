@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
-    from mlops_desktop.cli.common import begin_command, observe_opened
+    from mlops_desktop.cli.common import begin_command, end_command, observe_opened
 
     try:
         begin_command(args)
@@ -108,3 +108,5 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return 2
+    finally:
+        end_command()

@@ -178,3 +178,15 @@ def test_report_on_unverified_input_has_a_cover_banner(snaps: dict[str, Path], m
     assert code == 0, err
     cover = " ".join(_cover_text(out2).split())
     assert "UNVERIFIED INPUT" in cover and "governance snapshot" in cover and "ALTERED" in cover
+
+
+def test_a_command_allowing_unverified_input_does_not_allow_the_next(snaps: dict[str, Path],
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from mlops_desktop.governance.snapshot_view import open_snapshot_governance_file
+    from mlops_desktop.sources.snapshot import UnverifiedSnapshotError
+
+    assert run(capsys, "approvals", "list", "--governance", f"snapshot:{snaps['unsigned']}",
+               "--allow-unverified")[0] == 0
+    with pytest.raises(UnverifiedSnapshotError, match="Refusing governance snapshot"):
+        open_snapshot_governance_file(snaps["unsigned"])
+    assert run(capsys, "approvals", "list", "--governance", f"snapshot:{snaps['unsigned']}")[0] == 2
