@@ -244,7 +244,8 @@ def _split_list(values: Sequence[str]) -> list[str]:
 
 
 def run_keys_create(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.keys import create_key, get_passphrase
+    from mlops_desktop.governance.keys import get_passphrase
+    from mlops_desktop.services.keys import CreateKeyRequest, create_signing_key
 
     out = Path(args.out)
     if out.exists():
@@ -254,7 +255,7 @@ def run_keys_create(args: argparse.Namespace) -> int:
     if not args.name or not args.email:
         raise UsageError("keys create needs --name and --email.", "Or --witness NAME for a witness key.")
     passphrase = get_passphrase(f"New passphrase for {out}: ", confirm=True, check_strength=True)
-    info = create_key(out, args.name, args.email, passphrase)
+    info = create_signing_key(CreateKeyRequest(str(out), args.name, args.email, passphrase))
     if args.format == "json":
         print_json({"key_id": info.key_id, "identity": info.identity, "path": info.path,
                     "public_path": info.public_path})
@@ -298,7 +299,8 @@ def run_keys_export(args: argparse.Namespace) -> int:
 
 
 def run_keys_import(args: argparse.Namespace) -> int:
-    from mlops_desktop.governance.keys import get_passphrase, import_pkcs12
+    from mlops_desktop.governance.keys import get_passphrase
+    from mlops_desktop.services.keys import ImportPkcs12Request, import_signing_key
 
     p12_pass = os.environ.get("MLOPS_DESKTOP_P12_PASSPHRASE")
     if p12_pass is None:
@@ -306,7 +308,7 @@ def run_keys_import(args: argparse.Namespace) -> int:
 
         p12_pass = getpass.getpass(f"Passphrase of {args.p12}: ")
     new_pass = get_passphrase(f"New passphrase for {args.out}: ", confirm=True, check_strength=True)
-    info = import_pkcs12(Path(args.p12), p12_pass, Path(args.out), new_pass)
+    info = import_signing_key(ImportPkcs12Request(args.p12, p12_pass, args.out, new_pass))
     print(f"Imported {args.p12} as {info.path}")
     print(f"Key id (fingerprint): {info.key_id}")
     return 0
