@@ -13,6 +13,7 @@ Each service is a plain function over typed requests and results, with ``progres
 - :mod:`.decisions`: approve / reject (prepare, preview, policy preview, sign).
 - :mod:`.approvals`: listing and verifying decisions; the deployment gate.
 - :mod:`.trust`: the trust list (read, pin, add, revoke).
+- :mod:`.keys`: signing keys (create, import PKCS#12, export the public key, list).
 - :mod:`.audit`: show, verify and export the audit log.
 - :mod:`.snapshots`: create, verify and describe offline snapshots.
 """
