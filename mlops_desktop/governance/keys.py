@@ -48,6 +48,9 @@ MIN_PASSPHRASE_LENGTH = 12
 #: zxcvbn score (0-4) a new passphrase must reach: 3 is "safely unguessable" (about 10^8 guesses),
 #: 4 "very unguessable" (10^10 and more). Offline attacks on a stolen key file face scrypt.
 MIN_PASSPHRASE_SCORE = 3
+#: zxcvbn judges at most this many characters (it refuses longer input); a longer passphrase is
+#: judged by its beginning, which can only make the verdict stricter.
+ESTIMATE_MAX_LENGTH = 72
 PKCS12_KDF_ROUNDS = 600_000
 KEY_FORMAT = "mlops-desktop-key/v1"
 #: scrypt cost for new key files (OWASP's minimum: N=2**17, r=8, p=1; 128 MiB, about a second).
@@ -160,7 +163,8 @@ def estimate_passphrase(passphrase: str, user_inputs: Sequence[str] = ()) -> Pas
     patterns, repeats, sequences, dates, l33t); ``user_inputs`` (the key owner's name and e-mail)
     count as known words. Length alone proves nothing: 'aaaaaaaaaaaaaaaa' is long.
     """
-    result = zxcvbn(passphrase[:100], user_inputs=[u for u in user_inputs if u]) if passphrase else None
+    judged = passphrase[:ESTIMATE_MAX_LENGTH]
+    result = zxcvbn(judged, user_inputs=[u for u in user_inputs if u]) if passphrase else None
     score = int(result["score"]) if result else 0
     log10 = float(result["guesses_log10"]) if result else 0.0
     suggestions = tuple(str(x) for x in result["feedback"]["suggestions"]) if result else ()
