@@ -20,6 +20,7 @@ from mlops_desktop.services.history import inventory_as_of, load_history
 from mlops_desktop.services.timeline import STAGE
 from mlops_desktop.ui.catalog.inventory_view import ModelsView
 from mlops_desktop.ui.common import theme
+from tests.cli.test_snapshot_cli import trusted_key  # noqa: F401 - alice, trusted in tmp/governance.db
 from tests.governance.test_journal_mlflow import Scenario, _scenario
 from tests.ui.conftest import render, wait_idle
 
@@ -258,3 +259,54 @@ def test_window_at_1280_renders_history_and_as_of(make_window, qtbot, world: Sce
             render(window, f"main_window_as_of_{mode}")
     finally:
         manager.apply("light")
+
+
+def test_history_and_as_of_from_an_opened_snapshot(qtbot, capsys, tmp_path: Path, mlflow3_db: Path,
+                                                   trusted_key: tuple[Path, Path]) -> None:  # noqa: F811
+    """An auditor opens a snapshot: the History tab and the as-of state read the journal it carries."""
+    import json
+    import time
+    from datetime import UTC, datetime
+
+    from mlops_desktop.cli.main import main
+    from mlops_desktop.sources.loader import load_catalog
+    from tests.governance.test_journal_mlflow import _client
+
+    key_file, gov = trusted_key
+
+    def cli(*argv: str) -> str:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return out
+
+    first = json.loads(cli("observe", "--store", str(mlflow3_db), "--governance", str(gov), "--format",
+                           "json"))["observations"][0]["observation"]
+    time.sleep(0.01)
+    between = datetime.now(UTC)
+    time.sleep(0.01)
+    _client(mlflow3_db).set_registered_model_alias("fraud-detector", "champion", "2")
+    cli("observe", "--store", str(mlflow3_db), "--governance", str(gov))
+    snap = tmp_path / "journal.mlsnap"
+    cli("snapshot", "create", "--store", str(mlflow3_db), "--governance", str(gov), "--out", str(snap),
+        "--key", str(key_file))
+    live = json.loads(cli("history", "--store", str(mlflow3_db), "--governance", str(gov), "--model",
+                          "fraud-detector", "--format", "json"))["changes"]
+    sealed = snap.read_bytes()
+    view = models_page(qtbot, load_catalog([f"snapshot:{snap}"]), f"snapshot:{snap}")
+    try:
+        assert view.select_model("fraud-detector")
+        tab = view.model_history
+        view.model_tabs.setCurrentWidget(tab)
+        wait_idle(qtbot, tab.slot)
+        assert [e.to_dict() for e in tab.events_model.rows] == live
+        assert [(e.alias, e.before, e.after) for e in tab.events_model.rows] == [("champion", "3", "2")]
+        view.show_as_of(between)
+        wait_idle(qtbot, view.as_of_view.slot)
+        assert not view.as_of_view.state.empty_reason, view.as_of_view.state.empty_reason
+        assert view.as_of_view.state.basis[0].observation_id == first["id"]
+        got = {(v.model, v.version): v for v in view.as_of_view.state.versions}
+        assert got[("fraud-detector", "3")].aliases == ("champion",)
+    finally:
+        view.shutdown()
+    assert snap.read_bytes() == sealed  # read, never written
