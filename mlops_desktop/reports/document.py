@@ -287,6 +287,8 @@ class ReportParagraph(Paragraph):
 
 
 _MARKUP = frozenset("<>&\n")
+#: Where a word too long for its cell may break (the character ends the line).
+WORD_BREAKS = frozenset("/-_:.@")
 
 
 class ReportBuilder:
@@ -305,6 +307,7 @@ class ReportBuilder:
         self.settings = data.settings.findings
         self._frag: dict[str, ParaFrag] = {}  # style name -> what the parser makes of plain text
         self._classes: dict[tuple[int, int], Classification] = {}
+        self._widths: dict[tuple[str, float], dict[str, float]] = {}  # (font, size) -> text -> width
 
     # basic flowables ---------------------------------------------------------------------
     def p(self, text: str, style: str = "body") -> Paragraph:
@@ -345,13 +348,82 @@ class ReportBuilder:
     def cell(self, value: object, style: str = "cell") -> Paragraph:
         return self.plain("" if value is None else str(value), style)
 
-    def fast_cell(self, value: object, width: float) -> Any:
-        """A plain string when it fits on one line of ``width`` points (cheap to lay out), else a
-        wrapping Paragraph (long names, evidence)."""
+    def fast_cell(self, value: object, width: float, font: str = SANS, size: float = 7.5) -> str:
+        """``value`` as a table cell string in lines of at most ``width`` points (the table draws
+        each line and sizes the row by their count): cheaper to lay out than a Paragraph."""
         text = "" if value is None else str(value)
-        if "\n" not in text and stringWidth(text, SANS, 7.5) <= width:
+        if "\n" not in text and self.text_width(text, font, size) <= width:
             return text
-        return self.cell(text)
+        return "\n".join(self.wrap_lines(text, width, font, size))
+
+    def text_width(self, text: str, font: str = SANS, size: float = 7.5) -> float:
+        """``stringWidth`` remembered for this report (cell texts repeat: names, "not recorded")."""
+        cache = self._widths.get((font, size))
+        if cache is None:
+            cache = self._widths[(font, size)] = {}
+        w = cache.get(text)
+        if w is None:
+            w = cache[text] = stringWidth(text, font, size)
+        return w
+
+    def wrap_lines(self, text: str, width: float, font: str = SANS, size: float = 7.5) -> list[str]:
+        """``text`` broken into lines of at most ``width`` points as a Paragraph breaks plain text:
+        at whitespace (runs of it count as one space), each line break kept, a word wider than a
+        line split between characters, its first piece filling the current line."""
+        space = self.text_width(" ", font, size)
+        lines: list[str] = []
+        for part in text.split("\n"):
+            words = part.split()
+            if not words:
+                lines.append("")
+                continue
+            line: list[str] = []
+            used = 0.0
+            for word in words:
+                ww = self.text_width(word, font, size)
+                if line and used + space + ww <= width:
+                    line.append(word)
+                    used += space + ww
+                elif ww <= width:
+                    if line:
+                        lines.append(" ".join(line))
+                    line, used = [word], ww
+                else:  # a long word (a path, an address, a hash)
+                    for k, piece in enumerate(self._split_word(word, width, used + space if line else 0.0,
+                                                               font, size)):
+                        if (k or not piece) and line:
+                            lines.append(" ".join(line))
+                            line = []
+                        if piece:
+                            line.append(piece)
+                    used = self.text_width(line[-1], font, size)  # the last piece starts a line
+            lines.append(" ".join(line))
+        return lines
+
+    def _split_word(self, word: str, width: float, start: float, font: str, size: float) -> list[str]:
+        """``word`` in pieces of at most ``width`` points, the first one at most ``width - start``
+        (an empty first piece: it starts on the next line, unless it can end at a separator). Each
+        other piece ends after the last separator (``/ - _ : . @``) in its second half when there is
+        one ("models:/churn-" "predictor/3"), else at the last character that fits."""
+        pieces: list[str] = []
+        at, begin, i = start, 0, 0
+        last_sep = -1
+        while i < len(word):
+            cw = self.text_width(word[i], font, size)
+            if at + cw > width and (i > begin or (not pieces and start > 0)):
+                if not pieces and start > 0:  # on a line already begun: only at a separator, else the next line
+                    cut = last_sep + 1 if last_sep >= 0 else begin
+                else:
+                    cut = last_sep + 1 if last_sep >= 0 and last_sep + 1 - begin > (i - begin) // 2 else i
+                pieces.append(word[begin:cut])
+                begin, i, at, last_sep = cut, cut, 0.0, -1
+                continue
+            if word[i] in WORD_BREAKS:
+                last_sep = i
+            at += cw
+            i += 1
+        pieces.append(word[begin:])
+        return pieces
 
     def table(self, header: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[float],
               *, style_cells: Callable[[int, Sequence[object]], list[tuple[Any, ...]]] | None = None,
@@ -362,7 +434,7 @@ class ReportBuilder:
             return
         total = sum(widths)
         col_w = [FRAME_W * w / total for w in widths]
-        data: list[list[Any]] = [[self.cell(h, "cellb") for h in header]]
+        data: list[list[Any]] = [[self.fast_cell(h, col_w[j] - 6, SANS_BOLD) for j, h in enumerate(header)]]
         extra: list[tuple[Any, ...]] = []
         for i, row in enumerate(rows, start=1):
             data.append([c if isinstance(c, Flowable) else self.fast_cell(c, col_w[j] - 6) for j, c in enumerate(row)])
@@ -373,6 +445,7 @@ class ReportBuilder:
             TableStyle(
                 [
                     ("FONT", (0, 0), (-1, -1), SANS, 7.5, 9.2),
+                    ("FONT", (0, 0), (-1, 0), SANS_BOLD, 7.5, 9.2),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde6f0")),
                     ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#a0a8b0")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -388,21 +461,26 @@ class ReportBuilder:
         self.story.append(Spacer(1, 6))
 
     def kv(self, rows: Iterable[tuple[str, object]], key_w: float = 0.28, mono_keys: Sequence[str] = ()) -> Table:
-        data = []
-        for k, v in rows:
+        data: list[list[Any]] = []
+        mono: list[tuple[Any, ...]] = []
+        value_w = FRAME_W * (1 - key_w) - 6
+        for i, (k, v) in enumerate(rows):
             if isinstance(v, Flowable):
-                value = v
+                value: Any = v
             elif k in mono_keys:
-                value = self.cell(v, "mono")
+                value = self.fast_cell(v, value_w, MONO, 7)
+                mono.append(("FONT", (1, i), (1, i), MONO, 7, 8.6))
             else:
-                value = self.fast_cell(v, FRAME_W * (1 - key_w) - 6)
-            data.append([self.cell(k, "cellb"), value])
+                value = self.fast_cell(v, value_w)
+            data.append([self.fast_cell(k, FRAME_W * key_w - 6, SANS_BOLD), value])
         t = DeferredTable(data, colWidths=[FRAME_W * key_w, FRAME_W * (1 - key_w)])
         t.setStyle(
             TableStyle(
                 [
                     ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c0c8d0")),
                     ("FONT", (0, 0), (-1, -1), SANS, 7.5, 9.2),
+                    ("FONT", (0, 0), (0, -1), SANS_BOLD, 7.5, 9.2),
+                    *mono,
                     ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f3f7")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -466,7 +544,7 @@ class ReportBuilder:
             self.table(
                 ["Key", "Severity", "Object", "Evidence"],
                 [[f.key, f.severity, f.object, f.evidence] for f in found],
-                [1.6, 0.9, 2.6, 5.5],
+                [1.6, 0.95, 2.6, 5.45],
                 style_cells=self.severity_style(1),
             )
 

@@ -213,7 +213,7 @@ def _findings_register(b: ReportBuilder, number: int) -> None:
              remediation_cell(status.get(f.key))]
             for f in b.d.findings
         ],
-        [1.7, 0.85, 1.8, 3.4, 2.2, 1.3],
+        [1.7, 1.0, 1.8, 3.25, 2.2, 1.3],
         style_cells=b.severity_style(1),
     )
 
@@ -231,7 +231,7 @@ def _inventory(b: ReportBuilder, number: int) -> None:
                      v.author or NOT_RECORDED, (v.run_id or "—")[:8], " ".join(cls.badges) or "—",
                      ", ".join(b.targets(m, v)) or "—"])
     b.table(["Model", "Version", "Stage", "Aliases", "Author", "Run", "Class.", "Deployed as"], rows,
-            [2.5, 0.9, 1.1, 1.3, 2.0, 1.3, 0.8, 1.4])
+            [2.5, 0.9, 1.1, 1.15, 2.2, 1.0, 0.8, 1.4])
     b.h2(f"{number}.2 Datasets feeding the models in scope")
     b.table(
         ["Dataset", "Digest", "Source", "Classification tags", "Used by"],
