@@ -277,7 +277,7 @@ def judge_quorum(notes: Sequence[tuple[int, str]], vkeys: Sequence[str], require
     seen: set[bytes] = set()
     for v in vkeys:
         name, key = cpmod.parse_witness_vkey(v)
-        ident = cpmod.witness_key_id(name, key) + cpmod.ed25519_raw(key)
+        ident = cpmod.ed25519_raw(key)  # one key is one witness, under whatever names it is listed
         if ident not in seen:
             seen.add(ident)
             witnesses.append((name, key))

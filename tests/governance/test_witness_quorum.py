@@ -251,3 +251,23 @@ def test_cli_verify_and_audit_verify_enforce_the_quorum(store: tuple[Governance,
         out = capsys.readouterr().out
         assert f"cosigned by {w1.name}, {w2.name} (2 of 2 required)" in out
     assert main(["audit", "verify", "--governance", gov.url, "--policy", str(policy_file) + ".missing"]) == 2
+
+
+def test_one_key_listed_under_two_names_counts_once(tmp_path: Path, store: tuple[Governance, Team],
+                                                    w1: keys.WitnessKey) -> None:
+    from mlops_desktop.crypto import checkpoint as cpmod
+
+    gov, _ = store
+    alias = cpmod.witness_vkey("witness.example.org/alias", w1.public_key)
+    path = tmp_path / "two-names.toml"
+    path.write_text(f'id = "p"\n[witnesses]\nrequired = 2\nkeys = ["{w1.vkey}", "{alias}"]\n')
+    policy = load_policy(path)
+    audit.write_checkpoint(gov)
+    witness_checkpoint(gov, w1, now=1_700_000_000)
+    # the same key cosigns again under the second name
+    alias_key = keys.WitnessKey("witness.example.org/alias", w1.private_key, w1.path)
+    witness_checkpoint(gov, alias_key, now=1_700_000_001)
+    note = audit.latest_checkpoint(gov)
+    assert note is not None and note.count("\u2014 ") == 3
+    [problem] = _problems(gov, policy)
+    assert "requires 2 cosignature(s) from its witnesses (witness.example.org/w1)" in problem
