@@ -93,6 +93,10 @@ class _NewKeyDialog(TaskDialog):
     def known_words(self) -> list[str]:
         return []
 
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        judged = self.passphrases.shutdown(timeout)
+        return super().shutdown(timeout) and judged
+
     def _update_button(self) -> None:
         self.run_button.setEnabled(not self.slot.is_running() and self.key_info is None
                                    and self.passphrases.is_acceptable())
@@ -374,6 +378,9 @@ class KeysDialog(QDialog):
 
     def _open_child(self, dialog: _NewKeyDialog) -> _NewKeyDialog:
         dialog.sig_key_written.connect(lambda info: self.refresh(info.key_id))
+        # closed while writing: the key may still have been written (scrypt cannot stop half-way)
+        dialog.finished.connect(lambda _code: self.refresh(self.selected_key().fingerprint
+                                                           if self.selected_key() else None))
         dialog.open()
         self.child_dialog = dialog
         return dialog

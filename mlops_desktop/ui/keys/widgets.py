@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -19,7 +19,11 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop.services.keys import PassphraseEstimate, estimate_passphrase
 from mlops_desktop.ui.common.status import monospace_font, ok_color
+from mlops_desktop.ui.common.workers import TaskSlot
 
+#: Passphrases up to this length are judged in the UI thread (zxcvbn: under 30 ms); longer ones in a worker.
+SYNC_MAX_LENGTH = 32
+DEBOUNCE_MS = 200
 #: zxcvbn score -> what the meter says
 SCORE_WORDS = ("very weak", "weak", "fair", "strong", "very strong")
 
@@ -84,6 +88,14 @@ class PassphrasePair(QObject):
         self.verdict.setObjectName("passphraseVerdict")
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        #: long passphrases are judged in a worker (zxcvbn can take a second on 70 random characters)
+        self.slot = TaskSlot("passphrase-estimate", None, self)
+        self.pending = False
+        self._cache: dict[tuple[str, tuple[str, ...]], PassphraseEstimate] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._start_estimate)
         self.first.textChanged.connect(self.refresh)
         self.second.textChanged.connect(self.refresh)
         self.refresh()
@@ -106,6 +118,8 @@ class PassphrasePair(QObject):
 
     def problem(self) -> str:
         """Why the passphrase cannot be used ("" when it can)."""
+        if self.pending:
+            return "The passphrase is still being judged; a moment."
         if self.estimate.weakness:
             return f"The passphrase is {self.estimate.weakness}."
         if self.second.text() != self.first.text():
@@ -115,13 +129,52 @@ class PassphrasePair(QObject):
     def is_acceptable(self) -> bool:
         return not self.problem()
 
+    def _key(self) -> tuple[str, tuple[str, ...]]:
+        return self.first.text(), tuple(self._known_words())
+
     def refresh(self) -> None:
+        """Judge the passphrase: at once when short, else in a worker shortly after typing stops."""
+        key = self._key()
+        cached = self._cache.get(key)
+        if cached is None and len(key[0]) <= SYNC_MAX_LENGTH:
+            cached = estimate_passphrase(*key)
+            self._remember(key, cached)
+        if cached is not None:
+            self._timer.stop()
+            self.pending = False
+            self.estimate = cached
+        else:
+            self.pending = True
+            self._timer.start()
+        self._show()
+
+    def _remember(self, key: tuple[str, tuple[str, ...]], estimate: PassphraseEstimate) -> None:
+        if len(self._cache) >= 64:
+            self._cache.clear()
+        self._cache[key] = estimate
+
+    def _start_estimate(self) -> None:
+        key = self._key()
+
+        def on_done(estimate: PassphraseEstimate) -> None:
+            self._on_estimated(key, estimate)
+
+        self.slot.start(_estimate_job, key, label="Judging the passphrase", on_done=on_done)
+
+    def _on_estimated(self, key: tuple[str, tuple[str, ...]], estimate: PassphraseEstimate) -> None:
+        self._remember(key, estimate)
+        if key == self._key():
+            self.pending = False
+            self.estimate = estimate
+            self._show()
+
+    def _show(self) -> None:
         typed = self.first.text()
-        self.estimate = estimate_passphrase(typed, self._known_words())
-        self.meter.setValue(self.estimate.score if typed else 0)
         word = SCORE_WORDS[max(0, min(4, self.estimate.score))]
         tries = f"about 10^{int(self.estimate.guesses_log10)} guesses"
-        if not typed:
+        if self.pending:
+            text = "Judging the passphrase…"
+        elif not typed:
             text = "Not yet typed. The key file is encrypted with it (scrypt); nobody can recover a lost one."
         elif self.estimate.weakness:
             hint = " ".join(self.estimate.suggestions)
@@ -131,8 +184,19 @@ class PassphrasePair(QObject):
         else:
             text = f"{word.capitalize()} ({tries}); the two match."
         self.verdict.setText(text)
+        self.meter.setValue(self.estimate.score if typed and not self.pending else 0)
         palette = self.meter.palette()
         palette.setColor(QPalette.ColorRole.Highlight, ok_color(self.estimate.weakness is None))
         self.meter.setPalette(palette)
         self.meter.setAccessibleDescription(word if typed else "empty")
         self.sig_changed.emit()
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        self._timer.stop()
+        self._cache.clear()
+        return self.slot.shutdown(timeout)
+
+
+def _estimate_job(key: tuple[str, tuple[str, ...]], progress: object = None,  # noqa: ARG001
+                  is_cancelled: object = None) -> PassphraseEstimate:  # noqa: ARG001
+    return estimate_passphrase(key[0], key[1])

@@ -297,3 +297,33 @@ def test_keys_dialogs_render(qtbot, ui, tmp_path: Path, mode: str) -> None:
         imp.done(0)
     finally:
         theme.theme_manager().apply("system")
+
+
+def test_long_passphrases_are_judged_off_the_ui_thread(qtbot, keys_dialog: KeysDialog) -> None:
+    """zxcvbn takes over a second on 70 random characters: the meter says it is judging, Create
+    waits for the verdict, and the UI thread is not blocked meanwhile."""
+    import time
+
+    dialog = keys_dialog.show_create_dialog()
+    pair = dialog.passphrases
+    long_random = "aB3$kL9@pQ2!zX7&mN5#wE8*rT1^yU4%iO6(pA0)sD2_fG3+hJ4=kL5-zX6~cV7vB8nM9q"
+    started = time.perf_counter()
+    pair.first.setText(long_random)
+    pair.second.setText(long_random)
+    assert time.perf_counter() - started < 0.1
+    assert pair.pending and "Judging" in pair.verdict.text() and not dialog.run_button.isEnabled()
+    assert not dialog.start() and "still being judged" in dialog.banner.text()
+    qtbot.waitUntil(lambda: not pair.pending, timeout=20_000)
+    assert pair.estimate.acceptable and pair.meter.value() == 4 and "the two match" in pair.verdict.text()
+    dialog.name_edit.setText("Dana Officer")
+    dialog.email_edit.setText("dana@example.org")
+    qtbot.waitUntil(lambda: not pair.pending, timeout=20_000)
+    assert dialog.run_button.isEnabled()
+    # a long but guessable one is refused the same way
+    weak = "a" * 60
+    pair.first.setText(weak)
+    qtbot.waitUntil(lambda: not pair.pending, timeout=20_000)
+    assert not pair.estimate.acceptable and "Not accepted" in pair.verdict.text()
+    assert not dialog.run_button.isEnabled()
+    dialog.done(0)
+    assert dialog.shutdown()
