@@ -69,6 +69,9 @@ def test_report_not_opened_says_where_it_is(report_dialog: ReportDialog, qtbot, 
     assert location.show_button.isVisible() and location.copy_button.isVisible()
     flush_events()
     ui.render(report_dialog, f"report_dialog_not_opened_{mode}")
+    report_dialog.resize(1920, 1080)
+    flush_events()
+    ui.render(report_dialog, f"report_dialog_not_opened_1920_{mode}")
     # Copy path
     QGuiApplication.clipboard().clear()
     location.copy_button.click()

@@ -169,4 +169,7 @@ def test_trust_anchors_tab_renders(qtbot, ui, tmp_path: Path, mode: str) -> None
     dlg.anchors_tab.table.selectRow(0)
     QApplication.processEvents()
     ui.render(dlg, f"dialog_settings_trust_anchors_{mode}")
+    dlg.resize(1920, 1080)
+    QApplication.processEvents()
+    ui.render(dlg, f"dialog_settings_trust_anchors_1920_{mode}")
     theme.theme_manager().apply("system")

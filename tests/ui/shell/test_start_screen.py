@@ -107,4 +107,7 @@ def test_start_screen_renders(make_window, ui, tmp_path: Path, mode: str) -> Non
     flush_events()
     assert window.empty_state.recent_list.verticalScrollBar().maximum() == 0  # all five shown
     ui.render(window, f"main_window_start_{mode}")
+    window.resize(1920, 1080)
+    flush_events()
+    ui.render(window, f"main_window_start_1920_{mode}")
     window.set_theme("system")
