@@ -25,6 +25,20 @@ def file_sha256(path: Path) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _cheap_scrypt_for_key_files(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Key files made in tests use scrypt N=2**12 instead of 2**17 (4 MiB instead of 128 MiB).
+
+    The cost parameters are stored in each file and read back from it, so unlocking follows
+    whatever the file says; only the time a test spends creating and unlocking keys shrinks.
+    Tests marked ``real_kdf_cost`` keep the shipped parameters (one of them pins them).
+    """
+    if request.node.get_closest_marker("real_kdf_cost") is None:
+        from mlops_desktop.governance import keys
+
+        monkeypatch.setattr(keys, "SCRYPT_N", 2**12)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test is a fresh client: own HOME, XDG dirs and no inherited governance URL."""
     home = tmp_path_factory.mktemp("home")

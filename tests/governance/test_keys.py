@@ -239,6 +239,7 @@ def _independent_decrypt(data: bytes, passphrase: str) -> ec.EllipticCurvePrivat
     return key
 
 
+@pytest.mark.real_kdf_cost
 def test_new_key_file_is_scrypt_wrapped_and_decrypts_independently(tmp_path: Path) -> None:
     info = keys.create_key(tmp_path / "k", "Alice", "alice@example.org", PASSPHRASE)
     data = (tmp_path / "k").read_bytes()
