@@ -124,6 +124,152 @@ def parse_lean(raw: bytes) -> Any:
         return None
 
 
+# --- reading straight into the members read (msgspec structs) ----------------------------------
+# The common case, a well-formed Evidently snapshot or Great Expectations result, is decoded
+# into structs holding only what the readers read; everything else is skipped unparsed. A file
+# these do not take (another shape, a type the readers would judge) goes the general way,
+# parse_lean/parse_json and the dict readers, which give the same results and every reason.
+class _EvParams(msgspec.Struct, gc=False):
+    type: Any = None
+    column: Any = None
+    method: Any = None
+    threshold: Any = None
+
+
+class _EvMetric(msgspec.Struct, gc=False):
+    params: _EvParams | None = None
+
+
+class _EvLocation(msgspec.Struct, gc=False):
+    metric: _EvMetric | None = None
+
+
+class _EvResult(msgspec.Struct, gc=False):
+    type: Any = None
+    metric_value_location: _EvLocation | None = None
+    value: Any = None
+
+
+class _EvSnapshot(msgspec.Struct, gc=False):
+    metric_results: dict[str, _EvResult]
+    top_level_metrics: list[msgspec.Raw]
+    timestamp: Any
+    metadata: dict[str, Any]
+    tags: list[Any]
+    name: Any = None
+
+
+class _GxConfig(msgspec.Struct, gc=False):
+    type: Any = None
+    kwargs: dict[str, Any] | None = None
+
+
+class _GxOutcome(msgspec.Struct, gc=False):
+    unexpected_count: Any = None
+    element_count: Any = msgspec.UNSET
+
+
+class _GxException(msgspec.Struct, gc=False):
+    raised_exception: Any = None
+    exception_message: Any = None
+
+
+class _GxItem(msgspec.Struct, gc=False):
+    success: Any = None
+    expectation_config: _GxConfig | None = None
+    result: _GxOutcome | None = None
+    exception_info: _GxException | None = None
+
+
+class _GxRunId(msgspec.Struct, gc=False):
+    run_time: Any = None
+
+
+class _GxBatch(msgspec.Struct, gc=False):
+    data_asset_name: Any = None
+
+
+class _GxMeta(msgspec.Struct, gc=False):
+    validation_time: Any = None
+    run_id: _GxRunId | None = None
+    active_batch_definition: _GxBatch | None = None
+    model_name: Any = None
+    model_version: Any = None
+    dataset: Any = None
+
+
+class _GxValidation(msgspec.Struct, gc=False):
+    success: Any
+    results: list[_GxItem]
+    suite_name: Any
+    statistics: msgspec.Raw
+    meta: _GxMeta
+
+
+_SNAPSHOT = msgspec.json.Decoder(_EvSnapshot)
+_VALIDATION = msgspec.json.Decoder(_GxValidation)
+
+
+def _fast_evidently(name: str, doc: _EvSnapshot, digest: str, store: str) -> list[MonitoringResult]:
+    at = parse_time(doc.timestamp)
+    if at is None:
+        raise DocumentError("timestamp")
+    drift: list[FeatureDrift] = []
+    for result in doc.metric_results.values():
+        if not _text(result.type).startswith(_EVIDENTLY_RESULT):
+            raise DocumentError("metric result")
+        loc = result.metric_value_location
+        params = loc.metric.params if loc is not None and loc.metric is not None else None
+        if params is None or params.type != _VALUE_DRIFT:
+            continue
+        column, method = _text(params.column), _text(params.method)
+        score, threshold = _number(result.value), _number(params.threshold)
+        if not column or score is None:
+            raise DocumentError("ValueDrift")
+        drift.append(FeatureDrift(column, score, threshold, _drifted(score, threshold, method), method))
+    if not drift:
+        raise DocumentError("no ValueDrift")
+    return [_evidently_result(name, doc.metadata, doc.tags, doc.name, at, drift, digest, store)]
+
+
+def _fast_gx(name: str, doc: _GxValidation, digest: str, store: str) -> list[MonitoringResult]:
+    if not isinstance(doc.success, bool):
+        raise DocumentError("success")
+    checks: list[QualityCheck] = []
+    for item in doc.results:
+        config = item.expectation_config
+        kwargs = config.kwargs if config is not None else None
+        label, success, column = _gx_check(item.success, config.type if config is not None else None,
+                                           kwargs.get("column") if kwargs is not None else None)
+        detail = ""
+        if not success:
+            res, info = item.result or _GxOutcome(), item.exception_info or _GxException()
+            detail = _gx_detail(res.unexpected_count, "?" if res.element_count is msgspec.UNSET else res.element_count,
+                                info.raised_exception, info.exception_message)
+        checks.append(QualityCheck(label, success, column, detail))
+    meta = doc.meta
+    return [_gx_result(name, doc.suite_name, meta.validation_time, meta.run_id.run_time if meta.run_id else None,
+                       meta.active_batch_definition.data_asset_name if meta.active_batch_definition else None,
+                       meta.model_name, meta.model_version, meta.dataset, checks, digest, store)]
+
+
+def read_fast(name: str, raw: bytes, digest: str, store: str) -> tuple[str, list[MonitoringResult]] | None:
+    """``(format, results)`` of a well-formed Evidently snapshot or Great Expectations result read
+    straight into the members used, or None: then the file is read the general way (the same
+    results, or the reason it is rejected)."""
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        return None
+    try:
+        if b'"metric_results"' in raw:
+            return EVIDENTLY, _fast_evidently(name, _SNAPSHOT.decode(raw), digest, store)
+        if b'"suite_name"' in raw and (b"\\u" not in raw or not {"metric_results", "top_level_metrics"} <= set(
+                _MEMBERS.decode(raw))):  # (a member name written with escapes is still what it names)
+            return GREAT_EXPECTATIONS, _fast_gx(name, _VALIDATION.decode(raw), digest, store)
+    except (msgspec.DecodeError, DocumentError):
+        return None
+    return None
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -176,6 +322,26 @@ def _p_value_method(method: str) -> bool:
     return "p_value" in method.lower() or "p-value" in method.lower()
 
 
+def _drifted(score: float, threshold: float | None, method: str) -> bool:
+    """Evidently's verdict: p-value methods drift below the threshold, distances at or above it."""
+    if threshold is None:
+        return False
+    return score < threshold if _p_value_method(method) else score >= threshold
+
+
+def _evidently_result(name: str, meta: dict[str, Any], tags: list[Any], doc_name: Any, at: datetime,
+                      drift: list[FeatureDrift], digest: str, store: str) -> MonitoringResult:
+    t_model, t_version, t_dataset = _tag_links(tags)
+    model = _text(meta.get("model_name")) or t_model
+    version = str(meta["model_version"]) if meta.get("model_version") not in (None, "") else t_version
+    dataset = _text(meta.get("dataset")) or t_dataset
+    return MonitoringResult(
+        id=name, tool=EVIDENTLY, kind=DRIFT, at=at, digest=digest, source=store,
+        title=_text(doc_name) or "Evidently data drift", model_name=model or None,
+        version=version or None, dataset=dataset or None,
+        drift=tuple(sorted(drift, key=lambda d: d.feature)))
+
+
 def evidently_results(name: str, doc: dict[str, Any], digest: str, store: str) -> list[MonitoringResult]:
     """The drift result of one Evidently snapshot; raises DocumentError when its shape is broken."""
     missing = sorted(_EVIDENTLY_KEYS - set(doc))
@@ -202,25 +368,10 @@ def evidently_results(name: str, doc: dict[str, Any], digest: str, store: str) -
         score, threshold = _number(result.get("value")), _number(params.get("threshold"))
         if not column or score is None:
             raise DocumentError(f"Evidently snapshot: ValueDrift result {mid} has no column or numeric value")
-        if threshold is None:
-            drifted = False
-        elif _p_value_method(method):
-            drifted = score < threshold
-        else:
-            drifted = score >= threshold
-        drift.append(FeatureDrift(column, score, threshold, drifted, method))
+        drift.append(FeatureDrift(column, score, threshold, _drifted(score, threshold, method), method))
     if not drift:
         raise DocumentError("Evidently snapshot without ValueDrift results (no per-feature drift to read)")
-    meta = doc["metadata"]
-    t_model, t_version, t_dataset = _tag_links(doc["tags"])
-    model = _text(meta.get("model_name")) or t_model
-    version = str(meta["model_version"]) if meta.get("model_version") not in (None, "") else t_version
-    dataset = _text(meta.get("dataset")) or t_dataset
-    return [MonitoringResult(
-        id=name, tool=EVIDENTLY, kind=DRIFT, at=at, digest=digest, source=store,
-        title=_text(doc.get("name")) or "Evidently data drift", model_name=model or None,
-        version=version or None, dataset=dataset or None,
-        drift=tuple(sorted(drift, key=lambda d: d.feature)))]
+    return [_evidently_result(name, doc["metadata"], doc["tags"], doc.get("name"), at, drift, digest, store)]
 
 
 # --- Great Expectations -----------------------------------------------------------------------
@@ -241,27 +392,46 @@ def gx_results(name: str, doc: dict[str, Any], digest: str, store: str) -> list[
             raise DocumentError(f"Great Expectations validation result: results[{i}] has no success flag "
                                 "or expectation type")
         kwargs = config.get("kwargs")  # type: ignore[union-attr]
-        column = kwargs.get("column") if isinstance(kwargs, dict) else None
-        column = column if isinstance(column, str) and column else None
+        label, success, column = _gx_check(success, kind, kwargs.get("column") if isinstance(kwargs, dict) else None)
         detail = ""
         if not success:
-            res = _dict(item.get("result"))
-            unexpected = res.get("unexpected_count")
-            if isinstance(unexpected, int) and unexpected:
-                detail = f"{unexpected} unexpected of {res.get('element_count', '?')}"
-            info = _dict(item.get("exception_info"))
-            if info.get("raised_exception"):
-                detail = "raised: " + _text(info.get("exception_message"))
-        checks.append(QualityCheck(f"{kind}({column})" if column else kind, success, column, detail))
+            res, info = _dict(item.get("result")), _dict(item.get("exception_info"))
+            detail = _gx_detail(res.get("unexpected_count"), res.get("element_count", "?"),
+                                info.get("raised_exception"), info.get("exception_message"))
+        checks.append(QualityCheck(label, success, column, detail))
     meta = doc["meta"]
-    at = parse_time(meta.get("validation_time")) or parse_time(_dict(meta.get("run_id")).get("run_time"))
-    asset = _text(_dict(meta.get("active_batch_definition")).get("data_asset_name"))
-    version = meta.get("model_version")
-    return [MonitoringResult(
+    run_id, batch = _dict(meta.get("run_id")), _dict(meta.get("active_batch_definition"))
+    return [_gx_result(name, doc["suite_name"], meta.get("validation_time"), run_id.get("run_time"),
+                       batch.get("data_asset_name"), meta.get("model_name"), meta.get("model_version"),
+                       meta.get("dataset"), checks, digest, store)]
+
+
+def _gx_check(success: Any, kind: Any, column: Any) -> tuple[str, bool, str | None]:
+    """(name, success, column) of one expectation result; raises DocumentError when it has no
+    success flag or expectation type."""
+    if not isinstance(success, bool) or not isinstance(kind, str) or not kind:
+        raise DocumentError("no success flag or expectation type")
+    column = column if isinstance(column, str) and column else None
+    return (f"{kind}({column})" if column else kind), success, column
+
+
+def _gx_detail(unexpected: Any, element_count: Any, raised: Any, message: Any) -> str:
+    detail = ""
+    if isinstance(unexpected, int) and unexpected:
+        detail = f"{unexpected} unexpected of {element_count}"
+    if raised:
+        detail = "raised: " + _text(message)
+    return detail
+
+
+def _gx_result(name: str, suite: Any, validation_time: Any, run_time: Any, asset: Any, model: Any, version: Any,
+               dataset: Any, checks: list[QualityCheck], digest: str, store: str) -> MonitoringResult:
+    at = parse_time(validation_time) or parse_time(run_time)
+    return MonitoringResult(
         id=name, tool=GREAT_EXPECTATIONS, kind=DATA_QUALITY, at=at, digest=digest, source=store,
-        title=f"Great Expectations suite {doc['suite_name']}", model_name=_text(meta.get("model_name")) or None,
+        title=f"Great Expectations suite {suite}", model_name=_text(model) or None,
         version=str(version) if version not in (None, "") else None,
-        dataset=_text(meta.get("dataset")) or asset or None, checks=tuple(checks))]
+        dataset=_text(dataset) or _text(asset) or None, checks=tuple(checks))
 
 
 # --- SageMaker Model Monitor ------------------------------------------------------------------
@@ -442,6 +612,8 @@ class MonitoringSource(Source):
     def _read_one(self, name: str, raw: bytes, digest: str, store: str) -> Iterator[MonitoringResult]:
         if name.endswith((".ndjson", ".jsonl")):
             kind, results = OPENLINEAGE, self._ndjson(raw, store)
+        elif (fast := read_fast(name, raw, digest, store)) is not None:
+            kind, results = fast
         else:
             lean = parse_lean(raw)
             try:

@@ -3,17 +3,20 @@ exactly what the full JSON parse gives, and every file it does not take is read 
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import os
+import random
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
 
 from mlops_desktop.sources.base import parse_store_url
 from mlops_desktop.sources.documents import DocumentError, parse_json
-from mlops_desktop.sources.monitoring import MonitoringSource, parse_lean
+from mlops_desktop.sources.monitoring import MonitoringSource, parse_lean, read_fast
 from tests.conftest import FIXTURES
 
 RESULTS = FIXTURES / "monitoring" / "results"
@@ -110,3 +113,110 @@ def test_links_to_files_are_read_and_links_to_folders_not_followed(tmp_path: Pat
     results = source.read_results()
     assert [r.id for r in results] == ["gx/linked.json"]
     assert source.rejected == []
+
+
+# -- the direct reading into structs gives what the general reading gives, whatever the shape ----------
+REPLACEMENTS: list[object] = [None, "", "text", 0, 1, -3, 1.5, float("nan"), True, False, [], [1, "a"], {}, {"a": 1},
+                              "2026-10-13T09:00:00", "K-S p_value", "evidently:metric_v2:ValueDrift",
+                              "evidently:metric_result_v2:SingleValue"]
+
+
+def _paths(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out = [path] if path else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*path, i))
+    return out
+
+
+def _mutate(doc: object, rng: random.Random) -> object:
+    doc = copy.deepcopy(doc)
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        paths = _paths(doc)
+        if not paths:
+            break
+        path = rng.choice(paths)
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]  # type: ignore[index]
+        if isinstance(parent, dict) and rng.random() < 0.3:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = copy.deepcopy(rng.choice(REPLACEMENTS))  # type: ignore[index]
+    return doc
+
+
+def _general(name: str, raw: bytes) -> object:
+    try:
+        return _read(name, parse_json(raw))
+    except DocumentError as exc:
+        return ("rejected", str(exc))
+
+
+def _as_read(source: MonitoringSource, name: str, raw: bytes) -> object:
+    try:
+        results = list(source._read_one(name, raw, "sha256:x", "monitoring:x"))
+    except DocumentError as exc:
+        return ("rejected", str(exc))
+    kind = next(iter(source.counts)) if source.counts else ""
+    source.counts.clear()
+    return (kind, results)
+
+
+@pytest.mark.parametrize("path", [WEEK6, GX, RESULTS / "gx" / "wine-train-2026-09-15.json",
+                                  RESULTS / "evidently" / "other-team.json"], ids=lambda p: p.name)
+def test_every_shape_reads_as_the_general_reader_reads_it(tmp_path: Path, path: Path) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if "widgets" in doc:  # the widgets are never read: mutate what is
+        doc["widgets"] = []
+        for result in doc["metric_results"].values():
+            result["widget"] = []
+    source = MonitoringSource(parse_store_url(f"monitoring:{tmp_path}"))
+    rng = random.Random(path.name)
+    fast = 0
+    for _ in range(400):
+        raw = json.dumps(_mutate(doc, rng)).encode("utf-8")
+        name = "evidently/x.json" if "metric_results" in doc else "gx/x.json"
+        expected = _general(name, raw)
+        assert _as_read(source, name, raw) == expected, raw[:300]
+        fast += read_fast(name, raw, "sha256:x", "monitoring:x") is not None
+    assert 40 < fast < 400  # both ways were taken
+
+
+def test_the_fixtures_are_read_straight_into_structs() -> None:
+    for path in JSON_FILES:
+        name = path.relative_to(RESULTS).as_posix()
+        fast = read_fast(name, path.read_bytes(), "sha256:x", "monitoring:x")
+        if name.startswith(("evidently/", "gx/")):
+            assert fast is not None, name
+            assert fast == _read(name, parse_json(path.read_bytes()), "sha256:x"), name
+        else:
+            assert fast is None, name
+
+
+def _failed_item(doc: dict[str, Any]) -> dict[str, Any]:
+    return next(item for item in doc["results"] if not item["success"])
+
+
+@pytest.mark.parametrize("edit", [
+    lambda item: item["result"].pop("element_count"),
+    lambda item: item["result"].update(element_count=None),
+    lambda item: item.update(result=None),
+    lambda item: item.update(result={}),
+    lambda item: item["result"].update(unexpected_count=True),
+    lambda item: item.update(exception_info={"raised_exception": True, "exception_message": "division by zero"}),
+    lambda item: item.update(exception_info={"raised_exception": True}),
+    lambda item: item["expectation_config"].update(kwargs={"column": ""}),
+    lambda item: item["expectation_config"].pop("kwargs"),
+], ids=["no element_count", "element_count null", "result null", "result empty", "unexpected true",
+        "raised", "raised without message", "empty column", "no kwargs"])
+def test_failed_check_details_read_alike(edit: Any) -> None:
+    doc = json.loads(GX.read_text(encoding="utf-8"))
+    edit(_failed_item(doc))
+    raw = json.dumps(doc).encode("utf-8")
+    fast = read_fast("gx/x.json", raw, "sha256:x", "monitoring:x")
+    assert fast is not None
+    assert fast == _read("gx/x.json", parse_json(raw), "sha256:x")
