@@ -30,7 +30,7 @@ from mlops_desktop.governance.keys import (
 
 __all__ = [
     "CreateKeyRequest", "ImportPkcs12Request", "KeyInfo", "OwnKey", "PassphraseEstimate", "create_signing_key",
-    "default_key_path", "estimate_passphrase", "identity_of", "import_signing_key", "own_keys", "write_public_key",
+    "default_key_path", "estimate_passphrase", "fingerprint_of", "identity_of", "import_signing_key", "own_keys", "write_public_key",
 ]
 
 
@@ -138,6 +138,17 @@ def write_public_key(key_path: str, out: str) -> Path:
         raise MlopsError(f"Cannot write the public key to {target}: {exc.strerror or exc}.",
                          "Pick a folder you can write to.") from exc
     return target
+
+
+def fingerprint_of(key_path: str) -> str:
+    """The full fingerprint (key id) of a key file, read from its public key (no passphrase needed).
+
+    Raises :class:`~mlops_desktop.governance.keys.KeyFileError` when there is no readable public key."""
+    from mlops_desktop.crypto.ecdsa import key_id
+    from mlops_desktop.governance.keys import load_public_key_pem
+
+    path = _path(key_path, "a key file")
+    return key_id(load_public_key_pem(export_public(path), str(path)))
 
 
 def own_keys() -> list[OwnKey]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -80,6 +81,14 @@ class SettingsDialog(QDialog):
         key_label = QLabel("Signing &key:")
         key_label.setBuddy(self.key_edit)
         form.addRow(key_label, key_row)
+        self.key_fingerprint = QLabel()
+        self.key_fingerprint.setObjectName("keyFingerprint")
+        self.key_fingerprint.setWordWrap(True)
+        self.key_fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_fingerprint.setAccessibleName("Fingerprint of the signing key")
+        form.addRow("", self.key_fingerprint)
+        self.key_edit.textChanged.connect(self._on_key_edit_changed)
+        self._on_key_edit_changed(self.key_edit.text())
         self.policy_edit = QLineEdit(p.policy_file)
         self.policy_edit.setObjectName("policyFileEdit")
         self.policy_edit.setAccessibleName("Promotion policy file")
@@ -400,6 +409,19 @@ class SettingsDialog(QDialog):
     def _on_remove_root_clicked(self) -> None:
         for r in sorted({i.row() for i in self.roots_table.selectedIndexes()}, reverse=True):
             self.roots_table.removeRow(r)
+
+    def _on_key_edit_changed(self, text: str) -> None:
+        """The chosen key's full fingerprint, read from its public key (or why it cannot be)."""
+        from mlops_desktop.services.keys import fingerprint_of
+
+        path = text.strip()
+        if not path:
+            self.key_fingerprint.setText("Signing dialogs start with the newest key of Edit > Signing keys.")
+            return
+        try:
+            self.key_fingerprint.setText(f"Fingerprint: <code>{fingerprint_of(path)}</code>")
+        except MlopsError as exc:
+            self.key_fingerprint.setText(f"{exc.message}{' ' + exc.hint if exc.hint else ''}".replace("<", "&lt;"))
 
     def _on_key_browse_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Signing key", self.key_edit.text(), "Key files (*);;All files (*)")
