@@ -248,15 +248,16 @@ def model_history_job(url: str | None, catalog: Catalog, model: str, *, progress
         return history_from(obs_by, firsts, events, model)
 
 
-def decision_marks(status: GovernanceStatus | None, model: str) -> list[DecisionMark]:
-    """Every decision on ``model``'s versions in ``status`` (made on their registry), oldest first."""
+def decision_marks(status: GovernanceStatus | None, model: str, versions: Iterable[str]) -> list[DecisionMark]:
+    """Every decision on the ``versions`` of ``model`` in ``status`` (made on their registry), oldest first."""
     from mlops_desktop.governance.journal import parse_time
 
     if status is None:
         return []
     out: list[DecisionMark] = []
-    for (name, version), vg in status.versions.items():
-        if name != model:
+    for version in versions:
+        vg = status.of(model, version)
+        if vg is None:
             continue
         for v in vg.decisions:
             when = v.decided_at or parse_time(v.record.created_at)

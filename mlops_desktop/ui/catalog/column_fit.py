@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QHeaderView, QStyleOptionViewItem, QTableView
+from PySide6.QtWidgets import QAbstractItemDelegate, QHeaderView, QStyleOptionViewItem, QTableView
 
 from mlops_desktop.ui.catalog.elided_tips import install_elided_tooltips
 
@@ -55,7 +55,7 @@ class ColumnFitter(QObject):
         width = view.horizontalHeader().sectionSizeFromContents(column).width()
         fm = view.fontMetrics()
         model = view.model()
-        delegate = view.itemDelegateForColumn(column)
+        delegate: QAbstractItemDelegate | None = view.itemDelegateForColumn(column)  # None when not set
         option = QStyleOptionViewItem()
         option.initFrom(view)
         for row in range(rows):

@@ -366,9 +366,9 @@ class HistoryTabWidget(QWidget):
         if h.empty_reason:
             self._show_message(h.empty_reason)
             return
-        marks = decision_marks(self.status, h.model)  # type: ignore[arg-type]
-        if self.version is not None:
-            marks = [d for d in marks if d.version == self.version]
+        m = self.catalog.model(h.model) if self.catalog is not None else None
+        versions = [self.version] if self.version is not None else [v.version for v in (m.versions if m else [])]
+        marks = decision_marks(self.status, h.model, versions)  # type: ignore[arg-type]
         self.events_model.set_rows(h.events)
         self.chart.set_history(h, marks)
         self.stack.setCurrentIndex(1)
