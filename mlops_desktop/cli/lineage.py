@@ -20,7 +20,8 @@ from mlops_desktop.cli.common import (
 )
 from mlops_desktop.core.diff import diff_versions
 from mlops_desktop.core.errors import UsageError
-from mlops_desktop.core.lineage import DATASET, LineageGraph, build_graph, version_ref
+from mlops_desktop.core.lineage import DATASET, LineageGraph, build_graph
+from mlops_desktop.services.impact import impact_json
 
 
 def register(sub: Any) -> None:
@@ -92,35 +93,6 @@ def run_lineage(args: argparse.Namespace) -> int:
     else:
         print_json(graph.to_json(keep))
     return 0
-
-
-def impact_json(graph: LineageGraph, dataset: str) -> dict[str, Any]:
-    impact = graph.impact(dataset)
-    data = graph.node(dataset)
-    cls = graph.effective_classification(dataset)
-
-    def version_item(n: str) -> dict[str, Any]:
-        ref = version_ref(graph, n) or ("", "")
-        d = graph.node(n)
-        return {"id": n, "model": ref[0], "version": ref[1], "stage": d.get("stage"),
-                "aliases": list(d.get("aliases") or []),
-                "classification": graph.effective_classification(n).as_json(),
-                "path": graph.explain_path(dataset, n)}
-
-    def deployment_item(n: str) -> dict[str, Any]:
-        d = graph.node(n)
-        return {"id": n, "label": d["label"], "type": d.get("subtype", ""), "model": d.get("model_name"),
-                "target": d.get("target"), "path": graph.explain_path(dataset, n)}
-
-    return {
-        "dataset": {**graph.node_json(dataset), "classification": cls.as_json(),
-                    "names": list(data.get("names") or []), "digests": list(data.get("digests") or [])},
-        "versions": [version_item(n) for n in impact.versions],
-        "deployments": [deployment_item(n) for n in impact.deployments],
-        "models": [graph.node_json(n) for n in impact.models],
-        "datasets": [graph.node_json(n) for n in impact.datasets],
-        "runs": len(impact.runs),
-    }
 
 
 def run_impact(args: argparse.Namespace) -> int:

@@ -54,6 +54,7 @@ def page_datasets(source: Source, query: DatasetQuery, offset: int, limit: int) 
 
 class DatasetsView(QWidget):
     sig_open_lineage = Signal(str)  # lineage node id of a dataset
+    sig_open_impact = Signal(str)  # lineage node id of a dataset: the versions and deployments it reaches
 
     def __init__(self, parent: QWidget | None = None, notifier: ErrorSink | None = None) -> None:
         super().__init__(parent)
@@ -183,11 +184,22 @@ class DatasetsView(QWidget):
         self.sig_open_lineage.emit(dataset_node_id(row.dataset))
         return True
 
+    def open_impact_of_selection(self) -> bool:
+        row = self.selected_row()
+        if row is None:
+            return False
+        self.sig_open_impact.emit(dataset_node_id(row.dataset))
+        return True
+
     def _on_table_context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
         action = menu.addAction("Open lineage")
         action.setEnabled(self.selected_row() is not None)
         action.triggered.connect(self.open_lineage_of_selection)
+        impact = menu.addAction("Impact: versions and deployments it reaches…")
+        impact.setObjectName("impactAction")
+        impact.setEnabled(self.selected_row() is not None)
+        impact.triggered.connect(self.open_impact_of_selection)
         self._menu = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))
 

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLayoutItem,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -539,6 +540,7 @@ class LineageView(QWidget):
     """
 
     sig_node_selected = Signal(str)
+    sig_impact_requested = Signal(str)  # a dataset node's id: show what it reaches (node context menu)
 
     def __init__(self, parent: QWidget | None = None, *, layout_slot: object | None = None) -> None:
         super().__init__(parent)
@@ -552,8 +554,10 @@ class LineageView(QWidget):
         self.positions: dict[str, tuple[float, float]] = {}
         self.highlighted_up: set[str] = set()
         self.highlighted_down: set[str] = set()
-        #: Nodes marked by :meth:`highlight` (an impact query, say), drawn in HIGHLIGHT_COLOUR.
+        #: Nodes marked by :meth:`highlight` (an impact query, say), drawn in HIGHLIGHT_COLOUR;
+        #: the marks asked for are kept across layouts (hops, direction) until cleared.
         self.highlighted: set[str] = set()
+        self._marks: list[str] = []
         self._prepared: PreparedLineage | None = None
         self._edge_list: list[tuple[str, str]] = []
 
@@ -611,6 +615,8 @@ class LineageView(QWidget):
         for item in (self.edges, self.up_edges, self.down_edges, self.arrows, self.nodes, self.text_item):
             self.plot.addItem(item)
         self.nodes.sigClicked.connect(self._on_nodes_clicked)
+        self.plot.viewport().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.plot.viewport().customContextMenuRequested.connect(self._on_plot_context_menu)
 
         self.details = QTextBrowser()
         self.details.setOpenLinks(False)
@@ -660,11 +666,10 @@ class LineageView(QWidget):
         self.legend.refresh()
         if self.graph is None or self._prepared is None:
             return
-        selected, marked = self.selected, set(self.highlighted)
+        selected, status = self.selected, self.status.text()
         self._rebuild(self._prepared)
         self._reselect(selected)
-        if marked:
-            self.highlight(marked)
+        self.status.setText(status)  # same nodes, same words
 
     def show_prepared(self, prepared: PreparedLineage) -> None:
         """Show a layout computed in a worker by :func:`prepare_lineage` (nothing heavy here)."""
@@ -732,8 +737,9 @@ class LineageView(QWidget):
         """Mark ``node_ids`` (say, what an impact query found) in HIGHLIGHT_COLOUR and dim the
         rest; an empty iterable clears the marks. Returns the drawn nodes marked (a folded
         run marks its job; nodes not shown are left out)."""
+        self._marks = list(node_ids)
         shown = set(self.node_ids)
-        self.highlighted = {self.shown_node(n) for n in node_ids} & shown
+        self.highlighted = {self.shown_node(n) for n in self._marks} & shown
         self._restyle()
         if self.highlighted:
             self.status.setText(f"{len(self.highlighted)} node(s) highlighted.")
@@ -826,7 +832,7 @@ class LineageView(QWidget):
         self.text_item.set_colours(c.plot_foreground, c.badge_text, c.pii, c.phi, c.plot_background)
         self.selected = None
         self.highlighted_up, self.highlighted_down = set(), set()
-        self.highlighted = set()
+        self.highlighted = {prepared.shown(n) for n in self._marks} & set(self.node_ids)
         self.legend.set_kinds({graph.kind(n) for n in self.node_ids}, bool(prepared.badges))
         self._draw_arrows()
         self._restyle()
@@ -976,6 +982,44 @@ class LineageView(QWidget):
         pts = list(points) if points is not None else []  # type: ignore[call-overload]
         if pts:
             self.select(str(pts[0].data()))
+
+    def node_at(self, pos: QPoint) -> str | None:
+        """The drawn node under ``pos`` (viewport pixels), if any."""
+        if not self.node_ids:
+            return None
+        scene = self.plot.mapToScene(pos)
+        point = self.nodes.mapFromScene(scene)
+        hits = self.nodes.pointsAt(point)
+        return str(hits[0].data()) if len(hits) else None
+
+    def node_menu(self, node_id: str) -> QMenu:
+        """The context menu of a node: details, focus, and for a dataset its impact."""
+        graph = self.graph
+        menu = QMenu(self)
+        menu.setObjectName("lineageNodeMenu")
+        menu.addAction("Show details", lambda: self.select(node_id))
+        menu.addAction("Focus the lineage here", lambda: self.refocus(node_id))
+        if graph is not None and node_id in graph and graph.kind(node_id) == DATASET:
+            menu.addSeparator()
+            impact = menu.addAction("Impact: versions and deployments it reaches…",
+                                    lambda: self.sig_impact_requested.emit(node_id))
+            impact.setObjectName("impactAction")
+        return menu
+
+    def refocus(self, node_id: str) -> None:
+        """Centre the lineage on ``node_id`` (laid out again, in the worker when there is one)."""
+        if self.graph is None or node_id not in self.graph:
+            return
+        self.focus = node_id
+        self._on_hops_changed(self.hops.value())
+
+    def _on_plot_context_menu(self, pos: QPoint) -> None:
+        node_id = self.node_at(pos)
+        if node_id is None:
+            return
+        menu = self.node_menu(node_id)
+        self._menu = menu
+        menu.popup(self.plot.viewport().mapToGlobal(pos))
 
     def _on_search_return(self) -> None:
         self.find_node(self.search.text())

@@ -128,6 +128,7 @@ class MainWindow(WindowSession):
         self.models_view.sig_open_run.connect(lambda rid: self.navigate_to(SearchHit("run", rid, "", (rid,), "")))
         self.models_view.sig_open_dataset.connect(lambda did: self.navigate_to(SearchHit("dataset", did, "", (did,), "")))
         self.datasets_view.sig_open_lineage.connect(self.open_lineage)
+        self.datasets_view.sig_open_impact.connect(self.open_impact)
         self.compare_slot = TaskSlot("compare", self.notifier, self)
         self.compare_dialogs: list[CompareDialog] = []
 
@@ -189,6 +190,9 @@ class MainWindow(WindowSession):
         self.governance = install_governance_pages(self)  # Approvals, Audit log, Trust
         # decisions are read where the Approvals page reads them (an open snapshot's own records)
         self.models_view.governance_url_source = lambda: self.governance.governance_url(verified_only=True)
+        self.lineage_page.governance_url_source = self.governance.governance_url
+        self.lineage_page.verification_source = lambda: self.gui_settings.verification_settings(
+            self._artifact_roots())
         from mlops_desktop.ui.findings.page import install_findings_page
 
         self.findings_view = install_findings_page(
@@ -402,6 +406,12 @@ class MainWindow(WindowSession):
         """Show the Lineage page around ``node_id`` (a model version, dataset... node id)."""
         self.show_page("lineage")
         self.lineage_page.open_node(node_id)
+
+    def open_impact(self, dataset: str) -> None:
+        """Show on the Lineage page what ``dataset`` (a dataset node id) reaches: every version and
+        deployment downstream, with classification and governance status, highlighted on the graph."""
+        self.show_page("lineage")
+        self.lineage_page.open_impact(dataset)
 
     def open_lineage_of_selection(self) -> bool:
         key = self.current_page_key()
