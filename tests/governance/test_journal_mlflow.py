@@ -95,6 +95,7 @@ def _scenario(tmp_path: Path, approvers: tuple[str, ...], *, approve_late: bool 
     after = load_catalog([str(db)])
     [second] = observe(gov, after)
     assert second.changed and second.observation is not None
+    assert second.changes == 4  # two stage changes, an alias moved, an alias removed
     if approve_late:  # decided only once the change was observed
         time.sleep(0.01)
         for key in keys:
