@@ -83,7 +83,6 @@ class SettingsDialog(QDialog):
         form.addRow(key_label, key_row)
         self.key_fingerprint = QLabel()
         self.key_fingerprint.setObjectName("keyFingerprint")
-        self.key_fingerprint.setWordWrap(True)
         self.key_fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.key_fingerprint.setAccessibleName("Fingerprint of the signing key")
         form.addRow("", self.key_fingerprint)
