@@ -181,7 +181,8 @@ class MainWindow(WindowSession):
             search=self.show_search_dialog, settings=self.show_settings_dialog, focus_filter=self.focus_filter,
             open_lineage=self.open_lineage_of_selection, compare=self._on_compare_action_triggered,
             set_theme=self.set_theme, shortcuts=self.show_shortcuts_dialog, about=self._on_about_triggered,
-            show_page=self.show_page, open_stores=self.open_stores, keys=self.show_keys_dialog))
+            show_page=self.show_page, open_stores=self.open_stores, keys=self.show_keys_dialog,
+            open_demo=self.open_demo))
         app = QApplication.instance()
         if isinstance(app, QApplication):  # follow system light/dark changes too
             theme.theme_manager(app).sig_changed.connect(self._on_theme_changed)

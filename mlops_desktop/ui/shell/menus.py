@@ -35,6 +35,7 @@ class MenuHandlers:
     show_page: Callable[[str], object]
     open_stores: Callable[[list[str]], object]
     keys: Callable[[], object] | None = None
+    open_demo: Callable[[], object] | None = None
 
 
 class WindowMenus(QMainWindow):
@@ -54,6 +55,11 @@ class WindowMenus(QMainWindow):
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        if handlers.open_demo is not None:
+            self.demo_action = QAction("Open the &demo", self)
+            self.demo_action.setToolTip("The bundled demo stores, as 'mlops-desktop demo'")
+            self.demo_action.triggered.connect(handlers.open_demo)
+            file_menu.addAction(self.demo_action)
         self.reload_action = QAction(icons.icon("reload"), "&Reload", self)
         self.reload_action.setShortcut(QKeySequence("F5"))
         self.reload_action.triggered.connect(handlers.reload)

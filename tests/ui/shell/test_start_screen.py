@@ -111,3 +111,12 @@ def test_start_screen_renders(make_window, ui, tmp_path: Path, mode: str) -> Non
     flush_events()
     ui.render(window, f"main_window_start_1920_{mode}")
     window.set_theme("system")
+
+
+def test_file_menu_opens_the_demo_too(make_window, qtbot, ui, mlflow3_db: Path, tmp_path: Path) -> None:
+    window = make_window(gui_settings=_settings(tmp_path))
+    window.open_stores([str(mlflow3_db)])
+    ui.wait_idle(qtbot, window.load_slot)
+    window.demo_action.trigger()  # with a store open: the demo replaces it
+    ui.wait_idle(qtbot, window.load_slot)
+    assert window.store_urls == demo_store_urls()
