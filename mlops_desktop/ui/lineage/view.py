@@ -243,6 +243,10 @@ def prepare_lineage(graph: LineageGraph, focus: str | None, hops: int = 0, direc
     """
     focus = focus if focus in graph else None
     raw_nodes = visible_nodes_of(graph, focus, hops, direction if direction in DIRECTIONS else "both")
+    if fold and focus is not None and direction == "downstream":
+        # the downstream leaves out the jobs of its runs: bring them in to fold the runs into
+        raw_nodes |= {p for n in list(raw_nodes) if graph.kind(n) == RUN for p in graph.g.pred[n]
+                      if graph.edge_kind(p, n) == E_JOB and graph.label(p) == graph.label(n)}
     rep = fold_runs(graph, raw_nodes) if fold else {}
     nodes = {rep.get(n, n) for n in raw_nodes}
     edges = list(dict.fromkeys((rep.get(s, s), rep.get(t, t)) for s, t in graph.g.edges(raw_nodes)
