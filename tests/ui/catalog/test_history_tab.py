@@ -310,3 +310,30 @@ def test_history_and_as_of_from_an_opened_snapshot(qtbot, capsys, tmp_path: Path
     finally:
         view.shutdown()
     assert snap.read_bytes() == sealed  # read, never written
+
+
+def test_as_of_control_by_hand(qtbot, world: Scenario) -> None:
+    """Ticking "As of" and editing the date shows the state at the time in the control (UTC)."""
+    from PySide6.QtCore import QDateTime, QTimeZone
+
+    view = models_page(qtbot, world.catalog, str(world.gov_path))
+    try:
+        control = view.as_of_control
+        assert not control.edit.isEnabled() and control.when() is None
+        later = int(world.second.time.timestamp()) + 2
+        control.edit.setDateTime(QDateTime.fromSecsSinceEpoch(later, QTimeZone.utc()))
+        assert view.content.currentWidget() is view.live  # nothing happens until ticked
+        qtbot.mouseClick(control.check, Qt.MouseButton.LeftButton)
+        assert control.edit.isEnabled() and control.when() is not None
+        assert int(control.when().timestamp()) == later
+        wait_idle(qtbot, view.as_of_view.slot)
+        assert view.content.currentWidget() is view.as_of_view
+        assert view.as_of_view.state.basis[0].observation_id == world.second.id
+        # a time before the journal, typed into the control: the empty state names the first observation
+        control.edit.setDateTime(QDateTime.fromSecsSinceEpoch(later - 86_400, QTimeZone.utc()))
+        wait_idle(qtbot, view.as_of_view.slot)
+        assert world.first.observed_at in view.as_of_view.empty.text()
+        qtbot.mouseClick(control.check, Qt.MouseButton.LeftButton)
+        assert view.content.currentWidget() is view.live
+    finally:
+        view.shutdown()
