@@ -422,7 +422,8 @@ def parse_time(value: Any) -> datetime | None:
 __all__ = [
     "DATA_QUALITY", "DRIFT", "MONITORING_TAG", "STATUS_CHECKED", "STATUS_DATA_QUALITY", "STATUS_DRIFT",
     "STATUS_NOT_MONITORED", "FeatureDrift", "MonitoringIndex", "MonitoringResult", "QualityCheck",
-    "VersionMonitoring", "current_results", "link_results", "mlflow_results", "version_monitoring",
+    "EvidenceCheck", "VersionMonitoring", "check_evidence", "current_results", "link_results", "mlflow_results",
+    "version_monitoring",
 ]
 
 
@@ -507,3 +508,51 @@ def monitoring_evidence(catalog: Catalog, version: ModelVersion) -> list[dict[st
     results = index.results_for(version, default_lineage(catalog) if model is not None else None, model)
     return [{"id": r.id, "tool": r.tool, "kind": r.kind, "at": iso(r.at), "digest": r.digest}
             for r in current_results(results)]
+
+
+# --- an approval's monitoring evidence against the results current now ---------------------------
+@dataclass(frozen=True, slots=True)
+class EvidenceCheck:
+    """An approval's signed monitoring evidence (``evidence.monitoring``: id, tool, kind, at,
+    digest of each result current when it was signed) against the results current now."""
+
+    signed: tuple[Mapping[str, Any], ...]
+    #: results current now whose id was signed with another digest (the file changed since)
+    changed: tuple[MonitoringResult, ...]
+    #: results current now that were not signed (newer results, or of a kind not recorded then)
+    newer: tuple[MonitoringResult, ...]
+
+    @property
+    def as_signed(self) -> bool:
+        """True only when every result current now is one the approval was signed on, byte for byte."""
+        return not (self.changed or self.newer)
+
+    def summary(self) -> str:
+        if not self.signed and self.as_signed:
+            return "signed with no monitoring evidence; none recorded since"
+        parts = []
+        if self.changed:
+            parts.append("changed since signing (another digest): " + ", ".join(r.id for r in self.changed))
+        if self.newer:
+            parts.append("newer than the signed evidence: " + "; ".join(
+                f"{r.id} at {iso(r.at) or 'no time'} ({r.summary()})" for r in self.newer))
+        if not parts:
+            return f"as signed ({len(self.signed)} result(s), same digests)"
+        head = "signed with no monitoring evidence" if not self.signed else \
+            f"signed on {', '.join(str(e.get('id')) for e in self.signed)}"
+        return head + "; " + "; ".join(parts)
+
+
+def check_evidence(signed: Sequence[Mapping[str, Any]] | None, current: Iterable[MonitoringResult]) -> EvidenceCheck:
+    """Compare an approval's ``evidence.monitoring`` (None or absent: none was recorded) with the
+    results current now (:func:`current_results` of the version's results)."""
+    entries = tuple(e for e in (signed or ()) if isinstance(e, Mapping))
+    digests = {str(e.get("digest")) for e in entries}
+    ids = {str(e.get("id")) for e in entries}
+    changed: list[MonitoringResult] = []
+    newer: list[MonitoringResult] = []
+    for r in current:
+        if r.digest in digests:
+            continue
+        (changed if r.id in ids else newer).append(r)
+    return EvidenceCheck(entries, tuple(changed), tuple(newer))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
@@ -23,10 +24,12 @@ from mlops_desktop.core.monitoring import (
     DATA_QUALITY,
     MonitoringOverview,
     VersionMonitoring,
+    check_evidence,
     current_results,
     is_monitoring_run,
     monitoring_overview,
 )
+from mlops_desktop.crypto.dsse import EnvelopeError, parse_envelope, parse_statement
 from mlops_desktop.reports.charts import fit_text
 from mlops_desktop.reports.document import FRAME_W, Figure, ReportBuilder, esc
 from mlops_desktop.reports.fonts import SANS, SANS_BOLD
@@ -212,4 +215,35 @@ def monitoring_sections(b: ReportBuilder, n: int) -> int:
             for vm in deployed for r in current_results(vm.results)]
     b.table(["Deployed version", "Result", "Tool", "Time", "Digest"], rows, [1.8, 2.6, 1.2, 1.3, 3.1],
             empty="No monitoring result to list.")
+    b.para("Each decision on a deployed version against the monitoring evidence it was signed on (the digests in "
+           "its signed evidence compared with those of the results current now): a result changed or newer since "
+           "signing is named; the decision's evidence is then not the current one.")
+    rows = []
+    for vm in deployed:
+        current = current_results(vm.results)
+        for a in b.d.facts.approvals_for(vm.model_name, vm.version):
+            check = check_evidence(signed_monitoring(b, a.envelope_id), current)
+            who = a.signer_identity or a.key_id[:16]
+            rows.append([f"models:/{vm.model_name}/{vm.version}",
+                         f"{a.decision.lower()} {a.target} by {who}" + ("" if a.valid else f" (not counted: {a.status})"),
+                         iso(a.signed_at) or "not recorded",
+                         ("as signed" if check.signed else "none signed") if check.as_signed else "not as signed",
+                         check.summary()])
+    b.table(["Deployed version", "Decision", "Signed", "Evidence", "Compared with now"], rows,
+            [1.8, 2.2, 1.4, 1.0, 3.6], empty="No decision on a deployed version is recorded.")
     return n + 1
+
+
+def signed_monitoring(b: ReportBuilder, envelope_id: str) -> list[dict[str, Any]] | None:
+    """``evidence.monitoring`` of a decision's signed statement (as the governance store verified
+    it); None when the envelope is not at hand or records no monitoring evidence."""
+    raw = b.d.governance.envelopes.get(envelope_id) if b.d.governance is not None else None
+    if raw is None:
+        return None
+    try:
+        predicate = parse_statement(parse_envelope(raw).payload).predicate
+    except EnvelopeError:
+        return None
+    evidence = predicate.get("evidence") if isinstance(predicate, dict) else None
+    monitoring = evidence.get("monitoring") if isinstance(evidence, dict) else None
+    return [e for e in monitoring if isinstance(e, dict)] if isinstance(monitoring, list) else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -76,3 +77,33 @@ def test_the_chart_draws_a_line_at_each_approval_time() -> None:
     expected = [x0 + (_day(when) - (lo - pad)) / ((hi + pad) - (lo - pad)) * width for when, _ in APPROVALS]
     assert [round(m.x1, 6) for m in marks] == [round(x, 6) for x in expected]
     assert len({s.y for s in labels}) == 2  # a day apart: the labels are staggered, not drawn over each other
+
+
+def test_each_decision_against_the_evidence_it_was_signed_on(tmp_path: Path) -> None:
+    from mlops_desktop.governance.approvals import approve
+    from mlops_desktop.governance.store import open_governance
+    from mlops_desktop.sources.loader import load_catalog
+    from tests.governance.helpers import build_team
+
+    results = tmp_path / "results"
+    shutil.copytree(MON / "results", results)
+    week6 = results / "evidently" / "iris" / "week-06.json"
+    week6.unlink()  # not yet written when alice signs
+    stores = [str(MON / "mlflow.db"), f"monitoring:{results}"]
+    gov_url = str(tmp_path / "gov.db")
+    with open_governance(gov_url) as gov:
+        team = build_team(gov)
+        approve(gov, load_catalog(stores), "iris-classifier", "2", "champion", "drift reviewed", ["gdpr"], team.alice)
+        approve(gov, load_catalog(stores), "wine-classifier", "1", "champion", "checks reviewed", ["gdpr"], team.bob)
+    shutil.copyfile(MON / "results" / "evidently" / "iris" / "week-06.json", week6)
+    settings = ReportSettings(findings=FindingSettings(today=date.fromisoformat(TRUTH["today"])),
+                              generated_at=datetime(2026, 11, 1, 12, tzinfo=UTC))
+    out = tmp_path / "gdpr.pdf"
+    run_report(stores, "gdpr", out, governance_url=gov_url, settings=settings)
+    text = re.sub(r"\s+", " ", "\n".join(page.extract_text() or "" for page in PdfReader(str(out)).pages))
+    section = text[text.index("against the monitoring evidence it was signed on"):]
+    assert "approved champion by alice@example.org" in section
+    assert "not as signed" in section
+    assert "newer than the signed evidence: evidently/iris/week-06.json" in section
+    # bob signed on what is still current
+    assert "approved champion by bob@example.org" in section and "as signed (" in section

@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from mlops_desktop.core.monitoring import monitoring_evidence
+from mlops_desktop.core.findings.lineage_view import default_lineage
+from mlops_desktop.core.monitoring import (
+    MonitoringIndex,
+    check_evidence,
+    current_results,
+    monitoring_evidence,
+)
 from mlops_desktop.crypto.dsse import parse_envelope, parse_statement
 from mlops_desktop.governance.approvals import approve, list_approvals, preview, verify_approvals
 from mlops_desktop.governance.store import open_governance
@@ -82,3 +88,34 @@ def test_an_edited_result_has_another_digest_than_the_signed_one(tmp_path: Path,
     assert [(e["id"], e["at"]) for e in again] == [(e["id"], e["at"]) for e in signed]
     assert again[0]["digest"] != signed[0]["digest"]
     assert again[1] == signed[1]  # the GX result is untouched
+
+
+def _current(results: Path) -> list[Any]:
+    catalog = _catalog(results)
+    model = catalog.model("iris-classifier")
+    assert model is not None and (v2 := model.version("2")) is not None
+    index = MonitoringIndex.build(catalog)
+    return current_results(index.results_for(v2, default_lineage(catalog), model))
+
+
+def test_the_evidence_check_names_newer_and_changed_results(tmp_path: Path, results: Path) -> None:
+    signed = preview(_catalog(results), "iris-classifier", "2")["evidence"]["monitoring"]
+    check = check_evidence(signed, _current(results))
+    assert check.as_signed and check.summary() == "as signed (2 result(s), same digests)"
+    # a newer result: not as signed, and named
+    shutil.copyfile(MON / "results" / WEEK6, results / WEEK6)
+    check = check_evidence(signed, _current(results))
+    assert not check.as_signed and [r.id for r in check.newer] == [WEEK6] and check.changed == ()
+    assert "newer than the signed evidence: evidently/iris/week-06.json at 2026-10-13T09:00:00Z (drift in 1 of 4" \
+        in check.summary()
+    # signed again on week 6; then its file is edited to hide the drift: same id, another digest
+    signed6 = preview(_catalog(results), "iris-classifier", "2")["evidence"]["monitoring"]
+    assert check_evidence(signed6, _current(results)).as_signed
+    raw = (results / WEEK6).read_bytes()
+    (results / WEEK6).write_bytes(raw.replace(b'"threshold": 0.05', b'"threshold": 1e-12'))
+    check = check_evidence(signed6, _current(results))
+    assert not check.as_signed and [r.id for r in check.changed] == [WEEK6] and check.newer == ()
+    assert check.summary().endswith("changed since signing (another digest): evidently/iris/week-06.json")
+    # nothing signed, results now: not as signed; nothing either way: says so
+    assert not check_evidence(None, _current(results)).as_signed
+    assert check_evidence([], []).summary() == "signed with no monitoring evidence; none recorded since"
