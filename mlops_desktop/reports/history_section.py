@@ -45,7 +45,9 @@ def _policy_text(p: PromotionFact) -> str:
 
 
 def history_section(b: ReportBuilder, n: int) -> int:
-    """Append the section numbered ``n``; returns the next free number."""
+    """Append the section numbered ``n``; returns the next free number (nothing in scope: no section)."""
+    if not b.d.models:
+        return n
     b.h1(f"{n}. Promotion history (registry journal)")
     ev = b.d.governance
     if ev is None:

@@ -113,7 +113,7 @@ def test_model_risk_edition_sections(card_catalog: Catalog, tmp_path: Path) -> N
     text = flat_text(result.path)
     reader = PdfReader(str(result.path))
     top = [o["/Title"] for o in reader.outline if not isinstance(o, list)]
-    assert top[:12] == [
+    assert top[:13] == [
         "1. Executive summary", "2. Scope and method",
         "3. Model inventory and tiering (SR 11-7 V; SS1/23 Principle 1)", "4. Purpose and use",
         "5. Conceptual soundness and data (SR 11-7 V.1; SS1/23 Principle 4)",
@@ -121,7 +121,8 @@ def test_model_risk_edition_sections(card_catalog: Catalog, tmp_path: Path) -> N
         "7. Limitations and compensating controls (SR 11-7 V.3; SS1/23 Principle 4.5)",
         "8. Ongoing monitoring (SR 11-7 V.2; SS1/23 Principle 4.4)",
         "9. Validation outcome and validator sign-off (SR 11-7 VI; SS1/23 Principle 4.3)",
-        "10. Findings and remediation (SS1/23 Principle 5)", "11. Findings register", "12. Inventory"]
+        "10. Findings and remediation (SS1/23 Principle 5)", "11. Promotion history (registry journal)",
+        "12. Findings register", "13. Inventory"]
     assert "Federal Reserve SR 11-7 and PRA SS1/23 model risk management" in text
     # performance against the challenger: readmission-risk v3 (champion) vs v2 (challenger), from the diff service
     assert "In use: v3; challenger: v2." in text
