@@ -675,9 +675,15 @@ class MainWindow(WindowSession):
             return
         n = len(self.catalog.stores)
         short = " · ".join(f"{s.kind}: {short_store_name(s.url)}" for s in self.catalog.stores)
-        self.stores_label.setText(f"Connected to {n} store{'s' if n != 1 else ''} (read-only) — {short}")
+        # files a folder source could not use (monitoring results, DataRobot responses), with the reason
+        rejected = [(src.url.display, f) for src in self.sources for f in getattr(src, "rejected", None) or []]
+        not_read = f" · {len(rejected)} file{'s' if len(rejected) != 1 else ''} not read (see the tooltip)" \
+            if rejected else ""
+        self.stores_label.setText(f"Connected to {n} store{'s' if n != 1 else ''} (read-only) — {short}{not_read}")
         self.stores_label.setToolTip("\n".join(
-            f"{s.kind}: {s.url}" + (f" (schema {s.schema})" if s.schema else "") for s in self.catalog.stores))
+            f"{s.kind}: {s.url}" + (f" (schema {s.schema})" if s.schema else "") for s in self.catalog.stores)
+            + ("\n\nNot read (the rest loaded):\n" + "\n".join(f"{f.name}: {f.reason}" for _, f in rejected[:30])
+               + (f"\n… and {len(rejected) - 30} more" if len(rejected) > 30 else "") if rejected else ""))
 
     def _update_content(self, force_pages: bool = False) -> None:
         has_data = force_pages or bool(self.store_urls)

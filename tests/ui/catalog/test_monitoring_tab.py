@@ -125,6 +125,11 @@ def test_signed_approvals_are_marked_on_the_version_charts(make_window, qtbot, u
 def test_models_page_column_and_tab_screenshots(make_window, qtbot, ui, tmp_path, monkeypatch, mode) -> None:
     gov_url = governance_with_approvals(tmp_path / "gov.db", monkeypatch)
     window, view = _open(make_window, qtbot, ui, mode, gov_url)
+    # the folder's malformed and foreign files are listed with the reason; the rest loaded
+    assert window.stores_label.text().endswith(f"· {len(TRUTH['rejected'])} files not read (see the tooltip)")
+    tip = window.stores_label.toolTip()
+    assert all(f"\n{name}: " in tip for name in TRUTH["rejected"])
+    assert "broken/bad-timestamp.json: Evidently snapshot: timestamp 'last tuesday' is not an ISO 8601 time" in tip
     column = view.model.column_index("Monitoring")
     texts = {view.model.rows[r].name: view.model.index(r, column).data() for r in range(view.model.rowCount())}
     assert texts == {
