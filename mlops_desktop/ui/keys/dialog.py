@@ -379,11 +379,14 @@ class KeysDialog(QDialog):
     def _open_child(self, dialog: _NewKeyDialog) -> _NewKeyDialog:
         dialog.sig_key_written.connect(lambda info: self.refresh(info.key_id))
         # closed while writing: the key may still have been written (scrypt cannot stop half-way)
-        dialog.finished.connect(lambda _code: self.refresh(self.selected_key().fingerprint
-                                                           if self.selected_key() else None))
+        dialog.finished.connect(self._on_child_finished)
         dialog.open()
         self.child_dialog = dialog
         return dialog
+
+    def _on_child_finished(self, _code: int) -> None:
+        selected = self.selected_key()
+        self.refresh(selected.fingerprint if selected is not None else None)
 
     def show_create_dialog(self) -> CreateKeyDialog:
         dialog = CreateKeyDialog(self)
