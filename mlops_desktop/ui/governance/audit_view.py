@@ -44,6 +44,7 @@ from mlops_desktop.ui.models.base import Column, EntityTableModel, FieldFilterPr
 
 logger = logging.getLogger(__name__)
 
+EXPORT_TIP = "Write the whole log with its signed checkpoint as one JSON file"
 EMPTY_TEXT = "The audit log is empty — opening stores, approvals, exports and trust changes are recorded here."
 
 
@@ -133,7 +134,7 @@ class AuditView(QWidget):
         self.verify_button.clicked.connect(self._on_verify_button_clicked)
         self.export_button = QPushButton("Export…")
         self.export_button.setObjectName("exportButton")
-        self.export_button.setToolTip("Write the whole log with its signed checkpoint as one JSON file")
+        self.export_button.setToolTip(EXPORT_TIP)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         top = QHBoxLayout()
         action_label = QLabel("&Action:")
@@ -216,6 +217,9 @@ class AuditView(QWidget):
         self.state = state
         self.verify_button.setEnabled(True)
         self.export_button.setEnabled(not state.read_only_reason)
+        self.export_button.setToolTip(
+            f"{state.read_only_reason} An export is recorded in the log, so it needs a writable store."
+            if state.read_only_reason else EXPORT_TIP)
         kind, text = chain_status_html(state.verification)
         if state.read_only_reason:
             text += f"<br>{html.escape(state.read_only_reason)}"

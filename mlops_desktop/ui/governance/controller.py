@@ -156,9 +156,8 @@ class GovernanceController(QObject):
         snapshot = self.snapshot_with_governance()
         if snapshot is None:
             return None
-        return (f"A snapshot is open ({snapshot[0]}): the approvals and audit log shown are the read-only "
-                "records it carries, verified against this client's trust anchors. Open the live stores "
-                "and governance store to approve or reject.")
+        return ("A snapshot is open: the approvals and audit log shown are the read-only records it carries, "
+                "verified against this client's trust anchors. Open the live stores to approve or reject.")
 
     def artifact_roots(self) -> dict[str, str]:
         roots = self.window.source_settings.get("artifact_roots") if self.window.source_settings else None

@@ -196,6 +196,7 @@ def test_double_click_goes_to_the_object(make_window, qtbot, mlflow3_db, gov_url
     index = _row_of(view, "dataset:sepsis-alert-train@6db34039", "F4")
     view.table.doubleClicked.emit(index)
     assert window.current_page_key() == "datasets"
+    qtbot.waitUntil(lambda: window.datasets_view.selected_row() is not None, timeout=10000)  # read on demand
     row = window.datasets_view.selected_row()
     assert row is not None and row.dataset.name == "sepsis-alert-train"
     assert row.dataset.digest.startswith("6db34039")

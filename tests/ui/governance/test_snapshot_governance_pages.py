@@ -19,7 +19,7 @@ from mlops_desktop.governance.snapshot import create_snapshot
 from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.sources.loader import load_catalog
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import render, wait_idle
 
 MODEL, VERSION, TARGET = "churn-predictor", "3", "Production"
 
@@ -58,6 +58,7 @@ def snapshot(tmp_path: Path, mlflow3_db: Path, monkeypatch: pytest.MonkeyPatch) 
 def _open(make_window, qtbot, snap: Path):
     window = make_window()
     window.persist_layout = False
+    window.resize(1280, 800)
     window.open_stores([f"snapshot:{snap}"])
     wait_idle(qtbot, window.load_slot)
     assert not window.notifier.dialogs
@@ -90,6 +91,7 @@ def test_snapshot_approvals_and_audit_pages(make_window, qtbot, monkeypatch, sna
     assert "snapshot" in controller.approve_action.toolTip()
     assert controller.show_approval_dialog() is None
     assert "snapshot is open" in window.statusBar().currentMessage()
+    render(window, "snapshot_approvals_page")
 
     window.show_page("audit")
     audit_view = controller.audit_view
@@ -101,7 +103,9 @@ def test_snapshot_approvals_and_audit_pages(make_window, qtbot, monkeypatch, sna
     assert got.verification.ok, got.verification.problems
     assert got.verdict == "verified"
     assert not audit_view.export_button.isEnabled()  # read-only: an export would be recorded in the log
+    assert "read-only" in audit_view.export_button.toolTip()
     assert "read-only" in audit_view.banner.text()
+    render(window, "snapshot_audit_page")
 
     # the stores closed: back to this client's own governance store, Approve enabled again
     window.close_stores()
