@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.governance.journal import ChangeEvent
+from mlops_desktop.services.governance_status import GovernanceStatus
 from mlops_desktop.services.timeline import (
     ALIAS,
     STAGE,
@@ -105,6 +106,10 @@ class TimelineChart(pg.PlotWidget):
         self.lanes: list[tuple[str, str, str]] = []
         #: (lane index, sub-row) of every segment drawn, in the order of ``history.segments``
         self.rows: list[float] = []
+        #: (x from, x to, y from, y to, segment) of every bar drawn, for the hover text
+        self.hit_boxes: list[tuple[float, float, float, float, Segment]] = []
+        self.setLabel("bottom", "UTC")
+        self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._items: list[pg.GraphicsObject] = []
 
     def set_history(self, history: ModelHistory | None, decisions: Sequence[DecisionMark] = ()) -> None:
@@ -138,6 +143,7 @@ class TimelineChart(pg.PlotWidget):
                                                                       d.target) is None:
                 self.lanes.append(("", kind, d.target))
         self.rows = []
+        self.hit_boxes = []
         if h is None:
             self.getAxis("left").setTicks([[]])
             return
@@ -169,6 +175,7 @@ class TimelineChart(pg.PlotWidget):
             height = _BAR_HEIGHT / subs if subs > 1 else _BAR_HEIGHT
             y0 = (n - lane) - _BAR_HEIGHT / 2 + sub * height
             self.rows.append(y0 + height / 2)
+            self.hit_boxes.append((_ts(seg.start_after or seg.start_by), _ts(seg.end_by or now), y0, y0 + height, seg))
             color = self._color(seg)
             sure_from, sure_to = _ts(seg.start_by), _ts(seg.end_after)
             if sure_to > sure_from:
@@ -225,6 +232,22 @@ class TimelineChart(pg.PlotWidget):
             self.setXRange(lo - pad, hi + pad, padding=0)
         self.setYRange(-0.6, n + 0.6, padding=0)
 
+    def segment_at(self, x: float, y: float) -> Segment | None:
+        """The bar under the point (x: POSIX time, y: band position), if any."""
+        for x0, x1, y0, y1, seg in self.hit_boxes:
+            if x0 <= x <= x1 and y0 <= y <= y1:
+                return seg
+        return None
+
+    def _on_scene_mouse_moved(self, pos: QPointF) -> None:
+        view_box = self.getPlotItem().getViewBox()
+        if not view_box.sceneBoundingRect().contains(pos):
+            self.setToolTip("")
+            return
+        point = view_box.mapSceneToView(pos)
+        seg = self.segment_at(point.x(), point.y())
+        self.setToolTip(seg.describe() if seg is not None else "")
+
     def _add(self, item: pg.GraphicsObject) -> None:
         self.addItem(item)
         self._items.append(item)
@@ -258,7 +281,7 @@ class HistoryTabWidget(QWidget):
         self.catalog: Catalog | None = None
         self.model: str | None = None
         self.version: str | None = None
-        self.status: object | None = None  # GovernanceStatus of the Models page
+        self.status: GovernanceStatus | None = None  # of the Models page
         self.history: ModelHistory | None = None  # of the whole model
         self._loaded_key: tuple[int, str, str | None] | None = None
 
@@ -309,7 +332,7 @@ class HistoryTabWidget(QWidget):
         elif self._key() != self._loaded_key:
             self.slot.cancel()
 
-    def set_governance_status(self, status: object | None) -> None:
+    def set_governance_status(self, status: GovernanceStatus | None) -> None:
         """The decisions to mark (the Models page's verified governance status)."""
         self.status = status
         if self.history is not None:
@@ -368,7 +391,7 @@ class HistoryTabWidget(QWidget):
             return
         m = self.catalog.model(h.model) if self.catalog is not None else None
         versions = [self.version] if self.version is not None else [v.version for v in (m.versions if m else [])]
-        marks = decision_marks(self.status, h.model, versions)  # type: ignore[arg-type]
+        marks = decision_marks(self.status, h.model, versions)
         self.events_model.set_rows(h.events)
         self.chart.set_history(h, marks)
         self.stack.setCurrentIndex(1)

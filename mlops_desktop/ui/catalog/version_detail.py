@@ -254,7 +254,7 @@ class VersionDetailWidget(QWidget):
         self._governance_loaded = True
         self._show_governance()
         self._show_monitoring()  # its approvals are marked on the monitoring charts
-        self.history_tab.set_governance_status(status)
+        self.history_tab.set_governance_status(status)  # type: ignore[arg-type]
 
     def _show_governance(self) -> None:
         self.governance_tab.set_governance(self.version, self.governance_status,  # type: ignore[arg-type]

@@ -83,6 +83,14 @@ def test_model_history_tab_shows_the_journal_changes(qtbot, world: Scenario) -> 
         assert champion["2"].start_after == world.first.time and champion["2"].start_by == world.second.time
         assert champion["2"].still_held and not champion["3"].still_held
         assert len(chart.rows) == len(tab.history.segments)
+        # hovering a bar says what the journal knows of it
+        x = (world.first.time.timestamp() + world.second.time.timestamp()) / 2
+        v3 = chart.segment_at(world.first.time.timestamp(), chart.rows[tab.history.segments.index(champion["3"])])
+        assert v3 is champion["3"]
+        t1, t2 = (t.strftime("%Y-%m-%d %H:%M:%S UTC") for t in (world.first.time, world.second.time))
+        assert v3.describe().startswith("v3 alias champion: entered between ")  # after its creation, by t1
+        assert v3.describe().endswith(f" and {t1}; left between {t1} and {t2}")
+        assert chart.segment_at(x, -5) is None
         # the two approvals of v2 for champion are marked on the champion band
         assert len(chart.decision_item.data) == 2
         ys = {round(float(y), 3) for y in chart.decision_item.data["y"]}
