@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -48,6 +48,8 @@ def _split(text: str) -> list[str]:
 class SettingsDialog(QDialog):
     """Changes are written when the dialog is accepted (``sig`` ``accepted``)."""
 
+    sig_manage_keys = Signal()  # the window opens the Signing keys dialog
+
     def __init__(self, settings: GuiSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SettingsDialog")
@@ -75,9 +77,14 @@ class SettingsDialog(QDialog):
         self.key_edit.setPlaceholderText("your signing key (written by 'mlops-desktop keys create')")
         key_browse = QPushButton("Browse…")
         key_browse.clicked.connect(self._on_key_browse_clicked)
+        self.manage_keys_button = QPushButton("Signing keys…")
+        self.manage_keys_button.setToolTip("Create, import or export keys and see their fingerprints "
+                                           "(Edit > Signing keys…)")
+        self.manage_keys_button.clicked.connect(self.sig_manage_keys)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
         key_row.addWidget(key_browse)
+        key_row.addWidget(self.manage_keys_button)
         key_label = QLabel("Signing &key:")
         key_label.setBuddy(self.key_edit)
         form.addRow(key_label, key_row)
@@ -209,6 +216,9 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        #: what the fields showed when opened: OK writes only the settings changed here, so a value
+        #: changed elsewhere meanwhile (Edit > Signing keys' "Sign with this key") is kept
+        self._shown = self.values()
 
     # -- report profile --------------------------------------------------------------
 
@@ -357,7 +367,7 @@ class SettingsDialog(QDialog):
             self.tabs.setCurrentIndex(0)
             self.ca_edit.setFocus()
             return
-        self.settings.update(**values)
+        self.settings.update(**{k: v for k, v in values.items() if k not in self._shown or v != self._shown[k]})
         try:
             profile = self.profile_values()
             path_changed = values["report_profile"] != self._profile_path_loaded
@@ -408,6 +418,12 @@ class SettingsDialog(QDialog):
     def _on_remove_root_clicked(self) -> None:
         for r in sorted({i.row() for i in self.roots_table.selectedIndexes()}, reverse=True):
             self.roots_table.removeRow(r)
+
+    def follow_signing_key(self) -> None:
+        """Show the signing key chosen elsewhere while the dialog is open (unless edited here)."""
+        if self.key_edit.text().strip() == self._shown["key_path"]:
+            self.key_edit.setText(self.settings.prefs.key_path)
+            self._shown["key_path"] = self.settings.prefs.key_path
 
     def _on_key_edit_changed(self, text: str) -> None:
         """The chosen key's full fingerprint, read from its public key (or why it cannot be)."""

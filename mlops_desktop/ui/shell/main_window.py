@@ -10,6 +10,7 @@ import functools
 import logging
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import (
@@ -51,6 +52,9 @@ from mlops_desktop.ui.shell.menus import MenuHandlers
 from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
 from mlops_desktop.ui.shell.pages import EmptyStateWidget, PlaceholderPage, short_store_name
 from mlops_desktop.ui.shell.session import WindowSession
+
+if TYPE_CHECKING:
+    from mlops_desktop.ui.settings.dialog import SettingsDialog
 
 logger = logging.getLogger(__name__)
 
@@ -283,17 +287,24 @@ class MainWindow(WindowSession):
         # on the command line (--governance, --artifact-root, the demo's mapping)
         self._settings_before = (prefs.governance_url or None, dict(prefs.artifact_roots))
         dialog.accepted.connect(self._on_settings_accepted)
+        dialog.sig_manage_keys.connect(lambda d=dialog: self._on_settings_dialog_manage_keys(d))
         dialog.open()
         self.settings_dialog = dialog
         return dialog
 
-    def show_keys_dialog(self) -> QDialog:
+    def show_keys_dialog(self, parent: QWidget | None = None) -> QDialog:
         from mlops_desktop.ui.keys.dialog import KeysDialog
 
-        dialog = KeysDialog(self.gui_settings, self)
+        dialog = KeysDialog(self.gui_settings, parent or self)
         dialog.open()
         self.keys_dialog = dialog
         return dialog
+
+    def _on_settings_dialog_manage_keys(self, settings_dialog: SettingsDialog) -> None:
+        """Settings > General > Signing keys…: the Keys dialog over Settings, whose key field then
+        shows a key chosen there with "Sign with this key"."""
+        keys = self.show_keys_dialog(settings_dialog)
+        keys.finished.connect(lambda _code: settings_dialog.follow_signing_key())
 
     def _on_settings_accepted(self) -> None:
         prefs = self.gui_settings.prefs

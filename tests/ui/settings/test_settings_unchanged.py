@@ -158,3 +158,40 @@ def test_window_ok_and_cancel_without_changes_keep_everything(make_window, tmp_p
         assert window.governance_url == cli_gov
         assert window.source_settings["artifact_roots"] == roots_before
         assert dataclasses.asdict(GuiSettings(path).prefs) == before
+
+
+def test_ok_writes_only_what_was_changed_here(qtbot, tmp_path: Path) -> None:
+    """A setting changed elsewhere while the dialog is open (a key chosen in Edit > Signing keys, the
+    theme from the View menu) is not reverted by OK; what was changed in the dialog is written."""
+    path = tmp_path / "gui.ini"
+    settings = GuiSettings(path)
+    settings.update(key_path="/keys/old.key", min_approvals=3)
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    settings.remember_signing_key("/keys/new.key")  # elsewhere, meanwhile
+    settings.update(theme="dark")
+    dialog.approvals_spin.setValue(4)  # here
+    _ok(dialog)
+    after = GuiSettings(path).prefs
+    assert after.key_path == "/keys/new.key" and after.theme == "dark" and after.min_approvals == 4
+
+
+def test_signing_keys_from_settings_updates_the_key_field(make_window, qtbot, tmp_path: Path) -> None:
+    from mlops_desktop.governance.keys import create_key
+
+    path = tmp_path / "gui.ini"
+    window = make_window(gui_settings=GuiSettings(path))
+    info = create_key(tmp_path / "dana.key", "Dana Officer", "dana@example.org", "correct staple horse battery 42")
+    settings_dialog = window.show_settings_dialog()
+    assert settings_dialog.key_edit.text() == ""
+    settings_dialog.manage_keys_button.click()
+    keys = window.keys_dialog
+    assert keys.isVisible() and keys.parent() is settings_dialog
+    keys.table.selectRow(0)
+    keys.use_button.click()
+    keys.done(0)
+    assert settings_dialog.key_edit.text() == info.path
+    assert info.key_id in settings_dialog.key_fingerprint.text()
+    _ok(settings_dialog)
+    assert GuiSettings(path).prefs.key_path == info.path
