@@ -44,6 +44,7 @@ from mlops_desktop.core.errors import MlopsError
 from mlops_desktop.core.findings import SEVERITIES, Finding
 from mlops_desktop.services.governance_status import FindingsResult, load_findings
 from mlops_desktop.services.settings import VerificationSettings
+from mlops_desktop.sources.base import redact
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.status import status_color
 from mlops_desktop.ui.common.widgets import Banner, FilterBar, make_table
@@ -69,6 +70,14 @@ _SEVERITY_STATUS = {"critical": "invalid", "high": "untrusted", "medium": "evide
 
 def severity_color(severity: str) -> QColor:
     return status_color(_SEVERITY_STATUS.get(severity, "expired"))
+
+
+def _short_url(url: str) -> str:
+    """A governance store's file name, or its server and database (the full URL is in the tooltip)."""
+    url = redact(url)
+    if "://" in url and not url.split("://", 1)[0].endswith("sqlite"):
+        return url.split("://", 1)[1].split("@")[-1]
+    return url.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _rule(f: Finding) -> str:
@@ -363,8 +372,9 @@ class FindingsView(QWidget):
         elif self.result is not None:
             counts = {s: sum(1 for f in self.model.rows if f.severity == s) for s in SEVERITIES}
             summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-            where = (f"decisions from {self.result.governance_url}" if self.result.governance_url
-                     else "no governance store")
+            url = self.result.governance_url
+            where = f"decisions from {_short_url(url)}" if url else "no governance store"
+            self.status.setToolTip(f"Governance store: {redact(url)}" if url else "")
             self.status.setText(f"{total} finding{'s' if total != 1 else ''}"
                                 + (f" ({summary})" if summary else "") + f"; {where}. "
                                 "Double-click a finding to show its object.")

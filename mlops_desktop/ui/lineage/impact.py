@@ -26,6 +26,7 @@ from mlops_desktop.services.impact import (
     impact_report,
 )
 from mlops_desktop.services.settings import VerificationSettings
+from mlops_desktop.sources.base import redact
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.status import status_color
 from mlops_desktop.ui.common.widgets import badge_html, make_table
@@ -214,7 +215,9 @@ class ImpactPanel(QWidget):
         n_v, n_d = len(report.versions), len(report.deployments)
         reach = (f"reaches <b>{n_v}</b> version{'s' if n_v != 1 else ''} and <b>{n_d}</b> "
                  f"deployment{'s' if n_d != 1 else ''}" if n_v or n_d else "reaches no model version")
-        where = f" · governance from {e(report.governance_url)}" if report.governance_url else ""
+        url = redact(report.governance_url) if report.governance_url else ""
+        where = f" · governance from {e(url.rstrip('/').rsplit('/', 1)[-1])}" if url else ""
+        self.title.setToolTip(f"Governance status read from {url}" if url else "")
         self.title.setText(f"<b>Impact of {e(report.label)}</b> {badge_html(report.classification.badges)} — "
                            f"{reach} ({len(report.models)} model{'s' if len(report.models) != 1 else ''}, "
                            f"{report.runs} run{'s' if report.runs != 1 else ''}, {len(report.datasets)} derived "
