@@ -190,3 +190,14 @@ def test_a_command_allowing_unverified_input_does_not_allow_the_next(snaps: dict
     with pytest.raises(UnverifiedSnapshotError, match="Refusing governance snapshot"):
         open_snapshot_governance_file(snaps["unsigned"])
     assert run(capsys, "approvals", "list", "--governance", f"snapshot:{snaps['unsigned']}")[0] == 2
+
+
+def test_dot_output_names_it_in_a_comment(snaps: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "lineage", "--store", f"snapshot:{snaps['altered']}", "--allow-unverified",
+                         "--format", "dot")
+    assert code == 0, err
+    first, rest = out.split("\n", 1)
+    assert first.startswith(f"// {BANNER}UNVERIFIED snapshot {snaps['altered']} used (--allow-unverified): ALTERED")
+    assert rest.lstrip().startswith("digraph")
+    code, out, _ = run(capsys, "lineage", "--store", f"snapshot:{snaps['signed']}", "--format", "dot")
+    assert code == 0 and out.lstrip().startswith("digraph")
