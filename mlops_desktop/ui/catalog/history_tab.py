@@ -9,7 +9,15 @@ from datetime import UTC, datetime
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.governance.journal import ChangeEvent
@@ -311,14 +319,22 @@ class HistoryTabWidget(QWidget):
         content = QWidget()
         cl = QVBoxLayout(content)
         cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.summary)
+        self.refresh_button = QPushButton("Reload")
+        self.refresh_button.setObjectName("historyReload")
+        self.refresh_button.setAccessibleName("Read the registry journal again")
+        self.refresh_button.setToolTip("Read the registry journal again (observations recorded since)")
+        self.refresh_button.clicked.connect(self._on_refresh_button_clicked)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
         cl.addWidget(split, 1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(content)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.stack)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
         self._show_message("Select a model to see its history." if scope == "model"
                            else "Select a model version to see its history.")
 
@@ -377,6 +393,8 @@ class HistoryTabWidget(QWidget):
         return h.for_version(self.version)
 
     def _show_message(self, text: str) -> None:
+        self.summary.setText("")
+        self.refresh_button.setEnabled(self.model is not None)
         self.empty.setText(text)
         self.stack.setCurrentWidget(self.empty)
         self.events_model.set_rows([])
@@ -392,6 +410,7 @@ class HistoryTabWidget(QWidget):
         m = self.catalog.model(h.model) if self.catalog is not None else None
         versions = [self.version] if self.version is not None else [v.version for v in (m.versions if m else [])]
         marks = decision_marks(self.status, h.model, versions)
+        self.refresh_button.setEnabled(True)
         self.events_model.set_rows(h.events)
         self.chart.set_history(h, marks)
         self.stack.setCurrentIndex(1)
@@ -408,6 +427,9 @@ class HistoryTabWidget(QWidget):
                else "")
             + "<span style='color:gray'>Solid: held for certain; pale: the change lies somewhere in that "
             "window; ▲ approval, ✕ rejection, ♦ observation.</span>")
+
+    def _on_refresh_button_clicked(self) -> None:
+        self.refresh(force=True)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

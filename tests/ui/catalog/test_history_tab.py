@@ -265,6 +265,20 @@ def test_window_at_1280_renders_history_and_as_of(make_window, qtbot, world: Sce
             window.set_theme(mode)
             qtbot.wait(20)
             render(window, f"main_window_as_of_{mode}")
+        # and at 1920x1080
+        window.resize(1920, 1080)
+        for mode in ("light", "dark"):
+            window.set_theme(mode)
+            qtbot.wait(20)
+            render(window, f"main_window_as_of_1920_{mode}")
+        view.show_as_of(None)
+        for mode in ("light", "dark"):
+            window.set_theme(mode)
+            qtbot.wait(20)
+            view.versions_fitter.fit()
+            assert sum(header.sectionSize(i) for i in range(header.count())) <= \
+                view.versions_table.viewport().width()
+            render(window, f"main_window_history_1920_{mode}")
     finally:
         manager.apply("light")
 
@@ -343,5 +357,31 @@ def test_as_of_control_by_hand(qtbot, world: Scenario) -> None:
         assert world.first.observed_at in view.as_of_view.empty.text()
         qtbot.mouseClick(control.check, Qt.MouseButton.LeftButton)
         assert view.content.currentWidget() is view.live
+    finally:
+        view.shutdown()
+
+
+def test_reload_reads_observations_recorded_since(qtbot, world: Scenario) -> None:
+    from mlops_desktop.governance.journal import observe
+    from mlops_desktop.sources.loader import load_catalog
+    from tests.governance.test_journal_mlflow import _client
+
+    view = models_page(qtbot, world.catalog, str(world.gov_path))
+    try:
+        view.select_model("fraud-detector")
+        tab = view.model_history
+        view.model_tabs.setCurrentWidget(tab)
+        wait_idle(qtbot, tab.slot)
+        assert len(tab.events_model.rows) == 1
+        _client(world.db).set_registered_model_alias("fraud-detector", "champion", "3")
+        [third] = observe(world.gov, load_catalog([str(world.db)]))
+        assert third.changed
+        view.model_tabs.setCurrentIndex(0)  # hidden and shown again: nothing is read again by itself
+        view.model_tabs.setCurrentWidget(tab)
+        assert not tab.slot.is_running() and len(tab.events_model.rows) == 1
+        qtbot.mouseClick(tab.refresh_button, Qt.MouseButton.LeftButton)
+        wait_idle(qtbot, tab.slot)
+        assert [(e.before, e.after) for e in tab.events_model.rows] == [("3", "2"), ("2", "3")]
+        assert "3 observations" in tab.summary.text()
     finally:
         view.shutdown()
