@@ -655,9 +655,59 @@ def change_events(gov: Governance, registry: RegistryRef, *, model: str | None =
             else:
                 events.extend(diff_states(prev, cur, a, b, registry))
             prev = cur
+        events = _narrowed_by_webhooks(session, registry, events)
     if since is not None:
         events = [e for e in events if parse_time(e.before_time) >= since]
     return events
+
+
+#: The webhook events that announce an alias change (``listen``; MLflow 3.3+ has none for stages).
+_ALIAS_EVENTS = ("model_version_alias.created", "model_version_alias.deleted")
+
+
+def _narrowed_by_webhooks(session: Session, registry: RegistryRef, events: list[ChangeEvent]) -> list[ChangeEvent]:
+    """Alias changes whose window holds a webhook delivery announcing them (``listen``, recorded
+    with this registry's id and the time it arrived): the change happened at or before the last
+    such delivery, so the window ends there. A delivery names the alias and, when set, the version
+    it now points to; one that names another version is not this change."""
+    import dataclasses
+
+    from mlops_desktop.governance.models import SqlWebhookEvent
+
+    if not any(e.kind == "alias" for e in events) or not sa.inspect(session.connection()).has_table(
+            SqlWebhookEvent.__tablename__):
+        return events
+    rows = session.execute(
+        sa.select(SqlWebhookEvent.event, SqlWebhookEvent.payload, SqlWebhookEvent.received_at,
+                  SqlWebhookEvent.delivery_id)
+        .where(SqlWebhookEvent.registry_kind == registry.kind, SqlWebhookEvent.registry_id == registry.id,
+               SqlWebhookEvent.event.in_(_ALIAS_EVENTS))
+        .order_by(SqlWebhookEvent.received_at)
+    ).all()
+    announced: dict[tuple[str, str], list[tuple[str, str | None, str, str | None]]] = {}
+    for event, payload, received_at, delivery_id in rows:
+        try:
+            data = json.loads(bytes(payload)).get("data")
+        except (ValueError, AttributeError):
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not isinstance(data.get("alias"), str):
+            continue
+        version = str(data["version"]) if event.endswith(".created") and data.get("version") is not None else None
+        announced.setdefault((data["name"], data["alias"]), []).append(
+            (event, version, str(received_at), delivery_id))
+    out: list[ChangeEvent] = []
+    for e in events:
+        if e.kind == "alias" and e.alias is not None:
+            wanted = "model_version_alias.created" if e.after is not None else "model_version_alias.deleted"
+            lo, hi = parse_time(e.after_time), parse_time(e.before_time)
+            inside = [(t, d) for ev, v, t, d in announced.get((e.model, e.alias), ())
+                      if ev == wanted and (e.after is None or v == e.after) and lo < parse_time(t) <= hi]
+            if inside:
+                at, delivery = inside[-1]
+                e = dataclasses.replace(e, before_time=at, narrowed_by=f"the webhook delivery {delivery or ''} "
+                                        f"received at {at}".replace("delivery  ", "delivery "))
+        out.append(e)
+    return out
 
 
 def promotions(events: Iterable[ChangeEvent]) -> list[ChangeEvent]:

@@ -362,3 +362,46 @@ def test_bad_setup_gives_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest
     assert main(["listen", "--port", str(free_port()), "--secret-env", "HOOK_SECRET", "--governance", gov,
                  "--store", "openlineage:" + str(tmp_path)]) == 2
     assert "webhooks come from MLflow registries" in capsys.readouterr().err
+
+
+def test_alias_change_window_ends_at_the_delivery_that_announced_it(server: MlflowServer, listener: Listener,
+                                                                   webhook: Any,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The journal sees an alias move only between two observations; the webhook delivery
+    recorded by listen in between ends its window (a delivery naming another version does not)."""
+    c = client(server)
+    name = f"credit-{uuid.uuid4().hex[:6]}"
+    c.create_registered_model(name)
+    v1 = c.create_model_version(name, "s3://bucket/credit/1")
+    v2 = c.create_model_version(name, "s3://bucket/credit/2")
+    c.set_registered_model_alias(name, "champion", v1.version)
+    before = wait_for(listener.gov, 4)
+    store = f"mlflow+{server.url}"
+    gov = str(listener.gov)
+
+    def observe() -> dict[str, Any]:
+        assert main(["observe", "--store", store, "--governance", gov, "--format", "json"]) == 0
+        [result] = json.loads(capsys.readouterr().out)["observations"]
+        assert result["changed"]
+        return dict(result["observation"])
+
+    first = observe()
+    c.set_registered_model_alias(name, "champion", v2.version)
+    rows = wait_for(listener.gov, len(before) + 1)
+    [delivery] = [r for r in rows[len(before):] if r["event"] == "model_version_alias.created"]
+    # a later delivery about the same alias naming another version is not this change
+    body = json.dumps({"entity": "model_version_alias", "action": "created", "timestamp": datetime.now(UTC).isoformat(),
+                       "data": {"name": name, "alias": "champion", "version": v1.version}}).encode()
+    assert post(listener.url, body, signed(body))[0] == 200
+    time.sleep(0.05)
+    second = observe()
+    assert main(["history", "--store", store, "--governance", gov, "--model", name, "--format", "json"]) == 0
+    [change] = json.loads(capsys.readouterr().out)["changes"]
+    assert (change["kind"], change["alias"], change["from"], change["to"]) == ("alias", "champion", v1.version,
+                                                                               v2.version)
+    w = change["window"]
+    assert w["after"] == first["observed_at"] and w["at_or_before"] == delivery["received_at"]
+    assert w["at_or_before"] < second["observed_at"] and not w["exact"]
+    assert w["narrowed_by"] == f"the webhook delivery {delivery['delivery_id']} received at {delivery['received_at']}"
+    assert w["observation_window"] == [first["observed_at"], second["observed_at"]]
+    assert "only the observation window is known" not in change["text"]
