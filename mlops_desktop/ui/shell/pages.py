@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -17,6 +19,8 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop.ui.common import icons
 
+RECENT_MAX_WIDTH = 720
+RECENT_MIN_WIDTH = 420
 EMPTY_TEXT = "No store open — File > Open store… or drop a file here"
 
 
@@ -25,6 +29,20 @@ def short_store_name(url: str) -> str:
     if "://" in url and not url.split("://", 1)[0].endswith("sqlite"):
         return url.split("://", 1)[1].split("@")[-1]
     return url.rstrip("/").rsplit("/", 1)[-1].removeprefix("openlineage:").removeprefix("snapshot:")
+
+def local_store_path(url: str) -> Path | None:
+    """The file or folder a file store's URL names (None for a server store)."""
+    text = url.strip()
+    for prefix in ("mlflow+sqlite:///", "mlmd+sqlite:///"):
+        if text.startswith(prefix):
+            return Path(text[len(prefix):]).expanduser()
+    for kind in ("openlineage", "snapshot", "sagemaker", "datarobot", "monitoring"):
+        if text.startswith(kind + ":"):
+            return Path(text[len(kind) + 1:].removeprefix("//")).expanduser()
+    if "://" in text:
+        return None
+    return Path(text).expanduser()
+
 
 class PlaceholderPage(QWidget):
     """A page that a later feature fills (Lineage, Approvals, Audit log)."""
@@ -82,8 +100,6 @@ class EmptyStateWidget(QWidget):
         self.recent_list = QListWidget()
         self.recent_list.setObjectName("recentStores")
         self.recent_list.setAccessibleName("Recent stores")
-        self.recent_list.setMaximumWidth(720)
-        self.recent_list.setMinimumWidth(420)
         self.recent_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.recent_list.setUniformItemSizes(True)
         self.recent_list.itemActivated.connect(self._on_recent_list_item_activated)
@@ -113,13 +129,18 @@ class EmptyStateWidget(QWidget):
         """Show ``urls`` (newest first); the list hides itself when there are none."""
         self.recent_list.clear()
         metrics = self.recent_list.fontMetrics()
-        room = self.recent_list.maximumWidth() - 2 * self.recent_list.frameWidth() - 40  # icon and margins
+        room = RECENT_MAX_WIDTH - 2 * self.recent_list.frameWidth() - 40  # icon and margins
         for url in urls:
+            local = local_store_path(url)
+            missing = local is not None and not local.exists()  # a stat, no reading: the screen stays quick
             name = f"{short_store_name(url)}  —  "
-            shown = metrics.elidedText(url, Qt.TextElideMode.ElideMiddle, max(80, room - metrics.horizontalAdvance(name)))
-            item = QListWidgetItem(name + shown)
+            marker = "  (not found)" if missing else ""
+            width = max(80, room - metrics.horizontalAdvance(name + marker))
+            item = QListWidgetItem(name + metrics.elidedText(url, Qt.TextElideMode.ElideMiddle, width) + marker)
             item.setData(Qt.ItemDataRole.UserRole, url)
-            item.setToolTip(url)
+            item.setToolTip(f"{url}\nNot found at {local}: moved or deleted?" if missing else url)
+            if missing:
+                item.setForeground(self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
             item.setIcon(icons.icon("open"))
             self.recent_list.addItem(item)
         rows = len(urls)
@@ -128,9 +149,8 @@ class EmptyStateWidget(QWidget):
         if rows:
             row_height = self.recent_list.sizeHintForRow(0)
             self.recent_list.setFixedHeight(min(rows, 8) * row_height + 2 * self.recent_list.frameWidth() + 2)
-            self.recent_list.setFixedWidth(min(self.recent_list.maximumWidth(), max(
-                self.recent_list.sizeHintForColumn(0) + 2 * self.recent_list.frameWidth() + 24,
-                self.recent_list.minimumWidth())))
+            self.recent_list.setFixedWidth(min(RECENT_MAX_WIDTH, max(
+                self.recent_list.sizeHintForColumn(0) + 2 * self.recent_list.frameWidth() + 24, RECENT_MIN_WIDTH)))
 
     def recent_urls(self) -> list[str]:
         return [str(self.recent_list.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.recent_list.count())]

@@ -66,6 +66,10 @@ def test_recent_stores_are_listed_and_open(make_window, qtbot, ui, tmp_path: Pat
     assert GuiSettings(path).recent_stores == [str(mlmd_db), str(mlflow3_db)]  # newest first, persisted
     window.close_stores()
     assert empty.recent_urls() == [str(mlmd_db), str(mlflow3_db)]
+    width = empty.recent_list.width()
+    for _ in range(3):  # shown again and again: the list keeps its size
+        empty.set_recent(window.gui_settings.recent_stores)
+    assert empty.recent_list.width() == width
 
 
 def test_a_recent_store_that_is_gone_is_explained(make_window, qtbot, ui, tmp_path: Path) -> None:
@@ -73,6 +77,8 @@ def test_a_recent_store_that_is_gone_is_explained(make_window, qtbot, ui, tmp_pa
     gone = tmp_path / "moved-away.db"
     settings.add_recent_store(str(gone))
     window = make_window(gui_settings=settings)
+    item = window.empty_state.recent_list.item(0)
+    assert item.text().endswith("(not found)") and "moved or deleted" in item.toolTip()
     window.empty_state.sig_open_recent.emit(str(gone))
     ui.wait_idle(qtbot, window.load_slot)
     assert window.content.currentWidget() is window.empty_state
@@ -98,14 +104,17 @@ def test_demo_missing_is_a_message(make_window, tmp_path: Path, monkeypatch: pyt
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_start_screen_renders(make_window, ui, tmp_path: Path, mode: str) -> None:
     settings = _settings(tmp_path)
-    for url in ["postgresql://mlflow:***@db.example.org:5432/mlflow", "/data/registry/mlflow.db",
-                *demo_store_urls()]:
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    (registry / "mlflow.db").write_bytes(b"")
+    for url in [str(tmp_path / "moved-away" / "old-registry.db"), "postgresql://mlflow:***@db.example.org:5432/mlflow",
+                str(registry / "mlflow.db"), *demo_store_urls()]:
         settings.add_recent_store(url)
     window = make_window(gui_settings=settings)
     window.resize(1280, 800)
     window.set_theme(mode)
     flush_events()
-    assert window.empty_state.recent_list.verticalScrollBar().maximum() == 0  # all five shown
+    assert window.empty_state.recent_list.verticalScrollBar().maximum() == 0  # all six shown
     ui.render(window, f"main_window_start_{mode}")
     window.resize(1920, 1080)
     flush_events()
@@ -120,3 +129,16 @@ def test_file_menu_opens_the_demo_too(make_window, qtbot, ui, mlflow3_db: Path, 
     window.demo_action.trigger()  # with a store open: the demo replaces it
     ui.wait_idle(qtbot, window.load_slot)
     assert window.store_urls == demo_store_urls()
+
+
+def test_local_store_path() -> None:
+    from mlops_desktop.ui.shell.pages import local_store_path
+
+    assert local_store_path("mlflow+sqlite:////data/m.db") == Path("/data/m.db")
+    assert local_store_path("mlmd+sqlite:////data/p.sqlite") == Path("/data/p.sqlite")
+    assert local_store_path("openlineage:/data/e.ndjson") == Path("/data/e.ndjson")
+    assert local_store_path("snapshot:/data/a.mlsnap") == Path("/data/a.mlsnap")
+    assert local_store_path("/data/a.db") == Path("/data/a.db")
+    assert local_store_path("postgresql://u:***@h/db") is None
+    assert local_store_path("mlflow+postgresql://u@h/db") is None
+    assert local_store_path("mlflow+https://mlflow.example.org") is None
