@@ -204,6 +204,9 @@ class _GxValidation(msgspec.Struct, gc=False):
     suite_name: Any
     statistics: msgspec.Raw
     meta: _GxMeta
+    # present together, they make the document an Evidently snapshot (classify): read the general way
+    metric_results: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    top_level_metrics: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
 _SNAPSHOT = msgspec.json.Decoder(_EvSnapshot)
@@ -233,7 +236,8 @@ def _fast_evidently(name: str, doc: _EvSnapshot, digest: str, store: str) -> lis
 
 
 def _fast_gx(name: str, doc: _GxValidation, digest: str, store: str) -> list[MonitoringResult]:
-    if not isinstance(doc.success, bool):
+    if not isinstance(doc.success, bool) or (
+            doc.metric_results is not msgspec.UNSET and doc.top_level_metrics is not msgspec.UNSET):
         raise DocumentError("success")
     checks: list[QualityCheck] = []
     for item in doc.results:
@@ -262,8 +266,7 @@ def read_fast(name: str, raw: bytes, digest: str, store: str) -> tuple[str, list
     try:
         if b'"metric_results"' in raw:
             return EVIDENTLY, _fast_evidently(name, _SNAPSHOT.decode(raw), digest, store)
-        if b'"suite_name"' in raw and (b"\\u" not in raw or not {"metric_results", "top_level_metrics"} <= set(
-                _MEMBERS.decode(raw))):  # (a member name written with escapes is still what it names)
+        if b'"suite_name"' in raw:
             return GREAT_EXPECTATIONS, _fast_gx(name, _VALIDATION.decode(raw), digest, store)
     except (msgspec.DecodeError, DocumentError):
         return None

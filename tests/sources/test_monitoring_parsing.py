@@ -220,3 +220,14 @@ def test_failed_check_details_read_alike(edit: Any) -> None:
     fast = read_fast("gx/x.json", raw, "sha256:x", "monitoring:x")
     assert fast is not None
     assert fast == _read("gx/x.json", parse_json(raw), "sha256:x")
+
+
+@pytest.mark.parametrize("extra", [{"metric_results": None, "top_level_metrics": None},
+                                   {"metric\\u005fresults": {}, "top_level_metrics": []}], ids=["null", "escaped"])
+def test_a_validation_result_with_snapshot_members_is_classified_as_the_general_reader_does(
+        tmp_path: Path, extra: dict[str, Any]) -> None:
+    doc = json.loads(GX.read_text(encoding="utf-8"))
+    raw = json.dumps(doc).encode("utf-8")[:-1] + b", " + json.dumps(extra).encode("utf-8")[1:].replace(b"\\\\", b"\\")
+    assert read_fast("gx/x.json", raw, "sha256:x", "monitoring:x") is None
+    source = MonitoringSource(parse_store_url(f"monitoring:{tmp_path}"))
+    assert _as_read(source, "gx/x.json", raw) == _general("gx/x.json", raw)
