@@ -333,3 +333,44 @@ def test_long_passphrases_are_judged_off_the_ui_thread(qtbot, keys_dialog: KeysD
     assert not dialog.run_button.isEnabled()
     dialog.done(0)
     assert dialog.shutdown()
+
+
+def _openssl(*args: str) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["openssl-default", "openssl-legacy-rc2-3des"])
+def test_import_pkcs12_made_by_openssl(qtbot, keys_dialog: KeysDialog, tmp_path: Path, legacy: bool) -> None:
+    """Bundles written by another tool (OpenSSL's own defaults, and its legacy RC2/3DES encryption)."""
+    key, cert, p12 = tmp_path / "k.pem", tmp_path / "c.pem", tmp_path / "issued.p12"
+    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key))
+    _openssl("req", "-new", "-x509", "-key", str(key), "-subj", "/CN=ops@example.org", "-days", "30", "-out", str(cert))
+    _openssl("pkcs12", "-export", *(["-legacy"] if legacy else []), "-inkey", str(key), "-in", str(cert),
+             "-out", str(p12), "-passout", f"pass:{P12_PASS}")
+    dialog = _import(qtbot, keys_dialog, p12)
+    info = dialog.key_info
+    assert info is not None, dialog.banner.text()
+    expected = key_id(serialization.load_pem_private_key(key.read_bytes(), None).public_key())
+    assert info.key_id == expected == keys_dialog.fingerprint.fingerprint()
+    assert info.identity == "ops@example.org"
+    dialog.done(0)
+    # the same bundle with a wrong passphrase
+    again = _import(qtbot, keys_dialog, p12, "not it at all")
+    assert again.key_info is None and f"Wrong passphrase for {p12}" in again.banner.text()
+    again.done(0)
+
+
+def test_import_pkcs12_without_a_key(qtbot, keys_dialog: KeysDialog, tmp_path: Path) -> None:
+    key, cert, p12 = tmp_path / "k.pem", tmp_path / "c.pem", tmp_path / "cert-only.p12"
+    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key))
+    _openssl("req", "-new", "-x509", "-key", str(key), "-subj", "/CN=ops@example.org", "-days", "30", "-out", str(cert))
+    _openssl("pkcs12", "-export", "-nokeys", "-in", str(cert), "-out", str(p12), "-passout", f"pass:{P12_PASS}")
+    dialog = _import(qtbot, keys_dialog, p12)
+    assert dialog.key_info is None and "holds no private key" in dialog.banner.text()
+    assert list_keys() == []
+    dialog.done(0)
