@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -706,6 +707,29 @@ def build_graph(
     return graph
 
 
+_shared_lock = threading.Lock()
+_shared: list[tuple[Catalog, LineageGraph]] = []
+
+
+def shared_graph(
+    catalog: Catalog,
+    progress: ProgressFn = no_progress,
+    is_cancelled: CancelledFn = never_cancelled,
+) -> LineageGraph:
+    """The lineage graph of ``catalog``, built once and shared by every reader (findings,
+    governance, monitoring, impact, the Lineage page): the graph of a big catalog takes
+    hundreds of MB, and each of them building its own kept four at once. Only the last
+    catalog's graph is kept; a reader asking while it is being built waits for it. Graphs are
+    read-only (:class:`LineageGraph`), so sharing one across threads is safe."""
+    with _shared_lock:
+        for cat, graph in _shared:
+            if cat is catalog:
+                return graph
+        graph = build_graph(catalog, progress, is_cancelled)
+        _shared[:] = [(catalog, graph)]
+        return graph
+
+
 def _add_version(
     graph: LineageGraph,
     catalog: Catalog,
@@ -757,7 +781,7 @@ def version_ref(graph: LineageGraph, node_id: str) -> tuple[str, str] | None:
 
 __all__ = [
     "DATASET", "DEPLOYMENT", "JOB", "MODEL", "MODEL_VERSION", "NODE_KINDS", "RUN",
-    "Impact", "LineageGraph", "build_graph", "dataset_key", "dataset_node_id", "deployment_node_id",
+    "Impact", "LineageGraph", "build_graph", "shared_graph", "dataset_key", "dataset_node_id", "deployment_node_id",
     "job_node_id", "logged_model_node_id", "model_node_id", "normalise_location", "ol_dataset_location",
     "ol_dataset_node_id", "run_node_id", "source_location", "version_node_id", "version_ref",
 ]

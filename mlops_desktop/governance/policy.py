@@ -45,7 +45,7 @@ from typing import Any
 from mlops_desktop.core.classification import Classification
 from mlops_desktop.core.entities import Catalog, ExternalApproval, ModelVersion
 from mlops_desktop.core.errors import UsageError
-from mlops_desktop.core.lineage import LineageGraph, build_graph, version_node_id
+from mlops_desktop.core.lineage import LineageGraph, shared_graph, version_node_id
 from mlops_desktop.crypto.canonical import canonical_json
 
 REGIMES = ("gdpr", "hipaa", "eu-ai-act")
@@ -201,17 +201,9 @@ def witness_rule(text: str, where: str) -> tuple[tuple[str, ...], int]:
     return _witnesses(data.get("witnesses", {}), Path(where))
 
 
-_graph_cache: list[tuple[Catalog, LineageGraph]] = []
-
-
 def lineage_graph(catalog: Catalog) -> LineageGraph:
-    """The catalog's lineage graph (the last one built is reused)."""
-    for cat, graph in _graph_cache:
-        if cat is catalog:
-            return graph
-    graph = build_graph(catalog)
-    _graph_cache[:] = [(catalog, graph)]
-    return graph
+    """The catalog's lineage graph (:func:`~mlops_desktop.core.lineage.shared_graph`: built once)."""
+    return shared_graph(catalog)
 
 
 def version_classification(catalog: Catalog, version: ModelVersion) -> Classification:

@@ -18,7 +18,7 @@ from mlops_desktop.core.lineage import (
     DATASET,
     MODEL_VERSION,
     LineageGraph,
-    build_graph,
+    shared_graph,
     version_ref,
 )
 from mlops_desktop.core.progress import (
@@ -150,7 +150,7 @@ def impact_report(
     location, name or name@digest, as ``impact --dataset`` takes it), with its classification
     and each held target's governance status from the store at ``governance_url``."""
     if graph is None:
-        graph = build_graph(catalog, progress, is_cancelled)
+        graph = shared_graph(catalog, progress, is_cancelled)
     check_cancelled(is_cancelled)
     dataset = graph.resolve(dataset_ref, kinds={DATASET})
     impact = graph.impact(dataset)

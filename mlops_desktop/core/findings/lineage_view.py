@@ -87,5 +87,7 @@ class GraphLineage:
 
 
 def default_lineage(catalog: Catalog) -> GraphLineage:
-    """The lineage view the engine uses when none is given: the catalog's lineage graph."""
-    return GraphLineage(catalog)
+    """The lineage view the engine uses when none is given: the catalog's (shared) lineage graph."""
+    from mlops_desktop.core.lineage import shared_graph
+
+    return GraphLineage(catalog, shared_graph(catalog))

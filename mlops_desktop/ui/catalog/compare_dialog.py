@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
 from mlops_desktop.core.diff import VersionDiff, diff_versions
 from mlops_desktop.core.entities import Catalog
-from mlops_desktop.core.lineage import LineageGraph, build_graph
+from mlops_desktop.core.lineage import LineageGraph, shared_graph
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.ui.catalog.diff_view import DiffView
 
@@ -21,7 +21,7 @@ def compare_job(
 ) -> tuple[LineageGraph, VersionDiff]:
     """Worker function: the lineage graph (built unless given) and the diff of two versions."""
     if graph is None:
-        graph = build_graph(catalog, progress, is_cancelled)
+        graph = shared_graph(catalog, progress, is_cancelled)
     check_cancelled(is_cancelled)
     progress(0, 1, f"Comparing {model} {old} and {new}")
     return graph, diff_versions(catalog, model, old, new, graph)

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from mlops_desktop.core.layout import Layout, layered_layout
-from mlops_desktop.core.lineage import DATASET, DEPLOYMENT, E_JOB, RUN, LineageGraph, build_graph
+from mlops_desktop.core.lineage import DATASET, DEPLOYMENT, E_JOB, RUN, LineageGraph, shared_graph
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.ui.common.theme import colors
 
@@ -530,7 +530,7 @@ def lineage_job(
 ) -> PreparedLineage:
     """Worker function: build the catalog's graph (unless given), then lay out around ``focus``."""
     if graph is None:
-        graph = build_graph(catalog, progress, is_cancelled)  # type: ignore[arg-type]
+        graph = shared_graph(catalog, progress, is_cancelled)  # type: ignore[arg-type]
     check_cancelled(is_cancelled)
     progress(0, 1, "Laying out the lineage")
     return prepare_lineage(graph, focus, hops, direction, fold)
