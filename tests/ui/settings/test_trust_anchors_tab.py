@@ -116,6 +116,14 @@ def test_bad_keys_are_explained(dialog, tmp_path: Path) -> None:
     garbage.write_bytes(b"\x00\x01 not a key")
     tab.ref_edit.setText(str(garbage))
     assert "not a readable PEM public key" in tab.preview.text()
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    foreign = tmp_path / "witness.pub"  # an Ed25519 key: not a signer's
+    foreign.write_bytes(ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    tab.ref_edit.setText(str(foreign))
+    assert not tab.add_button.isEnabled() and "not an ECDSA P-256 key" in tab.preview.text()
     assert not anchors_path().exists()  # nothing written by any of these
     # a full fingerprint is a valid reference
     tab.ref_edit.setText(kid)
