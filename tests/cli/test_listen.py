@@ -405,3 +405,30 @@ def test_alias_change_window_ends_at_the_delivery_that_announced_it(server: Mlfl
     assert w["narrowed_by"] == f"the webhook delivery {delivery['delivery_id']} received at {delivery['received_at']}"
     assert w["observation_window"] == [first["observed_at"], second["observed_at"]]
     assert "only the observation window is known" not in change["text"]
+
+
+def test_stage_change_over_rest_is_narrowed_by_last_updated_time(server: MlflowServer, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Observed through the server's REST API, a stage transition's window ends at the version's
+    last_updated_time as MLflow's own client reports it."""
+    import warnings
+
+    c = client(server)
+    name = f"churn-{uuid.uuid4().hex[:6]}"
+    c.create_registered_model(name)
+    mv = c.create_model_version(name, "s3://bucket/churn/1")
+    store, gov = f"mlflow+{server.url}", str(tmp_path / "gov.db")
+    assert main(["observe", "--store", store, "--governance", gov, "--format", "json"]) == 0
+    [first] = json.loads(capsys.readouterr().out)["observations"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        moved = c.transition_model_version_stage(name, mv.version, "Production")
+    assert main(["observe", "--store", store, "--governance", gov, "--format", "json"]) == 0
+    [second] = json.loads(capsys.readouterr().out)["observations"]
+    assert main(["history", "--store", store, "--governance", gov, "--model", name, "--format", "json"]) == 0
+    [change] = json.loads(capsys.readouterr().out)["changes"]
+    ended = datetime.fromtimestamp(int(moved.last_updated_timestamp) / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert (change["kind"], change["version"], change["to"]) == ("stage", mv.version, "Production")
+    assert change["window"]["after"] == first["observation"]["observed_at"]
+    assert change["window"]["at_or_before"] == ended < second["observation"]["observed_at"]
+    assert change["window"]["narrowed_by"] == "the version's last_updated_time"
