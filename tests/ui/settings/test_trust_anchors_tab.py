@@ -181,3 +181,44 @@ def test_trust_anchors_tab_renders(qtbot, ui, tmp_path: Path, mode: str) -> None
     QApplication.processEvents()
     ui.render(dlg, f"dialog_settings_trust_anchors_1920_{mode}")
     theme.theme_manager().apply("system")
+
+
+def test_an_anchor_added_here_is_what_verification_starts_from(dialog, tmp_path: Path) -> None:
+    """The tab's anchors are the client's: a signer becomes anchored through the real administrator
+    added here, never through an impostor store pinning its own key under the same name."""
+    from mlops_desktop.governance.keys import SigningKey
+    from mlops_desktop.governance.store import open_governance
+    from mlops_desktop.governance.trust import add_signer, init_trust
+    from mlops_desktop.services.trust import load_trust_state
+
+    def key(identity: str) -> SigningKey:
+        private = generate_private_key()
+        return SigningKey(private, key_id(private.public_key()), identity)
+
+    def store(path: Path, admin: SigningKey, signer: SigningKey) -> str:
+        with open_governance(str(path)) as gov:
+            init_trust(gov, [admin])
+            add_signer(gov, admin, signer.public_key, signer.identity, ["approver"])
+        return str(path)
+
+    admin, alice = key("admin@example.org"), key("alice@example.org")
+    impostor_admin, impostor = key("admin@example.org"), key("alice@example.org")
+    genuine = store(tmp_path / "genuine.db", admin, alice)
+    forged = store(tmp_path / "forged.db", impostor_admin, impostor)
+    anchors_path().unlink(missing_ok=True)  # 'trust init' anchored both pins here; the auditor's machine is fresh
+    dialog.anchors_tab.refresh()
+
+    def anchored(url: str) -> dict[str, bool]:
+        return {row.identity: row.anchored for row in load_trust_state(url).signers if row.identity != "admin@example.org"}
+
+    assert anchored(genuine) == {"alice@example.org": False}  # a fresh client: nothing anchored
+    admin_pub = tmp_path / "admin.pub"
+    admin_pub.write_bytes(b"# identity: admin@example.org\n" + public_pem(admin.public_key))
+    tab = dialog.anchors_tab
+    tab.ref_edit.setText(str(admin_pub))
+    tab.note_edit.setText("compared by phone")
+    assert tab.add_from_form() is not None
+    assert anchored(genuine) == {"alice@example.org": True}
+    assert anchored(forged) == {"alice@example.org": False}  # same names, other keys: not verified
+    assert tab.remove(admin.key_id) is not None
+    assert anchored(genuine) == {"alice@example.org": False}
