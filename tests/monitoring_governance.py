@@ -25,8 +25,9 @@ APPROVALS = [(datetime(2026, 9, 20, 10, 0, tzinfo=UTC), "alice@example.org"),
              (datetime(2026, 9, 21, 15, 30, tzinfo=UTC), "bob@example.org")]
 
 
-def governance_with_approvals(path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The store's URL; the audit clock stays on the last approval's day for the test."""
+def governance_with_approvals(path: Path, monkeypatch: pytest.MonkeyPatch, stores: list[str] | None = None) -> str:
+    """The store's URL (the approvals signed on ``stores``, default the fixtures); the audit clock
+    stays on the last approval's day for the test."""
     ticks = itertools.count()
     day = {"now": datetime(2026, 9, 1, 9, 0, tzinfo=UTC)}
 
@@ -34,7 +35,7 @@ def governance_with_approvals(path: Path, monkeypatch: pytest.MonkeyPatch) -> st
         return (day["now"] + timedelta(microseconds=next(ticks))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     monkeypatch.setattr(audit, "now_iso", clock)
-    catalog = load_catalog(STORES)
+    catalog = load_catalog(stores or STORES)
     url = str(path)
     with open_governance(url) as gov:
         team = build_team(gov)

@@ -423,7 +423,7 @@ __all__ = [
     "DATA_QUALITY", "DRIFT", "MONITORING_TAG", "STATUS_CHECKED", "STATUS_DATA_QUALITY", "STATUS_DRIFT",
     "STATUS_NOT_MONITORED", "FeatureDrift", "MonitoringIndex", "MonitoringResult", "QualityCheck",
     "EvidenceCheck", "VersionMonitoring", "check_evidence", "current_results", "link_results", "mlflow_results",
-    "version_monitoring",
+    "signed_monitoring", "version_monitoring",
 ]
 
 
@@ -541,6 +541,15 @@ class EvidenceCheck:
         head = "signed with no monitoring evidence" if not self.signed else \
             f"signed on {', '.join(str(e.get('id')) for e in self.signed)}"
         return head + "; " + "; ".join(parts)
+
+
+def signed_monitoring(predicate: Any) -> list[dict[str, Any]] | None:
+    """``evidence.monitoring`` of a decision's signed predicate (the results current when it was
+    signed); None when it records none (signed before monitoring evidence was recorded, or on
+    stores that held none)."""
+    evidence = predicate.get("evidence") if isinstance(predicate, Mapping) else None
+    monitoring = evidence.get("monitoring") if isinstance(evidence, Mapping) else None
+    return [dict(e) for e in monitoring if isinstance(e, Mapping)] if isinstance(monitoring, list) else None
 
 
 def check_evidence(signed: Sequence[Mapping[str, Any]] | None, current: Iterable[MonitoringResult]) -> EvidenceCheck:

@@ -28,6 +28,7 @@ from mlops_desktop.core.monitoring import (
     current_results,
     is_monitoring_run,
     monitoring_overview,
+    signed_monitoring,
 )
 from mlops_desktop.crypto.dsse import EnvelopeError, parse_envelope, parse_statement
 from mlops_desktop.reports.charts import fit_text
@@ -222,7 +223,7 @@ def monitoring_sections(b: ReportBuilder, n: int) -> int:
     for vm in deployed:
         current = current_results(vm.results)
         for a in b.d.facts.approvals_for(vm.model_name, vm.version):
-            check = check_evidence(signed_monitoring(b, a.envelope_id), current)
+            check = check_evidence(signed_evidence(b, a.envelope_id), current)
             who = a.signer_identity or a.key_id[:16]
             rows.append([f"models:/{vm.model_name}/{vm.version}",
                          f"{a.decision.lower()} {a.target} by {who}" + ("" if a.valid else f" (not counted: {a.status})"),
@@ -234,16 +235,13 @@ def monitoring_sections(b: ReportBuilder, n: int) -> int:
     return n + 1
 
 
-def signed_monitoring(b: ReportBuilder, envelope_id: str) -> list[dict[str, Any]] | None:
+def signed_evidence(b: ReportBuilder, envelope_id: str) -> list[dict[str, Any]] | None:
     """``evidence.monitoring`` of a decision's signed statement (as the governance store verified
     it); None when the envelope is not at hand or records no monitoring evidence."""
     raw = b.d.governance.envelopes.get(envelope_id) if b.d.governance is not None else None
     if raw is None:
         return None
     try:
-        predicate = parse_statement(parse_envelope(raw).payload).predicate
+        return signed_monitoring(parse_statement(parse_envelope(raw).payload).predicate)
     except EnvelopeError:
         return None
-    evidence = predicate.get("evidence") if isinstance(predicate, dict) else None
-    monitoring = evidence.get("monitoring") if isinstance(evidence, dict) else None
-    return [e for e in monitoring if isinstance(e, dict)] if isinstance(monitoring, list) else None

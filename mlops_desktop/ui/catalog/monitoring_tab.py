@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -20,12 +21,17 @@ from mlops_desktop.core.monitoring import (
     STATUS_CHECKED,
     STATUS_DATA_QUALITY,
     STATUS_DRIFT,
+    EvidenceCheck,
     MonitoringOverview,
     MonitoringResult,
     VersionMonitoring,
+    check_evidence,
+    current_results,
     monitoring_overview,
+    signed_monitoring,
 )
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.crypto.dsse import EnvelopeError, parse_envelope, parse_statement
 from mlops_desktop.services.governance_status import GovernanceStatus
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.widgets import make_table
@@ -45,6 +51,8 @@ class ApprovalMark:
     decision: str = "APPROVED"
     signer: str = ""
     status: str = "valid"  # as verify judges the decision's signature; others are drawn muted
+    #: the monitoring results it was signed on (its ``evidence.monitoring``); None: not at hand
+    signed: tuple[Mapping[str, Any], ...] | None = None
 
     @property
     def approved(self) -> bool:
@@ -65,6 +73,10 @@ class ApprovalMark:
         text = f"{self.label}\n{iso(self.at)}"
         return text if self.status == "valid" else f"{text}\nnot counted: {self.status}"
 
+    def evidence(self, current: Sequence[MonitoringResult]) -> EvidenceCheck | None:
+        """Its signed monitoring evidence against the results ``current`` now (None: not at hand)."""
+        return None if self.signed is None else check_evidence(self.signed, current)
+
 
 def approval_marks(status: object | None, model: str, version: str) -> list[ApprovalMark]:
     """The decisions made on ``model``/``version`` in its own registry, at their audit-log time
@@ -77,8 +89,12 @@ def approval_marks(status: object | None, model: str, version: str) -> list[Appr
         if when is None:
             continue
         rec = d.record
+        try:
+            signed = signed_monitoring(parse_statement(parse_envelope(rec.envelope).payload).predicate)
+        except EnvelopeError:
+            signed = None
         out.append(ApprovalMark(when, d.target or rec.target, d.decision or rec.decision,
-                                d.identity or rec.key_id[:16], d.status))
+                                d.identity or rec.key_id[:16], d.status, tuple(signed or ())))
     return sorted(out, key=lambda a: a.at)
 
 
@@ -228,8 +244,8 @@ class MonitoringTabWidget(QWidget):
 
     # -- drawing ---------------------------------------------------------------------
 
-    def _add_approval_line(self, line: pg.InfiniteLine, mark: ApprovalMark) -> None:
-        line.setToolTip(mark.tooltip)
+    def _add_approval_line(self, line: pg.InfiniteLine, tip: str) -> None:
+        line.setToolTip(tip)
         self.drift_plot.addItem(line)
         self.approval_lines.append(line)
 
@@ -275,10 +291,16 @@ class MonitoringTabWidget(QWidget):
                                                f" &nbsp; <span style='color:{DRIFT_MARK}'>- - -</span> threshold"
                                                if series else "")
         shown = self.approvals if vm else []
+        current = current_results(vm.results) if vm else []
+        checks = {id(m): m.evidence(current) for m in shown}
+        tips = {id(m): m.tooltip + (f"\nevidence: {check.summary()}" if (check := checks[id(m)]) is not None else "")
+                for m in shown}
         if shown:  # who signed what, and when: the line labels name only the decision and target
             legend += ("<br>" if legend else "") + " &nbsp; ".join(
                 f"<span style='color:{self._mark_colour(m).name()}'>&#8942;</span> {html.escape(m.label)}, "
                 f"{m.at:%Y-%m-%d %H:%M}" + ("" if m.status == "valid" else f" (not counted: {html.escape(m.status)})")
+                + (f" <b style='color:{c.phi}'>evidence not as signed</b>"
+                   if (check := checks[id(m)]) is not None and not check.as_signed else "")
                 for m in shown)
         self.legend.setText(f"<span style='font-size:small'>{legend}</span>" if legend else "")
         marks = [(_epoch(t), s) for pts in series.values() for t, s, _, d in pts if d and math.isfinite(s)]
@@ -318,15 +340,15 @@ class MonitoringTabWidget(QWidget):
                     line = pg.InfiniteLine(_epoch(mark.at), angle=90, pen=pen, label=text,
                                            labelOpts={"position": 0.96, "color": mark_colour,
                                                       "fill": pg.mkBrush(label_fill), "anchors": [(0, 0), (0, 0)]})
-                    line.label.setToolTip("\n\n".join(m.tooltip for m in group))
+                    line.label.setToolTip("\n\n".join(tips[id(m)] for m in group))
                 else:
                     line = pg.InfiniteLine(_epoch(mark.at), angle=90, pen=pen)
-                self._add_approval_line(line, mark)
+                self._add_approval_line(line, tips[id(mark)])
         for mark in shown:
             line = pg.InfiniteLine(_epoch(mark.at), angle=90,
                                    pen=pg.mkPen(self._mark_colour(mark), width=2, style=Qt.PenStyle.DotLine))
             self.quality_plot.addItem(line)
-            line.setToolTip(mark.tooltip)
+            line.setToolTip(tips[id(mark)])
             self.approval_lines.append(line)
         if times:  # one time range for both charts (they are linked), covering every point and approval
             lo, hi = min(times), max(times)

@@ -4,6 +4,7 @@ monitoring fixtures (tests/fixtures/monitoring/truth.json), rendered in both the
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime
 
 import pytest
@@ -116,9 +117,36 @@ def test_signed_approvals_are_marked_on_the_version_charts(make_window, qtbot, u
     # the time axis covers the approvals and every result
     lo, hi = tab.drift_plot.getViewBox().viewRange()[0]
     assert lo < APPROVALS[0][0].timestamp() and hi > _epoch("2026-10-27T09:00:00")
+    # both were signed on the results current now
+    assert all(tip.endswith("\nevidence: as signed (2 result(s), same digests)") for _, _, tip in tab.approval_labels())
+    assert "evidence not as signed" not in tab.legend.text()
     # another version has no decision: no line
     assert view.select_model("wine-classifier") and view.select_version("1")
     assert tab.approval_labels() == []
+
+
+def test_approvals_signed_before_a_newer_result_say_so(make_window, qtbot, ui, tmp_path, monkeypatch) -> None:
+    results = tmp_path / "results"
+    shutil.copytree(MON / "results", results)
+    week6 = results / "evidently" / "iris" / "week-06.json"
+    week6.unlink()  # not yet written when they sign
+    gov_url = governance_with_approvals(tmp_path / "gov.db", monkeypatch,
+                                        [str(MON / "mlflow.db"), f"monitoring:{results}"])
+    shutil.copyfile(MON / "results" / "evidently" / "iris" / "week-06.json", week6)
+    window = make_window(governance_url=gov_url)
+    window.resize(1280, 800)
+    view = window.models_view
+    view.monitoring_as_of = TODAY
+    window.open_stores([str(MON / "mlflow.db"), f"monitoring:{results}"])
+    for slot in (window.load_slot, view.monitoring_slot, view.governance_slot):
+        ui.wait_idle(qtbot, slot)
+    assert view.select_model("iris-classifier") and view.select_version("2")
+    tab = view.detail.monitoring_tab
+    tips = [tip for _, _, tip in tab.approval_labels()]
+    assert len(tips) == 2 and all("\nevidence: signed on evidently/iris/week-05.json, gx/iris-train-2026-10-27.json; "
+                                  "newer than the signed evidence: evidently/iris/week-06.json at "
+                                  "2026-10-13T09:00:00Z (drift in 1 of 4 features" in tip for tip in tips)
+    assert tab.legend.text().count("evidence not as signed") == 2
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
