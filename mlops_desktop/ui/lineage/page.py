@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import MlopsError
@@ -55,18 +55,14 @@ class LineagePage(QWidget):
         self.impact.sig_node_activated.connect(self.view.select)
         self.impact.sig_closed.connect(lambda: self.view.highlight([]))
         self.view.sig_impact_requested.connect(self.open_impact)
-        self.split = QSplitter(Qt.Orientation.Vertical)
-        self.split.addWidget(self.view)
-        self.split.addWidget(self.impact)
-        self.split.setStretchFactor(0, 3)
-        self.split.setStretchFactor(1, 2)
+        self.view.add_panel(self.impact)
         self.empty = QLabel(NO_STORE_TEXT)
         self.empty.setObjectName("lineageEmptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.split)
+        self.stack.addWidget(self.view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
@@ -81,16 +77,16 @@ class LineagePage(QWidget):
             self.focus = None
             self.empty.setText(NO_STORE_TEXT)
             self.stack.setCurrentWidget(self.empty)
-        elif self.stack.currentWidget() is self.split and self.impact.report is not None:
+        elif self.stack.currentWidget() is self.view and self.impact.report is not None:
             self.open_impact(self.impact.report.dataset)
-        elif self.stack.currentWidget() is self.split and self.focus is not None:
+        elif self.stack.currentWidget() is self.view and self.focus is not None:
             self.open_node(self.focus)
         else:
             self.empty.setText(EMPTY_LINEAGE_TEXT)
             self.stack.setCurrentWidget(self.empty)
 
     def has_lineage(self) -> bool:
-        return self.stack.currentWidget() is self.split or self.slot.is_running()
+        return self.stack.currentWidget() is self.view or self.slot.is_running()
 
     def open_node(self, node_id: str | None, hops: int = 0) -> None:
         """Show the lineage around ``node_id`` (None: the whole graph), computed in a worker."""
@@ -144,7 +140,7 @@ class LineagePage(QWidget):
 
     def _on_lineage_done(self, prepared: PreparedLineage) -> None:
         self.graph = prepared.graph
-        self.stack.setCurrentWidget(self.split)
+        self.stack.setCurrentWidget(self.view)
         self.view.show_prepared(prepared)
         if self.focus is not None and prepared.focus is None:
             self.view.status.setText(f"{self.focus} is not in the lineage of the open stores; "

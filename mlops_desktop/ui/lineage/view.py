@@ -633,10 +633,14 @@ class LineageView(QWidget):
         self.split = split
         self._split_sized = False
         self.legend = LineageLegend()
+        #: The graph and details above, a panel added by :meth:`add_panel` (the impact table) below.
+        self.panels = QSplitter(Qt.Orientation.Vertical)
+        self.panels.addWidget(split)
+        self.panels.setStretchFactor(0, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.legend)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.panels, 1)
         layout.addWidget(self.status)
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
@@ -650,6 +654,11 @@ class LineageView(QWidget):
                 self.fit()
 
     # --- public API ------------------------------------------------------------------------
+    def add_panel(self, widget: QWidget, stretch: int = 2) -> None:
+        """Put ``widget`` under the graph (in a splitter; hide it to give the graph the room)."""
+        self.panels.addWidget(widget)
+        self.panels.setStretchFactor(self.panels.count() - 1, stretch)
+
     def show_graph(self, graph: LineageGraph, focus_node_id: str | None = None, hops: int | None = None,
                    direction: str | None = None) -> None:
         """Show the lineage around ``focus_node_id`` (its upstream and downstream, or

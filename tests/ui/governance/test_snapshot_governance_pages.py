@@ -107,6 +107,16 @@ def test_snapshot_approvals_and_audit_pages(make_window, qtbot, monkeypatch, sna
     assert "read-only" in audit_view.banner.text()
     render(window, "snapshot_audit_page")
 
+    # the Models page and the Findings page judge with the same records
+    wait_idle(qtbot, window.models_view.governance_slot)
+    overview = window.models_view.overview
+    assert overview is not None and overview.status is not None and overview.status.url == f"snapshot:{snap}"
+    assert overview.status.target(MODEL, VERSION, TARGET).status == "approved"
+    wait_idle(qtbot, window.findings_view.slot)
+    assert window.findings_view.result.governance_url == f"snapshot:{snap}"
+    assert not [f for f in window.findings_view.result.findings if f.id == "F1" and
+                f.object == f"models:/{MODEL}/{VERSION}" and "'Production' has" in f.evidence]
+
     # the stores closed: back to this client's own governance store, Approve enabled again
     window.close_stores()
     assert controller.governance_url() == window.governance_url

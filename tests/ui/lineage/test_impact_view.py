@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint, QPointF
 
 from mlops_desktop.cli.main import main
 from mlops_desktop.core.lineage import dataset_node_id, deployment_node_id, version_node_id
@@ -77,6 +78,11 @@ def test_impact_from_a_lineage_node_lists_the_cli_versions_and_highlights_them(
     page = window.lineage_page
     wait_idle(qtbot, page.slot)
     view = page.view
+    # a right-click finds the node under the pointer
+    x, y = view.positions[dataset]
+    pos = view.plot.mapFromScene(view.nodes.mapToScene(QPointF(x, y)))
+    assert view.node_at(pos) == dataset
+    assert view.node_at(pos + QPoint(300, 300)) != dataset
     # the node's context menu: a dataset offers its impact, a version does not
     menu = view.node_menu(dataset)
     impact_action = next(a for a in menu.actions() if a.objectName() == "impactAction")

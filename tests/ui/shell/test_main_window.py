@@ -31,13 +31,13 @@ def test_empty_state_before_any_store(make_window, ui):
 def test_navigator_pages_and_placeholders(make_window):
     window = make_window()
     titles = [window.navigator.item(i).text() for i in range(window.navigator.count())]
-    assert titles == ["Models", "Datasets", "Runs", "Lineage", "Approvals", "Audit log"]
+    assert titles == ["Models", "Datasets", "Runs", "Lineage", "Approvals", "Audit log", "Findings"]
     from PySide6.QtWidgets import QLabel
 
     page = QLabel("approvals page")
     window.add_page("approvals", "Approvals", page)  # replacing a placeholder is one line
     assert window.page("approvals") is page
-    assert window.navigator.count() == 6
+    assert window.navigator.count() == 7
     window.show_page("approvals")
     assert window.pages.currentWidget() is page
 
