@@ -6,6 +6,7 @@ Adding a page is one line: ``window.add_page("approvals", "Approvals", Approvals
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import sys
@@ -34,7 +35,7 @@ from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.lineage import LineageGraph
 from mlops_desktop.sources.base import Source
 from mlops_desktop.sources.loader import StoreFailed, StoreLoaded, close_sources
-from mlops_desktop.sources.snapshot import ALTERED, UNTRUSTED, SnapshotStatus
+from mlops_desktop.sources.snapshot import ALTERED, UNANCHORED, UNTRUSTED, SnapshotStatus
 from mlops_desktop.ui.catalog.compare_dialog import CompareDialog, compare_job
 from mlops_desktop.ui.catalog.datasets_view import DatasetsView
 from mlops_desktop.ui.catalog.inventory_view import ModelsView
@@ -203,6 +204,7 @@ class MainWindow(WindowSession):
         self.findings_view = install_findings_page(
             self, self.open_finding_object, self.governance.governance_url,
             lambda: self.gui_settings.verification_settings(self._artifact_roots()))
+        self.governance.sig_decided.connect(self.findings_view.mark_stale)
         self.navigator.setCurrentRow(0)
         self._update_content()
         self.restore_layout()
@@ -466,6 +468,9 @@ class MainWindow(WindowSession):
         from mlops_desktop.ui.export.report_dialog import ReportDialog
 
         settings = self.gui_settings.report_settings()  # thresholds and the report profile from Settings
+        unverified = self.unverified_inputs()
+        if unverified:  # the cover says so, as a report made with --allow-unverified does
+            settings = dataclasses.replace(settings, unverified_inputs=(*settings.unverified_inputs, *unverified))
         dialog = ReportDialog(self.catalog, self.governance_url, notifier=self.notifier, settings=settings,
                               key_path=self.gui_settings.signing_key_path(), parent=self)
         dialog.open()
@@ -650,6 +655,13 @@ class MainWindow(WindowSession):
         found = [(s.url.display, getattr(s, "status", None)) for s in self.sources]
         return [(url, status) for url, status in found if isinstance(status, SnapshotStatus)]
 
+    def unverified_inputs(self) -> tuple[str, ...]:
+        """One line per open snapshot that is not verified (ALTERED, unsigned, untrusted,
+        unanchored): the window opens such a snapshot as the command line does with
+        --allow-unverified, so what it exports names it, as the command line's outputs do."""
+        return tuple(f"UNVERIFIED snapshot {url} used (opened unverified in the desktop app): {status.text}"
+                     for url, status in self.snapshot_statuses() if not status.ok)
+
     def _update_verification(self) -> None:
         statuses = self.snapshot_statuses()
         altered = [(url, status) for url, status in statuses if status.state == ALTERED]
@@ -669,7 +681,7 @@ class MainWindow(WindowSession):
             self.setWindowTitle(title)
             return
         text = "; ".join(status.text for _url, status in statuses)
-        bad = any(status.state in (ALTERED, UNTRUSTED) for _url, status in statuses)
+        bad = any(status.state in (ALTERED, UNTRUSTED, UNANCHORED) for _url, status in statuses)
         self.verification_label.setText(("⚠ " if bad else "✔ ") + text)
         self.verification_label.setToolTip("\n".join(f"{url}: {status.text}" for url, status in statuses))
         self.verification_label.setProperty("alarm", bad)
