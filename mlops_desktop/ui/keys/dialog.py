@@ -8,6 +8,7 @@ The work is :mod:`mlops_desktop.services.keys`; creating and importing run in a 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -154,7 +155,7 @@ class _NewKeyDialog(TaskDialog):
             self.show_problem(_message(exc))
             return True
         self.show_problem(f"The key was not written: internal error ({type(exc).__name__}).")
-        logger.error("Key task failed", exc_info=exc)
+        sys.excepthook(type(exc), exc, exc.__traceback__)  # a bug: the crash dialog, with its report
         return True
 
 

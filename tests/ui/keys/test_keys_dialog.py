@@ -374,3 +374,21 @@ def test_import_pkcs12_without_a_key(qtbot, keys_dialog: KeysDialog, tmp_path: P
     assert dialog.key_info is None and "holds no private key" in dialog.banner.text()
     assert list_keys() == []
     dialog.done(0)
+
+
+def test_a_bug_while_writing_reaches_the_crash_handler(qtbot, keys_dialog: KeysDialog,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import mlops_desktop.ui.keys.dialog as module
+
+    def broken(_request):
+        raise RuntimeError("a bug")
+
+    seen: list[BaseException] = []
+    monkeypatch.setattr(module, "create_signing_key", broken)
+    monkeypatch.setattr(sys, "excepthook", lambda _t, exc, _tb: seen.append(exc))
+    dialog = _create(qtbot, keys_dialog)
+    assert dialog.key_info is None and "internal error (RuntimeError)" in dialog.banner.text()
+    assert [str(e) for e in seen] == ["a bug"]
+    dialog.done(0)
