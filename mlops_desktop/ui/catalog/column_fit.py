@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractItemDelegate, QHeaderView, QStyleOptionVi
 from mlops_desktop.ui.catalog.elided_tips import install_elided_tooltips
 
 MIN_FLEX = 44  # px: the narrowest a flexible column gets
+MAX_FLOOR = 110  # px: a flexible column keeps its header's width up to this much
 _SAMPLE_ROWS = 60  # rows measured for a column's content width (a fit stays well under 10 ms)
 
 
@@ -94,9 +95,16 @@ class ColumnFitter(QObject):
                 spare = room - flex_total
                 for i in flex:
                     widths[i] = wants[i] + spare * wants[i] // flex_total
-            else:
+            else:  # each keeps its header readable (up to MAX_FLOOR), the rest shared by what it wants more
+                header = view.horizontalHeader()
+                floors = {i: min(wants[i], max(MIN_FLEX, min(MAX_FLOOR, header.sectionSizeFromContents(i).width())))
+                          for i in flex}
+                extra = {i: wants[i] - floors[i] for i in flex}
+                left = room - sum(floors.values())
+                total_extra = sum(extra.values())
                 for i in flex:
-                    widths[i] = max(MIN_FLEX, room * wants[i] // flex_total)
+                    share = left * extra[i] // total_extra if left > 0 and total_extra else 0
+                    widths[i] = floors[i] + share
         over = sum(widths) - available
         if over > 0:  # minimums or fixed columns still too wide: take it from the widest
             for i in sorted(range(len(widths)), key=lambda j: -widths[j]):

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.entities import Catalog, MetricValue, ModelVersion, RegisteredModel, Run
 from mlops_desktop.core.monitoring import MonitoringOverview
 from mlops_desktop.sources.base import Source
+from mlops_desktop.ui.catalog.column_fit import fit_columns
 from mlops_desktop.ui.catalog.elided_tips import install_elided_tooltips
 from mlops_desktop.ui.catalog.governance_tab import GovernanceTabWidget
 from mlops_desktop.ui.catalog.history_tab import HistoryTabWidget
@@ -131,6 +132,8 @@ class VersionDetailWidget(QWidget):
         self.inputs_view = make_table(self.inputs_model)
         self.inputs_view.setItemDelegateForColumn(self.inputs_model.column_index("Data"), BadgeDelegate(self.inputs_view))
         self.inputs_view.setToolTip("Double-click a dataset to open it on the Datasets page")
+        self.inputs_fitter = fit_columns(self.inputs_view, ("Dataset", "Context", "Lawful basis", "Digest", "Source"),
+                                         {"Digest": 150, "Source": 260})
         self.inputs_view.doubleClicked.connect(self._on_inputs_view_double_clicked)
         self.tabs.addTab(self.inputs_view, "Datasets")
 
@@ -168,7 +171,7 @@ class VersionDetailWidget(QWidget):
         self.history_tab = HistoryTabWidget(notifier, scope="version")
         self.tabs.addTab(self.history_tab, "History")
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
-        for view in (self.tags_view, self.inputs_view, self.params_view, self.metrics_view):
+        for view in (self.tags_view, self.params_view, self.metrics_view):
             install_elided_tooltips(view)
 
         layout = QVBoxLayout(self)
@@ -238,7 +241,7 @@ class VersionDetailWidget(QWidget):
         self.inputs_model.set_rows(version_inputs(version, catalog))
         self.params_model.set_mapping(run.params if run else {})
         self.metrics_model.set_mapping({k: format_value(m.value) for k, m in (run.metrics if run else {}).items()})
-        for view in (self.tags_view, self.inputs_view, self.params_view, self.metrics_view):
+        for view in (self.tags_view, self.params_view, self.metrics_view):
             view.resizeColumnToContents(0)
         if self.tabs.currentWidget() is self.metrics_page:
             self.show_first_metric()

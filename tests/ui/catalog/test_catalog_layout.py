@@ -113,6 +113,9 @@ def test_datasets_tab_names_cut_with_tooltip(qtbot, view: ModelsView) -> None:
     table = detail.inputs_view
     col = detail.inputs_model.column_index("Dataset")
     assert detail.inputs_model.rowCount() >= 1
+    flush_events()
+    detail.inputs_fitter.fit()  # the columns fit the pane at 1280 px
+    assert section_total(table) <= table.viewport().width()
     table.setColumnWidth(col, 40)
     index = detail.inputs_model.index(0, col)
     assert is_elided(table, index)
