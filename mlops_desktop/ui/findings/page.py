@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QKeySequence
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -169,6 +169,7 @@ class FindingsView(QWidget):
         self.governance_url_source: Callable[[], str | None] = lambda: None
         self.verification_source: Callable[[], VerificationSettings] = VerificationSettings
         self.result: FindingsResult | None = None
+        self._stale = False
 
         self.filter_bar = FilterBar("Filter findings: rule, object, explanation, remediation…  (Ctrl+F)", "findings")
         self.severity_combo = QComboBox()
@@ -264,9 +265,21 @@ class FindingsView(QWidget):
         self.catalog = catalog
         self.refresh()
 
+    def mark_stale(self, *_args: object) -> None:
+        """The decisions changed (one was just signed): evaluate again, now if shown, else when shown."""
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._stale and not self.slot.is_running():
+            self.refresh()
+
     def refresh(self) -> None:
         """Evaluate every rule on the open stores in a worker (nothing when none is open)."""
         self.slot.cancel()
+        self._stale = False
         self.banner.setVisible(False)
         if not self.catalog.stores:
             self.result = None

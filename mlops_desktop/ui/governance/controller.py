@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import (
     QObject,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import (
     QAction,
@@ -43,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 class GovernanceController(QObject):
     """Connects the governance pages and dialogs to the main window."""
+
+    sig_decided = Signal(object)  # a decision was recorded here (its ApprovalRecord)
 
     def __init__(self, window: PageHost) -> None:
         super().__init__(window.window())
@@ -302,6 +305,7 @@ class GovernanceController(QObject):
         dialog.open()
 
     def _on_dialog_decided(self, record: Any) -> None:
+        self.sig_decided.emit(record)
         if self._alive(self.approvals_view):
             self.approvals_view.refresh(select_id=record.id)
         if self._alive(self.audit_view):

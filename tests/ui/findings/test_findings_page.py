@@ -223,3 +223,26 @@ def test_findings_page_screenshots(make_window, qtbot, mlflow3_db, gov_url, team
         qtbot.wait(30)
         render(window, f"findings_page_{mode}")
     window.set_theme("light")
+
+
+def test_a_decision_signed_in_the_window_recomputes_the_findings(  # noqa: F811
+        make_window, qtbot, mlflow3_db, gov_url, team):  # noqa: F811
+    window = make_window(governance_url=gov_url)
+    window.open_stores([str(mlflow3_db)])
+    wait_idle(qtbot, window.load_slot)
+    view = window.findings_view
+    wait_idle(qtbot, view.slot)
+
+    def f1_evidence() -> str:
+        return next(f.evidence for f in view.model.rows if f.id == "F1" and f.object == "models:/fraud-detector/3")
+
+    assert "'Production' has 0 of 2" in f1_evidence()
+    with open_governance(gov_url) as gov:
+        records = [approve(gov, window.catalog, "fraud-detector", "3", "Production", "validated", ["gdpr"], who)
+                   for who in (team.alice, team.bob)]
+    window.governance.sig_decided.emit(records[-1])  # as the Approve dialog reports a signed decision
+    assert not view.is_running()  # not shown: evaluated when shown
+    window.show_page("findings")
+    assert view.is_running()
+    wait_idle(qtbot, view.slot)
+    assert "'Production' has" not in f1_evidence() and "'champion' has 0 of 2" in f1_evidence()
