@@ -82,13 +82,12 @@ class MonitoringResult:
         return bool(self.linked_versions or self.linked_dataset)
 
     def with_links(self, link: str, versions: tuple[tuple[str, str], ...], dataset: str | None) -> MonitoringResult:
-        """A copy with its links set (what :func:`dataclasses.replace` does, at half the cost:
-        linking builds one per result)."""
-        return MonitoringResult(
-            id=self.id, tool=self.tool, kind=self.kind, at=self.at, digest=self.digest, source=self.source,
-            title=self.title, model_name=self.model_name, version=self.version, dataset=self.dataset,
-            endpoint=self.endpoint, drift=self.drift, checks=self.checks, link=link, linked_versions=versions,
-            linked_dataset=dataset)
+        """A copy with its links set (what :func:`dataclasses.replace` does, at a third of the cost:
+        linking builds one per result). The fields in their declared order (a test compares it
+        with ``replace`` on a result with every field set)."""
+        return MonitoringResult(self.id, self.tool, self.kind, self.at, self.digest, self.source, self.title,
+                                self.model_name, self.version, self.dataset, self.endpoint, self.drift, self.checks,
+                                link, versions, dataset)
 
     @property
     def drifted_features(self) -> list[FeatureDrift]:

@@ -231,3 +231,17 @@ def test_a_validation_result_with_snapshot_members_is_classified_as_the_general_
     assert read_fast("gx/x.json", raw, "sha256:x", "monitoring:x") is None
     source = MonitoringSource(parse_store_url(f"monitoring:{tmp_path}"))
     assert _as_read(source, "gx/x.json", raw) == _general("gx/x.json", raw)
+
+
+def test_with_links_is_replace() -> None:
+    from dataclasses import fields, replace
+    from datetime import UTC, datetime
+
+    from mlops_desktop.core.monitoring import FeatureDrift, MonitoringResult, QualityCheck
+
+    values = {f.name: f"value of {f.name}" for f in fields(MonitoringResult)}
+    values.update(at=datetime(2026, 10, 13, tzinfo=UTC), drift=(FeatureDrift("age", 0.3, 0.1, True),),
+                  checks=(QualityCheck("not_null(age)", False),), linked_versions=(("m", "1"),))
+    r = MonitoringResult(**values)  # type: ignore[arg-type]
+    assert r.with_links("linked to x", (("m", "2"),), "dataset:d") == replace(
+        r, link="linked to x", linked_versions=(("m", "2"),), linked_dataset="dataset:d")
