@@ -505,6 +505,7 @@ class MainWindow(WindowSession):
             return
         if settings is not None:
             self.source_settings = dict(settings)
+        self._with_demo_roots(urls)
         self._pending_urls = list(urls)
         self._first_partial = True
         self._selection_before_load = self.models_view.current_selection() or self._selection_before_load
@@ -520,16 +521,30 @@ class MainWindow(WindowSession):
         from mlops_desktop.resources import demo_settings, demo_store_urls
 
         try:
-            urls, demo = demo_store_urls(), demo_settings()
+            urls = demo_store_urls()
+            demo_settings()  # the bundled artifacts are there too
         except FileNotFoundError as exc:
             self.notifier.show_error(StoreError(str(exc), "Reinstall the app, or open your own stores."))
             return False
+        self.open_stores(urls)  # with the demo's mapping (_with_demo_roots)
+        return True
+
+    def _with_demo_roots(self, urls: Sequence[str]) -> None:
+        """A bundled demo store (from the demo, the recent list or a drop) always gets the demo's
+        artifact-root mapping, so its subject digests are those 'mlops-desktop demo' computes."""
+        from mlops_desktop.resources import demo_settings, demo_store_urls
+
+        try:
+            demo_urls, demo = set(demo_store_urls()), demo_settings()
+        except FileNotFoundError:
+            return
+        if not demo_urls.intersection(u.strip() for u in urls):
+            return
         roots = self.source_settings.get("artifact_roots")
         demo_roots = demo.get("artifact_roots")
         merged = {**(roots if isinstance(roots, Mapping) else {}),
                   **(demo_roots if isinstance(demo_roots, Mapping) else {})}
-        self.open_stores(urls, {**self.source_settings, "artifact_roots": merged})
-        return True
+        self.source_settings = {**self.source_settings, "artifact_roots": merged}
 
     def _on_empty_state_open_recent(self, url: str) -> None:
         if self.load_slot.is_running() and self._pending_urls == [url]:

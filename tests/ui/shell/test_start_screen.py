@@ -142,3 +142,27 @@ def test_local_store_path() -> None:
     assert local_store_path("postgresql://u:***@h/db") is None
     assert local_store_path("mlflow+postgresql://u@h/db") is None
     assert local_store_path("mlflow+https://mlflow.example.org") is None
+
+
+def test_a_demo_store_from_the_recent_list_gets_the_demo_mapping(make_window, qtbot, ui, tmp_path: Path) -> None:
+    """Opened alone (recent list, File > Open recent), a bundled demo store still maps its artifact
+    root to the bundled artifacts, so its subject digests are the ones 'mlops-desktop demo' computes."""
+    settings = _settings(tmp_path)
+    mlflow_demo = demo_store_urls()[0]
+    settings.add_recent_store(mlflow_demo)
+    window = make_window(gui_settings=settings)
+    assert DEMO_ARTIFACT_PREFIX not in window.source_settings.get("artifact_roots", {})
+    window.empty_state.sig_open_recent.emit(mlflow_demo)
+    ui.wait_idle(qtbot, window.load_slot)
+    assert window.store_urls == [mlflow_demo]
+    expected = demo_settings()["artifact_roots"][DEMO_ARTIFACT_PREFIX]
+    assert window.source_settings["artifact_roots"][DEMO_ARTIFACT_PREFIX] == expected
+    assert dict(window.models_view.verification_source().artifact_roots)[DEMO_ARTIFACT_PREFIX] == expected
+    assert DEMO_ARTIFACT_PREFIX not in GuiSettings(settings.path).prefs.artifact_roots
+
+
+def test_other_stores_get_no_demo_mapping(make_window, qtbot, ui, tmp_path: Path, mlflow3_db: Path) -> None:
+    window = make_window(gui_settings=_settings(tmp_path))
+    window.open_stores([str(mlflow3_db)])
+    ui.wait_idle(qtbot, window.load_slot)
+    assert DEMO_ARTIFACT_PREFIX not in window.source_settings.get("artifact_roots", {})
