@@ -96,7 +96,12 @@ def inventory_as_of(url: str | None, catalog: Catalog, when: datetime, *, record
                     store_urls: Sequence[str] = ()) -> dict[str, Any]:
     """The inventory as the journal recorded it at ``when``: per registry, the observation it
     rests on, and each model's aliases and versions as observed then."""
-    from mlops_desktop.governance.journal import as_of, observable_stores, observations
+    from mlops_desktop.governance.journal import (
+        as_of,
+        observable_stores,
+        observations,
+        signature_of,
+    )
 
     stores = observable_stores(catalog)
     if not stores:
@@ -116,8 +121,10 @@ def inventory_as_of(url: str | None, catalog: Catalog, when: datetime, *, record
                 raise UsageError(f"The journal holds no observation of {store.url} at or before {result['as_of']} "
                                  f"({first}).", "Run 'mlops-desktop observe --store URL' to start its journal.")
             ob, state = found
+            # "valid": the envelope verifies with the recorded key and signs this observation (whether
+            # that key is trusted is not judged); None: unsigned; "invalid: ...": why not
             result["stores"].append({"kind": store.kind, "url": store.url, "registry": reg.to_dict(),
-                                     "observation": ob.to_dict()})
+                                     "observation": ob.to_dict(), "signature": signature_of(gov, ob)})
             for name, model in sorted(state.get("models", {}).items()):
                 aliases = model.get("aliases", {})
                 result["models"].append({

@@ -50,6 +50,11 @@ def test_signed_observation_verifies_and_a_swapped_envelope_does_not(
         first, second = observations(g)
         assert first.key_id == second.key_id == result["observation"]["signed_by"]
         assert signature_of(g, first) == signature_of(g, second) == "valid"
+    code, out, err = cli(capsys, "inventory", "--store", str(mlflow3_db), "--governance", str(gov), "--as-of",
+                         second.observed_at)
+    assert code == 0, err
+    [store] = json.loads(out)["stores"]
+    assert store["observation"]["id"] == first.id and store["signature"] == "valid"
     # another observation's (genuine) envelope put on the first row: it signs another observation
     con = sqlite3.connect(gov)
     with con:
@@ -59,6 +64,10 @@ def test_signed_observation_verifies_and_a_swapped_envelope_does_not(
     with open_governance(str(gov)) as g:
         assert signature_of(g, first) == "invalid: the envelope signs another observation"
         assert signature_of(g, second) == "valid"
+    code, out, err = cli(capsys, "inventory", "--store", str(mlflow3_db), "--governance", str(gov), "--as-of",
+                         second.observed_at)
+    assert code == 0, err
+    assert json.loads(out)["stores"][0]["signature"] == "invalid: the envelope signs another observation"
     code, out, err = cli(capsys, "audit", "verify", "--governance", str(gov))
     assert code == 1 and f"registry observation row for audit-log entry {first.log_seq} no longer matches" in out + err
 
