@@ -338,6 +338,7 @@ class ApprovalsView(QWidget):
 
     def _on_load_error(self, exc: BaseException) -> bool:
         self.verify_button.setEnabled(True)
+        self.verdict_bar.set_verdict("")  # nothing was verified: no earlier verdict may stay shown
         if unverified_snapshot_message(self.banner, exc):
             return True
         return show_load_error(self.banner, self.notifier, exc, "the governance store", "verify the approvals")

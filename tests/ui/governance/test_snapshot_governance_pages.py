@@ -146,3 +146,38 @@ def test_snapshot_records_refused_without_the_admin_anchor(make_window, qtbot, s
     assert audit_view.banner.kind == "error" and "not verified" in audit_view.banner.text()
     wait_idle(qtbot, window.findings_view.slot)
     assert not window.notifier.dialogs
+
+
+def test_an_edited_snapshot_shows_no_verified_decision(make_window, qtbot, monkeypatch, snapshot, tmp_path):
+    """A decision row edited inside a copy of the snapshot (Production -> Staging), with the
+    admin anchor held: the copy is ALTERED, so its records are refused, never shown as valid,
+    and the verdict of the genuine snapshot shown before does not stay on the page."""
+    import shutil
+    import sqlite3
+
+    snap, _ids, admin_kid, _entries = snapshot
+    edited = tmp_path / "edited.mlsnap"
+    shutil.copyfile(snap, edited)
+    con = sqlite3.connect(edited)
+    con.execute("UPDATE approvals SET target = 'Staging'")
+    con.commit()
+    con.close()
+    monkeypatch.setenv("MLOPS_DESKTOP_TRUST_ANCHORS", admin_kid)
+    window = _open(make_window, qtbot, snap)
+    window.show_page("approvals")
+    approvals = window.governance.approvals_view
+    wait_idle(qtbot, approvals.slot)
+    assert approvals.verdict_bar.verdict == "verified" and approvals.model.rowCount() == 2
+    window.open_stores([f"snapshot:{edited}"])
+    wait_idle(qtbot, window.load_slot)
+    wait_idle(qtbot, approvals.slot)
+    assert window.altered_banner.isVisible()
+    assert window.governance.governance_url() == f"snapshot:{edited}"
+    assert approvals.state is None and approvals.model.rowCount() == 0
+    assert approvals.banner.kind == "error" and "ALTERED" in approvals.banner.text()
+    assert approvals.verdict_bar.verdict == "" and approvals.verdict_bar.isHidden()
+    assert not approvals.approve_button.isEnabled()
+    window.show_page("audit")
+    audit_view = window.governance.audit_view
+    wait_idle(qtbot, audit_view.slot)
+    assert audit_view.model.rowCount() == 0 and audit_view.verdict_bar.verdict != "verified"
