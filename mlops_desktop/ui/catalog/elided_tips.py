@@ -52,11 +52,8 @@ class ElidedTooltipFilter(QObject):
             text = cell_tooltip(self.view, index)
             if text:
                 QToolTip.showText(event.globalPos(), text, self.view.viewport(), self.view.visualRect(index))
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
-        return False
+                return True
+        return False  # the view's own handling (and the view's own tooltip, if any)
 
 
 def install_elided_tooltips(view: QAbstractItemView) -> ElidedTooltipFilter:

@@ -34,7 +34,9 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop.core.errors import MlopsError
 from mlops_desktop.services.audit import AuditExport, AuditState, export_audit, load_audit
+from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
+from mlops_desktop.ui.common.settings import verification_settings
 from mlops_desktop.ui.common.status import monospace_font, pretty_json
 from mlops_desktop.ui.common.widgets import Banner, make_table, show_load_error
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
@@ -110,6 +112,9 @@ class AuditView(QWidget):
         #: Where the governance URL comes from when it can change (the main window's setting).
         self.url_source: Callable[[], str | None] | None = None
         self._loaded_url: str | None = None
+        #: What the log is verified with (Settings' policy file: its witness quorum), read at each refresh.
+        self.settings_source: Callable[[], VerificationSettings] = lambda: verification_settings(None)
+        self._loaded_settings: VerificationSettings | None = None
 
         self.banner = Banner(name="chainStatus")
         self.banner.setAccessibleName("Audit-log chain status")
@@ -207,7 +212,8 @@ class AuditView(QWidget):
         self.verify_button.setEnabled(False)
         self.export_button.setEnabled(False)
         self._loaded_url = self.current_url()
-        self.slot.start(load_audit, self._loaded_url, label="Verifying the audit log",
+        self._loaded_settings = self.settings_source()
+        self.slot.start(load_audit, self._loaded_url, self._loaded_settings, label="Verifying the audit log",
                         on_done=self._on_loaded, on_error=self._on_load_error)
 
     def is_running(self) -> bool:
@@ -229,6 +235,12 @@ class AuditView(QWidget):
         if anchored is not None and anchored.trust_problems:
             text += "<br>" + "<br>".join(f"Trust list: {html.escape(p)}" for p in anchored.trust_problems)
             kind = "error"
+        witnesses = anchored.witnesses if anchored is not None else None
+        if witnesses is not None and witnesses.required:  # the policy's quorum, in audit verify's words
+            text += f"<br><b>Witnesses:</b> {html.escape(witnesses.describe())}"
+            if not witnesses.ok:
+                kind = "error"
+                accessible += " Witnesses: " + witnesses.describe()
         if anchored is not None and anchored.unanchored and kind == "ok":
             kind = "warning"
         self.banner.show_message(kind, text, accessible)
@@ -333,7 +345,9 @@ class AuditView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if (self._stale or self.current_url() != self._loaded_url) and not self.slot.is_running():
+        if (self._stale or self.current_url() != self._loaded_url
+                or (self._loaded_settings is not None and self.settings_source() != self._loaded_settings)) \
+                and not self.slot.is_running():
             self.refresh()
 
     def set_governance_url(self, url: str | None) -> None:
