@@ -45,13 +45,16 @@ class AuditState:
 def load_audit(url: str | None, settings: VerificationSettings | None = None, *, progress: ProgressFn = no_progress,
                is_cancelled: CancelledFn = never_cancelled) -> AuditState:
     """Verify the log (remembering the verified head for this client), judge its trust list
-    against this client's anchors and read its entries."""
+    against this client's anchors, enforce the settings' policy's witness quorum as
+    ``audit verify --policy`` does, and read its entries."""
     from mlops_desktop.governance.audit import read_entries
     from mlops_desktop.governance.verify import verify_log_anchored
 
     settings = settings or VerificationSettings()
+    policy = settings.policy()  # a bad policy file fails before the store is read, as in audit verify
     with gov_session(url) as gov:
-        result = verify_log_anchored(gov, anchors=settings.anchors(), progress=progress, is_cancelled=is_cancelled)
+        result = verify_log_anchored(gov, anchors=settings.anchors(), policy=policy, progress=progress,
+                                     is_cancelled=is_cancelled)
         return AuditState(gov.url, gov.read_only_reason, read_entries(gov), result.log, result)
 
 

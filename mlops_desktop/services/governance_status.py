@@ -20,7 +20,7 @@ rejection); ``not-required`` (the policy sets no rule for the target and verify 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -39,9 +39,10 @@ if TYPE_CHECKING:
     from mlops_desktop.core.classification import Classification
     from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel
     from mlops_desktop.core.findings import Finding, FindingSettings
-    from mlops_desktop.governance.approvals import VerifiedApproval
+    from mlops_desktop.governance.approvals import ApprovalRecord, VerifiedApproval
     from mlops_desktop.governance.db import Governance
     from mlops_desktop.governance.policy import Policy, PolicyResult
+    from mlops_desktop.governance.verify import AnchoredLog
 
 logger = logging.getLogger(__name__)
 
@@ -77,15 +78,18 @@ class TargetStatus:
     @property
     def label(self) -> str:
         """``✓ Production``, ``⚠ champion 1 of 2``, ``✗ Staging rejected``, ``— Staging``."""
-        if self.status == UNMET:
-            return f"{self.symbol} {self.target} {self.counted} of {self.required}"
+        if self.status == UNMET:  # no approval rule: verify fails for another reason (see the reasons)
+            return f"{self.symbol} {self.target} {self.counted} of {self.required}" if self.required else \
+                f"{self.symbol} {self.target}"
         if self.status == REJECTED:
             return f"{self.symbol} {self.target} rejected"
         return f"{self.symbol} {self.target}"
 
     @property
     def words(self) -> str:
-        return {APPROVED: "approved", UNMET: f"policy unmet ({self.counted} of {self.required} approvals count)",
+        unmet = (f"policy unmet ({self.counted} of {self.required} approvals count)" if self.required
+                 else "not verified (no approval required, but verify fails)")
+        return {APPROVED: "approved", UNMET: unmet,
                 REJECTED: "rejected", NOT_REQUIRED: "no approval required"}[self.status]
 
     def to_json(self) -> dict[str, Any]:
@@ -233,7 +237,9 @@ def compute_status(
     check_cancelled(is_cancelled)
     progress(1, 3, "Verifying decisions")
     wanted = set(versions) if versions is not None else None
-    records = [r for r in list_approvals(gov) if wanted is None or (r.model_name, r.version) in wanted]
+    every_record = list_approvals(gov)
+    witness_problems = _witness_judge(gov, anchored, policy, every_record)
+    records = [r for r in every_record if wanted is None or (r.model_name, r.version) in wanted]
     verified = verify_approvals(gov, catalog, records, trust=anchored.trust, artifact_roots=settings.roots(),
                                 now=now, policy=policy or DEFAULT_POLICY, is_cancelled=is_cancelled)
     by_version: dict[tuple[str, str], list[VerifiedApproval]] = {}
@@ -253,12 +259,41 @@ def compute_status(
                                    other_registries=[v for v in mine if not v.in_scope])
             targets = held_targets(model, mv)
             cls = version_classification(catalog, mv) if targets else None
+            problems = [*store_problems, *witness_problems(key)] if targets else store_problems
             for target in targets:
-                vg.targets[target] = target_status(policy, catalog, mv, target, vg.decisions, now, store_problems,
-                                                   cls)
+                vg.targets[target] = target_status(policy, catalog, mv, target, vg.decisions, now, problems, cls)
             out.versions[key] = vg
     progress(3, 3, "Governance status ready")
     return out
+
+
+def _witness_judge(gov: Governance, anchored: AnchoredLog, policy: Policy,
+                   records: Sequence[ApprovalRecord]) -> Callable[[tuple[str, str]], list[str]]:
+    """The policy's ``[witnesses]`` quorum for one version, as ``verify --model M --version V``
+    judges it (:func:`~mlops_desktop.governance.verify.judge_witnesses`): a certified checkpoint
+    with the quorum must cover the trust statements and every decision stored for the version.
+    Returns the version's problems in verify's words ("Witnesses: …"; [] when met or not required)."""
+    from mlops_desktop.governance.verify import judge_witnesses, trust_entries_size
+
+    if policy.required_witnesses <= 0:
+        return lambda _key: []
+    base = trust_entries_size(anchored.trust)
+    needed: dict[tuple[str, str], int] = {}
+    for r in records:
+        key = (r.model_name, r.version)
+        needed[key] = max(needed.get(key, base), r.log_seq + 1)
+    judged: dict[int, list[str]] = {}
+
+    def problems_at(size: int) -> list[str]:
+        if size not in judged:
+            verdict = judge_witnesses(gov, anchored.log, anchored.trust, policy, size)
+            judged[size] = [f"Witnesses: {p}" for p in verdict.problems]
+        return judged[size]
+
+    # a quorum covering the most entries any version relies on covers every version (one judgement)
+    if not problems_at(max(needed.values(), default=base)):
+        return lambda _key: []
+    return lambda key: problems_at(needed.get(key, base))
 
 
 def load_status(

@@ -60,6 +60,7 @@ class GovernanceController(QObject):
                                             gui_settings=settings)
         self.audit_view = AuditView(notifier=window.notifier, governance_url=window.governance_url)
         self.approvals_view.url_source = self.audit_view.url_source = self.governance_url
+        self.audit_view.settings_source = self.approvals_view.settings_source  # Settings' policy: witness quorum
         window.add_page("approvals", "Approvals", self.approvals_view, "approvals")
         window.add_page("audit", "Audit log", self.audit_view, "audit")
         window.progress.watch(self.approvals_view.slot)
