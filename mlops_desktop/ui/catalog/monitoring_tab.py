@@ -141,7 +141,7 @@ class MonitoringTabWidget(QWidget):
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
         self.quality_plot = self._make_plot("Data-quality pass rate")
-        self.quality_plot.setYRange(0, 1.05, padding=0)
+        self.quality_plot.setYRange(-0.05, 1.1, padding=0)  # room for the 0 and 1.0 labels
         self.feature_curves: dict[str, pg.PlotDataItem] = {}
         self.drift_marks = pg.ScatterPlotItem(size=11, symbol="x", pen=pg.mkPen(DRIFT_MARK, width=2),
                                               brush=pg.mkBrush(DRIFT_MARK))
@@ -355,7 +355,7 @@ class MonitoringTabWidget(QWidget):
             pad = max((hi - lo) * 0.04, 12 * 3600.0)
             self.drift_plot.setXRange(lo - pad, hi + pad, padding=0)
         self.drift_plot.enableAutoRange(axis="y")
-        self.quality_plot.setYRange(0, 1.05, padding=0)
+        self.quality_plot.setYRange(-0.05, 1.1, padding=0)  # room for the 0 and 1.0 labels
 
 
 def _clusters(marks: Sequence[ApprovalMark], near: float) -> list[list[ApprovalMark]]:
