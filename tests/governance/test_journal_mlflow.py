@@ -240,6 +240,15 @@ def test_f20_fires_for_the_unapproved_promotion_only(world: Scenario) -> None:
     assert champion.satisfied and len(champion.counted) == 2
 
 
+def test_findings_command_reports_f20(world: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "findings", "--store", str(world.db), "--governance", str(world.gov_path),
+                         "--format", "json")
+    assert code == 1, err  # high findings are at or above the default --fail-on
+    f20 = [f for f in json.loads(out)["findings"] if f["id"] == "F20"]
+    assert [f["object"] for f in f20] == ["models:/demand-forecast/3"]
+    assert f20[0]["severity"] == "high"
+
+
 @pytest.mark.parametrize(("approvers", "late", "why"), [
     (("alice",), False, "Only 1 of 2 required approvals count"),
     (("alice", "bob"), True, "Only 0 of 2 required approvals count"),  # decided after the change was observed
