@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -41,6 +42,10 @@ from mlops_desktop.ui.settings.anchors_tab import TrustAnchorsTab
 THEME_TITLES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 
 
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -50,7 +55,10 @@ class SettingsDialog(QDialog):
 
     sig_manage_keys = Signal()  # the window opens the Signing keys dialog
 
-    def __init__(self, settings: GuiSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: GuiSettings, parent: QWidget | None = None, *,
+                 roots_in_force: Mapping[str, str] | None = None) -> None:
+        """``roots_in_force``: the window's artifact-root mapping (Settings' merged with the command
+        line's or the demo's); those not saved here are listed read-only on the Artifact roots tab."""
         super().__init__(parent)
         self.setObjectName("SettingsDialog")
         self.setWindowTitle("Settings")
@@ -157,6 +165,18 @@ class SettingsDialog(QDialog):
         buttons_row.addStretch(1)
         rl.addWidget(self.roots_table, 1)
         rl.addLayout(buttons_row)
+        given = {k: v for k, v in (roots_in_force or {}).items() if p.artifact_roots.get(k) != v}
+        self.roots_in_force_label = QLabel()
+        self.roots_in_force_label.setObjectName("rootsInForce")
+        self.roots_in_force_label.setWordWrap(True)
+        self.roots_in_force_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        if given:
+            items = "".join(f"<li><code>{_esc(k)}</code> → <code>{_esc(v)}</code></li>" for k, v in sorted(given.items()))
+            self.roots_in_force_label.setText(
+                "Also in force for the open window (given on the command line or by the demo, not saved "
+                f"here; OK keeps them):<ul>{items}</ul>")
+        self.roots_in_force_label.setVisible(bool(given))
+        rl.addWidget(self.roots_in_force_label)
         self.tabs.addTab(roots, "&Artifact roots")
 
         # Findings

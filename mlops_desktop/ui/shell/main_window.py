@@ -283,7 +283,7 @@ class MainWindow(WindowSession):
     def show_settings_dialog(self) -> QDialog:
         from mlops_desktop.ui.settings.dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.gui_settings, self)
+        dialog = SettingsDialog(self.gui_settings, self, roots_in_force=self._artifact_roots())
         prefs = self.gui_settings.prefs
         # what Settings held when opened: only a value the user changed there replaces one given
         # on the command line (--governance, --artifact-root, the demo's mapping)

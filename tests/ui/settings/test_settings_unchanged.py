@@ -132,6 +132,10 @@ def test_demo_mapping_survives_ok(make_window, tmp_path: Path) -> None:
     assert window.source_settings["artifact_roots"] == expected
     dialog = window.show_settings_dialog()
     assert dialog.roots_table.rowCount() == 0  # not a saved setting
+    # but shown, read-only, as in force
+    assert not dialog.roots_in_force_label.isHidden()
+    text = dialog.roots_in_force_label.text()
+    assert DEMO_ARTIFACT_PREFIX in text and "not saved" in text and "OK keeps them" in text
     _ok(dialog)
     assert window.source_settings["artifact_roots"] == expected
     assert dict(window.models_view.verification_source().artifact_roots) == expected
@@ -195,3 +199,29 @@ def test_signing_keys_from_settings_updates_the_key_field(make_window, qtbot, tm
     assert info.key_id in settings_dialog.key_fingerprint.text()
     _ok(settings_dialog)
     assert GuiSettings(path).prefs.key_path == info.path
+
+
+def test_saved_roots_are_not_listed_twice(make_window, tmp_path: Path) -> None:
+    settings = GuiSettings(tmp_path / "gui.ini")
+    settings.update(artifact_roots={"/srv/a": "/mnt/a"})
+    window = make_window(gui_settings=settings)
+    dialog = window.show_settings_dialog()
+    assert dialog.roots_table.rowCount() == 1 and dialog.roots_in_force_label.isHidden()
+    dialog.reject()
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_artifact_roots_tab_renders(make_window, ui, tmp_path: Path, mode: str) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    settings = GuiSettings(tmp_path / "gui.ini")
+    settings.update(artifact_roots={"s3://models-bucket/artifacts": "/data/s3-copy"})
+    window = make_window(gui_settings=settings, source_settings=demo_settings())
+    window.set_theme(mode)
+    dialog = window.show_settings_dialog()
+    dialog.resize(1280, 800)
+    dialog.tabs.setCurrentIndex(1)
+    QApplication.processEvents()
+    ui.render(dialog, f"dialog_settings_artifact_roots_in_force_{mode}")
+    dialog.reject()
+    window.set_theme("system")
