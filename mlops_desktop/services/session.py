@@ -108,17 +108,18 @@ def observe_on_open(url: str | None, catalog: Catalog, store_urls: Sequence[str]
     from mlops_desktop.core.errors import MlopsError
     from mlops_desktop.governance.db import GOVERNANCE_ENV, resolve_url
     from mlops_desktop.governance.journal import observable_stores, observe
-    from mlops_desktop.governance.store import open_governance
+    from mlops_desktop.governance.store import is_snapshot_file, open_governance
 
     if not observable_stores(catalog) or opens_snapshot(store_urls):
         return []
     try:
         raw = (url or os.environ.get(GOVERNANCE_ENV) or "").strip()
-        if not raw.startswith("snapshot:"):
-            _, path = resolve_url(raw or None)
-            if path is not None and not path.exists():
-                logger.debug("Registry not observed: no governance store at %s yet", path)
-                return []
+        if raw.startswith("snapshot:") or is_snapshot_file(raw):  # read-only records: not opened again
+            return []
+        _, path = resolve_url(raw or None)
+        if path is not None and not path.exists():
+            logger.debug("Registry not observed: no governance store at %s yet", path)
+            return []
         gov = open_governance(raw or None, create=False)
     except MlopsError as exc:
         logger.warning("Registry observation not recorded: %s", exc)

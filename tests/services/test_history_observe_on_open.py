@@ -174,3 +174,22 @@ def test_snapshot_store_is_never_observed_as_the_registry_now(mlflow3_db: Path, 
     code, out, err = cli(capsys, "history", "--store", str(mlflow3_db), "--governance", str(gov_path),
                          "--format", "json")
     assert code == 0 and json.loads(out)["changes"] == []
+
+
+def test_snapshot_governance_is_not_opened_again(mlflow3_db: Path, gov_path: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """A command reading the governance records of a snapshot records nothing, says nothing about
+    it and does not verify the snapshot a second time."""
+    from mlops_desktop.services.session import observe_on_open
+    from mlops_desktop.sources.loader import load_catalog
+
+    snap = tmp_path / "gov.mlsnap"
+    assert cli(capsys, "snapshot", "create", "--store", str(mlflow3_db), "--governance", str(gov_path),
+               "--out", str(snap))[0] == 0
+    before = snap.read_bytes()
+    catalog = load_catalog([str(mlflow3_db)])
+    for url in (f"snapshot:{snap}", str(snap)):
+        assert observe_on_open(url, catalog, [str(mlflow3_db)]) == []
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert snap.read_bytes() == before
