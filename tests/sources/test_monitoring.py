@@ -192,9 +192,9 @@ def test_f24_window_is_a_setting(catalog):
     assert _ids(findings, "F24") == ["models:/diabetes-regressor/1"]
 
 
-def _approval(signed: datetime) -> ApprovalFact:
+def _approval(signed: datetime, status: str = STATUS_VALID) -> ApprovalFact:
     return ApprovalFact("env-1", "iris-classifier", "2", "champion", "APPROVED", (), "carol@example.org", "k1",
-                        "approver", signed, 1, STATUS_VALID)
+                        "approver", signed, 1, status)
 
 
 def test_f25_counts_drift_after_the_latest_approval_only(catalog):
@@ -206,6 +206,16 @@ def test_f25_counts_drift_after_the_latest_approval_only(catalog):
                                       "approval for champion at 2026-10-10T00:00:00Z")
     after = GovernanceFacts(approvals=[_approval(datetime(2026, 10, 20, tzinfo=UTC))])
     assert _ids(evaluate(catalog, after, FindingSettings(today=TODAY)), "F25") == []
+
+
+@pytest.mark.parametrize("status", ["invalid", "untrusted", "unanchored", "revoked", "expired", "evidence_changed"])
+def test_f25_is_not_silenced_by_an_approval_that_does_not_count(catalog, status):
+    # a decision dated after the drift whose signature does not hold: the drift is still unreviewed
+    facts = GovernanceFacts(approvals=[_approval(datetime(2026, 10, 10, tzinfo=UTC)),
+                                       _approval(datetime(2026, 10, 20, tzinfo=UTC), status)])
+    f25 = [f for f in evaluate(catalog, facts, FindingSettings(today=TODAY)) if f.id == "F25"]
+    assert [f.object for f in f25] == ["models:/iris-classifier/2"]
+    assert "since the latest approval for champion at 2026-10-10T00:00:00Z" in f25[0].evidence
 
 
 def test_openlineage_data_quality_facets(tmp_path: Path):

@@ -59,8 +59,10 @@ def f24_not_monitored(ctx: VersionContext) -> Iterator[Draft]:
 
 
 def _approved_at(ctx: VersionContext, target: str) -> datetime | None:
+    """The time of the latest approval of ``target`` that counts (a valid signature: an invalid,
+    untrusted, revoked or expired one never makes earlier drift look reviewed)."""
     times = [a.signed_at for a in ctx.approvals
-             if a.decision.upper() == "APPROVED" and a.target.lower() == target.lower() and a.signed_at]
+             if a.valid and a.decision.upper() == "APPROVED" and a.target.lower() == target.lower() and a.signed_at]
     return max(times) if times else None
 
 
