@@ -339,6 +339,10 @@ class ApprovalsView(QWidget):
     def _on_load_error(self, exc: BaseException) -> bool:
         self.verify_button.setEnabled(True)
         self.verdict_bar.set_verdict("")  # nothing was verified: no earlier verdict may stay shown
+        self.state = None  # nor earlier rows with their statuses
+        self.model.set_rows([])
+        self._show_details(None)
+        self._update_count()
         if unverified_snapshot_message(self.banner, exc):
             return True
         return show_load_error(self.banner, self.notifier, exc, "the governance store", "verify the approvals")

@@ -266,6 +266,10 @@ class AuditView(QWidget):
     def _on_load_error(self, exc: BaseException) -> bool:
         self.verify_button.setEnabled(True)
         self.verdict_bar.set_verdict("")  # nothing was verified: no earlier verdict may stay shown
+        self.state = None  # nor earlier entries
+        self.model.set_rows([])
+        self.entry_view.setPlainText("")
+        self._update_count()
         if unverified_snapshot_message(self.banner, exc):
             return True
         return show_load_error(self.banner, self.notifier, exc, "the audit log", "verify the audit log")
