@@ -166,7 +166,10 @@ class TimelineChart(pg.PlotWidget):
                 label += f" ({reg.split(':', 1)[-1][:12]})"
             ticks.append((n - i, label))
         ticks.append((0, "observed"))
-        self.getAxis("left").setTicks([ticks])
+        left = self.getAxis("left")
+        left.setTicks([ticks])
+        # wide enough for the longest band name at once (not only after the next repaint)
+        left.setWidth(max(self.fontMetrics().horizontalAdvance(text) for _y, text in ticks) + 18)
         # sub-rows where two versions hold one stage at the same time
         busy: dict[int, list[tuple[float, float, int]]] = {}
         solid: dict[str, list[tuple[float, float, float, float]]] = {}
@@ -202,7 +205,7 @@ class TimelineChart(pg.PlotWidget):
                                    alpha)
                 item = pg.BarGraphItem(x0=[b[0] for b in bars], x1=[b[1] for b in bars],
                                        y0=[b[2] for b in bars], height=[b[3] for b in bars],
-                                       brush=brush, pen=pg.mkPen(color, width=1))
+                                       brush=brush, pen=pg.mkPen(c.plot_background, width=1))
                 self._add(item)
         for x, y, text, side in texts:
             label = pg.TextItem(text, color=c.text, anchor=(1, 0.5) if side == "right" else (0, 0.5))
