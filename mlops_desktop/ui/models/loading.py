@@ -41,10 +41,23 @@ def load_stores(
     The sources stay open in the result (the GUI asks them for metric histories, pages of
     runs and datasets later) and must be closed by the receiver. On cancellation they are closed here.
     Full garbage collections are paused meanwhile: they would hold the GIL for the UI.
+    The catalog's lineage graph is built here too (:func:`~mlops_desktop.core.lineage.shared_graph`),
+    once, for the findings, governance, monitoring and Lineage page that read it next, and
+    frozen with the catalog (a full collection over both holds the GIL for a second at 5x).
     """
+    from mlops_desktop.core.lineage import shared_graph
+
     with full_collections_paused():
         loaded = loader.load_stores(urls, source_settings(settings), progress, is_cancelled,
                                     keep_going=True, partial=partial)
+        try:
+            if loaded.sources:
+                progress(0, 1, "Building the lineage graph")
+                shared_graph(loaded.catalog, is_cancelled=is_cancelled)
+                progress(1, 1, "Stores loaded")
+        except BaseException:
+            loaded.close()
+            raise
         return LoadResult(loaded.catalog, loaded.sources, loaded.failures)
 
 
