@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import html
 import io
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -42,6 +44,7 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import MlopsError
 from mlops_desktop.core.findings import SEVERITIES, Finding
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.services.governance_status import FindingsResult, load_findings
 from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.sources.base import redact
@@ -155,6 +158,30 @@ def finding_html(f: Finding) -> str:
             f"<table cellspacing='3'>{table}</table>")
 
 
+@dataclass(slots=True)
+class PreparedFindings:
+    """The findings and what the table needs of them, computed in the worker."""
+
+    result: FindingsResult
+    rows: list[Finding]  # in the table's default order (severity, rule, object)
+    texts: list[str]  # each row's filter text (EntityTableModel.search_text)
+    severities: Counter[str]
+    rules: Counter[str]
+
+
+def findings_job(
+    url: str | None, catalog: Catalog, settings: VerificationSettings, *, progress: ProgressFn,
+    is_cancelled: CancelledFn,
+) -> PreparedFindings:
+    """Worker function: :func:`load_findings`, then the table's order, filter texts and counts
+    (so a big catalogue's findings cost the UI thread one model reset)."""
+    result = load_findings(url, catalog, settings, progress=progress, is_cancelled=is_cancelled)
+    rows = sorted(result.findings, key=lambda f: f.sort_key)
+    check_cancelled(is_cancelled)
+    texts = ["\x1f".join(col.display(f) for col in FindingsModel.columns).casefold() for f in rows]
+    return PreparedFindings(result, rows, texts, Counter(f.severity for f in rows), Counter(f.id for f in rows))
+
+
 class FindingsView(QWidget):
     sig_open_object = Signal(str)  # models:/name/version, dataset:name@digest, audit-log
     sig_loaded = Signal(object)  # FindingsResult
@@ -169,6 +196,7 @@ class FindingsView(QWidget):
         self.governance_url_source: Callable[[], str | None] = lambda: None
         self.verification_source: Callable[[], VerificationSettings] = VerificationSettings
         self.result: FindingsResult | None = None
+        self._severity_counts: Counter[str] = Counter()
         self._stale = False
 
         self.filter_bar = FilterBar("Filter findings: rule, object, explanation, remediation…  (Ctrl+F)", "findings")
@@ -283,12 +311,13 @@ class FindingsView(QWidget):
         self.banner.setVisible(False)
         if not self.catalog.stores:
             self.result = None
+            self._severity_counts = Counter()
             self.model.set_rows([])
             self._fill_rule_combo([])
             self._update_state()
             return
         self._set_busy(True)
-        self.slot.start(load_findings, self.governance_url_source(), self.catalog, self.verification_source(),
+        self.slot.start(findings_job, self.governance_url_source(), self.catalog, self.verification_source(),
                         label="Checking for findings", on_done=self._on_findings_done,
                         on_error=self._on_findings_error)
         self._update_state()
@@ -299,12 +328,15 @@ class FindingsView(QWidget):
     def _set_busy(self, busy: bool) -> None:
         self.refresh_button.setEnabled(not busy)
 
-    def _on_findings_done(self, result: FindingsResult) -> None:
+    def _on_findings_done(self, prepared: PreparedFindings) -> None:
         self._set_busy(False)
+        result = prepared.result
         self.result = result
+        self._severity_counts = prepared.severities
         selected = [f.key for f in self.selected_findings(fallback=False)]
-        self.model.set_rows(result.findings)
-        self._fill_rule_combo(result.findings)
+        self.model.set_rows(prepared.rows, sorted_by=(0, Qt.SortOrder.AscendingOrder))
+        self.model.set_search_texts(prepared.rows, prepared.texts)
+        self._fill_rule_combo(prepared.rows, prepared.rules)
         self._on_filter_changed()
         if selected:
             self.select_finding(selected[0])
@@ -327,16 +359,18 @@ class FindingsView(QWidget):
             return True
         return False
 
-    def _fill_rule_combo(self, findings: list[Finding]) -> None:
+    def _fill_rule_combo(self, findings: list[Finding], counts: Counter[str] | None = None) -> None:
         current = self.rule_combo.currentData()
+        counts = counts if counts is not None else Counter(f.id for f in findings)
         rules: dict[str, Finding] = {}
-        for f in sorted(findings, key=lambda f: (_rule_number(f), f.id)):
+        for f in findings:
             rules.setdefault(f.id, f)
+        rules = dict(sorted(rules.items(), key=lambda item: (_rule_number(item[1]), item[0])))
         self.rule_combo.blockSignals(True)
         self.rule_combo.clear()
         self.rule_combo.addItem("Every rule", None)
         for rule_id, f in rules.items():
-            n = sum(1 for g in findings if g.id == rule_id)
+            n = counts[rule_id]
             self.rule_combo.addItem(f"{_rule(f)} ({n})", rule_id)
             self.rule_combo.setItemData(self.rule_combo.count() - 1, _rule(f), Qt.ItemDataRole.ToolTipRole)
         index = self.rule_combo.findData(current) if current else 0
@@ -383,8 +417,7 @@ class FindingsView(QWidget):
         if running:
             self.status.setText("Checking the open stores for findings…")
         elif self.result is not None:
-            counts = {s: sum(1 for f in self.model.rows if f.severity == s) for s in SEVERITIES}
-            summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+            summary = ", ".join(f"{self._severity_counts[s]} {s}" for s in SEVERITIES if self._severity_counts[s])
             url = self.result.governance_url
             where = f"decisions from {_short_url(url)}" if url else "no governance store"
             self.status.setToolTip(f"Governance store: {redact(url)}" if url else "")

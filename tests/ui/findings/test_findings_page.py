@@ -9,14 +9,17 @@ import csv
 import io
 import json
 
+import pytest
 from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from mlops_desktop.cli.main import main
 from mlops_desktop.core.entities import Catalog
+from mlops_desktop.core.progress import CancelledError
 from mlops_desktop.governance.approvals import approve
 from mlops_desktop.governance.store import open_governance
+from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.ui.findings.page import (
     CSV_COLUMNS,
     NO_FINDINGS_TEXT,
@@ -246,3 +249,25 @@ def test_a_decision_signed_in_the_window_recomputes_the_findings(  # noqa: F811
     assert view.is_running()
     wait_idle(qtbot, view.slot)
     assert "'Production' has" not in f1_evidence() and "'champion' has 0 of 2" in f1_evidence()
+
+
+def test_findings_job_prepares_the_table_in_the_worker(catalog, gov_url, team):  # noqa: F811
+    """The worker function, called directly: the findings in the table's order with their filter
+    texts and counts, exactly what the model would compute on the UI thread."""
+    from mlops_desktop.services.governance_status import load_findings
+    from mlops_desktop.ui.findings.page import FindingsModel, findings_job
+
+    steps: list[str] = []
+    prepared = findings_job(gov_url, catalog, VerificationSettings(), progress=lambda d, t, m: steps.append(m),
+                            is_cancelled=lambda: False)
+    expected = load_findings(gov_url, catalog).findings
+    assert sorted(f.key for f in prepared.rows) == sorted(f.key for f in expected) and steps
+    model = FindingsModel()
+    model.set_rows(expected)
+    model.sort(0, Qt.SortOrder.AscendingOrder)
+    assert [f.key for f in prepared.rows] == [f.key for f in model.rows]
+    assert prepared.texts == [model.search_text(i) for i in range(model.rowCount())]
+    assert sum(prepared.severities.values()) == sum(prepared.rules.values()) == len(expected)
+    assert prepared.rules["F1"] == sum(1 for f in expected if f.id == "F1")
+    with pytest.raises(CancelledError):
+        findings_job(gov_url, catalog, VerificationSettings(), progress=lambda *a: None, is_cancelled=lambda: True)
