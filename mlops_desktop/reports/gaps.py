@@ -67,6 +67,17 @@ def rule_gaps(b: ReportBuilder, rule_id: str) -> list[str]:
     governed = b.d.governance is not None
     if rule_id in ("F1", "F2", "F11", "F18") and not governed:
         return ["no governance store was given, so signed decisions were not read"]
+    if rule_id == "F20":  # promotions are seen only between two observations of a registry
+        ev = b.d.governance
+        if ev is None:
+            return ["no governance store was given, so the registry journal was not read"]
+        in_scope = {m.store for m in b.d.models}
+        regs = sorted({s.registry.label for s in b.d.catalog.stores if s.registry is not None and s.url in in_scope})
+        thin = [r for r in regs if r not in ev.journal_coverage or ev.journal_coverage[r][2] < 2]
+        if thin:
+            return [f"the registry journal holds fewer than two observations of {len(thin)} of {len(regs)} "
+                    f"registries in scope, so no promotion could be observed there: {_names(thin)}"]
+        return []
     if rule_id == "F15" and (not governed or b.d.facts.audit is None):
         return ["no governance store was given, so the audit log was not verified"]
     if rule_id == "F7":

@@ -53,6 +53,7 @@ def history_section(b: ReportBuilder, n: int) -> int:
     if ev is None:
         b.para(f"Promotion history: {NOT_RECORDED}. No governance store was given, so no registry journal was "
                "read; the registry itself keeps only the current stage and aliases.", "note")
+        b.findings_note("F20")
         return n + 1
     b.para("Each change the registry journal observed that put a version into a stage or an alias, with the "
            "tightest window the data allows: a stage change ends at the version's last_updated_time; an alias "

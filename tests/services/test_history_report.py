@@ -71,6 +71,7 @@ def test_no_journal_is_not_recorded(tmp_path: Path, mlflow3_db: Path) -> None:
     run_report([str(mlflow3_db)], "model-risk", out, models=["fraud-detector"], settings=SETTINGS)
     text = _section(_text(out))
     assert _s("Promotion history: not recorded. No governance store was given") in text
+    assert _s("not recorded — gap: no governance store was given, so the registry journal was not read.") in text
     gov_path = tmp_path / "gov.db"
     open_governance(str(gov_path)).close()  # a governance store whose journal never observed this registry
     out = tmp_path / "unobserved.pdf"
@@ -80,3 +81,5 @@ def test_no_journal_is_not_recorded(tmp_path: Path, mlflow3_db: Path) -> None:
     assert _s("Registry journal: not recorded (no observation of these registries)") in text
     assert _s("Promotion history: not recorded. The journal holds no observation of this model's registry") in text
     assert _s("moved from") not in text
+    assert _s("not recorded — gap: the registry journal holds fewer than two observations of 1 of 1 registries "
+              "in scope, so no promotion could be observed there") in text
