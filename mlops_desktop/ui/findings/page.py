@@ -52,7 +52,7 @@ from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.status import status_color
 from mlops_desktop.ui.common.widgets import Banner, FilterBar, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.models.base import Column, EntityTableModel, FilterProxyModel
+from mlops_desktop.ui.models.base import Column, EntityTableModel
 
 if TYPE_CHECKING:
     from mlops_desktop.ui.common.host import PageHost
@@ -112,31 +112,6 @@ class FindingsModel(EntityTableModel[Finding]):
         return super().data(index, role)
 
 
-class FindingsProxyModel(FilterProxyModel):
-    """The text filter plus a severity and a rule (finding id) choice."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.severity: str | None = None
-        self.rule: str | None = None
-
-    def set_severity(self, severity: str | None) -> None:
-        self._change_filter(lambda: setattr(self, "severity", severity or None))
-
-    def set_rule(self, rule_id: str | None) -> None:
-        self._change_filter(lambda: setattr(self, "rule", rule_id or None))
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        model = self.sourceModel()
-        if isinstance(model, EntityTableModel):
-            f = model.entity(source_row)
-            if self.severity is not None and f.severity != self.severity:
-                return False
-            if self.rule is not None and f.id != self.rule:
-                return False
-        return super().filterAcceptsRow(source_row, source_parent)
-
-
 def findings_csv(findings: list[Finding]) -> str:
     """The findings as CSV (``CSV_COLUMNS``), one row each, in the order given."""
     out = io.StringIO()
@@ -167,6 +142,7 @@ class PreparedFindings:
     texts: list[str]  # each row's filter text (EntityTableModel.search_text)
     severities: Counter[str]
     rules: Counter[str]
+    rule_names: dict[str, str]  # rule id -> "F1 title", in rule-number order
 
 
 def findings_job(
@@ -179,7 +155,16 @@ def findings_job(
     rows = sorted(result.findings, key=lambda f: f.sort_key)
     check_cancelled(is_cancelled)
     texts = ["\x1f".join(col.display(f) for col in FindingsModel.columns).casefold() for f in rows]
-    return PreparedFindings(result, rows, texts, Counter(f.severity for f in rows), Counter(f.id for f in rows))
+    return PreparedFindings(result, rows, texts, Counter(f.severity for f in rows), Counter(f.id for f in rows),
+                            rule_names(rows))
+
+
+def rule_names(findings: list[Finding]) -> dict[str, str]:
+    """Rule id -> "F1 title" of every rule with a finding, in rule-number order."""
+    first: dict[str, Finding] = {}
+    for f in findings:
+        first.setdefault(f.id, f)
+    return {rule_id: _rule(f) for rule_id, f in sorted(first.items(), key=lambda i: (_rule_number(i[1]), i[0]))}
 
 
 class FindingsView(QWidget):
@@ -233,10 +218,13 @@ class FindingsView(QWidget):
         self.banner = Banner(name="findingsBanner")
         self.banner.setVisible(False)
 
+        #: Every finding (default order) with its filter text; the model holds the ones shown: the
+        #: filters run over these lists (a proxy model would call Python once per row and filter).
+        self.all_findings: list[Finding] = []
+        self._texts: list[str] = []
         self.model = FindingsModel(parent=self)
-        self.proxy = FindingsProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = make_table(self.proxy)
+        self.proxy = self.model  # the rows shown, in the table's order
+        self.table = make_table(self.model)
         self.table.setObjectName("findingsTable")
         self.table.setAccessibleName("Findings")
         self.table.setSortingEnabled(True)
@@ -312,8 +300,9 @@ class FindingsView(QWidget):
         if not self.catalog.stores:
             self.result = None
             self._severity_counts = Counter()
+            self.all_findings, self._texts = [], []
             self.model.set_rows([])
-            self._fill_rule_combo([])
+            self._fill_rule_combo({}, Counter())
             self._update_state()
             return
         self._set_busy(True)
@@ -334,9 +323,8 @@ class FindingsView(QWidget):
         self.result = result
         self._severity_counts = prepared.severities
         selected = [f.key for f in self.selected_findings(fallback=False)]
-        self.model.set_rows(prepared.rows, sorted_by=(0, Qt.SortOrder.AscendingOrder))
-        self.model.set_search_texts(prepared.rows, prepared.texts)
-        self._fill_rule_combo(prepared.rows, prepared.rules)
+        self.all_findings, self._texts = prepared.rows, prepared.texts
+        self._fill_rule_combo(prepared.rule_names, prepared.rules)
         self._on_filter_changed()
         if selected:
             self.select_finding(selected[0])
@@ -347,6 +335,7 @@ class FindingsView(QWidget):
     def _on_findings_error(self, exc: BaseException) -> bool:
         self._set_busy(False)
         self.result = None
+        self.all_findings, self._texts = [], []
         self.model.set_rows([])
         self._update_state()
         if isinstance(exc, MlopsError):
@@ -359,20 +348,14 @@ class FindingsView(QWidget):
             return True
         return False
 
-    def _fill_rule_combo(self, findings: list[Finding], counts: Counter[str] | None = None) -> None:
+    def _fill_rule_combo(self, names: dict[str, str], counts: Counter[str]) -> None:
         current = self.rule_combo.currentData()
-        counts = counts if counts is not None else Counter(f.id for f in findings)
-        rules: dict[str, Finding] = {}
-        for f in findings:
-            rules.setdefault(f.id, f)
-        rules = dict(sorted(rules.items(), key=lambda item: (_rule_number(item[1]), item[0])))
         self.rule_combo.blockSignals(True)
         self.rule_combo.clear()
         self.rule_combo.addItem("Every rule", None)
-        for rule_id, f in rules.items():
-            n = counts[rule_id]
-            self.rule_combo.addItem(f"{_rule(f)} ({n})", rule_id)
-            self.rule_combo.setItemData(self.rule_combo.count() - 1, _rule(f), Qt.ItemDataRole.ToolTipRole)
+        for rule_id, name in names.items():
+            self.rule_combo.addItem(f"{name} ({counts[rule_id]})", rule_id)
+            self.rule_combo.setItemData(self.rule_combo.count() - 1, name, Qt.ItemDataRole.ToolTipRole)
         index = self.rule_combo.findData(current) if current else 0
         self.rule_combo.setCurrentIndex(max(index, 0))
         self.rule_combo.blockSignals(False)
@@ -386,15 +369,20 @@ class FindingsView(QWidget):
         self.rule_combo.setCurrentIndex(max(self.rule_combo.findData(rule_id), 0))
 
     def _on_filter_changed(self, *_args: object) -> None:
-        self.proxy.set_filter_text(self.filter_bar.edit.text())
-        self.proxy.set_severity(self.severity_combo.currentData())
-        self.proxy.set_rule(self.rule_combo.currentData())
+        needle = self.filter_bar.edit.text().strip().casefold()
+        severity, rule = self.severity_combo.currentData(), self.rule_combo.currentData()
+        shown = self.all_findings if not (needle or severity or rule) else [
+            f for f, text in zip(self.all_findings, self._texts, strict=True)
+            if (severity is None or f.severity == severity) and (rule is None or f.id == rule)
+            and (not needle or needle in text)]
+        # the lists are in the default order: the model keeps its rows sorted as the header says
+        self.model.set_rows(shown, sorted_by=(0, Qt.SortOrder.AscendingOrder))
         self._update_state()
         if not self.selected_findings(fallback=False):
             self._show_details(None)
 
     def _update_state(self) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        shown, total = self.model.rowCount(), len(self.all_findings)
         self.filter_bar.set_count(shown, total)
         running = self.slot.is_running()
         for b in (self.copy_button, self.export_button):
@@ -431,19 +419,19 @@ class FindingsView(QWidget):
 
     def visible_findings(self) -> list[Finding]:
         """The findings shown, in the table's order."""
-        return [self.proxy.index(r, 0).data(ENTITY_ROLE) for r in range(self.proxy.rowCount())]
+        return list(self.model.rows)
 
     def selected_findings(self, fallback: bool = True) -> list[Finding]:
         """The selected findings (with ``fallback``, every finding shown when none is selected)."""
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        chosen = [self.proxy.index(r, 0).data(ENTITY_ROLE) for r in rows]
+        chosen = [self.model.entity(r) for r in rows]
         return chosen or (self.visible_findings() if fallback else [])
 
     def select_finding(self, key: str) -> bool:
-        for r in range(self.proxy.rowCount()):
-            if self.proxy.index(r, 0).data(ENTITY_ROLE).key == key:
+        for r, f in enumerate(self.model.rows):
+            if f.key == key:
                 self.table.selectRow(r)
-                self.table.scrollTo(self.proxy.index(r, 0))
+                self.table.scrollTo(self.model.index(r, 0))
                 return True
         return False
 
