@@ -1,20 +1,35 @@
-"""Every window, page and dialog rendered in both themes to test-artifacts/<name>_<theme>.png.
+"""Every window, page, tab and dialog rendered in both themes at 1280x800 and 1920x1080.
 
-A person looks at these. ``MLOPS_UPDATE_SCREENSHOTS=1`` (or ``packaging/update_screenshots.sh``)
-also copies the README screenshots (light theme) into docs/screenshots/.
+One window per theme, on the bundled demo stores and a governance store with a few signed
+decisions; it is resized between the two screen sizes. A page is the window's own render at
+that size; a dialog is drawn centred over the window, as a window manager places it, so each
+PNG is exactly one screen. The renders go to ``test-artifacts/screens/<size>/<name>_<theme>.png``
+for people to look at.
+
+``MLOPS_UPDATE_SCREENSHOTS=1`` (``packaging/update_screenshots.sh``) also writes the committed
+set: every render into ``docs/screenshots/gallery/<size>/`` with an index
+(``docs/screenshots/gallery/README.md``), and the README's screenshots (1280x800, light theme)
+into ``docs/screenshots/``.
+
+Layout checks on every render: the window takes the size asked (its minimum size fits the
+screen), a dialog fits on the smaller screen, and no render is blank.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QSize
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QTabWidget, QWidget
 
 from mlops_desktop.core.errors import StoreError
-from mlops_desktop.core.lineage import version_node_id
+from mlops_desktop.core.lineage import dataset_node_id, version_node_id
 from mlops_desktop.governance.approvals import approve, reject
 from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id
 from mlops_desktop.governance.store import open_governance
@@ -25,12 +40,20 @@ from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.crash_dialog import CrashDialog
 from mlops_desktop.ui.common.dialogs import ErrorDialog
 from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
+from tests.ui.conftest import ARTIFACTS, flush_events
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "screenshots"
-#: test-artifacts name -> docs/screenshots name (README)
+GALLERY = DOCS / "gallery"
+SIZES = {"1280x800": QSize(1280, 800), "1920x1080": QSize(1920, 1080)}
+#: gallery name (1280x800, light) -> docs/screenshots name the README shows
 README_SHOTS = {"main_window_models": "models.png", "main_window_lineage": "lineage.png",
-                "main_window_approvals": "approvals.png"}
+                "main_window_approvals": "approvals.png", "main_window_findings": "findings.png",
+                "main_window_impact": "impact.png", "dialog_report": "report-dialog.png"}
+
+
+def _updating() -> bool:
+    return os.environ.get("MLOPS_UPDATE_SCREENSHOTS") == "1"
 
 
 def _key(identity: str) -> SigningKey:
@@ -55,87 +78,258 @@ def _governance_with_decisions(path: Path, catalog) -> str:
     return url
 
 
-def _shot(ui, widget, name: str, mode: str) -> Path:
-    QApplication.processEvents()
-    path = ui.render(widget, f"{name}_{mode}")
-    if mode == "light" and name in README_SHOTS and os.environ.get("MLOPS_UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, DOCS / README_SHOTS[name])
-    return path
+def _colours(image: QImage, step: int = 16) -> int:
+    """Distinct colours on a coarse grid (a blank or single-colour render has one or two)."""
+    seen = set()
+    for y in range(0, image.height(), step):
+        for x in range(0, image.width(), step):
+            seen.add(image.pixel(x, y))
+            if len(seen) > 8:
+                return len(seen)
+    return len(seen)
+
+
+def _write_small(path: Path, out: Path) -> None:
+    """``path`` as a 256-colour PNG at ``out`` (a third of the size; the committed set stays small).
+    Pillow comes with reportlab; without it the render is copied as it is."""
+    try:
+        from PIL import Image
+    except ImportError:
+        shutil.copyfile(path, out)
+        return
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                              dither=Image.Dither.NONE)
+        small.save(out, "PNG", optimize=True)
+
+
+@dataclass
+class Shots:
+    """Writes each render for both sizes and collects the layout problems found."""
+
+    mode: str
+    window: QWidget
+    problems: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    def _save(self, pixmap: QPixmap, size_name: str, name: str) -> None:
+        image = pixmap.toImage()
+        if _colours(image) < 3:
+            self.problems.append(f"{name} at {size_name}: the render is blank")
+        folder = ARTIFACTS / "screens" / size_name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}_{self.mode}.png"
+        assert image.save(str(path), "PNG", 0), f"could not write {path}"  # 0: the strongest compression
+        self.written.append(path)
+        if _updating():
+            out = GALLERY / size_name / path.name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            _write_small(path, out)
+            if size_name == "1280x800" and self.mode == "light" and name in README_SHOTS:
+                _write_small(path, DOCS / README_SHOTS[name])
+
+    def _resize(self, size_name: str) -> None:
+        size = SIZES[size_name]
+        self.window.resize(size)
+        flush_events()
+        if self.window.size() != size:  # the window's minimum size is larger than the screen
+            self.problems.append(f"window asked for {size_name} is {self.window.width()}x{self.window.height()} "
+                                 f"({self.window.minimumSizeHint().width()}x"
+                                 f"{self.window.minimumSizeHint().height()} minimum)")
+
+    def page(self, name: str, prepare: Callable[[], None] | None = None) -> None:
+        """The window as it is, at each size (``prepare`` runs after each resize)."""
+        for size_name in SIZES:
+            self._resize(size_name)
+            if prepare is not None:
+                prepare()
+                flush_events()
+            self._save(self.window.grab(), size_name, name)
+
+    def dialog(self, name: str, dialog: QWidget) -> None:
+        """``dialog`` drawn centred over the window, at each screen size."""
+        assert dialog.isVisible(), name
+        flush_events()
+        small = SIZES["1280x800"]
+        if dialog.width() > small.width() or dialog.height() > small.height():
+            self.problems.append(f"{name} is {dialog.width()}x{dialog.height()}: larger than a 1280x800 screen")
+        for size_name, size in SIZES.items():
+            self._resize(size_name)
+            screen = QPixmap(size)
+            screen.fill(QColor("black"))
+            painter = QPainter(screen)
+            painter.drawPixmap(0, 0, self.window.grab())
+            painter.fillRect(screen.rect(), QColor(0, 0, 0, 60))  # the window behind the dialog
+            grab = dialog.grab()
+            top_left = QPoint(max(0, (size.width() - grab.width()) // 2), max(0, (size.height() - grab.height()) // 2))
+            painter.drawPixmap(top_left, grab)
+            painter.setPen(QColor(theme.colors().muted))  # the frame a window manager draws
+            painter.drawRect(top_left.x(), top_left.y(), grab.width() - 1, grab.height() - 1)
+            painter.end()
+            self._save(screen, size_name, name)
+
+    def tabs(self, prefix: str, tabs: QTabWidget, dialog: QWidget | None = None,
+             wait: Callable[[], None] | None = None) -> Iterator[str]:
+        """Each tab of ``tabs`` made current and rendered (as a page, or over ``dialog``)."""
+        current = tabs.currentIndex()
+        for i in range(tabs.count()):
+            tabs.setCurrentIndex(i)
+            if wait is not None:
+                wait()
+            slug = tabs.tabText(i).replace("&", "").strip().lower().replace(" ", "_")
+            name = f"{prefix}_{slug}"
+            if dialog is None:
+                self.page(name)
+            else:
+                self.dialog(name, dialog)
+            yield name
+        tabs.setCurrentIndex(current)
+
+
+def _write_index() -> None:
+    """docs/screenshots/gallery/README.md: every committed render, by size and theme."""
+    lines = ["# Screenshots", "",
+             "Every window, page, tab and dialog of the desktop app, on the bundled demo stores, in the light and",
+             "dark themes at 1280x800 and 1920x1080. Regenerate the whole set with",
+             "`bash packaging/update_screenshots.sh` (runs `tests/ui/test_screenshots.py` with",
+             "`MLOPS_UPDATE_SCREENSHOTS=1`).", ""]
+    for size_name in SIZES:
+        names = sorted({p.name.rsplit("_", 1)[0] for p in (GALLERY / size_name).glob("*.png")})
+        lines += [f"## {size_name}", "", "| view | light | dark |", "| --- | --- | --- |"]
+        for name in names:
+            cells = [f"[{mode}]({size_name}/{name}_{mode}.png)" if (GALLERY / size_name / f"{name}_{mode}.png").exists()
+                     else "—" for mode in ("light", "dark")]
+            lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+        lines.append("")
+    (GALLERY / "README.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_every_window_and_dialog_renders(make_window, qtbot, ui, tmp_path, mode):
     empty = make_window()
-    empty.resize(1280, 800)
+    empty.persist_layout = False
     empty.set_theme(mode)
-    _shot(ui, empty, "main_window_empty", mode)
+    start = Shots(mode, empty)
+    start.page("main_window_empty")
     empty.close()
 
-    gov_url = _governance_with_decisions(tmp_path / "governance.db",
-                                         load_catalog(demo_store_urls(), settings=demo_settings()))
+    catalog = load_catalog(demo_store_urls(), settings=demo_settings())
+    gov_url = _governance_with_decisions(tmp_path / "governance.db", catalog)
     window = make_window(source_settings=demo_settings(), governance_url=gov_url)
-    window.resize(1280, 800)
+    window.persist_layout = False
+    window.resize(SIZES["1280x800"])
     window.set_theme(mode)
     window.open_stores(demo_store_urls())
     ui.wait_idle(qtbot, window.load_slot)
     assert not window.notifier.dialogs
+    shots = Shots(mode, window, start.problems)
 
-    # pages
+    # the Models page: the model's tabs, then each tab of the selected version
     view = window.models_view
+    ui.wait_idle(qtbot, view.governance_slot)
     assert view.select_model("credit-limit") and view.select_version("3")
-    _shot(ui, window, "main_window_models", mode)
+    shots.page("main_window_models")
+    for _name in shots.tabs("models_model", view.model_tabs):
+        pass
+    detail = view.detail
+    for _name in shots.tabs("models_version", detail.tabs, wait=lambda: ui.wait_idle(qtbot, detail.history_slot)):
+        pass
+
     window.show_page("datasets")
     window.datasets_view.filter_bar.edit.setText("readmission")
+    qtbot.waitUntil(lambda: window.datasets_view.table.model().rowCount() > 0, timeout=20_000)
     window.datasets_view.table.selectRow(0)
-    _shot(ui, window, "main_window_datasets", mode)
+    flush_events()
+    shots.page("main_window_datasets")
+    selected = window.datasets_view.selected_row()
+    assert selected is not None
     window.show_page("runs")
     ui.wait_idle(qtbot, window.runs_view.task_slot)
+    qtbot.waitUntil(lambda: window.runs_view.table.model().rowCount() > 0, timeout=20_000)
     window.runs_view.table.selectRow(0)
-    _shot(ui, window, "main_window_runs", mode)
+    flush_events()
+    shots.page("main_window_runs")
     window.open_lineage(version_node_id("readmission-risk", "3"))
     ui.wait_idle(qtbot, window.lineage_page.slot)
+    ui.wait_idle(qtbot, window.lineage_page.layout_slot)
     assert window.lineage_page.view.selected == version_node_id("readmission-risk", "3")
-    _shot(ui, window, "main_window_lineage", mode)
-    for key in ("approvals", "audit"):
+    shots.page("main_window_lineage")
+    window.open_impact(dataset_node_id(selected.dataset))
+    ui.wait_idle(qtbot, window.lineage_page.slot)
+    ui.wait_idle(qtbot, window.lineage_page.layout_slot)
+    assert window.lineage_page.impact.isVisible()
+    shots.page("main_window_impact")
+    for key in ("approvals", "audit", "findings"):
         window.show_page(key)
         page = window.page(key)
-        qtbot.waitUntil(lambda p=page: not p.is_running(), timeout=20_000)
-        _shot(ui, window, f"main_window_{key}", mode)
+        qtbot.waitUntil(lambda p=page: not p.is_running() if hasattr(p, "is_running") else not p.slot.is_running(),
+                        timeout=20_000)
+        flush_events()
+        shots.page(f"main_window_{key}")
     window.show_page("models")
 
     # dialogs
-    dialogs = []
     dialog = OpenStoreDialog(window.gui_settings.recent_stores, window)
     dialog.open()
-    dialogs.append(("dialog_open_store", dialog))
-    dialogs.append(("dialog_settings", window.show_settings_dialog()))
+    shots.dialog("dialog_open_store", dialog)
+    dialog.close()
+    settings = window.show_settings_dialog()
+    for _name in shots.tabs("dialog_settings", settings.tabs, dialog=settings):
+        pass
+    keys = window.show_keys_dialog(settings)
+    shots.dialog("dialog_keys", keys)
+    for name, show in (("dialog_keys_create", keys.show_create_dialog), ("dialog_keys_import", keys.show_import_dialog)):
+        sub = show()
+        shots.dialog(name, sub)
+        sub.close()
+    keys.close()
+    settings.close()
     search = window.show_search_dialog()
     search.edit.setText("sepsis")
-    dialogs.append(("dialog_search", search))
-    dialogs.append(("dialog_shortcuts", window.show_shortcuts_dialog()))
-    dialogs.append(("dialog_about", window.show_about_dialog()))
-    dialogs.append(("dialog_snapshot", window.show_snapshot_dialog()))
+    shots.dialog("dialog_search", search)
+    search.close()
+    for name, show in (("dialog_shortcuts", window.show_shortcuts_dialog), ("dialog_about", window.show_about_dialog),
+                       ("dialog_snapshot", window.show_snapshot_dialog)):
+        d = show()
+        shots.dialog(name, d)
+        d.close()
     report = window.show_report_dialog()
     qtbot.waitUntil(lambda: not report.preview_slot.is_running(), timeout=20_000)
-    dialogs.append(("dialog_report", report))
+    shots.dialog("dialog_report", report)
+    report.close()
+    assert view.select_model("sepsis-alert") and view.select_version("3")
+    approval = window.governance.show_approval_dialog()
+    assert approval is not None
+    qtbot.waitUntil(lambda: not approval.slot.is_running(), timeout=20_000)
+    shots.dialog("dialog_approve", approval)
+    approval.close()
+    trust = window.governance.show_trust_dialog()
+    qtbot.waitUntil(lambda: not trust.view.slot.is_running(), timeout=20_000)
+    shots.dialog("dialog_trust", trust)
+    trust.close()
     try:
         raise RuntimeError("example bug")
     except RuntimeError as exc:
         crash = CrashDialog.from_exception(exc, window)
     crash.open()
-    dialogs.append(("dialog_crash", crash))
+    shots.dialog("dialog_crash", crash)
+    crash.close()
     error = ErrorDialog(StoreError("Cannot open /data/mlflow.db: no such file or folder.",
                                    "Check the path, or pick the file with File > Open store…."), parent=window)
     error.open()
-    dialogs.append(("dialog_error", error))
+    shots.dialog("dialog_error", error)
+    error.close()
+    assert view.select_model("credit-limit")
     view.select_versions(["2", "3"])
     view.compare_selected()
     ui.wait_idle(qtbot, window.compare_slot)
-    dialogs.append(("dialog_compare", window.compare_dialogs[-1]))
-    for name, d in dialogs:
-        assert d.isVisible(), name
-        _shot(ui, d, name, mode)
-        d.close()
+    shots.dialog("dialog_compare", window.compare_dialogs[-1])
+    window.compare_dialogs[-1].close()
+
     window.set_theme("system")
     assert theme.colors() in (theme.LIGHT, theme.DARK)
+    QApplication.processEvents()
+    if _updating():
+        _write_index()
+    assert len(shots.written) >= 2 * 35, len(shots.written)  # every page, tab and dialog, at both sizes
+    assert not shots.problems, "\n".join(shots.problems)
