@@ -248,6 +248,10 @@ class WindowedQueryModel(QAbstractTableModel, Generic[R]):
         self._wanted = (start, n)
         self.sig_window_wanted.emit(start, n)
 
+    def forget_wanted(self) -> None:
+        """The window asked for will not come (its read failed): ask again when rows are shown."""
+        self._wanted = None
+
     def column_index(self, title: str) -> int:
         for i, col in enumerate(self.columns):
             if col.title == title:
@@ -424,7 +428,12 @@ class WindowFeeder(QObject):
             return  # the query's own window comes first
         model = self.model
         self.window_slot.start(read_window_job, self.sources, model.counts, self.query_of(True), start, n, self.page,
-                               model.generation, label="Reading rows", on_done=self._on_window_read)
+                               model.generation, label="Reading rows", on_done=self._on_window_read,
+                               on_error=self._on_window_failed)
 
     def _on_window_read(self, result: WindowResult[Any]) -> None:
         self.model.set_window(result)
+
+    def _on_window_failed(self, _exc: BaseException) -> bool:
+        self.model.forget_wanted()  # asked again when the rows are next shown
+        return False  # the notifier shows the error

@@ -250,3 +250,33 @@ def test_hidden_pages_read_nothing_until_shown(qtbot, ui, source):
     wait_rows(qtbot, ui, view)
     assert view.model.rowCount() == 29
     view.shutdown()
+
+
+class _Notifier:
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+
+    def show_error(self, exc: BaseException, title: str | None = None) -> None:
+        self.errors.append(exc)
+
+
+def test_a_store_gone_while_scrolling_is_said_and_asked_again(qtbot, ui, mlflow3_db):
+    from mlops_desktop.core.errors import MlopsError
+
+    grow(mlflow3_db)
+    notifier = _Notifier()
+    with open_source(str(mlflow3_db)) as src:
+        view = make_view(qtbot, RunsView, [src], notifier=notifier)
+        wait_rows(qtbot, ui, view)
+        model = view.model
+        mlflow3_db.rename(mlflow3_db.with_name("moved.db"))
+        src.engine.dispose()  # new connections open the file by name: it is gone
+        view.table.scrollTo(model.index(model.rowCount() - 1, 0))
+        qtbot.waitUntil(lambda: bool(notifier.errors), timeout=20_000)
+        wait_rows(qtbot, ui, view)
+        assert isinstance(notifier.errors[0], MlopsError) and notifier.errors[0].message
+        assert model.entity(model.rowCount() - 1) is None and model.window[0] == 0  # the old rows stay
+        mlflow3_db.with_name("moved.db").rename(mlflow3_db)  # back: the rows are read when shown again
+        model.want_rows(model.rowCount() - 5, model.rowCount() - 1)
+        qtbot.waitUntil(lambda: model.entity(model.rowCount() - 1) is not None, timeout=20_000)
+        view.shutdown()
