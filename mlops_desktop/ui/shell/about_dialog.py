@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from mlops_desktop import __version__
 from mlops_desktop.ui.common import icons
+from mlops_desktop.ui.common.fitting import fit_table_height
 
 PACKAGES = ("SQLAlchemy", "cryptography", "reportlab", "pyqtgraph", "alembic", "networkx")
 
@@ -54,7 +55,7 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("AboutDialog")
         self.setWindowTitle("About MLOps Desktop")
-        self.resize(560, 520)
+        self.resize(560, 0)  # as tall as its content
         logo = QLabel()
         logo.setPixmap(icons.app_icon().pixmap(72, 72))
         intro = QLabel(
@@ -80,6 +81,7 @@ class AboutDialog(QDialog):
             self.table.setItem(r, 0, QTableWidgetItem(name))
             self.table.setItem(r, 1, QTableWidgetItem(version))
         self.table.resizeColumnToContents(0)
+        fit_table_height(self.table)  # every component shown, no empty area below the last
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.copy_button = QPushButton("Copy versions")
         self.copy_button.clicked.connect(self._on_copy_clicked)
@@ -87,7 +89,7 @@ class AboutDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
         layout.addWidget(buttons)
 
     def text(self) -> str:

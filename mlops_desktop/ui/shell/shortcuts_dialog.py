@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from mlops_desktop.ui.common.fitting import fit_table_height, table_content_size
 
 #: Keys that work inside views without a menu action.
 EXTRA_KEYS = (
@@ -45,22 +48,31 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("ShortcutsDialog")
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(560, 560)
         self.rows = shortcut_rows(actions)
-        self.table = QTableWidget(len(self.rows), 2)
+        # two pairs of columns side by side: every row is shown, even on a 1280x800 screen
+        half = (len(self.rows) + 1) // 2
+        self.table = QTableWidget(half, 4)
         self.table.setAccessibleName("Keyboard shortcuts")
-        self.table.setHorizontalHeaderLabels(["Keys", "Action"])
+        self.table.setHorizontalHeaderLabels(["Keys", "Action", "Keys", "Action"])
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for r, (keys, what) in enumerate(self.rows):
-            self.table.setItem(r, 0, QTableWidgetItem(keys))
-            self.table.setItem(r, 1, QTableWidgetItem(what))
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for i, (keys, what) in enumerate(self.rows):
+            r, c = i % half, 2 * (i // half)
+            self.table.setItem(r, c, QTableWidgetItem(keys))
+            self.table.setItem(r, c + 1, QTableWidgetItem(what))
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        for c in range(4):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        fit_table_height(self.table)
+        self.table.setMinimumWidth(table_content_size(self.table).width())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Every main action has a key. Menus open with Alt + the underlined letter."))
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
         layout.addWidget(buttons)
