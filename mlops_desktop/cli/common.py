@@ -186,13 +186,18 @@ def catalog_from_args(
 ) -> Catalog:
     catalog = load_catalog(args.store, progress, is_cancelled, all_runs=all_runs, settings=source_settings(args))
     if getattr(args, "observe_on_open", True):  # observe and history record the journal themselves
-        args.opened_catalog = catalog  # recorded in the registry journal once the command has run
+        if getattr(args, "observe_after", False):
+            args.opened_catalog = catalog  # a decision: recorded once the command has run without an error
+        else:  # before the command reads the journal (findings, reports, as-of see the state now)
+            from mlops_desktop.services.session import observe_on_open
+
+            observe_on_open(getattr(args, "governance", None), catalog, args.store)
     return catalog
 
 
 def observe_opened(args: argparse.Namespace) -> None:
-    """Record the registries the command opened in the journal (after it ran without an error, so
-    a refused command leaves the governance store as it was; never fails: a warning instead)."""
+    """Record the registries a decision command opened in the journal once it ran without an error
+    (a refused decision leaves the governance store as it was; never fails: a warning instead)."""
     catalog = getattr(args, "opened_catalog", None)
     if catalog is None:
         return

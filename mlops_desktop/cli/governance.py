@@ -60,7 +60,8 @@ def register(sub: Any) -> None:
         p.add_argument("--key", required=True, metavar="KEYFILE", help="your private key (encrypted PEM or .p12)")
         p.add_argument("--policy", metavar="FILE", help="promotion policy TOML (default: the built-in policy)")
         add_format_arg(p, ("text", "json"), "text")
-        p.set_defaults(func=run_decide, decision="APPROVED" if name == "approve" else "REJECTED")
+        p.set_defaults(func=run_decide, decision="APPROVED" if name == "approve" else "REJECTED",
+                       observe_after=True)  # the registry journal: only once the decision is recorded
 
     p = sub.add_parser("approvals", help="list signed decisions", description="List stored approval envelopes.")
     asub = p.add_subparsers(dest="approvals_command", metavar="ACTION", parser_class=type(p))

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         from mlops_desktop.cli.history import parse_when
         from mlops_desktop.services.history import inventory_as_of
 
-        # the catalog's registries are recorded in the journal once the command has run (cli.common)
+        # the catalog's registries were recorded in the journal as they were opened (cli.common)
         print_json(inventory_as_of(args.governance, catalog, parse_when(args.as_of), record=False))
         return 0
     status = _governance_status(args, catalog) if args.governance else None

@@ -401,6 +401,32 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def opens_snapshot(store_urls: Sequence[str]) -> bool:
+    """Whether any of the store URLs given is a snapshot (``snapshot:FILE``, or a file that is one
+    by content). A snapshot's catalog names the stores it was taken of: observing it would record
+    an earlier state as the registry's state now."""
+    from mlops_desktop.governance.store import is_snapshot_file
+
+    return any(u.strip().startswith("snapshot:") or is_snapshot_file(u.strip()) for u in store_urls)
+
+
+def observe_opened(gov: Governance, catalog: Catalog, store_urls: Sequence[str]) -> list[ObserveResult]:
+    """Record the registries of ``catalog`` as they are opened (loaded from ``store_urls``): nothing
+    for a read-only store or a catalog read from a snapshot, and never an error: a problem is
+    one warning, the caller's work goes on."""
+    import sqlalchemy.exc
+
+    from mlops_desktop.core.errors import MlopsError
+
+    if gov.read_only or not observable_stores(catalog) or opens_snapshot(store_urls):
+        return []
+    try:
+        return observe(gov, catalog)
+    except (MlopsError, sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        logger.warning("Registry observation not recorded: %s", exc)
+        return []
+
+
 def _observe_one(gov: Governance, registry: RegistryRef, source: str, state: State,
                  key: SigningKey | None) -> ObserveResult:
     with _gc_paused():

@@ -74,6 +74,9 @@ def history_section(b: ReportBuilder, n: int) -> int:
             if seen is None:
                 b.para(f"Promotion history: {NOT_RECORDED}. The journal holds no observation of this model's "
                        "registry.", "note")
+            elif seen[2] < 2:
+                b.para(esc(f"Promotion history: {NOT_RECORDED} before {seen[0]}, the journal's first observation of "
+                           "this model's registry; changes are seen from its next observation on."), "note")
             else:
                 b.para(esc(f"No promotion observed between {seen[0]} and {seen[1]}."), "note")
             continue

@@ -103,12 +103,19 @@ def governance_evidence(
     artifact_roots: Mapping[str, str] | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
+    store_urls: Sequence[str] | None = None,
 ) -> tuple[Any, GovernanceEvidence | None]:
-    """(open governance store or None, its evidence or None)."""
+    """(open governance store or None, its evidence or None). With ``store_urls`` (what the catalog
+    was loaded from) its registries are first recorded in the registry journal, as every command
+    that opens a registry does, so the promotions judged include the state now."""
     gov = open_for_report(governance_url)
     if gov is None:
         return None, None
     try:
+        if store_urls is not None:
+            from mlops_desktop.governance.journal import observe_opened
+
+            observe_opened(gov, catalog, store_urls)
         return gov, collect_evidence(gov, catalog, artifact_roots=artifact_roots, progress=progress,
                                      is_cancelled=is_cancelled)
     except BaseException:
@@ -128,7 +135,8 @@ def run_findings(
 ) -> list[Finding]:
     catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 50), is_cancelled, source_settings)
     check_cancelled(is_cancelled)
-    gov, evidence = governance_evidence(governance_url, catalog, artifact_roots, _scaled(progress, 50, 30), is_cancelled)
+    gov, evidence = governance_evidence(governance_url, catalog, artifact_roots, _scaled(progress, 50, 30), is_cancelled,
+                                        store_urls=stores)
     try:
         return evaluate(catalog, evidence.facts if evidence else None, settings,
                         progress=_scaled(progress, 80, 20), is_cancelled=is_cancelled)
@@ -171,7 +179,7 @@ def run_report(
         catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 30), is_cancelled, source_settings)
     check_cancelled(is_cancelled)
     gov, evidence = governance_evidence(governance_url, catalog, artifact_roots, _scaled(progress, 30, 15),
-                                        is_cancelled)
+                                        is_cancelled, store_urls=stores)
     gov_unverified = getattr(gov, "unverified", None)  # a governance snapshot opened unverified
     if isinstance(gov_unverified, str) and gov_unverified:
         unverified.append(gov_unverified)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mlops_desktop.core.errors import MlopsError, UsageError
+from mlops_desktop.core.errors import UsageError
 from mlops_desktop.services.session import UnlockFn, gov_session, opens_snapshot
 
 if TYPE_CHECKING:
@@ -44,16 +44,10 @@ def observe_stores(url: str | None, catalog: Catalog, unlock: UnlockFn | None = 
 
 def observe_quietly(gov: Governance, catalog: Catalog, store_urls: Sequence[str] = ()) -> list[ObserveResult]:
     """Record an observation as a registry is opened; a read-only store, or a catalog loaded from
-    a snapshot (one of ``store_urls``), records nothing."""
-    from mlops_desktop.governance.journal import observe
+    a snapshot (one of ``store_urls``), records nothing; a problem is a warning."""
+    from mlops_desktop.governance.journal import observe_opened
 
-    if gov.read_only or opens_snapshot(store_urls):
-        return []
-    try:
-        return observe(gov, catalog)
-    except MlopsError as exc:
-        logger.warning("Registry observation not recorded: %s", exc)
-        return []
+    return observe_opened(gov, catalog, store_urls)
 
 
 @dataclass

@@ -85,12 +85,10 @@ def log_store_access(gov: Governance, catalog: Catalog, model: str | None = None
 
 
 def opens_snapshot(store_urls: Sequence[str]) -> bool:
-    """Whether any of the store URLs given is a snapshot (``snapshot:FILE``, or a file that is one
-    by content). A snapshot's catalog names the stores it was taken of: observing it would record
-    an earlier state as the registry's state now."""
-    from mlops_desktop.governance.store import is_snapshot_file
+    """Whether any of the store URLs given is a snapshot (:func:`governance.journal.opens_snapshot`)."""
+    from mlops_desktop.governance.journal import opens_snapshot as is_snapshot
 
-    return any(u.strip().startswith("snapshot:") or is_snapshot_file(u.strip()) for u in store_urls)
+    return is_snapshot(store_urls)
 
 
 def observe_on_open(url: str | None, catalog: Catalog, store_urls: Sequence[str] = ()) -> list[ObserveResult]:
@@ -103,11 +101,9 @@ def observe_on_open(url: str | None, catalog: Catalog, store_urls: Sequence[str]
     nothing, and a registry whose state did not change since its last observation costs one
     digest and one read. Opening never fails because of it: a problem is one warning.
     """
-    import sqlalchemy.exc
-
     from mlops_desktop.core.errors import MlopsError
     from mlops_desktop.governance.db import GOVERNANCE_ENV, resolve_url
-    from mlops_desktop.governance.journal import observable_stores, observe
+    from mlops_desktop.governance.journal import observable_stores, observe_opened
     from mlops_desktop.governance.store import is_snapshot_file, open_governance
 
     if not observable_stores(catalog) or opens_snapshot(store_urls):
@@ -125,11 +121,6 @@ def observe_on_open(url: str | None, catalog: Catalog, store_urls: Sequence[str]
         logger.warning("Registry observation not recorded: %s", exc)
         return []
     try:
-        if gov.read_only:
-            return []
-        return observe(gov, catalog)
-    except (MlopsError, sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
-        logger.warning("Registry observation not recorded: %s", exc)
-        return []
+        return observe_opened(gov, catalog, store_urls)
     finally:
         gov.close()

@@ -193,3 +193,20 @@ def test_snapshot_governance_is_not_opened_again(mlflow3_db: Path, gov_path: Pat
         assert observe_on_open(url, catalog, [str(mlflow3_db)]) == []
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert snap.read_bytes() == before
+
+
+def test_findings_right_after_a_promotion_see_it(mlflow3_db: Path, gov_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A command observes the registry as it opens it, before it reads the journal: findings run
+    just after an unapproved promotion raise F20 for it without an observe in between."""
+    assert cli(capsys, "inventory", "--store", str(mlflow3_db), "--governance", str(gov_path))[0] == 0
+    mlflow = pytest.importorskip("mlflow")
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{mlflow3_db}", registry_uri=f"sqlite:///{mlflow3_db}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        client.transition_model_version_stage("demand-forecast", "3", "Production")
+    code, out, err = cli(capsys, "findings", "--store", str(mlflow3_db), "--governance", str(gov_path),
+                         "--format", "json")
+    assert code == 1, err
+    assert [f["object"] for f in json.loads(out)["findings"] if f["id"] == "F20"] == ["models:/demand-forecast/3"]
+    assert len(_journal(gov_path)) == 2

@@ -11,6 +11,7 @@ import pypdf
 import pytest
 
 from mlops_desktop.core.findings import FindingSettings
+from mlops_desktop.governance.journal import observations
 from mlops_desktop.governance.store import open_governance
 from mlops_desktop.reports.jobs import run_report
 from mlops_desktop.reports.model import ReportSettings
@@ -72,14 +73,29 @@ def test_no_journal_is_not_recorded(tmp_path: Path, mlflow3_db: Path) -> None:
     text = _section(_text(out))
     assert _s("Promotion history: not recorded. No governance store was given") in text
     assert _s("not recorded — gap: no governance store was given, so the registry journal was not read.") in text
+    # a governance store whose journal never observed this registry, read-only: nothing is recorded
     gov_path = tmp_path / "gov.db"
-    open_governance(str(gov_path)).close()  # a governance store whose journal never observed this registry
+    open_governance(str(gov_path)).close()
+    gov_path.chmod(0o444)
     out = tmp_path / "unobserved.pdf"
-    run_report([str(mlflow3_db)], "model-risk", out, models=["fraud-detector"], governance_url=str(gov_path),
-               settings=SETTINGS)
+    try:
+        run_report([str(mlflow3_db)], "model-risk", out, models=["fraud-detector"], governance_url=str(gov_path),
+                   settings=SETTINGS)
+    finally:
+        gov_path.chmod(0o644)
     text = _section(_text(out))
     assert _s("Registry journal: not recorded (no observation of these registries)") in text
     assert _s("Promotion history: not recorded. The journal holds no observation of this model's registry") in text
     assert _s("moved from") not in text
     assert _s("not recorded — gap: the registry journal holds fewer than two observations of 1 of 1 registries "
               "in scope, so no promotion could be observed there") in text
+    # writable: the report records the registry's first observation; the history starts there
+    out = tmp_path / "first.pdf"
+    run_report([str(mlflow3_db)], "model-risk", out, models=["fraud-detector"], governance_url=str(gov_path),
+               settings=SETTINGS)
+    with open_governance(str(gov_path)) as gov:
+        [first] = observations(gov)
+    text = _section(_text(out))
+    assert _s(f"Promotion history: not recorded before {first.observed_at}, the journal's first observation of "
+              "this model's registry") in text
+    assert _s("fewer than two observations of 1 of 1 registries in scope") in text
