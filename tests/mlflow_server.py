@@ -101,15 +101,28 @@ class MlflowServer:
         self.stop()
         raise RuntimeError(f"mlflow server did not start in {timeout:.0f} s:\n{self.log_path.read_text()[-3000:]}")
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
+        """Ask the server to exit, without waiting (``stop`` waits)."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, 15)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.terminate()
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, 9)
                 self.proc.wait(10)
         self.proc = None
+
+    @staticmethod
+    def stop_all(servers: list[MlflowServer]) -> None:
+        """Stop several servers at once: each takes seconds to exit, so all are asked first."""
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.stop()
 
     def requests_logged(self) -> list[tuple[str, str, int]]:
         """``(method, path without query, status)`` of every request in the access log."""

@@ -120,8 +120,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Serve
         servers["auth"].server.create_user(OFFICER, OFFICER_PW)
         yield servers
     finally:
-        for s in servers.values():
-            s.server.stop()
+        MlflowServer.stop_all([s.server for s in servers.values()])
 
 
 @pytest.fixture(scope="session")
