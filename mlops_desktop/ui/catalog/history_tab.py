@@ -112,8 +112,9 @@ class TimelineChart(pg.PlotWidget):
         self.history: ModelHistory | None = None
         self.decisions: list[DecisionMark] = []
         self.lanes: list[tuple[str, str, str]] = []
-        #: (lane index, sub-row) of every segment drawn, in the order of ``history.segments``
+        #: the y of every segment's bar (its centre), in the order of ``history.segments``
         self.rows: list[float] = []
+        self.decision_item: pg.ScatterPlotItem | None = None
         #: (x from, x to, y from, y to, segment) of every bar drawn, for the hover text
         self.hit_boxes: list[tuple[float, float, float, float, Segment]] = []
         self.setLabel("bottom", "UTC")
@@ -152,6 +153,7 @@ class TimelineChart(pg.PlotWidget):
                 self.lanes.append(("", kind, d.target))
         self.rows = []
         self.hit_boxes = []
+        self.decision_item = None
         if h is None:
             self.getAxis("left").setTicks([[]])
             return
