@@ -489,11 +489,16 @@ class Source(ABC):
             self._paging_rows = cached
         return cached
 
-    def count_runs(self, query: RunQuery = RunQuery()) -> int:  # noqa: B008 - frozen
-        """How many runs of the store match ``query`` (every run, not only those versions use)."""
+    def count_runs(self, query: RunQuery = RunQuery(), *,  # noqa: B008 - frozen
+                   is_cancelled: CancelledFn | None = None) -> int:
+        """How many runs of the store match ``query`` (every run, not only those versions use).
+
+        ``is_cancelled`` (every paging read takes it): a source may stop a read once it says
+        so, raising :class:`~mlops_desktop.core.errors.CancelledError` (SQLite stores do)."""
         return len(page_of_runs(self._summaries()[0], query, 0, None))
 
-    def page_runs(self, query: RunQuery, offset: int, limit: int) -> list[RunSummary]:
+    def page_runs(self, query: RunQuery, offset: int, limit: int, *,
+                  is_cancelled: CancelledFn | None = None) -> list[RunSummary]:
         """Runs ``offset`` to ``offset + limit`` of those matching ``query``, in its order."""
         return page_of_runs(self._summaries()[0], query, offset, limit)
 
@@ -501,12 +506,14 @@ class Source(ABC):
         """One run with its params, latest metrics, tags and dataset inputs (None: no such run)."""
         return self._paging_catalog().runs.get(run_id)
 
-    def count_datasets(self, query: DatasetQuery = DatasetQuery()) -> int:  # noqa: B008 - frozen
+    def count_datasets(self, query: DatasetQuery = DatasetQuery(), *,  # noqa: B008 - frozen
+                       is_cancelled: CancelledFn | None = None) -> int:
         """How many datasets of the store match ``query``."""
         _runs, datasets, tags = self._summaries()
         return len(page_of_datasets(datasets, query, 0, None, tags))
 
-    def page_datasets(self, query: DatasetQuery, offset: int, limit: int) -> list[DatasetSummary]:
+    def page_datasets(self, query: DatasetQuery, offset: int, limit: int, *,
+                      is_cancelled: CancelledFn | None = None) -> list[DatasetSummary]:
         """Datasets ``offset`` to ``offset + limit`` of those matching ``query``, in its order."""
         _runs, datasets, tags = self._summaries()
         return page_of_datasets(datasets, query, offset, limit, tags)

@@ -164,3 +164,26 @@ def test_sqlite_pages_sorted_from_a_sample_equal_a_full_sort(mlflow3_db: Path) -
             ids, _present = source._run_select(query, [source._run_tables()[0].c.run_uuid])
             threshold = source._run_threshold(con, query, ids, source._run_key(query, None), 40)
         assert threshold is not None and total == 6029
+
+
+def test_a_cancelled_sqlite_read_stops_inside_the_database(mlflow3_db: Path) -> None:
+    """A filter typed letter by letter cancels the reads it no longer needs: on SQLite the
+    statement itself is interrupted (CancelledError), and the connection serves the next read."""
+    from mlops_desktop.core.errors import CancelledError
+
+    _grow(mlflow3_db, 20_000)
+    with open_source(str(mlflow3_db)) as source:
+        looks: list[int] = []
+
+        def cancelled_after_first_look() -> bool:
+            looks.append(1)
+            return len(looks) > 1
+
+        with pytest.raises(CancelledError):
+            source.count_runs(RunQuery("no-such-run"), is_cancelled=cancelled_after_first_look)
+        assert len(looks) == 3  # twice while the statement ran (stopped at the first True), once after
+        looks.clear()
+        with pytest.raises(CancelledError):
+            source.page_runs(RunQuery(sort="name"), 10_000, 10, is_cancelled=lambda: True)
+        assert source.count_runs(RunQuery("no-such-run"), is_cancelled=lambda: False) == 0
+        assert len(source.page_runs(RunQuery(), 0, 5, is_cancelled=lambda: False)) == 5

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from mlops_desktop.core.lineage import dataset_node_id
+from mlops_desktop.core.progress import CancelledFn
 from mlops_desktop.sources.base import DatasetQuery, Source
 from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.layouts import build_table_page
@@ -43,13 +44,14 @@ NO_DATASETS_TEXT = "This store has no datasets logged as run inputs."
 NO_MATCH_TEXT = "No dataset matches the filter."
 
 
-def count_datasets(source: Source, query: DatasetQuery) -> int:
-    return source.count_datasets(query)
+def count_datasets(source: Source, query: DatasetQuery, is_cancelled: CancelledFn) -> int:
+    return source.count_datasets(query, is_cancelled=is_cancelled)
 
 
-def page_datasets(source: Source, query: DatasetQuery, offset: int, limit: int) -> list[DatasetRow]:
+def page_datasets(source: Source, query: DatasetQuery, offset: int, limit: int,
+                  is_cancelled: CancelledFn) -> list[DatasetRow]:
     """A page of datasets, classified (in the worker that reads them)."""
-    return [dataset_row(d) for d in source.page_datasets(query, offset, limit)]
+    return [dataset_row(d) for d in source.page_datasets(query, offset, limit, is_cancelled=is_cancelled)]
 
 
 class DatasetsView(QWidget):

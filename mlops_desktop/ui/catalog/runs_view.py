@@ -32,12 +32,12 @@ NO_RUNS_TEXT = "No runs — the open stores have no runs logged."
 NO_MATCH_TEXT = "No run matches the filter."
 
 
-def count_runs(source: Source, query: RunQuery) -> int:
-    return source.count_runs(query)
+def count_runs(source: Source, query: RunQuery, is_cancelled: CancelledFn) -> int:
+    return source.count_runs(query, is_cancelled=is_cancelled)
 
 
-def page_runs(source: Source, query: RunQuery, offset: int, limit: int) -> list[RunSummary]:
-    return source.page_runs(query, offset, limit)
+def page_runs(source: Source, query: RunQuery, offset: int, limit: int, is_cancelled: CancelledFn) -> list[RunSummary]:
+    return source.page_runs(query, offset, limit, is_cancelled=is_cancelled)
 
 
 def read_run_detail(source: Source, run_id: str, *, progress: ProgressFn, is_cancelled: CancelledFn) -> Run | None:

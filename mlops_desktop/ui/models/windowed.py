@@ -64,9 +64,10 @@ class WindowResult(Generic[R]):
     rows: list[R] = field(default_factory=list)
 
 
-#: ``(source, query) -> matching rows`` and ``(source, query, offset, limit) -> rows``.
-CountFn = Callable[[Any, Any], int]
-PageFn = Callable[[Any, Any, int, int], list[Any]]
+#: ``(source, query, is_cancelled) -> matching rows`` and ``(source, query, offset, limit, is_cancelled)
+#: -> rows``: a cancelled read may stop early (raising CancelledError).
+CountFn = Callable[[Any, Any, CancelledFn], int]
+PageFn = Callable[[Any, Any, int, int, CancelledFn], list[Any]]
 
 
 def read_window(
@@ -81,7 +82,7 @@ def read_window(
         lo, hi = max(start, base), min(end, base + n)
         if lo < hi:
             check_cancelled(is_cancelled)
-            out.extend(page(source, query, lo - base, hi - lo))
+            out.extend(page(source, query, lo - base, hi - lo, is_cancelled))
         base += n
         if base >= end:
             break
@@ -97,13 +98,13 @@ def read_query(
     counts = []
     for source in sources:
         check_cancelled(is_cancelled)
-        counts.append(count(source, query))
+        counts.append(count(source, query, is_cancelled))
     totals = counts
     if unfiltered is not None:
         totals = []
         for source in sources:
             check_cancelled(is_cancelled)
-            totals.append(count(source, unfiltered))
+            totals.append(count(source, unfiltered, is_cancelled))
     start = max(0, min(start, sum(counts) - 1))
     rows = read_window(sources, counts, query, start, limit, page, is_cancelled)
     return QueryResult(generation, counts, totals, start, rows)
