@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -369,11 +370,22 @@ def _legend(d: Drawing, y: float, width: float) -> None:
         x += w
 
 
-def _legend_height(width: float) -> float:
+@functools.lru_cache(maxsize=8)
+def _legend_shapes(width: float) -> tuple[float, tuple[Shape, ...]]:
+    """(height, shapes) of the legend of a figure ``width`` wide, placed as :func:`lineage_figure`
+    draws it (first row at ``height - 10``): the same for every figure of that width, so built once
+    (drawings may share shapes: drawing one does not change it)."""
     probe = Drawing(width, 100)
     _legend(probe, 0, width)
     ys = [s.y for s in probe.contents if isinstance(s, String)]
-    return 12 + (max(ys) - min(ys) if ys else 0)
+    height = 12 + (max(ys) - min(ys) if ys else 0)
+    placed = Drawing(width, 100)
+    _legend(placed, height - 10, width)
+    return height, tuple(placed.contents)
+
+
+def _legend_height(width: float) -> float:
+    return _legend_shapes(width)[0]
 
 
 def lineage_figure(
@@ -480,5 +492,5 @@ def lineage_figure(
         d.add(t)
     d.add(String(0, height - 8, fit_text(caption or "Data flows left to right.", SANS, 7, width), fontName=SANS,
                  fontSize=7, fillColor=colors.HexColor("#444444")))
-    _legend(d, legend_h - 10, width)
+    d.contents.extend(_legend_shapes(width)[1])
     return d

@@ -241,12 +241,97 @@ def first_pass(canv: Canvas) -> bool:
 
 
 class DeferredTable(Table):
-    """A table that skips drawing during the first layout pass (sizes are all that pass needs)."""
+    """A table that skips drawing during the first layout pass (sizes are all that pass needs).
+
+    Its string cells (left-aligned, top or bottom aligned: what the builder makes) are written into
+    one text object per run of string cells instead of one per line; a flowable cell first writes
+    out the text gathered so far, so the page's text keeps the cells' order."""
+
+    _text: Any = None
+    _text_style: tuple[Any, ...] = ()
 
     def draw(self) -> None:
         if first_pass(self.canv):
             return
-        super().draw()
+        try:
+            super().draw()
+        finally:
+            self._flush_text()
+
+    def _flush_text(self) -> None:
+        if self._text is not None:
+            self.canv.drawText(self._text)
+            self._text = None
+
+    def _drawCell(self, cellval: Any, cellstyle: Any, pos: tuple[float, float],  # noqa: N802 (ReportLab API)
+                  size: tuple[float, float]) -> None:
+        plain = not isinstance(cellval, (tuple, list, Flowable)) and cellstyle.alignment == "LEFT" \
+            and cellstyle.valign in ("TOP", "BOTTOM") and not (cellstyle.href or cellstyle.destination
+                                                              or cellstyle.direction or cellstyle.shaping)
+        if not plain:
+            self._flush_text()
+            self._text_style = ()
+            super()._drawCell(cellval, cellstyle, pos, size)
+            return
+        vals = str(cellval).split("\n") if cellval is not None else [""]
+        if not any(vals):
+            return
+        colpos, rowpos = pos
+        leading, fontsize = cellstyle.leading, cellstyle.fontsize
+        if cellstyle.valign == "TOP":
+            y = rowpos + size[1] - cellstyle.topPadding - fontsize
+        else:
+            y = rowpos + cellstyle.bottomPadding + len(vals) * leading - fontsize
+        if self._text is None:
+            self._text = self.canv.beginText()
+            self._text_style = ()
+        tx = self._text
+        style = (cellstyle.fontname, fontsize, leading, cellstyle.color)
+        if style != self._text_style:
+            tx.setFont(cellstyle.fontname, fontsize, leading)
+            tx.setFillColor(cellstyle.color)
+            self._text_style = style
+        x = colpos + cellstyle.leftPadding
+        for line in vals:
+            if line:
+                tx.setTextOrigin(x, y)
+                tx.textOut(line)
+            y -= leading
+
+
+class LinesCell(Flowable):
+    """A table cell of text in one or more fonts (a bold rule title over its plain evidence),
+    broken into lines when the table gives it its width (``wrap_lines`` of the builder)."""
+
+    def __init__(self, parts: Sequence[tuple[str, str, float, float]],
+                 wrap_lines: Callable[[str, float, str, float], list[str]]) -> None:
+        super().__init__()
+        self.parts = parts  # (text, font, size, leading)
+        self.colour = colors.black
+        self._wrap_lines = wrap_lines
+        self._at: float | None = None
+        self._lines: list[tuple[str, float, float, list[str]]] = []
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (ReportLab API)
+        if self._at != availWidth:
+            self._lines = [(font, size, leading, self._wrap_lines(text, availWidth, font, size))
+                           for text, font, size, leading in self.parts]
+            self.height = sum(len(lines) * leading for _, _, leading, lines in self._lines)
+            self._at = availWidth
+        self.width = availWidth
+        return self.width, self.height
+
+    def draw(self) -> None:
+        tx = self.canv.beginText()
+        tx.setFillColor(self.colour)
+        y = self.height
+        for font, size, leading, lines in self._lines:
+            tx.setFont(font, size, leading)
+            for line in lines:
+                tx.setTextOrigin(0, y - size)
+                tx.textOut(line)
+                y -= leading
+        self.canv.drawText(tx)
 
 
 class Figure(Flowable):
@@ -344,6 +429,10 @@ class ReportBuilder:
     def h3(self, text: str) -> None:
         self.story.append(CondPageBreak(3 * cm))
         self.story.append(self.p(esc(text), "h3"))
+
+    def lines_cell(self, *parts: tuple[str, str]) -> LinesCell:
+        """A cell of (text, font) parts at the cell size (7.5 pt), each starting a new line."""
+        return LinesCell([(text, font, 7.5, 9.2) for text, font in parts], self.wrap_lines)
 
     def cell(self, value: object, style: str = "cell") -> Paragraph:
         return self.plain("" if value is None else str(value), style)

@@ -48,7 +48,7 @@ from mlops_desktop.reports.document import (
     fmt_tags,
     prefill_contents,
 )
-from mlops_desktop.reports.fonts import MONO, SANS, register_fonts
+from mlops_desktop.reports.fonts import MONO, SANS, SANS_BOLD, register_fonts
 from mlops_desktop.reports.governance_sections import (
     deleted_versions,
     inputs_by_role,
@@ -209,7 +209,7 @@ def _findings_register(b: ReportBuilder, number: int) -> None:
     b.table(
         ["Key", "Severity", "Object", "Rule and evidence", "Remediation", "Owner, due, status"],
         [
-            [f.key, f.severity, f.object, b.p(f"<b>{esc(f.rule)}</b><br/>{esc(f.evidence)}", "cell"), f.remediation,
+            [f.key, f.severity, f.object, b.lines_cell((f.rule, SANS_BOLD), (f.evidence, SANS)), f.remediation,
              remediation_cell(status.get(f.key))]
             for f in b.d.findings
         ],
