@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QTableWidget,
     QTableWidgetItem,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from mlops_desktop.core.diff import ADDED, CHANGED, REMOVED, VersionDiff
+from mlops_desktop.ui.catalog.column_fit import fit_columns
 
 STATUS_COLOURS = {CHANGED: "#fef3c7", ADDED: "#dcfce7", REMOVED: "#fee2e2"}
 COLUMNS = ("Section", "Item", "From", "To", "Status", "Note")
@@ -41,9 +41,8 @@ class DiffView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        # the columns share the window's width (values and notes cut, each with a tooltip)
+        self.fitter = fit_columns(self.table, ("Item", "From", "To", "Note"), {"From": 420, "To": 420})
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.only_changes)
@@ -71,10 +70,7 @@ class DiffView(QWidget):
                     f.setBold(True)
                     item.setFont(f)
                 self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
-        for c in (2, 3):
-            if self.table.columnWidth(c) > 320:
-                self.table.setColumnWidth(c, 320)
+        self.fitter.fit()
         self._on_only_changes_toggled(self.only_changes.isChecked())
 
     def _on_only_changes_toggled(self, checked: bool) -> None:
