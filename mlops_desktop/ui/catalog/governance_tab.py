@@ -41,6 +41,8 @@ class GovernanceTabWidget(QWidget):
         self.setObjectName("GovernanceTab")
         self.setAccessibleName("Governance of this version")
         self.version: object | None = None
+        #: Why no decision can be signed from this tab (an open snapshot's records), or None.
+        self.read_only: str | None = None
         self.summary = QLabel()
         self.summary.setObjectName("governanceSummary")
         self.summary.setWordWrap(True)
@@ -74,7 +76,23 @@ class GovernanceTabWidget(QWidget):
         first = next(iter(vg.unapproved), None) if vg is not None else None
         return first.target if first is not None else ""
 
+    def set_read_only(self, reason: str | None) -> None:
+        """No decision can be signed here (the governance controller's ``read_only_reason``: an
+        open snapshot's records): Approve / Reject are disabled and their tooltips say why;
+        ``None`` enables them again (for a version)."""
+        self.read_only = reason
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        enabled = self.version is not None and self.read_only is None
+        for button, tip in ((self.approve_button, "Sign an approval of this version for the selected target"),
+                            (self.reject_button, "Sign a rejection of this version for the selected target")):
+            button.setEnabled(enabled)
+            button.setToolTip(self.read_only or tip)
+
     def _request(self, decision: str) -> None:
+        if self.read_only is not None:
+            return
         if self.version is not None:
             self.sig_decision_requested.emit(self.version, self.selected_target(), decision)
 
@@ -82,8 +100,7 @@ class GovernanceTabWidget(QWidget):
         self.version = version
         self.tree.clear()
         self._vg: VersionGovernance | None = None
-        for b in (self.approve_button, self.reject_button):
-            b.setEnabled(version is not None)
+        self._update_buttons()
         if version is None:
             self.summary.setText("")
             return

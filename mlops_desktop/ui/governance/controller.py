@@ -186,6 +186,9 @@ class GovernanceController(QObject):
             self.approve_action.setStatusTip(reason)
         if self._alive(self.approvals_view):
             self.approvals_view.set_read_only(reason)
+        tab = getattr(getattr(self.window.models_view, "detail", None), "governance_tab", None)
+        if tab is not None:  # the version page's Governance tab: its Approve / Reject buttons
+            tab.set_read_only(reason)
 
     def _on_window_catalog_loaded(self, catalog: object) -> None:
         self._sync()
