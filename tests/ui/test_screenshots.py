@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +33,11 @@ from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.lineage import dataset_node_id, version_node_id
 from mlops_desktop.governance.approvals import approve, reject
 from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id
+from mlops_desktop.governance.snapshot import create_snapshot
 from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.resources import demo_settings, demo_store_urls
+from mlops_desktop.services.keys import CreateKeyRequest, create_signing_key
 from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.crash_dialog import CrashDialog
@@ -213,6 +216,9 @@ def test_every_window_and_dialog_renders(make_window, qtbot, ui, tmp_path, mode)
     start.page("main_window_empty")
     empty.close()
 
+    # a signing key of this client, so the Keys dialog lists one
+    create_signing_key(CreateKeyRequest(str(tmp_path / "carol.key"), "Carol Officer", "carol@example.org",
+                                        "violet anchor lantern 58 drizzle"))
     catalog = load_catalog(demo_store_urls(), settings=demo_settings())
     gov_url = _governance_with_decisions(tmp_path / "governance.db", catalog)
     window = make_window(source_settings=demo_settings(), governance_url=gov_url)
@@ -315,7 +321,7 @@ def test_every_window_and_dialog_renders(make_window, qtbot, ui, tmp_path, mode)
     shots.dialog("dialog_crash", crash)
     crash.close()
     error = ErrorDialog(StoreError("Cannot open /data/mlflow.db: no such file or folder.",
-                                   "Check the path, or pick the file with File > Open store…."), parent=window)
+                                   "Check the path, or pick the file with File > Open store…"), parent=window)
     error.open()
     shots.dialog("dialog_error", error)
     error.close()
@@ -325,6 +331,22 @@ def test_every_window_and_dialog_renders(make_window, qtbot, ui, tmp_path, mode)
     ui.wait_idle(qtbot, window.compare_slot)
     shots.dialog("dialog_compare", window.compare_dialogs[-1])
     window.compare_dialogs[-1].close()
+
+    # an ALTERED snapshot opened: the blocking banner above every page
+    snap = tmp_path / "altered.mlsnap"
+    create_snapshot([demo_store_urls()[0]], snap)
+    con = sqlite3.connect(snap)
+    con.execute("UPDATE mlsnap_versions SET stage = 'Production' WHERE _pos = 0")
+    con.commit()
+    con.close()
+    altered = make_window()
+    altered.persist_layout = False
+    altered.set_theme(mode)
+    altered.open_stores([str(snap)])
+    ui.wait_idle(qtbot, altered.load_slot)
+    assert altered.altered_banner.isVisible()
+    Shots(mode, altered, shots.problems, shots.written).page("main_window_altered_snapshot")
+    altered.close()
 
     window.set_theme("system")
     assert theme.colors() in (theme.LIGHT, theme.DARK)
