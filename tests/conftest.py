@@ -11,8 +11,12 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.mlflow_server import Served
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -84,6 +88,29 @@ def openlineage_file(tmp_path: Path) -> Path:
     dst = tmp_path / "events.ndjson"
     shutil.copyfile(FIXTURES / "openlineage-1.54-airflow.ndjson", dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def mlflow3_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A real ``mlflow server`` on a copy of the MLflow 3.17 SQLite store, shared by the session's
+    tests that only read through it (a server takes seconds to boot and to stop).
+
+    Yielded started, maybe not yet answering, so others can boot beside it: call
+    ``.server.wait_ready()`` before the first request (immediate once it is up).
+    """
+    from tests.mlflow_server import MlflowServer, Served, mlflow_available
+
+    if not mlflow_available():
+        pytest.skip("mlflow is not installed (test extra)")
+    root = tmp_path_factory.mktemp("mlflow3-server")
+    db = root / "mlflow-3.17.db"
+    shutil.copyfile(FIXTURES / "mlflow-3.17-sqlite.db", db)
+    served = Served(MlflowServer(f"sqlite:///{db}", root / "server"), f"mlflow+sqlite:///{db}", db)
+    served.server.start()
+    try:
+        yield served
+    finally:
+        served.server.stop()
 
 
 def _server_unavailable(what: str, exc: Exception) -> None:

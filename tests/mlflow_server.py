@@ -8,6 +8,7 @@ front (a small TLS-terminating TCP relay with a self-signed CA made with ``crypt
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import select
@@ -137,6 +138,20 @@ class MlflowServer:
         resp = requests.post(self.url + "/api/2.0/mlflow/users/create", json={"username": username, "password": password},
                              auth=("admin", ADMIN_PASSWORD), timeout=180)
         resp.raise_for_status()
+
+
+class Served:
+    """One server with the database it serves and that database's bytes before it started."""
+
+    def __init__(self, server: MlflowServer, sql_store: str, db: Path | None) -> None:
+        self.server = server
+        self.sql_store = sql_store
+        self.db = db
+        self.sha_before = hashlib.sha256(db.read_bytes()).hexdigest() if db else ""
+
+    @property
+    def store(self) -> str:
+        return "mlflow+" + self.server.url
 
 
 # -- TLS front -----------------------------------------------------------------------------

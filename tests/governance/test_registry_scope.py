@@ -42,9 +42,9 @@ from mlops_desktop.governance.verify import governance_facts, verify_all
 from mlops_desktop.reports.jobs import run_report
 from mlops_desktop.sources.base import open_source
 from mlops_desktop.sources.loader import load_catalog
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, file_sha256
 from tests.governance.helpers import Team
-from tests.mlflow_server import MlflowServer, mlflow_available
+from tests.mlflow_server import Served, mlflow_available
 from tests.reports.govfix import SETTINGS
 
 RULE = "mlops-desktop/registry-identity/v1"
@@ -374,18 +374,15 @@ def test_kubeflow_registry_on_postgres_and_sqlite_is_one_registry(postgres_datab
 
 @pytest.mark.skipif(not mlflow_available(), reason="mlflow is not installed (test extra)")
 def test_same_database_over_rest_is_the_same_registry(gov: Governance, team: Team, mlflow3_db: Path,
-                                                      tmp_path: Path) -> None:
-    """A real ``mlflow server`` on the MLflow 3 store: the REST source reads the same id, and a
-    decision made over REST counts when the database file is read directly."""
-    server = MlflowServer(f"sqlite:///{mlflow3_db}", tmp_path / "server").start()
-    try:
-        server.wait_ready()
-        rest = load_catalog([f"mlflow+{server.url}"])
-        assert rest.stores[0].kind == "mlflow"
-        assert rest.stores[0].registry_id == mlflow_expected(FIXTURES / "mlflow-3.17-sqlite.db")
-        rec = approve(gov, rest, *FRAUD, "Production", "validated over REST", ["gdpr"], team.alice)
-    finally:
-        server.stop()
+                                                      mlflow3_served: Served) -> None:
+    """A real ``mlflow server`` on (a copy of) the MLflow 3 store: the REST source reads the same id,
+    and a decision made over REST counts when the database file is read directly."""
+    server = mlflow3_served.server.wait_ready()
+    rest = load_catalog([f"mlflow+{server.url}"])
+    assert rest.stores[0].kind == "mlflow"
+    assert rest.stores[0].registry_id == mlflow_expected(FIXTURES / "mlflow-3.17-sqlite.db")
+    rec = approve(gov, rest, *FRAUD, "Production", "validated over REST", ["gdpr"], team.alice)
+    assert mlflow3_served.db is not None and file_sha256(mlflow3_served.db) == mlflow3_served.sha_before
     direct = load_catalog([str(mlflow3_db)])
     assert rest.stores[0].registry == direct.stores[0].registry
     [verified] = verify_all(gov, direct, record=False).approvals

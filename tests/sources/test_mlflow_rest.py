@@ -38,6 +38,7 @@ from mlops_desktop.sources.mlflow_rest import (
 from tests.conftest import FIXTURES, IN_CI, POSTGRES_URL, file_sha256
 from tests.mlflow_server import (
     MlflowServer,
+    Served,
     TlsFront,
     free_port,
     make_ca_and_cert,
@@ -53,31 +54,16 @@ ENV_VARS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRAC
             "MLFLOW_TRACKING_SERVER_CERT_PATH", "MLFLOW_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_CLIENT_CERT_PATH")
 
 
-class Served:
-    """One server with the database it serves and that database's bytes before it started."""
-
-    def __init__(self, server: MlflowServer, sql_store: str, db: Path | None) -> None:
-        self.server = server
-        self.sql_store = sql_store
-        self.db = db
-        self.sha_before = file_sha256(db) if db else ""
-
-    @property
-    def store(self) -> str:
-        return "mlflow+" + self.server.url
-
-
 def _upgrade(db: Path) -> None:
     exe = Path(sys.executable).parent / "mlflow"
     subprocess.run([str(exe), "db", "upgrade", f"sqlite:///{db}"], check=True, capture_output=True, timeout=600)
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Served]]:
-    """The SQLite-backed servers, started together (each takes seconds to boot)."""
+def served(tmp_path_factory: pytest.TempPathFactory, mlflow3_served: Served) -> Iterator[dict[str, Served]]:
+    """The SQLite-backed servers, started together (each takes seconds to boot); the one on the
+    3.17 store is the session's shared server (tests/conftest.py), started before these."""
     root = tmp_path_factory.mktemp("mlflow-servers")
-    db3 = root / "mlflow-3.17.db"
-    shutil.copyfile(FIXTURES / "mlflow-3.17-sqlite.db", db3)
     db2 = root / "mlflow-2.17-upgraded.db"
     shutil.copyfile(FIXTURES / "mlflow-2.17-sqlite.db", db2)
     _upgrade(db2)
@@ -104,7 +90,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Serve
         con.execute("UPDATE experiments SET workspace = 'team-b' WHERE name = '/lending/credit-limit'")
     con.close()
     servers = {
-        "3.17": Served(MlflowServer(f"sqlite:///{db3}", root / "s3"), f"mlflow+sqlite:///{db3}", db3),
         "workspaces": Served(MlflowServer(f"sqlite:///{dbw}", root / "sw", extra_args=("--enable-workspaces",)),
                              f"mlflow+sqlite:///{dbw}", dbw),
         "2.17": Served(MlflowServer(f"sqlite:///{db2}", root / "s2"), f"mlflow+sqlite:///{db2}", db2),
@@ -115,12 +100,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Serve
     try:
         for s in servers.values():
             s.server.start()
-        for s in servers.values():
+        for s in [mlflow3_served, *servers.values()]:
             s.server.wait_ready()
         servers["auth"].server.create_user(OFFICER, OFFICER_PW)
-        yield servers
+        yield {"3.17": mlflow3_served, **servers}
     finally:
-        MlflowServer.stop_all([s.server for s in servers.values()])
+        # at the session's end: the shared server too, so that all of them exit at once
+        MlflowServer.stop_all([s.server for s in [*servers.values(), mlflow3_served]])
 
 
 @pytest.fixture(scope="session")
