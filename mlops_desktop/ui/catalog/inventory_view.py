@@ -175,6 +175,10 @@ class ModelsView(QWidget):
         # "as of" a past time: the state rebuilt from the journal replaces the live tables
         self.as_of_view = AsOfView(notifier)
         self.as_of_view.sig_back_to_now.connect(self._on_as_of_view_back_to_now)
+        self.as_of_view.proxy.modelReset.connect(self._update_count)
+        self.as_of_view.proxy.layoutChanged.connect(self._update_count)
+        self.as_of_view.proxy.rowsInserted.connect(self._update_count)
+        self.as_of_view.proxy.rowsRemoved.connect(self._update_count)
         self.live = split
         self.content = QStackedWidget()
         self.content.addWidget(split)
@@ -403,14 +407,22 @@ class ModelsView(QWidget):
         if when is None:
             self.as_of_view.slot.cancel()
             self.content.setCurrentWidget(self.live)
+            self._update_count()
             return
         self.content.setCurrentWidget(self.as_of_view)
         self.as_of_view.load(self.governance_url_source(), self.catalog, when)
+        self._update_count()
 
     def _on_as_of_view_back_to_now(self) -> None:
         self.show_as_of(None)
 
     def _update_count(self, *_args: object) -> None:
+        content = getattr(self, "content", None)
+        if content is not None and content.currentWidget() is self.as_of_view:
+            self.filter_bar.noun = "versions then"  # the rows of the state rebuilt from the journal
+            self.filter_bar.set_count(self.as_of_view.proxy.rowCount(), self.as_of_view.model.rowCount())
+            return
+        self.filter_bar.noun = "models"
         self.filter_bar.set_count(self.proxy.rowCount(), self.model.rowCount())
 
     def shutdown(self) -> None:

@@ -183,8 +183,10 @@ def test_as_of_between_the_observations_shows_the_first_state(qtbot, world: Scen
         assert got[("fraud-detector", "3")].aliases == ("champion",)
         assert got[("demand-forecast", "3")].stage in (None, "None")
         assert got[("sepsis-alert", "2")].aliases == ("challenger",)
+        assert view.filter_bar.count.text() == f"{len(state.versions)} versions then"
         # the filter narrows the rows; the attention filter does not apply to a past state
         view.filter_bar.edit.setText("fraud")
+        assert view.filter_bar.count.text() == f"2 of {len(state.versions)} versions then"
         assert {view.as_of_view.proxy.index(r, 0).data() for r in range(view.as_of_view.proxy.rowCount())} == {
             "fraud-detector"}
         assert not view.attention_check.isEnabled()
@@ -204,6 +206,7 @@ def test_as_of_between_the_observations_shows_the_first_state(qtbot, world: Scen
         # back to now: the live tables again
         qtbot.mouseClick(view.as_of_view.now_button, Qt.MouseButton.LeftButton)
         assert view.content.currentWidget() is view.live and not view.as_of_control.check.isChecked()
+        assert view.filter_bar.count.text() == f"{view.model.rowCount()} models"
         assert view.attention_check.isEnabled()
     finally:
         view.shutdown()
