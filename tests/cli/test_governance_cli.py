@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -35,22 +37,62 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+USER_DIRS = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME")
+
+
+@pytest.fixture(scope="module")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A world made once with the commands: four keys, ``trust init`` and two approvers (key
+    creation and the trust commands take seconds); each test gets a copy (``world``)."""
+    from mlops_desktop.governance import keys
+
+    root = tmp_path_factory.mktemp("world-template")
+    work, home = root / "world", root / "home"
+    work.mkdir()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()) as err:
+        mp.setattr(keys, "SCRYPT_N", 2**12)  # as tests/conftest.py's _cheap_scrypt_for_key_files
+        mp.setenv("HOME", str(home))
+        for var, sub in zip(USER_DIRS, (".config", ".local/share", ".cache"), strict=True):
+            mp.setenv(var, str(home / sub))
+        mp.setenv("MLOPS_DESKTOP_PASSPHRASE", PASSPHRASE)
+        mp.setenv("MLOPS_DESKTOP_GOVERNANCE_URL", str(work / "gov.db"))
+        w = World(work, work / "gov.db", Path())
+        for name in ("admin", "alice", "bob", "erin"):
+            assert main(["keys", "create", "--out", w.key(name), "--name", name,
+                         "--email", f"{name}@example.org"]) == 0, err.getvalue()
+        assert main(["trust", "init", "--admin", w.key("admin") + ".pub"]) == 0, err.getvalue()
+        for name in ("alice", "bob"):
+            assert main(["trust", "add", "--key", w.key("admin"), "--signer", w.key(name) + ".pub",
+                         "--identity", f"{name}@example.org", "--role", "approver"]) == 0, err.getvalue()
+    return root
+
+
 @pytest.fixture
-def world(tmp_path: Path, mlflow3_db: Path, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> World:
+def world(tmp_path: Path, mlflow3_db: Path, monkeypatch: pytest.MonkeyPatch, world_template: Path) -> World:
+    """A copy of the template world in this test's folder and user dirs; the client's files name
+    the key files and the store by path, so the template's folder is replaced by this one in them."""
     monkeypatch.setenv("MLOPS_DESKTOP_PASSPHRASE", PASSPHRASE)
     gov = tmp_path / "gov.db"
     monkeypatch.setenv("MLOPS_DESKTOP_GOVERNANCE_URL", str(gov))
-    w = World(tmp_path, gov, mlflow3_db)
-    for name in ("admin", "alice", "bob", "erin"):
-        assert run(capsys, "keys", "create", "--out", w.key(name), "--name", name,
-                   "--email", f"{name}@example.org")[0] == 0
-    assert run(capsys, "trust", "init", "--admin", w.key("admin") + ".pub")[0] == 0
-    for name in ("alice", "bob"):
-        code, out, err = run(capsys, "trust", "add", "--key", w.key("admin"), "--signer", w.key(name) + ".pub",
-                             "--identity", f"{name}@example.org", "--role", "approver")
-        assert code == 0, err
-    return w
+    made = world_template / "world"
+    for src in made.iterdir():
+        shutil.copy2(src, tmp_path / src.name)
+    for var, sub in zip(USER_DIRS, (".config", ".local/share", ".cache"), strict=True):
+        src_dir = world_template / "home" / sub
+        if not src_dir.is_dir():
+            continue
+        for src in src_dir.rglob("*"):
+            dst = Path(os.environ[var]) / src.relative_to(src_dir)
+            if src.is_dir():
+                dst.mkdir(parents=True, exist_ok=True)
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+            text = dst.read_text(encoding="utf-8")
+            if str(made) in text:
+                dst.write_text(text.replace(str(made), str(tmp_path)), encoding="utf-8")
+    return World(tmp_path, gov, mlflow3_db)
 
 
 def approve(capsys: pytest.CaptureFixture[str], w: World, who: str, *extra: str) -> tuple[int, str, str]:
