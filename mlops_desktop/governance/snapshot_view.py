@@ -199,7 +199,7 @@ def open_snapshot_governance_file(path: Path | str, *, allow_unverified: bool | 
         raise UnverifiedSnapshotError(
             exc.message.replace("Refusing snapshot", "Refusing governance snapshot", 1),
             "Check it with 'mlops-desktop snapshot verify'; to use its records anyway pass --allow-unverified "
-            "(every output then says the snapshot is unverified).") from exc
+            "(every output then says the snapshot is unverified).", exc.status) from exc
     try:
         status = source.status
         view = open_snapshot_governance(source)

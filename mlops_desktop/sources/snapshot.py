@@ -187,7 +187,13 @@ def verify_file(
 
 
 class UnverifiedSnapshotError(StoreError):
-    """A snapshot that is not verified was opened without ``--allow-unverified``."""
+    """A snapshot that is not verified was opened without ``--allow-unverified``. ``status`` is
+    what its verification found (the window words its own advice from its state; the hint is
+    the command line's)."""
+
+    def __init__(self, message: str, hint: str | None = None, status: SnapshotStatus | None = None) -> None:
+        super().__init__(message, hint)
+        self.status = status
 
 
 class SnapshotSource(Source):
@@ -218,6 +224,7 @@ class SnapshotSource(Source):
                     f"Refusing snapshot {self.path}: {self.status.text}.",
                     "Check it with 'mlops-desktop snapshot verify'; to use it anyway pass --allow-unverified "
                     "(every output then says the snapshot is unverified).",
+                    self.status,
                 )
             line = f"UNVERIFIED snapshot {self.path} used (--allow-unverified): {self.status.text}"
             logger.warning("%s", line)

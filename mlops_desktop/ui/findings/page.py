@@ -50,6 +50,7 @@ from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.sources.base import redact
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.status import status_color
+from mlops_desktop.ui.common.unverified import unverified_snapshot_advice
 from mlops_desktop.ui.common.widgets import Banner, FilterBar, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.models.base import Column, EntityTableModel
@@ -338,6 +339,10 @@ class FindingsView(QWidget):
         self.all_findings, self._texts = [], []
         self.model.set_rows([])
         self._update_state()
+        advice = unverified_snapshot_advice(exc, "Findings not computed", self.refresh_button.text())
+        if advice is not None:  # the window's own words, not the command line's --allow-unverified
+            self.banner.show_message("error", advice)
+            return True
         if isinstance(exc, MlopsError):
             self.banner.show_message("error", f"<b>Findings not computed:</b> {html.escape(exc.message)}"
                                      + (f"<br>{html.escape(exc.hint)}" if exc.hint else ""))

@@ -3,7 +3,6 @@ services are in :mod:`mlops_desktop.services`)."""
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,13 +15,12 @@ APPROVE_SHORTCUT = "Ctrl+Shift+A"
 def unverified_snapshot_message(banner: Banner, exc: BaseException) -> bool:
     """An open snapshot whose governance records were refused because the snapshot is not
     verified against this client's trust anchors: say so in ``banner`` (True), in the window's
-    words rather than the command line's. False for any other error."""
-    from mlops_desktop.sources.snapshot import UnverifiedSnapshotError
+    words rather than the command line's (:func:`~mlops_desktop.ui.common.unverified.
+    unverified_snapshot_advice`). False for any other error."""
+    from mlops_desktop.ui.common.unverified import unverified_snapshot_advice
 
-    if not isinstance(exc, UnverifiedSnapshotError):
+    text = unverified_snapshot_advice(exc, "Not shown", "Verify again")
+    if text is None:
         return False
-    banner.show_message("error", "<b>The governance records of this snapshot are not shown: the snapshot is not "
-                        f"verified.</b><br>{html.escape(exc.message)}<br>Check it with 'mlops-desktop snapshot "
-                        "verify'; if its signer's administrator is one you trust, add their key as a trust anchor "
-                        "('mlops-desktop trust anchor add') and open the snapshot again.")
+    banner.show_message("error", text)
     return True
