@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_governance_cli import World, approve, run, world  # noqa: F401 - the governance CLI's fixture
+from tests.cli.test_governance_cli import World, approve, run, world, world_template  # noqa: F401 - the governance CLI's fixtures
 
 
 def inventory(capsys: pytest.CaptureFixture[str], w: World, *extra: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]

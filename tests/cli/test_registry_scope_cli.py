@@ -17,6 +17,7 @@ from tests.cli.test_governance_cli import ROOT_MAP, World, approve, run
 from tests.conftest import FIXTURES
 
 world = test_governance_cli.world  # the governance CLI tests' fixture: keys, trust list, the MLflow 3 store
+world_template = test_governance_cli.world_template  # the world it copies, made once per module
 
 
 def a_registry_label() -> str:
