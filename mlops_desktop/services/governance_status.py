@@ -87,8 +87,12 @@ class TargetStatus:
 
     @property
     def words(self) -> str:
-        unmet = (f"policy unmet ({self.counted} of {self.required} approvals count)" if self.required
-                 else "not verified (no approval required, but verify fails)")
+        if self.result is not None and self.result.satisfied:  # e.g. the witness quorum or the audit log
+            unmet = "policy met, but verify fails (see the reasons)"
+        elif self.required:
+            unmet = f"policy unmet ({self.counted} of {self.required} approvals count)"
+        else:
+            unmet = "not verified (no approval required, but verify fails)"
         return {APPROVED: "approved", UNMET: unmet,
                 REJECTED: "rejected", NOT_REQUIRED: "no approval required"}[self.status]
 

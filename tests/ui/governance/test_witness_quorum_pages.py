@@ -104,6 +104,8 @@ def test_quorum_failure_then_cosigning_in_the_window(make_window, qtbot, ui, set
     production = status.target("fraud-detector", "3", "Production")
     assert production is not None and production.status == "unmet"
     assert any(r.startswith("Witnesses: ") for r in production.reasons)
+    assert production.words == "policy met, but verify fails (see the reasons)"  # never "2 of 2 ... unmet"
+    assert "v3 Production: policy met, but verify fails" in tip
 
     # the Audit log page: failed, the missing witness named, in audit verify's words
     audit_view = window.governance.audit_view
