@@ -521,8 +521,7 @@ class ReportBuilder:
         if not rows:
             self.para(esc(empty), "note")
             return
-        total = sum(widths)
-        col_w = [FRAME_W * w / total for w in widths]
+        col_w = self.column_widths(header, widths)
         data: list[list[Any]] = [[self.fast_cell(h, col_w[j] - 6, SANS_BOLD) for j, h in enumerate(header)]]
         extra: list[tuple[Any, ...]] = []
         for i, row in enumerate(rows, start=1):
@@ -548,6 +547,19 @@ class ReportBuilder:
         )
         self.story.append(t)
         self.story.append(Spacer(1, 6))
+
+    def column_widths(self, header: Sequence[str], widths: Sequence[float]) -> list[float]:
+        """Column widths in points from relative ``widths``, each column widened (at the expense of
+        the others, in proportion to their room) to hold the longest word of its header whole."""
+        total = sum(widths)
+        col_w = [FRAME_W * w / total for w in widths]
+        need = [max((self.text_width(word, SANS_BOLD) for word in h.split()), default=0.0) + 6.5 for h in header]
+        short = sum(max(0.0, n - w) for n, w in zip(need, col_w, strict=True))
+        room = [max(0.0, w - n) for n, w in zip(need, col_w, strict=True)]
+        if short <= 0 or sum(room) < short:
+            return col_w
+        give = short / sum(room)
+        return [max(n, w - r * give) for n, w, r in zip(need, col_w, room, strict=True)]
 
     def kv(self, rows: Iterable[tuple[str, object]], key_w: float = 0.28, mono_keys: Sequence[str] = ()) -> Table:
         data: list[list[Any]] = []

@@ -105,7 +105,7 @@ def _cover(b: ReportBuilder) -> None:
     b.table(
         ["Kind", "URL", "Schema", "Identity / content hash"],
         [[s.kind, s.url, s.schema, d.store_hashes.get(s.url) or s.identity or "—"] for s in d.catalog.stores],
-        [1.0, 4.0, 2.0, 3.0],
+        [1.2, 3.8, 2.0, 3.0],
         empty="No store identities were recorded.",
     )
     b.para(
@@ -231,7 +231,7 @@ def _inventory(b: ReportBuilder, number: int) -> None:
                      v.author or NOT_RECORDED, (v.run_id or "—")[:8], " ".join(cls.badges) or "—",
                      ", ".join(b.targets(m, v)) or "—"])
     b.table(["Model", "Version", "Stage", "Aliases", "Author", "Run", "Class.", "Deployed as"], rows,
-            [2.5, 0.9, 1.1, 1.15, 2.2, 1.0, 0.8, 1.4])
+            [2.4, 0.9, 1.1, 1.1, 2.2, 1.1, 0.8, 1.4])
     b.h2(f"{number}.2 Datasets feeding the models in scope")
     b.table(
         ["Dataset", "Digest", "Source", "Classification tags", "Used by"],

@@ -77,3 +77,16 @@ def test_table_cells_read_back_whole(builder: ReportBuilder) -> None:
     for row in rows:
         for cell in row:
             assert tokens(cell) in flat, cell
+
+
+def test_headers_keep_their_words_whole(builder: ReportBuilder) -> None:
+    from mlops_desktop.reports.document import FRAME_W
+
+    header = ["Model", "Version", "In use as", "Severity", "Reason for the tier"]
+    widths = builder.column_widths(header, [3.0, 0.5, 1.0, 0.5, 3.0])
+    assert sum(widths) == pytest.approx(FRAME_W)
+    for h, w in zip(header, widths, strict=True):
+        assert builder.fast_cell(h, w - 6, SANS_BOLD) == h  # one line: no word broken
+    # the wide columns gave the room, the others kept theirs
+    plain = builder.column_widths(header, [3.0, 2.0, 2.0, 2.0, 3.0])
+    assert plain == [FRAME_W * w / 12.0 for w in (3.0, 2.0, 2.0, 2.0, 3.0)]
