@@ -293,6 +293,17 @@ class AsOfBasis:
     observation_id: int
     observed_at: str
     signed_by: str | None
+    #: "valid" (the envelope verifies with the recorded key; whether that key is trusted is not
+    #: judged), "invalid: why", or None when unsigned (as ``inventory --as-of`` says it)
+    signature: str | None = None
+
+    @property
+    def signature_words(self) -> str:
+        if self.signature is None:
+            return "unsigned"
+        if self.signature == "valid":
+            return f"signed by key {(self.signed_by or '')[:16]}…, the signature verifies"
+        return f"signature INVALID: {self.signature.removeprefix('invalid').lstrip(': ')}"
 
 
 @dataclass(slots=True)
@@ -331,7 +342,7 @@ def as_of_job(url: str | None, catalog: Catalog, when: datetime, *, progress: Pr
     for store in result["stores"]:
         ob = store["observation"]
         out.basis.append(AsOfBasis(store["url"], f"{store['registry']['kind']}:{store['registry']['id']}",
-                                   int(ob["id"]), ob["observed_at"], ob.get("signed_by")))
+                                   int(ob["id"]), ob["observed_at"], ob.get("signed_by"), store.get("signature")))
     for model in result["models"]:
         out.models += 1
         for v in model["versions"]:

@@ -176,7 +176,7 @@ class AsOfView(QWidget):
             return
         rests = "; ".join(
             f"{html.escape(b.store_url.rsplit('/', 1)[-1])}: observation #{b.observation_id} taken "
-            f"{html.escape(_short(b.observed_at))} UTC" + (" (signed)" if b.signed_by else " (unsigned)")
+            f"{html.escape(_short(b.observed_at))} UTC ({html.escape(b.signature_words)})"
             for b in state.basis)
         self.banner.setText(
             f"Registry as of <b>{when}</b>, rebuilt from the journal — read-only. Rests on {rests}. "

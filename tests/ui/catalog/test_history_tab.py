@@ -171,6 +171,7 @@ def test_as_of_between_the_observations_shows_the_first_state(qtbot, world: Scen
         assert basis.observation_id == world.first.id and basis.observed_at == world.first.observed_at
         banner = view.as_of_view.banner.text()
         assert f"observation #{world.first.id}" in banner and "read-only" in banner
+        assert "(unsigned)" in banner and basis.signature is None
         # exactly what `inventory --as-of` rebuilds, and it is the first state
         doc = inventory_as_of(str(world.gov_path), world.catalog, world.between, record=False)
         expected = [(m["name"], v["version"], v["stage"], tuple(v["aliases"])) for m in doc["models"]
@@ -386,5 +387,29 @@ def test_reload_reads_observations_recorded_since(qtbot, world: Scenario) -> Non
         wait_idle(qtbot, tab.slot)
         assert [(e.before, e.after) for e in tab.events_model.rows] == [("3", "2"), ("2", "3")]
         assert "3 observations" in tab.summary.text()
+    finally:
+        view.shutdown()
+
+
+def test_as_of_says_the_observation_is_signed_and_verifies(qtbot, tmp_path: Path, mlflow3_db: Path) -> None:
+    from datetime import UTC, datetime
+
+    from mlops_desktop.governance.journal import observe
+    from mlops_desktop.governance.store import open_governance
+    from mlops_desktop.sources.loader import load_catalog
+    from tests.governance.helpers import build_team
+
+    url = str(tmp_path / "gov.db")
+    catalog = load_catalog([str(mlflow3_db)])
+    with open_governance(url) as gov:
+        team = build_team(gov)
+        [result] = observe(gov, catalog, key=team.alice)
+    view = models_page(qtbot, catalog, url)
+    try:
+        view.show_as_of(datetime.now(UTC))
+        wait_idle(qtbot, view.as_of_view.slot)
+        [basis] = view.as_of_view.state.basis
+        assert basis.observation_id == result.observation.id and basis.signature == "valid"
+        assert f"signed by key {team.alice.key_id[:16]}…, the signature verifies" in view.as_of_view.banner.text()
     finally:
         view.shutdown()
