@@ -28,18 +28,31 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_scrypt_for_shared_key_files() -> Iterator[int]:
+    """The cheap scrypt cost below, also for key files made by module- and session-scoped
+    fixtures (set up before any test's own fixtures); yields the shipped cost."""
+    from mlops_desktop.governance import keys
+
+    shipped = keys.SCRYPT_N
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(keys, "SCRYPT_N", 2**12)
+        yield shipped
+
+
 @pytest.fixture(autouse=True)
-def _cheap_scrypt_for_key_files(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def _cheap_scrypt_for_key_files(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+                                _cheap_scrypt_for_shared_key_files: int) -> None:
     """Key files made in tests use scrypt N=2**12 instead of 2**17 (4 MiB instead of 128 MiB).
 
     The cost parameters are stored in each file and read back from it, so unlocking follows
     whatever the file says; only the time a test spends creating and unlocking keys shrinks.
     Tests marked ``real_kdf_cost`` keep the shipped parameters (one of them pins them).
     """
-    if request.node.get_closest_marker("real_kdf_cost") is None:
-        from mlops_desktop.governance import keys
+    from mlops_desktop.governance import keys
 
-        monkeypatch.setattr(keys, "SCRYPT_N", 2**12)
+    real = request.node.get_closest_marker("real_kdf_cost") is not None
+    monkeypatch.setattr(keys, "SCRYPT_N", _cheap_scrypt_for_shared_key_files if real else 2**12)
 
 
 @pytest.fixture(autouse=True)
