@@ -88,8 +88,8 @@ class ModelsView(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
         # the columns share the page's width: names and verdicts shrink (cut, with a tooltip)
-        self.table_fitter = fit_columns(self.table, ("Stage / aliases", "Author", "Governance", "Monitoring"),
-                                        {"Name": 220, "Governance": 360, "Monitoring": 200})
+        self.table_fitter = fit_columns(self.table, ("Stage / aliases", "Author", "Governance"),
+                                        {"Name": 220, "Governance": 360, "Monitoring": 140})
 
         self.versions_model = VersionsModel(parent=self)
         self.versions_table = make_table(self.versions_model)
