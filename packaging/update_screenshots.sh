@@ -11,6 +11,7 @@ py="${PYTHON:-$root/.venv/bin/python}"
 [ -x "$py" ] || py="$(command -v python3)"
 cd "$root"
 rm -rf docs/screenshots/gallery/1280x800 docs/screenshots/gallery/1920x1080  # views that no longer exist go too
+rm -f test-artifacts/screens/layout-notes_*.txt
 QT_QPA_PLATFORM=offscreen MLOPS_UPDATE_SCREENSHOTS=1 "$py" -m pytest -q -p no:cacheprovider tests/ui/test_screenshots.py
 ls docs/screenshots/gallery/1280x800 | wc -l | xargs echo "renders per size:"
 du -sh docs/screenshots/gallery

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, QSize
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QTabWidget, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QTabWidget, QWidget
 
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.lineage import dataset_node_id, version_node_id
@@ -92,6 +92,16 @@ def _colours(image: QImage, step: int = 16) -> int:
     return len(seen)
 
 
+def _scrolling(root: QWidget) -> list[str]:
+    """Tables and lists shown in ``root`` that need a horizontal scroll bar (columns cut at the right)."""
+    out = []
+    for area in root.findChildren(QAbstractItemView):
+        if area.isVisible() and area.window() is root and area.horizontalScrollBar().isVisible():
+            label = area.accessibleName() or area.objectName() or type(area).__name__
+            out.append(f"{label} scrolls horizontally")
+    return out
+
+
 def _write_small(path: Path, out: Path) -> None:
     """``path`` as a 256-colour PNG at ``out`` (a third of the size; the committed set stays small).
     Pillow comes with reportlab; without it the render is copied as it is."""
@@ -114,6 +124,7 @@ class Shots:
     window: QWidget
     problems: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth a look, not a failure (see _scrolling)
 
     def _save(self, pixmap: QPixmap, size_name: str, name: str) -> None:
         image = pixmap.toImage()
@@ -148,6 +159,7 @@ class Shots:
                 prepare()
                 flush_events()
             self._save(self.window.grab(), size_name, name)
+            self.notes += [f"{name} at {size_name}: {what}" for what in _scrolling(self.window)]
 
     def dialog(self, name: str, dialog: QWidget) -> None:
         """``dialog`` drawn centred over the window, at each screen size."""
@@ -189,6 +201,12 @@ class Shots:
         tabs.setCurrentIndex(current)
 
 
+def _write_notes(mode: str, notes: list[str]) -> None:
+    folder = ARTIFACTS / "screens"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"layout-notes_{mode}.txt").write_text("".join(f"{n}\n" for n in sorted(set(notes))), "utf-8")
+
+
 def _write_index() -> None:
     """docs/screenshots/gallery/README.md: every committed render, by size and theme."""
     lines = ["# Screenshots", "",
@@ -204,6 +222,12 @@ def _write_index() -> None:
                      else "—" for mode in ("light", "dark")]
             lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
         lines.append("")
+    notes = sorted({line for mode in ("light", "dark")
+                    if (path := ARTIFACTS / "screens" / f"layout-notes_{mode}.txt").exists()
+                    for line in path.read_text("utf-8").splitlines() if line})
+    if notes:
+        lines += ["## Layout notes", "", "Found by the test (not failures): tables that need a horizontal scroll bar.", ""]
+        lines += [f"- {n}" for n in notes] + [""]
     (GALLERY / "README.md").write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -348,12 +372,13 @@ def test_every_window_and_dialog_renders(make_window, qtbot, ui, tmp_path, mode)
     altered.open_stores([str(snap)])
     ui.wait_idle(qtbot, altered.load_slot)
     assert altered.altered_banner.isVisible()
-    Shots(mode, altered, shots.problems, shots.written).page("main_window_altered_snapshot")
+    Shots(mode, altered, shots.problems, shots.written, shots.notes).page("main_window_altered_snapshot")
     altered.close()
 
     window.set_theme("system")
     assert theme.colors() in (theme.LIGHT, theme.DARK)
     QApplication.processEvents()
+    _write_notes(mode, shots.notes)
     if _updating():
         _write_index()
     assert len(shots.written) >= 2 * 35, len(shots.written)  # every page, tab and dialog, at both sizes
