@@ -15,6 +15,7 @@ import logging
 import sys
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -408,12 +409,14 @@ class MlflowSqlSource(Source):
         if self.has("latest_metrics"):
             m = self._table("latest_metrics", "key", "value", "timestamp", "step", "is_nan", "run_uuid")
             stmt = sa.select(m.c.run_uuid, m.c.key, m.c.value, m.c.step, m.c.timestamp, m.c.is_nan)
+            times: dict[Any, datetime | None] = {}  # a run logs its metrics at the same few times
             for rid, k, val, step, ts, is_nan in self._rows(con, stmt, m.c.run_uuid, ids):
                 run = runs.get(rid)
                 if run is not None:
                     value = float("nan") if is_nan else float(val)
                     k = _shared(k)
-                    run.metrics[k] = MetricValue(k, value, int(step or 0), from_millis(ts))
+                    when = times.get(ts) if ts in times else times.setdefault(ts, from_millis(ts))
+                    run.metrics[k] = MetricValue(k, value, int(step or 0), when)
 
     def _read_inputs(self, con: sa.Connection, runs: dict[str, Run], ids: sa.Select[Any] | None) -> dict[str, Dataset]:
         if not self.has("inputs"):
