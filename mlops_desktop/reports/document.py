@@ -155,6 +155,10 @@ class ReportDoc(BaseDocTemplate):
         self.data = data
         self.single_pass = True
         self.section = ""
+        #: The running header: the first section heading laid out on the page, else the section the
+        #: page continues (the last heading of an earlier page).
+        self._page_section = ""
+        self._page_heading: str | None = None
         self._is_cancelled = is_cancelled
         self._progress = progress
         self._total = max(1, total_flowables)
@@ -186,6 +190,11 @@ class ReportDoc(BaseDocTemplate):
         self.section = ""
         super().handle_documentBegin()
 
+    def handle_pageBegin(self) -> None:  # noqa: N802 (ReportLab API)
+        self._page_section = self.section
+        self._page_heading = None
+        super().handle_pageBegin()
+
     def _cover_page(self, canvas: Canvas, doc: BaseDocTemplate) -> None:  # noqa: ARG002
         canvas.saveState()
         canvas.setFont(SANS, 7.5)
@@ -202,7 +211,8 @@ class ReportDoc(BaseDocTemplate):
         canvas.setFont(SANS, 7.5)
         canvas.setFillColor(colors.HexColor("#333333"))
         canvas.drawString(MARGIN, top, charts.fit_text(self.data.title, SANS, 7.5, FRAME_W * 0.55))
-        canvas.drawRightString(PAGE_W - MARGIN, top, charts.fit_text(self.section, SANS, 7.5, FRAME_W * 0.42))
+        header = self._page_heading if self._page_heading is not None else self._page_section
+        canvas.drawRightString(PAGE_W - MARGIN, top, charts.fit_text(header, SANS, 7.5, FRAME_W * 0.42))
         canvas.drawString(MARGIN, MARGIN - 0.9 * cm, f"{self.data.report_id} · generated {iso(self.data.generated_at)}")
         canvas.restoreState()
 
@@ -221,6 +231,8 @@ class ReportDoc(BaseDocTemplate):
             short = short_heading(text)
             if level == 0:
                 self.section = text
+                if self._page_heading is None:
+                    self._page_heading = text
             self._bookmark += 1
             key = f"h{self._bookmark}"
             self.heading_pages[key] = self.page

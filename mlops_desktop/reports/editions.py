@@ -96,6 +96,12 @@ def _expert_determination(b: ReportBuilder) -> None:
            "note")
 
 
+def _security_sentence(b: ReportBuilder) -> str:
+    """:func:`_security_summary` opening a sentence of its own."""
+    text = _security_summary(b)
+    return text[:1].upper() + text[1:]
+
+
 def _security_summary(b: ReportBuilder) -> str:
     audit = b.d.facts.audit
     approvals = b.d.approvals()
@@ -219,7 +225,7 @@ def _gdpr(b: ReportBuilder) -> int:
     )
     n += 1
     b.h1(f"{n}. Security of processing (Art. 32)")
-    b.para(esc(_security_summary(b)) + ". Approvals are ECDSA P-256 signatures over DSSE envelopes; the audit log "
+    b.para(esc(_security_sentence(b)) + ". Approvals are ECDSA P-256 signatures over DSSE envelopes; the audit log "
            "is an RFC 9162 Merkle tree with signed checkpoints (Appendix B, C). Infrastructure security is "
            + NOT_ASSESSED + ".")
     b.findings_note("F15", "F18")
@@ -275,7 +281,7 @@ def _hipaa(b: ReportBuilder) -> int:
             empty="No signers appear in the decisions on record.")
     n += 1
     b.h1(f"{n}. Audit controls and activity review (164.312(b), 164.308(a)(1)(ii)(D))")
-    b.para(esc(_security_summary(b)) + ". The verification transcript is in Appendix C.")
+    b.para(esc(_security_sentence(b)) + ". The verification transcript is in Appendix C.")
     gov = d.governance
     if gov is not None and gov.access_report:
         b.h2(f"{n}.1 Access report (from the audit log)")
@@ -289,7 +295,7 @@ def _hipaa(b: ReportBuilder) -> int:
     b.h1(f"{n}. Integrity (164.312(c))")
     b.para("Dataset digests as recorded by the stores, approval subject digests (checked at report time) and the audit "
            "log's Merkle root.")
-    b.table(["Dataset", "Digest", "Source"], [[v.name, v.digest, v.source] for v in sorted(b.views.values(), key=lambda x: x.name)],
+    b.table(["Dataset", "Digest", "Source"], [[v.name, v.digest or NOT_RECORDED, v.source] for v in sorted(b.views.values(), key=lambda x: x.name)],
             [3, 3, 4], empty="No datasets.")
     b.findings_note("F18")
     n += 1
