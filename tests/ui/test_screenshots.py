@@ -133,7 +133,7 @@ class Shots:
         folder = ARTIFACTS / "screens" / size_name
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}_{self.mode}.png"
-        assert image.save(str(path), "PNG", 0), f"could not write {path}"  # 0: the strongest compression
+        assert image.save(str(path), "PNG"), f"could not write {path}"
         self.written.append(path)
         if _updating():
             out = GALLERY / size_name / path.name
