@@ -71,7 +71,7 @@ DARK = ThemeColors(
     window="#1f2329", base="#16191d", alternate="#1c2025", text="#e6e8eb", muted="#9aa3ad",
     accent="#4fb3d9", pii="#f59e0b", phi="#f87171", badge_text="#111827",
     plot_background="#16191d", plot_foreground="#c9ced6", plot_pen="#4fb3d9", ok="#4ade80",
-    button="#2a2f36", outline="#7a828e", grid="#6b7380",
+    button="#2a2f36", outline="#808893", grid="#6b7380",
 )
 
 
