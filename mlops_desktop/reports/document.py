@@ -261,6 +261,7 @@ class DeferredTable(Table):
 
     _text: Any = None
     _text_style: tuple[Any, ...] = ()
+    _text_colour: Any = None
 
     def draw(self) -> None:
         if first_pass(self.canv):
@@ -297,12 +298,15 @@ class DeferredTable(Table):
         if self._text is None:
             self._text = self.canv.beginText()
             self._text_style = ()
+            self._text_colour = None
         tx = self._text
-        style = (cellstyle.fontname, fontsize, leading, cellstyle.color)
-        if style != self._text_style:
+        font = (cellstyle.fontname, fontsize, leading)
+        if font != self._text_style:
             tx.setFont(cellstyle.fontname, fontsize, leading)
+            self._text_style = font
+        if cellstyle.color is not self._text_colour:  # one colour object per table style
             tx.setFillColor(cellstyle.color)
-            self._text_style = style
+            self._text_colour = cellstyle.color
         x = colpos + cellstyle.leftPadding
         for line in vals:
             if line:
