@@ -98,7 +98,7 @@ class MlflowServer:
                     return self
             except requests.RequestException:
                 pass
-            time.sleep(0.5)
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"mlflow server did not start in {timeout:.0f} s:\n{self.log_path.read_text()[-3000:]}")
 
