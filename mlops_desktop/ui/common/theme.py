@@ -131,7 +131,8 @@ _OUTLINED_PRIMITIVES = frozenset({
     PE.PE_IndicatorCheckBox, PE.PE_IndicatorRadioButton, PE.PE_FrameLineEdit, PE.PE_PanelLineEdit,
     PE.PE_Frame, PE.PE_FrameTabWidget, PE.PE_PanelButtonCommand,
 })
-_OUTLINED_COMPLEX = frozenset({QStyle.ComplexControl.CC_ComboBox, QStyle.ComplexControl.CC_SpinBox})
+_OUTLINED_COMPLEX = frozenset({QStyle.ComplexControl.CC_ComboBox, QStyle.ComplexControl.CC_SpinBox,
+                               QStyle.ComplexControl.CC_ScrollBar})
 _OUTLINED_CONTROLS = frozenset({QStyle.ControlElement.CE_ProgressBarGroove})
 #: Fusion's outline is the window colour made darker by this factor.
 _FUSION_OUTLINE_FACTOR = 140
@@ -163,7 +164,7 @@ class ThemedStyle(QProxyStyle):
     def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter,
                       widget: QWidget | None = None) -> None:
         if element == PE.PE_FrameGroupBox:
-            self._draw_group_box_frame(option, painter)
+            self._draw_outline(option, painter)
             return
         if element == PE.PE_FrameFocusRect:
             self._draw_focus_rect(option, painter)
@@ -172,6 +173,8 @@ class ThemedStyle(QProxyStyle):
             option = type(option)(option)
             option.palette = self._outlined(option.palette)
         super().drawPrimitive(element, option, painter, widget)
+        if element in (PE.PE_PanelMenu, PE.PE_FrameMenu):  # a popup menu's edge, over whatever is below it
+            self._draw_outline(option, painter)
 
     def drawControl(self, element: QStyle.ControlElement, option: QStyleOption, painter: QPainter,
                     widget: QWidget | None = None) -> None:
@@ -195,7 +198,7 @@ class ThemedStyle(QProxyStyle):
         return int(super().styleHint(hint, option, widget, returnData))
 
     @staticmethod
-    def _draw_group_box_frame(option: QStyleOption, painter: QPainter) -> None:
+    def _draw_outline(option: QStyleOption, painter: QPainter) -> None:
         painter.save()
         painter.setPen(QColor(colors().outline))
         painter.setBrush(Qt.BrushStyle.NoBrush)

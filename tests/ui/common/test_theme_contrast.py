@@ -290,3 +290,24 @@ def test_contrast_ratio_matches_wcag():
     assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
     assert contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
     assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)  # the 4.5:1 grey
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support (raise\(\)|grabbing the keyboard)")  # offscreen
+@pytest.mark.parametrize("mode", MODES)
+def test_popup_menu_edge_stands_out(qtbot, themed, mode):
+    """A menu pops up over the window (or a field): its edge against both and against its inside."""
+    from PySide6.QtWidgets import QMenu
+
+    themed.apply(mode)
+    menu = QMenu()
+    qtbot.addWidget(menu)
+    menu.addAction("Open store…")
+    menu.addAction("Export report…")
+    menu.popup(QPoint(100, 100))
+    qtbot.waitUntil(menu.isVisible, timeout=2000)
+    image = _grab(menu)
+    menu.close()
+    edge, inside = image.pixelColor(0, image.height() // 2), image.pixelColor(3, image.height() // 2)
+    palette = QApplication.palette()
+    for below in (inside, palette.window().color(), palette.base().color()):
+        assert contrast_ratio(edge, below) >= BORDER, (edge.name(), below.name())
