@@ -50,7 +50,7 @@ from mlops_desktop.crypto.ecdsa import public_pem
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.actions import ACTION_OBSERVE
 from mlops_desktop.governance.db import Governance
-from mlops_desktop.governance.keys import SigningKey, load_public_key_pem
+from mlops_desktop.governance.keys import SigningKey
 from mlops_desktop.governance.models import SqlObservation, SqlPublicKey
 
 logger = logging.getLogger(__name__)
@@ -493,27 +493,42 @@ def _only(state: State, names: Iterable[str]) -> State:
     return {"models": {n: models[n] for n in names if n in models}}
 
 
-def signature_of(gov: Governance, obs: Observation) -> str | None:
-    """``None`` (unsigned), ``"valid"`` (the envelope verifies with the recorded key and signs this
-    record) or ``"invalid: <why>"``. Says nothing about whether the key is trusted."""
+def signature_of(gov: Governance, obs: Observation, anchors: Any = None) -> str | None:
+    """:func:`signature_and_signer`'s verdict alone."""
+    return signature_and_signer(gov, obs, anchors)[0]
+
+
+def signature_and_signer(gov: Governance, obs: Observation, anchors: Any = None) -> tuple[str | None, str | None]:
+    """(verdict, identity the signing key claims). The verdict is ``None`` (unsigned), ``"valid"`` (the envelope verifies with the recorded key, signs this
+    record, and the key's chain starts at one of this client's trust anchors), ``"unanchored: ..."``
+    (it verifies, but no anchor reaches the key: the full fingerprint and the identity it claims)
+    or ``"invalid: <why>"``. ``anchors``: this client's anchors (default: ``load_anchors()``)."""
+    from mlops_desktop.governance.anchors import unanchored_message
+    from mlops_desktop.governance.trust import load_trust
+
     with gov.read_session() as session:
         row = session.get(SqlObservation, obs.id)
         if row is None or row.envelope is None:
-            return None
-        key_row = session.get(SqlPublicKey, row.key_id) if row.key_id else None
-        if key_row is None:
-            return "invalid: the signing key is not recorded"
-        try:
-            verified = verify_envelope(bytes(row.envelope), {key_row.key_id: load_public_key_pem(
-                key_row.public_pem.encode())})
-            statement = parse_statement(verified.envelope.payload, (OBSERVATION_PREDICATE,))
-        except (EnvelopeError, StoreError, ValueError) as exc:
-            return f"invalid: {exc}"
-        pred = statement.predicate
-        if (statement.digest != row.state_digest or pred.get("observed_at") != row.observed_at
-                or pred.get("registry") != {"kind": row.registry_kind, "id": row.registry_id}):
-            return "invalid: the envelope signs another observation"
-        return "valid"
+            return None, None
+        envelope, kid = bytes(row.envelope), row.key_id
+        recorded = (row.state_digest, row.observed_at, {"kind": row.registry_kind, "id": row.registry_id})
+    # the trust list keeps only stored public keys that match their key id (a swapped key is dropped)
+    trust = load_trust(gov, anchors=anchors)
+    pub = trust.public_keys.get(kid) if kid else None
+    if pub is None or kid is None:
+        return "invalid: the signing key is not recorded (or its stored public key does not match its key id)", None
+    identity = trust.claimed_identity(kid)
+    try:
+        verified = verify_envelope(envelope, {kid: pub})
+        statement = parse_statement(verified.envelope.payload, (OBSERVATION_PREDICATE,))
+    except (EnvelopeError, StoreError, ValueError) as exc:
+        return f"invalid: {exc}", identity
+    pred = statement.predicate
+    if verified.key_ids != (kid,) or (statement.digest, pred.get("observed_at"), pred.get("registry")) != recorded:
+        return "invalid: the envelope signs another observation", identity
+    if not trust.anchored(kid, parse_time(obs.observed_at), obs.log_seq):
+        return unanchored_message(kid, identity), identity
+    return "valid", identity
 
 
 # ---------------------------------------------------------------------------- change events

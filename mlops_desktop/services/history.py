@@ -94,7 +94,7 @@ def inventory_as_of(url: str | None, catalog: Catalog, when: datetime, *, record
         as_of,
         observable_stores,
         observations,
-        signature_of,
+        signature_and_signer,
     )
 
     stores = observable_stores(catalog)
@@ -115,10 +115,13 @@ def inventory_as_of(url: str | None, catalog: Catalog, when: datetime, *, record
                 raise UsageError(f"The journal holds no observation of {store.url} at or before {result['as_of']} "
                                  f"({first}).", "Run 'mlops-desktop observe --store URL' to start its journal.")
             ob, state = found
-            # "valid": the envelope verifies with the recorded key and signs this observation (whether
-            # that key is trusted is not judged); None: unsigned; "invalid: ...": why not
+            # "valid": the envelope verifies with the recorded key, signs this observation, and the key's
+            # chain starts at one of this client's anchors; "unanchored: ...": it verifies but no anchor
+            # reaches the key; None: unsigned; "invalid: ...": why not
+            verdict, identity = signature_and_signer(gov, ob)
             result["stores"].append({"kind": store.kind, "url": store.url, "registry": reg.to_dict(),
-                                     "observation": ob.to_dict(), "signature": signature_of(gov, ob)})
+                                     "observation": ob.to_dict(), "signature": verdict,
+                                     "signer_identity": identity})
             for name, model in sorted(state.get("models", {}).items()):
                 aliases = model.get("aliases", {})
                 result["models"].append({

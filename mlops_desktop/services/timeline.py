@@ -293,16 +293,23 @@ class AsOfBasis:
     observation_id: int
     observed_at: str
     signed_by: str | None
-    #: "valid" (the envelope verifies with the recorded key; whether that key is trusted is not
-    #: judged), "invalid: why", or None when unsigned (as ``inventory --as-of`` says it)
+    #: "valid" (the envelope verifies with the recorded key and the key is anchored), "unanchored:
+    #: ..." (it verifies, no anchor of this client reaches the key), "invalid: why", or None when
+    #: unsigned (as ``inventory --as-of`` says it)
     signature: str | None = None
+    signer_identity: str | None = None
 
     @property
     def signature_words(self) -> str:
         if self.signature is None:
             return "unsigned"
         if self.signature == "valid":
-            return f"signed by key {(self.signed_by or '')[:16]}…, the signature verifies"
+            who = f" of {self.signer_identity}" if self.signer_identity else ""
+            return (f"signed by key {(self.signed_by or '')[:16]}…, the signature verifies; the key{who} "
+                    "is anchored by this client's trust anchors")
+        if self.signature.startswith("unanchored"):
+            return (f"signed by key {self.signed_by} claiming {self.signer_identity or '(no identity)'}: "
+                    "NOT anchored by any trust anchor of this client, so not verified")
         return f"signature INVALID: {self.signature.removeprefix('invalid').lstrip(': ')}"
 
 
@@ -342,7 +349,8 @@ def as_of_job(url: str | None, catalog: Catalog, when: datetime, *, progress: Pr
     for store in result["stores"]:
         ob = store["observation"]
         out.basis.append(AsOfBasis(store["url"], f"{store['registry']['kind']}:{store['registry']['id']}",
-                                   int(ob["id"]), ob["observed_at"], ob.get("signed_by"), store.get("signature")))
+                                   int(ob["id"]), ob["observed_at"], ob.get("signed_by"), store.get("signature"),
+                                   store.get("signer_identity")))
     for model in result["models"]:
         out.models += 1
         for v in model["versions"]:

@@ -1,0 +1,129 @@
+"""Attacks on the registry journal's signed observations, as someone who can write the
+governance database: a key nobody anchored, a trusted key id with another public key, an
+envelope taken from another registry's observation. None may read as a verified signature."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mlops_desktop.crypto.ecdsa import public_pem
+from mlops_desktop.governance.journal import observations, observe, signature_of
+from mlops_desktop.governance.keys import SigningKey
+from mlops_desktop.governance.store import open_governance
+from mlops_desktop.services.history import inventory_as_of
+from mlops_desktop.services.timeline import as_of_job
+from mlops_desktop.sources.loader import load_catalog
+from tests.governance.helpers import build_team, make_key
+
+
+def _banner_words(url: str, store: Path) -> str:
+    state = as_of_job(url, load_catalog([str(store)]), datetime.now(UTC))
+    [basis] = state.basis
+    return basis.signature_words
+
+
+def test_observation_signed_by_a_key_nobody_anchored_is_not_called_verified(
+        tmp_path: Path, mlflow3_db: Path) -> None:
+    url = str(tmp_path / "gov.db")
+    mallory = make_key("alice@example.org")  # claims a trusted person's name; held by no one here
+    with open_governance(url) as gov:
+        build_team(gov)
+        observe(gov, load_catalog([str(mlflow3_db)]), key=mallory)
+        [obs] = observations(gov)
+        verdict = signature_of(gov, obs)
+    assert verdict is not None and verdict.startswith("unanchored:")
+    assert mallory.key_id in verdict and "alice@example.org" in verdict
+    answer = inventory_as_of(url, load_catalog([str(mlflow3_db)]), datetime.now(UTC), record=False)
+    assert answer["stores"][0]["signature"] == verdict
+    words = _banner_words(url, mlflow3_db)
+    assert "verifies" not in words and "NOT anchored" in words and mallory.key_id in words
+
+
+def test_observation_signed_by_an_anchored_key_says_so_and_by_whom(tmp_path: Path, mlflow3_db: Path) -> None:
+    url = str(tmp_path / "gov.db")
+    with open_governance(url) as gov:
+        team = build_team(gov)
+        observe(gov, load_catalog([str(mlflow3_db)]), key=team.alice)
+        [obs] = observations(gov)
+        assert signature_of(gov, obs) == "valid"
+    words = _banner_words(url, mlflow3_db)
+    assert f"signed by key {team.alice.key_id[:16]}…, the signature verifies" in words
+    assert "anchored" in words and "alice@example.org" in words
+
+
+def test_trusted_key_id_recorded_with_another_public_key_is_invalid(tmp_path: Path, mlflow3_db: Path) -> None:
+    """Mallory signs under Alice's key id and replaces Alice's stored public key with her own."""
+    url = str(tmp_path / "gov.db")
+    mallory = make_key("mallory")
+    with open_governance(url) as gov:
+        team = build_team(gov)
+        forged = SigningKey(mallory.private_key, team.alice.key_id, "alice@example.org")
+        observe(gov, load_catalog([str(mlflow3_db)]), key=forged)
+        [obs] = observations(gov)
+    con = sqlite3.connect(url)
+    with con:
+        con.execute("UPDATE public_keys SET public_pem = ? WHERE key_id = ?",
+                    (public_pem(mallory.public_key).decode(), team.alice.key_id))
+    con.close()
+    with open_governance(url) as gov:
+        verdict = signature_of(gov, obs)
+    assert verdict is not None and verdict.startswith("invalid:"), verdict
+    words = _banner_words(url, mlflow3_db)
+    assert "INVALID" in words and "verifies" not in words
+
+
+def test_envelope_of_another_registrys_observation_is_invalid(
+        tmp_path: Path, mlflow3_db: Path, mlflow2_db: Path) -> None:
+    url = str(tmp_path / "gov.db")
+    with open_governance(url) as gov:
+        team = build_team(gov)
+        observe(gov, load_catalog([str(mlflow3_db)]), key=team.alice)
+        observe(gov, load_catalog([str(mlflow2_db)]), key=team.alice)
+        first, second = observations(gov)
+        assert first.registry != second.registry
+    con = sqlite3.connect(url)
+    with con:
+        con.execute("UPDATE observations SET envelope = (SELECT envelope FROM observations WHERE id = ?) WHERE id = ?",
+                    (second.id, first.id))
+    con.close()
+    with open_governance(url) as gov:
+        assert signature_of(gov, first) == "invalid: the envelope signs another observation"
+
+
+def test_signing_key_row_deleted_is_invalid(tmp_path: Path, mlflow3_db: Path) -> None:
+    url = str(tmp_path / "gov.db")
+    mallory = make_key("mallory")
+    with open_governance(url) as gov:
+        build_team(gov)
+        observe(gov, load_catalog([str(mlflow3_db)]), key=mallory)
+        [obs] = observations(gov)
+    con = sqlite3.connect(url)
+    with con:
+        con.execute("DELETE FROM public_keys WHERE key_id = ?", (mallory.key_id,))
+    con.close()
+    with open_governance(url) as gov:
+        verdict = signature_of(gov, obs)
+    assert verdict is not None and verdict.startswith("invalid:")
+
+
+@pytest.mark.parametrize("anchor_env", [True, False])
+def test_unanchored_without_any_anchor(tmp_path: Path, mlflow3_db: Path, monkeypatch: pytest.MonkeyPatch,
+                                       anchor_env: bool) -> None:
+    """A store with no trust list at all: the signer is only ever unanchored, unless this client
+    holds the key as an anchor."""
+    url = str(tmp_path / "gov.db")
+    key = make_key("ops@example.org")
+    if anchor_env:
+        monkeypatch.setenv("MLOPS_DESKTOP_TRUST_ANCHORS", key.key_id)
+    with open_governance(url) as gov:
+        observe(gov, load_catalog([str(mlflow3_db)]), key=key)
+        [obs] = observations(gov)
+        verdict = signature_of(gov, obs)
+    if anchor_env:
+        assert verdict == "valid"
+    else:
+        assert verdict is not None and verdict.startswith("unanchored:") and key.key_id in verdict
