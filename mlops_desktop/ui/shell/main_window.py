@@ -686,7 +686,7 @@ class MainWindow(WindowSession):
                 + " ".join(f"{url}: {status.text}." for url, status in altered)
                 + " Do not rely on it; check it with 'mlops-desktop snapshot verify'.")
             self.altered_banner.setStyleSheet(
-                f"QLabel {{ background: {theme.colors().phi}; color: white; font-weight: bold; padding: 8px; }}")
+                f"QLabel {{ background: {theme.colors().phi}; color: {theme.colors().badge_text}; font-weight: bold; padding: 8px; }}")
         self.altered_banner.setVisible(bool(altered))
         title = "MLOps Desktop"
         if self.store_urls:
