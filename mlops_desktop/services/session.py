@@ -56,6 +56,21 @@ class KeyFile:
         return load_private_key(Path(self.path.strip()).expanduser(), self.passphrase)
 
 
+class KeepUnlocked:
+    """An unlock function that keeps the key it returned (in memory only: the passphrase is not
+    kept), so a window can sign its registry observations with the key its officer unlocked to
+    sign something else. ``key`` is None until ``unlock_fn`` has returned."""
+
+    def __init__(self, unlock_fn: UnlockFn) -> None:
+        self._unlock_fn = unlock_fn
+        self.key: SigningKey | None = None
+
+    def __call__(self) -> SigningKey:
+        key = self._unlock_fn()
+        self.key = key
+        return key
+
+
 def preselected_key(configured: str = "") -> str:
     """The signing key a dialog starts with: the one configured (Settings' signing key, which
     is also where the key last signed with is remembered), else the newest key this client
@@ -124,3 +139,24 @@ def observe_on_open(url: str | None, catalog: Catalog, store_urls: Sequence[str]
         return observe_opened(gov, catalog, store_urls)
     finally:
         gov.close()
+
+
+def observe_opened_signed(gov: Governance, catalog: Catalog, store_urls: Sequence[str],
+                          key: SigningKey | None) -> list[ObserveResult]:
+    """As :func:`governance.journal.observe_opened` (nothing for a read-only store or a snapshot's
+    catalog, a problem is one warning), each new observation signed with ``key`` when one is given
+    (a key the officer already unlocked: nothing is asked for here)."""
+    import sqlalchemy.exc
+
+    from mlops_desktop.core.errors import MlopsError
+    from mlops_desktop.governance.journal import observable_stores, observe, observe_opened
+
+    if key is None:
+        return observe_opened(gov, catalog, store_urls)
+    if gov.read_only or not observable_stores(catalog) or opens_snapshot(store_urls):
+        return []
+    try:
+        return observe(gov, catalog, key=key)
+    except (MlopsError, sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        logger.warning("Registry observation not recorded: %s", exc)
+        return []

@@ -5,13 +5,17 @@ at which store and which model. Each loaded catalog is also recorded in the regi
 (an observation only when a registry's state changed). The window's signals feed a queue; a worker writes the
 queued entries in one go (never on the UI thread), and a read-only or unreachable
 governance store only logs a warning: browsing never fails because of the log.
+
+Observations are signed with the key the officer unlocked in this window to sign a decision
+(:meth:`AccessLog.keep_signing_key`), kept in memory until the window closes; without one they
+are recorded unsigned. No passphrase is ever asked for, or kept, to sign an observation.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
@@ -23,6 +27,9 @@ from mlops_desktop.governance.actions import (
 )
 from mlops_desktop.sources.base import redact
 from mlops_desktop.ui.common.workers import TaskSlot
+
+if TYPE_CHECKING:
+    from mlops_desktop.governance.keys import SigningKey
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +91,10 @@ def write_entries(
     for done, (action, obj, details) in enumerate(entries):
         progress(done, len(entries), "Recording access")
         if action == ACTION_OBSERVE:  # the registry journal (an unchanged registry records nothing)
-            from mlops_desktop.services.history import observe_quietly
+            from mlops_desktop.services.session import observe_opened_signed
 
-            observe_quietly(gov, details["catalog"], details["store_urls"])  # not an access entry: not counted
+            # signed with the key unlocked in the window when the entry was queued, if any
+            observe_opened_signed(gov, details["catalog"], details["store_urls"], details.get("key"))  # not counted
             continue
         if try_log_action(gov, action, obj, details) is not None:
             written += 1
@@ -104,6 +112,8 @@ class AccessLog(QObject):
         self._busy = False
         self._closed = False
         self.written = 0
+        #: the key the officer unlocked in this window (memory only), which signs its observations
+        self.signing_key: SigningKey | None = None
         self._cache = GovernanceCache()
         self.slot = TaskSlot("access-log", None, self)
         self._busy = True
@@ -117,7 +127,14 @@ class AccessLog(QObject):
 
     def catalog_loaded(self, catalog: object, store_urls: Sequence[str]) -> None:
         """Record the registries of a loaded catalog in the journal (when their state changed)."""
-        self._queue((ACTION_OBSERVE, "", {"catalog": catalog, "store_urls": list(store_urls)}))
+        self._queue((ACTION_OBSERVE, "", {"catalog": catalog, "store_urls": list(store_urls),
+                                          "key": self.signing_key}))
+
+    def keep_signing_key(self, key: SigningKey | None) -> None:
+        """Sign the observations queued from now on with ``key`` (already unlocked by the officer
+        to sign a decision; None: unsigned again). A registry whose state has not changed records
+        nothing new: its next changed state is the first signed observation."""
+        self.signing_key = key
 
     def version_viewed(self, version: object) -> None:
         uri = getattr(version, "uri", None)
@@ -164,6 +181,7 @@ class AccessLog(QObject):
     def shutdown(self) -> None:
         """Wait for the batch being written; what is still queued is dropped with a warning."""
         self._closed = True
+        self.signing_key = None  # the unlocked key lives no longer than the window
         self.slot.shutdown()  # the running writer ignores cancellation and is joined
         self._cache.close()
         if self._pending:

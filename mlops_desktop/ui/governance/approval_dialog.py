@@ -60,7 +60,7 @@ from mlops_desktop.services.decisions import (
     target_choices,
 )
 from mlops_desktop.services.governance_status import TargetStatus, target_statuses_from
-from mlops_desktop.services.session import KeyFile
+from mlops_desktop.services.session import KeepUnlocked, KeyFile
 from mlops_desktop.services.settings import PolicyInForce, VerificationSettings
 from mlops_desktop.ui.common.dialogs import TaskDialog
 from mlops_desktop.ui.common.keyfield import KeyFileField, passphrase_or_env
@@ -133,6 +133,7 @@ class ApprovalDialog(TaskDialog):
     """Sign an approval or rejection of one model version."""
 
     sig_decided = Signal(object)  # ApprovalRecord
+    sig_key_unlocked = Signal(object)  # the SigningKey that signed it (in memory; the passphrase is not kept)
 
     def __init__(
         self,
@@ -178,6 +179,7 @@ class ApprovalDialog(TaskDialog):
         #: the targets the version holds, as the decisions verified so far leave them
         self.held: dict[str, TargetStatus] = {}
         self._target_touched = False
+        self._unlock: KeepUnlocked | None = None  # the unlock of the signing in progress
         self.slot = TaskSlot("approval", None, self)
         self.slot.sig_progress.connect(self._on_slot_progress)
         self._regimes_touched = False
@@ -553,7 +555,7 @@ class ApprovalDialog(TaskDialog):
         self.banner.show_message("info", "Unlocking the key and signing…")
         request = DecisionRequest(self.governance_url, self.catalog, self.draft(), self.verification, self.policy,
                                   ctx.digest)
-        unlock = KeyFile(self.key_field.path(), passphrase).unlock
+        unlock = self._unlock = KeepUnlocked(KeyFile(self.key_field.path(), passphrase).unlock)
         self.slot.start(partial(sign_decision, create=False), request, unlock, label="Signing the decision",
                         on_done=self._on_signed, on_error=self._on_sign_error)
         return True
@@ -577,8 +579,12 @@ class ApprovalDialog(TaskDialog):
                   f"(key {html.escape(record.key_id[:16])}).<br>Envelope id {html.escape(record.id)}")
         self.close_button.setText("Close")
         self.sig_decided.emit(record)
+        if self._unlock is not None and self._unlock.key is not None:
+            self.sig_key_unlocked.emit(self._unlock.key)
+        self._unlock = None
 
     def _on_sign_error(self, exc: BaseException) -> bool:
+        self._unlock = None  # a key unlocked for a decision that was not recorded is not kept
         self._set_running(False)
         self.passphrase_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         return self._show_error(exc, "Not signed")

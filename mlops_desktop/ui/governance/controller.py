@@ -279,6 +279,7 @@ class GovernanceController(QObject):
             gui_settings=self.window.gui_settings, parent=self.window.window(),
         )
         dialog.sig_decided.connect(self._on_dialog_decided)
+        dialog.sig_key_unlocked.connect(self._on_key_unlocked)
         self._open(dialog)
         return dialog
 
@@ -318,6 +319,11 @@ class GovernanceController(QObject):
             f"{'Approval' if record.decision == 'APPROVED' else 'Rejection'} of {record.model_name} version "
             f"{record.version} for "
             f"{record.target} recorded at audit-log entry {record.log_seq}.", 10000)
+
+    def _on_key_unlocked(self, key: Any) -> None:
+        """The officer unlocked a key to sign a decision: the window's observations of the
+        registries are signed with it until the window closes."""
+        self.access_log.keep_signing_key(key)
 
     def _on_trust_changed(self) -> None:
         if self._alive(self.approvals_view):
