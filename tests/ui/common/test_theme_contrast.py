@@ -311,3 +311,26 @@ def test_popup_menu_edge_stands_out(qtbot, themed, mode):
     palette = QApplication.palette()
     for below in (inside, palette.window().color(), palette.base().color()):
         assert contrast_ratio(edge, below) >= BORDER, (edge.name(), below.name())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_status_badge_and_banner_colours(qtbot, themed, mode):
+    """The colours views take from the theme: verdict text on the window and in tables, badge
+    text on its badge, banner text on its strip."""
+    from mlops_desktop.ui.common import status
+    from mlops_desktop.ui.common.widgets import Banner
+
+    themed.apply(mode)
+    c = theme.colors()
+    pairs = {f"status {s}": (status.status_color(s), QColor(bg)) for s in status.STATUS_TEXT for bg in (c.window, c.base)}
+    pairs |= {f"{name} badge": (QColor(c.badge_text), QColor(bg)) for name, bg in (("PII", c.pii), ("PHI", c.phi))}
+    pairs |= {f"verdict {name}": (QColor(fg), QColor(bg)) for name, fg in (("ok", c.ok), ("alarm", c.phi))
+              for bg in (c.window, c.base)}
+    banner = Banner()
+    qtbot.addWidget(banner)
+    for kind in ("ok", "error", "warning", "info"):
+        banner.show_message(kind, "Signature verified")
+        bg, fg = banner.colors()
+        pairs[f"{kind} banner"] = (fg, bg)
+    weak = {name: round(contrast_ratio(fg, bg), 2) for name, (fg, bg) in pairs.items() if contrast_ratio(fg, bg) < TEXT}
+    assert not weak, f"{mode}: {weak}"
