@@ -125,11 +125,11 @@ def contrast_ratio(a: QColor | str, b: QColor | str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-PE = QStyle.PrimitiveElement
+_PE = QStyle.PrimitiveElement
 #: Fusion primitives whose border is ``window.darker(140)``: drawn with the theme's outline.
 _OUTLINED_PRIMITIVES = frozenset({
-    PE.PE_IndicatorCheckBox, PE.PE_IndicatorRadioButton, PE.PE_FrameLineEdit, PE.PE_PanelLineEdit,
-    PE.PE_Frame, PE.PE_FrameTabWidget, PE.PE_PanelButtonCommand,
+    _PE.PE_IndicatorCheckBox, _PE.PE_IndicatorRadioButton, _PE.PE_FrameLineEdit, _PE.PE_PanelLineEdit,
+    _PE.PE_Frame, _PE.PE_FrameTabWidget, _PE.PE_PanelButtonCommand,
 })
 _OUTLINED_COMPLEX = frozenset({QStyle.ComplexControl.CC_ComboBox, QStyle.ComplexControl.CC_SpinBox,
                                QStyle.ComplexControl.CC_ScrollBar})
@@ -163,17 +163,17 @@ class ThemedStyle(QProxyStyle):
 
     def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter,
                       widget: QWidget | None = None) -> None:
-        if element == PE.PE_FrameGroupBox:
+        if element == _PE.PE_FrameGroupBox:
             self._draw_outline(option, painter)
             return
-        if element == PE.PE_FrameFocusRect:
+        if element == _PE.PE_FrameFocusRect:
             self._draw_focus_rect(option, painter)
             return
         if element in _OUTLINED_PRIMITIVES:
             option = type(option)(option)
             option.palette = self._outlined(option.palette)
         super().drawPrimitive(element, option, painter, widget)
-        if element in (PE.PE_PanelMenu, PE.PE_FrameMenu):  # a popup menu's edge, over whatever is below it
+        if element in (_PE.PE_PanelMenu, _PE.PE_FrameMenu):  # a popup menu's edge, over whatever is below it
             self._draw_outline(option, painter)
 
     def drawControl(self, element: QStyle.ControlElement, option: QStyleOption, painter: QPainter,
