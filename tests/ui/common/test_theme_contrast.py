@@ -334,3 +334,36 @@ def test_status_badge_and_banner_colours(qtbot, themed, mode):
         pairs[f"{kind} banner"] = (fg, bg)
     weak = {name: round(contrast_ratio(fg, bg), 2) for name, (fg, bg) in pairs.items() if contrast_ratio(fg, bg) < TEXT}
     assert not weak, f"{mode}: {weak}"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("plain_fusion", [False, True])
+def test_keyboard_focus_frame_on_a_table_cell(qtbot, themed, mode, plain_fusion):
+    """Moving to a cell with the keyboard frames it; the frame's left edge stands out from the
+    cell (plain Fusion's translucent frame does not, and the measurement says so)."""
+    from PySide6.QtWidgets import QAbstractItemView
+
+    themed.apply(mode)
+    table = QTableWidget(3, 3)
+    qtbot.addWidget(table)
+    if plain_fusion:
+        table.setStyle(QStyleFactory.create("Fusion"))
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)  # the cell keeps the base colour
+    for r in range(3):
+        for c in range(3):
+            table.setItem(r, c, QTableWidgetItem(""))
+    table.resize(400, 200)
+    table.show()
+    qtbot.waitExposed(table)
+    table.setFocus()
+    table.setCurrentCell(1, 0)
+    rect = table.visualItemRect(table.item(1, 1))
+    base = table.palette().base().color()
+    assert _grab(table.viewport()).pixelColor(rect.left(), rect.center().y()) == base  # not framed yet
+    qtbot.keyClick(table, Qt.Key.Key_Right)  # keyboard navigation: Qt now shows focus frames
+    assert table.currentRow() == 1 and table.currentColumn() == 1
+    edge = _grab(table.viewport()).pixelColor(rect.left(), rect.center().y())
+    if plain_fusion:
+        assert 1.0 < contrast_ratio(edge, base) < BORDER, edge.name()  # drawn, but faint
+    else:
+        assert contrast_ratio(edge, base) >= BORDER, (edge.name(), base.name())
