@@ -4,7 +4,8 @@ An *observation* records, per model version, what the registry says about it (st
 status, run id, a digest of its tags, its dataset digests, creation and last-update times)
 and, per model, where each alias points. It is written only when the state differs from
 the registry's previous observation (compared by the SHA-256 of the state's sorted-key JSON,
-so observing an unchanged registry reads one row and writes nothing). Rows are stored in
+so observing an unchanged registry reads one row and writes nothing), or, asked for with
+``sign_unchanged``, once more signed when the previous observation of that same state is unsigned. Rows are stored in
 ``observations`` (:class:`~mlops_desktop.governance.models.SqlObservation`): a ``full``
 state every :data:`FULL_EVERY` observations of a registry, otherwise the ``delta`` from
 the previous one, zlib-compressed. Each row is hashed into its own audit-log entry
@@ -370,15 +371,18 @@ def _count_versions(state: State) -> int:
     return sum(len(m.get("versions", {})) for m in state.get("models", {}).values())
 
 
-def observe(gov: Governance, catalog: Catalog, *, key: SigningKey | None = None) -> list[ObserveResult]:
-    """Record each live registry of ``catalog`` whose state differs from its last observation."""
+def observe(gov: Governance, catalog: Catalog, *, key: SigningKey | None = None,
+            sign_unchanged: bool = False) -> list[ObserveResult]:
+    """Record each live registry of ``catalog`` whose state differs from its last observation.
+    With ``key`` and ``sign_unchanged``, an unchanged registry whose last observation is unsigned
+    is recorded again, signed (a delta with no change: the same state, attested by the key)."""
     results: list[ObserveResult] = []
     for store in observable_stores(catalog):
         registry = store.registry
         assert registry is not None
         with _gc_paused():
             state = registry_state(catalog, registry)
-        results.append(_observe_one(gov, registry, store.url, state, key))
+        results.append(_observe_one(gov, registry, store.url, state, key, sign_unchanged))
     return results
 
 
@@ -428,19 +432,27 @@ def observe_opened(gov: Governance, catalog: Catalog, store_urls: Sequence[str])
 
 
 def _observe_one(gov: Governance, registry: RegistryRef, source: str, state: State,
-                 key: SigningKey | None) -> ObserveResult:
+                 key: SigningKey | None, sign_unchanged: bool = False) -> ObserveResult:
     with _gc_paused():
         digest = state_digest(state)
     count = _count_versions(state)
+
+    def unchanged(last: Observation | None) -> bool:
+        """Nothing to record: the same state, and signed already (or not to be signed now)."""
+        return last is not None and last.state_digest == digest and (
+            key is None or not sign_unchanged or last.key_id is not None)
+
     with gov.read_session() as session:
         last = _last(session, registry) if _has_journal(session) else None
-    if last is not None and last.state_digest == digest:
+    if unchanged(last):
+        assert last is not None
         return ObserveResult(registry, source, False, last, count)
     gov.require_writable()
     with gov.write_session() as session:
         head = audit.lock_head(session, gov)
         last = _last(session, registry)  # again, under the lock: another client may have just observed
-        if last is not None and last.state_digest == digest:
+        if unchanged(last):
+            assert last is not None
             return ObserveResult(registry, source, False, last, count)
         previous = None
         if last is not None:

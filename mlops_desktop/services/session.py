@@ -145,7 +145,8 @@ def observe_opened_signed(gov: Governance, catalog: Catalog, store_urls: Sequenc
                           key: SigningKey | None) -> list[ObserveResult]:
     """As :func:`governance.journal.observe_opened` (nothing for a read-only store or a snapshot's
     catalog, a problem is one warning), each new observation signed with ``key`` when one is given
-    (a key the officer already unlocked: nothing is asked for here)."""
+    (a key the officer already unlocked: nothing is asked for here). A registry whose state has not
+    changed but whose last observation is unsigned is observed again, signed."""
     import sqlalchemy.exc
 
     from mlops_desktop.core.errors import MlopsError
@@ -156,7 +157,7 @@ def observe_opened_signed(gov: Governance, catalog: Catalog, store_urls: Sequenc
     if gov.read_only or not observable_stores(catalog) or opens_snapshot(store_urls):
         return []
     try:
-        return observe(gov, catalog, key=key)
+        return observe(gov, catalog, key=key, sign_unchanged=True)
     except (MlopsError, sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
         logger.warning("Registry observation not recorded: %s", exc)
         return []

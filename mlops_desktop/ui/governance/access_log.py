@@ -7,8 +7,9 @@ queued entries in one go (never on the UI thread), and a read-only or unreachabl
 governance store only logs a warning: browsing never fails because of the log.
 
 Observations are signed with the key the officer unlocked in this window to sign a decision
-(:meth:`AccessLog.keep_signing_key`), kept in memory until the window closes; without one they
-are recorded unsigned. No passphrase is ever asked for, or kept, to sign an observation.
+(:meth:`AccessLog.keep_signing_key`), kept in memory until the window closes (an unchanged
+registry whose last observation is unsigned is then recorded again, signed, when it is next
+loaded); without one they are recorded unsigned. No passphrase is ever asked for, or kept, to sign an observation.
 """
 
 from __future__ import annotations
@@ -132,8 +133,8 @@ class AccessLog(QObject):
 
     def keep_signing_key(self, key: SigningKey | None) -> None:
         """Sign the observations queued from now on with ``key`` (already unlocked by the officer
-        to sign a decision; None: unsigned again). A registry whose state has not changed records
-        nothing new: its next changed state is the first signed observation."""
+        to sign a decision; None: unsigned again). The next load of an unchanged registry whose
+        last observation is unsigned records that state again, signed."""
         self.signing_key = key
 
     def version_viewed(self, version: object) -> None:

@@ -18,7 +18,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mlops_desktop.cli.main import main
-from mlops_desktop.governance.journal import observations, signature_of
+from mlops_desktop.governance.journal import (
+    as_of,
+    change_events,
+    observations,
+    observe,
+    signature_of,
+    state_of,
+)
 from mlops_desktop.governance.keys import create_key, load_private_key, load_public_key
 from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
@@ -100,16 +107,27 @@ def test_after_an_approval_the_next_observation_is_signed_by_that_key(
     alice = load_private_key(keys.alice, PASSPHRASE)
     access = window.governance.access_log
     assert access.signing_key is not None and access.signing_key.key_id == alice.key_id
-    open_and_wait(qtbot, window, mlflow3_db)  # nothing changed: nothing recorded, signed or not
+    # reopened with nothing changed: the same state recorded once more, now signed; no change event
+    open_and_wait(qtbot, window, mlflow3_db)
     with open_governance(gov_url) as gov:
-        assert len(observations(gov)) == 1
+        again_unsigned, resigned = observations(gov)
+        assert again_unsigned.id == first.id
+        assert resigned.state_digest == first.state_digest and resigned.key_id == alice.key_id
+        assert signature_of(gov, resigned) == "valid"
+        assert change_events(gov, first.registry) == []
+        found = as_of(gov, first.registry, resigned.time)
+        assert found is not None and found[0].id == resigned.id and found[1] == state_of(gov, first)
+    open_and_wait(qtbot, window, mlflow3_db)  # signed already: nothing more
+    with open_governance(gov_url) as gov:
+        assert len(observations(gov)) == 2
     change_registry(mlflow3_db)
     open_and_wait(qtbot, window, mlflow3_db)
     with open_governance(gov_url) as gov:
-        old, new = observations(gov)
-        assert old.key_id is None
-        assert new.key_id == alice.key_id
+        _, old, new = observations(gov)
+        assert new.key_id == alice.key_id and new.state_digest != old.state_digest
         assert signature_of(gov, new) == "valid"
+        [event] = change_events(gov, first.registry)
+        assert (event.model, event.version, event.after) == ("demand-forecast", "3", "Production")
     code, out = audit_verify(capsys, gov_url)
     assert code == 0, out
     assert not window.notifier.dialogs
@@ -139,6 +157,9 @@ def test_without_an_unlocked_key_observations_stay_unsigned(
         assert len(obs) == 2
         assert [o.key_id for o in obs] == [None, None]
         assert [signature_of(gov, o) for o in obs] == [None, None]
+    open_and_wait(qtbot, window, mlflow3_db)  # unchanged and no key: nothing recorded
+    with open_governance(gov_url) as gov:
+        assert len(observations(gov)) == 2
     code, out = audit_verify(capsys, gov_url)
     assert code == 0, out
 
@@ -159,3 +180,24 @@ def test_a_wrong_passphrase_unlocks_nothing_and_signs_nothing(
     with open_governance(gov_url) as gov:
         obs = observations(gov)
         assert len(obs) == 2 and [o.key_id for o in obs] == [None, None]
+
+
+def test_an_unchanged_state_is_signed_again_only_when_asked_with_a_key(
+        tmp_path: Path, mlflow3_db: Path, keys: SimpleNamespace, gov_url: str) -> None:
+    from mlops_desktop.sources.loader import load_catalog
+
+    catalog = load_catalog([str(mlflow3_db)])
+    alice, admin = load_private_key(keys.alice, PASSPHRASE), load_private_key(keys.admin, PASSPHRASE)
+    with open_governance(gov_url) as gov:
+        [first] = observe(gov, catalog)
+        assert first.changed and first.observation is not None and first.observation.key_id is None
+        # no key, or a key but not asked: an unchanged registry records nothing
+        assert not observe(gov, catalog, sign_unchanged=True)[0].changed
+        assert not observe(gov, catalog, key=alice)[0].changed
+        assert len(observations(gov)) == 1
+        [signed] = observe(gov, catalog, key=alice, sign_unchanged=True)
+        assert signed.changed and signed.changes == 0
+        assert signed.observation is not None and signed.observation.key_id == alice.key_id
+        # the last one is signed: another key does not add a row
+        assert not observe(gov, catalog, key=admin, sign_unchanged=True)[0].changed
+        assert [o.key_id for o in observations(gov)] == [None, alice.key_id]
