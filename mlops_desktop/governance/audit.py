@@ -326,6 +326,16 @@ def _write_checkpoint(session: Session, gov: Governance, head: SqlLogHead) -> Sq
     return row
 
 
+def checkpoint_public_key(kid: str, pem: str) -> ec.EllipticCurvePublicKey:
+    """A stored checkpoint key's public key, which must be the key its id names: a certification
+    names the key id, so a public key put in the table under a certified id is refused."""
+    pub = load_public_key_pem(pem.encode())
+    if key_id(pub) != kid:
+        raise cpmod.CheckpointError(f"the stored checkpoint key {kid[:16]} does not match its key id "
+                                    "(its public key was replaced by hand)")
+    return pub
+
+
 def write_checkpoint(gov: Governance) -> str:
     """Sign (or reuse) a checkpoint of the current log; returns the note."""
     with gov.write_session() as session:
@@ -690,7 +700,7 @@ def verify_log(
             problems.append(f"Checkpoint at size {size} is signed by an unknown key {kid[:16]}.")
         else:
             try:
-                parsed = cpmod.verify_checkpoint(note, key_row.name, load_public_key_pem(key_row.public_pem.encode()))
+                parsed = cpmod.verify_checkpoint(note, key_row.name, checkpoint_public_key(kid, key_row.public_pem))
             except (cpmod.CheckpointError, StoreError) as exc:
                 problems.append(f"Checkpoint at size {size} has a bad signature ({exc}).")
                 parsed = None

@@ -45,8 +45,9 @@ from mlops_desktop.crypto.merkle import (
     root_from_leaf_hashes,
     verify_consistency,
 )
+from mlops_desktop.governance.audit import checkpoint_public_key
 from mlops_desktop.governance.db import Governance
-from mlops_desktop.governance.keys import WitnessKey, load_public_key_pem
+from mlops_desktop.governance.keys import WitnessKey
 from mlops_desktop.governance.models import SqlCheckpoint, SqlCheckpointKey, SqlLogEntry
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def witness_checkpoint(gov: Governance, witness: WitnessKey, *, now: int | None 
     if key_name is None or key_pem is None:
         raise CheckFailed(f"The newest checkpoint is signed by key {kid}, which the store does not hold.")
     try:
-        cp = cpmod.verify_checkpoint(note, key_name, load_public_key_pem(key_pem.encode()))
+        cp = cpmod.verify_checkpoint(note, key_name, checkpoint_public_key(kid, key_pem))
     except cpmod.CheckpointError as exc:
         raise CheckFailed(f"The newest checkpoint (size {newest.size}) does not verify: {exc}.") from exc
     if cp.origin != gov.origin:
@@ -261,7 +262,7 @@ def certified_notes(gov: Governance, counts: Callable[[str, int], bool], signed:
             continue
         name, pem = keys[kid]
         try:
-            cp = cpmod.verify_checkpoint(note, name, load_public_key_pem(pem.encode()))
+            cp = cpmod.verify_checkpoint(note, name, checkpoint_public_key(kid, pem))
         except (cpmod.CheckpointError, StoreError):
             continue  # the log check names a bad signature
         if cp.size == size and cp.root.hex() == root_hex and cp.origin == gov.origin:

@@ -1,0 +1,169 @@
+"""Attacks on the witness quorum (``verify`` / ``audit verify --policy``), as someone who can
+write the governance database: a checkpoint key recorded under the certified key's id, a witness
+line under a policy name by another key, one line pasted twice, a cosignature copied from another
+log, a decision appended after the witnessed checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mlops_desktop.crypto import checkpoint as cpmod
+from mlops_desktop.crypto.ecdsa import generate_private_key, public_pem
+from mlops_desktop.governance import audit, keys
+from mlops_desktop.governance.approvals import approve
+from mlops_desktop.governance.db import Governance
+from mlops_desktop.governance.models import SqlCheckpoint, SqlCheckpointKey
+from mlops_desktop.governance.policy import Policy, load_policy
+from mlops_desktop.governance.store import open_governance
+from mlops_desktop.governance.trust import add_signer
+from mlops_desktop.governance.verify import verify_all, verify_log_anchored
+from mlops_desktop.governance.witness import witness_checkpoint
+from tests.governance.helpers import PASSPHRASE, Team, build_team
+
+
+def _witness(tmp_path: Path, name: str) -> keys.WitnessKey:
+    keys.create_witness_key(tmp_path / f"{name}.key", f"witness.example.org/{name}", PASSPHRASE)
+    return keys.load_witness_key(tmp_path / f"{name}.key", PASSPHRASE)
+
+
+@pytest.fixture
+def w1(tmp_path: Path) -> keys.WitnessKey:
+    return _witness(tmp_path, "w1")
+
+
+@pytest.fixture
+def w2(tmp_path: Path) -> keys.WitnessKey:
+    return _witness(tmp_path, "w2")
+
+
+@pytest.fixture
+def policy(tmp_path: Path, w1: keys.WitnessKey, w2: keys.WitnessKey) -> Policy:
+    path = tmp_path / "policy.toml"
+    path.write_text(f'id = "witnessed"\n[witnesses]\nrequired = 2\nkeys = ["{w1.vkey}", "{w2.vkey}"]\n')
+    return load_policy(path)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[tuple[Governance, Team]]:
+    gov = open_governance(str(tmp_path / "gov.db"))
+    try:
+        team = build_team(gov)
+        audit.client_checkpoint_key()
+        add_signer(gov, team.admin, keys.load_public_key(audit.client_checkpoint_public_path()), "checkpoints",
+                   ["log"])
+        yield gov, team
+    finally:
+        gov.close()
+
+
+def _witnessed(gov: Governance, *ws: keys.WitnessKey) -> None:
+    audit.write_checkpoint(gov)
+    for i, w in enumerate(ws):
+        witness_checkpoint(gov, w, now=1_700_000_000 + i)
+
+
+def _newest(gov: Governance) -> SqlCheckpoint:
+    with gov.read_session() as s:
+        row = s.scalars(sa.select(SqlCheckpoint).order_by(SqlCheckpoint.size.desc(), SqlCheckpoint.id.desc())).first()
+        assert row is not None
+        return row
+
+
+def _set_newest_note(gov: Governance, note: str) -> None:
+    with gov.write_session() as s:
+        row = s.get(SqlCheckpoint, _newest(gov).id)
+        assert row is not None
+        row.note = note
+
+
+def _quorum_ok(gov: Governance, policy: Policy) -> bool:
+    report = verify_all(gov, None, policy=policy, record=False)
+    anchored = verify_log_anchored(gov, policy=policy)
+    assert report.ok == anchored.ok
+    return anchored.ok and report.witnesses is not None and report.witnesses.ok
+
+
+def test_genuine_quorum_verifies(store: tuple[Governance, Team], policy: Policy, w1: keys.WitnessKey,
+                                 w2: keys.WitnessKey) -> None:
+    gov, _ = store
+    _witnessed(gov, w1, w2)
+    assert _quorum_ok(gov, policy)
+
+
+def test_checkpoint_key_replaced_under_the_certified_key_id_does_not_count(
+        store: tuple[Governance, Team], policy: Policy, w1: keys.WitnessKey, w2: keys.WitnessKey) -> None:
+    """The certified checkpoint key's row is given another public key; the attacker signs a
+    checkpoint with it and gets it cosigned: it must not count as the certified key's."""
+    gov, _ = store
+    audit.write_checkpoint(gov)
+    cp = _newest(gov)
+    kid, name = cp.key_id, None
+    mallory = generate_private_key()
+    with gov.write_session() as s:
+        row = s.get(SqlCheckpointKey, kid)
+        assert row is not None
+        name = row.name
+        row.public_pem = public_pem(mallory.public_key()).decode()
+        forged = cpmod.sign_checkpoint(gov.origin, cp.size, bytes.fromhex(cp.root_hash), name, mallory)
+        s.get(SqlCheckpoint, cp.id).note = forged  # type: ignore[union-attr]
+    for i, w in enumerate((w1, w2)):
+        try:
+            witness_checkpoint(gov, w, now=1_700_000_000 + i)
+        except Exception:  # noqa: BLE001 - a witness that refuses is fine too
+            pass
+    log = verify_log_anchored(gov, policy=policy)
+    assert not log.ok
+    assert any("does not match its key id" in p for p in log.problems), log.problems
+    assert not _quorum_ok(gov, policy)
+
+
+def test_one_cosignature_pasted_twice_counts_once(store: tuple[Governance, Team], policy: Policy,
+                                                  w1: keys.WitnessKey) -> None:
+    gov, _ = store
+    _witnessed(gov, w1)
+    note = _newest(gov).note
+    line = [ln for ln in note.splitlines() if ln.startswith(f"— {w1.name} ")][0]
+    _set_newest_note(gov, note + line + "\n")
+    assert not _quorum_ok(gov, policy)
+
+
+def test_policy_name_cosigned_by_another_key_does_not_count(
+        tmp_path: Path, store: tuple[Governance, Team], policy: Policy, w1: keys.WitnessKey) -> None:
+    gov, _ = store
+    keys.create_witness_key(tmp_path / "imp.key", "witness.example.org/w2", PASSPHRASE)  # w2's name, other key
+    impostor = keys.load_witness_key(tmp_path / "imp.key", PASSPHRASE)
+    _witnessed(gov, w1, impostor)
+    assert not _quorum_ok(gov, policy)
+
+
+def test_cosignature_copied_from_another_log_fails(
+        tmp_path: Path, store: tuple[Governance, Team], policy: Policy, w1: keys.WitnessKey,
+        w2: keys.WitnessKey) -> None:
+    gov, _ = store
+    other = open_governance(str(tmp_path / "other.db"))
+    try:
+        build_team(other)
+        _witnessed(other, w2)
+        w2_line = [ln for ln in _newest(other).note.splitlines() if ln.startswith(f"— {w2.name} ")][0]
+    finally:
+        other.close()
+    _witnessed(gov, w1)
+    _set_newest_note(gov, _newest(gov).note + w2_line + "\n")
+    assert not _quorum_ok(gov, policy)
+
+
+def test_decision_after_the_witnessed_checkpoint_is_not_covered(
+        store: tuple[Governance, Team], policy: Policy, w1: keys.WitnessKey, w2: keys.WitnessKey,
+        mlflow3_db: Path) -> None:
+    from mlops_desktop.sources.loader import load_catalog
+
+    gov, team = store
+    _witnessed(gov, w1, w2)
+    assert _quorum_ok(gov, policy)
+    catalog = load_catalog([str(mlflow3_db)])
+    approve(gov, catalog, "fraud-detector", "3", "Production", "ok", ["gdpr"], team.alice)
+    assert not _quorum_ok(gov, policy)
