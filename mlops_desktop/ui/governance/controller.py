@@ -79,6 +79,12 @@ class GovernanceController(QObject):
         self.verify_action.triggered.connect(self._on_verify_action_triggered)
         self.audit_action = QAction("Check the audit &log", window.window())
         self.audit_action.triggered.connect(self._on_audit_action_triggered)
+        self.forget_key_action = QAction("&Forget the unlocked key", window.window())
+        self.forget_key_action.setObjectName("forgetKeyAction")
+        self.forget_key_action.setStatusTip("Stop signing this window's registry observations with the key "
+                                            "unlocked to sign a decision")
+        self.forget_key_action.setEnabled(False)  # no key unlocked yet
+        self.forget_key_action.triggered.connect(self.forget_signing_key)
         self._build_menu()
 
         self.approvals_view.sig_approve_requested.connect(self.show_approval_dialog)
@@ -117,6 +123,7 @@ class GovernanceController(QObject):
             bar.removeAction(menu.menuAction())
             bar.insertMenu(help_action, menu)
         menu.addAction(self.approve_action)
+        menu.addAction(self.forget_key_action)
         menu.addSeparator()
         menu.addAction(self.verify_action)
         menu.addAction(self.audit_action)
@@ -324,6 +331,19 @@ class GovernanceController(QObject):
         """The officer unlocked a key to sign a decision: the window's observations of the
         registries are signed with it until the window closes."""
         self.access_log.keep_signing_key(key)
+        self.forget_key_action.setEnabled(True)
+        bar = self.window.statusBar()
+        note = (f"Registry observations in this window are now signed with key {str(key.key_id)[:16]} "
+                "until it closes (Governance > Forget the unlocked key).")
+        current = bar.currentMessage()
+        bar.showMessage(f"{current} {note}" if current else note, 15000)
+
+    def forget_signing_key(self) -> None:
+        """Observations from now on are unsigned again (the key is dropped from memory)."""
+        self.access_log.keep_signing_key(None)
+        self.forget_key_action.setEnabled(False)
+        self.window.statusBar().showMessage("Unlocked key forgotten: registry observations are recorded "
+                                            "unsigned.", 10000)
 
     def _on_trust_changed(self) -> None:
         if self._alive(self.approvals_view):

@@ -107,6 +107,7 @@ def test_after_an_approval_the_next_observation_is_signed_by_that_key(
     alice = load_private_key(keys.alice, PASSPHRASE)
     access = window.governance.access_log
     assert access.signing_key is not None and access.signing_key.key_id == alice.key_id
+    assert f"signed with key {alice.key_id[:16]}" in window.statusBar().currentMessage()
     # reopened with nothing changed: the same state recorded once more, now signed; no change event
     open_and_wait(qtbot, window, mlflow3_db)
     with open_governance(gov_url) as gov:
@@ -131,6 +132,19 @@ def test_after_an_approval_the_next_observation_is_signed_by_that_key(
     code, out = audit_verify(capsys, gov_url)
     assert code == 0, out
     assert not window.notifier.dialogs
+    assert window.governance.forget_key_action.isEnabled()
+
+    # forgotten: the next changed state is unsigned again
+    window.governance.forget_key_action.trigger()
+    assert access.signing_key is None and not window.governance.forget_key_action.isEnabled()
+    assert "unsigned" in window.statusBar().currentMessage()
+    mlflow = pytest.importorskip("mlflow")
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{mlflow3_db}", registry_uri=f"sqlite:///{mlflow3_db}")
+    client.set_registered_model_alias("demand-forecast", "shadow", "3")
+    open_and_wait(qtbot, window, mlflow3_db)
+    with open_governance(gov_url) as gov:
+        *_, last = observations(gov)
+        assert last.key_id is None and last.id > new.id
 
     # trying for a false "verified": the signed row made to claim the earlier state
     edited = str(tmp_path / "edited.db")
@@ -146,8 +160,12 @@ def test_after_an_approval_the_next_observation_is_signed_by_that_key(
 
 
 def test_without_an_unlocked_key_observations_stay_unsigned(
-        make_window, qtbot, mlflow3_db: Path, gov_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+        make_window, qtbot, mlflow3_db: Path, gov_url: str, keys: SimpleNamespace,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # a passphrase in the environment and a configured key do not sign observations by themselves
+    monkeypatch.setenv("MLOPS_DESKTOP_PASSPHRASE", PASSPHRASE)
     window = make_window(governance_url=gov_url)
+    window.gui_settings.remember_signing_key(str(keys.alice))
     open_and_wait(qtbot, window, mlflow3_db)
     assert window.governance.access_log.signing_key is None
     change_registry(mlflow3_db)
