@@ -103,6 +103,29 @@ def openlineage_file(tmp_path: Path) -> Path:
     return dst
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Begin booting the mlflow servers the collected tests will use (in a background thread: the
+    tests run on one core, a server boots in seconds on another); their fixtures take them."""
+    from tests.mlflow_server import EARLY, mlflow_available, start_mlflow3, start_rest_servers
+
+    if session.config.option.collectonly or not mlflow_available():
+        return
+    needed = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+    if "mlflow3_served" in needed:
+        root3 = factory.mktemp("mlflow3-server")
+        EARLY.begin("mlflow3", lambda: start_mlflow3(root3))
+    if "served" in needed:
+        root = factory.mktemp("mlflow-servers")
+        EARLY.begin("rest", lambda: start_rest_servers(root))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests.mlflow_server import EARLY
+
+    EARLY.stop_untaken()
+
+
 @pytest.fixture(scope="session")
 def mlflow3_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A real ``mlflow server`` on a copy of the MLflow 3.17 SQLite store, shared by the session's
@@ -111,15 +134,11 @@ def mlflow3_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]
     Yielded started, maybe not yet answering, so others can boot beside it: call
     ``.server.wait_ready()`` before the first request (immediate once it is up).
     """
-    from tests.mlflow_server import MlflowServer, Served, mlflow_available
+    from tests.mlflow_server import EARLY, mlflow_available, start_mlflow3
 
     if not mlflow_available():
         pytest.skip("mlflow is not installed (test extra)")
-    root = tmp_path_factory.mktemp("mlflow3-server")
-    db = root / "mlflow-3.17.db"
-    shutil.copyfile(FIXTURES / "mlflow-3.17-sqlite.db", db)
-    served = Served(MlflowServer(f"sqlite:///{db}", root / "server"), f"mlflow+sqlite:///{db}", db)
-    served.server.start()
+    served: Served = EARLY.take("mlflow3", lambda: start_mlflow3(tmp_path_factory.mktemp("mlflow3-server")))
     try:
         yield served
     finally:

@@ -14,13 +14,16 @@ import re
 import select
 import shutil
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -152,6 +155,121 @@ class Served:
     @property
     def store(self) -> str:
         return "mlflow+" + self.server.url
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def start_mlflow3(root: Path) -> Served:
+    """A server (started, maybe not yet answering) on a copy of the MLflow 3.17 SQLite store."""
+    db = root / "mlflow-3.17.db"
+    shutil.copyfile(FIXTURES / "mlflow-3.17-sqlite.db", db)
+    served = Served(MlflowServer(f"sqlite:///{db}", root / "server"), f"mlflow+sqlite:///{db}", db)
+    served.server.start()
+    return served
+
+
+def upgrade_store(db: Path) -> None:
+    exe = Path(sys.executable).parent / "mlflow"
+    subprocess.run([str(exe), "db", "upgrade", f"sqlite:///{db}"], check=True, capture_output=True, timeout=600)
+
+
+def start_rest_servers(root: Path) -> dict[str, Served]:
+    """The REST source tests' servers (started, maybe not yet answering): on the 2.17 store
+    upgraded by ``mlflow db upgrade`` (the installed server refuses an old schema), on a copy of
+    the 3.17 store with a second workspace (``--enable-workspaces``), and with
+    ``--app-name basic-auth`` on a copy whose logged models' artifacts are behind the server."""
+    db2 = root / "mlflow-2.17-upgraded.db"
+    shutil.copyfile(FIXTURES / "mlflow-2.17-sqlite.db", db2)
+    upgrade_store(db2)
+    # the auth server's copy keeps its logged models' artifacts behind the server's artifact proxy
+    # (mlflow-artifacts:/...), served from a copy of the fixture artifacts: reachable only through it
+    dba = root / "mlflow-3.17-auth.db"
+    shutil.copyfile(FIXTURES / "mlflow-3.17-sqlite.db", dba)
+    arts = root / "artifacts"
+    shutil.copytree(FIXTURES / "artifacts" / "mlflow-3.17", arts)
+    con = sqlite3.connect(dba)
+    with con:
+        con.execute("UPDATE logged_models SET artifact_location = replace(artifact_location, "
+                    "'/srv/mlflow/artifacts/', 'mlflow-artifacts:/')")
+    con.close()
+    # a second workspace holding one model and its experiment, for a server with workspaces enabled
+    dbw = root / "mlflow-3.17-workspaces.db"
+    shutil.copyfile(FIXTURES / "mlflow-3.17-sqlite.db", dbw)
+    con = sqlite3.connect(dbw)
+    with con:
+        con.execute("INSERT INTO workspaces (name, description) VALUES ('team-b', 'second team')")
+        for table in ("registered_models", "model_versions", "registered_model_tags", "registered_model_aliases",
+                      "model_version_tags"):
+            con.execute(f"UPDATE {table} SET workspace = 'team-b' WHERE name = 'credit-limit'")
+        con.execute("UPDATE experiments SET workspace = 'team-b' WHERE name = '/lending/credit-limit'")
+    con.close()
+    servers = {
+        "workspaces": Served(MlflowServer(f"sqlite:///{dbw}", root / "sw", extra_args=("--enable-workspaces",)),
+                             f"mlflow+sqlite:///{dbw}", dbw),
+        "2.17": Served(MlflowServer(f"sqlite:///{db2}", root / "s2"), f"mlflow+sqlite:///{db2}", db2),
+        "auth": Served(MlflowServer(f"sqlite:///{dba}", root / "sa", app_name="basic-auth",
+                                    extra_args=("--artifacts-destination", str(arts))),
+                       f"mlflow+sqlite:///{dba}", dba),
+    }
+    try:
+        for s in servers.values():
+            s.server.start()
+    except BaseException:
+        MlflowServer.stop_all([s.server for s in servers.values()])
+        raise
+    return servers
+
+
+def _servers_of(value: Any) -> list[MlflowServer]:
+    found = value.values() if isinstance(value, dict) else [value]
+    return [v.server for v in found if isinstance(v, Served)]
+
+
+class Early:
+    """Servers started in a background thread as soon as the session's tests are known
+    (tests/conftest.py), so they boot on the other core while earlier tests run; the fixture
+    that needs them takes them (or starts them itself when nothing was begun)."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, tuple[threading.Thread, list[tuple[Any, BaseException | None]]]] = {}
+
+    def begin(self, name: str, make: Callable[[], Any]) -> None:
+        box: list[tuple[Any, BaseException | None]] = []
+
+        def run() -> None:
+            try:
+                box.append((make(), None))
+            except BaseException as exc:  # noqa: BLE001 - raised again in the fixture that takes it
+                box.append((None, exc))
+
+        thread = threading.Thread(target=run, name=f"early-{name}", daemon=True)
+        thread.start()
+        self._jobs[name] = (thread, box)
+
+    def take(self, name: str, make: Callable[[], Any]) -> Any:
+        job = self._jobs.pop(name, None)
+        if job is None:
+            return make()
+        thread, box = job
+        thread.join()
+        value, exc = box[0]
+        if exc is not None:
+            raise exc
+        return value
+
+    def stop_untaken(self) -> None:
+        """Stop what was begun but never taken (its tests were not run)."""
+        servers: list[MlflowServer] = []
+        for name in list(self._jobs):
+            thread, box = self._jobs.pop(name)
+            thread.join()
+            if box and box[0][1] is None:
+                servers += _servers_of(box[0][0])
+        MlflowServer.stop_all(servers)
+
+
+EARLY = Early()
 
 
 # -- TLS front -----------------------------------------------------------------------------

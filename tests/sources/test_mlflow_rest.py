@@ -10,11 +10,8 @@ database, and the servers' access logs prove only allow-listed read endpoints we
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -37,12 +34,14 @@ from mlops_desktop.sources.mlflow_rest import (
 )
 from tests.conftest import FIXTURES, IN_CI, POSTGRES_URL, file_sha256
 from tests.mlflow_server import (
+    EARLY,
     MlflowServer,
     Served,
     TlsFront,
     free_port,
     make_ca_and_cert,
     mlflow_available,
+    start_rest_servers,
 )
 
 pytestmark = pytest.mark.skipif(not mlflow_available() and not IN_CI, reason="mlflow is not installed (test extra)")
@@ -54,52 +53,13 @@ ENV_VARS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRAC
             "MLFLOW_TRACKING_SERVER_CERT_PATH", "MLFLOW_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_CLIENT_CERT_PATH")
 
 
-def _upgrade(db: Path) -> None:
-    exe = Path(sys.executable).parent / "mlflow"
-    subprocess.run([str(exe), "db", "upgrade", f"sqlite:///{db}"], check=True, capture_output=True, timeout=600)
-
-
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory, mlflow3_served: Served) -> Iterator[dict[str, Served]]:
-    """The SQLite-backed servers, started together (each takes seconds to boot); the one on the
-    3.17 store is the session's shared server (tests/conftest.py), started before these."""
-    root = tmp_path_factory.mktemp("mlflow-servers")
-    db2 = root / "mlflow-2.17-upgraded.db"
-    shutil.copyfile(FIXTURES / "mlflow-2.17-sqlite.db", db2)
-    _upgrade(db2)
-    # the auth server's copy keeps its logged models' artifacts behind the server's artifact proxy
-    # (mlflow-artifacts:/...), served from a copy of the fixture artifacts: reachable only through it
-    dba = root / "mlflow-3.17-auth.db"
-    shutil.copyfile(FIXTURES / "mlflow-3.17-sqlite.db", dba)
-    arts = root / "artifacts"
-    shutil.copytree(FIXTURES / "artifacts" / "mlflow-3.17", arts)
-    con = sqlite3.connect(dba)
-    with con:
-        con.execute("UPDATE logged_models SET artifact_location = replace(artifact_location, "
-                    "'/srv/mlflow/artifacts/', 'mlflow-artifacts:/')")
-    con.close()
-    # a second workspace holding one model and its experiment, for a server with workspaces enabled
-    dbw = root / "mlflow-3.17-workspaces.db"
-    shutil.copyfile(FIXTURES / "mlflow-3.17-sqlite.db", dbw)
-    con = sqlite3.connect(dbw)
-    with con:
-        con.execute("INSERT INTO workspaces (name, description) VALUES ('team-b', 'second team')")
-        for table in ("registered_models", "model_versions", "registered_model_tags", "registered_model_aliases",
-                      "model_version_tags"):
-            con.execute(f"UPDATE {table} SET workspace = 'team-b' WHERE name = 'credit-limit'")
-        con.execute("UPDATE experiments SET workspace = 'team-b' WHERE name = '/lending/credit-limit'")
-    con.close()
-    servers = {
-        "workspaces": Served(MlflowServer(f"sqlite:///{dbw}", root / "sw", extra_args=("--enable-workspaces",)),
-                             f"mlflow+sqlite:///{dbw}", dbw),
-        "2.17": Served(MlflowServer(f"sqlite:///{db2}", root / "s2"), f"mlflow+sqlite:///{db2}", db2),
-        "auth": Served(MlflowServer(f"sqlite:///{dba}", root / "sa", app_name="basic-auth",
-                                    extra_args=("--artifacts-destination", str(arts))),
-                       f"mlflow+sqlite:///{dba}", dba),
-    }
+    """The SQLite-backed servers (tests/mlflow_server.py start_rest_servers), started together
+    (each takes seconds to boot), in the background when the session began; the one on the 3.17
+    store is the session's shared server (tests/conftest.py)."""
+    servers = EARLY.take("rest", lambda: start_rest_servers(tmp_path_factory.mktemp("mlflow-servers")))
     try:
-        for s in servers.values():
-            s.server.start()
         for s in [mlflow3_served, *servers.values()]:
             s.server.wait_ready()
         servers["auth"].server.create_user(OFFICER, OFFICER_PW)
