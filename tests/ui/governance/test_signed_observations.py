@@ -219,3 +219,31 @@ def test_an_unchanged_state_is_signed_again_only_when_asked_with_a_key(
         # the last one is signed: another key does not add a row
         assert not observe(gov, catalog, key=admin, sign_unchanged=True)[0].changed
         assert [o.key_id for o in observations(gov)] == [None, alice.key_id]
+
+
+def test_a_kept_key_signs_nothing_into_a_read_only_store_or_from_a_snapshot(
+        tmp_path: Path, mlflow3_db: Path, keys: SimpleNamespace, gov_url: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from mlops_desktop.services.session import observe_opened_signed
+    from mlops_desktop.sources.loader import load_catalog
+
+    alice = load_private_key(keys.alice, PASSPHRASE)
+    catalog = load_catalog([str(mlflow3_db)])
+    snap = tmp_path / "snap.mlsnap"
+    assert main(["snapshot", "create", "--store", str(mlflow3_db), "--out", str(snap)]) == 0, capsys.readouterr()
+    with open_governance(gov_url) as gov:
+        # a live catalog said to come from a snapshot, and a snapshot's own catalog
+        assert observe_opened_signed(gov, catalog, [f"snapshot:{snap}"], alice) == []
+        assert observe_opened_signed(gov, load_catalog([f"snapshot:{snap}"]), [str(snap)], alice) == []
+        assert observations(gov) == []
+    Path(gov_url).chmod(0o444)
+    try:
+        with open_governance(gov_url) as gov:
+            assert gov.read_only
+            assert observe_opened_signed(gov, catalog, [str(mlflow3_db)], alice) == []
+    finally:
+        Path(gov_url).chmod(0o644)
+    with open_governance(gov_url) as gov:
+        assert observations(gov) == []
+        [signed] = observe_opened_signed(gov, catalog, [str(mlflow3_db)], alice)
+        assert signed.observation is not None and signed.observation.key_id == alice.key_id
