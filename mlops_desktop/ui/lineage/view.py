@@ -22,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import exporters
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTextBrowser,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -80,7 +81,7 @@ NODE_SIZE = 18
 #: (the whole label is in the tooltip and the details).
 MAX_LABEL_CHARS = 26
 MAX_LABEL_LINES = 3
-BREAK_AFTER = " -_/.:@[,;"
+BREAK_AFTER = " -_/.:@,;"
 #: Which nodes a focused lineage shows.
 DIRECTIONS = ("both", "upstream", "downstream")
 #: Layout units (pixels at zoom 1): a label character, a node's slot in its layer, a label
@@ -97,6 +98,10 @@ LABEL_MIN_SLOT = 34.0
 LABEL_MIN_PX = 28.0
 BADGE_TEXT_SLOT = 48.0
 MAX_LABELS_DRAWN = 500
+#: Below this many pixels per layout unit no label is drawn (the graph is a picture of its shape).
+LABEL_MIN_SCALE = 0.2
+#: Pixels kept free between a label and an edge, a node or another label.
+LABEL_GAP = 2.0
 
 
 def label_tokens(label: str) -> list[str]:
@@ -231,6 +236,47 @@ def short_label(label: str) -> str:
     return lines[0]
 
 
+def label_choices(lines: list[str]) -> list[list[str]]:
+    """What a node's label may be drawn as, longest first: its wrapped lines, then its first
+    line, then ever shorter runs of its first words, each cut one ending in "…" after a whole
+    word (the whole label is in the node's tooltip)."""
+    choices = [list(lines)]
+    full = "".join(lines).replace("…", "")
+    if len(lines) > 1 and not lines[-1].endswith("…"):
+        choices.append([full])  # whole on one line, where a wide place is free
+    tokens = label_tokens(lines[0].removesuffix("…")) if lines else []
+    for k in range(len(tokens), 0, -1):
+        head = "".join(tokens[:k]).rstrip()
+        if not head or head == full:
+            continue
+        text = [head + "…"]
+        if text not in choices:
+            choices.append(text)
+    return choices
+
+
+def segment_hits_rect(x0: float, y0: float, x1: float, y1: float, rect: QRectF) -> bool:
+    """Whether the segment (x0, y0)-(x1, y1) meets ``rect`` (Liang-Barsky clipping)."""
+    left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
+    dx, dy = x1 - x0, y1 - y0
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, x0 - left), (dx, right - x0), (-dy, y0 - top), (dy, bottom - y0)):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            if t > t1:
+                return False
+            t0 = max(t0, t)
+        else:
+            if t < t0:
+                return False
+            t1 = min(t1, t)
+    return t0 <= t1
+
+
 def prepare_lineage(graph: LineageGraph, focus: str | None, hops: int = 0, direction: str = "both",
                     fold: bool = True) -> PreparedLineage:
     """Pick the visible nodes, fold runs into their jobs, classify and lay them out (no Qt:
@@ -344,13 +390,52 @@ class _RectGrid:
             self._cells.setdefault(key, []).append(rect)
 
     def add_if_free(self, rect: QRectF) -> bool:
-        keys = self._keys(rect)
-        padded = rect.adjusted(-3, -1, 3, 1)
-        if any(padded.intersects(other) for key in keys for other in self._cells.get(key, ())):
+        if not self.is_free(rect):
             return False
-        for key in keys:
-            self._cells.setdefault(key, []).append(rect)
+        self.add(rect)
         return True
+
+    def is_free(self, rect: QRectF) -> bool:
+        padded = rect.adjusted(-3, -1, 3, 1)
+        return not any(padded.intersects(other) for key in self._keys(padded) for other in self._cells.get(key, ()))
+
+
+class _SegmentGrid:
+    """Edge segments in pixels, bucketed by the cells their bounding boxes cover."""
+
+    CELL = 64.0
+
+    def __init__(self, segments: np.ndarray) -> None:
+        self._segments = segments
+        self._cells: dict[tuple[int, int], list[int]] = {}
+        c = self.CELL
+        if not len(segments):
+            return
+        lo_x = np.floor(np.minimum(segments[:, 0], segments[:, 2]) / c).astype(int)
+        hi_x = np.floor(np.maximum(segments[:, 0], segments[:, 2]) / c).astype(int)
+        lo_y = np.floor(np.minimum(segments[:, 1], segments[:, 3]) / c).astype(int)
+        hi_y = np.floor(np.maximum(segments[:, 1], segments[:, 3]) / c).astype(int)
+        for i, (ax, bx, ay, by) in enumerate(zip(lo_x.tolist(), hi_x.tolist(), lo_y.tolist(), hi_y.tolist(),
+                                                 strict=True)):
+            if (bx - ax + 1) * (by - ay + 1) > 4000:  # far off screen: never near a label drawn
+                continue
+            for x in range(ax, bx + 1):
+                for y in range(ay, by + 1):
+                    self._cells.setdefault((x, y), []).append(i)
+
+    def hits(self, rect: QRectF) -> bool:
+        c = self.CELL
+        seen: set[int] = set()
+        for x in range(int(rect.left() // c), int(rect.right() // c) + 1):
+            for y in range(int(rect.top() // c), int(rect.bottom() // c) + 1):
+                for i in self._cells.get((x, y), ()):
+                    if i in seen:
+                        continue
+                    seen.add(i)
+                    x0, y0, x1, y1 = self._segments[i]
+                    if segment_hits_rect(x0, y0, x1, y1, rect):
+                        return True
+        return False
 
 
 class NodeTextItem(pg.GraphicsObject):
@@ -358,9 +443,10 @@ class NodeTextItem(pg.GraphicsObject):
 
     One ``TextItem`` per label or badge costs a QGraphicsItem each (slow to create, and
     each re-positions itself on every pan). This item paints only what is on screen, in
-    pixels: a label when its node has room for it at the current zoom (cut to the room
-    beside it), a badge as a coloured "PII"/"PHI" tag above its node, or as a dot when
-    zoomed out. Labels are therefore never drawn over each other or over a badge.
+    pixels: each label at a place around its node that meets no edge (:meth:`set_edges`),
+    node symbol, badge or other label, whole or cut after a whole word (:func:`label_choices`),
+    a badge as a coloured "PII"/"PHI" tag above its node, or as a dot when zoomed out. The
+    places are computed again only when the view moves or the graph changes.
     """
 
     def __init__(self) -> None:
@@ -378,6 +464,12 @@ class NodeTextItem(pg.GraphicsObject):
         self._metrics = QFontMetricsF(self._font)
         self._badge_metrics = QFontMetricsF(self._badge_font)
         self._widths: dict[tuple[int, int], float] = {}
+        self._choice_cache: dict[int, list[list[str]]] = {}
+        #: The labels' places for the view state in ``_placed_key`` (``_epoch`` counts data changes).
+        self._placed: dict[int, tuple[list[str], QRectF]] = {}
+        self._placed_key: tuple[object, ...] | None = None
+        self._epoch = 0
+        self.placements = 0  # how often the labels were placed (the rest of the paints reuse them)
         self._fg = QColor("#374151")
         self._badge_fg = QColor("#ffffff")
         self._pii = QColor("#b45309")
@@ -386,8 +478,13 @@ class NodeTextItem(pg.GraphicsObject):
         #: What the last paint drew (for tests and benchmarks).
         self.labels_drawn = 0
         self.badges_drawn = 0
-        #: node index -> the lines the last paint drew for it
+        #: node index -> the lines the last paint drew for it, and where (viewport pixels)
         self.drawn: dict[int, list[str]] = {}
+        self.drawn_rects: dict[int, QRectF] = {}
+        #: Edge segments (x0, y0, x1, y1) in layout units: no label is drawn over them.
+        self._segments = np.zeros((0, 4))
+        #: Index of the node drawn larger (the selection), placed first.
+        self.first: int | None = None
 
     @property
     def badge_count(self) -> int:
@@ -403,11 +500,19 @@ class NodeTextItem(pg.GraphicsObject):
         self._slot = np.asarray(slot, dtype=float)
         self._badges = {i: (" ".join(b), "PHI" in b) for i, b in badges.items()}
         self._widths.clear()
+        self._choice_cache.clear()
+        self._epoch += 1
         if len(self._pos):
             lo, hi = self._pos.min(axis=0), self._pos.max(axis=0)
             self._bounds = QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
         else:
             self._bounds = QRectF()
+        self.update()
+
+    def set_edges(self, segments: np.ndarray) -> None:
+        """The drawn edges, as segments (x0, y0, x1, y1) in layout units."""
+        self._segments = np.asarray(segments, dtype=float).reshape(-1, 4)
+        self._epoch += 1
         self.update()
 
     def set_colours(self, foreground: str, badge_text: str, pii: str, phi: str, background: str = "#ffffff") -> None:
@@ -431,6 +536,7 @@ class NodeTextItem(pg.GraphicsObject):
     def paint(self, p: QPainter, *_args: object) -> None:
         self.labels_drawn = self.badges_drawn = 0
         self.drawn = {}
+        self.drawn_rects = {}
         if not len(self._pos):
             return
         tr = p.transform()
@@ -443,47 +549,98 @@ class NodeTextItem(pg.GraphicsObject):
         shown = np.flatnonzero((px > -margin) & (px < width + margin) & (py > -60) & (py < height + 60))
         if not len(shown):
             return
-        slot_px = self._slot[shown] * abs(sy)
-        room_px = self._room[shown] * abs(sx) - 12.0
         p.save()
         p.resetTransform()
         try:
             placed = _RectGrid()
+            half = (NODE_SIZE + 6) / 2 + LABEL_GAP  # the largest symbol drawn (selected, marked)
+            for i in shown.tolist():
+                placed.add(QRectF(px[i] - half, py[i] - half, 2 * half, 2 * half))
             self._paint_badges(p, shown, px, py, self._slot * abs(sy), placed)
-            with_label = shown[(slot_px >= LABEL_MIN_SLOT) & (room_px >= LABEL_MIN_PX)]
-            if len(with_label) <= MAX_LABELS_DRAWN:
-                self._paint_labels(p, with_label, px, py, self._room * abs(sx) - 12.0, placed)
+            if len(shown) <= MAX_LABELS_DRAWN and min(abs(sx), abs(sy)) >= LABEL_MIN_SCALE:
+                seg = self._segments
+                pixel = np.column_stack((seg[:, 0] * sx + tr.dx(), seg[:, 1] * sy + tr.dy(),
+                                         seg[:, 2] * sx + tr.dx(), seg[:, 3] * sy + tr.dy()))
+                order = shown.tolist()
+                if self.first in order:
+                    order.remove(self.first)
+                    order.insert(0, self.first)
+                key = (sx, sy, tr.dx(), tr.dy(), width, height, self.first, self._epoch)
+                self.placements += self._placed_key != key
+                if self._placed_key != key:  # placing is the costly part: done again only when the view moved
+                    self._placed = self._place_labels(order, px, py, placed, _SegmentGrid(pixel),
+                                                      QRectF(0, 0, width, height))
+                    self._placed_key = key
+                self._draw_labels(p, self._placed)
         finally:
             p.restore()
 
-    def _paint_labels(self, p: QPainter, which: np.ndarray, px: np.ndarray, py: np.ndarray, room: np.ndarray,
-                      placed: _RectGrid) -> None:
-        """Each label whole (its wrapped lines) where it meets no other label or badge, else its
-        first line ending in "…" after a whole word, else not at all: never cut inside a word."""
+    def _place_labels(self, which: list[int], px: np.ndarray, py: np.ndarray, placed: _RectGrid,
+                      edges: _SegmentGrid, screen: QRectF) -> dict[int, tuple[list[str], QRectF]]:
+        """Each label where it meets no edge, node, badge or other label and stays on screen:
+        below its node, else above, right or left of it, else at a corner; whole (its wrapped
+        lines, or one line) where such a place is free, else cut after a whole word and ending
+        in "…" (the node's tooltip has it whole), else not at all: never cut inside a word.
+
+        The places clear of edges, nodes and badges are found first; the labels with the fewest
+        of them are placed first (the first node given, the selection, before all), the whole
+        forms of every label before any cut one."""
+        height = self._metrics.height()
+        off = (NODE_SIZE + 6) / 2 + LABEL_GAP + 4  # clear of its node's (largest) symbol and padding
+        lean = off - LABEL_GAP  # below or above, leaning right or left of the node
+        options: dict[int, list[tuple[int, list[str], QRectF]]] = {}
+        for i in which:
+            x, y = px[i], py[i]
+            found: list[tuple[int, list[str], QRectF]] = []
+            for k, text in enumerate(self._choices(i)):
+                w, h = self._width(i, k, text), height * len(text)
+                for rect in (QRectF(x - w / 2, y + off, w, h), QRectF(x - lean, y + off, w, h),
+                             QRectF(x + lean - w, y + off, w, h), QRectF(x - w / 2, y - off - h, w, h),
+                             QRectF(x + off, y - h / 2, w, h), QRectF(x - off - w, y - h / 2, w, h),
+                             QRectF(x - lean, y - off - h, w, h), QRectF(x + lean - w, y - off - h, w, h),
+                             QRectF(x - off - w, y + lean, w, h), QRectF(x + off, y + lean, w, h),
+                             QRectF(x - off - w, y - lean - h, w, h), QRectF(x + off, y - lean - h, w, h)):
+                    if not screen.contains(rect) or not placed.is_free(rect):
+                        continue
+                    if edges.hits(rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP)):
+                        continue
+                    found.append((k, text, rect))
+            options[i] = found
+        whole = {i: sum(1 for _k, text, _r in found if not text[-1].endswith("…")) for i, found in options.items()}
+        first = which[:1] if which and which[0] == self.first else []
+        order = first + sorted((i for i in which if i not in first), key=lambda i: (whole[i], len(options[i])))
+        labelled: dict[int, tuple[list[str], QRectF]] = {}
+        for cut in (False, True):
+            for i in order:
+                if i in labelled:
+                    continue
+                for _k, text, rect in options[i]:
+                    if text[-1].endswith("…") != cut:
+                        continue
+                    if placed.is_free(rect):
+                        placed.add(rect)
+                        labelled[i] = (text, rect)
+                        break
+        return labelled
+
+    def _draw_labels(self, p: QPainter, labelled: dict[int, tuple[list[str], QRectF]]) -> None:
         p.setFont(self._font)
         p.setPen(self._fg)
         ascent, height = self._metrics.ascent(), self._metrics.height()
-        top = NODE_SIZE / 2 + 2
-        for i in which.tolist():
-            y = py[i] + top
-            lines = self._lines[i]
-            choices = [lines]
-            if len(lines) > 1:
-                first = lines[0].rstrip()
-                choices.append([first if first.endswith("…") else first + "…"])
-            for k, text in enumerate(choices):
-                w = self._width(i, k, text)
-                if k and w > room[i]:
-                    continue
-                rect = QRectF(px[i] - w / 2, y, w, height * len(text))
-                if placed.add_if_free(rect):
-                    p.fillRect(rect.adjusted(-2, 0, 2, 0), self._halo)
-                    for j, line in enumerate(text):
-                        lw = self._metrics.horizontalAdvance(line)
-                        p.drawText(QPointF(px[i] - lw / 2, y + j * height + ascent), line)
-                    self.drawn[i] = list(text)
-                    self.labels_drawn += 1
-                    break
+        for i, (text, rect) in labelled.items():
+            p.fillRect(rect.adjusted(-2, 0, 2, 0), self._halo)
+            for j, line in enumerate(text):
+                lw = self._metrics.horizontalAdvance(line)
+                p.drawText(QPointF(rect.center().x() - lw / 2, rect.top() + j * height + ascent), line)
+            self.drawn[i] = list(text)
+            self.drawn_rects[i] = rect
+            self.labels_drawn += 1
+
+    def _choices(self, i: int) -> list[list[str]]:
+        found = self._choice_cache.get(i)
+        if found is None:
+            found = self._choice_cache[i] = label_choices(self._lines[i])
+        return found
 
     def _width(self, i: int, k: int, text: list[str]) -> float:
         found = self._widths.get((i, k))
@@ -619,6 +776,7 @@ class LineageView(QWidget):
         for item in (self.edges, self.up_edges, self.down_edges, self.arrows, self.nodes, self.text_item):
             self.plot.addItem(item)
         self.nodes.sigClicked.connect(self._on_nodes_clicked)
+        self.plot.viewport().installEventFilter(self)  # a label's tooltip: its node's, the label whole
         self.plot.viewport().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.plot.viewport().customContextMenuRequested.connect(self._on_plot_context_menu)
 
@@ -788,14 +946,30 @@ class LineageView(QWidget):
         ys = [p[1] for p in points]
         width = max(max(xs) - min(xs), 1.0)
         height = max(max(ys) - min(ys), 1.0)
-        # labels (up to ~24 characters, centred on the node) need about 100 px beside the outer
-        # nodes, badges and labels about 40 px above and below: margins in pixels, turned into data units
+        # margins in pixels, turned into data units: the first layer's labels fit left of their
+        # nodes and the last layer's right of theirs (each as wide as its widest line, at most
+        # 260 px), badges above the top row and a label's lines below the bottom one
         px_w = max(self.view.width(), 400.0)
         px_h = max(self.view.height(), 300.0)
-        margin_x = 115.0 * width / max(px_w - 200.0, 100.0)
-        margin_y = 40.0 * height / max(px_h - 80.0, 100.0)
-        self.view.setRange(xRange=(min(xs) - margin_x, max(xs) + margin_x),
-                           yRange=(min(ys) - margin_y, max(ys) + margin_y), padding=0)
+        left, right = (self._side_margin(lay) for lay in (self._layers()[:1], self._layers()[-1:]))
+        top, bottom = 40.0, 24.0 + MAX_LABEL_LINES * QFontMetricsF(QFont()).height()
+        sx = max(px_w - left - right, 100.0) / width
+        sy = max(px_h - top - bottom, 100.0) / height
+        self.view.setRange(xRange=(min(xs) - left / sx, max(xs) + right / sx),
+                           yRange=(min(ys) - top / sy, max(ys) + bottom / sy), padding=0)
+
+    def _layers(self) -> list[list[str]]:
+        return self._prepared.layout.layers if self._prepared is not None else []
+
+    def _side_margin(self, layers: list[list[str]]) -> float:
+        """Pixels beside an outer layer for its labels drawn beside the nodes (60 to 260): a
+        dense layer has no room under its nodes."""
+        if self.graph is None or not layers:
+            return 60.0
+        metrics = QFontMetricsF(QFont())
+        widest = max((metrics.horizontalAdvance(line) for n in layers[0] for line in wrap_label(self.graph.label(n))),
+                     default=0.0)
+        return float(min(max(widest + NODE_SIZE + 12.0, 60.0), 260.0))
 
     def export_png(self, path: str | Path, width: int = 1600) -> Path:
         exporter = exporters.ImageExporter(self.plot.plotItem)
@@ -837,6 +1011,11 @@ class LineageView(QWidget):
         self.node_ids = list(prepared.node_ids)
         self._edge_list = edges
         self._draw_edges(self.edges, edges)
+        if edges:
+            xs, ys = self._segments(edges)
+            self.text_item.set_edges(np.column_stack((xs[0::2], ys[0::2], xs[1::2], ys[1::2])))
+        else:
+            self.text_item.set_edges(np.zeros((0, 4)))
         index = {n: i for i, n in enumerate(self.node_ids)}
         pos = np.array([self.positions[n] for n in self.node_ids], dtype=float).reshape(-1, 2)
         badges = {index[n]: b for n, b in prepared.badges.items() if n in index}
@@ -907,6 +1086,8 @@ class LineageView(QWidget):
             sizes.append(NODE_SIZE + (6 if n == selected or n in marked else 0))
             pos[i] = self.positions[n]
         self.nodes.setData(pos=pos, symbol=symbols, brush=brushes, pen=pens, size=sizes, data=list(self.node_ids))
+        self.text_item.first = self.node_ids.index(selected) if selected in self.positions else None
+        self.text_item.update()
         up_set = up | ({selected} if selected else set())
         down_set = down | ({selected} if selected else set())
         self._draw_edges(self.up_edges, [(s, t) for s, t in self._edge_list if s in up_set and t in up_set
@@ -1004,6 +1185,28 @@ class LineageView(QWidget):
         point = self.nodes.mapFromScene(scene)
         hits = self.nodes.pointsAt(point)
         return str(hits[0].data()) if len(hits) else None
+
+    def label_at(self, pos: QPoint | QPointF) -> str | None:
+        """The node whose label the last paint drew under ``pos`` (viewport pixels), if any."""
+        point = QPointF(pos)
+        for i, rect in self.text_item.drawn_rects.items():
+            if rect.contains(point) and i < len(self.node_ids):
+                return self.node_ids[i]
+        return None
+
+    def label_tooltip(self, pos: QPoint | QPointF) -> str:
+        """What hovering a label shows: its node's tooltip (the whole label, kind, id), also
+        for a label drawn cut with "…"; "" off the labels."""
+        node_id = self.label_at(pos)
+        return self._tip(0.0, 0.0, node_id) if node_id is not None else ""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.ToolTip and watched is self.plot.viewport():
+            tip = self.label_tooltip(event.pos())  # type: ignore[attr-defined]
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self.plot.viewport())  # type: ignore[attr-defined]
+                return True
+        return super().eventFilter(watched, event)
 
     def node_menu(self, node_id: str) -> QMenu:
         """The context menu of a node: details, focus, and for a dataset its impact."""
