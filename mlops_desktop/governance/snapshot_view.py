@@ -72,6 +72,13 @@ def resolve_signer(
             with open_database(str(local_path), create=False) as gov:
                 trust = load_trust(gov, anchors=anchors)
                 status, _detail = trust.status_at(kid, when)
+                local_signer = trust.signers.get(kid)
+                if local_signer is not None and local_signer.revoked_at is not None:
+                    # a revocation this client knows ends the key, whatever time the manifest claims and
+                    # whatever older trust list the snapshot carries (a copy made before the revocation)
+                    return SignerTrust(note=f"signed by key {kid} claiming {claimed or '(no identity)'}, which "
+                                            f"this client's governance store records as revoked "
+                                            f"(at {local_signer.revoked_at.isoformat()})")
                 if status == STATUS_VALID and trust.anchored(kid, when):
                     return SignerTrust(trust.identity(kid), "local trust list")
         except MlopsError as exc:

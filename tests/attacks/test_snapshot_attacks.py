@@ -1,0 +1,95 @@
+"""Attacks on snapshots used as ``--governance snapshot:FILE`` and judged by ``resolve_signer``,
+as someone who holds a revoked signing key, an old copy of the governance store, or write access
+to the snapshot file."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mlops_desktop.governance.snapshot import create_snapshot
+from mlops_desktop.governance.snapshot_view import open_snapshot, open_snapshot_governance_file
+from mlops_desktop.governance.store import open_governance
+from mlops_desktop.governance.trust import revoke_signer
+from mlops_desktop.sources.snapshot import VERIFIED, UnverifiedSnapshotError
+from tests.governance.helpers import build_team, make_key
+
+
+@pytest.fixture
+def local_gov(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This client's governance store (the one ``resolve_signer`` consults)."""
+    path = tmp_path / "local-gov.db"
+    monkeypatch.setenv("MLOPS_DESKTOP_GOVERNANCE_URL", str(path))
+    return path
+
+
+def test_revoked_signer_with_an_old_copy_of_the_trust_list_is_not_verified(
+        tmp_path: Path, mlflow3_db: Path, local_gov: Path) -> None:
+    """Alice's key is revoked here; she still has a copy of the store from before, takes a snapshot
+    with it (its carried trust list grants her) and signs it: it must not verify on this client."""
+    with open_governance(str(local_gov)) as gov:
+        team = build_team(gov)
+    old_copy = tmp_path / "old-copy.db"
+    shutil.copyfile(local_gov, old_copy)
+    with open_governance(str(local_gov)) as gov:
+        revoke_signer(gov, team.admin, team.alice.key_id, "key lost")
+    snap = tmp_path / "s.mlsnap"
+    with open_governance(str(old_copy)) as old:
+        create_snapshot([str(mlflow3_db)], snap, key=team.alice, governance=old)
+    source = open_snapshot(snap)
+    try:
+        assert source.status.state != VERIFIED, source.status.text
+        assert "records as revoked" in repr(source.status)
+    finally:
+        source.close()
+    with pytest.raises(UnverifiedSnapshotError):
+        open_snapshot_governance_file(f"snapshot:{snap}")
+
+
+def test_genuine_snapshot_of_a_trusted_signer_verifies(tmp_path: Path, mlflow3_db: Path, local_gov: Path) -> None:
+    with open_governance(str(local_gov)) as gov:
+        team = build_team(gov)
+        snap = tmp_path / "s.mlsnap"
+        create_snapshot([str(mlflow3_db)], snap, key=team.alice, governance=gov)
+    source = open_snapshot(snap)
+    try:
+        assert source.status.state == VERIFIED, source.status.text
+    finally:
+        source.close()
+    open_snapshot_governance_file(f"snapshot:{snap}").close()
+
+
+def test_snapshot_carrying_its_own_pinned_admin_is_refused(tmp_path: Path, mlflow3_db: Path, local_gov: Path) -> None:
+    """Mallory builds a store pinning herself, grants a key named like Alice, signs a snapshot."""
+    with open_governance(str(local_gov)) as gov:
+        build_team(gov)  # this client's anchors: the real admin
+    fake = tmp_path / "fake.db"
+    mallory, fake_alice = make_key("admin@example.org"), make_key("alice@example.org")
+    from mlops_desktop.governance.anchors import anchors_path
+    saved = anchors_path().read_bytes()
+    with open_governance(str(fake)) as g:
+        from mlops_desktop.governance.trust import add_signer, init_trust
+        init_trust(g, [mallory])
+        add_signer(g, mallory, fake_alice.public_key, "alice@example.org", ["approver"])
+        snap = tmp_path / "s.mlsnap"
+        create_snapshot([str(mlflow3_db)], snap, key=fake_alice, governance=g)
+    anchors_path().write_bytes(saved)  # init_trust on the fake store pinned mallory here: undo, she is elsewhere
+    with pytest.raises(UnverifiedSnapshotError):
+        open_snapshot_governance_file(f"snapshot:{snap}")
+
+
+def test_governance_row_edited_in_a_signed_snapshot_is_refused(tmp_path: Path, mlflow3_db: Path,
+                                                                local_gov: Path) -> None:
+    with open_governance(str(local_gov)) as gov:
+        team = build_team(gov)
+        snap = tmp_path / "s.mlsnap"
+        create_snapshot([str(mlflow3_db)], snap, key=team.alice, governance=gov)
+    con = sqlite3.connect(snap)
+    with con:  # the grant of the last signer removed from the carried trust list
+        con.execute("DELETE FROM trust_statements WHERE rowid = (SELECT max(rowid) FROM trust_statements)")
+    con.close()
+    with pytest.raises(UnverifiedSnapshotError):
+        open_snapshot_governance_file(f"snapshot:{snap}")
