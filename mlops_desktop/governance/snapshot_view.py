@@ -72,13 +72,11 @@ def resolve_signer(
             with open_database(str(local_path), create=False) as gov:
                 trust = load_trust(gov, anchors=anchors)
                 status, _detail = trust.status_at(kid, when)
-                local_signer = trust.signers.get(kid)
-                if local_signer is not None and local_signer.revoked_at is not None:
+                revoked = _revoked(trust, kid, claimed, "this client's governance store")
+                if revoked is not None:
                     # a revocation this client knows ends the key, whatever time the manifest claims and
                     # whatever older trust list the snapshot carries (a copy made before the revocation)
-                    return SignerTrust(note=f"signed by key {kid} claiming {claimed or '(no identity)'}, which "
-                                            f"this client's governance store records as revoked "
-                                            f"(at {local_signer.revoked_at.isoformat()})")
+                    return revoked
                 if status == STATUS_VALID and trust.anchored(kid, when):
                     return SignerTrust(trust.identity(kid), "local trust list")
         except MlopsError as exc:
@@ -87,6 +85,9 @@ def resolve_signer(
     if view is not None:
         try:
             trust = load_trust(view, anchors=anchors)
+            revoked = _revoked(trust, kid, claimed, "the trust list the snapshot carries")
+            if revoked is not None:  # the creation time is the signer's claim: a revoked key backdates
+                return revoked
             status, detail = trust.status_at(kid, when)
             if status == STATUS_VALID and trust.anchored(kid, when):
                 return SignerTrust(trust.identity(kid), "trust list in the snapshot")
@@ -106,6 +107,18 @@ def resolve_signer(
     if note:
         message += f" ({note})"
     return SignerTrust(note=message)
+
+
+def _revoked(trust: Any, kid: str, claimed: str | None, where: str) -> SignerTrust | None:
+    """The refusal of a key ``trust`` records as revoked now (None: it is not). A snapshot has no
+    log position and its creation time is the signer's own claim, so a revoked key is refused
+    for every snapshot, as a revocation ends a key for everything after it in the log."""
+    signer = trust.signers.get(kid)
+    if signer is None or signer.revoked_at is None:
+        return None
+    return SignerTrust(note=f"signed by key {kid} claiming {claimed or '(no identity)'}, which {where} records as "
+                            f"revoked (at {signer.revoked_at.isoformat()}); the time a snapshot claims cannot "
+                            "bring it back")
 
 
 def _same_identity(a: str, b: str) -> bool:

@@ -93,3 +93,31 @@ def test_governance_row_edited_in_a_signed_snapshot_is_refused(tmp_path: Path, m
     con.close()
     with pytest.raises(UnverifiedSnapshotError):
         open_snapshot_governance_file(f"snapshot:{snap}")
+
+
+def test_revoked_signer_backdating_the_snapshot_is_not_verified_on_a_client_without_a_store(
+        tmp_path: Path, mlflow3_db: Path, local_gov: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh client (no governance store of its own) judges by the trust list the snapshot
+    carries, which records the revocation; the revoked key claims a creation time before it."""
+    import time
+
+    import mlops_desktop.governance.snapshot as snapmod
+    from mlops_desktop.governance.db import now_iso
+
+    with open_governance(str(local_gov)) as gov:
+        team = build_team(gov)
+        time.sleep(0.05)
+        while_trusted = now_iso()  # after Alice's grant, before her revocation
+        time.sleep(0.05)
+        revoke_signer(gov, team.admin, team.alice.key_id, "key lost")
+        snap = tmp_path / "s.mlsnap"
+        monkeypatch.setattr(snapmod, "now_iso", lambda: while_trusted)
+        create_snapshot([str(mlflow3_db)], snap, key=team.alice, governance=gov)
+    monkeypatch.setenv("MLOPS_DESKTOP_GOVERNANCE_URL", str(tmp_path / "absent.db"))
+    source = open_snapshot(snap)
+    try:
+        assert source.status.state != VERIFIED, source.status.text
+    finally:
+        source.close()
+    with pytest.raises(UnverifiedSnapshotError):
+        open_snapshot_governance_file(f"snapshot:{snap}")
