@@ -118,6 +118,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if "served" in needed:
         root = factory.mktemp("mlflow-servers")
         EARLY.begin("rest", lambda: start_rest_servers(root))
+    for name, (module_file, fixture, make) in EARLY.recipes.items():
+        if any(fixture in getattr(item, "fixturenames", ()) and Path(str(item.fspath)).resolve() == module_file
+               for item in session.items):
+            folder = factory.mktemp(name)
+            EARLY.begin(name, lambda make=make, folder=folder: make(folder))  # type: ignore[misc]
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -47,6 +47,8 @@ class MlflowServer:
     workdir: Path
     app_name: str | None = None
     extra_args: tuple[str, ...] = ()
+    #: environment variables for the server process (on top of this process's)
+    extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -66,7 +68,7 @@ class MlflowServer:
                "--default-artifact-root", (self.workdir / "default-artifacts").as_uri(), *self.extra_args]
         # no job-runner processes (huey consumers): the tests only read, and each runner costs ~280 MB
         env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
-               "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+               "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **self.extra_env}
         for var in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
             env.pop(var, None)
         if self.app_name == "basic-auth":
@@ -222,8 +224,8 @@ def start_rest_servers(root: Path) -> dict[str, Served]:
 
 
 def _servers_of(value: Any) -> list[MlflowServer]:
-    found = value.values() if isinstance(value, dict) else [value]
-    return [v.server for v in found if isinstance(v, Served)]
+    found = list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, tuple) else [value]
+    return [v.server if isinstance(v, Served) else v for v in found if isinstance(v, Served | MlflowServer)]
 
 
 class Early:
@@ -233,6 +235,12 @@ class Early:
 
     def __init__(self) -> None:
         self._jobs: dict[str, tuple[threading.Thread, list[tuple[Any, BaseException | None]]]] = {}
+        self.recipes: dict[str, tuple[Path, str, Callable[[Path], Any]]] = {}
+
+    def recipe(self, module_file: str, fixture: str, name: str, make: Callable[[Path], Any]) -> None:
+        """Have ``make(a fresh folder)`` begun when a collected test of ``module_file`` uses
+        ``fixture``; that fixture then takes ``name``."""
+        self.recipes[name] = (Path(module_file).resolve(), fixture, make)
 
     def begin(self, name: str, make: Callable[[], Any]) -> None:
         box: list[tuple[Any, BaseException | None]] = []

@@ -30,7 +30,7 @@ from mlops_desktop.cli.main import main
 from mlops_desktop.governance.audit import verify_log
 from mlops_desktop.governance.store import open_governance
 from mlops_desktop.services.webhooks import sign
-from tests.mlflow_server import MlflowServer, free_port, mlflow_available
+from tests.mlflow_server import EARLY, MlflowServer, free_port, mlflow_available
 
 pytestmark = pytest.mark.skipif(not mlflow_available(), reason="mlflow is not installed in this environment")
 
@@ -39,17 +39,19 @@ EVENTS = ["registered_model.created", "model_version.created", "model_version_ta
           "model_version_alias.created"]
 
 
+def _start_server(work: Path) -> MlflowServer:
+    env = {"MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https", "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+           "MLFLOW_WEBHOOK_CACHE_TTL": "1", "MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES": "7"}
+    return MlflowServer(f"sqlite:///{work / 'mlflow.db'}", work, extra_env=env).start()
+
+
+# begun in the background when the session's tests are known (tests/conftest.py)
+EARLY.recipe(__file__, "server", "mlflow-webhooks", _start_server)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    work = tmp_path_factory.mktemp("mlflow-webhooks")
-    saved = dict(os.environ)
-    os.environ.update(MLFLOW_WEBHOOK_ALLOWED_SCHEMES="http,https", MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS="true",
-                      MLFLOW_WEBHOOK_CACHE_TTL="1", MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES="7")
-    try:
-        srv = MlflowServer(f"sqlite:///{work / 'mlflow.db'}", work).start()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    srv = EARLY.take("mlflow-webhooks", lambda: _start_server(tmp_path_factory.mktemp("mlflow-webhooks")))
     try:
         yield srv.wait_ready()
     finally:

@@ -19,7 +19,7 @@ from mlops_desktop.sources.base import StoreUrl
 from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.sources.mlflow_rest import MONITORING_FILTER, MlflowRestSource
 from tests.conftest import FIXTURES, IN_CI, file_sha256
-from tests.mlflow_server import MlflowServer, mlflow_available
+from tests.mlflow_server import EARLY, MlflowServer, mlflow_available
 
 pytestmark = pytest.mark.skipif(not mlflow_available() and not IN_CI, reason="mlflow is not installed (test extra)")
 
@@ -29,12 +29,20 @@ TODAY = date.fromisoformat(TRUTH["today"])
 RESULTS = f"monitoring:{MON / 'results'}"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MlflowServer, Path]]:
-    root = tmp_path_factory.mktemp("mlflow-monitoring-server")
+def _start_server(root: Path) -> tuple[MlflowServer, Path]:
     db = root / "mlflow.db"
     shutil.copyfile(MON / "mlflow.db", db)
-    srv = MlflowServer(f"sqlite:///{db}", root / "server").start()
+    return MlflowServer(f"sqlite:///{db}", root / "server").start(), db
+
+
+# begun in the background when the session's tests are known (tests/conftest.py)
+EARLY.recipe(__file__, "server", "monitoring-rest", _start_server)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MlflowServer, Path]]:
+    srv, db = EARLY.take("monitoring-rest",
+                         lambda: _start_server(tmp_path_factory.mktemp("mlflow-monitoring-server")))
     try:
         srv.wait_ready()
         yield srv, db
