@@ -69,35 +69,68 @@ def served(tmp_path_factory: pytest.TempPathFactory, mlflow3_served: Served) -> 
         MlflowServer.stop_all([s.server for s in [*servers.values(), mlflow3_served]])
 
 
+def _pg_admin() -> Any:
+    import sqlalchemy as sa
+
+    return sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+                            isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+
+
+def _pg_url(name: str) -> str:
+    return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def _drop_pg_database(name: str) -> None:
+    admin = _pg_admin()
+    try:
+        with admin.connect() as con:
+            con.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def _start_postgres_server(root: Path) -> tuple[str, MlflowServer | None, Exception | None]:
+    """A database loaded from the 3.17 dump and a server on it (started, maybe not yet answering):
+    (database name, server, why PostgreSQL was not reachable)."""
+    name = f"mlops_rest_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = _pg_admin()
+        try:
+            with admin.connect() as con:
+                con.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        finally:
+            admin.dispose()
+    except Exception as exc:  # noqa: BLE001 - the fixture skips (fails in CI) with it
+        return name, None, exc
+    try:
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", _pg_url(name), "-f",
+                        str(FIXTURES / "mlflow-3.17-postgres.sql")], check=True, capture_output=True, timeout=300)
+        server = MlflowServer(_pg_url(name).replace("postgresql://", "postgresql+psycopg://", 1), root).start()
+    except BaseException:
+        _drop_pg_database(name)
+        raise
+    return name, server, None
+
+
+# begun in the background when the session's tests are known (tests/conftest.py)
+EARLY.recipe(__file__, "served_postgres", "mlflow-pg", _start_postgres_server)
+
+
 @pytest.fixture(scope="session")
 def served_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A server on a PostgreSQL database loaded from the 3.17 dump."""
-    import sqlalchemy as sa
-
-    name = f"mlops_rest_{uuid.uuid4().hex[:10]}"
-    admin_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-        with admin.connect() as con:
-            con.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except Exception as exc:
+    name, server, unreachable = EARLY.take("mlflow-pg",
+                                           lambda: _start_postgres_server(tmp_path_factory.mktemp("mlflow-pg")))
+    if unreachable is not None or server is None:
         if IN_CI:
-            pytest.fail(f"PostgreSQL not reachable ({exc}); CI must have it running")
-        pytest.skip(f"PostgreSQL not reachable ({type(exc).__name__})")
-    url = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
-    server = None
+            pytest.fail(f"PostgreSQL not reachable ({unreachable}); CI must have it running")
+        pytest.skip(f"PostgreSQL not reachable ({type(unreachable).__name__})")
     try:
-        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(FIXTURES / "mlflow-3.17-postgres.sql")],
-                       check=True, capture_output=True, timeout=300)
-        server = MlflowServer(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                              tmp_path_factory.mktemp("mlflow-pg")).start().wait_ready()
-        yield Served(server, url.replace("postgresql://", "mlflow+postgresql://", 1), None)
+        server.wait_ready()
+        yield Served(server, _pg_url(name).replace("postgresql://", "mlflow+postgresql://", 1), None)
     finally:
-        if server is not None:
-            server.stop()
-        with admin.connect() as con:
-            con.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        server.stop()
+        _drop_pg_database(name)
 
 
 @pytest.fixture(autouse=True)
