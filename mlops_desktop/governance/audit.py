@@ -784,12 +784,30 @@ def trust_evidence(session: Session, below: int) -> dict[str, Any]:
         .order_by(SqlTrustStatement.log_seq, SqlTrustStatement.id)
     ).scalars().all()
     keys = session.execute(sa.select(SqlPublicKey).order_by(SqlPublicKey.key_id)).scalars().all()
+    carried: list[dict[str, Any]] = [
+        {"log_index": int(st.log_seq), "kind": st.kind, "subject_key_id": st.subject_key_id,
+         "envelope_b64": base64.b64encode(bytes(st.envelope)).decode("ascii") if st.envelope is not None else None}
+        for st in statements
+    ]
+    # a trust entry whose row was deleted (a revocation removed by hand) is carried without its envelope and
+    # without its entry, so the verifier fails on it instead of replaying a trust list that never revoked
+    kinds = {action: kind for kind, action in _KIND_ACTION.items()}
+    have = {int(st.log_seq) for st in statements}
+    for seq, raw in session.execute(
+        sa.select(SqlLogEntry.seq, SqlLogEntry.entry).where(SqlLogEntry.seq < below).order_by(SqlLogEntry.seq)
+    ).all():
+        if int(seq) in have or b'"trust.' not in bytes(raw):
+            continue
+        try:
+            action = json.loads(raw).get("action")
+        except (ValueError, AttributeError):
+            continue
+        if action in kinds:
+            carried.append({"log_index": int(seq), "kind": kinds[action], "subject_key_id": "", "envelope_b64": None,
+                            "row_missing": True})
+    carried.sort(key=lambda item: int(item["log_index"]))
     return {
-        "trust_statements": [
-            {"log_index": int(st.log_seq), "kind": st.kind, "subject_key_id": st.subject_key_id,
-             "envelope_b64": base64.b64encode(bytes(st.envelope)).decode("ascii") if st.envelope is not None else None}
-            for st in statements
-        ],
+        "trust_statements": carried,
         "public_keys": {k.key_id: k.public_pem for k in keys},
         "identities": {k.key_id: k.identity for k in keys if k.identity},
     }
