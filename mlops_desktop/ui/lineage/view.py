@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import itertools
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -102,6 +103,8 @@ MAX_LABELS_DRAWN = 500
 LABEL_MIN_SCALE = 0.2
 #: Pixels kept free between a label and an edge, a node or another label.
 LABEL_GAP = 2.0
+#: The most time one paint spends placing labels (seconds; a dense view labels the first nodes).
+PLACING_BUDGET_S = 0.04
 
 
 def label_tokens(label: str) -> list[str]:
@@ -405,33 +408,52 @@ class _SegmentGrid:
 
     CELL = 64.0
 
-    def __init__(self, segments: np.ndarray) -> None:
-        self._segments = segments
+    def __init__(self, segments: np.ndarray, screen: QRectF) -> None:
+        """``segments`` (x0, y0, x1, y1) in pixels; only those over ``screen`` are kept (labels
+        are placed on screen), bucketed over the screen's cells."""
+        if len(segments):
+            lo_x = np.minimum(segments[:, 0], segments[:, 2])
+            hi_x = np.maximum(segments[:, 0], segments[:, 2])
+            lo_y = np.minimum(segments[:, 1], segments[:, 3])
+            hi_y = np.maximum(segments[:, 1], segments[:, 3])
+            keep = (hi_x >= screen.left()) & (lo_x <= screen.right()) & (hi_y >= screen.top()) & (lo_y <= screen.bottom())
+            segments = segments[keep]
+        self._segments = segments.tolist()
+        #: each segment's bounding box (left, top, right, bottom): most rectangles are rejected on it
+        self._boxes = np.column_stack((np.minimum(segments[:, 0], segments[:, 2]),
+                                       np.minimum(segments[:, 1], segments[:, 3]),
+                                       np.maximum(segments[:, 0], segments[:, 2]),
+                                       np.maximum(segments[:, 1], segments[:, 3]))).tolist() if len(segments) else []
         self._cells: dict[tuple[int, int], list[int]] = {}
         c = self.CELL
         if not len(segments):
             return
-        lo_x = np.floor(np.minimum(segments[:, 0], segments[:, 2]) / c).astype(int)
-        hi_x = np.floor(np.maximum(segments[:, 0], segments[:, 2]) / c).astype(int)
-        lo_y = np.floor(np.minimum(segments[:, 1], segments[:, 3]) / c).astype(int)
-        hi_y = np.floor(np.maximum(segments[:, 1], segments[:, 3]) / c).astype(int)
+        sl, st = int(screen.left() // c), int(screen.top() // c)
+        sr, sb = int(screen.right() // c), int(screen.bottom() // c)
+        lo_x = np.clip(np.floor(np.minimum(segments[:, 0], segments[:, 2]) / c), sl, sr).astype(int)
+        hi_x = np.clip(np.floor(np.maximum(segments[:, 0], segments[:, 2]) / c), sl, sr).astype(int)
+        lo_y = np.clip(np.floor(np.minimum(segments[:, 1], segments[:, 3]) / c), st, sb).astype(int)
+        hi_y = np.clip(np.floor(np.maximum(segments[:, 1], segments[:, 3]) / c), st, sb).astype(int)
         for i, (ax, bx, ay, by) in enumerate(zip(lo_x.tolist(), hi_x.tolist(), lo_y.tolist(), hi_y.tolist(),
                                                  strict=True)):
-            if (bx - ax + 1) * (by - ay + 1) > 4000:  # far off screen: never near a label drawn
-                continue
             for x in range(ax, bx + 1):
                 for y in range(ay, by + 1):
                     self._cells.setdefault((x, y), []).append(i)
 
     def hits(self, rect: QRectF) -> bool:
         c = self.CELL
+        left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
         seen: set[int] = set()
-        for x in range(int(rect.left() // c), int(rect.right() // c) + 1):
-            for y in range(int(rect.top() // c), int(rect.bottom() // c) + 1):
-                for i in self._cells.get((x, y), ()):
+        boxes, cells = self._boxes, self._cells
+        for x in range(int(left // c), int(right // c) + 1):
+            for y in range(int(top // c), int(bottom // c) + 1):
+                for i in cells.get((x, y), ()):
                     if i in seen:
                         continue
                     seen.add(i)
+                    b = boxes[i]
+                    if b[0] > right or b[2] < left or b[1] > bottom or b[3] < top:
+                        continue
                     x0, y0, x1, y1 = self._segments[i]
                     if segment_hits_rect(x0, y0, x1, y1, rect):
                         return True
@@ -468,6 +490,7 @@ class NodeTextItem(pg.GraphicsObject):
         #: The labels' places for the view state in ``_placed_key`` (``_epoch`` counts data changes).
         self._placed: dict[int, tuple[list[str], QRectF]] = {}
         self._placed_key: tuple[object, ...] | None = None
+        self._placed_at = (0.0, 0.0)
         self._epoch = 0
         self.placements = 0  # how often the labels were placed (the rest of the paints reuse them)
         self._fg = QColor("#374151")
@@ -553,9 +576,6 @@ class NodeTextItem(pg.GraphicsObject):
         p.resetTransform()
         try:
             placed = _RectGrid()
-            half = (NODE_SIZE + 6) / 2 + LABEL_GAP  # the largest symbol drawn (selected, marked)
-            for i in shown.tolist():
-                placed.add(QRectF(px[i] - half, py[i] - half, 2 * half, 2 * half))
             self._paint_badges(p, shown, px, py, self._slot * abs(sy), placed)
             if len(shown) <= MAX_LABELS_DRAWN and min(abs(sx), abs(sy)) >= LABEL_MIN_SCALE:
                 seg = self._segments
@@ -565,18 +585,29 @@ class NodeTextItem(pg.GraphicsObject):
                 if self.first in order:
                     order.remove(self.first)
                     order.insert(0, self.first)
-                key = (sx, sy, tr.dx(), tr.dy(), width, height, self.first, self._epoch)
-                self.placements += self._placed_key != key
-                if self._placed_key != key:  # placing is the costly part: done again only when the view moved
-                    self._placed = self._place_labels(order, px, py, placed, _SegmentGrid(pixel),
-                                                      QRectF(0, 0, width, height))
-                    self._placed_key = key
-                self._draw_labels(p, self._placed)
+                # placing is the costly part: done again when the zoom, the size, the nodes in view
+                # or the graph change; a pan moves the labels placed with their nodes
+                key = (sx, sy, width, height, self.first, self._epoch, shown.tobytes())
+                if self._placed_key != key:
+                    self.placements += 1
+                    half = (NODE_SIZE + 6) / 2 + LABEL_GAP  # the largest symbol drawn (selected, marked)
+                    for i in order:
+                        placed.add(QRectF(px[i] - half, py[i] - half, 2 * half, 2 * half))
+                    screen = QRectF(0, 0, width, height)
+                    self._placed = self._place_labels(order, px, py, placed, _SegmentGrid(pixel, screen), screen,
+                                                      min(abs(sx), abs(sy)) >= 1.0)
+                    self._placed_key, self._placed_at = key, (tr.dx(), tr.dy())
+                    labelled = self._placed
+                else:
+                    ddx, ddy = tr.dx() - self._placed_at[0], tr.dy() - self._placed_at[1]
+                    labelled = {i: (text, rect.translated(ddx, ddy)) for i, (text, rect) in self._placed.items()}
+                self._draw_labels(p, labelled)
         finally:
             p.restore()
 
     def _place_labels(self, which: list[int], px: np.ndarray, py: np.ndarray, placed: _RectGrid,
-                      edges: _SegmentGrid, screen: QRectF) -> dict[int, tuple[list[str], QRectF]]:
+                      edges: _SegmentGrid, screen: QRectF,
+                      over_edges: bool = False) -> dict[int, tuple[list[str], QRectF]]:
         """Each label where it meets no edge, node, badge or other label and stays on screen:
         below its node, else above, right or left of it, else at a corner; whole (its wrapped
         lines, or one line) where such a place is free, else cut after a whole word and ending
@@ -584,27 +615,45 @@ class NodeTextItem(pg.GraphicsObject):
 
         The places clear of edges, nodes and badges are found first; the labels with the fewest
         of them are placed first (the first node given, the selection, before all), the whole
-        forms of every label before any cut one."""
+        forms of every label before any cut one. With ``over_edges`` (zoomed in to the layout's
+        own size or closer) a label with no clear place then goes over the edges, on its halo,
+        never over a node or another label. Placing stops after PLACING_BUDGET_S."""
         height = self._metrics.height()
         off = (NODE_SIZE + 6) / 2 + LABEL_GAP + 4  # clear of its node's (largest) symbol and padding
         lean = off - LABEL_GAP  # below or above, leaning right or left of the node
         options: dict[int, list[tuple[int, list[str], QRectF]]] = {}
+        def places(x: float, y: float, w: float, h: float) -> tuple[QRectF, ...]:
+            return (QRectF(x - w / 2, y + off, w, h), QRectF(x - lean, y + off, w, h),
+                    QRectF(x + lean - w, y + off, w, h), QRectF(x - w / 2, y - off - h, w, h),
+                    QRectF(x + off, y - h / 2, w, h), QRectF(x - off - w, y - h / 2, w, h),
+                    QRectF(x - lean, y - off - h, w, h), QRectF(x + lean - w, y - off - h, w, h),
+                    QRectF(x - off - w, y + lean, w, h), QRectF(x + off, y + lean, w, h),
+                    QRectF(x - off - w, y - lean - h, w, h), QRectF(x + off, y - lean - h, w, h))
+
+        def clear(rect: QRectF) -> bool:
+            return screen.contains(rect) and placed.is_free(rect) and not edges.hits(
+                rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP))
+
+        deadline = time.perf_counter() + PLACING_BUDGET_S
         for i in which:
+            if time.perf_counter() > deadline:  # a dense view: the rest stay unlabelled until zoomed in
+                options[i] = []
+                continue
             x, y = px[i], py[i]
             found: list[tuple[int, list[str], QRectF]] = []
-            for k, text in enumerate(self._choices(i)):
-                w, h = self._width(i, k, text), height * len(text)
-                for rect in (QRectF(x - w / 2, y + off, w, h), QRectF(x - lean, y + off, w, h),
-                             QRectF(x + lean - w, y + off, w, h), QRectF(x - w / 2, y - off - h, w, h),
-                             QRectF(x + off, y - h / 2, w, h), QRectF(x - off - w, y - h / 2, w, h),
-                             QRectF(x - lean, y - off - h, w, h), QRectF(x + lean - w, y - off - h, w, h),
-                             QRectF(x - off - w, y + lean, w, h), QRectF(x + off, y + lean, w, h),
-                             QRectF(x - off - w, y - lean - h, w, h), QRectF(x + off, y - lean - h, w, h)):
-                    if not screen.contains(rect) or not placed.is_free(rect):
-                        continue
-                    if edges.hits(rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP)):
-                        continue
-                    found.append((k, text, rect))
+            choices = self._choices(i)
+            # the shortest form's rectangle at a place lies inside every longer form's there: a
+            # place it does not fit is tried for no other form
+            last = len(choices) - 1
+            free = [j for j, rect in enumerate(places(x, y, self._width(i, last, choices[last]),
+                                                      height * len(choices[last]))) if clear(rect)]
+            for k, text in enumerate(choices):
+                if not free:
+                    break
+                rects = places(x, y, self._width(i, k, text), height * len(text))
+                for j in free:
+                    if k == last or clear(rects[j]):
+                        found.append((k, text, rects[j]))
             options[i] = found
         whole = {i: sum(1 for _k, text, _r in found if not text[-1].endswith("…")) for i, found in options.items()}
         first = which[:1] if which and which[0] == self.first else []
@@ -620,6 +669,19 @@ class NodeTextItem(pg.GraphicsObject):
                     if placed.is_free(rect):
                         placed.add(rect)
                         labelled[i] = (text, rect)
+                        break
+        if over_edges:  # zoomed in to the layout's own size or closer: dense edges leave no clear place
+            for i in order:
+                if i in labelled or time.perf_counter() > deadline:
+                    continue
+                choices = self._choices(i)
+                for k in (0, len(choices) - 1):
+                    text = choices[k]
+                    spot = next((r for r in places(px[i], py[i], self._width(i, k, text), height * len(text))
+                                 if screen.contains(r) and placed.is_free(r)), None)
+                    if spot is not None:
+                        placed.add(spot)
+                        labelled[i] = (text, spot)
                         break
         return labelled
 
