@@ -58,3 +58,29 @@ def test_revocation_row_deleted_before_export_does_not_verify(
     doc = json.loads(capsys.readouterr().out)
     assert code == 1 and doc["verdict"] != "verified", doc["checks"]
     assert any("log entry" in p and "not in the evidence" in p for p in doc["problems"]), doc["problems"]
+
+
+def test_revocation_row_deleted_before_audit_export_does_not_verify(
+        governance: Gov, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    from mlops_desktop.governance.anchors import anchors_path
+    from mlops_desktop.governance.audit import client_checkpoint_key, export_log
+    from mlops_desktop.governance.store import open_governance
+    from mlops_desktop.governance.trust import add_signer, revoke_signer
+
+    _, key = client_checkpoint_key()
+    admin = governance.keys["admin@example.org"]
+    with open_governance(governance.url) as g:
+        add_signer(g, admin, key.public_key(), "log@example.org", ["log"])  # type: ignore[arg-type]
+        revoke_signer(g, admin, governance.key_id("dan@example.org"), "left")  # type: ignore[arg-type]
+    con = sqlite3.connect(governance.url)
+    with con:
+        con.execute("DELETE FROM trust_statements WHERE kind = 'revoke'")
+    con.close()
+    with open_governance(governance.url) as g:
+        export_log(g, tmp_path / "log.json")
+    anchors_path().unlink(missing_ok=True)
+    code = main(["audit", "verify-export", str(tmp_path / "log.json"), "--trust-anchor",
+                 governance.key_id("admin@example.org"), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["verdict"] != "verified"
+    assert any("envelope is missing" in p for p in doc["problems"]), doc["problems"]
