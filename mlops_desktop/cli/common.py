@@ -119,6 +119,16 @@ def unverified_inputs() -> list[str]:
     return list(_use.lines)
 
 
+def unverified_verdict() -> str | None:
+    """The verdict of a verifying command that used an input which is not verified (None: it used
+    none): such a command never says "verified" and exits 1, whatever else checks."""
+    lines = _use.lines
+    if not lines:
+        return None
+    return ("not verified: it rests on input that is not verified, used with --allow-unverified (" + "; ".join(lines)
+            + "); verify with verified inputs only")
+
+
 def _table_banner(out: TextIO, prefix: str = "") -> None:
     if _use.lines and not _use.announced and _use.text_prefix is None:
         _use.announced = True

@@ -32,6 +32,7 @@ from mlops_desktop.cli.common import (
     print_json,
     print_table,
     trust_anchors_from_args,
+    unverified_verdict,
 )
 from mlops_desktop.cli.evidence import register_audit_evidence
 from mlops_desktop.core.errors import CheckFailed, UsageError
@@ -472,8 +473,9 @@ def run_verify(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args) if args.store else None
     report = verify_decisions(VerifyRequest(args.governance, catalog, args.model, args.version, args.target,
                                             settings), policy=policy)
+    refused = unverified_verdict()  # a snapshot used with --allow-unverified never yields "verified"
     if args.format == "json":
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), **({"ok": False, "verdict": refused} if refused else {})})
     else:
         log = report.log
         print(f"Audit log: {'consistent' if log.ok else 'INCONSISTENT'}, {log.size} entries, root {log.root_hash}")
@@ -495,9 +497,11 @@ def run_verify(args: argparse.Namespace) -> int:
         if report.witnesses is not None and report.witnesses.required:
             print(f"Witnesses: {report.witnesses.describe()}")
         print(f"Trust anchors: {report.anchors.describe()}")
-        print(f"Verdict: {report.verdict}")
+        print(f"Verdict: {refused or report.verdict}")
     if not report.ok:
         raise CheckFailed(f"{len(report.problems)} problem(s): " + " | ".join(report.problems))
+    if refused:
+        raise CheckFailed(refused)
     if args.format == "text":
         print("Verification passed.")
     return 0
@@ -511,8 +515,9 @@ def run_audit_verify(args: argparse.Namespace) -> int:
 
     anchored = verify_audit(args.governance, verification_settings(args))
     result = anchored.log
+    refused = unverified_verdict()  # a snapshot used with --allow-unverified never yields "verified"
     if args.format == "json":
-        print_json(anchored.to_dict())
+        print_json({**anchored.to_dict(), **({"ok": False, "verdict": refused} if refused else {})})
     else:
         cert = result.certified_checkpoint_size
         print(f"Audit log: {result.size} entries, root {result.root_hash}, "
@@ -527,12 +532,14 @@ def run_audit_verify(args: argparse.Namespace) -> int:
         if anchored.witnesses is not None and anchored.witnesses.required:
             print(f"Witnesses: {anchored.witnesses.describe()}")
         print(f"Trust anchors: {anchored.anchors.describe()}")
-        print(f"Verdict: {anchored.verdict}")
+        print(f"Verdict: {refused or anchored.verdict}")
     if not result.ok:
         raise CheckFailed("Audit log inconsistent: " + " | ".join(result.problems + anchored.trust_problems
                                                                   + anchored.witness_problems))
     if not anchored.ok:
         raise CheckFailed(" | ".join(anchored.problems))
+    if refused:
+        raise CheckFailed(refused)
     if args.format == "text":
         print("Audit log consistent.")
     return 0
