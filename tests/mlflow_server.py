@@ -41,7 +41,11 @@ def mlflow_available() -> bool:
     return shutil.which("mlflow", path=str(Path(sys.executable).parent)) is not None
 
 
-@dataclass
+_STARTED: list[MlflowServer] = []
+_STARTED_LOCK = threading.Lock()
+
+
+@dataclass(eq=False)
 class MlflowServer:
     backend_uri: str
     workdir: Path
@@ -90,7 +94,18 @@ class MlflowServer:
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, env=env,
                                      start_new_session=True)
         log.close()
+        with _STARTED_LOCK:
+            _STARTED.append(self)
         return self
+
+    @staticmethod
+    def terminate_all() -> None:
+        """Ask every server this process started and has not stopped to exit, without waiting:
+        for the session's end, where session fixtures stop theirs one after another."""
+        with _STARTED_LOCK:
+            live = list(_STARTED)
+        for server in live:
+            server.terminate()
 
     def wait_ready(self, timeout: float = 420.0) -> MlflowServer:
         assert self.proc is not None
@@ -121,6 +136,9 @@ class MlflowServer:
                 os.killpg(self.proc.pid, 9)
                 self.proc.wait(10)
         self.proc = None
+        with _STARTED_LOCK:
+            if self in _STARTED:
+                _STARTED.remove(self)
 
     @staticmethod
     def stop_all(servers: list[MlflowServer]) -> None:

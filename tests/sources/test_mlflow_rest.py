@@ -129,6 +129,8 @@ def served_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served
         server.wait_ready()
         yield Served(server, _pg_url(name).replace("postgresql://", "mlflow+postgresql://", 1), None)
     finally:
+        # the session's end (torn down before the other session servers): all of them exit at once
+        MlflowServer.terminate_all()
         server.stop()
         _drop_pg_database(name)
 
