@@ -570,8 +570,13 @@ def _reconcile_journal(session: Session, rows: Sequence[Any]) -> list[str]:
     journal: list[tuple[str, int, str, str | None]] = []  # (action, log_seq, record sha256, entry hash)
     inspector = sa.inspect(session.connection())  # a snapshot taken before the journal has no such tables
     if inspector.has_table(SqlObservation.__tablename__):
-        for obs in session.scalars(sa.select(SqlObservation)):
+        last_seq = -1
+        for obs in session.scalars(sa.select(SqlObservation).order_by(SqlObservation.id)):
             journal.append((ACTION_OBSERVE, int(obs.log_seq), obs.record_sha256(), None))
+            if int(obs.log_seq) < last_seq:
+                problems.append(f"Registry observation {obs.id} (audit-log entry {obs.log_seq}) is out of log order "
+                                f"after the one at entry {last_seq}: the rows' ids were swapped by hand.")
+            last_seq = max(last_seq, int(obs.log_seq))
     if inspector.has_table(SqlWebhookEvent.__tablename__):
         for ev in session.scalars(sa.select(SqlWebhookEvent)):
             journal.append((ACTION_WEBHOOK, int(ev.log_seq), ev.record_sha256(), ev.entry_hash))

@@ -258,7 +258,8 @@ def observations(gov: Governance, registry: RegistryRef | None = None) -> list[O
     with gov.read_session() as session:
         if not _has_journal(session):
             return []
-        stmt = sa.select(*_META_COLUMNS).order_by(SqlObservation.id)
+        # in log order: the log position is reconciled with the audit log, the row id is not
+        stmt = sa.select(*_META_COLUMNS).order_by(SqlObservation.log_seq, SqlObservation.id)
         if registry is not None:
             stmt = stmt.where(SqlObservation.registry_kind == registry.kind,
                               SqlObservation.registry_id == registry.id)
@@ -278,7 +279,7 @@ def _last(session: Session, registry: RegistryRef) -> Observation | None:
     row = session.execute(
         sa.select(*_META_COLUMNS).where(SqlObservation.registry_kind == registry.kind,
                                         SqlObservation.registry_id == registry.id)
-        .order_by(SqlObservation.id.desc()).limit(1)
+        .order_by(SqlObservation.log_seq.desc(), SqlObservation.id.desc()).limit(1)
     ).first()
     return _meta(row) if row is not None else None
 
@@ -334,7 +335,7 @@ def as_of(gov: Governance, registry: RegistryRef, when: datetime) -> tuple[Obser
             sa.select(*_META_COLUMNS).where(SqlObservation.registry_kind == registry.kind,
                                             SqlObservation.registry_id == registry.id,
                                             SqlObservation.observed_at <= text)
-            .order_by(SqlObservation.id.desc()).limit(1)
+            .order_by(SqlObservation.log_seq.desc(), SqlObservation.id.desc()).limit(1)
         ).first()
         if row is None:
             return None

@@ -4,6 +4,7 @@ envelope taken from another registry's observation. None may read as a verified 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,3 +128,40 @@ def test_unanchored_without_any_anchor(tmp_path: Path, mlflow3_db: Path, monkeyp
         assert verdict == "valid"
     else:
         assert verdict is not None and verdict.startswith("unanchored:") and key.key_id in verdict
+
+
+def test_observations_reordered_by_swapping_their_ids_are_caught(
+        tmp_path: Path, mlflow3_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two full observations of one registry swap ids (every other column, log_seq included, kept):
+    the older state would be read as the newer one."""
+    import mlops_desktop.governance.journal as journal
+    from mlops_desktop.governance.audit import verify_log
+    from mlops_desktop.governance.journal import as_of
+
+    monkeypatch.setattr(journal, "FULL_EVERY", 1)  # every observation a full state
+    url = str(tmp_path / "gov.db")
+    copy = tmp_path / "mlflow.db"
+    shutil.copyfile(mlflow3_db, copy)
+    with open_governance(url) as gov:
+        team = build_team(gov)
+        observe(gov, load_catalog([str(copy)]), key=team.alice)
+    con = sqlite3.connect(copy)
+    with con:  # the registry changes: a version's stage
+        con.execute("UPDATE model_versions SET current_stage = 'Archived' WHERE rowid = (SELECT min(rowid) FROM "
+                    "model_versions)")
+    con.close()
+    with open_governance(url) as gov:
+        observe(gov, load_catalog([str(copy)]), key=team.alice)
+        first, second = observations(gov)
+        assert first.encoding == second.encoding == "full" and first.state_digest != second.state_digest
+    con = sqlite3.connect(url)
+    with con:
+        con.execute("UPDATE observations SET id = -1 WHERE id = ?", (first.id,))
+        con.execute("UPDATE observations SET id = ? WHERE id = ?", (first.id, second.id))
+        con.execute("UPDATE observations SET id = ? WHERE id = -1", (second.id,))
+    con.close()
+    with open_governance(url) as gov:
+        problems = verify_log(gov, update_memory=False).problems
+        found = as_of(gov, first.registry, datetime.now(UTC))
+    assert found is not None and found[0].state_digest == second.state_digest, "the older state read as newest"
+    assert any("order" in p for p in problems), problems
