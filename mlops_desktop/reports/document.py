@@ -545,6 +545,7 @@ class ReportBuilder:
             if style_cells is not None:
                 extra.extend(style_cells(i, row))
         t = DeferredTable(data, colWidths=col_w, repeatRows=1)
+        extra = merge_cell_commands(extra)
         t.setStyle(
             TableStyle(
                 [
@@ -683,8 +684,35 @@ class ReportBuilder:
         return False
 
 
+def merge_cell_commands(commands: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``commands`` with runs of one-cell commands on consecutive rows of one column (same command,
+    same arguments) joined into one command over the range: a table re-reads every command each
+    time it splits at a page end, so 800 one-cell backgrounds cost 800 per page."""
+    out: list[tuple[Any, ...]] = []
+    for cmd in commands:
+        single = len(cmd) >= 3 and cmd[1] == cmd[2] and isinstance(cmd[1], tuple) and len(cmd[1]) == 2
+        last = out[-1] if out else None
+        if single and last is not None and isinstance(last[1], tuple) and isinstance(last[2], tuple) \
+                and len(last[1]) == len(last[2]) == 2:
+            (col, row), (lcol, lrow) = cmd[1], last[2]
+            if (last[0] == cmd[0] and last[1][0] == lcol == col and isinstance(row, int) and isinstance(lrow, int)
+                    and lrow + 1 == row and last[3:] == cmd[3:]):
+                out[-1] = (last[0], last[1], (col, row), *last[3:])
+                continue
+        out.append(tuple(cmd))
+    return out
+
+
+_light: dict[tuple[float, float, float], colors.Color] = {}
+
+
 def colours_light(colour: colors.Color) -> colors.Color:
-    return colors.Color(colour.red * 0.25 + 0.75, colour.green * 0.25 + 0.75, colour.blue * 0.25 + 0.75)
+    key = (colour.red, colour.green, colour.blue)
+    light = _light.get(key)
+    if light is None:  # one object per colour: cell commands of one colour join (merge_cell_commands)
+        light = _light[key] = colors.Color(colour.red * 0.25 + 0.75, colour.green * 0.25 + 0.75,
+                                           colour.blue * 0.25 + 0.75)
+    return light
 
 
 def fmt_tags(tags: dict[str, str], keys: Sequence[str] | None = None) -> str:

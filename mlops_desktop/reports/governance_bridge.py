@@ -8,7 +8,7 @@ module is the one place in ``reports`` that talks to :mod:`mlops_desktop.governa
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from mlops_desktop.core.entities import Catalog
@@ -75,8 +75,10 @@ def collect_evidence(
     artifact_roots: Mapping[str, str] | None = None,
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
+    models: Collection[str] | None = None,
 ) -> GovernanceEvidence:
-    """Verified facts, envelopes, keys, checkpoint and inclusion proofs from an open store."""
+    """Verified facts, envelopes, keys, checkpoint and inclusion proofs from an open store; the
+    decisions' verdicts for ``models`` (names; all when empty)."""
     import sqlalchemy as sa
 
     from mlops_desktop.crypto import checkpoint as cpmod
@@ -96,7 +98,7 @@ def collect_evidence(
     ev.envelopes = {r.id: r.envelope for r in records}
     ev.public_keys = {kid: public_pem(key).decode("ascii") for kid, key in sorted(trust.public_keys.items())}
     ev.signers = {kid: ident for kid in ev.public_keys if (ident := trust.identity(kid))}
-    ev.verdicts = decision_verdicts(facts, catalog, trust, ev.envelopes)
+    ev.verdicts = decision_verdicts(facts, catalog, trust, ev.envelopes, models=models)
     audit_status = facts.audit
     if audit_status is not None:
         ev.transcript.append(f"Entries checked: {audit_status.size}")
@@ -219,11 +221,12 @@ def _signed_reason(envelope: bytes | None) -> str:
 
 
 def decision_verdicts(facts: GovernanceFacts, catalog: Catalog, trust: Any, envelopes: Mapping[str, bytes],
-                      policy: Any = None) -> Verdicts:
+                      policy: Any = None, models: Collection[str] | None = None) -> Verdicts:
     """The promotion policy (the built-in one unless given) evaluated for every version and target that
     has decisions or a policy rule for a stage or alias it holds, and each decision's verdict: its
     signature, whether it counts toward its target and why, its roles (from the trust list at the
-    decision's log position), its signed reason and regimes."""
+    decision's log position), its signed reason and regimes. With ``models`` (names), only those
+    models' versions and decisions are judged (what a report of them shows)."""
     from datetime import UTC, datetime
 
     from mlops_desktop.governance.policy import DEFAULT_POLICY, Decision, evaluate_policy
@@ -233,7 +236,9 @@ def decision_verdicts(facts: GovernanceFacts, catalog: Catalog, trust: Any, enve
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     now = datetime.now().astimezone()
     roles: dict[str, tuple[str, ...]] = {}
-    for a in facts.approvals:
+    wanted = set(models) if models else None
+    approvals = [a for a in facts.approvals if wanted is None or a.model_name in wanted]
+    for a in approvals:
         signer = trust.signers.get(a.key_id) if hasattr(trust, "signers") else None
         grant = signer.grant_at(a.signed_at or epoch, a.log_index) if signer is not None else None
         roles[a.envelope_id] = tuple(grant.roles) if grant is not None else ((a.role,) if a.role else ())
@@ -242,6 +247,8 @@ def decision_verdicts(facts: GovernanceFacts, catalog: Catalog, trust: Any, enve
     decided_on: dict[str, list[Any]] = {}
     judged_by: dict[str, TargetVerdict] = {}  # each decision's target, evaluated on its own registry's version
     for model in catalog.models:
+        if wanted is not None and model.name not in wanted:
+            continue
         for version in model.visible_versions():
             ref = catalog.registry_of(version)
             decided = facts.approvals_for(model.name, version.version, ref.label if ref else "")
@@ -263,7 +270,7 @@ def decision_verdicts(facts: GovernanceFacts, catalog: Catalog, trust: Any, enve
                 for a in decided:
                     if a.target == target:
                         judged_by[a.envelope_id] = verdict
-    for a in facts.approvals:
+    for a in approvals:
         judged = judged_by.get(a.envelope_id)
         same = [x for x in decided_on.get(a.envelope_id, [a])
                 if x.key_id == a.key_id and x.target.lower() == a.target.lower()]

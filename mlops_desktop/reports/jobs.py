@@ -104,6 +104,7 @@ def governance_evidence(
     progress: ProgressFn = no_progress,
     is_cancelled: CancelledFn = never_cancelled,
     store_urls: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
 ) -> tuple[Any, GovernanceEvidence | None]:
     """(open governance store or None, its evidence or None). With ``store_urls`` (what the catalog
     was loaded from) its registries are first recorded in the registry journal, as every command
@@ -117,7 +118,7 @@ def governance_evidence(
 
             observe_opened(gov, catalog, store_urls)
         return gov, collect_evidence(gov, catalog, artifact_roots=artifact_roots, progress=progress,
-                                     is_cancelled=is_cancelled)
+                                     is_cancelled=is_cancelled, models=[m for m in models or () if m])
     except BaseException:
         gov.close()
         raise
@@ -179,7 +180,7 @@ def run_report(
         catalog = load_stores(stores, artifact_roots, _scaled(progress, 0, 30), is_cancelled, source_settings)
     check_cancelled(is_cancelled)
     gov, evidence = governance_evidence(governance_url, catalog, artifact_roots, _scaled(progress, 30, 15),
-                                        is_cancelled, store_urls=stores)
+                                        is_cancelled, store_urls=stores, models=models)
     gov_unverified = getattr(gov, "unverified", None)  # a governance snapshot opened unverified
     if isinstance(gov_unverified, str) and gov_unverified:
         unverified.append(gov_unverified)
