@@ -514,8 +514,10 @@ def signature_of(gov: Governance, obs: Observation, anchors: Any = None) -> str 
 def signature_and_signer(gov: Governance, obs: Observation, anchors: Any = None) -> tuple[str | None, str | None]:
     """(verdict, identity the signing key claims). The verdict is ``None`` (unsigned), ``"valid"`` (the envelope verifies with the recorded key, signs this
     record, and the key's chain starts at one of this client's trust anchors), ``"unanchored: ..."``
-    (it verifies, but no anchor reaches the key: the full fingerprint and the identity it claims)
-    or ``"invalid: <why>"``. ``anchors``: this client's anchors (default: ``load_anchors()``)."""
+    (it verifies, but no anchor reaches the key: the full fingerprint and the identity it claims),
+    ``"untrusted: <why>"`` (the key was revoked, expired or not yet valid at the observation's log
+    position) or ``"invalid: <why>"``. ``anchors``: this client's anchors (default: ``load_anchors()``)."""
+    from mlops_desktop.core.governance_facts import STATUS_UNTRUSTED, STATUS_VALID
     from mlops_desktop.governance.anchors import unanchored_message
     from mlops_desktop.governance.trust import load_trust
 
@@ -539,7 +541,13 @@ def signature_and_signer(gov: Governance, obs: Observation, anchors: Any = None)
     pred = statement.predicate
     if verified.key_ids != (kid,) or (statement.digest, pred.get("observed_at"), pred.get("registry")) != recorded:
         return "invalid: the envelope signs another observation", identity
-    if not trust.anchored(kid, parse_time(obs.observed_at), obs.log_seq):
+    at = parse_time(obs.observed_at)
+    status, detail = trust.status_at(kid, at, None, obs.log_seq)
+    if status != STATUS_VALID and (status != STATUS_UNTRUSTED or kid in trust.signers):
+        # revoked, expired or not yet valid at the observation's log position (an anchor off the trust list
+        # is judged by the anchor alone)
+        return f"untrusted: {detail}", identity
+    if not trust.anchored(kid, at, obs.log_seq):
         return unanchored_message(kid, identity), identity
     return "valid", identity
 

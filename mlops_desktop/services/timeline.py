@@ -310,6 +310,9 @@ class AsOfBasis:
         if self.signature.startswith("unanchored"):
             return (f"signed by key {self.signed_by} claiming {self.signer_identity or '(no identity)'}: "
                     "NOT anchored by any trust anchor of this client, so not verified")
+        if self.signature.startswith("untrusted"):
+            return (f"signed by key {self.signed_by}, which was NOT trusted then "
+                    f"({self.signature.removeprefix('untrusted').lstrip(': ')})")
         return f"signature INVALID: {self.signature.removeprefix('invalid').lstrip(': ')}"
 
 

@@ -165,3 +165,18 @@ def test_observations_reordered_by_swapping_their_ids_are_caught(
         found = as_of(gov, first.registry, datetime.now(UTC))
     assert found is not None and found[0].state_digest == second.state_digest, "the older state read as newest"
     assert any("order" in p for p in problems), problems
+
+
+def test_observation_signed_after_the_key_was_revoked_is_not_valid(tmp_path: Path, mlflow3_db: Path) -> None:
+    from mlops_desktop.governance.trust import revoke_signer
+
+    url = str(tmp_path / "gov.db")
+    with open_governance(url) as gov:
+        team = build_team(gov)
+        revoke_signer(gov, team.admin, team.alice.key_id, "key lost")
+        observe(gov, load_catalog([str(mlflow3_db)]), key=team.alice)
+        [obs] = observations(gov)
+        verdict = signature_of(gov, obs)
+    assert verdict is not None and verdict.startswith("untrusted:") and "revoked" in verdict, verdict
+    words = _banner_words(url, mlflow3_db)
+    assert "NOT trusted" in words and "verifies" not in words
