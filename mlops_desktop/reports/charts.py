@@ -191,7 +191,7 @@ class FigureNode:
 #: and the window speak the same visual language (a test keeps them equal).
 KIND_STYLE = {
     "dataset": ("o", "#2563eb"),
-    "job": ("p", "#7c3aed"),
+    "job": ("p", "#8b5cf6"),
     "run": ("s", "#64748b"),
     "model": ("d", "#0d9488"),
     "model_version": ("h", "#16a34a"),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -37,9 +37,14 @@ from mlops_desktop.ui.common.widgets import make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.models.base import Column, EntityTableModel
 
-#: Colours of the bands (stage names first, then cycled for aliases and other stages).
-_STAGE_COLORS = {"production": "#15803d", "staging": "#b45309", "archived": "#6b7280"}
-_ALIAS_COLORS = ("#1f6f8b", "#7c3aed", "#be185d", "#0e7490", "#a16207")
+#: Colours of the bands (stage names first, then cycled for aliases and other stages). A solid bar
+#: (SOLID_ALPHA) has a contrast of 3:1 or more on the light and the dark plot, so an alias keeps its
+#: colour in both themes.
+_STAGE_COLORS = {"production": "#1a8a45", "staging": "#c2620a", "archived": "#737373"}
+_ALIAS_COLORS = ("#2a7fa0", "#8b5cf6", "#e0338a", "#4f7be8", "#8f8200")
+SOLID_ALPHA = 230
+#: where the change lies somewhere in a window: pale on purpose (the solid part shows the stay)
+PALE_ALPHA = 70
 _APPROVED = "#16a34a"
 _REJECTED = "#dc2626"
 _BAR_HEIGHT = 0.7
@@ -201,7 +206,7 @@ class TimelineChart(pg.PlotWidget):
             # held when the journal began: the label ends where the journal starts (inside the pale part)
             before_journal = seg.start_after is None or seg.start_by == first
             texts.append((sure_from, y0 + height / 2, f"v{seg.version}", "right" if before_journal else "left"))
-        for groups, alpha in ((pale, 70), (solid, 230)):
+        for groups, alpha in ((pale, PALE_ALPHA), (solid, SOLID_ALPHA)):
             for color, bars in groups.items():
                 brush = pg.mkBrush(pg.mkColor(color).red(), pg.mkColor(color).green(), pg.mkColor(color).blue(),
                                    alpha)
@@ -244,6 +249,16 @@ class TimelineChart(pg.PlotWidget):
             pad = max((hi - lo) * 0.06, 30.0)
             self.setXRange(lo - pad, hi + pad, padding=0)
         self.setYRange(-0.6, n + 0.6, padding=0)
+
+    def bar_colours(self) -> list[QColor]:
+        """The brush colour (with its alpha) of every group of bars drawn."""
+        return [QColor(item.opts["brush"].color()) for item in self._items if isinstance(item, pg.BarGraphItem)]
+
+    def decision_colours(self) -> list[QColor]:
+        """The brush colour of every decision mark drawn."""
+        if self.decision_item is None:
+            return []
+        return [QColor(b.color()) for b in self.decision_item.data["brush"]]
 
     def segment_at(self, x: float, y: float) -> Segment | None:
         """The bar under the point (x: POSIX time, y: band position), if any."""

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
@@ -37,8 +37,11 @@ from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.widgets import make_table
 from mlops_desktop.ui.models.base import Column, EntityTableModel, format_time, time_key
 
-#: Feature curve colours (colour-blind safe, Okabe-Ito), cycled.
+#: Feature curve colours (colour-blind safe, Okabe-Ito), cycled, on the dark plot.
 FEATURE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
+#: The same hues made darker for the light plot (Okabe-Ito's orange, sky blue, yellow and grey are
+#: under 3:1 on white).
+FEATURE_COLOURS_LIGHT = ("#0072B2", "#B36F00", "#00875F", "#B0558A", "#2E86C1", "#D55E00", "#8F8200", "#737373")
 DRIFT_MARK = "#d62728"
 
 
@@ -108,6 +111,13 @@ class MonitoringResultsModel(EntityTableModel[MonitoringResult]):
         Column("Result", lambda r: r.summary()),
         Column("File / run", lambda r: r.id, tooltip=lambda r: f"{r.id}\n{r.link}\n{r.digest}"),
     )
+
+
+def feature_colours() -> tuple[str, ...]:
+    """The feature curve colours for the current theme: 3:1 or more on its plot and its window
+    (the legend below the charts)."""
+    dark = theme.relative_luminance(theme.colors().plot_background) < 0.5
+    return FEATURE_COLOURS if dark else FEATURE_COLOURS_LIGHT
 
 
 def _status_colour(status: str) -> str:
@@ -192,6 +202,12 @@ class MonitoringTabWidget(QWidget):
         plot.setMenuEnabled(False)
         return plot
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if "quality_curve" in self.__dict__ and event.type() in (QEvent.Type.PaletteChange,
+                                                                 QEvent.Type.ApplicationPaletteChange):
+            self.apply_theme()  # the theme changed: the charts' colours follow
+
     def apply_theme(self, _is_dark: bool = False) -> None:
         c = theme.colors()
         for plot in (self.drift_plot, self.quality_plot):
@@ -268,9 +284,10 @@ class MonitoringTabWidget(QWidget):
                 f"<span style='color:{c.muted}'>({deployed}; {last}; window {vm.max_age_days} days)</span>"
                 f"<br><span style='font-size:small'>{reasons}</span>")
         series = vm.drift_series() if vm else {}
+        palette = feature_colours()
         for i, (feature, points) in enumerate(series.items()):
             curve = self.feature_curves.get(feature)
-            colour = FEATURE_COLOURS[i % len(FEATURE_COLOURS)]
+            colour = palette[i % len(palette)]
             if curve is None:
                 curve = self.drift_plot.plot([], [], symbol="o", symbolSize=5)
                 curve.setDownsampling(auto=True, method="peak")
@@ -286,7 +303,7 @@ class MonitoringTabWidget(QWidget):
                 curve.setData([], [])
                 curve.setVisible(False)
         legend = " &nbsp; ".join(
-            f"<span style='color:{FEATURE_COLOURS[i % len(FEATURE_COLOURS)]}'>&#9632;</span> {html.escape(f)}"
+            f"<span style='color:{palette[i % len(palette)]}'>&#9632;</span> {html.escape(f)}"
             for i, f in enumerate(series)) + (f" &nbsp; <span style='color:{DRIFT_MARK}'>&#10005;</span> drift detected"
                                                f" &nbsp; <span style='color:{DRIFT_MARK}'>- - -</span> threshold"
                                                if series else "")

@@ -51,10 +51,11 @@ from mlops_desktop.ui.common.theme import colors
 
 logger = logging.getLogger(__name__)
 
-#: kind -> (pyqtgraph symbol, colour)
+#: kind -> (pyqtgraph symbol, colour); every colour has a contrast of 3:1 or more on the light and the
+#: dark window (the legend) and plot (the graph), so one set serves both themes
 KIND_STYLE = {
     "dataset": ("o", "#2563eb"),
-    "job": ("p", "#7c3aed"),
+    "job": ("p", "#8b5cf6"),
     "run": ("s", "#64748b"),
     "model": ("d", "#0d9488"),
     "model_version": ("h", "#16a34a"),
@@ -836,7 +837,7 @@ class LineageView(QWidget):
         self.down_edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(DOWNSTREAM_COLOUR, width=2.5))
         self.arrows = pg.ScatterPlotItem(pxMode=True)
         self.nodes = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=self._tip,
-                                        hoverPen=pg.mkPen("#111827", width=2))
+                                        hoverPen=self.hover_pen())
         self.text_item = NodeTextItem()  # labels and badges
         for item in (self.edges, self.up_edges, self.down_edges, self.arrows, self.nodes, self.text_item):
             self.plot.addItem(item)
@@ -896,9 +897,20 @@ class LineageView(QWidget):
         if self.focus:
             self.select(self.focus)
 
+    @staticmethod
+    def selection_pen() -> QPen:
+        """The ring of the selected node: the theme's text colour, which stands out from its plot."""
+        return _pen(colors().text, 3)
+
+    @staticmethod
+    def hover_pen() -> QPen:
+        """The outline of the node under the pointer (as the selection ring, thinner)."""
+        return _pen(colors().text, 2)
+
     def apply_theme(self, _is_dark: bool = False) -> None:
         """Redraw with the current theme's colours (same nodes, same layout, same selection)."""
         self.plot.setBackground(colors().plot_background)
+        self.nodes.opts["hoverPen"] = self.hover_pen()
         self.legend.refresh()
         if self.graph is None or self._prepared is None:
             return
@@ -1127,7 +1139,7 @@ class LineageView(QWidget):
         marked = self.highlighted
         active = active or bool(marked)
         lit = up | down | marked | ({selected} if selected else set())
-        white, sel_pen = _pen("#ffffff", 1), _pen("#111827", 3)
+        white, sel_pen = _pen("#ffffff", 1), self.selection_pen()
         mark_pen = _pen(HIGHLIGHT_COLOUR, 4)
         up_pen, down_pen = _pen(UPSTREAM_COLOUR, 3), _pen(DOWNSTREAM_COLOUR, 3)
         dim = _brush(DIM_COLOUR)
