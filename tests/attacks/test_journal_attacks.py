@@ -180,3 +180,25 @@ def test_observation_signed_after_the_key_was_revoked_is_not_valid(tmp_path: Pat
     assert verdict is not None and verdict.startswith("untrusted:") and "revoked" in verdict, verdict
     words = _banner_words(url, mlflow3_db)
     assert "NOT trusted" in words and "verifies" not in words
+
+
+def test_observation_time_moved_is_invalid_and_caught_by_audit_verify(tmp_path: Path, mlflow3_db: Path) -> None:
+    from mlops_desktop.governance.audit import verify_log
+
+    url = str(tmp_path / "gov.db")
+    with open_governance(url) as gov:
+        team = build_team(gov)
+        observe(gov, load_catalog([str(mlflow3_db)]), key=team.alice)
+        [obs] = observations(gov)
+    con = sqlite3.connect(url)
+    with con:  # moved an hour earlier, so that an as-of before the real observation rests on it
+        con.execute("UPDATE observations SET observed_at = ? WHERE id = ?",
+                    (obs.observed_at.replace(obs.observed_at[11:13], f"{(int(obs.observed_at[11:13]) + 23) % 24:02d}", 1),
+                     obs.id))
+    con.close()
+    with open_governance(url) as gov:
+        [moved] = observations(gov)
+        assert moved.observed_at != obs.observed_at
+        assert signature_of(gov, moved) == "invalid: the envelope signs another observation"
+        problems = verify_log(gov, update_memory=False).problems
+    assert any(f"registry observation row for audit-log entry {obs.log_seq} no longer matches" in p for p in problems)

@@ -134,3 +134,14 @@ def test_event_row_added_by_hand_is_caught(gov: Governance) -> None:
                               entry_hash="0" * 64))
     result = verify_log(gov, update_memory=False)
     assert any("webhook event row for audit-log entry 0" in p for p in result.problems), result.problems
+
+
+def test_received_time_moved_in_the_row_is_caught(gov: Governance) -> None:
+    rec = WebhookRecorder(gov, SECRET, registry_id=REGISTRY)
+    first = rec.handle(_delivery(_body()))
+    with gov.write_session() as s:
+        row = s.get(SqlWebhookEvent, first.id)
+        assert row is not None
+        row.received_at = "2020-01-01T00:00:00.000000Z"  # an earlier arrival would narrow a change's window
+    problems = verify_log(gov, update_memory=False).problems
+    assert any(f"webhook event row for audit-log entry {first.log_seq} no longer matches" in p for p in problems)
