@@ -24,7 +24,9 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -59,6 +61,7 @@ class BlockWatch:
         self.timer.timeout.connect(self._on_timer_timeout)
         self.worst_ms = 0.0
         self.worst_phase = ""
+        self.last_tick = 0.0
         self._phase = ""
         #: phase -> (worst gap ms, UI-thread CPU ms, other threads' CPU ms during that gap)
         self.by_phase: dict[str, tuple[float, float, float]] = {}
@@ -92,6 +95,70 @@ class BlockWatch:
             self.by_phase[self.phase] = (gap, cpu, others)
         self.clock.restart()
         self._cpu, self._process_cpu = cpu_now, process_now
+        self.last_tick = time.perf_counter()
+
+
+class StackSampler:
+    """While the UI thread has not ticked for ``threshold_ms``, sample every thread's stack.
+
+    Counts the innermost frames of the UI thread and of each worker seen during blocks, so a
+    block is blamed on the code the UI thread was in (or waiting in) and on what the workers ran.
+    """
+
+    def __init__(self, watch: BlockWatch, threshold_ms: float = 40.0, every_s: float = 0.01) -> None:
+        self.watch, self.threshold, self.every = watch, threshold_ms / 1000, every_s
+        self.main_id = threading.get_ident()
+        self.ui: dict[str, int] = {}
+        self.workers: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stack-sampler", daemon=True)
+        self.watch.last_tick = time.perf_counter()
+        self.collections: list[tuple[str, str, int, float]] = []  # (phase, thread, generation, ms)
+        self._gc_start = 0.0
+
+    def _on_gc(self, stage: str, info: dict[str, int]) -> None:
+        if stage == "start":
+            self._gc_start = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._gc_start) * 1000
+        if ms >= 20:
+            self.collections.append((self.watch.phase, threading.current_thread().name, info["generation"], ms))
+
+    def start(self) -> None:
+        import gc
+
+        gc.callbacks.append(self._on_gc)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        last = time.perf_counter()
+        while not self._stop.wait(self.every):
+            now = time.perf_counter()
+            weight, last = round((now - last) * 1000), now  # ms since the last sample (late: the GIL was held)
+            if now - self.watch.last_tick < self.threshold:
+                continue
+            phase = self.watch.phase
+            for ident, frame in sys._current_frames().items():
+                if ident == threading.get_ident():
+                    continue
+                stack = traceback.extract_stack(frame)[-8:]
+                key = phase + " | " + " <- ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}"
+                                                 for f in reversed(stack))
+                into = self.ui if ident == self.main_id else self.workers
+                into[key] = into.get(key, 0) + weight
+
+    def report(self, top: int = 25) -> str:
+        lines = ["== garbage collections of 20 ms or more (phase, thread, generation, ms)"]
+        lines += [f"{p} | {t} | gen {g} | {ms:.0f} ms" for p, t, g, ms in self.collections]
+        for title, counts in (("UI thread", self.ui), ("workers", self.workers)):
+            lines.append(f"== {title} during blocks (ms, sampled every {self.every * 1000:.0f} ms or as soon as the GIL allowed)")
+            for key, n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
+                lines.append(f"{n:5d}  {key}")
+        return "\n".join(lines)
 
 
 def wait(app, condition, timeout_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
@@ -104,11 +171,16 @@ def wait(app, condition, timeout_s: float = 120.0) -> None:  # type: ignore[no-u
 
 
 def run_once(store: Path) -> dict[str, float | str]:
+    if os.environ.get("BENCH_GUI_SWITCH"):  # compare GIL switch intervals
+        sys.setswitchinterval(float(os.environ["BENCH_GUI_SWITCH"]))
     app = create_application()
     window = MainWindow()
     window.show()
     app.processEvents()
     watch = BlockWatch()
+    sampler = StackSampler(watch) if os.environ.get("BENCH_GUI_STACKS") else None
+    if sampler is not None:
+        sampler.start()
     first: list[float] = []
     window.models_view.model.rowsInserted.connect(lambda *_: first or first.append(time.perf_counter()))
     watch.start("opening the store")
@@ -174,6 +246,9 @@ def run_once(store: Path) -> dict[str, float | str]:
         window.show_page(key)
         settle(app, 0.5)
     watch.timer.stop()
+    if sampler is not None:
+        sampler.stop()
+        Path(os.environ["BENCH_GUI_STACKS"]).write_text(sampler.report(), encoding="utf-8")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     window.persist_layout = False
     window.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, Run
 from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.core.monitoring import DEFAULT_MAX_AGE_DAYS, MonitoringOverview
+from mlops_desktop.core.progress import check_cancelled
 from mlops_desktop.services.governance_status import Overview, overview_job
 from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.sources.base import Source
@@ -41,10 +43,43 @@ from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.models.base import search_texts_job, version_sort_key
 from mlops_desktop.ui.models.catalog import (
     AttentionFilterProxyModel,
+    ModelAttention,
     ModelInventoryModel,
     VersionsModel,
     model_attention,
 )
+from mlops_desktop.ui.models.loading import one_at_a_time
+
+# the page's long computations run one after another (the filter's texts first): fewer threads
+# for the UI thread to wait behind for the GIL
+_search_texts_job = one_at_a_time(search_texts_job)
+_monitoring_job = one_at_a_time(monitoring_job)
+
+
+def attention_job(url: str | None, catalog: Catalog, settings: VerificationSettings, *,
+                  progress: Callable[[int, int, str], None],
+                  is_cancelled: Callable[[], bool]) -> tuple[Overview, dict[str, ModelAttention]]:
+    """Worker function: the governance overview and each model's Governance and Findings cells
+    (computed here, not on the UI thread: 10,000 models take a second of Python)."""
+    from mlops_desktop.core.findings import FindingSettings
+    from mlops_desktop.core.findings.context import deployment_targets
+
+    overview = overview_job(url, catalog, settings, progress=progress, is_cancelled=is_cancelled)
+    finding_settings = FindingSettings()
+    by_model: dict[str, list[Any]] = {}
+    for f in overview.findings.findings:
+        for name in f.models:
+            by_model.setdefault(name, []).append(f)
+    attention = {}
+    for i, m in enumerate(catalog.models):
+        if i % 500 == 0:
+            check_cancelled(is_cancelled)
+        attention[m.name] = model_attention(m, overview.status, by_model.get(m.name, []),
+                                            lambda mm, v: deployment_targets(mm, v, finding_settings))
+    return overview, attention
+
+
+_overview_job = one_at_a_time(attention_job)
 
 
 class ModelsView(QWidget):
@@ -82,6 +117,7 @@ class ModelsView(QWidget):
         self.model = ModelInventoryModel(parent=self)
         self.proxy = AttentionFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
+        self._reselecting: str | None = None
         self.table = make_table(self.proxy)
         self.table.setObjectName("modelsTable")
         self.table.setSortingEnabled(True)
@@ -203,14 +239,14 @@ class ModelsView(QWidget):
         self.restore_selection(keep)
         self.search_slot.cancel()
         if self.model.rowCount():
-            self.search_slot.start(search_texts_job, self.model.columns, list(self.model.rows),
+            self.search_slot.start(_search_texts_job, self.model.columns, list(self.model.rows),
                                    label="Indexing models", on_done=self._on_search_texts_done)
         self.detail.set_monitoring_overview(None)
         when = self.as_of_control.when()
         if when is not None:
             self.as_of_view.load(self.governance_url_source(), catalog, when)
         if self.model.rowCount():
-            self.monitoring_slot.start(monitoring_job, catalog, self.monitoring_as_of or datetime.now(UTC).date(),
+            self.monitoring_slot.start(_monitoring_job, catalog, self.monitoring_as_of or datetime.now(UTC).date(),
                                        self.monitoring_max_age_days, label="Linking monitoring results",
                                        on_done=self._on_monitoring_done)
         self.start_governance()
@@ -220,31 +256,22 @@ class ModelsView(QWidget):
         self.governance_slot.cancel()
         if not self.model.rowCount():
             return
-        self.governance_slot.start(overview_job, self.governance_url_source(), self.catalog,
+        self.governance_slot.start(_overview_job, self.governance_url_source(), self.catalog,
                                    self.verification_source(), label="Governance status and findings",
                                    on_done=self._on_governance_done)
 
-    def _on_governance_done(self, overview: Overview) -> None:
-        from mlops_desktop.core.findings import FindingSettings
-        from mlops_desktop.core.findings.context import deployment_targets
-
+    def _on_governance_done(self, result: tuple[Overview, dict[str, ModelAttention]]) -> None:
+        overview, attention = result
         self.overview = overview
         self.detail.set_governance_status(overview.status)
         self.model_history.set_governance_status(overview.status)
-        settings = FindingSettings()
-        by_model: dict[str, list] = {}
-        for f in overview.findings.findings:
-            for name in f.models:
-                by_model.setdefault(name, []).append(f)
-        self.model.set_attention({m.name: model_attention(
-            m, overview.status, by_model.get(m.name, []),
-            lambda mm, v: deployment_targets(mm, v, settings)) for m in self.catalog.models})
+        self.model.set_attention(attention)
         if self.proxy.only_attention:
-            self.proxy.set_only_attention(True)
+            self._refilter(lambda: self.proxy.set_only_attention(True))
         self._update_count()
 
     def _on_attention_check_toggled(self, on: bool) -> None:
-        self.proxy.set_only_attention(on)
+        self._refilter(lambda: self.proxy.set_only_attention(on))
         self._update_count()
 
     def _on_monitoring_done(self, overview: MonitoringOverview) -> None:
@@ -341,15 +368,31 @@ class ModelsView(QWidget):
         return menu
 
     def select_model(self, name: str) -> bool:
-        for row in range(self.proxy.rowCount()):
-            index = self.proxy.index(row, 0)
-            if index.data(ENTITY_ROLE).name == name:
-                self.table.selectionModel().select(
-                    index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-                )
-                self.table.scrollTo(index)
-                return True
-        return False
+        row = self.proxy.row_of(name)
+        if row < 0:
+            return False
+        index = self.proxy.index(row, 0)
+        self.table.selectionModel().select(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.scrollTo(index)
+        return True
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        """Change the shown rows (``change`` sets a filter); the selected model stays selected
+        when still shown, without its versions being read again, else nothing is selected."""
+        model = self.selected_model()
+        change()
+        if model is None or self.selected_model() is model:
+            return
+        if self.proxy.row_of(model.name) < 0:
+            self._show_model(None)  # filtered out
+            return
+        self._reselecting = model.name
+        try:
+            self.select_model(model.name)
+        finally:
+            self._reselecting = None
 
     def select_version(self, version: str) -> bool:
         for row in range(self.versions_model.rowCount()):
@@ -382,7 +425,10 @@ class ModelsView(QWidget):
             self.sig_version_selected.emit(None)
 
     def _on_table_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        self._show_model(self.selected_model())
+        model = self.selected_model()
+        if self._reselecting is not None and model is not None and model.name == self._reselecting:
+            return  # the same model selected again after a filter: its versions are shown already
+        self._show_model(model)
 
     def _on_versions_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self.compare_button.setEnabled(len(self.selected_versions()) == 2)
@@ -392,7 +438,7 @@ class ModelsView(QWidget):
         self.sig_version_selected.emit(version)
 
     def _on_filter_text_changed(self, text: str) -> None:
-        self.proxy.set_filter_text(text)
+        self._refilter(lambda: self.proxy.set_filter_text(text))
         self.as_of_view.set_filter_text(text)
         self._update_count()
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from mlops_desktop.core.classification import Classification, classify, normalise_tags
 from mlops_desktop.core.entities import (
@@ -22,7 +22,6 @@ from mlops_desktop.sources.base import RUN_SORTS, DatasetQuery, DatasetSummary, 
 from mlops_desktop.ui.models.base import (
     Column,
     EntityTableModel,
-    FilterProxyModel,
     format_time,
     time_key,
     version_sort_key,
@@ -232,21 +231,158 @@ def model_attention(model: RegisteredModel, status: Any, findings: Sequence[Any]
     return out
 
 
-class AttentionFilterProxyModel(FilterProxyModel):
-    """The text filter, plus "needs attention" (:attr:`ModelAttention.needs_attention`)."""
+class AttentionFilterProxyModel(QAbstractTableModel):
+    """The inventory's shown rows: the text filter, plus "needs attention"
+    (:attr:`ModelAttention.needs_attention`), over a :class:`ModelInventoryModel`.
+
+    Not a ``QSortFilterProxyModel`` with a Python ``filterAcceptsRow``: Qt would call into Python
+    once per model on every keystroke, sort and reset, and each call takes the GIL back from the
+    page's computing workers (10,000 models: seconds). The rows kept are chosen in one Python loop
+    over the cached search texts and the view is told once (a reset, or a layout change for a sort).
+    Sorting is the source model's (an argsort of its keys).
+    """
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.only_attention = False
+        self._needle = ""
+        self._source: ModelInventoryModel | None = None
+        self._shown: list[int] = []  # source rows shown, in the source's order
+        self._persistent: list[QModelIndex] = []  # while the source sorts: the indexes to move
+        self._persistent_entities: list[RegisteredModel] = []
+
+    # -- the source ---------------------------------------------------------------
+
+    def setSourceModel(self, model: ModelInventoryModel) -> None:  # noqa: N802
+        self.beginResetModel()
+        self._source = model
+        model.modelReset.connect(self._on_source_reset)
+        model.layoutAboutToBeChanged.connect(self._on_source_layout_about_to_be_changed)
+        model.layoutChanged.connect(self._on_source_layout_changed)
+        model.rowsInserted.connect(self._on_source_rows_inserted)
+        model.dataChanged.connect(self._on_source_data_changed)
+        self._shown = self._kept(range(model.rowCount()))
+        self.endResetModel()
+
+    def sourceModel(self) -> ModelInventoryModel | None:  # noqa: N802
+        return self._source
+
+    def mapToSource(self, index: QModelIndex | QPersistentModelIndex) -> QModelIndex:  # noqa: N802
+        if self._source is None or not index.isValid():
+            return QModelIndex()
+        return self._source.index(self._shown[index.row()], index.column())
+
+    def _accepts(self, row: int) -> bool:
+        model = self._source
+        assert model is not None
+        if self.only_attention and not model.needs_attention(row):
+            return False
+        return not self._needle or self._needle in model.search_text(row)
+
+    def _kept(self, rows: Iterable[int]) -> list[int]:
+        if not self._needle and not self.only_attention:
+            return list(rows)
+        return [r for r in rows if self._accepts(r)]
+
+    def _refilter(self) -> None:
+        model = self._source
+        if model is None:
+            return
+        kept = self._kept(range(model.rowCount()))
+        if kept == self._shown:
+            return
+        self.beginResetModel()
+        self._shown = kept
+        self.endResetModel()
+
+    def _on_source_reset(self) -> None:
+        model = self._source
+        self.beginResetModel()
+        self._shown = self._kept(range(model.rowCount())) if model is not None else []
+        self.endResetModel()
+
+    def _on_source_layout_about_to_be_changed(self, *_args: object) -> None:
+        model = self._source
+        assert model is not None
+        self.layoutAboutToBeChanged.emit()
+        self._persistent = self.persistentIndexList()
+        self._persistent_entities = [model.entity(self._shown[i.row()]) for i in self._persistent]
+
+    def _on_source_layout_changed(self, *_args: object) -> None:
+        """The source was sorted: the same rows, in its new order (selections follow their rows)."""
+        model = self._source
+        assert model is not None
+        self._shown = self._kept(range(model.rowCount()))
+        pos = {id(model.entity(r)): n for n, r in enumerate(self._shown)}
+        new = [self.index(pos[id(e)], i.column()) if id(e) in pos else QModelIndex()
+               for e, i in zip(self._persistent_entities, self._persistent, strict=True)]
+        self.changePersistentIndexList(self._persistent, new)
+        self._persistent, self._persistent_entities = [], []
+        self.layoutChanged.emit()
+
+    def _on_source_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        kept = self._kept(range(first, last + 1))
+        if not kept:
+            return
+        start = len(self._shown)
+        self.beginInsertRows(QModelIndex(), start, start + len(kept) - 1)
+        self._shown.extend(kept)
+        self.endInsertRows()
+
+    def _on_source_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *_args: object) -> None:
+        if self._shown:
+            self.dataChanged.emit(self.index(0, top_left.column()),
+                                  self.index(len(self._shown) - 1, bottom_right.column()))
+
+    # -- our API --------------------------------------------------------------------
+
+    def row_of(self, name: str) -> int:
+        """The shown row of the model named ``name``, or -1."""
+        model = self._source
+        if model is None:
+            return -1
+        for n, r in enumerate(self._shown):
+            if model.entity(r).name == name:
+                return n
+        return -1
+
+    def set_filter_text(self, text: str) -> None:
+        needle = text.strip().casefold()
+        if needle != self._needle:
+            self._needle = needle
+            self._refilter()
 
     def set_only_attention(self, on: bool) -> None:
-        self._change_filter(lambda: setattr(self, "only_attention", bool(on)))
+        self.only_attention = bool(on)
+        self._refilter()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Any) -> bool:  # noqa: N802
-        model = self.sourceModel()
-        if self.only_attention and isinstance(model, ModelInventoryModel) and not model.needs_attention(source_row):
-            return False
-        return super().filterAcceptsRow(source_row, source_parent)
+    # -- Qt overrides ----------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._shown)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() or self._source is None else self._source.columnCount()
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if self._source is None:
+            return None
+        return self._source.headerData(section, orientation, role)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if self._source is None or not index.isValid() or index.row() >= len(self._shown):
+            return None
+        return self._source.data(self._source.index(self._shown[index.row()], index.column()), role)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if self._source is None:
+            return
+        self._source.sort(column, order)
 
 
 # -- model versions -----------------------------------------------------------------

@@ -6,9 +6,13 @@ so tests call them directly with fake callbacks.
 
 from __future__ import annotations
 
+import functools
 import logging
+import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from mlops_desktop.core.entities import Catalog, MetricValue
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
@@ -19,6 +23,50 @@ from mlops_desktop.sources.loader import StoreFailed, StoreLoaded
 from mlops_desktop.ui.models.paged import full_collections_paused
 
 logger = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+#: Taken by each long pure-Python job of the Models page while it computes (see :func:`one_at_a_time`).
+_COMPUTE_TURN = threading.Lock()
+
+#: Seconds a thread holding the GIL runs before one waiting for it gets it (Python's default is 5 ms).
+#: The UI thread takes the GIL back for every call Qt makes into Python (a cell's text, a filter
+#: test, a timer): with the default, each such call behind a computing worker can wait 5 ms.
+UI_SWITCH_INTERVAL = 0.001
+
+
+def share_the_gil_with_the_ui() -> None:
+    """Let the UI thread take the GIL back from computing workers after 1 ms instead of 5 ms.
+
+    Measured on the inventory filter typed while workers compute (2,008 models, 4 busy threads):
+    2.4 s -> 0.75 s; with one busy thread 217 -> 140 ms. The workers' own throughput is unchanged
+    (a switch costs microseconds and only happens when another thread waits).
+    """
+    if sys.getswitchinterval() > UI_SWITCH_INTERVAL:
+        sys.setswitchinterval(UI_SWITCH_INTERVAL)
+
+
+def one_at_a_time(fn: Callable[..., R]) -> Callable[..., R]:
+    """``fn`` (a worker function) computes only while no other such function does.
+
+    Python runs one thread at a time anyway, so running the Models page's governance, findings,
+    monitoring and filter-text jobs one after another costs no time in all; but each thread that
+    computes at once is one more the UI thread waits behind for the GIL (measured: the inventory
+    filter typed behind 1, 2, 4 busy threads took 2x, 3x, 6x its time alone). The job waits for its
+    turn in its own thread, still cancellable; its slot reports it running meanwhile.
+    """
+
+    @functools.wraps(fn)
+    def run(*args: Any, progress: ProgressFn, is_cancelled: CancelledFn, **kwargs: Any) -> R:
+        while not _COMPUTE_TURN.acquire(timeout=0.05):
+            check_cancelled(is_cancelled)
+        try:
+            check_cancelled(is_cancelled)
+            return fn(*args, progress=progress, is_cancelled=is_cancelled, **kwargs)
+        finally:
+            _COMPUTE_TURN.release()
+
+    return run
 
 
 @dataclass(slots=True)

@@ -48,7 +48,7 @@ from mlops_desktop.ui.common.roles import ICON_ROLE, KEY_ROLE
 from mlops_desktop.ui.common.settings import GuiSettings
 from mlops_desktop.ui.common.workers import TaskSlot
 from mlops_desktop.ui.lineage.page import LineagePage
-from mlops_desktop.ui.models.loading import LoadResult, load_stores
+from mlops_desktop.ui.models.loading import LoadResult, load_stores, share_the_gil_with_the_ui
 from mlops_desktop.ui.shell.menus import MenuHandlers
 from mlops_desktop.ui.shell.open_store_dialog import OpenStoreDialog
 from mlops_desktop.ui.shell.pages import EmptyStateWidget, PlaceholderPage, short_store_name
@@ -100,6 +100,7 @@ class MainWindow(WindowSession):
         self._first_partial = True
         self._selection_before_load: tuple[str, str | None] | None = None
 
+        share_the_gil_with_the_ui()  # the workers' computing delays Qt's calls into Python less
         self.load_slot = TaskSlot("stores", self.notifier, self)
         self.load_slot.sig_cancelled.connect(self._on_load_slot_cancelled)
 
