@@ -161,8 +161,11 @@ def build_bundle(data: ReportData, edition_file: str = "") -> dict[str, Any]:
     ]
     all_keys = {**dict(trust.get("public_keys", {})), **gov.public_keys}
     policies = trust.get("policies", {})
+    # inputs used with --allow-unverified (the cover's banner), signed with the rest: report verify fails on them
+    unverified = {"unverified_inputs": list(data.settings.unverified_inputs)} if data.settings.unverified_inputs else {}
     return {
         "format": BUNDLE_FORMAT,
+        **unverified,
         "report_id": data.report_id,
         "edition": data.edition,
         "report_file": edition_file,

@@ -142,6 +142,11 @@ def verify_report(pdf_path: Path | str, bundle_path: Path | str | None, anchors:
             checks.fail("the sidecar bundle differs from the one embedded in the PDF")
         else:
             checks.ok_line("the sidecar bundle is the one embedded in the PDF")
+    unverified = doc.get("unverified_inputs")
+    if unverified:  # the report rests on a snapshot that was not verified (its cover says so)
+        items = [str(u) for u in unverified] if isinstance(unverified, list) else [str(unverified)]
+        checks.fail("the report is not verified: it was made from input that is not verified, used with "
+                    "--allow-unverified (" + "; ".join(items) + ")")
     trust, seq = _verify_evidence(doc, checks, anchors, pdf, embedded, out)
     if pdf.find(b"/ByteRange") >= 0:
         _verify_pades(pdf_path, trust, seq, checks)

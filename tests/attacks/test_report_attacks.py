@@ -84,3 +84,37 @@ def test_revocation_row_deleted_before_audit_export_does_not_verify(
     doc = json.loads(capsys.readouterr().out)
     assert code == 1 and doc["verdict"] != "verified"
     assert any("envelope is missing" in p for p in doc["problems"]), doc["problems"]
+
+
+def test_report_made_from_an_altered_snapshot_does_not_verify(
+        catalog: Catalog, governance: Gov, mlflow3_db: Path, tmp_path: Path,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An officer exports a report with --allow-unverified from a snapshot edited after signing (the
+    cover says so); ``report verify`` must not then call the report verified."""
+    from mlops_desktop.governance.snapshot import create_snapshot
+    from mlops_desktop.governance.snapshot_view import snapshot_settings
+    from mlops_desktop.governance.store import open_governance
+    from mlops_desktop.reports.jobs import run_report
+
+    gov = governance
+    approve(gov, catalog, "alice@example.org", "demand-forecast", "3", "champion")
+    approve(gov, catalog, "bob@example.org", "demand-forecast", "3", "champion")
+    _certify_log_key(gov)
+    snap = tmp_path / "s.mlsnap"
+    with open_governance(gov.url) as g:
+        create_snapshot([str(mlflow3_db)], snap, key=gov.keys["alice@example.org"], governance=g)  # type: ignore[arg-type]
+    con = sqlite3.connect(snap)
+    with con:
+        con.execute("UPDATE mlsnap_models SET description = 'edited' WHERE rowid = (SELECT min(rowid) FROM mlsnap_models)")
+    con.close()
+    out = tmp_path / "gdpr.pdf"
+    run_report([f"snapshot:{snap}"], "gdpr", out, governance_url=gov.url, settings=SETTINGS,
+               sign_key=gov.keys["admin@example.org"],  # type: ignore[arg-type]
+               source_settings=snapshot_settings(allow_unverified=True))
+    from mlops_desktop.governance.anchors import anchors_path
+
+    anchors_path().unlink(missing_ok=True)
+    code = main(["report", "verify", str(out), "--trust-anchor", gov.key_id("admin@example.org"), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["verdict"] != "verified"
+    assert any("not verified" in p and "allow-unverified" in p for p in doc["problems"]), doc["problems"]
