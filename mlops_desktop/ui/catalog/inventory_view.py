@@ -50,9 +50,10 @@ from mlops_desktop.ui.models.catalog import (
 )
 from mlops_desktop.ui.models.loading import one_at_a_time
 
-# the page's long computations run one after another (the filter's texts first): fewer threads
-# for the UI thread to wait behind for the GIL
-_search_texts_job = one_at_a_time(search_texts_job)
+# the page's long computations run one after another: fewer threads for the UI thread to wait
+# behind for the GIL. The filter's texts do not wait for their turn (the first keystroke needs them;
+# a governance job still finishing its cancelled run would hold the turn)
+_search_texts_job = search_texts_job
 _monitoring_job = one_at_a_time(monitoring_job)
 
 
