@@ -32,12 +32,20 @@ class StoreLoaded:
 
     ``registry_only`` parts carry just the models and versions (sources with a fast
     :meth:`~mlops_desktop.sources.base.Source.load_registry`); the same store's full
-    catalog follows in the final result.
+    catalog follows in the final result. A ``preview`` part (a registry of more than
+    :data:`PREVIEW_MODELS` models) has the first models by name; the whole registry follows.
     """
 
     url: str
     catalog: Catalog
     registry_only: bool = False
+    #: only the first models by name (:data:`PREVIEW_MODELS`): the same store's whole registry follows
+    #: in the next part, to replace these rows
+    preview: bool = False
+
+
+#: Models read first from a large registry, so the inventory's first rows come before the rest.
+PREVIEW_MODELS = 200
 
 
 @dataclass(slots=True)
@@ -121,6 +129,11 @@ def _read(
     all_runs: bool,
     partial: Callable[[StoreLoaded], None] | None,
 ) -> Catalog:
+    if partial is not None and _has_preview(source):
+        preview = source.load_registry(progress, is_cancelled, first=PREVIEW_MODELS + 1)  # type: ignore[call-arg]
+        if preview is not None and len(preview.models) > PREVIEW_MODELS:  # a small registry is read whole next, as fast
+            preview.models = preview.models[:PREVIEW_MODELS]
+            partial(StoreLoaded(url, preview, registry_only=True, preview=True))
     registry = source.load_registry(progress, is_cancelled) if partial is not None else None
     if partial is not None and registry is not None:
         partial(StoreLoaded(url, registry, registry_only=True))
@@ -128,6 +141,16 @@ def _read(
     if partial is not None and registry is None:
         partial(StoreLoaded(url, catalog))
     return catalog
+
+
+def _has_preview(source: Source) -> bool:
+    """Whether the source reads the first models of its registry alone (``load_registry(first=)``)."""
+    import inspect
+
+    try:
+        return "first" in inspect.signature(source.load_registry).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def load_catalog(

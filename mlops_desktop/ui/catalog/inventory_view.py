@@ -119,6 +119,7 @@ class ModelsView(QWidget):
         self.proxy = AttentionFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self._reselecting: str | None = None
+        self._before_preview: Catalog | None = None  # the catalog before a store's preview rows
         self.table = make_table(self.proxy)
         self.table.setObjectName("modelsTable")
         self.table.setSortingEnabled(True)
@@ -235,6 +236,7 @@ class ModelsView(QWidget):
         names another ``(model, version)`` to select (e.g. the one before a reload).
         """
         keep = keep or self.current_selection()
+        self._before_preview = None
         self.catalog = catalog
         self.model.set_rows(catalog.models)
         self.restore_selection(keep)
@@ -300,6 +302,18 @@ class ModelsView(QWidget):
         """Rows of one more store, shown as soon as they arrive."""
         self.catalog = merged
         self.model.append_rows(part.models)
+
+    def add_store_part(self, part: Catalog, *, preview: bool = False) -> None:
+        """One more store's registry, shown as it arrives. A ``preview`` (the store's first models)
+        is replaced by the part that follows it (that store's whole registry)."""
+        base = self._before_preview if self._before_preview is not None else self.catalog
+        merged = base.merge(part)
+        if self._before_preview is not None:  # the preview's rows give way to the whole registry
+            self.catalog = merged
+            self.model.set_rows(merged.models)
+        else:
+            self.append_catalog(part, merged)
+        self._before_preview = base if preview else None
 
     def focus_filter(self) -> None:
         self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -572,8 +572,7 @@ class MainWindow(WindowSession):
             self._first_partial = False
             self.models_view.set_catalog(Catalog())
             self._update_content(force_pages=True)
-        merged = self.models_view.catalog.merge(part.catalog)
-        self.models_view.append_catalog(part.catalog, merged)
+        self.models_view.add_store_part(part.catalog, preview=part.preview)
 
     def _on_load_slot_cancelled(self) -> None:
         """A load was cancelled (or replaced): drop its partial rows, show what was open."""
