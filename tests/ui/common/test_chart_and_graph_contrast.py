@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 
 from mlops_desktop.core.lineage import build_graph, version_node_id
@@ -30,6 +31,7 @@ from tests.ui.catalog.test_monitoring_tab import STORES, TODAY
 from tests.ui.conftest import flush_events, wait_idle
 
 GRAPHIC = 3.0  # WCAG 1.4.11 non-text contrast
+TEXT = 4.5  # WCAG 1.4.3 normal text
 MODES = ["light", "dark"]
 #: aliases whose names fall on every one of the band colours (the colour is picked from the name)
 ALIASES = ("champion", "challenger", "shadow", "canary", "prod-b", "a", "b", "c", "d", "e")
@@ -155,6 +157,24 @@ def test_history_bands_and_marks(qtbot, themed, mode):
     assert len(marks) == 2
     for colour in marks:
         assert contrast_ratio(_over(colour, background), background) >= GRAPHIC, colour.name()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_version_labels_read_on_every_band(qtbot, themed, mode):
+    """A label lies on its band or beside it: its text on its plate over any band, 4.5:1 or more."""
+    themed.apply(mode)
+    chart = _timeline(qtbot)
+    background = chart.backgroundBrush().color()
+    labels = chart.labels()
+    assert labels
+    under = [background, *(_over(c, background) for c in chart.bar_colours())]
+    for label in labels:
+        assert label.fill.style() != Qt.BrushStyle.NoBrush
+        for behind in under:
+            assert contrast_ratio(label.color, _over(label.fill.color(), behind)) >= TEXT, behind.name()
+    # without the plate the text would not read on every band: the measurement sees it
+    bare = min(contrast_ratio(labels[0].color, behind) for behind in under)
+    assert bare < TEXT
 
 
 def test_the_old_pink_band_fails_the_measurement_on_dark(qtbot, themed):
