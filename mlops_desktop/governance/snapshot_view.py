@@ -60,7 +60,10 @@ def resolve_signer(
     "NOT the expected signer" naming that anchor.
     """
     anchors = anchors if anchors is not None else load_anchors()
-    when = at or datetime.now(UTC)
+    # The creation time is the signer's own claim (a key past its validity window could name a time
+    # inside it): the signer must be trusted when the snapshot is judged, as well as then.
+    now = datetime.now(UTC)
+    when = now if at is None or at > now else at
     signer: Mapping[str, Any] = predicate["signer"] if isinstance(predicate.get("signer"), dict) else {}
     claimed = signer.get("identity") if isinstance(signer.get("identity"), str) else None
     if anchors.contains(kid):
@@ -77,7 +80,7 @@ def resolve_signer(
                     # a revocation this client knows ends the key, whatever time the manifest claims and
                     # whatever older trust list the snapshot carries (a copy made before the revocation)
                     return revoked
-                if status == STATUS_VALID and trust.anchored(kid, when):
+                if status == STATUS_VALID and trust.anchored(kid, when) and _valid_now(trust, kid, now):
                     return SignerTrust(trust.identity(kid), "local trust list")
         except MlopsError as exc:
             logger.info("Local trust list not consulted: %s", exc)
@@ -89,9 +92,10 @@ def resolve_signer(
             if revoked is not None:  # the creation time is the signer's claim: a revoked key backdates
                 return revoked
             status, detail = trust.status_at(kid, when)
-            if status == STATUS_VALID and trust.anchored(kid, when):
+            if status == STATUS_VALID and trust.anchored(kid, when) and _valid_now(trust, kid, now):
                 return SignerTrust(trust.identity(kid), "trust list in the snapshot")
-            note = detail if status != STATUS_VALID else None
+            note = detail if status != STATUS_VALID else (
+                None if _valid_now(trust, kid, now) else trust.status_at(kid, now)[1])
         except MlopsError as exc:
             note = f"the snapshot's trust list cannot be read ({exc})"
         finally:
@@ -107,6 +111,12 @@ def resolve_signer(
     if note:
         message += f" ({note})"
     return SignerTrust(note=message)
+
+
+def _valid_now(trust: Any, kid: str, now: datetime) -> bool:
+    """Is ``kid`` trusted (through an anchor) now? A snapshot's creation time proves nothing, so a
+    signer past its validity window no longer makes a snapshot verified."""
+    return bool(trust.status_at(kid, now)[0] == STATUS_VALID and trust.anchored(kid, now))
 
 
 def _revoked(trust: Any, kid: str, claimed: str | None, where: str) -> SignerTrust | None:

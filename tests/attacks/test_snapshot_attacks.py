@@ -121,3 +121,30 @@ def test_revoked_signer_backdating_the_snapshot_is_not_verified_on_a_client_with
         source.close()
     with pytest.raises(UnverifiedSnapshotError):
         open_snapshot_governance_file(f"snapshot:{snap}")
+
+
+def test_expired_signer_backdating_the_snapshot_into_its_window(
+        tmp_path: Path, mlflow3_db: Path, local_gov: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key whose validity window has ended claims a creation time inside the window."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    import mlops_desktop.governance.snapshot as snapmod
+    from mlops_desktop.governance.db import now_iso
+    from mlops_desktop.governance.trust import add_signer
+
+    eve = make_key("eve@example.org")
+    with open_governance(str(local_gov)) as gov:
+        team = build_team(gov)
+        add_signer(gov, team.admin, eve.public_key, "eve@example.org", ["approver"],
+                   valid_until=datetime.now(UTC) + timedelta(seconds=1))
+        inside = now_iso()
+        time.sleep(1.5)  # the window is over
+        monkeypatch.setattr(snapmod, "now_iso", lambda: inside)
+        snap = tmp_path / "s.mlsnap"
+        create_snapshot([str(mlflow3_db)], snap, key=eve, governance=gov)
+    source = open_snapshot(snap)
+    try:
+        assert source.status.state != VERIFIED, source.status.text
+    finally:
+        source.close()
