@@ -167,3 +167,30 @@ def test_decision_after_the_witnessed_checkpoint_is_not_covered(
     catalog = load_catalog([str(mlflow3_db)])
     approve(gov, catalog, "fraud-detector", "3", "Production", "ok", ["gdpr"], team.alice)
     assert not _quorum_ok(gov, policy)
+
+
+def test_older_copy_restored_with_its_cosigned_checkpoint_is_caught_by_client_memory(
+        tmp_path: Path, store: tuple[Governance, Team], policy: Policy, w1: keys.WitnessKey,
+        w2: keys.WitnessKey, mlflow3_db: Path) -> None:
+    """The database is rolled back to a copy whose checkpoint the witnesses cosigned (a later
+    rejection disappears). The quorum alone cannot tell; this client's memory of the log head does."""
+    import shutil
+
+    from mlops_desktop.governance.approvals import reject
+    from mlops_desktop.governance.audit import verify_log
+    from mlops_desktop.sources.loader import load_catalog
+
+    gov, team = store
+    _witnessed(gov, w1, w2)
+    old = tmp_path / "old.db"
+    shutil.copyfile(gov.path, old)  # type: ignore[arg-type]
+    reject(gov, load_catalog([str(mlflow3_db)]), "fraud-detector", "3", "Production", "drift", ["gdpr"], team.bob)
+    audit.write_checkpoint(gov)
+    assert verify_log(gov).ok  # this client remembers the newer head
+    url = gov.url
+    gov.close()
+    shutil.copyfile(old, url)
+    with open_governance(url) as restored:
+        result = verify_log_anchored(restored, policy=policy)
+        assert not result.ok
+        assert any("older copy" in p for p in result.problems), result.problems
