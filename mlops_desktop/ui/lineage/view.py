@@ -74,7 +74,7 @@ UPSTREAM_COLOUR = "#2f74e8"  # 3.6:1 or more on the light and the dark window an
 DOWNSTREAM_COLOUR = "#15803d"
 HIGHLIGHT_COLOUR = "#dc2626"
 DIM_COLOUR = "#cbd5e1"
-EDGE_COLOUR = "#94a3b8"
+EDGE_COLOUR = "#808ea2"  # 3.3:1 on the light plot, 5.3:1 on the dark one
 MAX_NODES = 2000
 NODE_SIZE = 18
 #: Labels are wrapped (only after a space or a separator) into lines of about this many

@@ -95,6 +95,11 @@ def test_lineage_selection_hover_and_kind_colours(qtbot, themed, mode, mlflow3_d
     assert view.selected is not None
     assert contrast_ratio(_selection_ring(view), plot) >= GRAPHIC
     assert contrast_ratio(view.nodes.opts["hoverPen"].color(), plot) >= GRAPHIC
+    # the edges and their arrow heads
+    assert contrast_ratio(view.edges.opts["pen"].color(), plot) >= GRAPHIC
+    assert len(view.arrows.data) == len(view._edge_list) > 0
+    assert view.arrows.opts["brush"].color() == view.edges.opts["pen"].color()  # heads in the edges' colour
+    assert contrast_ratio(view.arrows.opts["brush"].color(), plot) >= GRAPHIC
     # every node brush drawn in the view (the dimmed ones aside), on the plot
     drawn = {QColor(b.color()).name() for b in view.nodes.data["brush"]} - {QColor(DIM_COLOUR).name()}
     assert QColor(kind_colour("job")).name() in drawn  # the graph has jobs: the failing colour is measured
