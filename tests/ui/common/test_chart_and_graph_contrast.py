@@ -22,7 +22,7 @@ from mlops_desktop.core.monitoring import monitoring_overview
 from mlops_desktop.services.timeline import DecisionMark, history_from
 from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.catalog.history_tab import TimelineChart
-from mlops_desktop.ui.catalog.monitoring_tab import MonitoringTabWidget
+from mlops_desktop.ui.catalog.monitoring_tab import ApprovalMark, MonitoringTabWidget
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.theme import contrast_ratio
 from mlops_desktop.ui.lineage.view import DIM_COLOUR, KIND_STYLE, LineageView, kind_colour
@@ -211,8 +211,17 @@ def test_monitoring_curves_and_marks(qtbot, themed, mode):
     tab = MonitoringTabWidget()
     qtbot.addWidget(tab)
     tab.show()
+    tab.set_approvals([ApprovalMark(datetime(2026, 9, 20, tzinfo=UTC), "champion", signer="alice@example.org"),
+                       ApprovalMark(datetime(2026, 9, 29, tzinfo=UTC), "Production", "REJECTED", "bob@example.org"),
+                       ApprovalMark(datetime(2026, 10, 8, tzinfo=UTC), "Staging", signer="carol@example.org",
+                                    status="revoked")])
     tab.set_monitoring(monitoring_overview(load_catalog(STORES), as_of=TODAY).version("iris-classifier", "2"))
     _assert_monitoring_colours(tab)
+    lines = tab.approval_lines
+    assert len({line.pen.color().name() for line in lines}) == 3  # approved, rejected, revoked: three colours
+    for line in lines:
+        plot = tab.drift_plot if line in tab.drift_plot.items() else tab.quality_plot
+        assert contrast_ratio(line.pen.color(), plot.backgroundBrush().color()) >= GRAPHIC, line.pen.color().name()
 
 
 def _assert_monitoring_colours(tab: MonitoringTabWidget) -> None:
