@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.entities import Catalog
 from mlops_desktop.core.errors import CancelledError, MlopsError, UsageError
-from mlops_desktop.core.findings import Finding, GraphLineage, dataset_views, evaluate
+from mlops_desktop.core.findings import DatasetView, Finding, GraphLineage, dataset_views, evaluate
 from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -97,6 +98,23 @@ SealFn = Callable[[ReportResult], "dict[str, Any] | None"]
 
 def bundle_path_for(out: Path) -> Path:
     return out.with_name(out.stem + ".evidence.json")
+
+
+_views_lock = threading.Lock()
+_views: list[tuple[Catalog, object, dict[str, DatasetView]]] = []
+
+
+def catalog_views(catalog: Catalog, lineage: GraphLineage) -> dict[str, DatasetView]:
+    """The dataset views of ``catalog`` over ``lineage``'s graph, built once per catalog and graph
+    (the last pair's kept, as :func:`mlops_desktop.core.lineage.shared_graph` keeps the graph):
+    each report of one loaded catalog reads the same views, and nothing changes them once built."""
+    with _views_lock:
+        for cat, graph, views in _views:
+            if cat is catalog and graph is lineage.graph:
+                return views
+        views = dataset_views(catalog, lineage)
+        _views[:] = [(catalog, lineage.graph, views)]
+        return views
 
 
 def check_output_path(out: Path) -> Path:
@@ -181,7 +199,7 @@ def export_report(
         hashes = pool.submit(store_content_hashes, catalog.stores)
         # the lineage graph the governance evidence was judged on (one build per catalog)
         lineage = GraphLineage(catalog, lineage_graph(catalog))
-        views = dataset_views(catalog, lineage)  # the engine and the report read the same datasets
+        views = catalog_views(catalog, lineage)  # the engine and the report read the same datasets
         scope = [m for m in models or () if m]
         whole_catalog = findings is not None or not scope
         if findings is None:  # only what the report shows: the models in scope (core/findings/engine.py)

@@ -10,6 +10,8 @@ import getpass
 import hashlib
 import json
 import logging
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -266,13 +268,49 @@ def assemble(
     return data
 
 
+#: a file store's SHA-256 by its identity and state (device, inode, size, modified and changed times
+#: in ns): a process writing several reports hashes an unchanged store once. Any write to the file
+#: changes its ctime, which no program can set back, so a changed store is hashed again. The clock
+#: the file times come from ticks in milliseconds, so a digest is kept only once the file's last
+#: change is over a second old (a write in the same tick as the read would leave the times as they were).
+_file_hashes: dict[tuple[str, int, int, int, int, int], str] = {}
+_file_hashes_lock = threading.Lock()
+
+
+def _file_sha256(path: Path) -> str:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    with _file_hashes_lock:
+        known = _file_hashes.get(key)
+    if known is not None:
+        return known
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    after = path.stat()
+    digest = h.hexdigest()
+    settled = time.time_ns() - max(after.st_mtime_ns, after.st_ctime_ns) > 1_000_000_000
+    if settled and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == (st.st_size, st.st_mtime_ns,
+                                                                             st.st_ctime_ns):
+        with _file_hashes_lock:  # kept only when the file did not change while it was read
+            for old in [k for k in _file_hashes if k[0] == key[0]]:
+                del _file_hashes[old]  # the file's earlier states
+            _file_hashes[key] = digest
+    return digest
+
+
 def store_content_hashes(stores: Sequence[StoreInfo]) -> dict[str, str]:
     """SHA-256 of each file store's bytes (a folder: over its files' names and hashes), so a
-    reader can check the report was made from the same files. Server stores are not hashed."""
+    reader can check the report was made from the same files. Server stores are not hashed. A
+    file store unchanged since this process last hashed it is not read again (:data:`_file_hashes`)."""
     out: dict[str, str] = {}
     for s in stores:
         path = Path(s.identity) if s.identity and "://" not in s.identity else None
         if path is None or not path.exists():
+            continue
+        if path.is_file():
+            out[s.url] = "sha256:" + _file_sha256(path)
             continue
         h = hashlib.sha256()
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]

@@ -87,3 +87,52 @@ def test_merged_commands_paint_the_same_cells() -> None:
     merged = merge_cell_commands(cmds)
     assert len(merged) < len(cmds) / 2
     assert _cell_backgrounds(merged, 40) == _cell_backgrounds(cmds, 40)
+
+
+def test_store_hash_is_read_again_when_the_store_changes(tmp_path: Path) -> None:
+    import hashlib
+    import os
+    import time
+
+    from mlops_desktop.core.entities import StoreInfo
+    from mlops_desktop.reports import model
+
+    store = tmp_path / "mlflow.db"
+    store.write_bytes(b"first state" * 1000)
+    info = StoreInfo(kind="mlflow", url=str(store), schema="", identity=str(store))
+    fresh = model.store_content_hashes([info])[str(store)]
+    assert not [k for k in model._file_hashes if k[0] == str(store.resolve())]  # noqa: SLF001 (changed just now: not kept)
+    time.sleep(1.2)
+    first = model.store_content_hashes([info])[str(store)]
+    assert first == fresh
+    assert [k for k in model._file_hashes if k[0] == str(store.resolve())]  # noqa: SLF001 (settled: kept)
+    assert first == "sha256:" + hashlib.sha256(store.read_bytes()).hexdigest()
+    assert model.store_content_hashes([info])[str(store)] == first  # unchanged: the kept digest
+    st = store.stat()
+    with store.open("r+b") as fh:  # same size, the modified time put back: only ctime tells
+        fh.write(b"F")
+    os.utime(store, ns=(st.st_atime_ns, st.st_mtime_ns))
+    time.sleep(1.2)
+    second = model.store_content_hashes([info])[str(store)]
+    assert second == "sha256:" + hashlib.sha256(store.read_bytes()).hexdigest() != first
+    store.unlink()  # another file at the same path (new inode), same bytes as the first state
+    store.write_bytes(b"first state" * 1000)
+    time.sleep(1.2)
+    assert model.store_content_hashes([info])[str(store)] == first
+
+
+def test_dataset_views_kept_per_catalog_equal_a_fresh_build(catalog: Catalog, mlflow3_db: Path) -> None:
+    from mlops_desktop.core.findings import GraphLineage, dataset_views
+    from mlops_desktop.core.lineage import shared_graph
+    from mlops_desktop.reports.export import catalog_views
+    from mlops_desktop.sources.loader import load_catalog
+
+    lineage = GraphLineage(catalog, shared_graph(catalog))
+    kept = catalog_views(catalog, lineage)
+    assert catalog_views(catalog, GraphLineage(catalog, lineage.graph)) is kept
+    fresh = dataset_views(catalog, lineage)
+    assert {k: (v.tags, [(m.name, mv.version) for m, mv in v.consumers]) for k, v in kept.items()} == {
+        k: (v.tags, [(m.name, mv.version) for m, mv in v.consumers]) for k, v in fresh.items()}
+    assert any(v.consumers for v in kept.values())
+    other = load_catalog([str(mlflow3_db)])  # another load: its own views
+    assert catalog_views(other, GraphLineage(other, shared_graph(other))) is not kept
