@@ -108,10 +108,21 @@ class NumberedCanvas(Canvas):
             kwargs["initialFontSize"] = 9
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
+        self._saving = False
+        #: bookmarks of the page being laid out, made when the page is written (the file's page
+        #: object exists only then; made earlier, every bookmark would open the first page)
+        self._page_marks: list[tuple[str, dict[str, Any]]] = []
 
     def showPage(self) -> None:  # noqa: N802 (ReportLab API)
         self._pages.append(dict(self.__dict__))
+        self._page_marks = []
         self._startPage()
+
+    def bookmarkPage(self, key: str, **kwargs: Any) -> Any:  # noqa: N802 (ReportLab API)
+        if self._saving:
+            return super().bookmarkPage(key, **kwargs)
+        self._page_marks.append((key, kwargs))
+        return None
 
     def save(self) -> None:
         total = len(self._pages)
@@ -120,6 +131,9 @@ class NumberedCanvas(Canvas):
         pages: dict[str, int] = getattr(doc, "heading_pages", {})
         for state in self._pages:
             self.__dict__.update(state)
+            self._saving = True  # (the page's state was taken while laying out)
+            for key, kwargs in state["_page_marks"]:
+                self.bookmarkPage(key, **kwargs)
             for slot in slots:
                 if slot[0] == self._pageNumber:
                     self._draw_toc_number(slot, pages.get(slot[6]))
