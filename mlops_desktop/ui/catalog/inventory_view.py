@@ -56,6 +56,9 @@ from mlops_desktop.ui.models.loading import one_at_a_time
 _search_texts_job = search_texts_job
 _monitoring_job = one_at_a_time(monitoring_job)
 
+#: With more models than this, a filter typed while their texts are computed waits for them.
+DEFER_FILTER_ROWS = 1000
+
 
 def attention_job(url: str | None, catalog: Catalog, settings: VerificationSettings, *,
                   progress: Callable[[int, int, str], None],
@@ -120,6 +123,7 @@ class ModelsView(QWidget):
         self.proxy.setSourceModel(self.model)
         self._reselecting: str | None = None
         self._before_preview: Catalog | None = None  # the catalog before a store's preview rows
+        self._pending_filter: str | None = None  # typed while the rows' texts were computed
         self.table = make_table(self.proxy)
         self.table.setObjectName("modelsTable")
         self.table.setSortingEnabled(True)
@@ -244,6 +248,8 @@ class ModelsView(QWidget):
         if self.model.rowCount():
             self.search_slot.start(_search_texts_job, self.model.columns, list(self.model.rows),
                                    label="Indexing models", on_done=self._on_search_texts_done)
+        elif self._pending_filter is not None:
+            self._on_filter_text_changed(self._pending_filter)
         self.detail.set_monitoring_overview(None)
         when = self.as_of_control.when()
         if when is not None:
@@ -283,6 +289,9 @@ class ModelsView(QWidget):
 
     def _on_search_texts_done(self, result: tuple[list[RegisteredModel], list[str]]) -> None:
         self.model.set_search_texts(*result)
+        text, self._pending_filter = self._pending_filter, None
+        if text is not None:
+            self._on_filter_text_changed(text)
 
     def current_selection(self) -> tuple[str, str | None] | None:
         model = self.selected_model()
@@ -453,6 +462,14 @@ class ModelsView(QWidget):
         self.sig_version_selected.emit(version)
 
     def _on_filter_text_changed(self, text: str) -> None:
+        if self.search_slot.is_running() and self.model.rowCount() > DEFER_FILTER_ROWS:
+            # the worker is computing the rows' texts: filter when they are there, not by
+            # computing them here (10,000 models: seconds of the UI thread)
+            self._pending_filter = text
+            self.as_of_view.set_filter_text(text)
+            self.filter_bar.count.setText("Indexing models…")
+            return
+        self._pending_filter = None
         self._refilter(lambda: self.proxy.set_filter_text(text))
         self.as_of_view.set_filter_text(text)
         self._update_count()

@@ -181,3 +181,20 @@ def test_the_inventory_filter_keeps_the_selection_and_never_asks_qt_per_row(qtbo
     view.filter_bar.edit.setText("-0")
     view.model.append_rows(extra)  # streamed rows are filtered as they arrive
     assert view.proxy.rowCount() == sum("-0" in view.model.search_text(r) for r in range(view.model.rowCount()))
+
+
+def test_a_filter_typed_while_the_texts_are_computed_waits_for_them(qtbot, mlflow3_db):
+    catalog = scaled(load_catalog([str(mlflow3_db)]), 1 + inventory_view.DEFER_FILTER_ROWS // 4)
+    view = ModelsView()
+    qtbot.addWidget(view)
+    view.set_catalog(catalog)
+    total = view.model.rowCount()
+    assert total > inventory_view.DEFER_FILTER_ROWS and view.search_slot.is_running()
+    view.filter_bar.edit.setText("-7")
+    if view.search_slot.is_running():  # not computed on the UI thread meanwhile
+        assert view.proxy.rowCount() == total and view.filter_bar.count.text() == "Indexing models…"
+        assert all(text is None for text in view.model._search)
+    wait_idle(qtbot, view.search_slot, timeout=60_000)
+    names = shown_names(view)
+    assert names and all("-7" in n for n in names) and len(names) < total
+    assert view.filter_bar.count.text() == f"{len(names)} of {total} models"
