@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -270,9 +271,15 @@ def figure_layout(nodes: Sequence[FigureNode], edges: Sequence[tuple[str, str]],
     return layered_layout([n.id for n in order], edges, node_height=node_height, y_gap=y_gap)
 
 
-def wrap_words(text: str, font: str, size: float, width: float) -> list[str] | None:
-    """``text`` in lines of at most ``width`` points, broken only after a space or separator;
-    None when a single word is wider than ``width``."""
+#: where a CamelCase word may break: before an upper-case letter following a lower-case letter or
+#: digit, before the last capital of an acronym followed by lower case, between letters and digits
+_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9])")
+
+
+def wrap_words(text: str, font: str, size: float, width: float, humps: bool = False) -> list[str] | None:
+    """``text`` in lines of at most ``width`` points, broken only after a space or separator (and,
+    with ``humps``, between the humps of a CamelCase word: "CsvExample|Gen"); None when a single
+    word (or hump) is wider than ``width``."""
     tokens: list[str] = []
     cur = ""
     for ch in text:
@@ -282,6 +289,8 @@ def wrap_words(text: str, font: str, size: float, width: float) -> list[str] | N
             cur = ""
     if cur:
         tokens.append(cur)
+    if humps:
+        tokens = [piece for tok in tokens for piece in _HUMP.split(tok) if piece]
     lines: list[str] = []
     line = ""
     for tok in tokens:
@@ -299,15 +308,24 @@ def wrap_words(text: str, font: str, size: float, width: float) -> list[str] | N
 
 def fit_label(text: str, font: str, size: float, width: float) -> tuple[list[str], float]:
     """Whole ``text`` wrapped into ``width``: at ``size`` if every word fits, else at a smaller size
-    (down to 4 pt); a word wider than the box even then is split at the box edge (no ellipsis: the
-    whole label is always printed)."""
+    (down to 5 pt); then also broken between the humps of CamelCase words ("CsvExample|Gen"), down
+    to 4 pt and, when a hump is still wider than the box, smaller still. Never cut inside a word or
+    a hump (a box narrower than one letter at 1 pt aside), never ellipsised: the whole label is
+    always printed."""
     s = size
-    while s >= 4.0:
+    while s >= 5.0:
         lines = wrap_words(text, font, s, width)
         if lines is not None:
             return lines, s
         s -= 0.5
-    s = 4.0
+    s = min(size, 5.0)
+    while s >= 1.0:
+        lines = wrap_words(text, font, s, width) if s >= 4.0 else None
+        lines = lines or wrap_words(text, font, s, width, humps=True)
+        if lines is not None:
+            return lines, s
+        s -= 0.5
+    s = 1.0
     out: list[str] = []
     for piece in wrap_words(text, font, s, 1e9) or [text]:
         rest = piece
