@@ -604,6 +604,16 @@ def _reconcile_journal(session: Session, rows: Sequence[Any]) -> list[str]:
     return problems
 
 
+def journal_problems(session: Session) -> list[str]:
+    """The journal rows (observations, webhook events) that do not reconcile with their audit-log
+    entries: the check ``audit verify`` makes, for readers of the journal (``history``, as-of)."""
+    rows = session.execute(
+        sa.select(SqlLogEntry.seq, SqlLogEntry.entry, SqlLogEntry.leaf_hash)
+        .where(SqlLogEntry.action.in_(tuple(_JOURNAL_WHAT))).order_by(SqlLogEntry.seq)
+    ).all()
+    return _reconcile_journal(session, rows)
+
+
 def verify_log(
     gov: Governance,
     *,

@@ -284,6 +284,18 @@ def _last(session: Session, registry: RegistryRef) -> Observation | None:
     return _meta(row) if row is not None else None
 
 
+def _require_reconciled(session: Session) -> None:
+    """Refuse to read the journal while one of its rows (an observation, a webhook event) does
+    not reconcile with its audit-log entry: a row added or edited by hand would move a change's
+    window or the state as of a date."""
+    problems = audit.journal_problems(session)
+    if problems:
+        more = f" ({len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise StoreError(f"The registry journal does not match the audit log: {problems[0]}{more}",
+                         "Run 'mlops-desktop audit verify' to see every such row; the journal is not read "
+                         "until it matches.")
+
+
 def _reconstruct(session: Session, target: Observation, cache: dict[int, State] | None = None,
                  *, check: bool = True) -> State:
     """The whole state at observation ``target``: its nearest full base, then each delta (with
@@ -331,6 +343,7 @@ def as_of(gov: Governance, registry: RegistryRef, when: datetime) -> tuple[Obser
     with gov.read_session() as session:
         if not _has_journal(session):
             return None
+        _require_reconciled(session)
         row = session.execute(
             sa.select(*_META_COLUMNS).where(SqlObservation.registry_kind == registry.kind,
                                             SqlObservation.registry_id == registry.id,
@@ -700,6 +713,7 @@ def change_events(gov: Governance, registry: RegistryRef, *, model: str | None =
         return events
     cache: dict[int, State] = {}
     with gov.read_session() as session:
+        _require_reconciled(session)
         prev = _reconstruct(session, obs[0], cache, check=False)
         for a, b in zip(obs, obs[1:], strict=False):
             last = b is obs[-1]

@@ -4,19 +4,33 @@ envelope taken from another registry's observation. None may read as a verified 
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from mlops_desktop.cli.main import main
+from mlops_desktop.core.errors import StoreError
 from mlops_desktop.crypto.ecdsa import public_pem
 from mlops_desktop.governance.journal import observations, observe, signature_of
 from mlops_desktop.governance.keys import SigningKey
+from mlops_desktop.governance.models import SqlWebhookEvent
 from mlops_desktop.governance.store import open_governance
-from mlops_desktop.services.history import inventory_as_of
+from mlops_desktop.services.history import inventory_as_of, load_history
 from mlops_desktop.services.timeline import as_of_job
+from mlops_desktop.services.webhooks import (
+    DELIVERY_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Delivery,
+    WebhookRecorder,
+    sign,
+)
 from mlops_desktop.sources.loader import load_catalog
 from tests.governance.helpers import build_team, make_key
 
@@ -162,8 +176,8 @@ def test_observations_reordered_by_swapping_their_ids_are_caught(
     con.close()
     with open_governance(url) as gov:
         problems = verify_log(gov, update_memory=False).problems
-        found = as_of(gov, first.registry, datetime.now(UTC))
-    assert found is not None and found[0].state_digest == second.state_digest, "the older state read as newest"
+        with pytest.raises(StoreError, match="out of log order"):  # the journal is not read until it reconciles
+            as_of(gov, first.registry, datetime.now(UTC))
     assert any("order" in p for p in problems), problems
 
 
@@ -202,3 +216,80 @@ def test_observation_time_moved_is_invalid_and_caught_by_audit_verify(tmp_path: 
         assert signature_of(gov, moved) == "invalid: the envelope signs another observation"
         problems = verify_log(gov, update_memory=False).problems
     assert any(f"registry observation row for audit-log entry {obs.log_seq} no longer matches" in p for p in problems)
+
+
+def _alias_moved_between_two_observations(url: str, store: Path) -> None:
+    with open_governance(url) as gov:
+        observe(gov, load_catalog([str(store)]))
+    con = sqlite3.connect(store)
+    with con:
+        con.execute("UPDATE registered_model_aliases SET version = 2 WHERE name = 'fraud-detector' "
+                    "AND alias = 'champion'")
+    con.close()
+
+
+def _champion_change(url: str, store: Path) -> dict[str, Any]:
+    history = load_history(url, load_catalog([str(store)]), model="fraud-detector", record=False)
+    [change] = [e.to_dict() for e in history.events if e.alias == "champion"]
+    return change
+
+
+def _alias_body(version: str) -> bytes:
+    return json.dumps({"entity": "model_version_alias", "action": "created", "timestamp": 1,
+                       "data": {"name": "fraud-detector", "alias": "champion", "version": version}}).encode()
+
+
+def test_webhook_row_added_by_hand_does_not_narrow_an_alias_window(tmp_path: Path, mlflow3_db: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone who writes the governance database adds a delivery no listener received, dated
+    early in an alias move's window, so the move seems to have happened before a decision."""
+    url = str(tmp_path / "gov.db")
+    _alias_moved_between_two_observations(url, mlflow3_db)
+    with open_governance(url) as gov:
+        observe(gov, load_catalog([str(mlflow3_db)]))
+        first, second = observations(gov)
+        reg = first.registry
+    assert _champion_change(url, mlflow3_db)["window"]["narrowed_by"] is None
+    early = (first.time + timedelta(microseconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with open_governance(url) as gov, gov.write_session() as s:
+        s.add(SqlWebhookEvent(registry_kind=reg.kind, registry_id=reg.id, event="model_version_alias.created",
+                              payload=_alias_body("2"), delivery_id="forged", headers="{}", received_at=early,
+                              signature_ok=True, log_seq=second.log_seq + 1000, entry_hash="0" * 64))
+    with pytest.raises(StoreError) as info:
+        _champion_change(url, mlflow3_db)
+    assert f"webhook event row for audit-log entry {second.log_seq + 1000} has no such log entry" in str(info.value)
+    assert "audit verify" in (info.value.hint or "")
+    code = main(["history", "--governance", url, "--store", str(mlflow3_db), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code != 0 and "webhook event row" in err and "audit verify" in err and "Traceback" not in err
+
+
+def test_recorded_webhook_delivery_still_narrows_the_window(tmp_path: Path, mlflow3_db: Path) -> None:
+    url = str(tmp_path / "gov.db")
+    _alias_moved_between_two_observations(url, mlflow3_db)
+    with open_governance(url) as gov:
+        [first] = observations(gov)
+        secret = "secret-for-this-registry-only"
+        stamp = str(int(time.time()))
+        rec = WebhookRecorder(gov, secret, registry_id=first.registry.id)
+        body = _alias_body("2")
+        got = rec.handle(Delivery(body, {DELIVERY_ID_HEADER: "d-1", TIMESTAMP_HEADER: stamp,
+                                         SIGNATURE_HEADER: sign(secret, "d-1", stamp, body)}))
+        observe(gov, load_catalog([str(mlflow3_db)]))
+    assert _champion_change(url, mlflow3_db)["window"]["narrowed_by"] == (
+        f"the webhook delivery d-1 received at {got.received_at}")
+
+
+def test_observation_row_added_by_hand_is_not_used_as_of(tmp_path: Path, mlflow3_db: Path) -> None:
+    """A copied observation row with a later time and no log entry would make as-of answer with it."""
+    url = str(tmp_path / "gov.db")
+    with open_governance(url) as gov:
+        observe(gov, load_catalog([str(mlflow3_db)]))
+    con = sqlite3.connect(tmp_path / "gov.db")
+    with con:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(observations)") if r[1] != "id"]
+        sel = ", ".join("log_seq + 1000" if c == "log_seq" else c for c in cols)
+        con.execute(f"INSERT INTO observations ({', '.join(cols)}) SELECT {sel} FROM observations")
+    con.close()
+    with pytest.raises(StoreError, match="registry observation row for audit-log entry .* has no such log entry"):
+        inventory_as_of(url, load_catalog([str(mlflow3_db)]), datetime.now(UTC), record=False)
