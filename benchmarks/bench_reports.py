@@ -106,7 +106,10 @@ def main() -> None:
         f"Reference store: {store.name} ({store.stat().st_size / 1e6:.0f} MB; {len(catalog.models):,} models, "
         f"{len(catalog.all_versions()):,} versions). Scope: {len(scope)} models; {n_approvals} signed approvals "
         f"in the governance store (made in {approve_s:.1f} s, not counted). Findings are evaluated for the models "
-        f"in scope. Load average (1 min) {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
+        f"in scope. Load average (1 min) {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end. "
+        + ("Python bytecode not written (PYTHONDONTWRITEBYTECODE): each process compiles the project's modules "
+           "from source, which an installed copy does not." if sys.dont_write_bytecode else
+           "Python bytecode cached, as in an installed copy."),
         "",
         "| edition (in process: governance evidence + findings + PDF + bundle + audit record) | wall s | CPU s "
         "| pages | size | findings in scope | budget s |",
