@@ -17,6 +17,8 @@ import dataclasses
 import functools
 import hashlib
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -173,6 +175,14 @@ class SnapshotGovernance(Governance):
     live_origin: str = ""
     #: why the snapshot is not verified, when it was opened anyway (--allow-unverified); "" when verified
     unverified: str = ""
+    #: the private copy that was verified and is read (``--governance snapshot:FILE``), removed on close
+    private_copy: Path | None = None
+
+    def close(self) -> None:
+        super().close()
+        if self.private_copy is not None:
+            shutil.rmtree(self.private_copy.parent, ignore_errors=True)
+            self.private_copy = None
 
     @property
     def origin(self) -> str:
@@ -223,33 +233,62 @@ def open_snapshot_governance_file(path: Path | str, *, allow_unverified: bool | 
     notify = on_unverified or rules.on_unverified
     text = str(path)
     p = Path(text.removeprefix("snapshot:").removeprefix("//")).expanduser().resolve()
+    # Verified and read from one private copy: the file at ``p`` replaced after the check is never read.
+    private = _private_copy(p)
+    view: SnapshotGovernance | None = None
     try:
-        source = open_snapshot(p, anchors=list(rules.anchors if anchors is None else anchors), allow_unverified=allow)
-    except UnverifiedSnapshotError as exc:
-        raise UnverifiedSnapshotError(
-            exc.message.replace("Refusing snapshot", "Refusing governance snapshot", 1),
-            "Check it with 'mlops-desktop snapshot verify'; to use its records anyway pass --allow-unverified "
-            "(every output then says the snapshot is unverified).", exc.status) from exc
-    try:
-        status = source.status
-        view = open_snapshot_governance(source)
+        try:
+            source = open_snapshot(private, anchors=list(rules.anchors if anchors is None else anchors),
+                                   allow_unverified=allow)
+        except UnverifiedSnapshotError as exc:
+            raise UnverifiedSnapshotError(
+                exc.message.replace(str(private), str(p)).replace("Refusing snapshot", "Refusing governance snapshot", 1),
+                "Check it with 'mlops-desktop snapshot verify'; to use its records anyway pass --allow-unverified "
+                "(every output then says the snapshot is unverified).", exc.status) from exc
+        except MlopsError as exc:
+            raise type(exc)(exc.message.replace(str(private), str(p)), exc.hint) from exc
+        try:
+            status = source.status
+            view = snapshot_governance_view(private, source.predicate, source.manifest_digest, display=p)
+        finally:
+            source.close()
     finally:
-        source.close()
+        if view is None:
+            shutil.rmtree(private.parent, ignore_errors=True)
     if view is None:
         raise StoreError(f"The snapshot {p} carries no governance records.",
                          "It was taken without a governance store; use a live --governance store.")
+    view.private_copy = private
     if status.state != VERIFIED:
-        view.unverified = f"UNVERIFIED governance snapshot {p} used (--allow-unverified): {status.text}"
+        view.unverified = (f"UNVERIFIED governance snapshot {p} used (--allow-unverified): "
+                           f"{status.text.replace(str(private), str(p))}")
         logger.warning("%s", view.unverified)
         if notify is not None:
             notify(view.unverified)
     return view
 
 
+def _private_copy(path: Path) -> Path:
+    """``path`` copied once into a directory only this user can read (removed when the view closes)."""
+    if not path.is_file():
+        raise StoreError(f"The snapshot {path} does not exist or is not a file.", "Check the path after 'snapshot:'.")
+    folder = Path(tempfile.mkdtemp(prefix="mlops-desktop-snapshot-"))
+    copy = folder / path.name
+    try:
+        with path.open("rb") as src, copy.open("xb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise StoreError(f"The snapshot {path} cannot be read ({exc}).", "Check the file's permissions.") from exc
+    copy.chmod(0o400)
+    return copy
+
+
 def snapshot_governance_view(
-    path: Path, predicate: Mapping[str, Any], manifest_digest: str
+    path: Path, predicate: Mapping[str, Any], manifest_digest: str, *, display: Path | None = None
 ) -> SnapshotGovernance | None:
-    """The read-only governance store over a snapshot file's ``gov_*`` tables, if it has any."""
+    """The read-only governance store over a snapshot file's ``gov_*`` tables, if it has any
+    (``display``: the path to name, when ``path`` is a private copy of it)."""
     info = predicate.get("governance")
     if not isinstance(info, dict) or not info.get("tables"):
         return None
@@ -264,9 +303,10 @@ def snapshot_governance_view(
                          "The snapshot is damaged or altered.") from exc
     live_id = meta.get("store_id", str(info.get("store_id", "")))
     origin = info.get("origin")
+    shown = display or path
     return SnapshotGovernance(
-        url=f"snapshot:{path}", engine=engine, dialect="sqlite", path=path,
+        url=f"snapshot:{shown}", engine=engine, dialect="sqlite", path=shown,
         store_id=f"snapshot-{manifest_digest}", schema_revision=revision,
-        read_only_reason=f"{path} is a snapshot: its governance records are read-only.", meta=meta,
+        read_only_reason=f"{shown} is a snapshot: its governance records are read-only.", meta=meta,
         checkpoint_every=0, live_store_id=live_id, live_origin=origin if isinstance(origin, str) else "",
     )

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from mlops_desktop.governance.snapshot import create_snapshot
 from mlops_desktop.governance.snapshot_view import open_snapshot, open_snapshot_governance_file
@@ -16,6 +17,8 @@ from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import revoke_signer
 from mlops_desktop.sources.snapshot import VERIFIED, UnverifiedSnapshotError
 from tests.governance.helpers import build_team, make_key
+
+sqlite_count = sa.text("SELECT count(*) FROM trust_statements")
 
 
 @pytest.fixture
@@ -148,3 +151,52 @@ def test_expired_signer_backdating_the_snapshot_into_its_window(
         assert source.status.state != VERIFIED, source.status.text
     finally:
         source.close()
+
+
+def test_snapshot_replaced_after_it_was_verified_is_not_read(tmp_path: Path, mlflow3_db: Path, local_gov: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone with write access to the snapshot's folder swaps in an edited copy (a grant
+    removed) once the genuine file has been verified and before its records are read."""
+    import mlops_desktop.governance.snapshot_view as snapshot_view
+
+    with open_governance(str(local_gov)) as gov:
+        team = build_team(gov)
+        snap = tmp_path / "s.mlsnap"
+        create_snapshot([str(mlflow3_db)], snap, key=team.alice, governance=gov)
+    edited = tmp_path / "edited.mlsnap"
+    shutil.copyfile(snap, edited)
+    con = sqlite3.connect(edited)
+    with con:
+        con.execute("DELETE FROM trust_statements WHERE rowid = (SELECT max(rowid) FROM trust_statements)")
+    con.close()
+
+    def count(path: Path) -> int:
+        c = sqlite3.connect(path)
+        try:
+            return int(c.execute("SELECT count(*) FROM trust_statements").fetchone()[0])
+        finally:
+            c.close()
+
+    genuine, swapped = count(snap), count(edited)
+    assert genuine == swapped + 1
+    real_open = snapshot_view.open_snapshot
+
+    def verify_then_swap(*args: object, **kwargs: object) -> object:
+        source = real_open(*args, **kwargs)  # type: ignore[arg-type]
+        edited.replace(snap)  # after the check, before the records are read
+        return source
+
+    monkeypatch.setattr(snapshot_view, "open_snapshot", verify_then_swap)
+    view = open_snapshot_governance_file(f"snapshot:{snap}")
+    try:
+        assert view.unverified == ""
+        with view.read_session() as s:
+            read = int(s.execute(sqlite_count).scalar_one())
+        assert read == genuine, "the records read are not the ones verified"
+        assert view.url == f"snapshot:{snap.resolve()}"
+        copy = view.private_copy
+        assert copy is not None and copy.is_file()
+    finally:
+        view.close()
+    assert not copy.exists(), "the private copy outlives its view"
+    assert count(snap) == swapped  # the swap happened
