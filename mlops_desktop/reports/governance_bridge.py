@@ -103,8 +103,8 @@ def collect_evidence(
     if audit_status is not None:
         ev.transcript.append(f"Entries checked: {audit_status.size}")
         ev.transcript.append(f"Root hash: {audit_status.root_hash}")
-        ev.transcript.append("Latest checkpoint size: " + (
-            "no checkpoint recorded" if audit_status.checkpoint_size is None else str(audit_status.checkpoint_size)))
+        ev.transcript.append("Latest checkpoint when the log was verified: " + (
+            "none recorded" if audit_status.checkpoint_size is None else f"size {audit_status.checkpoint_size}"))
         ev.transcript.extend(f"BREAK: {p}" for p in audit_status.problems)
         ev.transcript.append("Result: " + ("consistent" if audit_status.ok else "INCONSISTENT"))
     check_cancelled(is_cancelled)

@@ -322,7 +322,12 @@ def _audit_transcript(b: ReportBuilder) -> None:
                 ("Result", "CONSISTENT" if audit.ok and not audit.problems else "INCONSISTENT"),
                 ("Log size", str(audit.size)),
                 ("Root hash", audit.root_hash),
-                ("Checkpoint size", "—" if audit.checkpoint_size is None else str(audit.checkpoint_size)),
+                # the log is verified first, then the report signs (or reuses) a checkpoint of it
+                ("Latest checkpoint when verified",
+                 "none recorded" if audit.checkpoint_size is None else f"size {audit.checkpoint_size}"),
+                ("Checkpoint the report was made at",
+                 f"size {gov.checkpoint_size} (below)" if gov.checkpoint and gov.checkpoint_size is not None
+                 else "none (see the transcript)"),
                 ("Breaks found", "; ".join(audit.problems) or "none"),
             ],
             mono_keys=("Root hash",),

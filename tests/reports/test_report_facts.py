@@ -97,7 +97,7 @@ def test_transcript_training_data_and_numbering(catalog: Catalog, governance: Go
                                                 mlflow3_db: Path) -> None:
     approve(governance, catalog, "alice@example.org", "churn-predictor", "3", "Production")
     text = _report(mlflow3_db, governance, tmp_path, "gdpr")
-    assert "Latest checkpoint size: None" not in text and "Latest checkpoint size:" in text
+    assert "Latest checkpoint when the log was verified: none recorded" in text  # no checkpoint before the report
     # training and evaluation inputs apart, by the context MLflow records for each input
     card = text[text.index("Version 3 (Production, champion) Source"):][:900]
     assert "Training data churn-predictor-train Evaluation data churn-predictor-eval" in card
@@ -142,3 +142,37 @@ def test_every_finding_key_of_the_findings_json_is_in_each_edition(mlflow3_db: P
     text = pdf_text(out).replace("\n", " ")
     missing = [k for k in keys if k not in text]
     assert missing == []
+
+
+def test_audit_transcript_checkpoint_sizes_agree_with_the_log(catalog: Catalog, governance: Gov, tmp_path: Path,
+                                                              mlflow3_db: Path) -> None:
+    """A store with a checkpoint, grown since: the table, the signed checkpoint and the transcript
+    state the same two checkpoints the log holds (the one when verified, the one the report signed)."""
+    import sqlalchemy as sa
+
+    from mlops_desktop.crypto.checkpoint import parse_checkpoint
+    from mlops_desktop.governance import audit
+    from mlops_desktop.governance.models import SqlCheckpoint
+    from mlops_desktop.governance.store import open_governance
+
+    approve(governance, catalog, "alice@example.org", "churn-predictor", "3", "Production")
+    with open_governance(governance.url) as gov:
+        before = parse_checkpoint(audit.write_checkpoint(gov)).size
+    approve(governance, catalog, "bob@example.org", "churn-predictor", "3", "Production")  # the log grows past it
+    text = _report(mlflow3_db, governance, tmp_path, "gdpr")
+    with open_governance(governance.url) as gov, gov.read_session() as session:
+        stored = {int(c.size): str(c.note) for c in session.execute(sa.select(SqlCheckpoint)).scalars().all()}
+    appendix = text[text.index("Appendix C. Audit-log verification transcript Result"):]
+    verified = int(re.search(r"Result CONSISTENT Log size (\d+) ", appendix).group(1))  # type: ignore[union-attr]
+    made_at = int(re.search(r"Checkpoint the report was made at size (\d+) \(below\)", appendix)  # type: ignore[union-attr]
+                  .group(1))
+    # the report signed a checkpoint of the log it verified; the one before is the store's earlier one
+    assert made_at == verified > before and made_at in stored and before in stored
+    assert before == max(size for size in stored if size < made_at)
+    cp = parse_checkpoint(stored[made_at])
+    assert f"Latest checkpoint when verified size {before} " in appendix
+    assert f"Latest checkpoint when the log was verified: size {before} " in appendix
+    assert f"Checkpoint the report was made at: size {made_at}, root {cp.root.hex()}" in appendix
+    signed = appendix[appendix.index("Signed checkpoint the report was made at"):][:400]
+    assert flat(" ".join(stored[made_at].splitlines()[:3])) in signed  # the stored note printed: origin, size, root
+    assert "Checkpoint size —" not in text and "no checkpoint recorded" not in text
