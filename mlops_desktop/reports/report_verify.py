@@ -15,7 +15,7 @@ import hashlib
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -374,6 +374,17 @@ def _verify_record(doc: dict[str, Any], trust: Any, cp: Any, pdf: bytes, embedde
     checks.ok_line(f"the PDF's SHA-256 is recorded in audit-log entry {idx}, included at checkpoint size {rcp.size}")
 
 
+def pades_judging_time(signing_time: str | None) -> datetime:
+    """The moment a PAdES signature's signer is judged at. CMS signingTime names a whole second:
+    it is judged at that second's last instant, so a report signed in the second its signer was
+    granted is not dated before the grant (the report record's log order still decides what came
+    first, and an expiry within that same second counts against the signature)."""
+    if not signing_time:
+        return datetime.now(UTC)
+    at = datetime.fromisoformat(signing_time)
+    return at + timedelta(microseconds=999_999) if at.microsecond == 0 else at
+
+
 def _verify_pades(pdf_path: Path, trust: Any, seq: int | None, checks: Checks) -> None:
     """The PAdES signature: intact and unmodified (pyHanko's bottom line), by a key the bundle's
     anchored trust list holds. Without pyHanko it cannot be checked: a failure, never a pass."""
@@ -390,7 +401,7 @@ def _verify_pades(pdf_path: Path, trust: Any, seq: int | None, checks: Checks) -
         checks.fail(f"PAdES: {result.verdict}")
         return
     for sig in result.signatures:  # who signed: a key the anchored trust list holds, like the officer's
-        at = datetime.fromisoformat(sig.signing_time) if sig.signing_time else datetime.now(UTC)
+        at = pades_judging_time(sig.signing_time)
         if sig.key_id is None or not judge_signer(trust, sig.key_id, at, seq, f"the PDF's PAdES signature "
                                                   f"{sig.field_name}", checks, ("approver", "reviewer", "admin")):
             return
