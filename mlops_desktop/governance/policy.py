@@ -20,6 +20,7 @@ Policy file (TOML)::
     [witnesses]                   # optional: the log's newest checkpoint must be cosigned
     required = 1                  # by this many of these witnesses (verify / audit verify fail otherwise)
     keys = ["witness.example.org/ci+1a2b3c4d+BEx..."]   # verifier keys from 'keys create --witness'
+    max_age = "7d"                # optional: older cosignatures (their timestamps, against now) do not count
 
 Targets match stage names and aliases case-insensitively.
 
@@ -83,6 +84,9 @@ class Policy:
     text: str = ""
     witness_keys: tuple[str, ...] = ()  # c2sp.org/signed-note verifier keys of cosignature/v1 witnesses
     required_witnesses: int = 0
+    #: ``[witnesses] max_age`` in seconds: a cosignature older than this (its tlog-cosignature
+    #: timestamp, judged against now) does not count (None: any age counts)
+    witness_max_age: int | None = None
 
     def rule_for(self, target: str) -> TargetRule | None:
         if target in self.targets:
@@ -153,6 +157,7 @@ def load_policy(path: Path | str) -> Policy:
         raise UsageError(f"Unknown policy section {', '.join(sorted(unknown))} in {path}.",
                          "Use id, [defaults], [targets.NAME] and [witnesses].")
     witness_keys, required_witnesses = _witnesses(data.get("witnesses", {}), path)
+    witness_max_age = _max_age(data.get("witnesses", {}), path)
     targets_raw = data.get("targets", {})
     if not isinstance(targets_raw, dict):
         raise UsageError(f"[targets] in {path} must be a table of stage or alias tables.")
@@ -160,7 +165,28 @@ def load_policy(path: Path | str) -> Policy:
     defaults = _rule(data["defaults"], f"{path} [defaults]") if isinstance(data.get("defaults"), dict) else None
     policy_id = str(data.get("id") or path.stem)
     return Policy(policy_id, hashlib.sha256(raw).hexdigest(), targets, defaults, raw.decode("utf-8"),
-                  witness_keys, required_witnesses)
+                  witness_keys, required_witnesses, witness_max_age)
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _max_age(data: Any, path: Path) -> int | None:
+    """``[witnesses] max_age``: "7d", "12h", "30m", "90s", "2w" (or whole seconds); None when absent."""
+    raw = data.get("max_age") if isinstance(data, dict) else None
+    if raw is None:
+        return None
+    hint = 'Write it as a whole number and a unit: max_age = "7d" (s, m, h, d or w).'
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        seconds = raw
+    elif isinstance(raw, str) and raw.strip()[:-1].isdigit() and raw.strip()[-1:].lower() in _AGE_UNITS:
+        text = raw.strip()
+        seconds = int(text[:-1]) * _AGE_UNITS[text[-1].lower()]
+    else:
+        raise UsageError(f"max_age in {path} [witnesses] is not a duration: {raw!r}.", hint)
+    if seconds <= 0:
+        raise UsageError(f"max_age in {path} [witnesses] must be more than zero, not {raw!r}.", hint)
+    return seconds
 
 
 def _witnesses(data: Any, path: Path) -> tuple[tuple[str, ...], int]:
@@ -169,10 +195,10 @@ def _witnesses(data: Any, path: Path) -> tuple[tuple[str, ...], int]:
 
     if not isinstance(data, dict):
         raise UsageError(f"[witnesses] in {path} must be a table with required and keys.")
-    unknown = set(data) - {"required", "keys"}
+    unknown = set(data) - {"required", "keys", "max_age"}
     if unknown:
         raise UsageError(f"Unknown setting {', '.join(sorted(unknown))} in {path} [witnesses].",
-                         "Known settings: keys, required.")
+                         "Known settings: keys, max_age, required.")
     required, vkeys = data.get("required", 0), data.get("keys", [])
     if not isinstance(required, int) or isinstance(required, bool) or required < 0:
         raise UsageError(f"required in {path} [witnesses] must be a whole number, not {required!r}.")

@@ -90,7 +90,8 @@ def judge_witnesses(gov: Governance, log: audit.LogVerification, trust: TrustLis
     with enough valid cosignatures of the policy's witnesses must cover the first
     ``needed_size`` entries (those the verdict relies on)."""
     notes = certified_notes(gov, trust.log_key_counts, log.signed_checkpoints) if policy.required_witnesses else []
-    return judge_quorum(notes, policy.witness_keys, policy.required_witnesses, needed_size)
+    return judge_quorum(notes, policy.witness_keys, policy.required_witnesses, needed_size,
+                        max_age=policy.witness_max_age)
 
 
 @dataclass(slots=True)

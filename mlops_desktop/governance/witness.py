@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -270,10 +271,20 @@ def certified_notes(gov: Governance, counts: Callable[[str, int], bool], signed:
     return out
 
 
+def _age_text(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def judge_quorum(notes: Sequence[tuple[int, str]], vkeys: Sequence[str], required: int,
-                 needed_size: int) -> WitnessVerdict:
+                 needed_size: int, *, max_age: int | None = None, now: int | None = None) -> WitnessVerdict:
     """The largest of ``notes`` (certified checkpoints, ``(size, note)``) carrying ``required``
-    valid cosignatures of distinct witnesses among ``vkeys`` must have ``size >= needed_size``."""
+    valid cosignatures of distinct witnesses among ``vkeys`` must have ``size >= needed_size``.
+    With ``max_age`` (seconds), a cosignature whose timestamp is older than that before ``now``
+    does not count: an older copy of the store restored with its cosigned checkpoint (on a client
+    with no memory of the log head) then falls short of the quorum."""
     witnesses: list[tuple[str, Any]] = []
     seen: set[bytes] = set()
     for v in vkeys:
@@ -287,6 +298,8 @@ def judge_quorum(notes: Sequence[tuple[int, str]], vkeys: Sequence[str], require
         return WitnessVerdict(0, names, needed_size, None, ())
     problems: list[str] = []
     cosigned: list[tuple[int, tuple[str, ...]]] = []
+    current = int(time.time()) if now is None else now
+    stale: list[str] = []  # cosignatures too old to count
     for size, note in notes:
         good: list[str] = []
         for name, key in witnesses:
@@ -297,6 +310,10 @@ def judge_quorum(notes: Sequence[tuple[int, str]], vkeys: Sequence[str], require
                                 f"{name} that does not verify ({exc}): it was edited or copied from another "
                                 f"checkpoint. Have {name} run 'mlops-desktop audit witness --key KEYFILE' again.")
                 continue
+            if cosig is not None and max_age is not None and current - cosig.timestamp > max_age:
+                when = datetime.fromtimestamp(cosig.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                stale.append(f"{name} on size {size} at {when}")
+                continue
             if cosig is not None:
                 good.append(name)
         cosigned.append((size, tuple(good)))
@@ -306,6 +323,11 @@ def judge_quorum(notes: Sequence[tuple[int, str]], vkeys: Sequence[str], require
     if needed_size <= 0 or (best is not None and best[0] >= needed_size):
         verdict.problems = problems
         return verdict
+    if stale and max_age is not None:
+        problems.append(f"The policy counts only cosignatures made within max_age = {_age_text(max_age)}; older "
+                        f"ones do not count ({'; '.join(stale[-len(names):])}): a store whose cosignatures are "
+                        "all old may be an older copy restored. If it is current, each witness runs "
+                        "'mlops-desktop audit witness --key KEYFILE' again.")
     covering = [(size, good) for size, good in cosigned if size >= needed_size]
     where = (f"the largest checkpoint with that quorum has size {best[0]}" if best is not None
              else "no checkpoint of the certified checkpoint key carries that quorum")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from mlops_desktop.core import paths
 from mlops_desktop.crypto import checkpoint as cpmod
 from mlops_desktop.crypto.ecdsa import generate_private_key, public_pem
 from mlops_desktop.governance import audit, keys
@@ -194,3 +195,63 @@ def test_older_copy_restored_with_its_cosigned_checkpoint_is_caught_by_client_me
         result = verify_log_anchored(restored, policy=policy)
         assert not result.ok
         assert any("older copy" in p for p in result.problems), result.problems
+
+
+def _aged_policy(tmp_path: Path, w1: keys.WitnessKey, w2: keys.WitnessKey, max_age: str | None) -> Policy:
+    path = tmp_path / f"policy-{max_age or 'any'}.toml"
+    age = f'max_age = "{max_age}"\n' if max_age else ""
+    path.write_text(f'id = "witnessed"\n[witnesses]\nrequired = 2\nkeys = ["{w1.vkey}", "{w2.vkey}"]\n{age}')
+    return load_policy(path)
+
+
+def test_older_copy_restored_on_a_client_with_no_memory_is_refused_with_max_age(
+        tmp_path: Path, store: tuple[Governance, Team], w1: keys.WitnessKey, w2: keys.WitnessKey,
+        mlflow3_db: Path) -> None:
+    """A CI runner starts with no memory of the log head: a copy of the store from ten days ago,
+    restored with the checkpoint the witnesses cosigned then, meets the quorum unless the policy
+    bounds the cosignatures' age (the residual risk without ``max_age``)."""
+    import shutil
+    import time
+
+    from mlops_desktop.governance.approvals import reject
+    from mlops_desktop.sources.loader import load_catalog
+
+    gov, team = store
+    ten_days_ago = int(time.time()) - 10 * 86400
+    audit.write_checkpoint(gov)
+    witness_checkpoint(gov, w1, now=ten_days_ago)
+    witness_checkpoint(gov, w2, now=ten_days_ago + 1)
+    old = tmp_path / "old.db"
+    shutil.copyfile(gov.path, old)  # type: ignore[arg-type]
+    reject(gov, load_catalog([str(mlflow3_db)]), "fraud-detector", "3", "Production", "drift", ["gdpr"], team.bob)
+    audit.write_checkpoint(gov)
+    witness_checkpoint(gov, w1)
+    witness_checkpoint(gov, w2)
+    strict, lax = _aged_policy(tmp_path, w1, w2, "7d"), _aged_policy(tmp_path, w1, w2, None)
+    assert strict.witness_max_age == 7 * 86400 and lax.witness_max_age is None
+    assert _quorum_ok(gov, strict)  # the current store, freshly cosigned, meets the bounded quorum
+    url = gov.url
+    gov.close()
+    shutil.copyfile(old, url)
+    paths.client_state_path().unlink(missing_ok=True)  # a client with no memory of the log head (fresh CI runner)
+    with open_governance(url) as restored:
+        assert audit.remembered_head(restored) is None
+        anchored = verify_log_anchored(restored, policy=lax)
+        assert anchored.ok, anchored.problems  # the residual risk without max_age: the old copy meets the quorum
+        paths.client_state_path().unlink(missing_ok=True)
+        anchored = verify_log_anchored(restored, policy=strict)
+        assert not anchored.ok
+        assert any("max_age = 7d" in p and "witness.example.org/w1" in p for p in anchored.problems), anchored.problems
+        report = verify_all(restored, None, policy=strict, record=False)
+        assert not report.ok and report.witnesses is not None and not report.witnesses.ok
+
+
+@pytest.mark.parametrize("value", ['"7"', '"0d"', '"-1d"', '"7 days"', '"d"', "true", "0"])
+def test_bad_max_age_is_a_clear_usage_error(tmp_path: Path, w1: keys.WitnessKey, value: str) -> None:
+    from mlops_desktop.core.errors import UsageError
+
+    path = tmp_path / "policy.toml"
+    path.write_text(f'id = "witnessed"\n[witnesses]\nrequired = 1\nkeys = ["{w1.vkey}"]\nmax_age = {value}\n')
+    with pytest.raises(UsageError, match=r"max_age in .*\[witnesses\]") as info:
+        load_policy(path)
+    assert 'max_age = "7d"' in (info.value.hint or "")
