@@ -522,8 +522,9 @@ class ReportBuilder:
     def _split_word(self, word: str, width: float, start: float, font: str, size: float) -> list[str]:
         """``word`` in pieces of at most ``width`` points, the first one at most ``width - start``
         (an empty first piece: it starts on the next line, unless it can end at a separator). Each
-        other piece ends after the last separator (``/ - _ : . @``) in its second half when there is
-        one ("models:/churn-" "predictor/3"), else at the last character that fits."""
+        other piece ends after its last separator (``/ - _ : . @``) when it has one ("models:/churn-"
+        "predictor/3", "dataset:" "readmission-risk-train@"), else (a hash, a word longer than the
+        line) at the last character that fits."""
         pieces: list[str] = []
         at, begin, i = start, 0, 0
         last_sep = -1
@@ -533,7 +534,7 @@ class ReportBuilder:
                 if not pieces and start > 0:  # on a line already begun: only at a separator, else the next line
                     cut = last_sep + 1 if last_sep >= 0 else begin
                 else:
-                    cut = last_sep + 1 if last_sep >= 0 and last_sep + 1 - begin > (i - begin) // 2 else i
+                    cut = last_sep + 1 if last_sep >= begin else i
                 pieces.append(word[begin:cut])
                 begin, i, at, last_sep = cut, cut, 0.0, -1
                 continue

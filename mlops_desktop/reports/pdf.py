@@ -206,6 +206,8 @@ def _findings_register(b: ReportBuilder, number: int) -> None:
            "report). Owner, due date and status come from the findings status file"
            + ("" if status else "; none was given, so every finding is open with no owner recorded") + ". A "
            "closure counts only when signed by whoever closed it.", "note")
+    # the key column as wide as the longest key (never broken), the rule column takes the rest
+    key_w = max(1.0, (max(b.text_width(f.key) for f in b.d.findings) + 12) / FRAME_W * 11.25)
     b.table(
         ["Key", "Severity", "Object", "Rule and evidence", "Remediation", "Owner, due, status"],
         [
@@ -213,7 +215,7 @@ def _findings_register(b: ReportBuilder, number: int) -> None:
              remediation_cell(status.get(f.key))]
             for f in b.d.findings
         ],
-        [1.7, 1.0, 1.8, 3.25, 2.2, 1.3],
+        [key_w, 0.85, 1.85, 4.75 - key_w, 2.05, 1.75],
         style_cells=b.severity_style(1),
     )
 

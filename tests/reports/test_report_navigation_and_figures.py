@@ -107,3 +107,31 @@ def test_lineage_labels_break_only_between_words_or_humps(width: float) -> None:
                     or before.isupper() and after.isupper() and label[pos + 1:pos + 2].islower())  # XG|Boost
             assert before in BREAK_AFTER or label[pos:pos + 1] == " " or hump, (label, lines)
         assert label[pos:].strip() == lines[-1]
+
+
+def test_findings_register_columns_keep_keys_whole_and_break_identifiers_after_separators(merged: Catalog) -> None:
+    from mlops_desktop.core.findings import default_lineage, evaluate
+    from mlops_desktop.reports.charts import BREAK_AFTER
+    from mlops_desktop.reports.document import DeferredTable, ReportBuilder
+    from mlops_desktop.reports.fonts import register_fonts
+    from mlops_desktop.reports.model import assemble
+    from mlops_desktop.reports.pdf import _findings_register
+
+    register_fonts()
+    findings = evaluate(merged, None, SETTINGS.findings, lineage=default_lineage(merged))
+    b = ReportBuilder(assemble(merged, "gdpr", findings, settings=SETTINGS))
+    _findings_register(b, 12)
+    table = next(f for f in b.story if isinstance(f, DeferredTable))
+    rows = table._cellvalues[1:]
+    assert len(rows) == len(findings) >= 20
+    ids = 0
+    for row, finding in zip(rows, findings, strict=True):
+        key, obj, owner = str(row[0]), str(row[2]), str(row[5])
+        assert key == finding.key  # one line, never broken
+        assert owner.count("\n") <= 2, owner  # "open; owner and due date not recorded" in at most 3 lines
+        lines = obj.split("\n")
+        assert "".join(lines) == finding.object.replace(" ", "") or " ".join(lines) == finding.object
+        for line in lines[:-1]:  # an identifier breaks only after / : @ - _ .
+            ids += 1
+            assert line[-1] in BREAK_AFTER, (finding.object, lines)
+    assert ids > 0  # some identifiers are longer than the column: the breaks were checked
