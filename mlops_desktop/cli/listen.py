@@ -68,6 +68,7 @@ def run_listen(args: argparse.Namespace) -> int:
     from mlops_desktop.services.webhooks import (
         DEFAULT_TOLERANCE_S,
         WebhookRecorder,
+        registries_sharing_secret,
         registry_of_store,
     )
 
@@ -89,6 +90,11 @@ def run_listen(args: argparse.Namespace) -> int:
             raise StoreError(gov.read_only_reason or f"The governance store {gov.url} is read-only.")
         recorder = WebhookRecorder(gov, secret, registry_kind=registry_kind, registry_id=registry_id,
                                    tolerance_s=tolerance)
+        shared = registries_sharing_secret(gov, secret, registry_kind, registry_id)
+        if shared:
+            _print(f"warning: the secret in {args.secret_env} also signed the deliveries recorded for "
+                   f"{', '.join(shared)}: a delivery captured from one registry's server would be accepted here. "
+                   "Give each registry its own secret (docs/WEBHOOKS.md).", err=True)
         try:
             server = _Server((args.host, args.port), recorder)
         except OSError as exc:

@@ -262,8 +262,35 @@ def registry_of_store(url: str) -> tuple[str, str]:
     return "mlflow", rid
 
 
+def registries_sharing_secret(gov: Governance, secret: str, registry_kind: str, registry_id: str) -> list[str]:
+    """The other registries whose recorded deliveries are signed with ``secret`` too: the newest
+    recorded delivery of each other registry (``listen --store``) is checked against it. One
+    secret on two servers lets a delivery captured from one be replayed to the other's listener."""
+    if not sa.inspect(gov.engine).has_table(SqlWebhookEvent.__tablename__):
+        return []
+    with gov.read_session() as session:
+        newest = (sa.select(sa.func.max(SqlWebhookEvent.id)).where(SqlWebhookEvent.registry_id != "")
+                  .group_by(SqlWebhookEvent.registry_kind, SqlWebhookEvent.registry_id))
+        rows = session.execute(
+            sa.select(SqlWebhookEvent.registry_kind, SqlWebhookEvent.registry_id, SqlWebhookEvent.payload,
+                      SqlWebhookEvent.headers).where(SqlWebhookEvent.id.in_(newest))
+        ).all()
+    shared: list[str] = []
+    for kind, rid, payload, headers in rows:
+        if (kind, rid) == (registry_kind, registry_id):
+            continue
+        try:
+            kept = json.loads(headers or "{}")
+            delivery = Delivery(bytes(payload), {str(k): str(v) for k, v in kept.items()})
+            check_signature(secret, delivery, tolerance_s=10**12)
+        except (ValueError, AttributeError, DeliveryRejected):
+            continue
+        shared.append(f"{kind}:{rid}")
+    return sorted(shared)
+
+
 __all__ = [
     "ACTION_WEBHOOK_REJECT", "DEFAULT_TOLERANCE_S", "DELIVERY_ID_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER",
     "Delivery", "DeliveryRejected", "Recorded", "WebhookRecorder", "check_signature", "kept_headers",
-    "parse_event", "registry_of_store", "sign",
+    "parse_event", "registries_sharing_secret", "registry_of_store", "sign",
 ]

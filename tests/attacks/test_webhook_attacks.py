@@ -145,3 +145,45 @@ def test_received_time_moved_in_the_row_is_caught(gov: Governance) -> None:
         row.received_at = "2020-01-01T00:00:00.000000Z"  # an earlier arrival would narrow a change's window
     problems = verify_log(gov, update_memory=False).problems
     assert any(f"webhook event row for audit-log entry {first.log_seq} no longer matches" in p for p in problems)
+
+
+def test_one_secret_configured_for_two_registries_is_detected(gov: Governance) -> None:
+    """The same secret on two MLflow servers: a delivery captured from server A would be accepted
+    by server B's listener. ``listen`` for B finds A's recorded deliveries signed with it."""
+    from mlops_desktop.services.webhooks import registries_sharing_secret
+
+    other = "sha256:" + "b" * 64
+    WebhookRecorder(gov, SECRET, registry_id=REGISTRY).handle(_delivery(_body()))
+    assert registries_sharing_secret(gov, SECRET, "mlflow", other) == [f"mlflow:{REGISTRY}"]
+    assert registries_sharing_secret(gov, SECRET, "mlflow", REGISTRY) == []  # its own registry
+    assert registries_sharing_secret(gov, "secret-of-registry-b-77aa", "mlflow", other) == []
+    # a recorded row whose signature was edited does not make another secret look shared
+    with gov.write_session() as s:
+        row = s.scalars(sa.select(SqlWebhookEvent)).one()
+        row.headers = json.dumps({**json.loads(row.headers or "{}"), SIGNATURE_HEADER: "v1,AAAA"})
+    assert registries_sharing_secret(gov, SECRET, "mlflow", other) == []
+
+
+def test_listen_warns_when_its_secret_signed_another_registrys_deliveries(tmp_path: Path, mlflow3_db: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    url = str(tmp_path / "gov.db")
+    with open_governance(url) as g:
+        WebhookRecorder(g, SECRET, registry_id=REGISTRY).handle(_delivery(_body()))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "HOOK_SECRET": SECRET}
+    proc = subprocess.Popen([sys.executable, "-m", "mlops_desktop", "listen", "--port", str(port),
+                             "--secret-env", "HOOK_SECRET", "--store", str(mlflow3_db), "--governance", url],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and "listening on" in proc.stdout.readline()
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=30)
+    assert f"also signed the deliveries recorded for mlflow:{REGISTRY}" in err, err
+    assert "its own secret" in err and SECRET not in err
