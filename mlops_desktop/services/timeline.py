@@ -243,7 +243,10 @@ def model_history_job(url: str | None, catalog: Catalog, model: str, *, progress
                     if model in state.get("models", {}):
                         firsts[reg] = (ob, state)
                         break
-            events[reg] = change_events(gov, reg, model=model)
+            try:
+                events[reg] = change_events(gov, reg, model=model)
+            except MlopsError as exc:  # a journal row that does not reconcile with the audit log: say so
+                return ModelHistory(model, empty_reason=exc.message + (f" {exc.hint}" if exc.hint else ""))
         progress(len(stores), len(stores), "History ready")
         return history_from(obs_by, firsts, events, model)
 

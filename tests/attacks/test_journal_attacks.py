@@ -293,3 +293,24 @@ def test_observation_row_added_by_hand_is_not_used_as_of(tmp_path: Path, mlflow3
     con.close()
     with pytest.raises(StoreError, match="registry observation row for audit-log entry .* has no such log entry"):
         inventory_as_of(url, load_catalog([str(mlflow3_db)]), datetime.now(UTC), record=False)
+
+
+def test_history_tab_and_as_of_view_name_the_forged_webhook_row(tmp_path: Path, mlflow3_db: Path) -> None:
+    from mlops_desktop.services.timeline import model_history_job
+
+    url = str(tmp_path / "gov.db")
+    _alias_moved_between_two_observations(url, mlflow3_db)
+    with open_governance(url) as gov:
+        observe(gov, load_catalog([str(mlflow3_db)]))
+        first, second = observations(gov)
+        reg = first.registry
+    with open_governance(url) as gov, gov.write_session() as s:
+        s.add(SqlWebhookEvent(registry_kind=reg.kind, registry_id=reg.id, event="model_version_alias.created",
+                              payload=_alias_body("2"), delivery_id="forged", headers="{}",
+                              received_at=second.observed_at, signature_ok=True, log_seq=second.log_seq + 1000,
+                              entry_hash="0" * 64))
+    history = model_history_job(url, load_catalog([str(mlflow3_db)]), "fraud-detector")
+    assert history.events == [] and "webhook event row" in history.empty_reason
+    assert "audit verify" in history.empty_reason
+    state = as_of_job(url, load_catalog([str(mlflow3_db)]), datetime.now(UTC))
+    assert not state.basis and state.empty_reason is not None and "webhook event row" in state.empty_reason
