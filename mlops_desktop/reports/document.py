@@ -743,8 +743,17 @@ class DeferredContents(TableOfContents):
     """Contents whose dots and page numbers are drawn by :class:`NumberedCanvas` when the file is
     saved, from the pages the headings were laid out on: one layout pass instead of two."""
 
+    _compact = False
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (ReportLab API)
         size = super().wrap(availWidth, availHeight)
+        if size[1] > availHeight and not self._compact:
+            # a few lines over the page: tighter rows rather than a page holding only those lines
+            self._compact = True
+            style: Any = getattr(self, "tableStyle")  # noqa: B009 (untyped in ReportLab)
+            self.tableStyle = TableStyle([*style.getCommands(), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                                          ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)])
+            size = super().wrap(availWidth, availHeight)
 
         def record(canvas: Canvas, kind: str, label: str) -> None:  # noqa: ARG001 (ReportLab callback)
             _, level_text, key_text = label.split(",", 2)  # ReportLab's "page,level,repr(key)"

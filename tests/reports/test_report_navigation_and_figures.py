@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,12 @@ def test_findings_register_columns_keep_keys_whole_and_break_identifiers_after_s
             ids += 1
             assert line[-1] in BREAK_AFTER, (finding.object, lines)
     assert ids > 0  # some identifiers are longer than the column: the breaks were checked
+
+
+def test_gdpr_contents_fit_one_page_instead_of_spilling_two_lines(merged: Catalog, tmp_path: Path) -> None:
+    result = export_report(merged, "gdpr", tmp_path / "gdpr.pdf", settings=SETTINGS)
+    reader = PdfReader(str(result.path))
+    contents, after = reader.pages[1].extract_text() or "", reader.pages[2].extract_text() or ""
+    assert "Contents" in contents and "Sign-off" in contents  # the whole contents on page 2
+    assert "1. Executive summary" in after and "In scope:" in after  # page 3 is the summary, not a remnant
+    assert "Page 2 of" in contents and re.search(r"\. 3\b", contents)  # the contents number the summary's page
