@@ -709,11 +709,13 @@ def change_events(gov: Governance, registry: RegistryRef, *, model: str | None =
     those that may have happened after ``since``)."""
     obs = observations(gov, registry)
     events: list[ChangeEvent] = []
-    if len(obs) < 2:
+    if not obs:
         return events
     cache: dict[int, State] = {}
     with gov.read_session() as session:
         _require_reconciled(session)
+        if len(obs) < 2:
+            return events
         prev = _reconstruct(session, obs[0], cache, check=False)
         for a, b in zip(obs, obs[1:], strict=False):
             last = b is obs[-1]
