@@ -3,12 +3,15 @@
 Every decision is checked the same way on both faces (signature over the stored bytes,
 statement against the row, audit-log entry, signer trusted at the log time, with its
 certificate checked against the organisation CA of the :class:`VerificationSettings`, and
-the subject digest against the open stores).
+the subject digest against the open stores). With a policy that sets a ``[witnesses]``
+quorum, the Approvals page judges it as ``verify --policy`` does (the same
+:func:`~mlops_desktop.governance.verify.judge_witnesses` over the whole store).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from mlops_desktop.governance.approvals import ApprovalRecord, VerifiedApproval
     from mlops_desktop.governance.policy import Policy
     from mlops_desktop.governance.verify import VerifyReport
+    from mlops_desktop.governance.witness import WitnessVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +51,21 @@ class ApprovalsState:
     ca_checked: bool = False  # signer certificates were checked against an organisation CA
     unanchored: list[str] = field(default_factory=list)  # the trust list's pins reach no anchor of this client
     trust_anchors: tuple[str, ...] = ()
+    #: the policy's witness quorum over the whole store, as ``verify --policy`` judges it
+    #: (None: not judged, because no policy is in force or it requires no witness)
+    witnesses: WitnessVerdict | None = None
+
+    @property
+    def witness_problems(self) -> list[str]:
+        return [f"Witnesses: {p}" for p in self.witnesses.problems] if self.witnesses is not None else []
 
     @property
     def verdict(self) -> str:
         """The page's verdict, in the words ``verify`` uses: ``verified`` when every decision's
-        chain reaches an anchor and nothing is wrong; else the first unanchored verdict; else
-        ``failed``."""
+        chain reaches an anchor and nothing is wrong; ``failed`` when a decision or the trust
+        list fails; ``not verified: witness quorum not met (missing: …)`` when the policy's
+        witnesses have not cosigned a checkpoint covering the store; else the first unanchored
+        verdict."""
         from mlops_desktop.core.governance_facts import (
             OUT_OF_SCOPE,
             STATUS_EXPIRED,
@@ -64,8 +77,24 @@ class ApprovalsState:
                if a.status not in (STATUS_VALID, STATUS_EXPIRED, STATUS_UNANCHORED, *OUT_OF_SCOPE)]
         if bad or self.trust_problems:
             return "failed"
+        if self.witnesses is not None and not self.witnesses.ok:
+            return f"not verified: witness quorum not met (missing: {', '.join(missing_witnesses(self.witnesses))})"
         messages = [*self.unanchored, *(a.detail for a in self.approvals if a.status == STATUS_UNANCHORED)]
         return messages[0] if messages else "verified"
+
+
+_MISSING = re.compile(r"; missing: (.+?) \(\d+ more needed\)")
+
+
+def missing_witnesses(verdict: WitnessVerdict) -> list[str]:
+    """The policy witnesses whose cosignature the quorum lacks: those missing from the newest
+    certified checkpoint covering the entries relied on (as the verdict's problem names them);
+    when no checkpoint covers them, every policy witness not counted on the best one."""
+    for problem in verdict.problems:
+        found = _MISSING.search(problem)
+        if found:
+            return found.group(1).split(", ")
+    return [n for n in verdict.witnesses if n not in verdict.cosigned_by] or list(verdict.witnesses)
 
 
 def load_approvals(
@@ -81,10 +110,13 @@ def load_approvals(
 
     Expiry follows the settings' policy file. When that file cannot be used, expiry is not
     checked (no policy is in force) and the state says why. Signer certificates are checked
-    against the settings' CA roots, as ``verify --ca`` does."""
+    against the settings' CA roots, as ``verify --ca`` does. The policy's witness quorum must
+    cover every decision and trust statement in the store, as ``verify --policy`` (no model)
+    judges it."""
     from mlops_desktop.governance.approvals import list_approvals, verify_approvals
+    from mlops_desktop.governance.audit import verify_log
     from mlops_desktop.governance.trust import load_trust
-    from mlops_desktop.governance.verify import anchor_findings
+    from mlops_desktop.governance.verify import anchor_findings, judge_witnesses, trust_entries_size
 
     in_force = settings.policy_in_force()
     ca_roots = settings.ca_roots()
@@ -104,8 +136,14 @@ def load_approvals(
                                      else None)  # decisions count only for their registry
         differ, unanchored = anchor_findings(trust)
         problems = list(trust.problems) + differ
+        witnesses = None
+        if in_force.policy is not None and in_force.policy.required_witnesses > 0:
+            # the store-wide size verify_all relies on: every decision and the trust statements
+            log = verify_log(gov, update_memory=False, is_cancelled=is_cancelled)
+            needed = max([trust_entries_size(trust), *(r.log_seq + 1 for r in records)])
+            witnesses = judge_witnesses(gov, log, trust, in_force.policy, needed)
         state = ApprovalsState(gov.url, gov.read_only_reason, [], in_force, {r.id for r in other}, problems,
-                               trust.initialised, bool(ca_roots), unanchored, anchors.key_ids)
+                               trust.initialised, bool(ca_roots), unanchored, anchors.key_ids, witnesses)
     verified.sort(key=lambda v: (v.record.log_seq, v.record.id))
     for v in verified:  # a record that failed early still names its key's holder
         if v.identity is None:

@@ -5,7 +5,8 @@ Each row is checked by :func:`mlops_desktop.services.approvals.load_approvals`, 
 row, audit-log entry, signer trusted at the log time with its certificate checked against
 the organisation CA set in Settings, subject digest against the open stores): an edited row
 shows up as invalid, a revoked signer as revoked, a signer certified by another CA as
-untrusted, a changed model as "evidence changed".
+untrusted, a changed model as "evidence changed". With Settings' policy setting a
+``[witnesses]`` quorum, the verdict and banner say whether it is met, as ``verify --policy`` does.
 """
 
 from __future__ import annotations
@@ -374,6 +375,11 @@ class ApprovalsView(QWidget):
         for problem in state.trust_problems:
             kind = "error"
             lines.append(f"Trust list: {html.escape(problem)}")
+        witnesses = state.witnesses
+        if witnesses is not None and witnesses.required:  # the policy's quorum, in verify's words
+            lines.append(f"<b>Witnesses:</b> {html.escape(witnesses.describe())}")
+            if not witnesses.ok:
+                kind = "error"
         for message in state.unanchored:
             kind = "error" if kind == "error" else "warning"
             lines.append(f"Trust list: {html.escape(message)}")
