@@ -63,7 +63,8 @@ class ApprovalsState:
     def verdict(self) -> str:
         """The page's verdict, in the words ``verify`` uses: ``verified`` when every decision's
         chain reaches an anchor and nothing is wrong; ``failed`` when a decision or the trust
-        list fails; ``not verified: witness quorum not met (missing: …)`` when the policy's
+        list fails; ``not verified: the policy file … cannot be used`` when the settings name a
+        policy file that cannot be read; ``not verified: witness quorum not met (missing: …)`` when the policy's
         witnesses have not cosigned a checkpoint covering the store; else the first unanchored
         verdict."""
         from mlops_desktop.core.governance_facts import (
@@ -77,6 +78,8 @@ class ApprovalsState:
                if a.status not in (STATUS_VALID, STATUS_EXPIRED, STATUS_UNANCHORED, *OUT_OF_SCOPE)]
         if bad or self.trust_problems:
             return "failed"
+        if not self.policy.ok:  # ``verify --policy FILE`` fails on a file it cannot use: so does the page
+            return f"not verified: the policy file {self.policy.path} cannot be used ({self.policy.error})"
         if self.witnesses is not None and not self.witnesses.ok:
             return f"not verified: witness quorum not met (missing: {', '.join(missing_witnesses(self.witnesses))})"
         messages = [*self.unanchored, *(a.detail for a in self.approvals if a.status == STATUS_UNANCHORED)]

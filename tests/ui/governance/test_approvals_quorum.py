@@ -93,3 +93,18 @@ def test_builtin_policy_requires_no_witness(make_window, qtbot, ui, setup, capsy
     assert view.state.witnesses is None
     assert view.state.verdict == "verified"
     assert "Witnesses:" not in view.banner.text()
+
+
+def test_unusable_policy_file_is_not_verified(setup, tmp_path, capsys) -> None:  # noqa: F811
+    """A policy file the settings name but that cannot be used fails ``verify --policy``: the
+    page's verdict is not "verified" either, and says which file and why."""
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[rules\nnot toml", encoding="utf-8")
+    code = main(["verify", "--governance", str(setup["url"]), "--store", str(setup["store"]), "--policy", str(broken)])
+    capsys.readouterr()
+    assert code != 0
+    gui = setup["settings"]
+    gui.update(policy_file=str(broken))
+    state = load_approvals(str(setup["url"]), None, verification_settings(gui, {}))
+    assert [a.status for a in state.approvals] == ["valid", "valid"]
+    assert state.verdict.startswith(f"not verified: the policy file {broken} cannot be used (")
