@@ -141,7 +141,8 @@ def test_the_ui_thread_keeps_running_while_the_page_computes(qtbot, big_catalog,
         qtbot.wait(5)
         assert time.perf_counter() - start < 120
     timer.stop()
-    assert len(gaps) > 10, "the workers ran long enough to be watched"
+    gaps.append(clock.elapsed())  # the stretch since the last tick counts too (a fast machine may tick once)
+    qtbot.waitUntil(lambda: set(view.model.attention) == {m.name for m in big_catalog.models}, timeout=10_000)
     assert max(gaps) < 400, f"the UI thread was held up {max(gaps)} ms"
 
 
