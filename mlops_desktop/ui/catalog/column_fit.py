@@ -34,8 +34,13 @@ class ColumnFitter(QObject):
         view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         view.viewport().installEventFilter(self)
         model = view.model()
-        for signal in (model.modelReset, model.rowsInserted, model.layoutChanged, model.dataChanged):
-            signal.connect(self._schedule)
+        #: content width per column, measured once until the rows it was measured on change
+        self._widths: dict[int, int] = {}
+        for signal in (model.modelReset, model.layoutChanged, model.headerDataChanged):
+            signal.connect(self._invalidate)
+        model.rowsInserted.connect(self._on_rows_changed)
+        model.rowsRemoved.connect(self._on_rows_changed)
+        model.dataChanged.connect(self._on_data_changed)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -45,12 +50,37 @@ class ColumnFitter(QObject):
     def _schedule(self, *_args: object) -> None:
         self._timer.start()
 
+    def _invalidate(self, *_args: object) -> None:
+        self._widths.clear()
+        self._schedule()
+
+    def _on_rows_changed(self, _parent: object, first: int, _last: int) -> None:
+        if first < _SAMPLE_ROWS:  # rows below the measured ones change no width
+            self._invalidate()
+
+    def _on_data_changed(self, top_left: object, bottom_right: object, *_roles: object) -> None:
+        """Re-measure only the columns whose measured rows changed (workers fill cells in bursts;
+        measuring every column's rows again for each would keep the UI thread busy)."""
+        top = top_left.row()  # type: ignore[attr-defined]
+        if top >= _SAMPLE_ROWS:
+            return
+        for column in range(top_left.column(), bottom_right.column() + 1):  # type: ignore[attr-defined]
+            self._widths.pop(column, None)
+        self._schedule()
+
     def _titles(self) -> list[str]:
         model = self.view.model()
         return [str(model.headerData(i, Qt.Orientation.Horizontal)) for i in range(model.columnCount())]
 
     def content_width(self, column: int) -> int:
-        """The widest of the header and the first rows (what the user sees first), as drawn."""
+        """The widest of the header and the first rows (what the user sees first), as drawn
+        (kept until those rows or the header change)."""
+        width = self._widths.get(column)
+        if width is None:
+            width = self._widths[column] = self._measure(column)
+        return width
+
+    def _measure(self, column: int) -> int:
         view = self.view
         rows = min(view.model().rowCount(), _SAMPLE_ROWS)
         width = view.horizontalHeader().sectionSizeFromContents(column).width()
