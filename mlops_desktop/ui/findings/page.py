@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,13 +147,40 @@ class PreparedFindings:
     rule_names: dict[str, str]  # rule id -> "F1 title", in rule-number order
 
 
+class SharedFindings:
+    """The findings another page is computing for the same stores, handed to this page's worker
+    (the Models page evaluates every rule for its Findings column: evaluating them a second time
+    at once doubled the work that keeps the window waiting)."""
+
+    def __init__(self) -> None:
+        self._given = threading.Event()
+        self.result: FindingsResult | None = None
+
+    def give(self, result: FindingsResult | None) -> None:
+        """The other page's findings, or None when it ended without them (this page computes its own)."""
+        self.result = result
+        self._given.set()
+
+    def wait(self, is_cancelled: CancelledFn) -> FindingsResult | None:
+        while not self._given.wait(0.05):
+            check_cancelled(is_cancelled)
+        return self.result
+
+
+#: gives the SharedFindings of a page computing these (url, catalog, settings)' findings, or None
+FindingsSource = Callable[[str | None, Catalog, VerificationSettings], SharedFindings | None]
+
+
 def findings_job(
-    url: str | None, catalog: Catalog, settings: VerificationSettings, *, progress: ProgressFn,
-    is_cancelled: CancelledFn,
+    url: str | None, catalog: Catalog, settings: VerificationSettings, shared: SharedFindings | None = None, *,
+    progress: ProgressFn, is_cancelled: CancelledFn,
 ) -> PreparedFindings:
-    """Worker function: :func:`load_findings`, then the table's order, filter texts and counts
-    (so a big catalogue's findings cost the UI thread one model reset)."""
-    result = load_findings(url, catalog, settings, progress=progress, is_cancelled=is_cancelled)
+    """Worker function: :func:`load_findings` (or the ``shared`` findings another page computed),
+    then the table's order, filter texts and counts (so a big catalogue's findings cost the UI
+    thread one model reset)."""
+    result = shared.wait(is_cancelled) if shared is not None else None
+    if result is None:
+        result = load_findings(url, catalog, settings, progress=progress, is_cancelled=is_cancelled)
     rows = sorted(result.findings, key=lambda f: f.sort_key)
     check_cancelled(is_cancelled)
     texts = ["\x1f".join(col.display(f) for col in FindingsModel.columns).casefold() for f in rows]
@@ -181,6 +209,8 @@ class FindingsView(QWidget):
         self.catalog = Catalog()
         self.governance_url_source: Callable[[], str | None] = lambda: None
         self.verification_source: Callable[[], VerificationSettings] = VerificationSettings
+        #: findings being computed elsewhere for the same stores (the Models page), used instead of computing them again
+        self.findings_source: FindingsSource = lambda _url, _catalog, _settings: None
         self.result: FindingsResult | None = None
         self._severity_counts: Counter[str] = Counter()
         self._stale = False
@@ -307,7 +337,8 @@ class FindingsView(QWidget):
             self._update_state()
             return
         self._set_busy(True)
-        self.slot.start(findings_job, self.governance_url_source(), self.catalog, self.verification_source(),
+        url, settings = self.governance_url_source(), self.verification_source()
+        self.slot.start(findings_job, url, self.catalog, settings, self.findings_source(url, self.catalog, settings),
                         label="Checking for findings", on_done=self._on_findings_done,
                         on_error=self._on_findings_error)
         self._update_state()
@@ -510,9 +541,34 @@ def install_findings_page(
     view.governance_url_source = governance_url or (lambda: window.governance_url)
     view.verification_source = verification or (lambda: window.gui_settings.verification_settings())
     view.sig_open_object.connect(open_object)
+    if (models_view := getattr(window, "models_view", None)) is not None:
+        view.findings_source = lambda url, catalog, settings: models_page_findings(models_view, url, catalog, settings)
     window.add_page("findings", "Findings", view, "audit")
     window.progress.watch(view.slot)
     window.sig_catalog_loaded.connect(view.set_catalog)
     window.sig_governance_changed.connect(lambda _url: view.refresh())
     window.sig_shutting_down.connect(view.shutdown)
     return view
+
+
+def models_page_findings(models_view: Any, url: str | None, catalog: Catalog,
+                         settings: VerificationSettings) -> SharedFindings | None:
+    """The findings the Models page's running governance task computes, when it evaluates the
+    same catalogue with the same governance store and settings (None: compute them here).
+
+    Given when that task ends: its findings if it delivered a new overview, else None."""
+    slot = models_view.governance_slot
+    if (models_view.catalog is not catalog or not slot.is_running() or models_view.governance_url_source() != url
+            or models_view.verification_source() != settings):
+        return None
+    shared = SharedFindings()
+    before = models_view.overview
+
+    def finished() -> None:
+        slot.sig_finished.disconnect(finished)
+        overview = models_view.overview
+        fresh = overview is not None and overview is not before and models_view.catalog is catalog
+        shared.give(overview.findings if fresh else None)
+
+    slot.sig_finished.connect(finished)
+    return shared
