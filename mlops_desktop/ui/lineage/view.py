@@ -504,6 +504,8 @@ class NodeTextItem(pg.GraphicsObject):
         #: node index -> the lines the last paint drew for it, and where (viewport pixels)
         self.drawn: dict[int, list[str]] = {}
         self.drawn_rects: dict[int, QRectF] = {}
+        #: The badge drawn above each node, in device pixels (last paint).
+        self.badge_rects: dict[int, QRectF] = {}
         #: Edge segments (x0, y0, x1, y1) in layout units: no label is drawn over them.
         self._segments = np.zeros((0, 4))
         #: Index of the node drawn larger (the selection), placed first.
@@ -560,6 +562,7 @@ class NodeTextItem(pg.GraphicsObject):
         self.labels_drawn = self.badges_drawn = 0
         self.drawn = {}
         self.drawn_rects = {}
+        self.badge_rects = {}
         if not len(self._pos):
             return
         tr = p.transform()
@@ -732,6 +735,7 @@ class NodeTextItem(pg.GraphicsObject):
                 w = fm.horizontalAdvance(text) + 8
                 rect = QRectF(px[i] - w / 2, py[i] - NODE_SIZE / 2 - 3 - h, w, h)
                 placed.add(rect)
+                self.badge_rects[i] = rect
                 p.drawRoundedRect(rect, 3, 3)
                 p.setPen(self._badge_fg)
                 p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
@@ -842,6 +846,11 @@ class LineageView(QWidget):
         for item in (self.edges, self.up_edges, self.down_edges, self.arrows, self.nodes, self.text_item):
             self.plot.addItem(item)
         self.nodes.sigClicked.connect(self._on_nodes_clicked)
+        #: True while the range is the one :meth:`fit` chose: a resize of the plot (a panel shown
+        #: under it, the window resized) fits again; a pan or zoom by the user keeps its range.
+        self._fitted = False
+        self.view.sigRangeChangedManually.connect(self._on_range_changed_manually)
+        self.view.sigResized.connect(self._on_view_resized)
         self.plot.viewport().installEventFilter(self)  # a label's tooltip: its node's, the label whole
         self.plot.viewport().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.plot.viewport().customContextMenuRequested.connect(self._on_plot_context_menu)
@@ -1007,6 +1016,7 @@ class LineageView(QWidget):
                     self._rebuild()
                 self.select(n)
                 x, y = self.positions[self.shown_node(n)]
+                self._fitted = False
                 self.view.setRange(xRange=(x - 400, x + 400), yRange=(y - 250, y + 250), padding=0)
                 return n
         self.status.setText(f"No node matches {text!r}.")
@@ -1034,6 +1044,14 @@ class LineageView(QWidget):
         sy = max(px_h - top - bottom, 100.0) / height
         self.view.setRange(xRange=(min(xs) - left / sx, max(xs) + right / sx),
                            yRange=(min(ys) - top / sy, max(ys) + bottom / sy), padding=0)
+        self._fitted = True
+
+    def _on_range_changed_manually(self, *_args: object) -> None:
+        self._fitted = False
+
+    def _on_view_resized(self, *_args: object) -> None:
+        if self._fitted:
+            self.fit()
 
     def _layers(self) -> list[list[str]]:
         return self._prepared.layout.layers if self._prepared is not None else []
