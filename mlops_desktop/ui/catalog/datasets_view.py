@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.lineage import dataset_node_id
 from mlops_desktop.core.progress import CancelledFn
 from mlops_desktop.sources.base import DatasetQuery, Source
+from mlops_desktop.ui.catalog.column_fit import fit_columns
 from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.layouts import build_table_page
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
@@ -80,8 +81,9 @@ class DatasetsView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
-        for col, width in enumerate((220, 90, 90, 140, 110, 90, 320)):
-            self.table.setColumnWidth(col, width)
+        # the columns share the page's width (no sideways scrolling); cut cells show their text as tooltip
+        self.table_fitter = fit_columns(self.table, ("Name", "Digest", "Lawful basis", "Source", "Store"),
+                                        {"Digest": 140, "Source": 360, "Store": 220})
 
         self.header = QLabel("<i>Select a dataset to see its schema and tags.</i>")
         self.header.setTextFormat(Qt.TextFormat.RichText)

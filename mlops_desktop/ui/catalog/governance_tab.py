@@ -7,11 +7,14 @@ from __future__ import annotations
 import base64
 import json
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -29,6 +32,38 @@ def signed_reason(envelope: bytes) -> str:
         return str((payload.get("predicate") or {}).get("reason") or "") or "not recorded"
     except (ValueError, KeyError, TypeError, AttributeError):
         return "not readable"
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their text wrapped in its column (a rule or verdict is read whole, never cut)."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt override
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        hint = super().sizeHint(option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if not isinstance(text, str) or not text:
+            return hint
+        width = self.tree.header().sectionSize(index.column()) - 12
+        if index.column() == 0:  # the branch indentation of its depth
+            depth, parent = 1, index.parent()
+            while parent.isValid():
+                depth, parent = depth + 1, parent.parent()
+            width -= self.tree.indentation() * depth
+        rect = option.fontMetrics.boundingRect(QRect(0, 0, max(24, width), 100_000), Qt.TextFlag.TextWordWrap, text)
+        return QSize(hint.width(), max(hint.height(), rect.height() + 6))
+
+
+def _item(texts: list[str]) -> QTreeWidgetItem:
+    """A row whose cells carry their whole text as tooltip too."""
+    item = QTreeWidgetItem(texts)
+    for column, text in enumerate(texts):
+        if text:
+            item.setToolTip(column, text)
+    return item
 
 
 class GovernanceTabWidget(QWidget):
@@ -49,8 +84,17 @@ class GovernanceTabWidget(QWidget):
         self.tree = QTreeWidget()
         self.tree.setObjectName("governanceTree")
         self.tree.setHeaderLabels(["Target / rule / decision", "Verdict"])
-        self.tree.setColumnWidth(0, 420)
+        # both columns share the tab's width and wrap their text (rows grow), so nothing is cut
         self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setItemDelegate(WrappingDelegate(self.tree))
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.sectionResized.connect(lambda *_args: self.tree.scheduleDelayedItemsLayout())
         self.approve_button = QPushButton("Approve…")
         self.approve_button.setObjectName("governanceApprove")
         self.reject_button = QPushButton("Reject…")
@@ -116,40 +160,36 @@ class GovernanceTabWidget(QWidget):
             self.summary.setText(f"Policy {status.policy_id}: " + ", ".join(t.label for t in vg.targets.values())  # type: ignore[union-attr]
                                  + (f". Not approved: {', '.join(left)}." if left else ". Every held target approved."))
         for t in vg.targets.values():
-            top = QTreeWidgetItem([f"{t.label}", t.words])
+            top = _item([f"{t.label}", t.words])
             top.setData(0, Qt.ItemDataRole.UserRole, t.target)
             top.setForeground(1, ok_color(t.status in ("approved", "not-required")))
             self.tree.addTopLevelItem(top)
-            rules = QTreeWidgetItem(["Policy, rule by rule (as verify prints it)", ""])
+            rules = _item(["Policy, rule by rule (as verify prints it)", ""])
             top.addChild(rules)
             for r in t.result.rules if t.result is not None else []:
-                item = QTreeWidgetItem([f"[{'ok' if r.satisfied else 'FAIL'}] {r.rule}", r.explanation])
-                item.setToolTip(1, r.explanation)
+                item = _item([f"[{'ok' if r.satisfied else 'FAIL'}] {r.rule}", r.explanation])
                 item.setForeground(0, ok_color(r.satisfied))
                 rules.addChild(item)
             others = [] if t.status in ("approved", "not-required") else [
                 x for x in t.reasons if not x.startswith(f"Policy {status.policy_id} for")]  # type: ignore[union-attr]
             for problem in others:
-                item = QTreeWidgetItem(["Also refused by verify", problem])
-                item.setToolTip(1, problem)
+                item = _item(["Also refused by verify", problem])
                 item.setForeground(0, ok_color(False))
                 top.addChild(item)
             decided = [d for d in vg.decisions if d.target.lower() == t.target.lower()]
-            box = QTreeWidgetItem([f"Decisions ({len(decided)})", ""])
+            box = _item([f"Decisions ({len(decided)})", ""])
             top.addChild(box)
             for d in decided:
                 rec = d.record
                 text = (f"{rec.decision.lower()} by {d.identity or rec.key_id[:16]} — role {', '.join(d.roles) or 'none'}"
                         f" — regimes {', '.join(d.regimes) or 'none'} — reason: {signed_reason(rec.envelope)}")
-                item = QTreeWidgetItem([text, f"{d.status}{': ' + d.detail if d.detail else ''}"])
-                item.setToolTip(0, text)
-                item.setToolTip(1, d.detail)
+                item = _item([text, f"{d.status}{': ' + d.detail if d.detail else ''}"])
                 box.addChild(item)
             top.setExpanded(True)
             rules.setExpanded(True)
             box.setExpanded(True)
         for d in vg.other_registries:
             rec = d.record
-            item = QTreeWidgetItem([f"Not counted: {rec.decision.lower()} for {rec.target} by {d.identity or rec.key_id[:16]}",
+            item = _item([f"Not counted: {rec.decision.lower()} for {rec.target} by {d.identity or rec.key_id[:16]}",
                                     d.detail])
             self.tree.addTopLevelItem(item)

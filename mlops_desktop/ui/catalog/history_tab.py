@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from mlops_desktop.core.entities import Catalog
-from mlops_desktop.governance.journal import ChangeEvent
+from mlops_desktop.governance.journal import ChangeEvent, Observation
 from mlops_desktop.services.governance_status import GovernanceStatus
 from mlops_desktop.services.timeline import (
     ALIAS,
@@ -328,6 +328,7 @@ class HistoryTabWidget(QWidget):
         self.summary.setObjectName("historySummary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.installEventFilter(self)  # its wrapped lines keep their height (never cut)
         self.chart = TimelineChart()
         self.events_model = ChangeEventsModel(parent=self)
         self.events_view = make_table(self.events_model)
@@ -342,9 +343,18 @@ class HistoryTabWidget(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        #: in place of the empty change list: why the journal records no change
+        self.events_empty = QLabel()
+        self.events_empty.setObjectName("historyEventsEmpty")
+        self.events_empty.setWordWrap(True)
+        self.events_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.events_empty.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.events_stack = QStackedWidget()
+        self.events_stack.addWidget(self.events_view)
+        self.events_stack.addWidget(self.events_empty)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.chart)
-        split.addWidget(self.events_view)
+        split.addWidget(self.events_stack)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         content = QWidget()
@@ -425,6 +435,7 @@ class HistoryTabWidget(QWidget):
 
     def _show_message(self, text: str) -> None:
         self.summary.setText("")
+        self._fit_summary()
         self.refresh_button.setEnabled(self.model is not None)
         self.empty.setText(text)
         self.stack.setCurrentWidget(self.empty)
@@ -446,6 +457,8 @@ class HistoryTabWidget(QWidget):
         self.chart.set_history(h, marks)
         self.stack.setCurrentIndex(1)
         obs = [(label, o) for label, o in h.observations.items() if o]
+        self.events_empty.setText(self._no_change_words(h, obs))
+        self.events_stack.setCurrentWidget(self.events_view if h.events else self.events_empty)
         parts = [f"{len(o)} observation{'s' if len(o) != 1 else ''} of {label.split(':', 1)[0]} registry "
                  f"{label.split(':', 1)[-1][:19]}…, {_when(o[0].observed_at)} to {_when(o[-1].observed_at)}"
                  for label, o in obs]
@@ -458,6 +471,32 @@ class HistoryTabWidget(QWidget):
                else "")
             + "<span style='color:gray'>Solid: held for certain; pale: the change lies somewhere in that "
             "window; ▲ approval, ✕ rejection, ♦ observation.</span>")
+        self._fit_summary()
+
+    def _no_change_words(self, h: ModelHistory, obs: list[tuple[str, list[Observation]]]) -> str:
+        """Why the change list is empty (the journal's observations of the registry)."""
+        what = f"{h.model} v{self.version}" if self.version else h.model
+        count = sum(len(o) for _label, o in obs)
+        if count <= len(obs):  # one observation of each registry: a change needs a second one
+            when = ", ".join(_when(o[0].observed_at) for _label, o in obs)
+            return (f"No change recorded yet: the journal holds a single observation of the registry ({when}). "
+                    f"It shows what {what} holds since then, not when that began. A change is listed here once "
+                    "the registry is observed again in another state (mlops-desktop observe, an approval, or "
+                    "opening the store after a change).")
+        return (f"No change of {what} in the journal's {count} observations "
+                f"({_when(min(o[0].observed_at for _l, o in obs))} to {_when(max(o[-1].observed_at for _l, o in obs))}).")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.summary and event.type() == QEvent.Type.Resize:
+            self._fit_summary()
+        return False
+
+    def _fit_summary(self) -> None:
+        """The summary as tall as its text wrapped at its width (a short tab cut its second line)."""
+        label = self.summary
+        height = max(0, label.heightForWidth(label.width())) if label.text() else 0
+        if label.minimumHeight() != height:
+            label.setMinimumHeight(height)
 
     def _on_refresh_button_clicked(self) -> None:
         self.refresh(force=True)

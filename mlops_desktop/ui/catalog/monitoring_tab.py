@@ -33,6 +33,7 @@ from mlops_desktop.core.monitoring import (
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.crypto.dsse import EnvelopeError, parse_envelope, parse_statement
 from mlops_desktop.services.governance_status import GovernanceStatus
+from mlops_desktop.ui.catalog.column_fit import fit_columns
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.widgets import make_table
 from mlops_desktop.ui.models.base import Column, EntityTableModel, format_time, time_key
@@ -169,9 +170,8 @@ class MonitoringTabWidget(QWidget):
         self.results_view.setAccessibleName("Monitoring results of this version")
         self.results_view.setSortingEnabled(True)
         self.results_view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-        for col, width in enumerate((118, 112, 84, 236)):
-            self.results_view.setColumnWidth(col, width)
-        self.results_view.horizontalHeader().setStretchLastSection(True)
+        # the columns share the tab's width (no sideways scrolling); cut cells show their text as tooltip
+        self.results_fitter = fit_columns(self.results_view, ("Tool", "Kind", "Result", "File / run"))
 
         charts = QSplitter(Qt.Orientation.Horizontal)
         charts.addWidget(self.drift_plot)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 from mlops_desktop.core.entities import Run
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.sources.base import RunQuery, RunSummary, Source
+from mlops_desktop.ui.catalog.column_fit import fit_columns
 from mlops_desktop.ui.common.layouts import build_table_page
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import FilterBar, make_table
@@ -74,8 +75,8 @@ class RunsView(QWidget):
         self.table.setAccessibleName("Runs")
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(5, Qt.SortOrder.DescendingOrder)
-        for col, width in enumerate((190, 250, 160, 150, 140, 120, 80)):
-            self.table.setColumnWidth(col, width)
+        # the columns share the page's width (no sideways scrolling); cut cells show their text as tooltip
+        self.table_fitter = fit_columns(self.table, ("Run", "Run ID", "Experiment", "User"), {"Run ID": 150})
 
         self.header = QLabel("<i>Select a run to see its parameters and metrics.</i>")
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
