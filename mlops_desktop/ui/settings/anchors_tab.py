@@ -4,8 +4,8 @@ to the anchors file at once, as the command does; OK and Cancel do not undo them
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -37,6 +39,19 @@ from mlops_desktop.ui.common.widgets import Banner
 
 #: sources whose anchors live in the anchors file (and can be removed here)
 REMOVABLE = (SOURCE_FILE, SOURCE_PINNED)
+#: digits of a fingerprint the column shows at its default width (both ends; the tooltip is whole)
+FINGERPRINT_CHARS = 24
+#: the widest the Holder column is made to fit its contents
+HOLDER_MAX_WIDTH = 240
+
+
+class _ElideMiddle(QStyledItemDelegate):
+    """Cut a fingerprint in the middle, so both ends stay readable."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt override
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 def _message(exc: MlopsError) -> str:
@@ -69,11 +84,16 @@ class TrustAnchorsTab(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setItemDelegateForColumn(0, _ElideMiddle(self.table))
+        # the fingerprint (64 digits) and holder get a bounded width, the source its own, and the
+        # note the rest: nothing runs off the right edge; a cut cell's tooltip is the whole text
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setColumnWidth(0, QFontMetrics(monospace_font()).horizontalAdvance("0" * FINGERPRINT_CHARS) + 16)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.empty_label = QLabel("This client holds no trust anchors yet: nothing it verifies can be "
                                   "'verified', only 'unanchored'.")
@@ -154,7 +174,7 @@ class TrustAnchorsTab(QWidget):
                     item.setFont(mono)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnToContents(1)
-        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 260))
+        self.table.setColumnWidth(1, min(self.table.columnWidth(1), HOLDER_MAX_WIDTH))
         self.empty_label.setVisible(not self.anchors)
         self.file_label.setText(f"Kept in {anchors_path()}. This client's own keys (Edit > Signing keys) and "
                                 "MLOPS_DESKTOP_TRUST_ANCHORS are anchors too; remove those where they come from.")
