@@ -497,6 +497,9 @@ class HistoryTabWidget(QWidget):
         height = max(0, label.heightForWidth(label.width())) if label.text() else 0
         if label.minimumHeight() != height:
             label.setMinimumHeight(height)
+            layout = self.layout()
+            if layout is not None:
+                layout.activate()  # now, so that the next paint already shows every line
 
     def _on_refresh_button_clicked(self) -> None:
         self.refresh(force=True)

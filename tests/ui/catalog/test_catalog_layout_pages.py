@@ -166,6 +166,14 @@ def test_version_history_summary_whole_and_empty_changes_explained(window, qtbot
     assert summary.text()
     # the summary is as tall as its wrapped lines (its second line was half cut)
     assert summary.height() >= summary.heightForWidth(summary.width()) > summary.fontMetrics().lineSpacing()
+    # also at once when the summary is filled (the window may be drawn before any event is handled)
+    summary.setText("one line")
+    summary.setMinimumHeight(0)
+    tab.layout().activate()
+    assert summary.height() < 2 * summary.fontMetrics().lineSpacing()
+    tab._show()
+    assert summary.height() >= summary.heightForWidth(summary.width())
+    assert summary.geometry().bottom() < tab.stack.geometry().top()  # nothing drawn over its last lines
     # the demo's journal holds one observation of the registry: no change can be known yet, and the tab says so
     assert tab.events_model.rowCount() == 0
     assert tab.events_stack.currentWidget() is tab.events_empty and tab.events_empty.isVisible()
