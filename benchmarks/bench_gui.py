@@ -151,13 +151,18 @@ class StackSampler:
                 into = self.ui if ident == self.main_id else self.workers
                 into[key] = into.get(key, 0) + weight
 
-    def report(self, top: int = 25) -> str:
+    def report(self, top: int = 10) -> str:
+        """The ``top`` stacks of each step, so a short step is not crowded out by a long one."""
         lines = ["== garbage collections of 20 ms or more (phase, thread, generation, ms)"]
         lines += [f"{p} | {t} | gen {g} | {ms:.0f} ms" for p, t, g, ms in self.collections]
         for title, counts in (("UI thread", self.ui), ("workers", self.workers)):
             lines.append(f"== {title} during blocks (ms, sampled every {self.every * 1000:.0f} ms or as soon as the GIL allowed)")
-            for key, n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
-                lines.append(f"{n:5d}  {key}")
+            shown: dict[str, int] = {}
+            for key, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+                phase = key.split(" | ", 1)[0]
+                if shown.get(phase, 0) < top:
+                    shown[phase] = shown.get(phase, 0) + 1
+                    lines.append(f"{n:5d}  {key}")
         return "\n".join(lines)
 
 
