@@ -26,7 +26,6 @@ from mlops_desktop.ui.models.base import (
     time_key,
     version_sort_key,
 )
-from mlops_desktop.ui.models.paged import PagedTableModel
 from mlops_desktop.ui.models.windowed import WindowedQueryModel
 
 # -- registered models --------------------------------------------------------------
@@ -419,32 +418,6 @@ class DatasetRow:
     used_by_runs: int
 
 
-def dataset_rows(catalog: Catalog) -> list[DatasetRow]:
-    uses: dict[str, int] = {}
-    for run in catalog.runs.values():
-        for inp in run.inputs:
-            uses[inp.dataset_id] = uses.get(inp.dataset_id, 0) + 1
-    rows = []
-    for ds in catalog.datasets.values():
-        rows.append(DatasetRow(ds, classify([ds.tags]), uses.get(ds.id, 0)))
-    rows.sort(key=lambda r: (r.dataset.name.casefold(), r.dataset.digest))
-    return rows
-
-
-class DatasetsModel(PagedTableModel[DatasetRow]):
-    columns = (
-        Column("Name", lambda r: r.dataset.name),
-        Column("Digest", lambda r: r.dataset.digest),
-        Column("Data", lambda r: " ".join(r.classification.badges),
-                           badges=lambda r: r.classification.badges),
-        Column("Lawful basis", lambda r: r.classification.facts.get("lawful_basis", "")),
-        Column("Retention until", lambda r: r.classification.facts.get("retention_until", "")),
-        Column("Used by runs", lambda r: str(r.used_by_runs), lambda r: r.used_by_runs),
-        Column("Source", lambda r: r.dataset.source),
-        Column("Store", lambda r: r.dataset.store),
-    )
-
-
 class DatasetInputsModel(EntityTableModel[tuple[DatasetInput, Classification]]):
     """Datasets a version's run used, each with its classification."""
 
@@ -483,20 +456,6 @@ def format_duration(seconds: float | None) -> str:
     if seconds < 3600:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-class RunsModel(PagedTableModel[Run]):
-    columns = (
-        Column("Run", lambda r: r.name or r.run_id),
-        Column("Run ID", lambda r: r.run_id),
-        Column("Experiment", lambda r: r.experiment_name or r.experiment_id),
-        Column("User", lambda r: r.user or ""),
-        Column("Status", lambda r: r.status + (" (deleted)" if r.deleted else "")),
-        Column("Started", lambda r: format_time(r.start_time), lambda r: time_key(r.start_time)),
-        Column("Duration", lambda r: format_duration(_duration(r)),
-                    lambda r: d if (d := _duration(r)) is not None else -1.0),
-        Column("Datasets", lambda r: str(len(r.inputs)), lambda r: len(r.inputs)),
-    )
 
 
 # -- key/value lists (tags, params, metrics) ------------------------------------------
@@ -558,7 +517,16 @@ def dataset_row(summary: DatasetSummary) -> DatasetRow:
 class DatasetPagesModel(WindowedQueryModel[DatasetRow]):
     """The Datasets page: datasets read a window at a time, sorted and filtered by the stores."""
 
-    columns = DatasetsModel.columns
+    columns = (
+        Column("Name", lambda r: r.dataset.name),
+        Column("Digest", lambda r: r.dataset.digest),
+        Column("Data", lambda r: " ".join(r.classification.badges), badges=lambda r: r.classification.badges),
+        Column("Lawful basis", lambda r: r.classification.facts.get("lawful_basis", "")),
+        Column("Retention until", lambda r: r.classification.facts.get("retention_until", "")),
+        Column("Used by runs", lambda r: str(r.used_by_runs), lambda r: r.used_by_runs),
+        Column("Source", lambda r: r.dataset.source),
+        Column("Store", lambda r: r.dataset.store),
+    )
     sort_keys = ("name", "digest", None, None, None, "used_by_runs", "source", None)
 
     def dataset_query(self, *, filtered: bool = True) -> DatasetQuery:
