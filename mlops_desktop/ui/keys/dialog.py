@@ -91,6 +91,25 @@ class _NewKeyDialog(TaskDialog):
         self.close_button.clicked.connect(self.reject)
         self.passphrases.sig_changed.connect(self._update_button)
 
+    def _lay_out(self, intro_text: str, rows: list[tuple[str, QWidget]]) -> None:
+        """The dialog's layout: an introduction, the form (``rows``, then where the key file goes and
+        its new passphrase), the banner and the buttons."""
+        intro = QLabel(intro_text)
+        intro.setWordWrap(True)
+        form = QFormLayout()
+        for label, widget in rows:
+            form.addRow(label, widget)
+        form.addRow(self.out_label, self.out_row)
+        self.passphrases.add_to(form)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.buttons)
+        self.resize(640, 420)
+        self._update_button()
+
     def known_words(self) -> list[str]:
         return []
 
@@ -176,23 +195,10 @@ class CreateKeyDialog(_NewKeyDialog):
         self.out_edit.textEdited.connect(self._on_out_edited)
         for edit in (self.name_edit, self.email_edit):
             edit.textChanged.connect(self._on_identity_changed)
-        intro = QLabel("An ECDSA P-256 key for signing approvals, snapshots and reports. The private key "
-                       "stays in this file, encrypted with your passphrase; the <code>.pub</code> file next "
-                       "to it is what you hand out.")
-        intro.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("&Name:", self.name_edit)
-        form.addRow("&E-mail:", self.email_edit)
-        form.addRow(self.out_label, self.out_row)
-        self.passphrases.add_to(form)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.buttons)
-        self.resize(640, 420)
-        self._update_button()
+        self._lay_out("An ECDSA P-256 key for signing approvals, snapshots and reports. The private key "
+                      "stays in this file, encrypted with your passphrase; the <code>.pub</code> file next "
+                      "to it is what you hand out.",
+                      [("&Name:", self.name_edit), ("&E-mail:", self.email_edit)])
 
     def known_words(self) -> list[str]:
         edits = [getattr(self, "name_edit", None), getattr(self, "email_edit", None)]  # None while built
@@ -231,22 +237,9 @@ class ImportPkcs12Dialog(_NewKeyDialog):
         self.out_edit.setText(default_key_path("imported"))
         self._out_touched = False
         self.out_edit.textEdited.connect(lambda _t: setattr(self, "_out_touched", True))
-        intro = QLabel("The key (ECDSA P-256) and its certificate are read from the bundle and saved as a "
-                       "key file of this client, encrypted with a new passphrase of your choice.")
-        intro.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("PKCS#12 &file:", self.p12_field)
-        form.addRow("Its pass&phrase:", self.p12_passphrase)
-        form.addRow(self.out_label, self.out_row)
-        self.passphrases.add_to(form)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.buttons)
-        self.resize(640, 420)
-        self._update_button()
+        self._lay_out("The key (ECDSA P-256) and its certificate are read from the bundle and saved as a "
+                      "key file of this client, encrypted with a new passphrase of your choice.",
+                      [("PKCS#12 &file:", self.p12_field), ("Its pass&phrase:", self.p12_passphrase)])
 
     def _on_p12_changed(self, text: str) -> None:
         if not self._out_touched and text.strip():
