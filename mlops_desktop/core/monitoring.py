@@ -35,6 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, Run, iso
+from mlops_desktop.core.lineage import dataset_node_id, version_node_id
 from mlops_desktop.core.monitoring_results import (
     DATA_QUALITY,
     DRIFT,
@@ -42,6 +43,7 @@ from mlops_desktop.core.monitoring_results import (
     MonitoringResult,
     QualityCheck,
 )
+from mlops_desktop.core.progress import checkpoint
 from mlops_desktop.core.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
@@ -332,12 +334,8 @@ class MonitoringIndex:
     def dataset_ids_of(self, version: ModelVersion, lineage: LineageView | None = None,
                        model: RegisteredModel | None = None) -> list[str]:
         """Node ids of the datasets that train ``version`` (its inputs, and upstream in lineage)."""
-        from mlops_desktop.core.lineage import dataset_node_id
-
         ids = [dataset_node_id(d) for d in version.datasets]
         if lineage is not None and model is not None and hasattr(lineage, "graph"):
-            from mlops_desktop.core.lineage import version_node_id
-
             graph = lineage.graph
             node = version_node_id(model.name, version.version)
             if node in graph:
@@ -484,6 +482,7 @@ def monitoring_overview(
         if wanted and m.name not in wanted:
             continue
         for v in m.visible_versions():
+            checkpoint()
             deployed = bool(deployment_targets(m, v, settings, view))
             out.append(version_monitoring(index, v, deployed=deployed, now=as_of, max_age_days=max_age_days,
                                           lineage=view, model=m))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from mlops_desktop.core.errors import CancelledError
 
@@ -24,3 +26,29 @@ def check_cancelled(is_cancelled: CancelledFn) -> None:
     """Raise :class:`CancelledError` when the user asked to stop."""
     if is_cancelled():
         raise CancelledError()
+
+
+_hooks = threading.local()
+
+
+def checkpoint() -> None:
+    """A point where long work may pause so that the UI thread runs first.
+
+    Core loops call it per item (a version, a dataset, a chunk of a document); it does nothing
+    unless the thread was given a hook by :func:`checkpoint_hook` (the GUI's workers are, to
+    give way to the UI thread while it is busy; the CLI's threads are not). It never raises.
+    """
+    hook = getattr(_hooks, "hook", None)
+    if hook is not None:
+        hook()
+
+
+@contextmanager
+def checkpoint_hook(hook: Callable[[], None]) -> Iterator[None]:
+    """Run :func:`checkpoint` calls of this thread through ``hook`` while inside the block."""
+    before = getattr(_hooks, "hook", None)
+    _hooks.hook = hook
+    try:
+        yield
+    finally:
+        _hooks.hook = before

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from mlops_desktop.core.entities import Catalog, RegistryRef, StoreInfo
 from mlops_desktop.core.errors import StoreError
+from mlops_desktop.core.progress import checkpoint
 from mlops_desktop.crypto.canonical import canonical_json
 from mlops_desktop.crypto.dsse import (
     EnvelopeError,
@@ -109,6 +110,7 @@ def registry_state(catalog: Catalog, registry: RegistryRef) -> State:
     urls = {s.url for s in catalog.stores if s.registry == registry}
     models: dict[str, Any] = {}
     for m in catalog.models:
+        checkpoint()
         versions = [v for v in m.versions if v.store in urls]
         if m.store not in urls and not versions:
             continue
@@ -173,6 +175,7 @@ def state_json_chunks(obj: Any, chunk_bytes: int = 65536) -> Iterator[bytes]:
         if size >= chunk_bytes:
             yield "".join(parts).encode("utf-8")
             parts, size = [], 0
+            checkpoint()
     if parts:
         yield "".join(parts).encode("utf-8")
 

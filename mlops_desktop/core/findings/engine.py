@@ -16,6 +16,7 @@ from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
     check_cancelled,
+    checkpoint,
     never_cancelled,
     no_progress,
 )
@@ -80,6 +81,7 @@ def evaluate(
     for i, model in enumerate(in_scope):
         check_cancelled(is_cancelled)
         for version in model.visible_versions(include_deleted=True):
+            checkpoint()
             ctx = version_context(catalog, gov, settings, lineage, model, version, today)
             for rule in rules:
                 check = rule.deleted_check if version.deleted else rule.version_check
@@ -91,6 +93,7 @@ def evaluate(
     if views is None:
         views = dataset_views(catalog, lineage)
     for view in sorted(views.values(), key=lambda v: (v.name, v.digest, v.id)):
+        checkpoint()
         if wanted and view.consumers and not any(m.name in wanted for m, _ in view.consumers):
             continue
         dctx = DatasetContext(settings, view, today, views)

@@ -173,3 +173,83 @@ def test_load_stores_cancelled_raises_and_closes(mlflow3_db):
 
     with pytest.raises(CancelledError):
         load_stores([str(mlflow3_db)], {}, progress=lambda *a: None, is_cancelled=cancel_after_first_check)
+
+
+# -- workers give way to a busy UI thread ------------------------------------------------
+
+
+def test_checkpoint_is_a_no_op_outside_a_worker_and_calls_the_hook_inside_one():
+    from mlops_desktop.core.progress import checkpoint, checkpoint_hook
+
+    calls: list[str] = []
+    checkpoint()  # no hook: nothing happens, nothing raises
+    with checkpoint_hook(lambda: calls.append("outer")):
+        checkpoint()
+        with checkpoint_hook(lambda: calls.append("inner")):
+            checkpoint()
+        checkpoint()
+    checkpoint()
+    assert calls == ["outer", "inner", "outer"]
+
+
+def _busy(seconds: float) -> None:
+    """Python work on the UI thread without returning to the event loop (a long repaint)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        sum(range(200))
+
+
+def test_a_worker_pauses_at_its_checkpoints_while_the_ui_thread_is_busy(qtbot):
+    from mlops_desktop.core.progress import checkpoint
+    from mlops_desktop.ui.common.workers import ui_heartbeat
+
+    counts: list[float] = []
+    stop = threading.Event()
+
+    def compute(*, progress, is_cancelled):
+        while not stop.is_set():
+            sum(range(2000))  # a worker computing in Python, as findings do
+            checkpoint()
+            counts.append(time.perf_counter())
+        return len(counts)
+
+    slot = TaskSlot("t", Notifier())
+    beat = ui_heartbeat()
+    pauses_before = beat.pauses
+    slot.start(compute)
+    qtbot.waitUntil(lambda: len(counts) > 50, timeout=5000)
+    qtbot.wait(50)  # the heartbeat ticks
+    start = time.perf_counter()
+    _busy(0.2)
+    end = time.perf_counter()
+    busy_iterations = sum(1 for t in counts if start + 0.03 < t < end)
+    qtbot.wait(100)
+    after = sum(1 for t in counts if end < t < end + 0.1)
+    stop.set()
+    qtbot.waitUntil(lambda: not slot.is_running(), timeout=5000)
+    assert slot.shutdown()
+    assert beat.pauses > pauses_before
+    # while the UI thread was busy the worker waited at its checkpoint, and went on afterwards
+    assert busy_iterations <= 2, busy_iterations
+    assert after > 10
+
+
+def test_a_ui_thread_blocked_waiting_for_a_worker_does_not_stall_it(qtbot):
+    """A UI thread that waits for the worker (a join on shutdown) is not waited for in turn."""
+    from mlops_desktop.core.progress import checkpoint
+
+    done = threading.Event()
+
+    def compute(*, progress, is_cancelled):
+        for _ in range(200):
+            time.sleep(0.001)
+            checkpoint()
+        done.set()
+
+    slot = TaskSlot("t", Notifier())
+    slot.start(compute)
+    start = time.perf_counter()
+    assert done.wait(10)  # the UI thread blocks here without ticking
+    assert time.perf_counter() - start < 2.0  # at most one GIVE_UP_S pause, not one per checkpoint
+    qtbot.waitUntil(lambda: not slot.is_running(), timeout=5000)
+    assert slot.shutdown()
