@@ -42,6 +42,7 @@ from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
     check_cancelled,
+    checkpoint,
     never_cancelled,
     no_progress,
 )
@@ -295,8 +296,10 @@ class MlflowSqlSource(Source):
         query = sa.select(*select_cols)
         if names is not None:
             query = query.where(t.c.name.in_(list(names)))
-        for row in con.execute(query):
-            yield (row[0], *row[1:]) if ws else ("default", *row)
+        for part in con.execute(query).partitions(FETCH_BATCH):
+            checkpoint()
+            for row in part:
+                yield (row[0], *row[1:]) if ws else ("default", *row)
 
     def _read_versions(self, con: sa.Connection, models: dict[tuple[str, str], RegisteredModel],
                        names: Sequence[str] | None = None) -> list[ModelVersion]:
@@ -375,6 +378,7 @@ class MlflowSqlSource(Source):
         if runs is not None:
             stmt = stmt.where(column.in_(runs))
         for part in con.execute(stmt).partitions(FETCH_BATCH):
+            checkpoint()
             yield from part
 
     def _read_runs(
