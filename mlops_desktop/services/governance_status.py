@@ -29,6 +29,7 @@ from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
     check_cancelled,
+    checkpoint,
     never_cancelled,
     no_progress,
 )
@@ -254,6 +255,7 @@ def compute_status(
     for i, model in enumerate(catalog.models):
         if i % 200 == 0:
             check_cancelled(is_cancelled)
+        checkpoint()
         for mv in model.visible_versions():
             key = (model.name, mv.version)
             if wanted is not None and key not in wanted:

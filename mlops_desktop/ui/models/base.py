@@ -207,8 +207,9 @@ def search_texts_job(
     """
     texts = []
     for i, row in enumerate(rows):
-        if i % 500 == 0:
+        if i % 50 == 0:  # a model's texts take about 0.1 ms: a checkpoint every few ms
             check_cancelled(is_cancelled)
+        if i % 500 == 0:
             progress(i, len(rows), "Indexing rows for the filter")
         texts.append("\x1f".join(col.display(row) for col in columns).casefold())
     return rows, texts
