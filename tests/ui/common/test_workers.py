@@ -253,3 +253,21 @@ def test_a_ui_thread_blocked_waiting_for_a_worker_does_not_stall_it(qtbot):
     assert time.perf_counter() - start < 2.0  # at most one GIVE_UP_S pause, not one per checkpoint
     qtbot.waitUntil(lambda: not slot.is_running(), timeout=5000)
     assert slot.shutdown()
+
+
+def test_progress_reports_are_thinned_to_what_the_status_bar_can_show_and_the_last_one_arrives(qtbot):
+    def many(*, progress, is_cancelled):
+        for i in range(10_000):
+            progress(i, 10_000, f"item {i}")
+        progress(10_000, 10_000, "all done")
+        return "ok"
+
+    slot = TaskSlot("t", Notifier())
+    seen: list[tuple[int, int, str]] = []
+    slot.sig_progress.connect(lambda d, t, m: seen.append((d, t, m)))
+    with qtbot.waitSignal(slot.sig_finished, timeout=5000):
+        slot.start(many)
+    assert slot.shutdown()
+    assert seen[0] == (0, 10_000, "item 0")  # the first report is shown at once
+    assert seen[-1] == (10_000, 10_000, "all done")  # and the last one always
+    assert len(seen) < 200  # not one repaint of the status bar per item
