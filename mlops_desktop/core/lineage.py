@@ -203,6 +203,30 @@ def _merge_tags(into: dict[str, str], tags: Mapping[str, str]) -> None:
             into[k] = v
 
 
+#: one class per set of node attribute names (in order), see :func:`_node_attrs`
+_ATTR_CLASSES: dict[tuple[str, ...], type] = {}
+_MAX_ATTR_CLASSES = 256
+
+
+def _node_attrs(**attrs: Any) -> dict[str, Any]:
+    """A node's attribute dict holding only its values: its keys are shared with every node of
+    the same attribute names (CPython's key-sharing instance dicts). A plain ``dict`` in every
+    respect (it may gain and lose keys); 160 bytes where a dict of 8 keys takes 280, for the
+    190,000 nodes of the 5x store. Made by setting the attributes on an instance of a class of
+    those names and keeping the instance's ``__dict__``."""
+    keys = tuple(attrs)
+    cls = _ATTR_CLASSES.get(keys)
+    if cls is None:
+        if len(_ATTR_CLASSES) >= _MAX_ATTR_CLASSES:
+            return dict(attrs)
+        cls = _ATTR_CLASSES.setdefault(keys, type("_NodeAttributes", (), {}))
+    holder = cls()
+    for key, value in attrs.items():
+        setattr(holder, key, value)
+    data: dict[str, Any] = holder.__dict__
+    return data
+
+
 # Results -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Impact:
@@ -227,6 +251,13 @@ class LineageGraph:
         self.g: nx.DiGraph = graph if graph is not None else nx.DiGraph()
         self.warnings: list[str] = []
         self._class_cache: dict[str, Classification] = {}
+        #: one attribute dict per distinct edge attributes (kind, context): 220,000 edges of the
+        #: 5x store held 220,000 equal dicts (40 MB); edges are never changed in place, an edge
+        #: added again gets the shared dict of its merged attributes
+        self._edge_attrs: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+        #: one tags dict per distinct node tags (most nodes have none or ``pii=true``); a node's
+        #: tags are never changed in place, a merge gives the node the shared dict of the result
+        self._tag_sets: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
 
     # --- construction -------------------------------------------------------------------
     def add_node(
@@ -246,7 +277,11 @@ class LineageGraph:
                 data["kind"] = kind
                 data["label"] = label
                 data.pop("placeholder", None)
-            _merge_tags(data["tags"], tags or {})
+            if tags:
+                merged = dict(data["tags"])
+                _merge_tags(merged, tags)
+                if merged != data["tags"]:
+                    data["tags"] = self._shared_tags(merged)
             for key, value in attrs.items():
                 if key == "placeholder":
                     continue
@@ -255,7 +290,11 @@ class LineageGraph:
             return
         node_tags: dict[str, str] = {}
         _merge_tags(node_tags, tags or {})
-        self.g.add_node(node_id, kind=kind, label=label, tags=node_tags, **attrs)
+        self.g.add_node(node_id)
+        self.g._node[node_id] = _node_attrs(kind=kind, label=label, tags=self._shared_tags(node_tags), **attrs)
+
+    def _shared_tags(self, tags: dict[str, str]) -> dict[str, str]:
+        return self._tag_sets.setdefault(tuple(tags.items()), tags)
 
     def add_edge(self, source: str, target: str, kind: str, **attrs: Any) -> bool:
         """Add an edge between existing nodes; dangling or self edges are refused (False)."""
@@ -267,7 +306,14 @@ class LineageGraph:
             self.warnings.append(f"ignored {kind} edge {source} -> {target}: unknown node {missing}")
             return False
         self._class_cache.clear()
-        self.g.add_edge(source, target, kind=kind, **attrs)
+        old = self.g.succ[source].get(target)
+        data = {**old, "kind": kind, **attrs} if old is not None else {"kind": kind, **attrs}
+        try:
+            data = self._edge_attrs.setdefault(tuple(sorted(data.items())), data)
+        except TypeError:  # an unhashable attribute value: the edge keeps its own dict
+            pass
+        self.g.add_edge(source, target)
+        self.g._succ[source][target] = self.g._pred[target][source] = data
         return True
 
     # --- access ---------------------------------------------------------------------------

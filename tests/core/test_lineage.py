@@ -248,3 +248,29 @@ def test_json_and_dot_shapes(mlflow_graph) -> None:  # type: ignore[no-untyped-d
     assert "PII" in dot and "penwidth=3" in dot
     sub = g.subgraph(keep)
     assert len(sub) == len(keep)
+
+
+def test_shared_attribute_dicts_do_not_leak_between_nodes_or_edges() -> None:
+    """Equal tags and edge attributes are held once; a merge into one node or edge leaves the others alone."""
+    a = Dataset("a", "a", "1", "s3://b/a", tags={"pii": "true"})
+    b = Dataset("b", "b", "2", "s3://b/b", tags={"pii": "true"})
+    runs = {r: Run(run_id=r, inputs=[DatasetInput("a", "a", "1", "s3://b/a", "training"),
+                                     DatasetInput("b", "b", "2", "s3://b/b", "training")]) for r in ("r1", "r2")}
+    cat = Catalog(
+        datasets={"a": a, "b": b},
+        runs=runs,
+        lineage_nodes=[LineageNodeRecord(dataset_node_id("s3://b/a"), "dataset", "a", {"phi": "true"})],
+        lineage_edges=[LineageEdgeRecord(dataset_node_id("s3://b/b"), run_node_id("r2"), "output")],
+    )
+    g = build_graph(cat)
+    da, db = dataset_node_id("s3://b/a"), dataset_node_id("s3://b/b")
+    assert g.node(da)["tags"] == {"pii": "true", "phi": "true"}
+    assert g.node(db)["tags"] == {"pii": "true"}  # the merge into a did not reach b
+    assert a.tags == {"pii": "true"}  # nor the entity
+    assert g.g.edges[da, run_node_id("r1")] is g.g.edges[db, run_node_id("r1")]  # one dict per (kind, context)
+    assert g.g.edges[db, run_node_id("r2")] == {"kind": "output", "context": "training"}  # added again: merged
+    assert g.g.edges[da, run_node_id("r2")] == {"kind": "input", "context": "training"}
+    assert g.effective_classification(run_node_id("r1")).phi and not g.effective_classification(db).phi
+    g.add_node(run_node_id("r1"), "run", "r1", {"pii": "true"})
+    assert g.node(run_node_id("r1"))["tags"] == {"pii": "true"}
+    assert g.node(run_node_id("r2"))["tags"] == {}
