@@ -3,6 +3,11 @@
 Fixed columns keep their content width; flexible ones get their content width when
 everything fits, otherwise a share of what is left in proportion to it (never below a
 minimum), and their cut text shows in a tooltip (:mod:`elided_tips`).
+
+A column's content width is measured on its first rows, or, when the model offers
+``fit_sample(column, count)`` (the cells to measure: e.g. its widest texts of all rows) and
+``fit_key()`` (changes when those cells may), on those cells: then filtering and sorting the
+rows measure nothing again (the widths hold for every subset of the rows).
 """
 
 from __future__ import annotations
@@ -34,10 +39,13 @@ class ColumnFitter(QObject):
         view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         view.viewport().installEventFilter(self)
         model = view.model()
-        #: content width per column, measured once until the rows it was measured on change
-        self._widths: dict[int, int] = {}
-        for signal in (model.modelReset, model.layoutChanged, model.headerDataChanged):
+        self._model = model  # the one whose signals are watched (it may outlive the view)
+        #: content width per column (and the model's fit key then), measured once until the rows
+        #: it was measured on change
+        self._widths: dict[int, tuple[object, int]] = {}
+        for signal in (model.modelReset, model.layoutChanged):
             signal.connect(self._invalidate)
+        model.headerDataChanged.connect(self._on_header_data_changed)
         model.rowsInserted.connect(self._on_rows_changed)
         model.rowsRemoved.connect(self._on_rows_changed)
         model.dataChanged.connect(self._on_data_changed)
@@ -50,7 +58,17 @@ class ColumnFitter(QObject):
     def _schedule(self, *_args: object) -> None:
         self._timer.start()
 
+    def _fit_key(self) -> object:
+        """The model's fit key (None: it has none; its first rows are measured)."""
+        key = getattr(self._model, "fit_key", None)
+        return key() if callable(key) else None
+
     def _invalidate(self, *_args: object) -> None:
+        if self._fit_key() is None:  # the first rows may be others now (a keyed width checks its key)
+            self._widths.clear()
+        self._schedule()
+
+    def _on_header_data_changed(self, *_args: object) -> None:
         self._widths.clear()
         self._schedule()
 
@@ -61,6 +79,9 @@ class ColumnFitter(QObject):
     def _on_data_changed(self, top_left: object, bottom_right: object, *_roles: object) -> None:
         """Re-measure only the columns whose measured rows changed (workers fill cells in bursts;
         measuring every column's rows again for each would keep the UI thread busy)."""
+        if self._fit_key() is not None:  # the model's key says which widths still hold
+            self._schedule()
+            return
         top = top_left.row()  # type: ignore[attr-defined]
         if top >= _SAMPLE_ROWS:
             return
@@ -73,24 +94,28 @@ class ColumnFitter(QObject):
         return [str(model.headerData(i, Qt.Orientation.Horizontal)) for i in range(model.columnCount())]
 
     def content_width(self, column: int) -> int:
-        """The widest of the header and the first rows (what the user sees first), as drawn
-        (kept until those rows or the header change)."""
-        width = self._widths.get(column)
-        if width is None:
-            width = self._widths[column] = self._measure(column)
+        """The widest of the header and the first rows (what the user sees first), or of the
+        model's sample, as drawn (kept until those rows, the sample or the header change)."""
+        key = self._fit_key()
+        cached = self._widths.get(column)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        width = self._measure(column)
+        self._widths[column] = (key, width)
         return width
 
     def _measure(self, column: int) -> int:
         view = self.view
-        rows = min(view.model().rowCount(), _SAMPLE_ROWS)
+        model = view.model()
         width = view.horizontalHeader().sectionSizeFromContents(column).width()
         fm = view.fontMetrics()
-        model = view.model()
         delegate: QAbstractItemDelegate | None = view.itemDelegateForColumn(column)  # None when not set
         option = QStyleOptionViewItem()
         option.initFrom(view)
-        for row in range(rows):
-            index = model.index(row, column)
+        sample = getattr(model, "fit_sample", None)
+        indexes = (sample(column, _SAMPLE_ROWS) if callable(sample) and self._fit_key() is not None
+                   else [model.index(row, column) for row in range(min(model.rowCount(), _SAMPLE_ROWS))])
+        for index in indexes:
             if delegate is not None:  # drawn its own way (badges)
                 width = max(width, delegate.sizeHint(option, index).width())
                 continue

@@ -40,12 +40,14 @@ from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import FilterBar, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
-from mlops_desktop.ui.models.base import search_texts_job, version_sort_key
+from mlops_desktop.ui.models.base import version_sort_key
 from mlops_desktop.ui.models.catalog import (
     AttentionFilterProxyModel,
     ModelAttention,
     ModelInventoryModel,
+    RowFacts,
     VersionsModel,
+    inventory_texts_job,
     model_attention,
 )
 from mlops_desktop.ui.models.loading import one_at_a_time
@@ -53,7 +55,7 @@ from mlops_desktop.ui.models.loading import one_at_a_time
 # the page's long computations run one after another: fewer threads for the UI thread to wait
 # behind for the GIL. The filter's texts do not wait for their turn (the first keystroke needs them;
 # a governance job still finishing its cancelled run would hold the turn)
-_search_texts_job = search_texts_job
+_search_texts_job = inventory_texts_job
 _monitoring_job = one_at_a_time(monitoring_job)
 
 #: With more models than this, a filter typed while their texts are computed waits for them.
@@ -287,7 +289,8 @@ class ModelsView(QWidget):
         self.model.set_monitoring(deployed_statuses(overview))
         self.detail.set_monitoring_overview(overview)
 
-    def _on_search_texts_done(self, result: tuple[list[RegisteredModel], list[str]]) -> None:
+    def _on_search_texts_done(self, result: tuple[list[RegisteredModel], list[str], list[RowFacts],
+                                                  dict[int, list[RegisteredModel]]]) -> None:
         self.model.set_search_texts(*result)
         text, self._pending_filter = self._pending_filter, None
         if text is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import heapq
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,9 @@ from mlops_desktop.core.entities import (
     RegisteredModel,
     Run,
 )
+from mlops_desktop.core.progress import check_cancelled
 from mlops_desktop.sources.base import RUN_SORTS, DatasetQuery, DatasetSummary, RunQuery, RunSummary
+from mlops_desktop.ui.common.roles import BADGES_ROLE, ENTITY_ROLE, SORT_ROLE
 from mlops_desktop.ui.models.base import (
     Column,
     EntityTableModel,
@@ -91,12 +95,74 @@ def monitoring_summary(statuses: list[tuple[str, str, str]]) -> tuple[str, int, 
     return f"{label} ({versions})", worst, tip
 
 
+#: The inventory's columns that depend on the model alone (the rest on computed results).
+STATIC_COLUMNS = 7
+#: Rows per column a fit measures: the widest texts of the whole inventory (by length).
+FIT_SAMPLE = 12
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ROLES = frozenset((_DISPLAY, _TOOLTIP, ENTITY_ROLE, SORT_ROLE, BADGES_ROLE))
+
+
+@dataclass(frozen=True, slots=True)
+class RowFacts:
+    """What the static columns of one inventory row show and sort by (computed once per row)."""
+
+    texts: tuple[str, ...]
+    keys: tuple[Any, ...]
+    badges: list[str]
+
+
+def row_facts(columns: Sequence[Column[Any]], model: RegisteredModel) -> RowFacts:
+    texts = tuple(col.display(model) for col in columns)
+    keys = tuple(col.sort(model) if col.sort is not None else text.casefold()
+                 for col, text in zip(columns, texts, strict=True))
+    return RowFacts(texts, keys, model_badges(model))
+
+
+def widest(lengths: Sequence[int], count: int = FIT_SAMPLE) -> list[int]:
+    """The positions of the ``count`` largest ``lengths`` (a fit measures those rows)."""
+    return heapq.nlargest(count, range(len(lengths)), key=lengths.__getitem__)
+
+
+def inventory_texts_job(
+    columns: Sequence[Column[Any]], rows: Sequence[RegisteredModel], *, progress: Callable[[int, int, str], None],
+    is_cancelled: Callable[[], bool],
+) -> tuple[Sequence[RegisteredModel], list[str], list[RowFacts], dict[int, list[RegisteredModel]]]:
+    """Worker function: each row's filter text (as :func:`search_texts_job`), its static cells
+    and sort keys (:class:`RowFacts`), and each static column's widest rows."""
+    texts, facts = [], []
+    static, dynamic = columns[:STATIC_COLUMNS], columns[STATIC_COLUMNS:]
+    for i, row in enumerate(rows):
+        if i % 500 == 0:
+            check_cancelled(is_cancelled)
+            progress(i, len(rows), "Indexing rows for the filter")
+        fact = row_facts(static, row)
+        facts.append(fact)
+        texts.append("\x1f".join((*fact.texts, *(col.display(row) for col in dynamic))).casefold())
+    check_cancelled(is_cancelled)
+    samples = {c: [rows[i] for i in widest([len(f.texts[c]) for f in facts])] for c in range(len(static))}
+    return rows, texts, facts, samples
+
+
 class ModelInventoryModel(EntityTableModel[RegisteredModel]):
     """The registered-model inventory: one row per model; the Monitoring column is filled by
-    :meth:`set_monitoring` once the statuses are computed (in a worker)."""
+    :meth:`set_monitoring` once the statuses are computed (in a worker).
+
+    A row's static cells (:class:`RowFacts`) are computed once (in the worker of
+    :func:`inventory_texts_job`, or when first shown) so painting, fitting and sorting the table
+    call no column function again; a column's widest rows are kept for :meth:`fit_sample`.
+    """
 
     def __init__(self, rows: Any = (), parent: Any = None) -> None:
         super().__init__(rows, parent)
+        self._facts: list[RowFacts | None] = [None] * len(self._rows)
+        self._samples: dict[int, list[RegisteredModel]] = {}  # column -> its widest rows
+        self._positions: dict[int, int] | None = None  # id(row) -> row, built when asked
+        self._fit_key = 0  # changes whenever a column's widest rows may have changed
+        self._keys: dict[int, list[Any]] = {}  # column -> every row's sort key
+        self._in_order = True  # the rows are in (sort column, order): sorting again moves none
+        self.moved: list[int] | None = None  # after a sort: each row's new position (old row -> new)
         self._monitoring: dict[str, tuple[str, int, str]] = {}
         self.attention: dict[str, ModelAttention] = {}
         none = ModelAttention(governance_tip="Governance not computed yet", findings_tip="Findings not computed yet")
@@ -111,11 +177,68 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
             lambda m: self._monitoring.get(m.name, ("", 99, ""))[1:2],
             tooltip=lambda m: self._monitoring.get(m.name, ("", 99, "Monitoring not computed yet"))[2]))
 
+    # -- rows and their cached cells ------------------------------------------------------
+
+    def set_rows(self, rows: Iterable[RegisteredModel], *, sorted_by: tuple[int, Qt.SortOrder] | None = None) -> None:
+        self.beginResetModel()
+        new = list(rows)
+        self._rows = new if sorted_by == (self._sort_column, self._sort_order) else self._sorted(new)
+        self._search = [None] * len(self._rows)
+        self._facts = [None] * len(self._rows)
+        self._rows_changed()
+        self._samples = {}
+        self._in_order = True
+        self.endResetModel()
+
+    def append_rows(self, rows: Iterable[RegisteredModel]) -> None:
+        new = list(rows)
+        if not new:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+        self._rows.extend(new)
+        self._search.extend([None] * len(new))
+        self._facts.extend([None] * len(new))
+        self._rows_changed()
+        self._in_order = False
+        self.endInsertRows()
+
+    def _rows_changed(self) -> None:
+        self._positions = None
+        self._keys = {}
+        self._fit_key += 1
+
+    def facts(self, row: int) -> RowFacts:
+        """The static cells of ``row`` (computed on first use when no worker computed them)."""
+        fact = self._facts[row]
+        if fact is None:
+            fact = self._facts[row] = row_facts(self.columns[:STATIC_COLUMNS], self._rows[row])
+        return fact
+
+    def set_search_texts(self, rows: Sequence[RegisteredModel], texts: Sequence[str],
+                         facts: Sequence[RowFacts] | None = None,
+                         samples: dict[int, list[RegisteredModel]] | None = None) -> None:
+        super().set_search_texts(rows, texts)
+        if facts is not None:
+            by_id = {id(r): f for r, f in zip(rows, facts, strict=True)}
+            self._facts = [by_id.get(id(r), cached) for r, cached in zip(self._rows, self._facts, strict=True)]
+            self._keys = {}
+        if samples is not None:
+            self._samples.update(samples)
+            self._fit_key += 1
+        self._refresh_attention_texts()
+        self._refresh_monitoring_texts()  # texts computed before the statuses arrived
+
+    # -- computed columns ----------------------------------------------------------------
+
     def set_monitoring(self, by_model: dict[str, list[tuple[str, str, str]]]) -> None:
         """Each model's deployed versions as ``(version, status, label)``."""
         self._monitoring = {name: monitoring_summary(items) for name, items in by_model.items()}
         self._refresh_monitoring_texts()
         column = self.column_index("Monitoring")
+        monitoring = self._monitoring
+        self._computed_changed([column], [len(monitoring[m.name][0]) if m.name in monitoring else 0
+                                          for m in self._rows])
         if self.rowCount():
             self.dataChanged.emit(self.index(0, column), self.index(self.rowCount() - 1, column))
 
@@ -123,9 +246,23 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
         """Each model's governance and findings (computed in a worker)."""
         self.attention = dict(by_model)
         self._refresh_attention_texts()
+        first, last = self.column_index("Governance"), self.column_index("Findings")
+        attention = self.attention
+        items = [attention.get(m.name) for m in self._rows]
+        self._computed_changed([first], [len(a.governance) if a is not None else 0 for a in items])
+        self._computed_changed([last], [len(a.findings) if a is not None else 0 for a in items])
         if self.rowCount():
-            first, last = self.column_index("Governance"), self.column_index("Findings")
             self.dataChanged.emit(self.index(0, first), self.index(self.rowCount() - 1, last))
+
+    def _computed_changed(self, columns: Sequence[int], lengths: Sequence[int]) -> None:
+        """The cells of ``columns`` changed: their sort keys go, their widest rows are found again."""
+        rows = self._rows
+        for column in columns:
+            self._keys.pop(column, None)
+            self._samples[column] = [rows[i] for i in widest(lengths)]
+            if column == self._sort_column:
+                self._in_order = False
+        self._fit_key += 1
 
     def _refresh_attention_texts(self) -> None:
         """Put the current Governance and Findings texts into the filter's cached texts."""
@@ -141,17 +278,111 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
         item = self.attention.get(self._rows[row].name)
         return item is not None and item.needs_attention
 
-    def set_search_texts(self, rows: Sequence[RegisteredModel], texts: Sequence[str]) -> None:
-        super().set_search_texts(rows, texts)
-        self._refresh_attention_texts()
-        self._refresh_monitoring_texts()  # texts computed before the statuses arrived
-
     def _refresh_monitoring_texts(self) -> None:
         """Put the current Monitoring text (the last column) into the filter's cached texts."""
         for i, cached in enumerate(self._search):
             if cached is not None and cached.count("\x1f") == len(self.columns) - 1:
                 head = cached.rsplit("\x1f", 1)[0]
                 self._search[i] = head + "\x1f" + self.columns[-1].display(self._rows[i]).casefold()
+
+    # -- filtering, fitting, sorting ------------------------------------------------------
+
+    def matching(self, needle: str, only_attention: bool, rows: Iterable[int]) -> list[int]:
+        """The ``rows`` whose text holds ``needle`` (and that need attention, if asked), in order."""
+        kept = list(rows)
+        if needle:
+            search = self._search
+            if None in search:  # texts not computed ahead (a small inventory): computed here
+                for r in kept:
+                    if search[r] is None:
+                        self.search_text(r)
+            kept = [r for r in kept if needle in search[r]]  # type: ignore[operator]
+        if only_attention:
+            attention, rows_ = self.attention, self._rows
+            kept = [r for r in kept if (a := attention.get(rows_[r].name)) is not None and a.needs_attention]
+        return kept
+
+    def fit_key(self) -> int:
+        """Changes whenever :meth:`fit_sample` may name other rows (not when sorted or filtered)."""
+        return self._fit_key
+
+    def fit_sample(self, column: int, count: int) -> list[QModelIndex]:
+        """The cells a column's width is measured on: its widest rows of the whole inventory
+        (by text length), else its first rows."""
+        sample = self._samples.get(column)
+        if sample is None:
+            return [self.index(r, column) for r in range(min(count, len(self._rows)))]
+        if self._positions is None:
+            self._positions = {id(r): i for i, r in enumerate(self._rows)}
+        positions = self._positions
+        return [self.index(positions[id(r)], column) for r in sample if id(r) in positions]
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by an argsort of the column's cached keys; sorting again as sorted moves nothing
+        (a view's ``sortByColumn`` asks twice)."""
+        if (column, order) == (self._sort_column, self._sort_order) and self._in_order:
+            return
+        self._sort_column, self._sort_order = column, order
+        if not 0 <= column < len(self.columns) or not self._rows:
+            self._in_order = True
+            return
+        self.layoutAboutToBeChanged.emit()
+        keys = self._sort_keys(column)
+        order_ = sorted(range(len(keys)), key=keys.__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)
+        new_pos = [0] * len(order_)
+        for new, old in enumerate(order_):
+            new_pos[old] = new
+        self._rows = [self._rows[i] for i in order_]
+        self._search = [self._search[i] for i in order_]
+        self._facts = [self._facts[i] for i in order_]
+        self._keys = {column: [keys[i] for i in order_]}
+        self._positions = None
+        self._in_order = True
+        self.moved = new_pos
+        old_indexes = self.persistentIndexList()
+        self.changePersistentIndexList(old_indexes, [self.index(new_pos[i.row()], i.column()) for i in old_indexes])
+        self.layoutChanged.emit()
+        self.moved = None
+
+    def _sort_keys(self, column: int) -> list[Any]:
+        keys = self._keys.get(column)
+        if keys is None:
+            if column < STATIC_COLUMNS and None not in self._facts:
+                keys = [f.keys[column] for f in self._facts]  # type: ignore[union-attr]
+            else:
+                key = self.sort_key(column)
+                keys = [key(item) for item in self._rows]
+            self._keys[column] = keys
+        return keys
+
+    # -- Qt overrides ----------------------------------------------------------------------
+
+    def cell(self, row: int, column: int, role: int) -> Any:
+        """What :meth:`data` answers for ``(row, column)`` (the proxy asks without an index)."""
+        if role not in _ROLES or row >= len(self._rows) or column >= len(self.columns):
+            return None
+        if role == ENTITY_ROLE:
+            return self._rows[row]
+        if column < STATIC_COLUMNS:
+            fact = self.facts(row)
+            if role == _DISPLAY:
+                return fact.texts[column]
+            if role == SORT_ROLE:
+                return fact.keys[column]
+            if column == _DATA_COLUMN:
+                if role == BADGES_ROLE:
+                    return fact.badges
+                return ", ".join(fact.badges) or "No PII or PHI recorded"
+            if role == BADGES_ROLE:
+                return None
+            text = fact.texts[column]
+            return text if len(text) > 40 else None
+        return super().data(self.index(row, column), role)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in _ROLES or not index.isValid():
+            return None
+        return self.cell(index.row(), index.column(), role)
 
     columns: Sequence[Column[Any]] = (
         Column("Name", lambda m: m.name),
@@ -165,6 +396,9 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
         ),
         Column("Last updated", lambda m: format_time(last_updated(m)), lambda m: time_key(last_updated(m))),
     )
+
+
+_DATA_COLUMN = 5  # the static column drawn as badges
 
 
 # -- governance and findings beside each model ----------------------------------------
@@ -249,6 +483,7 @@ class AttentionFilterProxyModel(QAbstractTableModel):
         self._shown: list[int] = []  # source rows shown, in the source's order
         self._persistent: list[QModelIndex] = []  # while the source sorts: the indexes to move
         self._persistent_entities: list[RegisteredModel] = []
+        self._persistent_rows: list[int] = []  # their source rows
 
     # -- the source ---------------------------------------------------------------
 
@@ -271,23 +506,19 @@ class AttentionFilterProxyModel(QAbstractTableModel):
             return QModelIndex()
         return self._source.index(self._shown[index.row()], index.column())
 
-    def _accepts(self, row: int) -> bool:
+    def _kept(self, rows: Iterable[int]) -> list[int]:
         model = self._source
         assert model is not None
-        if self.only_attention and not model.needs_attention(row):
-            return False
-        return not self._needle or self._needle in model.search_text(row)
-
-    def _kept(self, rows: Iterable[int]) -> list[int]:
         if not self._needle and not self.only_attention:
             return list(rows)
-        return [r for r in rows if self._accepts(r)]
+        return model.matching(self._needle, self.only_attention, rows)
 
-    def _refilter(self) -> None:
+    def _refilter(self, narrower: bool = False) -> None:
+        """Choose the shown rows again; ``narrower``: only rows shown now can still be kept."""
         model = self._source
         if model is None:
             return
-        kept = self._kept(range(model.rowCount()))
+        kept = self._kept(self._shown if narrower else range(model.rowCount()))
         if kept == self._shown:
             return
         self.beginResetModel()
@@ -305,18 +536,30 @@ class AttentionFilterProxyModel(QAbstractTableModel):
         assert model is not None
         self.layoutAboutToBeChanged.emit()
         self._persistent = self.persistentIndexList()
-        self._persistent_entities = [model.entity(self._shown[i.row()]) for i in self._persistent]
+        self._persistent_rows = [self._shown[i.row()] for i in self._persistent]
+        self._persistent_entities = [model.entity(r) for r in self._persistent_rows]
 
     def _on_source_layout_changed(self, *_args: object) -> None:
         """The source was sorted: the same rows, in its new order (selections follow their rows)."""
         model = self._source
         assert model is not None
-        self._shown = self._kept(range(model.rowCount()))
-        pos = {id(model.entity(r)): n for n, r in enumerate(self._shown)}
-        new = [self.index(pos[id(e)], i.column()) if id(e) in pos else QModelIndex()
-               for e, i in zip(self._persistent_entities, self._persistent, strict=True)]
+        moved = model.moved
+        if moved is not None and len(moved) == model.rowCount():  # a sort: where each row went
+            if self._needle or self.only_attention:
+                self._shown = sorted(map(moved.__getitem__, self._shown))
+                rows = [moved[r] for r in self._persistent_rows]
+                positions = [bisect_left(self._shown, r) for r in rows]
+            else:
+                self._shown = list(range(model.rowCount()))
+                positions = [moved[r] for r in self._persistent_rows]
+            new = [self.index(p, i.column()) for p, i in zip(positions, self._persistent, strict=True)]
+        else:
+            self._shown = self._kept(range(model.rowCount()))
+            pos = {id(model.entity(r)): n for n, r in enumerate(self._shown)}
+            new = [self.index(pos[id(e)], i.column()) if id(e) in pos else QModelIndex()
+                   for e, i in zip(self._persistent_entities, self._persistent, strict=True)]
         self.changePersistentIndexList(self._persistent, new)
-        self._persistent, self._persistent_entities = [], []
+        self._persistent, self._persistent_entities, self._persistent_rows = [], [], []
         self.layoutChanged.emit()
 
     def _on_source_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
@@ -348,8 +591,9 @@ class AttentionFilterProxyModel(QAbstractTableModel):
     def set_filter_text(self, text: str) -> None:
         needle = text.strip().casefold()
         if needle != self._needle:
+            narrower = bool(self._needle) and self._needle in needle  # typed on: a subset of the shown rows
             self._needle = needle
-            self._refilter()
+            self._refilter(narrower)
 
     def set_only_attention(self, on: bool) -> None:
         self.only_attention = bool(on)
@@ -369,9 +613,16 @@ class AttentionFilterProxyModel(QAbstractTableModel):
         return self._source.headerData(section, orientation, role)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if self._source is None or not index.isValid() or index.row() >= len(self._shown):
+        if role not in _ROLES or self._source is None or not index.isValid() or index.row() >= len(self._shown):
             return None
-        return self._source.data(self._source.index(self._shown[index.row()], index.column()), role)
+        return self._source.cell(self._shown[index.row()], index.column(), role)
+
+    def fit_key(self) -> int | None:
+        """The source's (the widths fitted to its widest rows hold however it is filtered)."""
+        return self._source.fit_key() if self._source is not None else None
+
+    def fit_sample(self, column: int, count: int) -> list[QModelIndex]:
+        return self._source.fit_sample(column, count) if self._source is not None else []
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
