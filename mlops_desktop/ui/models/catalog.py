@@ -102,6 +102,7 @@ FIT_SAMPLE = 12
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 _ROLES = frozenset((_DISPLAY, _TOOLTIP, ENTITY_ROLE, SORT_ROLE, BADGES_ROLE))
+_DATA_COLUMN = 5  # the static column drawn as badges (its text, key and tooltip are its badges')
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +115,13 @@ class RowFacts:
 
 
 def row_facts(columns: Sequence[Column[Any]], model: RegisteredModel) -> RowFacts:
-    texts = tuple(col.display(model) for col in columns)
-    keys = tuple(col.sort(model) if col.sort is not None else text.casefold()
-                 for col, text in zip(columns, texts, strict=True))
-    return RowFacts(texts, keys, model_badges(model))
+    """The static ``columns``' texts and keys of ``model`` (its badges, the costly part, classified once)."""
+    badges = model_badges(model)
+    data = " ".join(badges)
+    texts = tuple(data if c == _DATA_COLUMN else col.display(model) for c, col in enumerate(columns))
+    keys = tuple((data or "~") if c == _DATA_COLUMN else col.sort(model) if col.sort is not None else text.casefold()
+                 for c, (col, text) in enumerate(zip(columns, texts, strict=True)))
+    return RowFacts(texts, keys, badges)
 
 
 def widest(lengths: Sequence[int], count: int = FIT_SAMPLE) -> list[int]:
@@ -396,9 +400,6 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
         ),
         Column("Last updated", lambda m: format_time(last_updated(m)), lambda m: time_key(last_updated(m))),
     )
-
-
-_DATA_COLUMN = 5  # the static column drawn as badges
 
 
 # -- governance and findings beside each model ----------------------------------------
