@@ -23,7 +23,7 @@ import pyqtgraph as pg
 from pyqtgraph import exporters
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap, QTransform
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -83,6 +83,11 @@ NODE_SIZE = 18
 MAX_LABEL_CHARS = 26
 MAX_LABEL_LINES = 3
 BREAK_AFTER = " -_/.:@,;"
+#: Narrower wraps a label may be drawn in (characters per line, at most NARROW_MAX_LINES lines)
+#: when its wider forms find no free place: at a fitted zoom the layers of a long lineage are
+#: closer on screen than in the layout, and a whole label in a narrow column beats a cut one.
+NARROW_WRAPS = (16, 11)
+NARROW_MAX_LINES = 4
 #: Which nodes a focused lineage shows.
 DIRECTIONS = ("both", "upstream", "downstream")
 #: Layout units (pixels at zoom 1): a label character, a node's slot in its layer, a label
@@ -101,6 +106,16 @@ BADGE_TEXT_SLOT = 48.0
 MAX_LABELS_DRAWN = 500
 #: Below this many pixels per layout unit no label is drawn (the graph is a picture of its shape).
 LABEL_MIN_SCALE = 0.2
+#: A fit keeps the pixel scales of x and y within this factor of each other (a small lineage
+#: is not stretched into a staircase to fill the plot's height), except that y may go up to
+#: LABEL_SCALE (the layout's slots are sized in pixels for the labels at zoom 1).
+ASPECT_BOUND = 1.5
+LABEL_SCALE = 1.0
+#: A fit of at most FIT_SEARCH_NODES nodes whose labels lack room at those scales stretches y
+#: by these factors in turn (never past the plot's height) until every node is labelled, and
+#: keeps the least stretch that labels the most.
+FIT_SEARCH_NODES = 80
+FIT_STRETCHES = (1.25, 1.5, 2.0, 2.5, 3.0, 4.0)
 #: Pixels kept free between a label and an edge, a node or another label.
 LABEL_GAP = 2.0
 #: The most places one paint tries for labels (a dense view labels the first nodes; about 10 µs each).
@@ -233,6 +248,16 @@ class PreparedLineage:
         return [node_id, *sorted(r for r, j in self.rep.items() if j == node_id)]
 
 
+def fitted_scales(fill_x: float, fill_y: float, y: float | None = None) -> tuple[float, float]:
+    """The scales (pixels per layout unit) a fit gives x and y, from those that would fill the
+    plot's width and height: each at most its filling one, and neither more than ASPECT_BOUND
+    times the other unless the layout's own size (LABEL_SCALE, where its slots hold the wrapped
+    labels) asks for it. ``y``: the y scale asked for instead (at most the filling one)."""
+    sy = min(fill_y, max(ASPECT_BOUND * fill_x, LABEL_SCALE)) if y is None else min(fill_y, y)
+    sx = min(fill_x, max(ASPECT_BOUND * sy, LABEL_SCALE))
+    return sx, sy
+
+
 def short_label(label: str) -> str:
     """The first line of the wrapped label ("…" after a whole word when there is more)."""
     lines = wrap_label(label, MAX_LABEL_CHARS, 1)
@@ -247,6 +272,11 @@ def label_choices(lines: list[str]) -> list[list[str]]:
     full = "".join(lines).replace("…", "")
     if len(lines) > 1 and not lines[-1].endswith("…"):
         choices.append([full])  # whole on one line, where a wide place is free
+    if lines and not lines[-1].endswith("…"):
+        for width in NARROW_WRAPS:  # whole in a narrower column, where the layers are close on screen
+            narrow = wrap_label(full, width, NARROW_MAX_LINES)
+            if not narrow[-1].endswith("…") and narrow not in choices:
+                choices.append(narrow)
     tokens = label_tokens(lines[0].removesuffix("…")) if lines else []
     for k in range(len(tokens), 0, -1):
         head = "".join(tokens[:k]).rstrip()
@@ -401,6 +431,23 @@ class _RectGrid:
     def is_free(self, rect: QRectF) -> bool:
         padded = rect.adjusted(-3, -1, 3, 1)
         return not any(padded.intersects(other) for key in self._keys(padded) for other in self._cells.get(key, ()))
+
+    def blocking(self, rect: QRectF) -> list[QRectF]:
+        """The rectangles that keep ``rect`` from being free (each once)."""
+        padded = rect.adjusted(-3, -1, 3, 1)
+        found: dict[int, QRectF] = {}
+        for key in self._keys(padded):
+            for other in self._cells.get(key, ()):
+                if padded.intersects(other):
+                    found[id(other)] = other
+        return list(found.values())
+
+    def remove(self, rect: QRectF) -> None:
+        """Take out ``rect`` (the very object added)."""
+        for key in self._keys(rect):
+            cell = self._cells.get(key)
+            if cell is not None:
+                cell[:] = [other for other in cell if other is not rect]
 
 
 class _SegmentGrid:
@@ -581,24 +628,12 @@ class NodeTextItem(pg.GraphicsObject):
             placed = _RectGrid()
             self._paint_badges(p, shown, px, py, self._slot * abs(sy), placed)
             if len(shown) <= MAX_LABELS_DRAWN and min(abs(sx), abs(sy)) >= LABEL_MIN_SCALE:
-                seg = self._segments
-                pixel = np.column_stack((seg[:, 0] * sx + tr.dx(), seg[:, 1] * sy + tr.dy(),
-                                         seg[:, 2] * sx + tr.dx(), seg[:, 3] * sy + tr.dy()))
-                order = shown.tolist()
-                if self.first in order:
-                    order.remove(self.first)
-                    order.insert(0, self.first)
                 # placing is the costly part: done again when the zoom, the size, the nodes in view
                 # or the graph change; a pan moves the labels placed with their nodes
                 key = (sx, sy, width, height, self.first, self._epoch, shown.tobytes())
                 if self._placed_key != key:
                     self.placements += 1
-                    half = (NODE_SIZE + 6) / 2 + LABEL_GAP  # the largest symbol drawn (selected, marked)
-                    for i in order:
-                        placed.add(QRectF(px[i] - half, py[i] - half, 2 * half, 2 * half))
-                    screen = QRectF(0, 0, width, height)
-                    self._placed = self._place_labels(order, px, py, placed, _SegmentGrid(pixel, screen), screen,
-                                                      min(abs(sx), abs(sy)) >= 1.0)
+                    self._placed = self._placements(shown, px, py, tr, width, height, placed)
                     self._placed_key, self._placed_at = key, (tr.dx(), tr.dy())
                     labelled = self._placed
                 else:
@@ -607,6 +642,44 @@ class NodeTextItem(pg.GraphicsObject):
                 self._draw_labels(p, labelled)
         finally:
             p.restore()
+
+    def _placements(self, shown: np.ndarray, px: np.ndarray, py: np.ndarray, tr: QTransform, width: float,
+                    height: float, placed: _RectGrid) -> dict[int, tuple[list[str], QRectF]]:
+        """The labels of the nodes ``shown`` at pixels ``px``, ``py`` (``placed`` holds the badges)."""
+        sx, sy = tr.m11(), tr.m22()
+        seg = self._segments
+        pixel = np.column_stack((seg[:, 0] * sx + tr.dx(), seg[:, 1] * sy + tr.dy(),
+                                 seg[:, 2] * sx + tr.dx(), seg[:, 3] * sy + tr.dy()))
+        order = shown.tolist()
+        if self.first in order:
+            order.remove(self.first)
+            order.insert(0, self.first)
+        half = (NODE_SIZE + 6) / 2 + LABEL_GAP  # the largest symbol drawn (selected, marked)
+        for i in order:
+            placed.add(QRectF(px[i] - half, py[i] - half, 2 * half, 2 * half))
+        screen = QRectF(0, 0, width, height)
+        return self._place_labels(order, px, py, placed, _SegmentGrid(pixel, screen), screen,
+                                  min(abs(sx), abs(sy)) >= 1.0)
+
+    def unlabelled_at(self, tr: QTransform, width: float, height: float) -> int:
+        """How many nodes on screen a paint with item-to-device transform ``tr`` on a ``width`` x
+        ``height`` device would leave without a label (nothing painted, nothing kept)."""
+        if not len(self._pos):
+            return 0
+        sx, sy = tr.m11(), tr.m22()
+        px = self._pos[:, 0] * sx + tr.dx()
+        py = self._pos[:, 1] * sy + tr.dy()
+        shown = np.flatnonzero((px > 0) & (px < width) & (py > 0) & (py < height))
+        if len(shown) > MAX_LABELS_DRAWN or min(abs(sx), abs(sy)) < LABEL_MIN_SCALE:
+            return len(shown)
+        kept = self.badge_rects, self.badges_drawn
+        self.badge_rects = {}
+        try:
+            placed = _RectGrid()
+            self._paint_badges(None, shown, px, py, self._slot * abs(sy), placed)
+            return len(shown) - len(self._placements(shown, px, py, tr, width, height, placed))
+        finally:
+            self.badge_rects, self.badges_drawn = kept
 
     def _place_labels(self, which: list[int], px: np.ndarray, py: np.ndarray, placed: _RectGrid,
                       edges: _SegmentGrid, screen: QRectF,
@@ -625,13 +698,22 @@ class NodeTextItem(pg.GraphicsObject):
         off = (NODE_SIZE + 6) / 2 + LABEL_GAP + 4  # clear of its node's (largest) symbol and padding
         lean = off - LABEL_GAP  # below or above, leaning right or left of the node
         options: dict[int, list[tuple[int, list[str], QRectF]]] = {}
-        def places(x: float, y: float, w: float, h: float) -> tuple[QRectF, ...]:
-            return (QRectF(x - w / 2, y + off, w, h), QRectF(x - lean, y + off, w, h),
-                    QRectF(x + lean - w, y + off, w, h), QRectF(x - w / 2, y - off - h, w, h),
-                    QRectF(x + off, y - h / 2, w, h), QRectF(x - off - w, y - h / 2, w, h),
-                    QRectF(x - lean, y - off - h, w, h), QRectF(x + lean - w, y - off - h, w, h),
-                    QRectF(x - off - w, y + lean, w, h), QRectF(x + off, y + lean, w, h),
-                    QRectF(x - off - w, y - lean - h, w, h), QRectF(x + off, y - lean - h, w, h))
+        badge_tops = {i: rect.top() for i, rect in self.badge_rects.items()}
+
+        def places(i: int, x: float, y: float, w: float, h: float) -> tuple[QRectF, ...]:
+            around = (QRectF(x - w / 2, y + off, w, h), QRectF(x - lean, y + off, w, h),
+                      QRectF(x + lean - w, y + off, w, h), QRectF(x - w / 2, y - off - h, w, h),
+                      QRectF(x + off, y - h / 2, w, h), QRectF(x - off - w, y - h / 2, w, h),
+                      QRectF(x - lean, y - off - h, w, h), QRectF(x + lean - w, y - off - h, w, h),
+                      QRectF(x - off - w, y + lean, w, h), QRectF(x + off, y + lean, w, h),
+                      QRectF(x - off - w, y - lean - h, w, h), QRectF(x + off, y - lean - h, w, h))
+            top = badge_tops.get(i)
+            if top is None:
+                return around
+            # above the node's PII/PHI tag (the tag takes the place right above the node)
+            bottom = top - LABEL_GAP - 1
+            return (*around, QRectF(x - w / 2, bottom - h, w, h), QRectF(x - lean, bottom - h, w, h),
+                    QRectF(x + lean - w, bottom - h, w, h))
 
         tried = 0
 
@@ -651,12 +733,12 @@ class NodeTextItem(pg.GraphicsObject):
             # the shortest form's rectangle at a place lies inside every longer form's there: a
             # place it does not fit is tried for no other form
             last = len(choices) - 1
-            free = [j for j, rect in enumerate(places(x, y, self._width(i, last, choices[last]),
+            free = [j for j, rect in enumerate(places(i, x, y, self._width(i, last, choices[last]),
                                                       height * len(choices[last]))) if clear(rect)]
             for k, text in enumerate(choices):
                 if not free:
                     break
-                rects = places(x, y, self._width(i, k, text), height * len(text))
+                rects = places(i, x, y, self._width(i, k, text), height * len(text))
                 for j in free:
                     if k == last or clear(rects[j]):
                         found.append((k, text, rects[j]))
@@ -676,6 +758,7 @@ class NodeTextItem(pg.GraphicsObject):
                         placed.add(rect)
                         labelled[i] = (text, rect)
                         break
+        self._repair(order, options, labelled, placed)
         if over_edges:  # zoomed in to the layout's own size or closer: dense edges leave no clear place
             for i in order:
                 if i in labelled or tried > MAX_PLACES_TRIED:
@@ -684,13 +767,44 @@ class NodeTextItem(pg.GraphicsObject):
                 choices = self._choices(i)
                 for k in (0, len(choices) - 1):
                     text = choices[k]
-                    spot = next((r for r in places(px[i], py[i], self._width(i, k, text), height * len(text))
+                    spot = next((r for r in places(i, px[i], py[i], self._width(i, k, text), height * len(text))
                                  if screen.contains(r) and placed.is_free(r)), None)
                     if spot is not None:
                         placed.add(spot)
                         labelled[i] = (text, spot)
                         break
         return labelled
+
+    @staticmethod
+    def _repair(order: list[int], options: dict[int, list[tuple[int, list[str], QRectF]]],
+                labelled: dict[int, tuple[list[str], QRectF]], placed: _RectGrid) -> None:
+        """Label a node left without one where a single other label blocks one of its places and
+        that label can move to another of its own free places (neighbouring layers close on
+        screen: the greedy order gave the place to the first that asked)."""
+        owner = {id(rect): j for j, (_text, rect) in labelled.items()}
+        for i in order:
+            if i in labelled:
+                continue
+            for _k, text, rect in options[i]:
+                blockers = placed.blocking(rect)
+                if len(blockers) != 1 or id(blockers[0]) not in owner:  # a node, a badge, or more labels
+                    continue
+                j = owner[id(blockers[0])]
+                old = labelled[j][1]
+                placed.remove(old)
+                placed.add(rect)
+                moved = next(((t, r) for _k2, t, r in options[j] if r is not old and placed.is_free(r)), None)
+                if moved is None:
+                    placed.remove(rect)
+                    placed.add(old)
+                    continue
+                placed.add(moved[1])
+                del owner[id(old)]
+                labelled[j] = moved
+                labelled[i] = (text, rect)
+                owner[id(moved[1])] = j
+                owner[id(rect)] = i
+                break
 
     def _draw_labels(self, p: QPainter, labelled: dict[int, tuple[list[str], QRectF]]) -> None:
         p.setFont(self._font)
@@ -718,9 +832,11 @@ class NodeTextItem(pg.GraphicsObject):
             self._widths[(i, k)] = found
         return found
 
-    def _paint_badges(self, p: QPainter, shown: np.ndarray, px: np.ndarray, py: np.ndarray, slot: np.ndarray,
+    def _paint_badges(self, p: QPainter | None, shown: np.ndarray, px: np.ndarray, py: np.ndarray, slot: np.ndarray,
                       placed: _RectGrid) -> None:
-        p.setFont(self._badge_font)
+        """Each shown node's badge (``p`` None: only where, for :meth:`unlabelled_at`)."""
+        if p is not None:
+            p.setFont(self._badge_font)
         fm = self._badge_metrics
         h = fm.height() + 2
         for i in shown.tolist():
@@ -729,17 +845,19 @@ class NodeTextItem(pg.GraphicsObject):
                 continue
             text, phi = badge
             colour = self._phi if phi else self._pii
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(colour)
+            if p is not None:
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(colour)
             if slot[i] >= BADGE_TEXT_SLOT:
                 w = fm.horizontalAdvance(text) + 8
                 rect = QRectF(px[i] - w / 2, py[i] - NODE_SIZE / 2 - 3 - h, w, h)
                 placed.add(rect)
                 self.badge_rects[i] = rect
-                p.drawRoundedRect(rect, 3, 3)
-                p.setPen(self._badge_fg)
-                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-            else:  # zoomed out: a dot at the node's upper right
+                if p is not None:
+                    p.drawRoundedRect(rect, 3, 3)
+                    p.setPen(self._badge_fg)
+                    p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            elif p is not None:  # zoomed out: a dot at the node's upper right
                 p.drawEllipse(QPointF(px[i] + NODE_SIZE / 2, py[i] - NODE_SIZE / 2), 4.0, 4.0)
             self.badges_drawn += 1
 
@@ -1023,7 +1141,10 @@ class LineageView(QWidget):
         return None
 
     def fit(self) -> None:
-        """Show every node with room for the labels drawn beside the outer ones."""
+        """Show every node with room for the labels drawn beside the outer ones, in proportion:
+        the scales of x and y (pixels per layout unit) stay within ASPECT_BOUND of each other
+        unless the layout's own size (zoom 1, where its slots hold the labels) needs more, so a
+        small lineage reads as columns instead of a staircase stretched to the plot's height."""
         if not self.positions:
             self.view.autoRange(padding=0.08)
             return
@@ -1033,18 +1154,51 @@ class LineageView(QWidget):
         ys = [p[1] for p in points]
         width = max(max(xs) - min(xs), 1.0)
         height = max(max(ys) - min(ys), 1.0)
-        # margins in pixels, turned into data units: the first layer's labels fit left of their
-        # nodes and the last layer's right of theirs (each as wide as its widest line, at most
-        # 260 px), badges above the top row and a label's lines below the bottom one
+        # margins in pixels: the first layer's labels fit left of their nodes and the last layer's
+        # right of theirs (each as wide as its widest line, at most 260 px), badges above the top
+        # row and a label's lines below the bottom one
         px_w = max(self.view.width(), 400.0)
         px_h = max(self.view.height(), 300.0)
-        left, right = (self._side_margin(lay) for lay in (self._layers()[:1], self._layers()[-1:]))
         top, bottom = 40.0, 24.0 + MAX_LABEL_LINES * QFontMetricsF(QFont()).height()
-        sx = max(px_w - left - right, 100.0) / width
-        sy = max(px_h - top - bottom, 100.0) / height
-        self.view.setRange(xRange=(min(xs) - left / sx, max(xs) + right / sx),
-                           yRange=(min(ys) - top / sy, max(ys) + bottom / sy), padding=0)
+        outer = (self._layers()[:1], self._layers()[-1:])
+        left, right = (self._side_margin(lay) for lay in outer)
+        fill_y = max(px_h - top - bottom, 100.0) / height
+        fill_x = max(px_w - left - right, 100.0) / width
+
+        def apply(sx: float, sy: float) -> None:  # the graph centred in what is left over
+            spare_x = max(px_w - left - right - width * sx, 0.0) / 2
+            spare_y = max(px_h - top - bottom - height * sy, 0.0) / 2
+            x0 = min(xs) - (left + spare_x) / sx
+            y0 = min(ys) - (top + spare_y) / sy
+            self.view.setRange(xRange=(x0, x0 + px_w / sx), yRange=(y0, y0 + px_h / sy), padding=0)
+
+        sx, sy = fitted_scales(fill_x, fill_y)
+        apply(sx, sy)
+        if len(self.node_ids) <= FIT_SEARCH_NODES and self.isVisible():
+            # labels lacking room in proportion: y stretched step by step (up to filling the plot)
+            # until every node is labelled, the stretch with the fewest left unlabelled kept
+            best = (self._unlabelled(), sy)
+            for y in sorted({min(sy * stretch, fill_y) for stretch in FIT_STRETCHES}):
+                if best[0] == 0 or y <= sy:
+                    continue
+                apply(*fitted_scales(fill_x, fill_y, y))
+                missing = self._unlabelled()
+                if missing < best[0]:
+                    best = (missing, y)
+            apply(*fitted_scales(fill_x, fill_y, best[1]))
         self._fitted = True
+
+    def _unlabelled(self) -> int:
+        """Nodes the current range would leave without a label (placed, not painted)."""
+        viewport = self.plot.viewport()
+        self.view.updateMatrix()
+        tr = self.text_item.deviceTransform(self.plot.viewportTransform())
+        return self.text_item.unlabelled_at(tr, viewport.width(), viewport.height())
+
+    def scale(self) -> tuple[float, float]:
+        """Pixels per layout unit along x and y at the current range."""
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        return self.view.width() / max(x1 - x0, 1e-9), self.view.height() / max(y1 - y0, 1e-9)
 
     def _on_range_changed_manually(self, *_args: object) -> None:
         self._fitted = False
@@ -1058,13 +1212,14 @@ class LineageView(QWidget):
 
     def _side_margin(self, layers: list[list[str]]) -> float:
         """Pixels beside an outer layer for its labels drawn beside the nodes (60 to 260): a
-        dense layer has no room under its nodes."""
+        dense layer has no room under its nodes, and edges leave it slanting up and down."""
         if self.graph is None or not layers:
             return 60.0
         metrics = QFontMetricsF(QFont())
         widest = max((metrics.horizontalAdvance(line) for n in layers[0] for line in wrap_label(self.graph.label(n))),
                      default=0.0)
         return float(min(max(widest + NODE_SIZE + 12.0, 60.0), 260.0))
+
 
     def export_png(self, path: str | Path, width: int = 1600) -> Path:
         exporter = exporters.ImageExporter(self.plot.plotItem)
