@@ -551,6 +551,9 @@ class NodeTextItem(pg.GraphicsObject):
         #: node index -> the lines the last paint drew for it, and where (viewport pixels)
         self.drawn: dict[int, list[str]] = {}
         self.drawn_rects: dict[int, QRectF] = {}
+        #: node index -> how many places clear of edges, nodes and badges the last placing found
+        #: for its label (0: none at this zoom; its name is in its tooltip, and zooming in shows it)
+        self.free_places: dict[int, int] = {}
         #: The badge drawn above each node, in device pixels (last paint).
         self.badge_rects: dict[int, QRectF] = {}
         #: Edge segments (x0, y0, x1, y1) in layout units: no label is drawn over them.
@@ -743,6 +746,7 @@ class NodeTextItem(pg.GraphicsObject):
                     if k == last or clear(rects[j]):
                         found.append((k, text, rects[j]))
             options[i] = found
+        self.free_places = {i: len(found) for i, found in options.items()}
         whole = {i: sum(1 for _k, text, _r in found if not text[-1].endswith("…")) for i, found in options.items()}
         first = which[:1] if which and which[0] == self.first else []
         order = first + sorted((i for i in which if i not in first), key=lambda i: (whole[i], len(options[i])))
