@@ -34,7 +34,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509 import verification
-from zxcvbn import zxcvbn
 
 from mlops_desktop.core import paths
 from mlops_desktop.core.errors import MlopsError, UsageError
@@ -164,6 +163,8 @@ def estimate_passphrase(passphrase: str, user_inputs: Sequence[str] = ()) -> Pas
     count as known words. Length alone proves nothing: 'aaaaaaaaaaaaaaaa' is long.
     """
     judged = passphrase[:ESTIMATE_MAX_LENGTH]
+    from zxcvbn import zxcvbn  # its dictionaries take 13 MB: loaded when a passphrase is judged
+
     result = zxcvbn(judged, user_inputs=[u for u in user_inputs if u]) if passphrase else None
     score = int(result["score"]) if result else 0
     log10 = float(result["guesses_log10"]) if result else 0.0
