@@ -1,8 +1,10 @@
 """Table columns that share the view's width instead of scrolling sideways.
 
 Fixed columns keep their content width; flexible ones get their content width when
-everything fits, otherwise a share of what is left in proportion to it (never below a
-minimum), and their cut text shows in a tooltip (:mod:`elided_tips`).
+everything fits, otherwise (after the ``priority`` ones got theirs, as far as the room goes)
+a share of what is left in proportion to it (never below a minimum), and their cut text
+shows in a tooltip (:mod:`elided_tips`). A header needs room for the sort arrow only where
+the arrow is drawn (the sorted column).
 
 A column's content width is measured on its first rows, or, when the model offers
 ``fit_sample(column, count)`` (the cells to measure: e.g. its widest texts of all rows) and
@@ -15,34 +17,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemDelegate, QHeaderView, QStyleOptionViewItem, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QHeaderView,
+    QStyle,
+    QStyleOptionViewItem,
+    QTableView,
+)
 
 from mlops_desktop.ui.catalog.elided_tips import install_elided_tooltips
 
 MIN_FLEX = 44  # px: the narrowest a flexible column gets
 MAX_FLOOR = 110  # px: a flexible column keeps its header's width up to this much
+#: room the style takes around a cell's text (as :func:`elided_tips.is_elided` counts it)
+_CELL_MARGIN = 12
 _SAMPLE_ROWS = 60  # rows measured for a column's content width (a fit stays well under 10 ms)
 
 
 class ColumnFitter(QObject):
     """Keeps the columns of ``view`` within its viewport (on resize and when rows change)."""
 
-    def __init__(self, view: QTableView, flexible: Sequence[str], caps: dict[str, int] | None = None) -> None:
+    def __init__(self, view: QTableView, flexible: Sequence[str], caps: dict[str, int] | None = None,
+                 priority: Sequence[str] = ()) -> None:
         super().__init__(view)
         self.view = view
         self.flexible = set(flexible)
         self.caps = dict(caps or {})
+        self.priority = list(priority)  # flexible columns that get their width before the others share
         header = view.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setMinimumSectionSize(24)
+        header.sortIndicatorChanged.connect(self._schedule)  # the arrow's room moves with it
         view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         view.viewport().installEventFilter(self)
         model = view.model()
         self._model = model  # the one whose signals are watched (it may outlive the view)
         #: content width per column (and the model's fit key then), measured once until the rows
         #: it was measured on change
-        self._widths: dict[int, tuple[object, int]] = {}
+        self._widths: dict[int, tuple[tuple[object, int], int]] = {}
         for signal in (model.modelReset, model.layoutChanged):
             signal.connect(self._invalidate)
         model.headerDataChanged.connect(self._on_header_data_changed)
@@ -96,7 +109,7 @@ class ColumnFitter(QObject):
     def content_width(self, column: int) -> int:
         """The widest of the header and the first rows (what the user sees first), or of the
         model's sample, as drawn (kept until those rows, the sample or the header change)."""
-        key = self._fit_key()
+        key = (self._fit_key(), self.header_width(column))
         cached = self._widths.get(column)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -104,14 +117,25 @@ class ColumnFitter(QObject):
         self._widths[column] = (key, width)
         return width
 
+    def header_width(self, column: int) -> int:
+        """The room ``column``'s header needs: its title, and the sort arrow when it is the sorted one."""
+        header = self.view.horizontalHeader()
+        size = header.sectionSizeFromContents(column)
+        if header.isSortIndicatorShown() and header.sortIndicatorSection() != column:
+            # Qt counts the arrow's room (the header's height and a margin) in every section
+            size.setWidth(size.width() - size.height() - header.style().pixelMetric(
+                QStyle.PixelMetric.PM_HeaderMargin, None, header))
+        return size.width()
+
     def _measure(self, column: int) -> int:
         view = self.view
         model = view.model()
-        width = view.horizontalHeader().sectionSizeFromContents(column).width()
+        width = self.header_width(column)
         fm = view.fontMetrics()
         delegate: QAbstractItemDelegate | None = view.itemDelegateForColumn(column)  # None when not set
         option = QStyleOptionViewItem()
         option.initFrom(view)
+        grid = 1 if view.showGrid() else 0  # the grid line takes a pixel of each cell
         sample = getattr(model, "fit_sample", None)
         indexes = (sample(column, _SAMPLE_ROWS) if callable(sample) and self._fit_key() is not None
                    else [model.index(row, column) for row in range(min(model.rowCount(), _SAMPLE_ROWS))])
@@ -121,7 +145,7 @@ class ColumnFitter(QObject):
                 continue
             text = index.data(Qt.ItemDataRole.DisplayRole)
             if isinstance(text, str) and text:
-                width = max(width, fm.horizontalAdvance(text.splitlines()[0]) + 12)
+                width = max(width, fm.horizontalAdvance(text.splitlines()[0]) + grid + _CELL_MARGIN)
         return width
 
     def fit(self) -> None:
@@ -150,14 +174,19 @@ class ColumnFitter(QObject):
                 spare = room - flex_total
                 for i in flex:
                     widths[i] = wants[i] + spare * wants[i] // flex_total
-            else:  # each keeps its header readable (up to MAX_FLOOR), the rest shared by what it wants more
-                header = view.horizontalHeader()
-                floors = {i: min(wants[i], max(MIN_FLEX, min(MAX_FLOOR, header.sectionSizeFromContents(i).width())))
-                          for i in flex}
+            else:  # each keeps its header readable (up to MAX_FLOOR); the priority ones get what they
+                # want as far as the room goes, the rest is shared by what each wants more
+                floors = {i: min(wants[i], max(MIN_FLEX, min(MAX_FLOOR, self.header_width(i)))) for i in flex}
                 extra = {i: wants[i] - floors[i] for i in flex}
                 left = room - sum(floors.values())
-                total_extra = sum(extra.values())
-                for i in flex:
+                first = [i for t in self.priority for i in flex if titles[i] == t]
+                for i in first:
+                    give = min(extra[i], max(0, left))
+                    widths[i] = floors[i] + give
+                    left -= give
+                rest = [i for i in flex if i not in first]
+                total_extra = sum(extra[i] for i in rest)
+                for i in rest:
                     share = left * extra[i] // total_extra if left > 0 and total_extra else 0
                     widths[i] = floors[i] + share
         over = sum(widths) - available
@@ -178,7 +207,9 @@ class ColumnFitter(QObject):
         return False
 
 
-def fit_columns(view: QTableView, flexible: Sequence[str], caps: dict[str, int] | None = None) -> ColumnFitter:
+def fit_columns(view: QTableView, flexible: Sequence[str], caps: dict[str, int] | None = None,
+                priority: Sequence[str] = ()) -> ColumnFitter:
     """Fit ``view``'s columns to its width; ``flexible`` names the columns that shrink (cut
-    with a tooltip), ``caps`` the widest any column may want."""
-    return ColumnFitter(view, flexible, caps)
+    with a tooltip), ``caps`` the widest any column may want, ``priority`` the flexible
+    columns that keep their whole width while the room allows (before the others share)."""
+    return ColumnFitter(view, flexible, caps, priority)

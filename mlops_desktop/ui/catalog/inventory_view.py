@@ -131,9 +131,11 @@ class ModelsView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
-        # the columns share the page's width: names and verdicts shrink (cut, with a tooltip)
-        self.table_fitter = fit_columns(self.table, ("Stage / aliases", "Author", "Governance"),
-                                        {"Name": 220, "Governance": 360, "Monitoring": 140})
+        # the columns share the page's width: the stages and aliases whole while the room allows,
+        # the governance verdicts shrink first (cut, with their whole text in a tooltip)
+        self.table_fitter = fit_columns(self.table, ("Stage / aliases", "Governance"),
+                                        {"Name": 220, "Author": 200, "Governance": 360, "Monitoring": 140},
+                                        priority=("Stage / aliases",))
 
         self.versions_model = VersionsModel(parent=self)
         self.versions_table = make_table(self.versions_model)

@@ -55,9 +55,15 @@ _RISK_ORDER = {"low": 1, "medium": 2, "high": 3, "unacceptable": 4}
 
 
 def stage_and_aliases(model: RegisteredModel) -> str:
-    parts = [f"{v.stage} v{v.version}" for v in model.visible_versions() if v.stage and v.stage != "None"]
-    parts += [f"@{alias} v{ver}" for alias, ver in sorted(model.aliases.items())]
-    return " · ".join(parts)
+    """Each version's stage and aliases, newest version first: ``v3 Production @champion · v2 @challenger``."""
+    names: dict[str, list[str]] = {}
+    for v in model.visible_versions():
+        if v.stage and v.stage != "None":
+            names.setdefault(v.version, []).append(v.stage)
+    for alias, ver in sorted(model.aliases.items()):
+        names.setdefault(str(ver), []).append(f"@{alias}")
+    return " · ".join(f"v{ver} " + " ".join(names[ver])
+                      for ver in sorted(names, key=version_sort_key, reverse=True))
 
 
 def last_updated(model: RegisteredModel) -> datetime | None:
@@ -379,6 +385,9 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
                 return ", ".join(fact.badges) or "No PII or PHI recorded"
             if role == BADGES_ROLE:
                 return None
+            col = self.columns[column]
+            if col.tooltip is not None:
+                return col.tooltip(self._rows[row])
             text = fact.texts[column]
             return text if len(text) > 40 else None
         return super().data(self.index(row, column), role)
@@ -398,8 +407,27 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
             "Data", lambda m: " ".join(model_badges(m)), lambda m: " ".join(model_badges(m)) or "~", model_badges,
             lambda m: ", ".join(model_badges(m)) or "No PII or PHI recorded",
         ),
-        Column("Last updated", lambda m: format_time(last_updated(m)), lambda m: time_key(last_updated(m))),
+        Column("Last updated", lambda m: format_day(last_updated(m)), lambda m: time_key(last_updated(m)),
+               tooltip=lambda m: format_time(last_updated(m)) + " UTC" if last_updated(m) else ""),
     )
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        """Short titles where the column's cells are short (the full title is the tooltip)."""
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            title = self.columns[section].title
+            if role == _DISPLAY:
+                return SHORT_TITLES.get(title, title)
+            if role == _TOOLTIP and title in SHORT_TITLES:
+                return title
+        return super().headerData(section, orientation, role)
+
+
+#: the inventory's headers shortened to what their cells need ("3", "2026-11-27")
+SHORT_TITLES = {"Latest version": "Latest", "Last updated": "Updated"}
+
+
+def format_day(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
 
 
 # -- governance and findings beside each model ----------------------------------------

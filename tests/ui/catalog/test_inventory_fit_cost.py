@@ -84,12 +84,19 @@ def test_filter_and_sort_measure_no_column_again(qtbot, view: ModelsView, monkey
         view.filter_bar.edit.setText(text)
         flush_events()
         fitter.fit()
+    assert measured == []
+    assert [view.table.columnWidth(c) for c in range(view.proxy.columnCount())] == widths
     view.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
     flush_events()
     fitter.fit()
+    assert sorted(measured) == [0, 3]  # only the headers whose sort arrow came or went
+    measured.clear()
+    view.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+    flush_events()
+    fitter.fit()
     assert measured == []
-    assert [view.table.columnWidth(c) for c in range(view.proxy.columnCount())] == widths
     view.model.set_rows(view.model.rows[:50])  # other rows: measured again
+    measured.clear()
     flush_events()
     fitter.fit()
     assert sorted(set(measured)) == list(range(view.proxy.columnCount()))

@@ -64,13 +64,18 @@ def test_inventory_row_content_and_roles(catalog):
     model = ModelInventoryModel(catalog.models)
     rows = {model.index(r, 0).data(): r for r in range(model.rowCount())}
     r = rows["readmission-risk"]
-    cols = {model.headerData(c, Qt.Orientation.Horizontal): model.index(r, c) for c in range(model.columnCount())}
+    cols = {col.title: model.index(r, c) for c, col in enumerate(model.columns)}
     assert cols["Latest version"].data() == "3"
     assert cols["Risk tier"].data() == "high"
     assert cols["Data"].data(BADGES_ROLE) == ["PII", "PHI"]
-    assert "@champion v3" in cols["Stage / aliases"].data()
+    assert cols["Stage / aliases"].data() == "v3 @champion · v2 @challenger"  # per version, newest first
     assert cols["Name"].data(ENTITY_ROLE).name == "readmission-risk"
     assert cols["Last updated"].data(SORT_ROLE) > 0
+    assert len(cols["Last updated"].data()) == 10  # the day; the time in the tooltip
+    assert cols["Last updated"].data(Qt.ItemDataRole.ToolTipRole).endswith(" UTC")
+    latest = model.column_index("Latest version")
+    assert model.headerData(latest, Qt.Orientation.Horizontal) == "Latest"
+    assert model.headerData(latest, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == "Latest version"
 
 
 def test_streamed_rows_are_inserted_not_reset(qtbot, catalog):
