@@ -73,7 +73,10 @@ KIND_NAMES = {
 UPSTREAM_COLOUR = "#2f74e8"  # 3.6:1 or more on the light and the dark window and plot
 DOWNSTREAM_COLOUR = "#15803d"
 HIGHLIGHT_COLOUR = "#dc2626"
-DIM_COLOUR = "#cbd5e1"
+#: A node outside the selection's lineage (or the highlight) is drawn in the theme's plot
+#: foreground mixed into its plot background at this share: under 2:1 on the plot in both
+#: themes, well under the 3:1 or more of the lit nodes, so it recedes on the light and the dark plot.
+DIM_SHARE = 0.25
 EDGE_COLOUR = "#808ea2"  # 3.3:1 on the light plot, 5.3:1 on the dark one
 MAX_NODES = 2000
 NODE_SIZE = 18
@@ -1319,7 +1322,8 @@ class LineageView(QWidget):
         white, sel_pen = _pen("#ffffff", 1), self.selection_pen()
         mark_pen = _pen(HIGHLIGHT_COLOUR, 4)
         up_pen, down_pen = _pen(UPSTREAM_COLOUR, 3), _pen(DOWNSTREAM_COLOUR, 3)
-        dim = _brush(DIM_COLOUR)
+        dim_name = dim_colour().name()
+        dim, dim_pen = _brush(dim_name), _pen(dim_name, 1)
         n_nodes = len(self.node_ids)
         pos = np.empty((n_nodes, 2))
         symbols, brushes, pens, sizes = [], [], [], []
@@ -1333,6 +1337,8 @@ class LineageView(QWidget):
                 pens.append(up_pen)
             elif n in down:
                 pens.append(down_pen)
+            elif active and n not in lit:
+                pens.append(dim_pen)  # no bright ring around a dimmed node on the dark plot
             else:
                 pens.append(white)
             brushes.append(_brush(colour) if not active or n in lit else dim)
@@ -1705,8 +1711,18 @@ def _line_pixmap(colour: str, width: int = 18, height: int = 14) -> QPixmap:
     return pix
 
 
+def dim_colour() -> QColor:
+    """The colour of a dimmed node in the current theme (see DIM_SHARE)."""
+    c = colors()
+    fg, bg = QColor(c.plot_foreground), QColor(c.plot_background)
+    def mix(a: int, b: int) -> int:
+        return round(a * DIM_SHARE + b * (1 - DIM_SHARE))
+
+    return QColor(mix(fg.red(), bg.red()), mix(fg.green(), bg.green()), mix(fg.blue(), bg.blue()))
+
+
 def kind_colour(kind: str) -> QColor:
     return QColor(KIND_STYLE.get(kind, ("o", "#6b7280"))[1])
 
 
-__all__ = ["KIND_STYLE", "LineageLegend", "LineageView", "NodeTextItem", "kind_colour", "readable", "wrap_label"]
+__all__ = ["KIND_STYLE", "LineageLegend", "LineageView", "NodeTextItem", "dim_colour", "kind_colour", "readable", "wrap_label"]

@@ -25,7 +25,7 @@ from mlops_desktop.ui.catalog.history_tab import TimelineChart
 from mlops_desktop.ui.catalog.monitoring_tab import ApprovalMark, MonitoringTabWidget
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.theme import contrast_ratio
-from mlops_desktop.ui.lineage.view import DIM_COLOUR, KIND_STYLE, LineageView, kind_colour
+from mlops_desktop.ui.lineage.view import KIND_STYLE, LineageView, dim_colour, kind_colour
 from tests.services.test_timeline import O1, O2, O3, REG, events, state, version
 from tests.ui.catalog.test_monitoring_tab import STORES, TODAY
 from tests.ui.conftest import flush_events, wait_idle
@@ -101,7 +101,7 @@ def test_lineage_selection_hover_and_kind_colours(qtbot, themed, mode, mlflow3_d
     assert view.arrows.opts["brush"].color() == view.edges.opts["pen"].color()  # heads in the edges' colour
     assert contrast_ratio(view.arrows.opts["brush"].color(), plot) >= GRAPHIC
     # every node brush drawn in the view (the dimmed ones aside), on the plot
-    drawn = {QColor(b.color()).name() for b in view.nodes.data["brush"]} - {QColor(DIM_COLOUR).name()}
+    drawn = {QColor(b.color()).name() for b in view.nodes.data["brush"]} - {dim_colour().name()}
     assert QColor(kind_colour("job")).name() in drawn  # the graph has jobs: the failing colour is measured
     for name in drawn:
         assert contrast_ratio(name, plot) >= GRAPHIC, name
