@@ -35,6 +35,7 @@ from mlops_desktop.crypto.dsse import EnvelopeError, parse_envelope, parse_state
 from mlops_desktop.services.governance_status import GovernanceStatus
 from mlops_desktop.ui.catalog.column_fit import fit_columns
 from mlops_desktop.ui.common import theme
+from mlops_desktop.ui.common.layouts import table_or_message
 from mlops_desktop.ui.common.widgets import make_table
 from mlops_desktop.ui.models.base import Column, EntityTableModel, format_time, time_key
 
@@ -44,6 +45,16 @@ FEATURE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E
 #: under 3:1 on white).
 FEATURE_COLOURS_LIGHT = ("#0072B2", "#B36F00", "#00875F", "#B0558A", "#2E86C1", "#D55E00", "#8F8200", "#737373")
 DRIFT_MARK = "#d62728"
+
+#: What the tab shows in place of empty charts and table: what is missing and what would fill it.
+EMPTY_TEXT = (
+    "No monitoring results recorded for this version.\n\n"
+    "Results come from a monitoring: folder store (Evidently snapshots, Great Expectations "
+    "validation results, SageMaker Model Monitor violations), from OpenLineage data-quality "
+    "facets (dataQualityAssertions / dataQualityMetrics) on its datasets, or from MLflow runs "
+    "tagged mlops_desktop.monitoring. Open such a store next to this registry "
+    "(File > Open store…); docs/MONITORING.md has how results are linked to a version."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +193,18 @@ class MonitoringTabWidget(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(charts, 1)
         box.addWidget(self.legend)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(charts_box)
-        split.addWidget(self.results_view)
-        split.setSizes([270, 130])
+        self.content = QSplitter(Qt.Orientation.Vertical)
+        self.content.addWidget(charts_box)
+        self.content.addWidget(self.results_view)
+        self.content.setSizes([270, 130])
+        # no result: a message in place of empty charts and a table of headers only
+        self.stack, self.empty_label = table_or_message(self.content, EMPTY_TEXT, "monitoringEmpty")
+        self.empty_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.empty_label.setContentsMargins(24, 12, 24, 12)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.status)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.stack, 1)
         self.apply_theme()
         self.set_monitoring(None)
 
@@ -229,6 +244,18 @@ class MonitoringTabWidget(QWidget):
         self.monitoring = monitoring
         self.results_model.set_rows(list(monitoring.results) if monitoring else [])
         self._redraw(message)
+        if monitoring is None:  # no version, or its results are being linked: the message says which
+            self.status.setVisible(False)
+            self.empty_label.setText(message or "Select a model version to see its monitoring.")
+        else:
+            self.status.setVisible(True)
+            self.empty_label.setText(EMPTY_TEXT)
+        self.stack.setCurrentWidget(self.content if monitoring is not None and monitoring.results
+                                    else self.empty_label)
+
+    def is_empty(self) -> bool:
+        """Whether the tab shows its message instead of the charts and the results table."""
+        return self.stack.currentWidget() is self.empty_label
 
     def set_approvals(self, approvals: Sequence[ApprovalMark]) -> None:
         self.approvals = sorted(approvals, key=lambda a: a.at)

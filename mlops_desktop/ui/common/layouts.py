@@ -8,6 +8,22 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 
+def table_or_message(table: QWidget, empty_text: str, empty_name: str) -> tuple[QStackedWidget, QLabel]:
+    """``table`` in a stack with a message to show in its place when it has nothing to show
+    (``stack.setCurrentWidget(label)``). Returns the stack and the message label."""
+    empty = QLabel(empty_text)
+    empty.setObjectName(empty_name)
+    empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    empty.setWordWrap(True)
+    font = empty.font()
+    font.setPointSizeF(font.pointSizeF() * 1.2)
+    empty.setFont(font)
+    stack = QStackedWidget()
+    stack.addWidget(table)
+    stack.addWidget(empty)
+    return stack, empty
+
+
 def build_table_page(
     owner: QWidget,
     above: Sequence[QWidget],
@@ -23,16 +39,7 @@ def build_table_page(
     tl.setContentsMargins(0, 0, 0, 0)
     for widget in above:
         tl.addWidget(widget)
-    empty = QLabel(empty_text)
-    empty.setObjectName(empty_name)
-    empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    empty.setWordWrap(True)
-    font = empty.font()
-    font.setPointSizeF(font.pointSizeF() * 1.2)
-    empty.setFont(font)
-    stack = QStackedWidget()
-    stack.addWidget(table)
-    stack.addWidget(empty)
+    stack, empty = table_or_message(table, empty_text, empty_name)
     tl.addWidget(stack, 1)
     split = QSplitter(Qt.Orientation.Vertical)
     split.addWidget(top)

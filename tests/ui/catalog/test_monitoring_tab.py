@@ -179,3 +179,44 @@ def test_models_page_column_and_tab_screenshots(make_window, qtbot, ui, tmp_path
     assert view.select_model("wine-classifier") and view.select_version("1")
     flush_events()
     render(detail, f"monitoring_tab_wine_{mode}")
+
+
+def test_version_without_results_shows_what_is_missing_and_what_fills_it(qtbot) -> None:
+    overview = monitoring_overview(load_catalog(STORES), as_of=TODAY)
+    tab = MonitoringTabWidget()
+    qtbot.addWidget(tab)
+    tab.resize(900, 420)
+    tab.show()
+    diabetes = overview.version("diabetes-regressor", "1")
+    assert diabetes is not None and diabetes.results == ()  # the fixture holds no result on it
+    tab.set_monitoring(diabetes)
+    flush_events()
+    assert tab.is_empty()
+    assert tab.empty_label.isVisible() and not tab.results_view.isVisible()
+    assert not tab.drift_plot.isVisible() and not tab.quality_plot.isVisible()
+    text = tab.empty_label.text()
+    assert text.startswith("No monitoring results recorded for this version.")
+    assert "monitoring: folder store" in text and "OpenLineage data-quality facets" in text
+    assert "mlops_desktop.monitoring" in text
+    assert tab.status.isVisible() and "Not monitored" in tab.status.text()  # the verdict stays above
+    render(tab, "monitoring_tab_empty")
+
+
+def test_version_with_results_shows_charts_and_table_not_the_message(qtbot) -> None:
+    overview = monitoring_overview(load_catalog(STORES), as_of=TODAY)
+    tab = MonitoringTabWidget()
+    qtbot.addWidget(tab)
+    tab.resize(900, 420)
+    tab.show()
+    tab.set_monitoring(overview.version("diabetes-regressor", "1"))
+    tab.set_monitoring(overview.version("iris-classifier", "2"))  # from empty back to results
+    flush_events()
+    assert not tab.is_empty()
+    assert not tab.empty_label.isVisible()
+    assert tab.results_view.isVisible() and tab.drift_plot.isVisible()
+    assert tab.results_model.rowCount() == 7
+    # no version (or results still being linked): the message says so, in the same place
+    tab.set_monitoring(None, "Monitoring results are being linked…")
+    flush_events()
+    assert tab.is_empty() and tab.empty_label.text() == "Monitoring results are being linked…"
+    assert not tab.results_view.isVisible() and not tab.status.isVisible()
