@@ -84,10 +84,12 @@ class GovernanceTabWidget(QWidget):
         self.tree = QTreeWidget()
         self.tree.setObjectName("governanceTree")
         self.tree.setHeaderLabels(["Target / rule / decision", "Verdict"])
-        # both columns share the tab's width and wrap their text (rows grow), so nothing is cut
+        # both columns share the tab's width and wrap their text (rows grow); what still does not
+        # fit (a signer, a role or a reason with a word longer than its column is wide) ends in
+        # "…" (it was clipped without a sign), and every cell gives its whole text as tooltip
         self.tree.setWordWrap(True)
         self.tree.setUniformRowHeights(False)
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.setItemDelegate(WrappingDelegate(self.tree))
         header = self.tree.header()
