@@ -84,6 +84,7 @@ class EntityTableModel(QAbstractTableModel, Generic[T]):
         rows = list(rows)
         self._rows = rows if sorted_by == (self._sort_column, self._sort_order) else self._sorted(rows)
         self._search = [None] * len(self._rows)
+        self._rows_reset()
         self.endResetModel()
 
     def append_rows(self, rows: Iterable[T]) -> None:
@@ -94,7 +95,16 @@ class EntityTableModel(QAbstractTableModel, Generic[T]):
         self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
         self._rows.extend(new)
         self._search.extend([None] * len(new))
+        self._rows_appended(first, len(new))
         self.endInsertRows()
+
+    def _rows_reset(self) -> None:
+        """Hook: :meth:`set_rows` replaced every row (inside the model reset). A subclass resets
+        its per-row caches here."""
+
+    def _rows_appended(self, first: int, count: int) -> None:
+        """Hook: :meth:`append_rows` added ``count`` rows from ``first`` on (inside the insertion).
+        A subclass extends its per-row caches here."""
 
     def search_text(self, row: int) -> str:
         """Every column's text of one row, case-folded (cached): what the filter matches."""

@@ -189,29 +189,16 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
 
     # -- rows and their cached cells ------------------------------------------------------
 
-    def set_rows(self, rows: Iterable[RegisteredModel], *, sorted_by: tuple[int, Qt.SortOrder] | None = None) -> None:
-        self.beginResetModel()
-        new = list(rows)
-        self._rows = new if sorted_by == (self._sort_column, self._sort_order) else self._sorted(new)
-        self._search = [None] * len(self._rows)
+    def _rows_reset(self) -> None:
         self._facts = [None] * len(self._rows)
         self._rows_changed()
         self._samples = {}
         self._in_order = True
-        self.endResetModel()
 
-    def append_rows(self, rows: Iterable[RegisteredModel]) -> None:
-        new = list(rows)
-        if not new:
-            return
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-        self._rows.extend(new)
-        self._search.extend([None] * len(new))
-        self._facts.extend([None] * len(new))
+    def _rows_appended(self, first: int, count: int) -> None:
+        self._facts.extend([None] * count)
         self._rows_changed()
         self._in_order = False
-        self.endInsertRows()
 
     def _rows_changed(self) -> None:
         self._positions = None
