@@ -10,13 +10,9 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtTest import QTest
 
-from mlops_desktop.core.lineage import build_graph
-from mlops_desktop.resources import demo_settings
-from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.lineage.view import KIND_NAMES, LineageView
 from tests.ui.conftest import flush_events
-from tests.ui.lineage.test_label_geometry import STORES, _painted
-from tests.ui.lineage.test_lineage_workbench import _stores
+from tests.ui.lineage.conftest import STORES, fitted_and_painted
 
 SIZES = [(1280, 800), (1920, 1080)]
 
@@ -36,16 +32,11 @@ def _hover(qtbot, view: LineageView, node_id: str) -> str:
 
 
 @pytest.mark.parametrize("name", STORES)
-def test_whole_store_labels_every_layer_with_room_and_names_the_rest(qtbot, request, name):
-    graph = build_graph(load_catalog(_stores(request, name), settings=demo_settings() if name == "demo" else None))
+def test_whole_store_labels_every_layer_with_room_and_names_the_rest(qtbot, store_graph, shown_view, name):
+    graph = store_graph(name)
     for size in SIZES:
-        view = LineageView()
-        qtbot.addWidget(view)
-        view.resize(*size)
-        view.show()
-        qtbot.waitExposed(view)
-        view.show_graph(graph, None)
-        _painted(view, qtbot)
+        view = shown_view(size, graph, None)
+        fitted_and_painted(view, qtbot)
         item = view.text_item
         index = {n: i for i, n in enumerate(view.node_ids)}
         unlabelled: dict[int, str] = {}  # layer -> its first node without a label

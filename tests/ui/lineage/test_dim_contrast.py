@@ -11,8 +11,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage
 
-from mlops_desktop.core.lineage import build_graph, version_node_id
-from mlops_desktop.sources.loader import load_catalog
+from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.theme import contrast_ratio
 from mlops_desktop.ui.lineage.view import LineageView, dim_colour
@@ -51,15 +50,10 @@ def _contrasts(view: LineageView, lit: set[str], name: str) -> tuple[list[float]
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
-def test_dimmed_nodes_recede_in_both_themes(qtbot, themed, mode, mlflow3_db, openlineage_file):
+def test_dimmed_nodes_recede_in_both_themes(themed, mode, merged_graph, shown_view):
     themed.apply(mode)
-    graph = build_graph(load_catalog([str(mlflow3_db), f"openlineage:{openlineage_file}"]))
-    view = LineageView()
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
-    qtbot.waitExposed(view)
-    view.show_graph(graph, None)
+    graph = merged_graph
+    view = shown_view((1280, 800), graph, None)
     view.apply_theme()
     plot = QColor(theme.colors().plot_background)
     assert view.plot.backgroundBrush().color() == plot

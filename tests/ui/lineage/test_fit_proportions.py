@@ -10,9 +10,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPointF
 
-from mlops_desktop.core.lineage import build_graph, version_node_id
+from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.resources import demo_settings, demo_store_urls
-from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.lineage.view import (
     ASPECT_BOUND,
     FIT_STRETCHES,
@@ -21,8 +20,8 @@ from mlops_desktop.ui.lineage.view import (
     fitted_scales,
 )
 from tests.ui.conftest import flush_events, render
-from tests.ui.lineage.test_label_geometry import STORES, _deployed_versions, _painted
-from tests.ui.lineage.test_lineage_workbench import _stores
+from tests.ui.lineage.conftest import STORES, fitted_and_painted
+from tests.ui.lineage.test_label_geometry import _deployed_versions
 
 SIZES = [(1280, 800), (1920, 1080)]
 #: The most a fit stretches y (pixels per layout unit) to make room for labels.
@@ -60,18 +59,13 @@ def test_fitted_scales():
 
 
 @pytest.mark.parametrize("name", STORES)
-def test_a_versions_lineage_keeps_its_proportions(qtbot, request, name):
-    graph = build_graph(load_catalog(_stores(request, name), settings=demo_settings() if name == "demo" else None))
+def test_a_versions_lineage_keeps_its_proportions(qtbot, store_graph, shown_view, name):
+    graph = store_graph(name)
     focuses = (_deployed_versions(graph) or sorted(graph.nodes_of_kind("dataset")))[:4]
     for focus in [*focuses, None]:  # each version's lineage, and the whole store
         for size in SIZES:
-            view = LineageView()
-            qtbot.addWidget(view)
-            view.resize(*size)
-            view.show()
-            qtbot.waitExposed(view)
-            view.show_graph(graph, focus)
-            _painted(view, qtbot)
+            view = shown_view(size, graph, focus)
+            fitted_and_painted(view, qtbot)
             assert_in_proportion(view)
             view.close()
 
@@ -95,7 +89,7 @@ def test_lineage_page_reads_as_columns(make_window, qtbot, ui, mode):
     for (w, h), most in zip(SIZES, (3.0, ASPECT_BOUND), strict=True):
         window.resize(w, h)
         flush_events()
-        _painted(view, qtbot)
+        fitted_and_painted(view, qtbot)
         render(window, f"lineage_page_columns_{w}x{h}_{mode}")
         sx, sy = pixel_scales(view)
         assert sy / sx <= most * 1.001, (w, sx, sy)

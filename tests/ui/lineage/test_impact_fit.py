@@ -3,28 +3,12 @@ its room, so every node, its label and its badge stay inside the plot."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QPointF, QRectF
 
 from mlops_desktop.ui.lineage.view import LineageView
 from tests.ui.conftest import flush_events, wait_idle
-
-
-@pytest.fixture
-def stores(mlflow3_db: Path, openlineage_file: Path) -> list[str]:
-    return [str(mlflow3_db), f"openlineage:{openlineage_file}"]
-
-
-def _painted(view: LineageView, qtbot) -> None:
-    flush_events()
-
-    def drawn() -> bool:
-        view.plot.viewport().repaint()
-        return view.text_item.labels_drawn > 0
-
-    qtbot.waitUntil(drawn)
+from tests.ui.lineage.conftest import wait_labels_drawn
 
 
 def _outside(view: LineageView) -> list[tuple[str, str]]:
@@ -44,7 +28,7 @@ def _outside(view: LineageView) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("shown", [True, False], ids=["shown", "rendered"])
 @pytest.mark.parametrize("dataset", ["public.claims", "readmission-risk-eval"])
-def test_impact_refits_the_graph_once_its_table_is_shown(make_window, qtbot, stores, dataset, shown):
+def test_impact_refits_the_graph_once_its_table_is_shown(make_window, qtbot, merged_stores, dataset, shown):
     """Opened at 1920x1080 and looked at in 1280x800 (as the screenshots are taken), on screen or
     rendered without being shown."""
     window = make_window()
@@ -53,7 +37,7 @@ def test_impact_refits_the_graph_once_its_table_is_shown(make_window, qtbot, sto
     if shown:
         window.show()
         qtbot.waitExposed(window)
-    window.open_stores(stores)
+    window.open_stores(merged_stores)
     wait_idle(qtbot, window.load_slot)
     page = window.lineage_page
     window.open_lineage(dataset)  # the graph shown and fitted first, then the table opens under it
@@ -66,7 +50,7 @@ def test_impact_refits_the_graph_once_its_table_is_shown(make_window, qtbot, sto
     view = page.view
     window.resize(1280, 800)
     window.grab()
-    _painted(view, qtbot)
+    wait_labels_drawn(view, qtbot)
     item = view.text_item
     # the range is the one a fit gives at this size (the margins kept for labels and badges in pixels)
     shown_range = [v for r in view.view.viewRange() for v in r]
@@ -80,7 +64,7 @@ def test_impact_refits_the_graph_once_its_table_is_shown(make_window, qtbot, sto
     height = view.plot.viewport().height()
     page.impact.close_button.click()
     window.grab()
-    _painted(view, qtbot)
+    wait_labels_drawn(view, qtbot)
     assert view.plot.viewport().height() > height
     assert _outside(view) == []
     # a pan by the user is kept when the plot is resized

@@ -22,40 +22,35 @@ from tests.ui.conftest import render, wait_idle
 
 
 @pytest.fixture
-def stores(mlflow3_db: Path, openlineage_file: Path) -> list[str]:
-    return [str(mlflow3_db), f"openlineage:{openlineage_file}"]
-
-
-@pytest.fixture
 def gov_url(tmp_path: Path) -> str:
     return str(tmp_path / "gov.db")
 
 
 @pytest.fixture
-def team(gov_url: str, stores: list[str]) -> Team:
+def team(gov_url: str, merged_stores: list[str]) -> Team:
     """Two approvals of readmission-risk v3 for champion (the rest of its targets unapproved)."""
     with open_governance(gov_url) as gov:
         team = build_team(gov)
-        catalog = load_catalog(stores)
+        catalog = load_catalog(merged_stores)
         for who in (team.alice, team.bob):
             approve(gov, catalog, "readmission-risk", "3", "champion", "validated", ["gdpr", "hipaa"], who)
     return team
 
 
-def _cli_impact(capsys, stores: list[str], dataset: str) -> dict:
+def _cli_impact(capsys, merged_stores: list[str], dataset: str) -> dict:
     capsys.readouterr()
     argv = ["impact", "--dataset", dataset, "--format", "json"]
-    for s in stores:
+    for s in merged_stores:
         argv += ["--store", s]
     assert main(argv) == 0
     return json.loads(capsys.readouterr().out)
 
 
-def _window(make_window, qtbot, stores: list[str], gov_url: str):
+def _window(make_window, qtbot, merged_stores: list[str], gov_url: str):
     window = make_window(governance_url=gov_url)
     window.persist_layout = False
     window.resize(1280, 800)
-    window.open_stores(stores)
+    window.open_stores(merged_stores)
     wait_idle(qtbot, window.load_slot)
     return window
 
@@ -70,9 +65,9 @@ def _shown_impact(qtbot, window):
 
 
 def test_impact_from_a_lineage_node_lists_the_cli_versions_and_highlights_them(
-        make_window, qtbot, capsys, stores, gov_url, team):
-    expected = _cli_impact(capsys, stores, "public.claims")
-    window = _window(make_window, qtbot, stores, gov_url)
+        make_window, qtbot, capsys, merged_stores, gov_url, team):
+    expected = _cli_impact(capsys, merged_stores, "public.claims")
+    window = _window(make_window, qtbot, merged_stores, gov_url)
     dataset = expected["dataset"]["id"]
     window.open_lineage(dataset)
     page = window.lineage_page
@@ -132,14 +127,14 @@ def test_impact_from_a_lineage_node_lists_the_cli_versions_and_highlights_them(
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support")  # the menu's popup, offscreen
-def test_impact_from_the_datasets_page_context_menu(make_window, qtbot, capsys, stores, gov_url, team):
-    window = _window(make_window, qtbot, stores, gov_url)
+def test_impact_from_the_datasets_page_context_menu(make_window, qtbot, capsys, merged_stores, gov_url, team):
+    window = _window(make_window, qtbot, merged_stores, gov_url)
     window.show_page("datasets")
     datasets = window.datasets_view
     catalog_ds = next(ds for ds in window.catalog.datasets.values() if ds.name == "readmission-risk-train")
     qtbot.waitUntil(lambda: datasets.select_dataset(catalog_ds.id), timeout=10000)
     node = dataset_node_id(catalog_ds)
-    expected = _cli_impact(capsys, stores, node)
+    expected = _cli_impact(capsys, merged_stores, node)
     datasets._on_table_context_menu(datasets.table.visualRect(datasets.table.currentIndex()).center())
     action = next(a for a in datasets._menu.actions() if a.objectName() == "impactAction")
     assert action.isEnabled()
@@ -152,8 +147,8 @@ def test_impact_from_the_datasets_page_context_menu(make_window, qtbot, capsys, 
     assert "readmission-risk-train" in page.impact.title.text()
 
 
-def test_impact_of_an_unknown_dataset_says_so(make_window, qtbot, stores, gov_url):
-    window = _window(make_window, qtbot, stores, gov_url)
+def test_impact_of_an_unknown_dataset_says_so(make_window, qtbot, merged_stores, gov_url):
+    window = _window(make_window, qtbot, merged_stores, gov_url)
     window.open_impact("dataset:no-such-dataset")
     wait_idle(qtbot, window.lineage_page.slot)
     assert "No impact shown" in window.lineage_page.view.status.text()
@@ -161,8 +156,8 @@ def test_impact_of_an_unknown_dataset_says_so(make_window, qtbot, stores, gov_ur
     assert not window.notifier.dialogs
 
 
-def test_impact_view_screenshots(make_window, qtbot, capsys, stores, gov_url, team):
-    window = _window(make_window, qtbot, stores, gov_url)
+def test_impact_view_screenshots(make_window, qtbot, capsys, merged_stores, gov_url, team):
+    window = _window(make_window, qtbot, merged_stores, gov_url)
     window.open_impact("public.claims")
     _shown_impact(qtbot, window)
     for mode in ("light", "dark"):

@@ -13,29 +13,16 @@ import pytest
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainterPath, QPainterPathStroker
 
-from mlops_desktop.core.lineage import DEPLOYMENT, MODEL_VERSION, build_graph, version_node_id
+from mlops_desktop.core.lineage import DEPLOYMENT, MODEL_VERSION, version_node_id
 from mlops_desktop.resources import demo_settings, demo_store_urls
-from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.lineage.view import LineageView, label_choices, segment_hits_rect
-from tests.ui.conftest import flush_events, render
-from tests.ui.lineage.test_lineage_workbench import _assert_whole_words, _stores
-
-STORES = ["mlflow3_db", "mlflow2_db", "mlmd_db", "openlineage", "merged", "demo"]
+from tests.ui.conftest import render
+from tests.ui.lineage.conftest import STORES, fitted_and_painted
+from tests.ui.lineage.test_lineage_workbench import _assert_whole_words
 
 
 def _device(view: LineageView, x: float, y: float) -> QPointF:
     return view.view.mapViewToDevice(QPointF(x, y))
-
-
-def _painted(view: LineageView, qtbot) -> None:
-    view.fit()
-    flush_events()
-
-    def drawn() -> bool:
-        view.plot.viewport().repaint()
-        return view.text_item.labels_drawn > 0
-
-    qtbot.waitUntil(drawn)
 
 
 def _edge_paths(view: LineageView) -> list[QPainterPath]:
@@ -79,30 +66,19 @@ def assert_labels_clear(view: LineageView) -> dict[int, QRectF]:
     return labels
 
 
-def _view(qtbot, graph, focus: str | None) -> LineageView:
-    view = LineageView()
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
-    qtbot.waitExposed(view)
-    view.show_graph(graph, focus)
-    return view
-
-
 def _deployed_versions(graph) -> list[str]:
     return sorted(n for n in graph.nodes_of_kind(MODEL_VERSION)
                   if any(graph.kind(d) == DEPLOYMENT for d in graph.downstream(n)))
 
 
 @pytest.mark.parametrize("name", STORES)
-def test_a_versions_lineage_labels_every_node_clear_of_edges_and_nodes(qtbot, request, name):
-    stores = _stores(request, name)
-    graph = build_graph(load_catalog(stores, settings=demo_settings() if name == "demo" else None))
+def test_a_versions_lineage_labels_every_node_clear_of_edges_and_nodes(qtbot, store_graph, shown_view, name):
+    graph = store_graph(name)
     focuses = (_deployed_versions(graph) or sorted(graph.nodes_of_kind("dataset")))[:4]  # OpenLineage: datasets
     assert focuses, name
     for focus in focuses:
-        view = _view(qtbot, graph, focus)
-        _painted(view, qtbot)
+        view = shown_view((1280, 800), graph, focus)
+        fitted_and_painted(view, qtbot)
         labels = assert_labels_clear(view)
         # every node labelled, whole or cut after a whole word; a cut label's tooltip is whole
         assert set(labels) == set(range(len(view.node_ids))), \
@@ -119,12 +95,11 @@ def test_a_versions_lineage_labels_every_node_clear_of_edges_and_nodes(qtbot, re
 
 
 @pytest.mark.parametrize("name", STORES)
-def test_whole_graph_labels_clear_and_outer_layers_labelled(qtbot, request, name):
+def test_whole_graph_labels_clear_and_outer_layers_labelled(qtbot, store_graph, shown_view, name):
     """The whole store at the fitted zoom: no label drawn over anything; the first layer (raw
     data) and the last (deployments) are labelled, beside their nodes if need be."""
-    graph = build_graph(load_catalog(_stores(request, name), settings=demo_settings() if name == "demo" else None))
-    view = _view(qtbot, graph, None)
-    _painted(view, qtbot)
+    view = shown_view((1280, 800), store_graph(name), None)
+    fitted_and_painted(view, qtbot)
     labels = assert_labels_clear(view)
     _assert_whole_words(view)
     index = {n: i for i, n in enumerate(view.node_ids)}
@@ -165,7 +140,7 @@ def test_lineage_page_labels_in_both_themes(make_window, qtbot, ui, mode):
     ui.wait_idle(qtbot, window.lineage_page.slot)
     ui.wait_idle(qtbot, window.lineage_page.layout_slot)
     view = window.lineage_page.view
-    _painted(view, qtbot)
+    fitted_and_painted(view, qtbot)
     render(window, f"lineage_page_labels_{mode}")
     labels = assert_labels_clear(view)
     assert set(labels) == set(range(len(view.node_ids))), \

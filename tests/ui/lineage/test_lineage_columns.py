@@ -9,14 +9,10 @@ import itertools
 import pytest
 from PySide6.QtCore import QPointF
 
-from mlops_desktop.core.lineage import DATASET, DEPLOYMENT, build_graph
-from mlops_desktop.resources import demo_settings
-from mlops_desktop.sources.loader import load_catalog
-from mlops_desktop.ui.lineage.view import LineageView, prepare_lineage
+from mlops_desktop.core.lineage import DATASET, DEPLOYMENT
+from mlops_desktop.ui.lineage.view import prepare_lineage
 from tests.ui.conftest import flush_events
-from tests.ui.lineage.test_lineage_workbench import _stores
-
-STORES = ["mlflow3_db", "mlflow2_db", "mlmd_db", "openlineage", "merged", "demo"]
+from tests.ui.lineage.conftest import STORES
 
 
 def _assert_columns(graph, prepared) -> None:
@@ -38,22 +34,16 @@ def _assert_columns(graph, prepared) -> None:
 
 
 @pytest.mark.parametrize("name", STORES)
-def test_every_lineage_is_in_columns_left_to_right(request, name):
-    graph = build_graph(load_catalog(_stores(request, name), settings=demo_settings() if name == "demo" else None))
+def test_every_lineage_is_in_columns_left_to_right(store_graph, name):
+    graph = store_graph(name)
     focuses = [None, *sorted(n for n in graph.g.nodes if graph.kind(n) in (DEPLOYMENT, DATASET))[:12]]
     for focus in focuses:
         _assert_columns(graph, prepare_lineage(graph, focus))
 
 
 @pytest.mark.parametrize("name", ["merged", "demo"])
-def test_columns_on_screen_at_1280(qtbot, request, name):
-    graph = build_graph(load_catalog(_stores(request, name), settings=demo_settings() if name == "demo" else None))
-    view = LineageView()
-    qtbot.addWidget(view)
-    view.resize(1280 - 160, 800 - 80)  # the page's share of a 1280x800 window
-    view.show()
-    qtbot.waitExposed(view)
-    view.show_graph(graph, None)
+def test_columns_on_screen_at_1280(store_graph, shown_view, name):
+    view = shown_view((1280 - 160, 800 - 80), store_graph(name), None)  # the page's share of a 1280x800 window
     flush_events()
     layout = view._prepared.layout
     xs = []

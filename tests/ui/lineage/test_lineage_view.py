@@ -18,6 +18,7 @@ from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.catalog.diff_view import DiffView
 from mlops_desktop.ui.lineage.view import LineageView, _RectGrid
 from tests.ui.conftest import flush_events
+from tests.ui.lineage.conftest import wait_labels_drawn
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
@@ -37,13 +38,8 @@ def render(widget, name: str) -> Path:
     return path
 
 
-def _merged(mlflow3_db: Path, openlineage_file: Path):
-    return load_catalog([str(mlflow3_db), f"openlineage:{openlineage_file}"])
-
-
-def test_lineage_view_opens_on_version_and_highlights_upstream(qtbot, mlflow3_db, openlineage_file, artifacts_dir):
-    catalog = _merged(mlflow3_db, openlineage_file)
-    graph = build_graph(catalog)
+def test_lineage_view_opens_on_version_and_highlights_upstream(qtbot, merged_graph, artifacts_dir):
+    graph = merged_graph
     view = LineageView()
     qtbot.addWidget(view)
     view.resize(1400, 800)
@@ -75,8 +71,8 @@ def test_lineage_view_opens_on_version_and_highlights_upstream(qtbot, mlflow3_db
     assert png.exists()
 
 
-def test_click_search_hops_and_fit(qtbot, mlflow3_db, openlineage_file):
-    graph = build_graph(_merged(mlflow3_db, openlineage_file))
+def test_click_search_hops_and_fit(qtbot, merged_graph):
+    graph = merged_graph
     view = LineageView()
     qtbot.addWidget(view)
     view.resize(1000, 700)
@@ -135,22 +131,12 @@ def test_diff_view(qtbot, mlflow3_db, artifacts_dir):
     render(view, "diff_view_credit_limit")
 
 
-def test_labels_and_badges_level_of_detail(qtbot, mlflow3_db, openlineage_file, artifacts_dir):
+def test_labels_and_badges_level_of_detail(qtbot, merged_graph, shown_view, artifacts_dir):
     """Labels only where they have room, never over each other; badges as tags or dots."""
-    graph = build_graph(_merged(mlflow3_db, openlineage_file))
-    view = LineageView()
-    qtbot.addWidget(view)
-    view.resize(1400, 800)
-    view.show()
+    graph = merged_graph
     focus = version_node_id("readmission-risk", "3")
-    view.show_graph(graph, focus)
-    qtbot.waitExposed(view)
-
-    def labels_drawn() -> bool:  # once the plot has taken its size and range, a repaint draws labels
-        view.plot.viewport().repaint()
-        return view.text_item.labels_drawn > 0
-
-    qtbot.waitUntil(labels_drawn)
+    view = shown_view((1400, 800), graph, focus)
+    wait_labels_drawn(view, qtbot)
     item = view.text_item
     view.plot.viewport().repaint()
     assert item.labels_drawn > 0 and item.badges_drawn == item.badge_count > 0

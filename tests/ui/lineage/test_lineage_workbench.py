@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from mlops_desktop.core.lineage import build_graph, version_node_id
-from mlops_desktop.resources import demo_settings, demo_store_urls
 from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.lineage.view import (
     KIND_NAMES,
@@ -17,28 +16,7 @@ from mlops_desktop.ui.lineage.view import (
     wrap_label,
 )
 from tests.ui.conftest import flush_events, render
-
-
-def _stores(request: pytest.FixtureRequest, name: str) -> list[str]:
-    if name == "demo":
-        return demo_store_urls()
-    if name == "merged":
-        return [str(request.getfixturevalue("mlflow3_db")), f"openlineage:{request.getfixturevalue('openlineage_file')}"]
-    if name == "openlineage":
-        return [f"openlineage:{request.getfixturevalue('openlineage_file')}"]
-    return [str(request.getfixturevalue(name))]
-
-
-def _show(qtbot, stores: list[str], name: str):
-    settings = demo_settings() if name == "demo" else None
-    graph = build_graph(load_catalog(stores, settings=settings))
-    view = LineageView()
-    qtbot.addWidget(view)
-    view.resize(1400, 800)
-    view.show()
-    view.show_graph(graph)
-    qtbot.waitExposed(view)
-    return graph, view
+from tests.ui.lineage.conftest import STORES, wait_labels_drawn
 
 
 def _assert_flows_left_to_right(view: LineageView) -> None:
@@ -68,9 +46,10 @@ def _assert_whole_words(view: LineageView) -> None:
             assert lines[-1].endswith("…")
 
 
-@pytest.mark.parametrize("name", ["mlflow3_db", "mlflow2_db", "mlmd_db", "openlineage", "merged", "demo"])
-def test_every_store_flows_left_to_right_with_whole_labels(qtbot, request, name, artifacts_dir):
-    graph, view = _show(qtbot, _stores(request, name), name)
+@pytest.mark.parametrize("name", STORES)
+def test_every_store_flows_left_to_right_with_whole_labels(qtbot, store_graph, shown_view, name, artifacts_dir):
+    graph = store_graph(name)
+    view = shown_view((1400, 800), graph)
     _assert_flows_left_to_right(view)
     deployments = [n for n in view.node_ids if graph.kind(n) == "deployment"]
     if deployments:  # deployments line up in the last layer
@@ -80,12 +59,7 @@ def test_every_store_flows_left_to_right_with_whole_labels(qtbot, request, name,
     assert len(set(view.node_ids)) == len(view.node_ids)
     named = [(graph.kind(n), graph.label(n)) for n in view.node_ids if graph.kind(n) in ("job", "dataset")]
     assert len(named) == len(set(named))
-
-    def labels_drawn() -> bool:
-        view.plot.viewport().repaint()
-        return view.text_item.labels_drawn > 0
-
-    qtbot.waitUntil(labels_drawn)
+    wait_labels_drawn(view, qtbot)
     _assert_whole_words(view)
     x, y = next(iter(view.positions.values()))
     view.view.setRange(xRange=(x - 300, x + 300), yRange=(y - 200, y + 200), padding=0)
@@ -125,8 +99,8 @@ def test_details_are_readable_text(qtbot, mlflow3_db):
     assert readable(True) == "yes"
 
 
-def test_direction_switch_filters_nodes(qtbot, mlflow3_db, openlineage_file):
-    graph = build_graph(load_catalog([str(mlflow3_db), f"openlineage:{openlineage_file}"]))
+def test_direction_switch_filters_nodes(qtbot, merged_graph):
+    graph = merged_graph
     view = LineageView()
     qtbot.addWidget(view)
     focus = version_node_id("readmission-risk", "3")
@@ -146,8 +120,8 @@ def test_direction_switch_filters_nodes(qtbot, mlflow3_db, openlineage_file):
         view.set_direction("sideways")
 
 
-def test_highlight_marks_shown_nodes_and_clears(qtbot, mlflow3_db, openlineage_file):
-    graph = build_graph(load_catalog([str(mlflow3_db), f"openlineage:{openlineage_file}"]))
+def test_highlight_marks_shown_nodes_and_clears(qtbot, merged_graph):
+    graph = merged_graph
     view = LineageView()
     qtbot.addWidget(view)
     focus = version_node_id("readmission-risk", "3")
