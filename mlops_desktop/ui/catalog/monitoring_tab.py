@@ -50,10 +50,9 @@ DRIFT_MARK = "#d62728"
 EMPTY_TEXT = (
     "No monitoring results recorded for this version.\n\n"
     "Results come from a monitoring: folder store (Evidently snapshots, Great Expectations "
-    "validation results, SageMaker Model Monitor violations), from OpenLineage data-quality "
-    "facets (dataQualityAssertions / dataQualityMetrics) on its datasets, or from MLflow runs "
-    "tagged mlops_desktop.monitoring. Open such a store next to this registry "
-    "(File > Open store…); docs/MONITORING.md has how results are linked to a version."
+    "results, SageMaker Model Monitor violations), OpenLineage data-quality facets on its "
+    "datasets, or MLflow runs tagged mlops_desktop.monitoring. Open such a store next to this "
+    "registry (File > Open store…); docs/MONITORING.md says how results are linked to a version."
 )
 
 
@@ -156,12 +155,14 @@ class MonitoringTabWidget(QWidget):
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setContentsMargins(6, 4, 6, 4)  # off the tab's frame
 
         self.drift_plot = self._make_plot("Drift score per feature")
         self.legend = QLabel()  # feature colours, below the charts (a legend inside would hide points)
         self.legend.setObjectName("monitoringLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
+        self.legend.setContentsMargins(6, 0, 6, 0)
         self.quality_plot = self._make_plot("Data-quality pass rate")
         self.quality_plot.setYRange(-0.05, 1.1, padding=0)  # room for the 0 and 1.0 labels
         self.feature_curves: dict[str, pg.PlotDataItem] = {}
