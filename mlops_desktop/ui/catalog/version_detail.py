@@ -113,6 +113,9 @@ class VersionDetailWidget(QWidget):
             label.setAccessibleName(name)
             self.fact_labels[name] = label
             self.facts.addRow(f"{name}:", label)
+        # the run's name, id, status and user are wider than the pane at 1280x800: wrapped at
+        # the spaces (the id is one word) instead of cut at the edge; the whole text stays the tooltip
+        self.fact_labels["Run"].setWordWrap(True)
         # what another registry (SageMaker, DataRobot) claims about the version's approval: unsigned
         # (one claim per line, cut at the pane's edge like the other facts; all of it in the tooltip)
         self.claims_label = FactLabel()
@@ -222,6 +225,7 @@ class VersionDetailWidget(QWidget):
         f["Author"].setText(version.author or "unknown")
         if run:
             f["Run"].setText(f"{run.name or '(unnamed)'} — {run.run_id} ({run.status}, by {run.user or 'unknown'})")
+            f["Run"].setToolTip(f["Run"].text())
             f["Experiment"].setText(run.experiment_name or run.experiment_id)
         else:
             f["Run"].setText(version.run_id or "no run recorded")
