@@ -46,7 +46,7 @@ from mlops_desktop.ui.common.dialogs import Notifier
 from mlops_desktop.ui.common.progress_widget import TaskProgressWidget
 from mlops_desktop.ui.common.roles import ICON_ROLE, KEY_ROLE
 from mlops_desktop.ui.common.settings import GuiSettings
-from mlops_desktop.ui.common.workers import TaskSlot
+from mlops_desktop.ui.common.workers import TaskSlot, warm_worker_pool
 from mlops_desktop.ui.lineage.page import LineagePage
 from mlops_desktop.ui.models.loading import LoadResult, load_stores, share_the_gil_with_the_ui
 from mlops_desktop.ui.shell.menus import MenuHandlers
@@ -101,6 +101,7 @@ class MainWindow(WindowSession):
         self._selection_before_load: tuple[str, str | None] | None = None
 
         share_the_gil_with_the_ui()  # the workers' computing delays Qt's calls into Python less
+        warm_worker_pool()  # threads started now cost nothing; started while workers compute, they block
         self.load_slot = TaskSlot("stores", self.notifier, self)
         self.load_slot.sig_cancelled.connect(self._on_load_slot_cancelled)
 

@@ -10,7 +10,12 @@ import pytest
 from mlops_desktop.core.errors import CancelledError, StoreError
 from mlops_desktop.ui.common.crash_dialog import CrashDialog
 from mlops_desktop.ui.common.dialogs import ErrorDialog, Notifier
-from mlops_desktop.ui.common.workers import TaskSlot, live_worker_threads
+from mlops_desktop.ui.common.workers import (
+    TaskSlot,
+    WorkerPool,
+    live_worker_threads,
+    warm_worker_pool,
+)
 from mlops_desktop.ui.models.loading import load_stores
 from tests.ui.conftest import flush_events
 
@@ -271,3 +276,48 @@ def test_progress_reports_are_thinned_to_what_the_status_bar_can_show_and_the_la
     assert seen[0] == (0, 10_000, "item 0")  # the first report is shown at once
     assert seen[-1] == (10_000, 10_000, "all done")  # and the last one always
     assert len(seen) < 200  # not one repaint of the status bar per item
+
+
+# -- the worker pool ---------------------------------------------------------------------------
+
+
+def test_tasks_run_on_pooled_threads_and_no_thread_is_started_for_a_task_when_one_waits(qtbot):
+    warm_worker_pool()
+    slot = TaskSlot("pooled", Notifier())
+    idents: list[int] = []
+
+    def ident(*, progress, is_cancelled):
+        idents.append(threading.get_ident())
+        return threading.current_thread().name
+
+    names: list[str] = []
+    threads_before = threading.active_count()
+    for _ in range(5):
+        with qtbot.waitSignal(slot.sig_finished, timeout=5000):
+            slot.start(ident, on_done=names.append)
+    assert threading.active_count() == threads_before  # every task went to a waiting thread
+    assert len(set(idents)) < len(idents)  # threads are used again
+    assert all(name.startswith("mlops-worker-pooled-") for name in names)  # named for the task while it runs
+    assert slot.shutdown()
+    assert live_worker_threads() == []  # each task ended, though its thread waits on
+
+
+def test_a_pool_thread_survives_a_failing_job_and_an_idle_one_leaves():
+    pool = WorkerPool()
+    pool.KEEP, pool.IDLE_S = 0, 0.2
+    ran = threading.Event()
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    pool.submit(fail)
+    deadline = time.monotonic() + 5
+    while not pool._idle and time.monotonic() < deadline:  # the thread is back, waiting
+        time.sleep(0.01)
+    assert len(pool._idle) == 1 and pool._threads == 1
+    pool.submit(ran.set)  # the same thread takes the next job
+    assert ran.wait(5)
+    assert pool._threads == 1
+    while pool._threads and time.monotonic() < deadline:  # idle past IDLE_S: it leaves
+        time.sleep(0.05)
+    assert pool._threads == 0 and pool._idle == []

@@ -21,6 +21,7 @@ from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.catalog import inventory_view
 from mlops_desktop.ui.catalog.inventory_view import ModelsView
 from mlops_desktop.ui.common.workers import TaskSlot
+from mlops_desktop.ui.models import loading
 from mlops_desktop.ui.models.loading import UI_SWITCH_INTERVAL, one_at_a_time
 from tests.ui.conftest import wait_idle
 
@@ -54,6 +55,7 @@ def test_a_job_waiting_for_its_turn_can_be_cancelled(qtbot):
     first, second = TaskSlot("first"), TaskSlot("second")
     cancelled: list[bool] = []
     first.start(job, 0.5, spans)
+    qtbot.waitUntil(loading._COMPUTE_TURN.locked, timeout=5_000)  # the first computes
     state = second.start(job, 0.5, spans)
     state.sig_cancelled.connect(lambda: cancelled.append(True))
     second.cancel()
