@@ -10,6 +10,7 @@ rows arrive with ``beginInsertRows``. Filtering and sorting are the proxy's job
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,11 @@ def format_value(value: float) -> str:
 
 def version_sort_key(version: str) -> tuple[int, int, str]:
     return (0, int(version), "") if version.isdigit() else (1, 0, version)
+
+
+def same_rows(a: Sequence[object], b: Sequence[object]) -> bool:
+    """Whether two row lists hold the same objects in the same order (compared by identity, in C)."""
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def time_key(value: datetime | None) -> float:
@@ -120,8 +126,15 @@ class EntityTableModel(QAbstractTableModel, Generic[T]):
 
         ``texts[i]`` belongs to ``rows[i]``; rows the model no longer has are ignored.
         """
+        if same_rows(rows, self._rows):
+            self._search = list(texts)
+            return
         by_id = {id(r): t for r, t in zip(rows, texts, strict=True)}
         self._search = [by_id.get(id(r), cached) for r, cached in zip(self._rows, self._search, strict=True)]
+
+    def matches(self, row: int, needle: str) -> bool:
+        """Whether the filter's ``needle`` (case-folded) is in the row's text."""
+        return needle in self.search_text(row)
 
     def sort_key(self, column: int) -> Callable[[T], Any]:
         col = self.columns[column]
@@ -265,7 +278,7 @@ class FilterProxyModel(QSortFilterProxyModel):
             return True
         model = self.sourceModel()
         if isinstance(model, EntityTableModel):
-            return self._needle in model.search_text(source_row)
+            return model.matches(source_row, self._needle)
         return super().filterAcceptsRow(source_row, source_parent)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -27,6 +27,7 @@ from mlops_desktop.ui.models.base import (
     Column,
     EntityTableModel,
     format_time,
+    same_rows,
     time_key,
     version_sort_key,
 )
@@ -139,17 +140,18 @@ def inventory_texts_job(
     columns: Sequence[Column[Any]], rows: Sequence[RegisteredModel], *, progress: Callable[[int, int, str], None],
     is_cancelled: Callable[[], bool],
 ) -> tuple[Sequence[RegisteredModel], list[str], list[RowFacts], dict[int, list[RegisteredModel]]]:
-    """Worker function: each row's filter text (as :func:`search_texts_job`), its static cells
-    and sort keys (:class:`RowFacts`), and each static column's widest rows."""
+    """Worker function: each row's filter text of its static cells (the computed cells' texts are
+    the model's, :meth:`ModelInventoryModel._computed_texts`), its static cells and sort keys
+    (:class:`RowFacts`), and each static column's widest rows."""
     texts, facts = [], []
-    static, dynamic = columns[:STATIC_COLUMNS], columns[STATIC_COLUMNS:]
+    static = columns[:STATIC_COLUMNS]
     for i, row in enumerate(rows):
         if i % 500 == 0:
             check_cancelled(is_cancelled)
             progress(i, len(rows), "Indexing rows for the filter")
         fact = row_facts(static, row)
         facts.append(fact)
-        texts.append("\x1f".join((*fact.texts, *(col.display(row) for col in dynamic))).casefold())
+        texts.append("\x1f".join(fact.texts).casefold())
     check_cancelled(is_cancelled)
     samples = {c: [rows[i] for i in widest([len(f.texts[c]) for f in facts])] for c in range(len(static))}
     return rows, texts, facts, samples
@@ -176,6 +178,8 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
         self._monitoring: dict[str, tuple[str, int, str]] = {}
         self.attention: dict[str, ModelAttention] = {}
         none = ModelAttention(governance_tip="Governance not computed yet", findings_tip="Findings not computed yet")
+        self._no_attention = none
+        self._computed: dict[str, str] | None = None  # see _computed_texts
         self.columns = (*type(self).columns, Column(
             "Governance", lambda m: self.attention.get(m.name, none).governance,
             lambda m: (self.attention.get(m.name, none).governance_rank, self.attention.get(m.name, none).governance),
@@ -191,12 +195,14 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
 
     def _rows_reset(self) -> None:
         self._facts = [None] * len(self._rows)
+        self._computed = None
         self._rows_changed()
         self._samples = {}
         self._in_order = True
 
     def _rows_appended(self, first: int, count: int) -> None:
         self._facts.extend([None] * count)
+        self._computed = None
         self._rows_changed()
         self._in_order = False
 
@@ -217,21 +223,55 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
                          samples: dict[int, list[RegisteredModel]] | None = None) -> None:
         super().set_search_texts(rows, texts)
         if facts is not None:
-            by_id = {id(r): f for r, f in zip(rows, facts, strict=True)}
-            self._facts = [by_id.get(id(r), cached) for r, cached in zip(self._rows, self._facts, strict=True)]
+            if same_rows(rows, self._rows):
+                self._facts = list(facts)
+            else:
+                by_id = {id(r): f for r, f in zip(rows, facts, strict=True)}
+                self._facts = [by_id.get(id(r), cached) for r, cached in zip(self._rows, self._facts, strict=True)]
             self._keys = {}
         if samples is not None:
             self._samples.update(samples)
             self._fit_key += 1
-        self._refresh_attention_texts()
-        self._refresh_monitoring_texts()  # texts computed before the statuses arrived
+
+    # -- the filter's texts ----------------------------------------------------------------
+    #
+    # A row's filter text is its static cells' (cached in ``_search``, computed by
+    # :func:`inventory_texts_job`) and, apart, its Governance, Findings and Monitoring cells'
+    # (:meth:`_computed_texts`, made again only after those results change). A needle never holds
+    # the cells' separator, so matching the two apart matches what matching them joined would.
+
+    def _static_text(self, row: int) -> str:
+        text = self._search[row]
+        if text is None:
+            text = self._search[row] = "\x1f".join(self.facts(row).texts).casefold()
+        return text
+
+    def _computed_texts(self) -> dict[str, str]:
+        """model name -> its computed cells' text, case-folded (made when first asked)."""
+        texts = self._computed
+        if texts is None:
+            attention, monitoring, none = self.attention, self._monitoring, self._no_attention
+            texts = {}
+            for m in self._rows:
+                a = attention.get(m.name, none)
+                shown = monitoring.get(m.name)
+                texts[m.name] = f"{a.governance}\x1f{a.findings}\x1f{shown[0] if shown else ''}".casefold()
+            self._computed = texts
+        return texts
+
+    def search_text(self, row: int) -> str:
+        """Every column's text of one row, case-folded: what the filter matches."""
+        return self._static_text(row) + "\x1f" + self._computed_texts().get(self._rows[row].name, "")
+
+    def matches(self, row: int, needle: str) -> bool:
+        return needle in self._static_text(row) or needle in self._computed_texts().get(self._rows[row].name, "")
 
     # -- computed columns ----------------------------------------------------------------
 
     def set_monitoring(self, by_model: dict[str, list[tuple[str, str, str]]]) -> None:
         """Each model's deployed versions as ``(version, status, label)``."""
         self._monitoring = {name: monitoring_summary(items) for name, items in by_model.items()}
-        self._refresh_monitoring_texts()
+        self._computed = None
         column = self.column_index("Monitoring")
         monitoring = self._monitoring
         self._computed_changed([column], [len(monitoring[m.name][0]) if m.name in monitoring else 0
@@ -242,7 +282,7 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
     def set_attention(self, by_model: dict[str, ModelAttention]) -> None:
         """Each model's governance and findings (computed in a worker)."""
         self.attention = dict(by_model)
-        self._refresh_attention_texts()
+        self._computed = None
         first, last = self.column_index("Governance"), self.column_index("Findings")
         attention = self.attention
         items = [attention.get(m.name) for m in self._rows]
@@ -261,26 +301,9 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
                 self._in_order = False
         self._fit_key += 1
 
-    def _refresh_attention_texts(self) -> None:
-        """Put the current Governance and Findings texts into the filter's cached texts."""
-        columns = [self.column_index("Governance"), self.column_index("Findings")]
-        for i, cached in enumerate(self._search):
-            parts = cached.split("\x1f") if cached is not None else []
-            if len(parts) == len(self.columns):
-                for c in columns:
-                    parts[c] = self.columns[c].display(self._rows[i]).casefold()
-                self._search[i] = "\x1f".join(parts)
-
     def needs_attention(self, row: int) -> bool:
         item = self.attention.get(self._rows[row].name)
         return item is not None and item.needs_attention
-
-    def _refresh_monitoring_texts(self) -> None:
-        """Put the current Monitoring text (the last column) into the filter's cached texts."""
-        for i, cached in enumerate(self._search):
-            if cached is not None and cached.count("\x1f") == len(self.columns) - 1:
-                head = cached.rsplit("\x1f", 1)[0]
-                self._search[i] = head + "\x1f" + self.columns[-1].display(self._rows[i]).casefold()
 
     # -- filtering, fitting, sorting ------------------------------------------------------
 
@@ -292,8 +315,9 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
             if None in search:  # texts not computed ahead (a small inventory): computed here
                 for r in kept:
                     if search[r] is None:
-                        self.search_text(r)
-            kept = [r for r in kept if needle in search[r]]  # type: ignore[operator]
+                        self._static_text(r)
+            computed, rows_ = self._computed_texts(), self._rows
+            kept = [r for r in kept if needle in search[r] or needle in computed.get(rows_[r].name, "")]  # type: ignore[operator]
         if only_attention:
             attention, rows_ = self.attention, self._rows
             kept = [r for r in kept if (a := attention.get(rows_[r].name)) is not None and a.needs_attention]

@@ -16,7 +16,7 @@ from mlops_desktop.sources.loader import load_catalog
 from mlops_desktop.ui.catalog.column_fit import ColumnFitter
 from mlops_desktop.ui.catalog.inventory_view import ModelsView
 from mlops_desktop.ui.common.roles import BADGES_ROLE, ENTITY_ROLE, SORT_ROLE
-from mlops_desktop.ui.models.catalog import FIT_SAMPLE, ModelInventoryModel
+from mlops_desktop.ui.models.catalog import FIT_SAMPLE, ModelAttention, ModelInventoryModel
 from tests.ui.conftest import flush_events, wait_idle
 
 
@@ -143,3 +143,32 @@ def test_a_sort_moves_the_rows_once_and_keeps_filter_and_selection(qtbot, view: 
 def test_the_worker_computes_each_rows_cells(view: ModelsView):
     assert None not in view.model._facts  # filled by the indexing worker, not on the UI thread
     assert isinstance(view.model, ModelInventoryModel)
+
+
+def test_the_filter_matches_the_computed_cells_as_they_change(view: ModelsView):
+    """Governance, Findings and Monitoring texts are matched apart from the static cells' (which the
+    worker computed once): a result that arrives or changes is matched at once, an old one no more."""
+    model, proxy = view.model, view.proxy
+    target = model.rows[7]
+    model.set_attention({**model.attention, target.name: ModelAttention(governance="v9: ✗ Zebra-Target",
+                                                                        findings="3 · critical-xyz")})
+    view.filter_bar.edit.setText("zebra-target")
+    flush_events()
+    assert [proxy.index(r, 0).data(ENTITY_ROLE) for r in range(proxy.rowCount())] == [target]
+    view.filter_bar.edit.setText("critical-xyz")
+    flush_events()
+    assert proxy.rowCount() == 1
+    model.set_monitoring({target.name: [("9", "drift", "Drift-Seen-Qq")]})
+    view.filter_bar.edit.setText("drift-seen-qq")
+    flush_events()
+    assert [proxy.index(r, 0).data(ENTITY_ROLE) for r in range(proxy.rowCount())] == [target]
+    model.set_attention({})  # the results changed: the old text matches no more
+    view.filter_bar.edit.setText("zebra-target")
+    flush_events()
+    assert proxy.rowCount() == 0
+    row = model.rows.index(target)
+    assert "drift-seen-qq" in model.search_text(row)  # every column's text, joined, as before
+    assert model.search_text(row).count("\x1f") == len(model.columns) - 1
+    view.filter_bar.edit.setText(target.name)  # a static cell still matches
+    flush_events()
+    assert target in [proxy.index(r, 0).data(ENTITY_ROLE) for r in range(proxy.rowCount())]
