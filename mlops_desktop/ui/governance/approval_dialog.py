@@ -157,7 +157,7 @@ class ApprovalDialog(TaskDialog):
         self.setObjectName("ApprovalDialog")
         self.setAccessibleName("Approve or reject a model version")
         self.setWindowTitle(f"Approve / Reject — {version.model_name} version {version.version}")
-        self.resize(1000, 760)
+        self.resize(1000, 640)  # fits a 1280x800 screen with room for a title bar and a panel
         self.version = version
         self.catalog = catalog
         self.governance_url = governance_url
@@ -487,12 +487,30 @@ class ApprovalDialog(TaskDialog):
                 verdict = f"<b style='color:{ok_color(True).name()}'>✓ trusted</b>"
             elif s.status == "unknown":
                 verdict = html.escape(s.detail)
-            else:
+            else:  # decide() refuses such a key (CRYPTO.md: only a trusted key's signature counts)
                 verdict = (f"<b style='color:{ok_color(False).name()}'>✗ cannot sign: "
                            f"{html.escape(s.detail or s.status)}</b>")
             text = f"{who} — key <code>{s.key_id[:16]}</code>{roles} — {verdict}"
         self.signer_label.setText(text)
         self._on_form_changed()
+
+    def signer_refusal(self) -> str | None:
+        """Why the chosen key cannot sign here (revoked, not on the trust list, lacking the role,
+        outside its validity), or None: the store refuses such a key, so the dialog does not offer
+        to sign with it. A key whose id is known only after unlocking is left to the signing step."""
+        s = self.signer
+        if s.key_id is None or s.status in ("valid", "unknown"):
+            return None
+        return (f"Key {s.key_id[:16]} cannot sign decisions: {s.detail or s.status}. "
+                "Ask an administrator to add it with 'trust add', or choose another key file.")
+
+    def _update_sign_button(self, running: bool | None = None) -> None:
+        ctx = self.context
+        refusal = self.signer_refusal()
+        busy = self.slot.is_running() if running is None else running
+        self.sign_button.setEnabled(not busy and self.record is None and ctx is not None
+                                    and not ctx.read_only_reason and self.policy is not None and refusal is None)
+        self.sign_button.setToolTip(refusal or "")
 
     def _on_form_changed(self, *_args: object) -> None:
         decision = self.decision()
@@ -519,7 +537,7 @@ class ApprovalDialog(TaskDialog):
             self.checklist.clear()
             self.policy_result = None
         self._show_held_targets()
-        self.sign_button.setEnabled(not self.slot.is_running() and not ctx.read_only_reason)
+        self._update_sign_button()
 
     # -- signing ----------------------------------------------------------------------------------
 
@@ -541,6 +559,8 @@ class ApprovalDialog(TaskDialog):
             problem = "Give a reason: it is part of the signed record."
         elif not self.key_field.path():
             problem = "Choose your key file."
+        elif self.signer_refusal():
+            problem = self.signer_refusal()
         if problem is None:
             try:
                 passphrase = passphrase_or_env(self.passphrase_edit.text())
@@ -565,8 +585,7 @@ class ApprovalDialog(TaskDialog):
         for w in (self.approve_radio, self.reject_radio, self.target_combo, self.reason_edit, self.key_field,
                   self.passphrase_edit, *self.regime_checks.values()):
             w.setEnabled(not running and self.record is None)
-        self.sign_button.setEnabled(not running and self.record is None and self.context is not None
-                                    and not self.context.read_only_reason and self.policy is not None)
+        self._update_sign_button(running)
 
     def _on_signed(self, record: ApprovalRecord) -> None:
         self.record = record

@@ -244,11 +244,30 @@ def test_bad_inputs_are_explained_in_the_dialog(widgets, qtbot, catalog, gov_url
     junk.write_text("not a key")
     sign_with(qtbot, dialog, junk)
     assert "not a readable" in dialog.banner.text()
-    # a key that is not on the trust list
-    sign_with(qtbot, dialog, keys.mallory)
-    assert "cannot sign decisions" in dialog.banner.text()
+    # a key that is not on the trust list: the store would refuse it, so Sign is not offered
+    dialog.key_field.set_path(str(keys.mallory))
     assert "not on the trust list" in dialog.signer_label.text()
+    assert not dialog.sign_button.isEnabled()
+    assert "not on the trust list" in dialog.sign_button.toolTip()
+    assert "cannot sign decisions" in dialog.sign_button.toolTip()
+    dialog.passphrase_edit.setText(PASSPHRASE)
+    assert not dialog.sign()  # Enter in the passphrase field is refused the same way
+    assert "cannot sign decisions" in dialog.banner.text()
+    # a trusted key again: Sign is offered, without the refusal
+    dialog.key_field.set_path(str(keys.alice))
+    assert dialog.sign_button.isEnabled() and dialog.sign_button.toolTip() == ""
     assert counts(gov_url) == before
+
+
+def test_dialog_fits_a_1280x800_screen_with_room(widgets, qtbot, catalog, gov_url, keys):
+    dialog = open_dialog(widgets, qtbot, catalog, gov_url)
+    dialog.key_field.set_path(str(keys.alice))
+    QApplication.processEvents()
+    # room for a title bar and a panel on a 1280x800 screen (it was 760 px tall: y 20-780)
+    assert dialog.height() <= 680 and dialog.width() <= 1100, dialog.size()
+    assert dialog.minimumSizeHint().height() <= dialog.height()
+    # the statement and the checklist still get a readable share of it
+    assert dialog.statement_view.height() >= 150 and dialog.checklist.height() >= 150
 
 
 def test_passphrase_from_the_environment(widgets, qtbot, catalog, gov_url, keys, monkeypatch):
