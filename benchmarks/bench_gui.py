@@ -11,6 +11,11 @@ Measures, in one offscreen process per store:
 
     python benchmarks/bench_gui.py [--store DB ...] [--write]   (--write updates BENCHMARKS.md "## GUI")
 
+With ``BENCH_GUI_RSS=1`` each phase's end prints the resident memory (and the interpreter's
+allocated blocks) to stderr; with ``BENCH_GUI_SETTLE=1`` the steps after the load wait until the
+background work it started (governance, findings, monitoring) has ended, so memory and blocks are
+told apart by what caused them; ``BENCH_GUI_STACKS=FILE`` samples the threads' stacks during blocks.
+
 The 5x store: ``python benchmarks/scale_mlflow_store.py benchmarks/data/scale5x.db --models 10000
 --runs 500000 --datasets 100000``.
 """
@@ -45,6 +50,16 @@ from mlops_desktop.app import create_application  # noqa: E402
 from mlops_desktop.ui.shell.main_window import MainWindow  # noqa: E402
 
 
+def resident_mb() -> float:
+    """The process's resident memory now (Linux ``/proc/self/statm``)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class BlockWatch:
     """Longest gap between ticks of a 5 ms timer = longest time the UI thread was busy.
 
@@ -74,6 +89,8 @@ class BlockWatch:
 
     @phase.setter
     def phase(self, phase: str) -> None:
+        if os.environ.get("BENCH_GUI_RSS"):  # resident memory as each phase ends
+            print(f"{resident_mb():7.0f} MB  (peak {peak_mb():5.0f}, {sys.getallocatedblocks() / 1e6:5.2f}M blocks)  after {self._phase or 'start'}", file=sys.stderr)
         self._phase = phase
         self.by_phase.setdefault(phase, (0.0, 0.0, 0.0))  # listed even when no tick was late
 
@@ -197,6 +214,11 @@ def run_once(store: Path) -> dict[str, float | str]:
     wait(app, lambda: not window.load_slot.is_running())
     all_shown = time.perf_counter() - start
     models = window.models_view.model.rowCount()
+    if os.environ.get("BENCH_GUI_SETTLE"):  # let the background work after the load end first
+        from mlops_desktop.ui.common.workers import live_worker_threads
+
+        watch.phase = "background work after the load"
+        wait(app, lambda: not live_worker_threads(), timeout_s=600)
 
     watch.phase = "selecting a version"
     window.models_view.table.selectRow(5)
@@ -250,15 +272,16 @@ def run_once(store: Path) -> dict[str, float | str]:
         watch.phase = f"{key} page"
         window.show_page(key)
         settle(app, 0.5)
+    watch.phase = "end"
     watch.timer.stop()
     if sampler is not None:
         sampler.stop()
         Path(os.environ["BENCH_GUI_STACKS"]).write_text(sampler.report(), encoding="utf-8")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     window.persist_layout = False
     window.close()
     return {"first_rows": first_rows, "all_shown": all_shown, "models": models, "runs": runs,
-            "datasets": datasets, "runs_s": runs_s, "runs_first_s": runs_first_s, "peak_mb": peak_mb, "worst_block_ms": watch.worst_ms,
+            "datasets": datasets, "runs_s": runs_s, "runs_first_s": runs_first_s, "peak_mb": peak, "worst_block_ms": watch.worst_ms,
             "worst_phase": watch.worst_phase, "by_phase": watch.by_phase}
 
 
