@@ -89,6 +89,14 @@ def _rule(f: Finding) -> str:
     return f"{f.id} {f.rule}"
 
 
+#: findings table: room around a cell's text, the object column's cap and floor, and the least
+#: an explanation or a remediation column gets
+_CELL_PAD = 16
+_MAX_OBJECT = 300
+_MIN_OBJECT = 120
+_MIN_TEXT = 160
+
+
 def _rule_number(f: Finding) -> int:
     return int(f.id[1:]) if f.id[1:].isdigit() else 0
 
@@ -265,6 +273,11 @@ class FindingsView(QWidget):
         header.setStretchLastSection(True)
         for col, width in enumerate((76, 220, 275, 290)):
             self.table.setColumnWidth(col, width)
+        # the rule (id and name) is what people scan: fitted to its longest text, the object too
+        # (capped), and explanation and remediation share the rest, cut with the whole text as
+        # tooltip (the details pane below shows all of it); refitted when the rows or the width change
+        self._fitted_for: tuple[int, int] | None = None
+        self.table.viewport().installEventFilter(self)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.installEventFilter(self)  # Ctrl+C copies whole findings, not the current cell
@@ -413,6 +426,8 @@ class FindingsView(QWidget):
             and (not needle or needle in text)]
         # the lists are in the default order: the model keeps its rows sorted as the header says
         self.model.set_rows(shown, sorted_by=(0, Qt.SortOrder.AscendingOrder))
+        self._fitted_for = None
+        self.fit_columns()
         self._update_state()
         if not self.selected_findings(fallback=False):
             self._show_details(None)
@@ -512,7 +527,38 @@ class FindingsView(QWidget):
             return
         self.details.setHtml(finding_html(finding))
 
+    def fit_columns(self) -> None:
+        """Severity and Rule as wide as their longest text, Object too up to a cap, and the
+        explanation and remediation columns sharing what is left (at least ``_MIN_TEXT`` each)."""
+        width = self.table.viewport().width()
+        if self._fitted_for == (width, len(self.model.rows)):
+            return
+        self._fitted_for = (width, len(self.model.rows))
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+
+        def need(col: int, texts: set[str]) -> int:
+            heading = header.fontMetrics().horizontalAdvance(str(self.model.headerData(col, Qt.Orientation.Horizontal)))
+            return max([heading + 24, *(metrics.horizontalAdvance(t) + _CELL_PAD for t in texts)])
+
+        rows = self.model.rows
+        severity = max(76, need(0, {f.severity for f in rows}))
+        rule = need(1, {_rule(f) for f in rows})
+        obj = min(need(2, {f.object for f in rows}), _MAX_OBJECT)
+        rest = width - severity - rule - obj
+        if rest < 2 * _MIN_TEXT:  # narrow: the object gives way first, then the rule
+            obj = max(_MIN_OBJECT, obj - (2 * _MIN_TEXT - rest))
+            rest = width - severity - rule - obj
+            if rest < 2 * _MIN_TEXT:
+                rule = max(_MIN_OBJECT, rule - (2 * _MIN_TEXT - rest))
+                rest = width - severity - rule - obj
+        for col, w in enumerate((severity, rule, obj, max(_MIN_TEXT, rest // 2))):
+            self.table.setColumnWidth(col, w)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+            return False
         if (watched is self.table and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
                 and event.matches(QKeySequence.StandardKey.Copy)):
             self.copy_selected()
