@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, Run
 from mlops_desktop.core.lineage import version_node_id
 from mlops_desktop.core.monitoring import DEFAULT_MAX_AGE_DAYS, MonitoringOverview
-from mlops_desktop.core.progress import check_cancelled
+from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.services.governance_status import Overview, overview_job
 from mlops_desktop.services.settings import VerificationSettings
 from mlops_desktop.sources.base import Source
@@ -49,6 +49,7 @@ from mlops_desktop.ui.models.catalog import (
     VersionsModel,
     inventory_texts_job,
     model_attention,
+    monitoring_summaries,
 )
 from mlops_desktop.ui.models.loading import one_at_a_time
 
@@ -56,7 +57,16 @@ from mlops_desktop.ui.models.loading import one_at_a_time
 # behind for the GIL. The filter's texts do not wait for their turn (the first keystroke needs them;
 # a governance job still finishing its cancelled run would hold the turn)
 _search_texts_job = inventory_texts_job
-_monitoring_job = one_at_a_time(monitoring_job)
+
+
+def models_monitoring_job(catalog: Catalog, as_of: date, max_age_days: int, *, progress: ProgressFn,
+                          is_cancelled: CancelledFn) -> tuple[MonitoringOverview, dict[str, tuple[str, int, str]]]:
+    """Worker function: :func:`monitoring_job` and each model's Monitoring cell from it."""
+    overview = monitoring_job(catalog, as_of, max_age_days, progress=progress, is_cancelled=is_cancelled)
+    return overview, monitoring_summaries(deployed_statuses(overview))
+
+
+_monitoring_job = one_at_a_time(models_monitoring_job)
 
 #: With more models than this, a filter typed while their texts are computed waits for them.
 DEFER_FILTER_ROWS = 1000
@@ -287,8 +297,9 @@ class ModelsView(QWidget):
         self._refilter(lambda: self.proxy.set_only_attention(on))
         self._update_count()
 
-    def _on_monitoring_done(self, overview: MonitoringOverview) -> None:
-        self.model.set_monitoring(deployed_statuses(overview))
+    def _on_monitoring_done(self, result: tuple[MonitoringOverview, dict[str, tuple[str, int, str]]]) -> None:
+        overview, summaries = result
+        self.model.set_monitoring_summaries(summaries)
         self.detail.set_monitoring_overview(overview)
 
     def _on_search_texts_done(self, result: tuple[list[RegisteredModel], list[str], list[RowFacts],

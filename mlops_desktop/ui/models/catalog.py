@@ -102,6 +102,11 @@ def monitoring_summary(statuses: list[tuple[str, str, str]]) -> tuple[str, int, 
     return f"{label} ({versions})", worst, tip
 
 
+def monitoring_summaries(by_model: dict[str, list[tuple[str, str, str]]]) -> dict[str, tuple[str, int, str]]:
+    """:func:`monitoring_summary` of each model (10,000 models: 30 ms of Python, for a worker)."""
+    return {name: monitoring_summary(items) for name, items in by_model.items()}
+
+
 #: The inventory's columns that depend on the model alone (the rest on computed results).
 STATIC_COLUMNS = 7
 #: Rows per column a fit measures: the widest texts of the whole inventory (by length).
@@ -270,7 +275,11 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
 
     def set_monitoring(self, by_model: dict[str, list[tuple[str, str, str]]]) -> None:
         """Each model's deployed versions as ``(version, status, label)``."""
-        self._monitoring = {name: monitoring_summary(items) for name, items in by_model.items()}
+        self.set_monitoring_summaries(monitoring_summaries(by_model))
+
+    def set_monitoring_summaries(self, summaries: dict[str, tuple[str, int, str]]) -> None:
+        """Each model's Monitoring cell (:func:`monitoring_summaries`, computed in a worker)."""
+        self._monitoring = dict(summaries)
         self._computed = None
         column = self.column_index("Monitoring")
         monitoring = self._monitoring

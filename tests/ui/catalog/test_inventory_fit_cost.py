@@ -172,3 +172,20 @@ def test_the_filter_matches_the_computed_cells_as_they_change(view: ModelsView):
     view.filter_bar.edit.setText(target.name)  # a static cell still matches
     flush_events()
     assert target in [proxy.index(r, 0).data(ENTITY_ROLE) for r in range(proxy.rowCount())]
+
+
+def test_the_monitoring_cells_are_computed_in_the_worker(view: ModelsView, catalog: Catalog):
+    from datetime import UTC, datetime
+
+    from mlops_desktop.ui.catalog.inventory_view import models_monitoring_job
+    from mlops_desktop.ui.catalog.monitoring_tab import deployed_statuses
+    from mlops_desktop.ui.models.catalog import monitoring_summary
+
+    as_of = view.monitoring_as_of or datetime.now(UTC).date()  # as the page computed them
+    overview, summaries = models_monitoring_job(catalog, as_of, view.monitoring_max_age_days,
+                                                progress=lambda *_: None, is_cancelled=lambda: False)
+    by_model = deployed_statuses(overview)
+    assert summaries == {name: monitoring_summary(items) for name, items in by_model.items()} and summaries
+    column = view.model.column_index("Monitoring")
+    shown = {view.model.rows[r].name: view.model.index(r, column).data() for r in range(view.model.rowCount())}
+    assert all(shown[name] == text for name, (text, _rank, _tip) in summaries.items())  # as the worker gave them
