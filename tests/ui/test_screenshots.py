@@ -17,28 +17,34 @@ screen), a dialog fits on the smaller screen, and no render is blank.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QSize
+from cryptography.hazmat.primitives.asymmetric import ec
+from PySide6.QtCore import QDateTime, QPoint, QSize, QTimeZone
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QTabWidget, QWidget
 
 from mlops_desktop.core.errors import StoreError
 from mlops_desktop.core.lineage import dataset_node_id, version_node_id
+from mlops_desktop.governance import keys as governance_keys
 from mlops_desktop.governance.approvals import approve, reject
-from mlops_desktop.governance.keys import SigningKey, generate_private_key, key_id
+from mlops_desktop.governance.keys import SigningKey, key_id
 from mlops_desktop.governance.snapshot import create_snapshot
 from mlops_desktop.governance.store import open_governance
 from mlops_desktop.governance.trust import add_signer, init_trust
 from mlops_desktop.resources import demo_settings, demo_store_urls
 from mlops_desktop.services.keys import CreateKeyRequest, create_signing_key
 from mlops_desktop.sources.loader import load_catalog
+from mlops_desktop.ui.catalog.as_of_view import AsOfControl
 from mlops_desktop.ui.common import theme
 from mlops_desktop.ui.common.crash_dialog import CrashDialog
 from mlops_desktop.ui.common.dialogs import ErrorDialog
@@ -59,9 +65,45 @@ def _updating() -> bool:
     return os.environ.get("MLOPS_UPDATE_SCREENSHOTS") == "1"
 
 
+#: the shots do not change from one run to the next: keys derived from fixed bytes, a fixed
+#: "As of" time, and the client's key folder under a fixed home (shown in the Keys and Approve dialogs)
+AS_OF = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+HOME = Path(tempfile.gettempdir()) / "mlops-desktop-screens" / "home" / "carol"
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _fixed_private_key(label: str) -> ec.EllipticCurvePrivateKey:
+    """A P-256 key derived from ``label`` (the same key every run; for screenshots only)."""
+    scalar = int.from_bytes(hashlib.sha256(f"mlops-desktop screenshots: {label}".encode()).digest(), "big")
+    return ec.derive_private_key(scalar % (_P256_ORDER - 1) + 1, ec.SECP256R1())
+
+
 def _key(identity: str) -> SigningKey:
-    private = generate_private_key()
+    private = _fixed_private_key(identity)
     return SigningKey(private, key_id(private.public_key()), identity)
+
+
+def _fix_as_of(window: QWidget) -> None:
+    """Every "As of" field shows :data:`AS_OF` instead of the time the window opened."""
+    for control in window.findChildren(AsOfControl):
+        control.edit.blockSignals(True)
+        control.edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(AS_OF.timestamp()), QTimeZone.utc()))
+        control.edit.blockSignals(False)
+
+
+@pytest.fixture
+def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME (and the XDG folders under it) at :data:`HOME`, emptied first, and keys made by the
+    app derived from fixed bytes, so the key path and key ids shown are the same every run."""
+    shutil.rmtree(HOME, ignore_errors=True)
+    HOME.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(HOME))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(HOME / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(HOME / ".local" / "share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(HOME / ".cache"))
+    made = iter(range(1000))
+    monkeypatch.setattr(governance_keys, "generate_private_key", lambda: _fixed_private_key(f"app key {next(made)}"))
+    return HOME
 
 
 def _governance_with_decisions(path: Path, catalog) -> str:
@@ -232,16 +274,19 @@ def _write_index() -> None:
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
-def test_every_window_and_dialog_renders(make_window, qtbot, ui, tmp_path, mode):
+def test_every_window_and_dialog_renders(fixed_home, make_window, qtbot, ui, tmp_path, mode):
     empty = make_window()
     empty.persist_layout = False
     empty.set_theme(mode)
+    _fix_as_of(empty)
     start = Shots(mode, empty)
     start.page("main_window_empty")
     empty.close()
 
     # a signing key of this client, so the Keys dialog lists one
-    create_signing_key(CreateKeyRequest(str(tmp_path / "carol.key"), "Carol Officer", "carol@example.org",
+    key_path = fixed_home / ".config" / "mlops-desktop" / "keys" / "carol.key"  # the default key folder
+    key_path.parent.mkdir(parents=True)
+    create_signing_key(CreateKeyRequest(str(key_path), "Carol Officer", "carol@example.org",
                                         "violet anchor lantern 58 drizzle"))
     catalog = load_catalog(demo_store_urls(), settings=demo_settings())
     gov_url = _governance_with_decisions(tmp_path / "governance.db", catalog)
@@ -249,6 +294,7 @@ def test_every_window_and_dialog_renders(make_window, qtbot, ui, tmp_path, mode)
     window.persist_layout = False
     window.resize(SIZES["1280x800"])
     window.set_theme(mode)
+    _fix_as_of(window)
     window.open_stores(demo_store_urls())
     ui.wait_idle(qtbot, window.load_slot)
     assert not window.notifier.dialogs
@@ -369,6 +415,7 @@ def test_every_window_and_dialog_renders(make_window, qtbot, ui, tmp_path, mode)
     altered = make_window()
     altered.persist_layout = False
     altered.set_theme(mode)
+    _fix_as_of(altered)
     altered.open_stores([str(snap)])
     ui.wait_idle(qtbot, altered.load_slot)
     assert altered.altered_banner.isVisible()
