@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import sys
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -213,11 +212,12 @@ class MlflowSqlSource(Source):
     def _load(self, con: sa.Connection, progress: ProgressFn, is_cancelled: CancelledFn, all_runs: bool) -> Catalog:
         steps = 7
         store = self.url.display
+        times = _Times()  # equal times of versions and metrics share one datetime
         progress(0, steps, "Reading registered models")
-        models = self._read_models(con)
+        models = self._read_models(con, times=times)
         check_cancelled(is_cancelled)
         progress(1, steps, "Reading model versions")
-        versions = self._read_versions(con, models)
+        versions = self._read_versions(con, models, times=times)
         check_cancelled(is_cancelled)
         progress(2, steps, "Reading experiments and runs")
         experiments = self._read_experiments(con)
@@ -225,18 +225,19 @@ class MlflowSqlSource(Source):
         runs = self._read_runs(con, run_filter, experiments)
         check_cancelled(is_cancelled)
         progress(3, steps, "Reading run parameters, metrics and tags")
-        self._fill_run_details(con, runs, run_filter)
+        self._fill_run_details(con, runs, run_filter, times)
         check_cancelled(is_cancelled)
         progress(4, steps, "Reading dataset inputs")
         datasets = self._read_inputs(con, runs, run_filter)
         check_cancelled(is_cancelled)
         progress(5, steps, "Reading logged models")
-        logged = self._read_logged_models(con, runs if not all_runs else None, versions)
+        logged = self._read_logged_models(con, runs if not all_runs else None, versions, times)
         check_cancelled(is_cancelled)
         progress(6, steps, "Linking versions to runs")
         for v in versions:
             run = runs.get(v.run_id) if v.run_id else None
             if run is not None:
+                v.run_id = run.run_id  # the run's id object (equal), not a second copy of it
                 v.run_user = run.user
                 v.datasets = sorted(run.inputs, key=lambda d: (d.name, d.digest, d.context or ""))
         for e in experiments.values():
@@ -251,7 +252,9 @@ class MlflowSqlSource(Source):
             logged_models=logged,
         )
 
-    def _read_models(self, con: sa.Connection, first: int | None = None) -> dict[tuple[str, str], RegisteredModel]:
+    def _read_models(self, con: sa.Connection, first: int | None = None,
+                     times: _Times | None = None) -> dict[tuple[str, str], RegisteredModel]:
+        when = (times or _Times()).at
         ws = self.has("registered_models", "workspace")
         rm = self._table("registered_models", "name", "creation_time", "last_updated_time", "description", "workspace")
         cols = [rm.c.name, rm.c.creation_time, rm.c.last_updated_time, rm.c.description]
@@ -264,8 +267,8 @@ class MlflowSqlSource(Source):
         for row in con.execute(query):
             key = (row[4] if ws else "default", row[0])
             models[key] = RegisteredModel(
-                name=row[0], description=row[3] or "", created_at=from_millis(row[1]),
-                updated_at=from_millis(row[2]), store=self.url.display,
+                name=row[0], description=row[3] or "", created_at=when(row[1]),
+                updated_at=when(row[2]), store=self.url.display,
             )
         names = [k[1] for k in models] if first is not None else None
         if self.has("registered_model_tags"):
@@ -302,7 +305,9 @@ class MlflowSqlSource(Source):
                 yield (row[0], *row[1:]) if ws else ("default", *row)
 
     def _read_versions(self, con: sa.Connection, models: dict[tuple[str, str], RegisteredModel],
-                       names: Sequence[str] | None = None) -> list[ModelVersion]:
+                       names: Sequence[str] | None = None, times: _Times | None = None) -> list[ModelVersion]:
+        when = (times or _Times()).at
+        numbers: dict[Any, str] = {}  # a store's versions are numbered 1, 2, 3... in every model
         mv_cols = ("name", "version", "creation_time", "last_updated_time", "description", "user_id",
                    "current_stage", "source", "run_id", "status", "storage_location")
         present = [c for c in mv_cols if self.has("model_versions", c)]
@@ -317,15 +322,15 @@ class MlflowSqlSource(Source):
             deleted = stage == DELETED_STAGE
             v = ModelVersion(
                 model_name=model.name,
-                version=str(rec["version"]),
+                version=numbers.get(rec["version"]) or numbers.setdefault(rec["version"], str(rec["version"])),
                 stage=None if stage in (None, "None") else _shared(stage),
                 status=_shared(rec.get("status")) or "READY",
                 user_id=_shared(rec.get("user_id")) or None,
                 run_id=rec.get("run_id") or None,
                 source=rec.get("source") or "",
                 storage_location=rec.get("storage_location"),
-                created_at=from_millis(rec.get("creation_time")),
-                updated_at=from_millis(rec.get("last_updated_time")),
+                created_at=when(rec.get("creation_time")),
+                updated_at=when(rec.get("last_updated_time")),
                 description=rec.get("description") or "",
                 deleted=deleted,
                 store=self.url.display,
@@ -411,7 +416,8 @@ class MlflowSqlSource(Source):
             )
         return runs
 
-    def _fill_run_details(self, con: sa.Connection, runs: dict[str, Run], ids: sa.Select[Any] | None) -> None:
+    def _fill_run_details(self, con: sa.Connection, runs: dict[str, Run], ids: sa.Select[Any] | None,
+                          times: _Times | None = None) -> None:
         if self.has("params"):
             p = self._table("params", "key", "value", "run_uuid")
             for rid, k, v in self._rows(con, sa.select(p.c.run_uuid, p.c.key, p.c.value), p.c.run_uuid, ids):
@@ -429,14 +435,13 @@ class MlflowSqlSource(Source):
         if self.has("latest_metrics"):
             m = self._table("latest_metrics", "key", "value", "timestamp", "step", "is_nan", "run_uuid")
             stmt = sa.select(m.c.run_uuid, m.c.key, m.c.value, m.c.step, m.c.timestamp, m.c.is_nan)
-            times: dict[Any, datetime | None] = {}  # a run logs its metrics at the same few times
+            when = (times or _Times()).at  # a run logs its metrics at the same few times
             for rid, k, val, step, ts, is_nan in self._rows(con, stmt, m.c.run_uuid, ids):
                 run = runs.get(rid)
                 if run is not None:
                     value = float("nan") if is_nan else float(val)
                     k = _shared(k)
-                    when = times.get(ts) if ts in times else times.setdefault(ts, from_millis(ts))
-                    run.metrics[k] = MetricValue(k, value, int(step or 0), when)
+                    run.metrics[k] = MetricValue(k, value, int(step or 0), when(ts))
 
     def _read_inputs(self, con: sa.Connection, runs: dict[str, Run], ids: sa.Select[Any] | None) -> dict[str, Dataset]:
         if not self.has("inputs"):
@@ -445,22 +450,52 @@ class MlflowSqlSource(Source):
         stmt = sa.select(i.c.input_uuid, i.c.source_id, i.c.destination_id).where(
             i.c.source_type == "DATASET", i.c.destination_type == "RUN"
         )
-        links = [(u, sid, did) for u, sid, did in self._rows(con, stmt, i.c.destination_id, ids) if did in runs]
+        # the links in the store's order, as parallel lists (no tuple per link); one string object
+        # per dataset id, which the dataset keeps; the input ids are dropped once the tags are read
+        link_uuids: list[str] = []
+        link_datasets: list[str] = []
+        link_runs: list[Run] = []
+        dataset_ids: dict[str, str] = {}
+        for u, sid, did in self._rows(con, stmt, i.c.destination_id, ids):
+            run = runs.get(did)
+            if run is not None:
+                link_uuids.append(u)
+                link_datasets.append(dataset_ids.setdefault(sid, sid))
+                link_runs.append(run)
         out_stmt = sa.select(i.c.source_id, i.c.destination_id).where(i.c.source_type == "RUN_OUTPUT")
         for sid, did in self._rows(con, out_stmt, i.c.source_id, ids):
             run = runs.get(sid)
             if run is not None and did not in run.output_model_ids:
                 run.output_model_ids.append(did)
-        input_tags: dict[str, dict[str, str]] = defaultdict(dict)
-        if self.has("input_tags") and links:
+        # each link's context and its other tags (only the links that have some): 100,000 links of
+        # the 5x store held a dict each while the datasets were read
+        contexts: list[str | None] = [None] * len(link_uuids)
+        own: dict[int, dict[str, str]] = {}
+        if self.has("input_tags") and link_uuids:
+            at: dict[str, int] = {}
+            again: dict[str, list[int]] = {}  # an input id linked twice (MLflow makes them unique)
+            for n, u in enumerate(link_uuids):
+                if at.setdefault(u, n) != n:
+                    again.setdefault(u, []).append(n)
+            link_uuids.clear()
             t = self._table("input_tags", "input_uuid", "name", "value")
             tag_stmt = sa.select(t.c.input_uuid, t.c.name, t.c.value)
             if ids is not None:
                 tag_stmt = tag_stmt.join(i, i.c.input_uuid == t.c.input_uuid).where(i.c.destination_id.in_(ids))
             for uid, k, v in self._rows(con, tag_stmt, t.c.input_uuid, None):
-                input_tags[uid][_shared(k)] = _shared(v)
+                first = at.get(uid)
+                if first is None:
+                    continue
+                k, v = _shared(k), _shared(v)
+                for n in (first, *again[uid]) if again and uid in again else (first,):
+                    if k == CONTEXT_TAG:
+                        contexts[n] = v
+                    else:
+                        own.setdefault(n, {})[k] = v
+            del at, again
+        link_uuids.clear()
         datasets: dict[str, Dataset] = {}
-        if self.has("datasets") and links:
+        if self.has("datasets") and link_datasets:
             d = self._table("datasets", "dataset_uuid", "name", "digest", "dataset_source_type", "dataset_source",
                             "dataset_schema", "dataset_profile")
             dstmt = sa.select(d.c.dataset_uuid, d.c.name, d.c.digest, d.c.dataset_source_type, d.c.dataset_source,
@@ -468,29 +503,32 @@ class MlflowSqlSource(Source):
             used = None if ids is None else sa.select(i.c.source_id).where(
                 i.c.source_type == "DATASET", i.c.destination_id.in_(ids))
             for uid, name, digest, stype, source, schema, profile in self._rows(con, dstmt, d.c.dataset_uuid, used):
+                uid = dataset_ids.get(uid, uid)
                 datasets[uid] = Dataset(
                     id=uid, name=name, digest=digest, source=_source_uri(source), source_type=stype or "",
                     schema=_json_or_text(schema), profile=_json_or_text(profile), store=self.url.display,
                 )
+        dataset_ids.clear()
         # inputs with equal tags share one dict (nothing changes an input's tags): most inputs have
         # only their context, and 100,000 inputs of the 5x store held 100,000 empty dicts
+        no_tags: dict[str, str] = {}
         tag_sets: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
-        for input_uuid, dataset_uuid, run_id in links:
+        for n, (dataset_uuid, run) in enumerate(zip(link_datasets, link_runs, strict=True)):
             ds = datasets.get(dataset_uuid)
             if ds is None:
                 continue
-            tags = input_tags.get(input_uuid, {})
-            context = tags.get(CONTEXT_TAG)
-            own_tags = {k: v for k, v in tags.items() if k != CONTEXT_TAG}
+            own_tags = own.get(n, no_tags)
             own_tags = tag_sets.setdefault(tuple(own_tags.items()), own_tags)
             for k, v in own_tags.items():
                 ds.tags.setdefault(k, v)
-            runs[run_id].inputs.append(DatasetInput(dataset_uuid, ds.name, ds.digest, ds.source, context, own_tags))
+            run.inputs.append(DatasetInput(ds.id, ds.name, ds.digest, ds.source, contexts[n], own_tags))
         return datasets
 
     def _read_logged_models(
-        self, con: sa.Connection, runs: dict[str, Run] | None, versions: list[ModelVersion]
+        self, con: sa.Connection, runs: dict[str, Run] | None, versions: list[ModelVersion],
+        times: _Times | None = None,
     ) -> dict[str, LoggedModel]:
+        when = (times or _Times()).at
         if not self.has("logged_models"):
             return {}
         t = self._table("logged_models", "model_id", "name", "artifact_location", "source_run_id", "experiment_id",
@@ -505,7 +543,7 @@ class MlflowSqlSource(Source):
         for mid, name, loc, rid, eid, created, stage in self._rows(con, stmt, t.c.model_id, None):
             if wanted is not None and mid not in wanted:
                 continue
-            out[mid] = LoggedModel(mid, name, loc or "", rid, str(eid), from_millis(created), stage or "active",
+            out[mid] = LoggedModel(mid, name, loc or "", rid, str(eid), when(created), stage or "active",
                                    self.url.display)
         return out
 
@@ -853,6 +891,23 @@ class MlflowSqlSource(Source):
                 return [r[0] for r in con.execute(sa.select(m.c.key).where(m.c.run_uuid == run_id).distinct().order_by(m.c.key))]
         except SQLAlchemyError as exc:
             raise translate_sql_error(exc, self.url) from exc
+
+
+class _Times:
+    """One datetime object per distinct epoch-millisecond value read in one load (datetimes are
+    immutable): the 5x store's 50,000 versions were created at 21 distinct times."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, datetime | None] = {}
+
+    def at(self, millis: int | float | None) -> datetime | None:
+        seen = self._seen
+        if millis in seen:
+            return seen[millis]
+        when = seen[millis] = from_millis(millis)
+        return when
 
 
 def _shared(text: Any) -> Any:

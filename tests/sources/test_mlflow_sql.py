@@ -6,6 +6,7 @@ import json
 import shutil
 import sqlite3
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,41 @@ def test_mysql_wrong_credentials(mysql_database: str) -> None:
     host_db = mysql_database.split("@", 1)[1]
     with pytest.raises(StoreError, match="refused the credentials"):
         open_source(f"mlflow+mysql://nosuchuser:secret@{host_db}")
+
+
+def test_load_shares_equal_values(mlflow3_db: Path) -> None:
+    """Equal strings and times read in one load are one object each (memory: the 5x store's 50,000
+    versions were created at 21 times), and the values are those of the store."""
+    with sqlite3.connect(mlflow3_db) as con:  # a version and a metric logged at another version's time
+        (created,) = con.execute("SELECT creation_time FROM model_versions WHERE name = 'fraud-detector' "
+                                 "AND version = 2").fetchone()
+        con.execute("UPDATE model_versions SET creation_time = ? WHERE name = 'readmission-risk' AND version = 3",
+                    (created,))
+        con.execute("UPDATE latest_metrics SET timestamp = ? WHERE key = 'auc' AND run_uuid = "
+                    "'ab15f9ae6192427ab349ea460f4deca1'", (created,))
+    catalog = load_catalog([str(mlflow3_db)], all_runs=True)
+    fraud2, fraud3 = catalog.find_version("fraud-detector", "2"), catalog.find_version("fraud-detector", "3")
+    risk2, risk3 = catalog.find_version("readmission-risk", "2"), catalog.find_version("readmission-risk", "3")
+    assert fraud2 and fraud3 and risk2 and risk3
+    assert fraud2.created_at == datetime.fromtimestamp(created / 1000, tz=UTC)
+    assert risk3.created_at is fraud2.created_at, "equal times of versions share one datetime"
+    assert fraud2.updated_at is fraud2.created_at, "a version updated when created holds one datetime"
+    auc = catalog.runs["ab15f9ae6192427ab349ea460f4deca1"].metrics["auc"]
+    assert auc.timestamp is fraud2.created_at, "a metric logged at a version's time shares its datetime"
+    assert risk2.version is fraud2.version, "version numbers are one string per number"
+    assert fraud2.run_id is catalog.runs[fraud2.run_id].run_id, "a version holds its run's id object"
+    runs = [r for r in catalog.runs.values() if "auc" in r.metrics]
+    assert len(runs) >= 2
+    keys = {id(k) for r in runs for k in r.metrics if k == "auc"} | {id(r.metrics["auc"].key) for r in runs}
+    assert len(keys) == 1, "a metric key is one string object across runs"
+    times: dict[datetime, set[int]] = {}
+    for r in catalog.runs.values():
+        for m in r.metrics.values():
+            if m.timestamp is not None:
+                times.setdefault(m.timestamp, set()).add(id(m.timestamp))
+    assert all(len(ids) == 1 for ids in times.values()), "equal metric times are one datetime"
+    inputs = [d for r in catalog.runs.values() for d in r.inputs]
+    assert inputs
+    assert all(d.dataset_id is catalog.datasets[d.dataset_id].id for d in inputs), "inputs hold the dataset's id"
+    contexts = [d.context for d in inputs if d.context == "training"]
+    assert len(contexts) >= 2 and len({id(c) for c in contexts}) == 1, "contexts are one string"
