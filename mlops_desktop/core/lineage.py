@@ -49,6 +49,7 @@ from mlops_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
     check_cancelled,
+    checkpoint,
     never_cancelled,
     no_progress,
 )
@@ -663,6 +664,10 @@ def _add_dataset(graph: LineageGraph, node_id: str, ds: Dataset | None, name: st
     graph.add_node(node_id, DATASET, name or node_id.removeprefix("dataset:"), tags, **attrs)
 
 
+#: items between two checkpoints while the graph is built (each a few microseconds of work)
+_STEP = 200
+
+
 def build_graph(
     catalog: Catalog,
     progress: ProgressFn = no_progress,
@@ -674,7 +679,10 @@ def build_graph(
     total = 5
     progress(0, total, "Lineage: datasets")
     ds_nodes: dict[str, str] = {}
-    for ds in catalog.datasets.values():
+    # every _STEP items a checkpoint: the GUI's load worker gives way to the UI thread while it is busy
+    for i, ds in enumerate(catalog.datasets.values()):
+        if i % _STEP == 0:
+            checkpoint()
         nid = dataset_node_id(ds)
         ds_nodes[ds.id] = nid
         _add_dataset(graph, nid, ds, ds.name, ds.digest, ds.tags)
@@ -707,8 +715,11 @@ def build_graph(
     for i, run in enumerate(catalog.runs.values()):
         if i % 5000 == 0:
             check_cancelled(is_cancelled)
+        if i % _STEP == 0:
+            checkpoint()
         rnid = ensure_run(run.run_id, placeholder=False)
         add_inputs(rnid, run.inputs)
+    checkpoint()
     for run in catalog.runs.values():
         if run.parent_run_id and run.parent_run_id in catalog.runs:
             graph.add_edge(run_node_id(run.parent_run_id), run_node_id(run.run_id), E_PARENT)
@@ -728,8 +739,11 @@ def build_graph(
             graph.add_edge(run_node_id(run.run_id), lnid, E_OUTPUT)
     check_cancelled(is_cancelled)
 
+    checkpoint()
     progress(3, total, "Lineage: model versions")
-    for model in catalog.models:
+    for i, model in enumerate(catalog.models):
+        if i % 50 == 0:
+            checkpoint()
         mnid = model_node_id(model.name)
         graph.add_node(mnid, MODEL, model.name, model.tags, subtype="registered_model", store=model.store,
                        description=model.description)

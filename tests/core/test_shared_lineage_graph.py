@@ -38,3 +38,19 @@ def test_shared_graph_is_built_once_per_catalog_and_equals_a_fresh_build(mlflow3
     other = load_catalog([str(mlflow3_db)])
     assert lineage.shared_graph(other) is not graph and len(builds) == 2
     assert lineage.shared_graph(other) is lineage.shared_graph(other) and len(builds) == 2
+
+
+def test_building_the_graph_gives_way_at_checkpoints_and_builds_the_same_graph(mlflow3_db, monkeypatch):
+    """The GUI builds the graph in its load worker: the build calls the checkpoint hook (where a
+    worker pauses while the UI thread is busy) through every part, and the hook changes nothing."""
+    from mlops_desktop.core.progress import checkpoint_hook
+
+    catalog = load_catalog([str(mlflow3_db)])
+    plain = lineage.build_graph(catalog)
+    monkeypatch.setattr(lineage, "_STEP", 1)  # a checkpoint per item, so a small store shows them all
+    calls: list[int] = []
+    with checkpoint_hook(lambda: calls.append(1)):
+        hooked = lineage.build_graph(catalog)
+    assert len(calls) >= len(catalog.datasets) + len(catalog.runs) + 2
+    assert sorted(hooked.g.nodes(data=True)) == sorted(plain.g.nodes(data=True))
+    assert sorted(hooked.g.edges(data=True)) == sorted(plain.g.edges(data=True))
