@@ -38,12 +38,14 @@ class ColumnFitter(QObject):
     """Keeps the columns of ``view`` within its viewport (on resize and when rows change)."""
 
     def __init__(self, view: QTableView, flexible: Sequence[str], caps: dict[str, int] | None = None,
-                 priority: Sequence[str] = ()) -> None:
+                 priority: Sequence[str] = (), floors: dict[str, int] | None = None) -> None:
         super().__init__(view)
         self.view = view
         self.flexible = set(flexible)
         self.caps = dict(caps or {})
         self.priority = list(priority)  # flexible columns that get their width before the others share
+        #: the narrowest a flexible column gets (when it wants that much), instead of its header's width
+        self.floors = dict(floors or {})
         header = view.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -176,7 +178,8 @@ class ColumnFitter(QObject):
                     widths[i] = wants[i] + spare * wants[i] // flex_total
             else:  # each keeps its header readable (up to MAX_FLOOR); the priority ones get what they
                 # want as far as the room goes, the rest is shared by what each wants more
-                floors = {i: min(wants[i], max(MIN_FLEX, min(MAX_FLOOR, self.header_width(i)))) for i in flex}
+                floors = {i: min(wants[i], max(MIN_FLEX, self.floors.get(titles[i], 0),
+                                               min(MAX_FLOOR, self.header_width(i)))) for i in flex}
                 extra = {i: wants[i] - floors[i] for i in flex}
                 left = room - sum(floors.values())
                 first = [i for t in self.priority for i in flex if titles[i] == t]
@@ -208,8 +211,9 @@ class ColumnFitter(QObject):
 
 
 def fit_columns(view: QTableView, flexible: Sequence[str], caps: dict[str, int] | None = None,
-                priority: Sequence[str] = ()) -> ColumnFitter:
+                priority: Sequence[str] = (), floors: dict[str, int] | None = None) -> ColumnFitter:
     """Fit ``view``'s columns to its width; ``flexible`` names the columns that shrink (cut
     with a tooltip), ``caps`` the widest any column may want, ``priority`` the flexible
-    columns that keep their whole width while the room allows (before the others share)."""
-    return ColumnFitter(view, flexible, caps, priority)
+    columns that keep their whole width while the room allows (before the others share),
+    ``floors`` the narrowest a flexible column gets when it wants that much."""
+    return ColumnFitter(view, flexible, caps, priority, floors)

@@ -142,10 +142,12 @@ class ModelsView(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setItemDelegateForColumn(self.model.column_index("Data"), BadgeDelegate(self.table))
         # the columns share the page's width: the stages and aliases whole while the room allows,
-        # the governance verdicts shrink first (cut, with their whole text in a tooltip)
-        self.table_fitter = fit_columns(self.table, ("Stage / aliases", "Governance"),
-                                        {"Name": 220, "Author": 200, "Governance": 360, "Monitoring": 140},
-                                        priority=("Stage / aliases",))
+        # then the governance verdicts and the monitoring states share the rest by what each needs
+        # (cut, with their whole text in a tooltip, only when the page is too narrow for both)
+        self.table_fitter = fit_columns(self.table, ("Stage / aliases", "Governance", "Monitoring"),
+                                        {"Name": 220, "Author": 200, "Governance": 360, "Monitoring": 300},
+                                        priority=("Stage / aliases",),
+                                        floors={"Monitoring": 150})  # "Not monitored (v3)" whole
 
         self.versions_model = VersionsModel(parent=self)
         self.versions_table = make_table(self.versions_model)

@@ -60,3 +60,37 @@ def test_stages_aliases_and_authors_fit_at_1280(make_window, qtbot, ui, tmp_path
     latest = model.column_index("Latest version")
     assert header.sectionSize(latest) >= header.sectionSizeFromContents(latest).width()
     assert sum(header.sectionSize(i) for i in range(header.count())) <= table.viewport().width()
+
+
+@pytest.mark.parametrize("size", [QSize(1280, 800), QSize(1920, 1080)])
+def test_governance_and_monitoring_share_by_need(make_window, qtbot, ui, tmp_path, size):
+    """Governance and Monitoring share the room left by what each needs: at 1920x1080 both are
+    whole (Monitoring was capped and cut while Governance had room to spare); at 1280x800 neither
+    is cut while the other has room beyond its text."""
+    catalog = load_catalog(demo_store_urls(), settings=demo_settings())
+    window = make_window(source_settings=demo_settings(),
+                         governance_url=_governance_with_decisions(tmp_path / "governance.db", catalog))
+    window.persist_layout = False
+    window.resize(size)
+    window.open_stores(demo_store_urls())
+    ui.wait_idle(qtbot, window.load_slot)
+    view = window.models_view
+    for slot in (view.search_slot, view.monitoring_slot, view.governance_slot):
+        ui.wait_idle(qtbot, slot)
+    flush_events()
+    view.table_fitter.fit()
+    table, proxy, model = view.table, view.proxy, view.model
+    columns = {name: model.column_index(name) for name in ("Governance", "Monitoring")}
+    cut = {name: [proxy.index(r, c).data() for r in range(proxy.rowCount()) if is_elided(table, proxy.index(r, c))]
+           for name, c in columns.items()}
+    texts = [str(proxy.index(r, columns["Monitoring"]).data() or "") for r in range(proxy.rowCount())]
+    assert any(t.startswith("Not monitored (v4,") for t in texts)
+    if size.width() == 1920:
+        assert cut == {"Governance": [], "Monitoring": []}, cut
+    else:
+        for name, c in columns.items():
+            spare = table.columnWidth(c) - view.table_fitter.content_width(c)
+            other = "Monitoring" if name == "Governance" else "Governance"
+            assert not (cut[other] and spare > 0), (name, spare, cut)
+    assert sum(table.horizontalHeader().sectionSize(i) for i in range(model.columnCount())) \
+        <= table.viewport().width()
