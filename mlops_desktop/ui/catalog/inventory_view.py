@@ -159,7 +159,9 @@ class ModelsView(QWidget):
         self.table.setAccessibleName("Registered models")
         self.versions_table.setItemDelegateForColumn(self.versions_model.column_index("Data"),
                                                      BadgeDelegate(self.versions_table))
-        self.versions_fitter = fit_columns(self.versions_table, ("Stage", "Aliases", "Author"), {"Author": 110})
+        # the stage and the aliases whole first (what a version is deployed as), then the author
+        self.versions_fitter = fit_columns(self.versions_table, ("Stage", "Aliases", "Author"), {"Author": 220},
+                                           priority=("Stage", "Aliases"))
         self.detail = VersionDetailWidget(notifier, source_for_run)
         self.detail.sig_open_lineage.connect(self._on_detail_open_lineage)
         self.detail.sig_open_run.connect(self.sig_open_run)

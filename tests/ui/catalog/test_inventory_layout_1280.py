@@ -94,3 +94,33 @@ def test_governance_and_monitoring_share_by_need(make_window, qtbot, ui, tmp_pat
             assert not (cut[other] and spare > 0), (name, spare, cut)
     assert sum(table.horizontalHeader().sectionSize(i) for i in range(model.columnCount())) \
         <= table.viewport().width()
+
+
+@pytest.mark.parametrize("size", [QSize(1280, 800), QSize(1920, 1080)])
+def test_version_list_stage_and_aliases_whole(make_window, qtbot, ui, size):
+    """The version list of credit-limit: Stage and Aliases whole ("Production", "@champion" were
+    cut at 1280x800); Author whole at 1920x1080, and where it is cut its tooltip is the whole text."""
+    window = make_window(source_settings=demo_settings())
+    window.persist_layout = False
+    window.resize(size)
+    window.open_stores(demo_store_urls())
+    ui.wait_idle(qtbot, window.load_slot)
+    view = window.models_view
+    assert view.select_model("credit-limit") and view.select_version("3")
+    flush_events()
+    view.versions_fitter.fit()
+    table, model = view.versions_table, view.versions_table.model()
+    titles = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
+    stage, aliases, author = titles.index("Stage"), titles.index("Aliases"), titles.index("Author")
+    texts = {model.index(r, stage).data() for r in range(model.rowCount())}
+    assert "Production" in texts
+    for row in range(model.rowCount()):
+        for column in (stage, aliases):
+            index = model.index(row, column)
+            assert not is_elided(table, index), (index.data(), table.columnWidth(column))
+        index = model.index(row, author)
+        if size.width() == 1920:
+            assert not is_elided(table, index), (index.data(), table.columnWidth(author))
+        elif is_elided(table, index):
+            assert cell_tooltip(table, index) == index.data()
+    assert table.horizontalScrollBar().maximum() == 0
