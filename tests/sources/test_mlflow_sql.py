@@ -248,6 +248,8 @@ def test_load_shares_equal_values(mlflow3_db: Path) -> None:
                     (created,))
         con.execute("UPDATE latest_metrics SET timestamp = ? WHERE key = 'auc' AND run_uuid = "
                     "'ab15f9ae6192427ab349ea460f4deca1'", (created,))
+        con.execute("DELETE FROM tags WHERE key NOT IN ('mlflow.user', 'mlflow.source.type')")
+        run_tags = con.execute("SELECT run_uuid, key, value FROM tags").fetchall()
     catalog = load_catalog([str(mlflow3_db)], all_runs=True)
     fraud2, fraud3 = catalog.find_version("fraud-detector", "2"), catalog.find_version("fraud-detector", "3")
     risk2, risk3 = catalog.find_version("readmission-risk", "2"), catalog.find_version("readmission-risk", "3")
@@ -259,6 +261,13 @@ def test_load_shares_equal_values(mlflow3_db: Path) -> None:
     assert auc.timestamp is fraud2.created_at, "a metric logged at a version's time shares its datetime"
     assert risk2.version is fraud2.version, "version numbers are one string per number"
     assert fraud2.run_id is catalog.runs[fraud2.run_id].run_id, "a version holds its run's id object"
+    for holders in ([v for m in catalog.models for v in m.versions], catalog.models, list(catalog.runs.values())):
+        by_items: dict[tuple[tuple[str, str], ...], set[int]] = {}
+        for h in holders:
+            by_items.setdefault(tuple(h.tags.items()), set()).add(id(h.tags))
+        assert len(by_items) < len(holders), "some tags are equal"
+        assert all(len(ids) == 1 for ids in by_items.values()), "equal tags are one dict"
+    assert {(rid, k, v) for rid, r in catalog.runs.items() for k, v in r.tags.items()} == set(run_tags)
     runs = [r for r in catalog.runs.values() if "auc" in r.metrics]
     assert len(runs) >= 2
     keys = {id(k) for r in runs for k in r.metrics if k == "auc"} | {id(r.metrics["auc"].key) for r in runs}
