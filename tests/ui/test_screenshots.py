@@ -274,7 +274,7 @@ def _write_index() -> None:
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
-def test_every_window_and_dialog_renders(fixed_home, make_window, qtbot, ui, tmp_path, mode):
+def test_every_window_and_dialog_renders(fixed_home, make_window, qtbot, ui, mode):
     empty = make_window()
     empty.persist_layout = False
     empty.set_theme(mode)
@@ -285,11 +285,13 @@ def test_every_window_and_dialog_renders(fixed_home, make_window, qtbot, ui, tmp
 
     # a signing key of this client, so the Keys dialog lists one
     key_path = fixed_home / ".config" / "mlops-desktop" / "keys" / "carol.key"  # the default key folder
-    key_path.parent.mkdir(parents=True)
+    key_path.parent.mkdir(parents=True, exist_ok=True)
     create_signing_key(CreateKeyRequest(str(key_path), "Carol Officer", "carol@example.org",
                                         "violet anchor lantern 58 drizzle"))
     catalog = load_catalog(demo_store_urls(), settings=demo_settings())
-    gov_url = _governance_with_decisions(tmp_path / "governance.db", catalog)
+    gov_path = fixed_home / ".local" / "share" / "mlops-desktop" / "governance.db"  # the default place
+    gov_path.parent.mkdir(parents=True, exist_ok=True)
+    gov_url = _governance_with_decisions(gov_path, catalog)
     window = make_window(source_settings=demo_settings(), governance_url=gov_url)
     window.persist_layout = False
     window.resize(SIZES["1280x800"])
@@ -406,7 +408,7 @@ def test_every_window_and_dialog_renders(fixed_home, make_window, qtbot, ui, tmp
     window.compare_dialogs[-1].close()
 
     # an ALTERED snapshot opened: the blocking banner above every page
-    snap = tmp_path / "altered.mlsnap"
+    snap = fixed_home / "altered.mlsnap"  # its path is shown: the same every run
     create_snapshot([demo_store_urls()[0]], snap)
     con = sqlite3.connect(snap)
     con.execute("UPDATE mlsnap_versions SET stage = 'Production' WHERE _pos = 0")
