@@ -15,8 +15,9 @@ from tests.ui.conftest import flush_events
 from tests.ui.test_screenshots import _governance_with_decisions
 
 
-@pytest.mark.parametrize("size", [QSize(1280, 800), QSize(1920, 1080)])
-def test_stages_aliases_and_authors_fit_at_1280(make_window, qtbot, ui, tmp_path, size):
+def _demo_models_page(make_window, qtbot, ui, tmp_path, size):  # type: ignore[no-untyped-def]
+    """The Models page of a window of ``size`` on the demo stores with decisions recorded, every
+    column computed and fitted."""
     catalog = load_catalog(demo_store_urls(), settings=demo_settings())
     window = make_window(source_settings=demo_settings(),
                          governance_url=_governance_with_decisions(tmp_path / "governance.db", catalog))
@@ -29,6 +30,12 @@ def test_stages_aliases_and_authors_fit_at_1280(make_window, qtbot, ui, tmp_path
         ui.wait_idle(qtbot, slot)
     flush_events()
     view.table_fitter.fit()
+    return view
+
+
+@pytest.mark.parametrize("size", [QSize(1280, 800), QSize(1920, 1080)])
+def test_stages_aliases_and_authors_fit_at_1280(make_window, qtbot, ui, tmp_path, size):
+    view = _demo_models_page(make_window, qtbot, ui, tmp_path, size)
     table, proxy, model = view.table, view.proxy, view.model
     stage, author = model.column_index("Stage / aliases"), model.column_index("Author")
     texts = [proxy.index(r, stage).data() for r in range(proxy.rowCount())]
@@ -67,18 +74,7 @@ def test_governance_and_monitoring_share_by_need(make_window, qtbot, ui, tmp_pat
     """Governance and Monitoring share the room left by what each needs: at 1920x1080 both are
     whole (Monitoring was capped and cut while Governance had room to spare); at 1280x800 neither
     is cut while the other has room beyond its text."""
-    catalog = load_catalog(demo_store_urls(), settings=demo_settings())
-    window = make_window(source_settings=demo_settings(),
-                         governance_url=_governance_with_decisions(tmp_path / "governance.db", catalog))
-    window.persist_layout = False
-    window.resize(size)
-    window.open_stores(demo_store_urls())
-    ui.wait_idle(qtbot, window.load_slot)
-    view = window.models_view
-    for slot in (view.search_slot, view.monitoring_slot, view.governance_slot):
-        ui.wait_idle(qtbot, slot)
-    flush_events()
-    view.table_fitter.fit()
+    view = _demo_models_page(make_window, qtbot, ui, tmp_path, size)
     table, proxy, model = view.table, view.proxy, view.model
     columns = {name: model.column_index(name) for name in ("Governance", "Monitoring")}
     cut = {name: [proxy.index(r, c).data() for r in range(proxy.rowCount()) if is_elided(table, proxy.index(r, c))]
