@@ -261,7 +261,8 @@ def test_load_shares_equal_values(mlflow3_db: Path) -> None:
     assert auc.timestamp is fraud2.created_at, "a metric logged at a version's time shares its datetime"
     assert risk2.version is fraud2.version, "version numbers are one string per number"
     assert fraud2.run_id is catalog.runs[fraud2.run_id].run_id, "a version holds its run's id object"
-    for holders in ([v for m in catalog.models for v in m.versions], catalog.models, list(catalog.runs.values())):
+    for holders in ([v for m in catalog.models for v in m.versions], catalog.models, list(catalog.runs.values()),
+                    list(catalog.datasets.values())):
         by_items: dict[tuple[tuple[str, str], ...], set[int]] = {}
         for h in holders:
             by_items.setdefault(tuple(h.tags.items()), set()).add(id(h.tags))
