@@ -9,11 +9,12 @@ governance store change, and again on request.
 from __future__ import annotations
 
 import csv
+import heapq
 import html
 import io
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,8 @@ def _rule(f: Finding) -> str:
 _CELL_PAD = 16
 _MAX_OBJECT = 300
 _MIN_OBJECT = 120
+#: Object texts measured for the column's width: the longest by characters
+_OBJECT_SAMPLE = 24
 _MIN_TEXT = 160
 
 
@@ -277,6 +280,8 @@ class FindingsView(QWidget):
         # (capped), and explanation and remediation share the rest, cut with the whole text as
         # tooltip (the details pane below shows all of it); refitted when the rows or the width change
         self._fitted_for: tuple[int, int] | None = None
+        self._needs: tuple[int, int, int] | None = None  # Severity, Rule, Object widths of these rows
+        self.model.modelReset.connect(self._forget_needs)
         self.table.viewport().installEventFilter(self)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
@@ -527,6 +532,28 @@ class FindingsView(QWidget):
             return
         self.details.setHtml(finding_html(finding))
 
+    def _forget_needs(self) -> None:
+        self._needs = None
+
+    def _column_needs(self) -> tuple[int, int, int]:
+        """The widths Severity, Rule and Object need for the model's rows (measured once per set of
+        rows; a resize only shares the width again). Object is measured on its longest texts by
+        length (60,000 findings hold 28,000 objects: measuring each held the UI thread 100 ms)."""
+        if self._needs is None:
+            metrics = self.table.fontMetrics()
+            header = self.table.horizontalHeader()
+
+            def need(col: int, texts: Iterable[str]) -> int:
+                heading = header.fontMetrics().horizontalAdvance(
+                    str(self.model.headerData(col, Qt.Orientation.Horizontal)))
+                return max([heading + 24, *(metrics.horizontalAdvance(t) + _CELL_PAD for t in texts)])
+
+            rows = self.model.rows
+            objects = heapq.nlargest(_OBJECT_SAMPLE, {f.object for f in rows}, key=len)
+            self._needs = (max(76, need(0, {f.severity for f in rows})), need(1, {_rule(f) for f in rows}),
+                           min(need(2, objects), _MAX_OBJECT))
+        return self._needs
+
     def fit_columns(self) -> None:
         """Severity and Rule as wide as their longest text, Object too up to a cap, and the
         explanation and remediation columns sharing what is left (at least ``_MIN_TEXT`` each)."""
@@ -534,17 +561,7 @@ class FindingsView(QWidget):
         if self._fitted_for == (width, len(self.model.rows)):
             return
         self._fitted_for = (width, len(self.model.rows))
-        metrics = self.table.fontMetrics()
-        header = self.table.horizontalHeader()
-
-        def need(col: int, texts: set[str]) -> int:
-            heading = header.fontMetrics().horizontalAdvance(str(self.model.headerData(col, Qt.Orientation.Horizontal)))
-            return max([heading + 24, *(metrics.horizontalAdvance(t) + _CELL_PAD for t in texts)])
-
-        rows = self.model.rows
-        severity = max(76, need(0, {f.severity for f in rows}))
-        rule = need(1, {_rule(f) for f in rows})
-        obj = min(need(2, {f.object for f in rows}), _MAX_OBJECT)
+        severity, rule, obj = self._column_needs()
         rest = width - severity - rule - obj
         if rest < 2 * _MIN_TEXT:  # narrow: the object gives way first, then the rule
             obj = max(_MIN_OBJECT, obj - (2 * _MIN_TEXT - rest))

@@ -42,3 +42,29 @@ def test_rules_whole_and_cut_texts_with_tooltips_at_1280(make_window, qtbot) -> 
     window.resize(1100, 700)
     flush_events()
     assert table.columnWidth(3) >= 160 and table.columnWidth(4) >= 150
+
+
+def test_column_needs_are_measured_once_per_rows_on_the_longest_objects(make_window, qtbot) -> None:
+    """A resize shares the width again without measuring any text; the Object column is measured
+    on its longest texts by characters, as wide as measuring every object would make it here."""
+    from mlops_desktop.ui.findings import page
+
+    window = make_window(source_settings=demo_settings())
+    window.persist_layout = False
+    window.resize(1280, 800)
+    window.open_stores(demo_store_urls())
+    wait_idle(qtbot, window.load_slot)
+    window.show_page("findings")
+    view = window.findings_view
+    qtbot.waitUntil(lambda: not view.is_running() and view.model.rowCount() > 10, timeout=20_000)
+    flush_events()
+    needs = view._needs
+    assert needs is not None
+    window.resize(1400, 800)
+    flush_events()
+    assert view._needs is needs  # reused: nothing measured again for a new width
+    metrics = view.table.fontMetrics()
+    every = max(metrics.horizontalAdvance(f.object) for f in view.model.rows) + page._CELL_PAD
+    assert needs[2] == min(max(every, needs[2]), page._MAX_OBJECT)
+    view.filter_bar.edit.setText("dataset:")  # other rows shown: measured again, for them
+    qtbot.waitUntil(lambda: view._needs is not needs, timeout=5_000)
