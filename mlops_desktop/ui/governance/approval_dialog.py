@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from mlops_desktop.core.classification import Classification
 from mlops_desktop.core.entities import Catalog, ModelVersion
 from mlops_desktop.core.errors import MlopsError
+from mlops_desktop.core.governance_facts import STATUS_REVOKED
 from mlops_desktop.services.decisions import (
     APPROVED,
     REJECTED,
@@ -501,8 +502,9 @@ class ApprovalDialog(TaskDialog):
         s = self.signer
         if s.key_id is None or s.status in ("valid", "unknown"):
             return None
-        return (f"Key {s.key_id[:16]} cannot sign decisions: {s.detail or s.status}. "
-                "Ask an administrator to add it with 'trust add', or choose another key file.")
+        remedy = ("Choose another key file." if s.status == STATUS_REVOKED else
+                  "Ask a trust administrator to grant it ('trust add'), or choose another key file.")
+        return f"Key {s.key_id[:16]} cannot sign decisions: {s.detail or s.status}. {remedy}"
 
     def _update_sign_button(self, running: bool | None = None) -> None:
         ctx = self.context
@@ -559,8 +561,8 @@ class ApprovalDialog(TaskDialog):
             problem = "Give a reason: it is part of the signed record."
         elif not self.key_field.path():
             problem = "Choose your key file."
-        elif self.signer_refusal():
-            problem = self.signer_refusal()
+        elif refusal := self.signer_refusal():
+            problem = refusal
         if problem is None:
             try:
                 passphrase = passphrase_or_env(self.passphrase_edit.text())

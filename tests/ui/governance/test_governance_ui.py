@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
+from mlops_desktop.crypto.ecdsa import key_id
 from mlops_desktop.governance import audit
 from mlops_desktop.governance.approvals import approve, list_approvals
 from mlops_desktop.governance.keys import create_key, load_private_key, load_public_key
@@ -250,6 +251,7 @@ def test_bad_inputs_are_explained_in_the_dialog(widgets, qtbot, catalog, gov_url
     assert not dialog.sign_button.isEnabled()
     assert "not on the trust list" in dialog.sign_button.toolTip()
     assert "cannot sign decisions" in dialog.sign_button.toolTip()
+    assert "trust add" in dialog.sign_button.toolTip()  # what to do: have it granted, or another key
     dialog.passphrase_edit.setText(PASSPHRASE)
     assert not dialog.sign()  # Enter in the passphrase field is refused the same way
     assert "cannot sign decisions" in dialog.banner.text()
@@ -257,6 +259,25 @@ def test_bad_inputs_are_explained_in_the_dialog(widgets, qtbot, catalog, gov_url
     dialog.key_field.set_path(str(keys.alice))
     assert dialog.sign_button.isEnabled() and dialog.sign_button.toolTip() == ""
     assert counts(gov_url) == before
+
+
+def test_a_revoked_key_is_refused_with_another_key_as_the_remedy(widgets, qtbot, catalog, gov_url, keys):
+    from mlops_desktop.governance.trust import revoke_signer
+
+    with open_governance(gov_url) as gov:
+        alice = load_private_key(keys.alice, PASSPHRASE)
+        revoke_signer(gov, load_private_key(keys.admin, PASSPHRASE), key_id(alice.public_key), "left")
+    before = counts(gov_url)
+    dialog = open_dialog(widgets, qtbot, catalog, gov_url)
+    dialog.reason_edit.setPlainText("ok")
+    dialog.key_field.set_path(str(keys.alice))
+    assert "revoked" in dialog.signer_label.text()
+    assert not dialog.sign_button.isEnabled()
+    tip = dialog.sign_button.toolTip()
+    assert "revoked" in tip and "Choose another key file" in tip and "trust add" not in tip
+    dialog.passphrase_edit.setText(PASSPHRASE)
+    assert not dialog.sign()
+    assert counts(gov_url) == before  # nothing recorded
 
 
 def test_dialog_fits_a_1280x800_screen_with_room(widgets, qtbot, catalog, gov_url, keys):
