@@ -472,7 +472,7 @@ class MlflowSqlSource(Source):
             run = runs.get(did)
             if run is not None:
                 link_uuids.append(u)
-                link_datasets.append(dataset_ids.setdefault(sid, sid))
+                link_datasets.append(_same(dataset_ids, sid))
                 link_runs.append(run)
         out_stmt = sa.select(i.c.source_id, i.c.destination_id).where(i.c.source_type == "RUN_OUTPUT")
         for sid, did in self._rows(con, out_stmt, i.c.source_id, ids):
@@ -524,13 +524,12 @@ class MlflowSqlSource(Source):
         # inputs with equal tags share one dict (nothing changes an input's tags): most inputs have
         # only their context, and 100,000 inputs of the 5x store held 100,000 empty dicts
         no_tags: dict[str, str] = {}
-        tag_sets: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        input_tags = _EqualDicts()
         for n, (dataset_uuid, run) in enumerate(zip(link_datasets, link_runs, strict=True)):
             ds = datasets.get(dataset_uuid)
             if ds is None:
                 continue
-            own_tags = own.get(n, no_tags)
-            own_tags = tag_sets.setdefault(tuple(own_tags.items()), own_tags)
+            own_tags = input_tags.one(own.get(n, no_tags))
             for k, v in own_tags.items():
                 ds.tags.setdefault(k, v)
             run.inputs.append(DatasetInput(ds.id, ds.name, ds.digest, ds.source, contexts[n], own_tags))
