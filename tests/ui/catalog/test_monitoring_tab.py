@@ -26,12 +26,18 @@ def _epoch(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
-def test_tab_chart_data_thresholds_and_approvals(qtbot) -> None:
+def _shown_tab(qtbot, height: int):  # type: ignore[no-untyped-def]
+    """The fixture stores' monitoring overview and a Monitoring tab shown 900 px wide."""
     overview = monitoring_overview(load_catalog(STORES), as_of=TODAY)
     tab = MonitoringTabWidget()
     qtbot.addWidget(tab)
-    tab.resize(900, 520)
+    tab.resize(900, height)
     tab.show()
+    return overview, tab
+
+
+def test_tab_chart_data_thresholds_and_approvals(qtbot) -> None:
+    overview, tab = _shown_tab(qtbot, 520)
     iris = overview.version("iris-classifier", "2")
     tab.set_monitoring(iris)
     points = tab.drift_points()
@@ -182,11 +188,7 @@ def test_models_page_column_and_tab_screenshots(make_window, qtbot, ui, tmp_path
 
 
 def test_version_without_results_shows_what_is_missing_and_what_fills_it(qtbot) -> None:
-    overview = monitoring_overview(load_catalog(STORES), as_of=TODAY)
-    tab = MonitoringTabWidget()
-    qtbot.addWidget(tab)
-    tab.resize(900, 420)
-    tab.show()
+    overview, tab = _shown_tab(qtbot, 420)
     diabetes = overview.version("diabetes-regressor", "1")
     assert diabetes is not None and diabetes.results == ()  # the fixture holds no result on it
     tab.set_monitoring(diabetes)
@@ -203,11 +205,7 @@ def test_version_without_results_shows_what_is_missing_and_what_fills_it(qtbot) 
 
 
 def test_version_with_results_shows_charts_and_table_not_the_message(qtbot) -> None:
-    overview = monitoring_overview(load_catalog(STORES), as_of=TODAY)
-    tab = MonitoringTabWidget()
-    qtbot.addWidget(tab)
-    tab.resize(900, 420)
-    tab.show()
+    overview, tab = _shown_tab(qtbot, 420)
     tab.set_monitoring(overview.version("diabetes-regressor", "1"))
     tab.set_monitoring(overview.version("iris-classifier", "2"))  # from empty back to results
     flush_events()

@@ -10,7 +10,8 @@ from mlops_desktop.ui.catalog.elided_tips import cell_tooltip, is_elided
 from tests.ui.conftest import flush_events, render, wait_idle
 
 
-def test_rules_whole_and_cut_texts_with_tooltips_at_1280(make_window, qtbot) -> None:
+def _demo_findings(make_window, qtbot):  # type: ignore[no-untyped-def]
+    """A 1280x800 window on the demo stores showing the Findings page, its findings computed."""
     window = make_window(source_settings=demo_settings())
     window.persist_layout = False
     window.resize(1280, 800)
@@ -20,6 +21,11 @@ def test_rules_whole_and_cut_texts_with_tooltips_at_1280(make_window, qtbot) -> 
     view = window.findings_view
     qtbot.waitUntil(lambda: not view.is_running() and view.model.rowCount() > 10, timeout=20_000)
     flush_events()
+    return window, view
+
+
+def test_rules_whole_and_cut_texts_with_tooltips_at_1280(make_window, qtbot) -> None:
+    window, view = _demo_findings(make_window, qtbot)
     table, model = view.table, view.model
     assert not table.horizontalScrollBar().isVisible()
     rules = [model.index(r, 1) for r in range(model.rowCount())]
@@ -49,15 +55,7 @@ def test_column_needs_are_measured_once_per_rows_on_the_longest_objects(make_win
     on its longest texts by characters, as wide as measuring every object would make it here."""
     from mlops_desktop.ui.findings import page
 
-    window = make_window(source_settings=demo_settings())
-    window.persist_layout = False
-    window.resize(1280, 800)
-    window.open_stores(demo_store_urls())
-    wait_idle(qtbot, window.load_slot)
-    window.show_page("findings")
-    view = window.findings_view
-    qtbot.waitUntil(lambda: not view.is_running() and view.model.rowCount() > 10, timeout=20_000)
-    flush_events()
+    window, view = _demo_findings(make_window, qtbot)
     needs = view._needs
     assert needs is not None
     window.resize(1400, 800)
