@@ -427,10 +427,7 @@ class ApprovalDialog(TaskDialog):
             self.statement_view.setPlainText("Nothing can be signed while no promotion policy is in force.")
         elif ctx.read_only_reason:
             self.banner.show_message("error", html.escape(ctx.read_only_reason))
-        else:
-            self.banner.show_message("info", "Check what will be signed, type your passphrase and sign. "
-                                             "The record is written only when the signature is made.")
-        self._on_key_changed(self.key_field.path())
+        self._on_key_changed(self.key_field.path())  # the ready banner, or why this key cannot sign
 
     def _on_prepare_error(self, exc: BaseException) -> bool:
         self.progress_bar.setVisible(False)
@@ -493,7 +490,22 @@ class ApprovalDialog(TaskDialog):
                            f"{html.escape(s.detail or s.status)}</b>")
             text = f"{who} — key <code>{s.key_id[:16]}</code>{roles} — {verdict}"
         self.signer_label.setText(text)
+        self._show_ready_banner()
         self._on_form_changed()
+
+    def _show_ready_banner(self) -> None:
+        """Once the context is ready to sign: what to do next, or why the chosen key cannot sign
+        (instead of inviting a passphrase for a Sign button that stays disabled)."""
+        ctx = self.context
+        if ctx is None or not ctx.policy.ok or ctx.read_only_reason or self.record is not None \
+                or self.slot.is_running():
+            return
+        refusal = self.signer_refusal()
+        if refusal:
+            self.banner.show_message("warning", html.escape(refusal))
+        else:
+            self.banner.show_message("info", "Check what will be signed, type your passphrase and sign. "
+                                             "The record is written only when the signature is made.")
 
     def signer_refusal(self) -> str | None:
         """Why the chosen key cannot sign here (revoked, not on the trust list, lacking the role,

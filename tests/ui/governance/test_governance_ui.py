@@ -252,12 +252,14 @@ def test_bad_inputs_are_explained_in_the_dialog(widgets, qtbot, catalog, gov_url
     assert "not on the trust list" in dialog.sign_button.toolTip()
     assert "cannot sign decisions" in dialog.sign_button.toolTip()
     assert "trust add" in dialog.sign_button.toolTip()  # what to do: have it granted, or another key
+    assert dialog.banner.kind == "warning" and "cannot sign decisions" in dialog.banner.text()  # said at once
     dialog.passphrase_edit.setText(PASSPHRASE)
     assert not dialog.sign()  # Enter in the passphrase field is refused the same way
     assert "cannot sign decisions" in dialog.banner.text()
     # a trusted key again: Sign is offered, without the refusal
     dialog.key_field.set_path(str(keys.alice))
     assert dialog.sign_button.isEnabled() and dialog.sign_button.toolTip() == ""
+    assert dialog.banner.kind == "info" and "type your passphrase" in dialog.banner.text()
     assert counts(gov_url) == before
 
 
