@@ -126,7 +126,7 @@ def diff_versions(
 
     rows += _compare("version", fields(old), fields(new))
 
-    old_run, new_run = catalog.runs.get(old.run_id or ""), catalog.runs.get(new.run_id or "")
+    old_run, new_run = catalog.full_run(old.run_id), catalog.full_run(new.run_id)
     rows += _compare("param", dict(old_run.params) if old_run else {}, dict(new_run.params) if new_run else {})
 
     old_m = {k: m.value for k, m in (old_run.metrics if old_run else {}).items()}

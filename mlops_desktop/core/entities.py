@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.classification import Classification, classify
+from mlops_desktop.core.errors import StoreError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from mlops_desktop.core.monitoring_results import MonitoringResult
 
 
@@ -130,6 +133,9 @@ class Run:
     inputs: list[DatasetInput] = field(default_factory=list)
     output_model_ids: list[str] = field(default_factory=list)
     store: str = ""
+    #: params and latest metrics were not read (a catalog that keeps only what its analyses
+    #: need, see :meth:`Catalog.full_run`): ``params`` and ``metrics`` are empty, not "none recorded"
+    lean: bool = False
 
     @property
     def deleted(self) -> bool:
@@ -291,6 +297,41 @@ class Catalog:
     lineage_edges: list[LineageEdgeRecord] = field(default_factory=list)
     #: monitoring results (``monitoring:`` folders, OpenLineage data-quality facets); see core.monitoring_results
     monitoring: list[MonitoringResult] = field(default_factory=list)
+    #: store URL -> reads runs whole (params, latest metrics, tags, inputs) by id, for the stores
+    #: whose runs are held :attr:`Run.lean`; see :meth:`full_run` and :meth:`whole_runs`
+    run_readers: dict[str, Callable[[Sequence[str]], dict[str, Run]]] = field(default_factory=dict)
+
+    def full_run(self, run_id: str | None) -> Run | None:
+        """The run with its params and latest metrics: the catalog's own, or read from its store
+        when the catalog holds it lean. None when the catalog has no such run; a
+        :class:`~mlops_desktop.core.errors.StoreError` when the store can no longer give it."""
+        run = self.runs.get(run_id or "")
+        if run is None or not run.lean:
+            return run
+        return self._read_whole(run.store, [run.run_id])[run.run_id]
+
+    def whole_runs(self) -> dict[str, Run]:
+        """:attr:`runs` with every lean run read whole from its store (in the same order)."""
+        lean: dict[str, list[str]] = {}
+        for run in self.runs.values():
+            if run.lean:
+                lean.setdefault(run.store, []).append(run.run_id)
+        if not lean:
+            return self.runs
+        read: dict[str, Run] = {}
+        for store, ids in lean.items():
+            read.update(self._read_whole(store, ids))
+        return {rid: read.get(rid, run) for rid, run in self.runs.items()}
+
+    def _read_whole(self, store: str, run_ids: Sequence[str]) -> dict[str, Run]:
+        reader = self.run_readers.get(store)
+        read = reader(run_ids) if reader is not None else {}
+        missing = [rid for rid in run_ids if rid not in read]
+        if missing:
+            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+            raise StoreError(f"The details of run {missing[0]}{more} cannot be read from {store}.",
+                             "Reload the store (F5): the run may have been deleted since it was read.")
+        return read
 
     def model(self, name: str) -> RegisteredModel | None:
         for m in self.models:
@@ -349,4 +390,5 @@ class Catalog:
             lineage_nodes=[*self.lineage_nodes, *other.lineage_nodes],
             lineage_edges=[*self.lineage_edges, *other.lineage_edges],
             monitoring=[*self.monitoring, *other.monitoring],
+            run_readers={**self.run_readers, **other.run_readers},
         )

@@ -102,7 +102,7 @@ def _find_version(catalog: Catalog, name: str, version: str) -> ModelVersion:
 
 
 def _evidence(catalog: Catalog, mv: ModelVersion) -> dict[str, Any]:
-    run = catalog.runs.get(mv.run_id or "")
+    run = catalog.full_run(mv.run_id)  # its metrics are signed: read whole when held lean
     metrics = {k: m.value for k, m in sorted(run.metrics.items())} if run else {}
     metrics = {k: v for k, v in metrics.items() if v == v and v not in (float("inf"), float("-inf"))}
     evidence: dict[str, Any] = {

@@ -234,10 +234,10 @@ def apply_delta(state: State, delta: Mapping[str, Any]) -> State:
     return {"models": models}
 
 
-def _pack(obj: Any) -> bytes:
-    """zlib (level 6) of :func:`state_json` of ``obj``, fed in pieces (the same bytes as
-    ``zlib.compress(state_json(obj), 6)``; the interpreter is free between pieces)."""
-    packer = zlib.compressobj(6)
+def _pack(obj: Any, level: int = 6) -> bytes:
+    """zlib (``level``) of :func:`state_json` of ``obj``, fed in pieces (the same bytes as
+    ``zlib.compress(state_json(obj), level)``; the interpreter is free between pieces)."""
+    packer = zlib.compressobj(level)
     out = [packer.compress(chunk) for chunk in state_json_chunks(obj)]
     out.append(packer.flush())
     return b"".join(out)
@@ -447,10 +447,11 @@ def observe(gov: Governance, catalog: Catalog, *, key: SigningKey | None = None,
     return results
 
 
-#: (governance store URL, registry) -> (observation id, state digest, state) of the observation this
-#: process recorded last: the next observation's delta needs no rebuilding when it is still the last.
-#: States are never changed once built (registry_state and apply_delta make new dicts).
-_LAST_STATE: dict[tuple[str, RegistryRef], tuple[int, str, State]] = {}
+#: (governance store URL, registry) -> (observation id, state digest, :func:`_pack` of the state) of the
+#: observation this process recorded last: the next observation's delta needs no rebuilding from the
+#: journal when it is still the last. Held packed: a state is a dict per version (35 MB at 50,000
+#: versions), its packed JSON a few MB.
+_LAST_STATE: dict[tuple[str, RegistryRef], tuple[int, str, bytes]] = {}
 
 
 @contextlib.contextmanager
@@ -519,7 +520,7 @@ def _observe_one(gov: Governance, registry: RegistryRef, source: str, state: Sta
         if last is not None:
             cached = _LAST_STATE.get((gov.url, registry))
             # the state this process recorded last, if it is still the registry's last observation
-            previous = cached[2] if cached is not None and cached[:2] == (last.id, last.state_digest) \
+            previous = _unpack(cached[2]) if cached is not None and cached[:2] == (last.id, last.state_digest) \
                 else _reconstruct(session, last)
         since_full = 0
         if last is not None:
@@ -557,7 +558,7 @@ def _observe_one(gov: Governance, registry: RegistryRef, source: str, state: Sta
         if previous is not None and last is not None and delta is not None:  # only the models that changed
             names = delta["models"].keys()
             changes = len(diff_states(_only(previous, names), _only(state, names), last, obs, registry))
-    _LAST_STATE[(gov.url, registry)] = (obs.id, digest, state)
+    _LAST_STATE[(gov.url, registry)] = (obs.id, digest, body if full or delta is None else _pack(state, 1))
     return ObserveResult(registry, source, True, obs, count, changes)
 
 

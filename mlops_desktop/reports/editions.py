@@ -380,7 +380,7 @@ def _annex_point(b: ReportBuilder, point: str, m: RegisteredModel, v: ModelVersi
         gaps.append((m.name, point, "no model version"))
         return
     c = b.classification(m, v)
-    run = d.catalog.runs.get(v.run_id or "")
+    run = d.catalog.full_run(v.run_id)
     tags = {**{k.lower(): val for k, val in m.tags.items()}, **{k.lower(): val for k, val in v.tags.items()}}
 
     def doc_ref(key: str, what: str) -> None:
@@ -490,7 +490,7 @@ def _model_risk(b: ReportBuilder) -> int:
             b.para("The model has no versions: nothing to assess.", "note")
             continue
         tags = card_tags(m, v)
-        run = d.catalog.runs.get(v.run_id or "")
+        run = d.catalog.full_run(v.run_id)
         cls = b.classification(m, v)
         inputs = list(v.datasets) or (list(run.inputs) if run else [])
         b.add(b.kv([

@@ -113,7 +113,7 @@ def build_card(catalog: Catalog, model: RegisteredModel, version: ModelVersion |
     uses.rows.append(tagged("Reason for the risk rating", "risk_rating_reason"))
     card.sections.append(uses)
 
-    run = catalog.runs.get(version.run_id or "") if version else None
+    run = catalog.full_run(version.run_id) if version else None
     inputs = list(version.datasets) if version and version.datasets else (list(run.inputs) if run else [])
     training = CardSection("Training details")
     train = _datasets(inputs, evaluation=False)

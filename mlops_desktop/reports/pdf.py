@@ -269,7 +269,7 @@ def _model_cards(b: ReportBuilder, number: int) -> None:
             continue
         model_card_section(b, model, version)
         cls = b.classification(model, version)
-        run = d.catalog.runs.get(version.run_id or "")
+        run = d.catalog.full_run(version.run_id)
         b.h3(f"Version {version.version} (" + (", ".join(b.targets(model, version)) or "not deployed") + ")")
         b.add(
             b.kv(

@@ -447,6 +447,14 @@ class Source(ABC):
         """Stores, models and versions only, when the store can give them faster than the whole
         catalog (the inventory shows them first); None when it cannot."""
 
+    def load_working_catalog(self, registry: Catalog | None, progress: ProgressFn = no_progress,
+                             is_cancelled: CancelledFn = never_cancelled) -> Catalog:
+        """The catalog a long-lived view holds (the GUI): the same facts as :meth:`load_catalog`,
+        but a source may reuse ``registry`` (what its :meth:`load_registry` just returned, so one
+        copy of the models and versions is held) and hold runs :attr:`~Run.lean`, read whole on
+        demand through :attr:`Catalog.run_readers`. This default reads the whole catalog."""
+        return self.load_catalog(progress, is_cancelled)
+
     @abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[MetricValue]:
         """Every recorded value of one metric of one run, in step order (empty: none kept)."""

@@ -90,11 +90,14 @@ def load_stores(
     all_runs: bool = False,
     keep_going: bool = False,
     partial: Callable[[StoreLoaded], None] | None = None,
+    working: bool = False,
 ) -> LoadedStores:
     """Open and read each store in turn and merge their catalogs (in the order given).
 
     Without ``keep_going`` the first store that fails raises its error; with it, the
-    failure is listed and the other stores are read. Cancellation always raises. The
+    failure is listed and the other stores are read. ``working``: each store's
+    :meth:`~mlops_desktop.sources.base.Source.load_working_catalog` (runs read whole on demand;
+    not with ``all_runs``). Cancellation always raises. The
     sources stay open in the result (the GUI asks them for metric histories later); on
     any exception they are closed here.
     """
@@ -106,7 +109,7 @@ def load_stores(
             try:
                 source = open_source(url, settings)
                 result.sources.append(source)
-                catalog = _read(source, url, progress, is_cancelled, all_runs, partial)
+                catalog = _read(source, url, progress, is_cancelled, all_runs, partial, working)
             except MlopsError as exc:
                 if isinstance(exc, CancelledError) or not keep_going:
                     raise
@@ -128,6 +131,7 @@ def _read(
     is_cancelled: CancelledFn,
     all_runs: bool,
     partial: Callable[[StoreLoaded], None] | None,
+    working: bool = False,
 ) -> Catalog:
     if partial is not None and _has_preview(source):
         preview = source.load_registry(progress, is_cancelled, first=PREVIEW_MODELS + 1)  # type: ignore[call-arg]
@@ -137,7 +141,10 @@ def _read(
     registry = source.load_registry(progress, is_cancelled) if partial is not None else None
     if partial is not None and registry is not None:
         partial(StoreLoaded(url, registry, registry_only=True))
-    catalog = source.load_catalog(progress, is_cancelled, all_runs=all_runs)
+    if working and not all_runs:
+        catalog = source.load_working_catalog(registry, progress, is_cancelled)
+    else:
+        catalog = source.load_catalog(progress, is_cancelled, all_runs=all_runs)
     if partial is not None and registry is None:
         partial(StoreLoaded(url, catalog))
     return catalog

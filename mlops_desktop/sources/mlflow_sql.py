@@ -71,6 +71,8 @@ DELETED_STAGE = "Deleted_Internal"
 CONTEXT_TAG = "mlflow.data.context"
 PARENT_RUN_TAG = "mlflow.parentRunId"
 FETCH_BATCH = 2000
+#: run ids to one query of :meth:`MlflowSqlSource.read_runs` (under every backend's limit of bound values)
+RUN_ID_BATCH = 500
 #: SQLite virtual-machine steps between two looks at a paging read's cancellation (about 1 ms).
 PROGRESS_STEPS = 20_000
 
@@ -210,23 +212,42 @@ class MlflowSqlSource(Source):
             raise translate_sql_error(exc, self.url) from exc
         return Catalog(stores=[self.info], models=list(models.values()))
 
-    def _load(self, con: sa.Connection, progress: ProgressFn, is_cancelled: CancelledFn, all_runs: bool) -> Catalog:
+    def load_working_catalog(self, registry: Catalog | None, progress: ProgressFn = no_progress,
+                             is_cancelled: CancelledFn = never_cancelled) -> Catalog:
+        """The catalog with ``registry``'s models and versions (read again when None) and lean runs:
+        the params and latest metrics of a run are read by :meth:`read_runs` when asked for
+        (:meth:`Catalog.full_run`), except for monitoring runs, whose metrics are the results."""
+        try:
+            with self._connect() as con:
+                catalog = self._load(con, progress, is_cancelled, False,
+                                     registry=registry.models if registry is not None else None, lean=True)
+        except SQLAlchemyError as exc:
+            raise translate_sql_error(exc, self.url) from exc
+        catalog.run_readers[self.url.display] = self.read_runs
+        return catalog
+
+    def _load(self, con: sa.Connection, progress: ProgressFn, is_cancelled: CancelledFn, all_runs: bool, *,
+              registry: list[RegisteredModel] | None = None, lean: bool = False) -> Catalog:
         steps = 7
         store = self.url.display
         times = _Times()  # equal times of versions and metrics share one datetime
         progress(0, steps, "Reading registered models")
-        models = self._read_models(con, times=times)
-        check_cancelled(is_cancelled)
-        progress(1, steps, "Reading model versions")
-        versions = self._read_versions(con, models, times=times)
+        if registry is None:
+            models = self._read_models(con, times=times)
+            check_cancelled(is_cancelled)
+            progress(1, steps, "Reading model versions")
+            versions = self._read_versions(con, models, times=times)
+            registry = list(models.values())
+        else:  # the registry read moments ago, shown already: one copy of it is held
+            versions = [v for m in registry for v in m.versions]
         check_cancelled(is_cancelled)
         progress(2, steps, "Reading experiments and runs")
         experiments = self._read_experiments(con)
         run_filter = self._run_filter(all_runs)
         runs = self._read_runs(con, run_filter, experiments)
         check_cancelled(is_cancelled)
-        progress(3, steps, "Reading run parameters, metrics and tags")
-        self._fill_run_details(con, runs, run_filter, times)
+        progress(3, steps, "Reading run tags" if lean else "Reading run parameters, metrics and tags")
+        self._fill_run_details(con, runs, run_filter, times, lean=lean)
         check_cancelled(is_cancelled)
         progress(4, steps, "Reading dataset inputs")
         datasets = self._read_inputs(con, runs, run_filter)
@@ -246,7 +267,7 @@ class MlflowSqlSource(Source):
         progress(steps, steps, "Done")
         return Catalog(
             stores=[self.info],
-            models=list(models.values()),
+            models=registry,
             runs=runs,
             experiments={e.experiment_id: e for e in experiments.values()},
             datasets=datasets,
@@ -425,10 +446,20 @@ class MlflowSqlSource(Source):
         return runs
 
     def _fill_run_details(self, con: sa.Connection, runs: dict[str, Run], ids: sa.Select[Any] | None,
-                          times: _Times | None = None) -> None:
+                          times: _Times | None = None, *, lean: bool = False) -> None:
+        """Tags, params and latest metrics. ``lean``: tags of every run, params and metrics only of
+        the monitoring runs (the others are marked :attr:`Run.lean`)."""
+        details = ids
+        if lean:
+            for held in runs.values():
+                held.lean = True
+            if not self.has("tags"):
+                return
+            tg = self._table("tags", "key", "run_uuid")
+            details = sa.select(tg.c.run_uuid).where(tg.c.key == MONITORING_TAG)
         if self.has("params"):
             p = self._table("params", "key", "value", "run_uuid")
-            for rid, k, v in self._rows(con, sa.select(p.c.run_uuid, p.c.key, p.c.value), p.c.run_uuid, ids):
+            for rid, k, v in self._rows(con, sa.select(p.c.run_uuid, p.c.key, p.c.value), p.c.run_uuid, details):
                 run = runs.get(rid)
                 if run is not None:
                     run.params[_shared(k)] = v
@@ -448,12 +479,16 @@ class MlflowSqlSource(Source):
             m = self._table("latest_metrics", "key", "value", "timestamp", "step", "is_nan", "run_uuid")
             stmt = sa.select(m.c.run_uuid, m.c.key, m.c.value, m.c.step, m.c.timestamp, m.c.is_nan)
             when = (times or _Times()).at  # a run logs its metrics at the same few times
-            for rid, k, val, step, ts, is_nan in self._rows(con, stmt, m.c.run_uuid, ids):
+            for rid, k, val, step, ts, is_nan in self._rows(con, stmt, m.c.run_uuid, details):
                 run = runs.get(rid)
                 if run is not None:
                     value = float("nan") if is_nan else float(val)
                     k = _shared(k)
                     run.metrics[k] = MetricValue(k, value, int(step or 0), when(ts))
+        if lean:
+            for held in runs.values():
+                if MONITORING_TAG in held.tags:
+                    held.lean = False
 
     def _read_inputs(self, con: sa.Connection, runs: dict[str, Run], ids: sa.Select[Any] | None) -> dict[str, Dataset]:
         if not self.has("inputs"):
@@ -782,19 +817,26 @@ class MlflowSqlSource(Source):
 
     def run_detail(self, run_id: str) -> Run | None:
         """One run as :meth:`load_catalog` reads it: params, latest metrics, tags and dataset inputs."""
+        return self.read_runs([run_id]).get(run_id)
+
+    def read_runs(self, run_ids: Sequence[str]) -> dict[str, Run]:
+        """The runs of ``run_ids`` the store has, as :meth:`load_catalog` reads them (params,
+        latest metrics, tags and dataset inputs), a few hundred to a query."""
+        out: dict[str, Run] = {}
         try:
             with self._connect() as con:
                 experiments = self._read_experiments(con)
                 r = self._table("runs", "run_uuid")
-                ids = sa.select(r.c.run_uuid).where(r.c.run_uuid == run_id)
-                runs = self._read_runs(con, ids, experiments)
-                if not runs:
-                    return None
-                self._fill_run_details(con, runs, ids)
-                self._read_inputs(con, runs, ids)
-                return runs[run_id]
+                for start in range(0, len(run_ids), RUN_ID_BATCH):
+                    ids = sa.select(r.c.run_uuid).where(r.c.run_uuid.in_(run_ids[start:start + RUN_ID_BATCH]))
+                    runs = self._read_runs(con, ids, experiments)
+                    if runs:
+                        self._fill_run_details(con, runs, ids)
+                        self._read_inputs(con, runs, ids)
+                        out.update(runs)
         except SQLAlchemyError as exc:
             raise translate_sql_error(exc, self.url) from exc
+        return out
 
     def _dataset_select(self, query: DatasetQuery, columns: Sequence[Any]) -> sa.Select[Any]:
         d = self._datasets_table()

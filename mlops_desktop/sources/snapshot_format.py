@@ -115,7 +115,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("mlsnap_stores", "stores", StoreInfo),
     TableSpec("mlsnap_models", "models", RegisteredModel, skip=frozenset({"versions"})),
     TableSpec("mlsnap_versions", "versions", ModelVersion, extra=(MODEL_POS,)),
-    TableSpec("mlsnap_runs", "runs", Run, keyed=True),
+    TableSpec("mlsnap_runs", "runs", Run, keyed=True, skip=frozenset({"lean"})),  # written whole, see catalog_rows
     TableSpec("mlsnap_experiments", "experiments", Experiment, keyed=True),
     TableSpec("mlsnap_datasets", "datasets", Dataset, keyed=True),
     TableSpec("mlsnap_logged_models", "logged_models", LoggedModel, keyed=True),
@@ -126,6 +126,8 @@ TABLES: tuple[TableSpec, ...] = (
 CATALOG_TABLES = tuple(t.table for t in TABLES)
 #: Catalog fields the format carries; a test fails when entities.Catalog grows another.
 CATALOG_FIELDS = frozenset(t.catalog_field for t in TABLES) - {"versions"} | {"models"}
+#: Catalog fields that are not data: how to read a lean run whole from its live store.
+NOT_CARRIED = frozenset({"run_readers"})
 
 _SCALARS: tuple[type, ...] = (str, int, float, bool, datetime)
 _DT_TAG = "$datetime"
@@ -390,7 +392,8 @@ def catalog_rows(catalog: Catalog) -> Iterator[tuple[TableSpec, list[tuple[Any, 
                     rows.append((pos, model_pos, *(c.encode(getattr(v, c.name)) for c in cols)))
                     pos += 1
         else:
-            value = getattr(catalog, spec.catalog_field)
+            # a snapshot holds every run whole: lean ones are read from their stores
+            value = catalog.whole_runs() if spec.catalog_field == "runs" else getattr(catalog, spec.catalog_field)
             if spec.keyed:
                 for pos, (key, item) in enumerate(value.items()):
                     rows.append((pos, key, *(c.encode(getattr(item, c.name)) for c in cols)))

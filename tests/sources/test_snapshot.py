@@ -126,7 +126,7 @@ def test_nan_metric_survives(tmp_path: Path) -> None:
 
 def test_format_covers_every_catalog_field() -> None:
     fields = {f.name for f in dataclasses.fields(Catalog)}
-    assert fields == set(fmt.CATALOG_FIELDS), "a new Catalog field must get a snapshot table"
+    assert fields == set(fmt.CATALOG_FIELDS | fmt.NOT_CARRIED), "a new Catalog field must get a snapshot table"
 
 
 def test_detection_by_table_and_url_forms(tmp_path: Path, mlflow3_db: Path) -> None:

@@ -35,7 +35,7 @@ from mlops_desktop.ui.common.widgets import badge_html, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.models.base import format_time, format_value
 from mlops_desktop.ui.models.catalog import DatasetInputsModel, KeyValueModel, version_inputs
-from mlops_desktop.ui.models.loading import fetch_metric_history
+from mlops_desktop.ui.models.loading import fetch_metric_history, read_whole_run
 
 
 class FactLabel(QLabel):
@@ -76,6 +76,7 @@ class VersionDetailWidget(QWidget):
         self.setAccessibleName("Model version details")
         self.source_for_run = source_for_run or (lambda _run: None)
         self.history_slot = TaskSlot("metric-history", notifier, self)
+        self.run_slot = TaskSlot("version-run", notifier, self)  # a run held lean, read whole
         self.version: ModelVersion | None = None
         self.run: Run | None = None
         self.catalog: Catalog | None = None
@@ -190,6 +191,7 @@ class VersionDetailWidget(QWidget):
         self, version: ModelVersion | None, model: RegisteredModel | None, catalog: Catalog | None
     ) -> None:
         self.history_slot.cancel()
+        self.run_slot.cancel()
         self.version = version
         self.catalog = catalog
         self.run = catalog.runs.get(version.run_id) if (catalog and version and version.run_id) else None
@@ -243,6 +245,21 @@ class VersionDetailWidget(QWidget):
         tags.update(version.tags)
         self.tags_model.set_mapping(tags)
         self.inputs_model.set_rows(version_inputs(version, catalog))
+        if run is not None and run.lean and catalog is not None:  # params and metrics are read when shown
+            self.params_model.set_rows([])
+            self.metrics_model.set_rows([])
+            self.run_slot.start(read_whole_run, catalog, run.run_id, label=f"Reading run {run.run_id}",
+                                on_done=functools.partial(self._on_whole_run_read, version))
+        else:
+            self._show_run_details(run)
+
+    def _on_whole_run_read(self, version: ModelVersion, run: Run | None) -> None:
+        if version is not self.version or run is None:
+            return
+        self.run = run
+        self._show_run_details(run)
+
+    def _show_run_details(self, run: Run | None) -> None:
         self.params_model.set_mapping(run.params if run else {})
         self.metrics_model.set_mapping({k: format_value(m.value) for k, m in (run.metrics if run else {}).items()})
         for view in (self.tags_view, self.params_view, self.metrics_view):
@@ -358,4 +375,5 @@ class VersionDetailWidget(QWidget):
 
     def shutdown(self) -> None:
         self.history_slot.shutdown()
+        self.run_slot.shutdown()
         self.history_tab.shutdown()

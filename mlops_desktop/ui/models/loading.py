@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from mlops_desktop.core.entities import Catalog, MetricValue
+from mlops_desktop.core.entities import Catalog, MetricValue, Run
 from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
 from mlops_desktop.governance.snapshot_view import snapshot_settings
 from mlops_desktop.sources import loader
@@ -97,7 +97,7 @@ def load_stores(
 
     with full_collections_paused():
         loaded = loader.load_stores(urls, source_settings(settings), progress, is_cancelled,
-                                    keep_going=True, partial=partial)
+                                    keep_going=True, partial=partial, working=True)
         try:
             if loaded.sources:
                 progress(0, 1, "Building the lineage graph")
@@ -117,6 +117,15 @@ def source_settings(settings: Mapping[str, object] | None) -> SourceSettings:
                              allow_unverified=True)
 
 
+
+
+def read_whole_run(catalog: Catalog, run_id: str, *, progress: ProgressFn, is_cancelled: CancelledFn) -> Run | None:
+    """Worker function: a run the catalog holds lean, with its params and latest metrics."""
+    check_cancelled(is_cancelled)
+    progress(0, 1, f"Reading run {run_id}")
+    run = catalog.full_run(run_id)
+    progress(1, 1, f"Run {run_id} read")
+    return run
 
 
 def fetch_metric_history(

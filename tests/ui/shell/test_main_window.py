@@ -112,6 +112,7 @@ def test_selecting_a_version_fills_the_detail_pane(loaded_window, qtbot, ui):
     tags = dict(detail.tags_model.rows)
     assert tags["validation_status"] == "passed"
     assert tags["model: risk_tier"] == "high"
+    ui.wait_idle(qtbot, detail.run_slot)  # the run's params and metrics are read from the store
     assert detail.params_model.rowCount() > 0
     assert detail.metrics_model.rowCount() > 0
     detail.tabs.setCurrentIndex(1)
