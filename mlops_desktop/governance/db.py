@@ -20,13 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,6 +36,10 @@ from mlops_desktop.governance.models import SqlLogHead, SqlMeta
 from mlops_desktop.sources import sqlite as ro
 from mlops_desktop.sources.base import redact
 from mlops_desktop.sources.sqlite import SQLITE_MAGIC, check_regular_file
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 logger = logging.getLogger(__name__)
 
@@ -127,11 +127,22 @@ def _store_error(gov: Governance, exc: SQLAlchemyError | sqlite3.Error) -> Store
     return StoreError(f"Governance database error on {gov.url}: {text.splitlines()[0] if text else type(exc).__name__}.")
 
 
+#: the schema revisions of ``migrations/versions``, oldest first. Opening a store compares its
+#: revision with these without importing alembic (16 MB, and mako, for every window and command);
+#: alembic runs only to migrate. tests/governance/test_schema_revisions.py holds them to alembic's
+#: script directory.
+REVISIONS = ("0001_initial", "0002_journal")
+
+
 def _script_dir() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config())
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     location = resources.files("mlops_desktop.governance").joinpath("migrations")
     cfg.set_main_option("script_location", str(location))
@@ -139,13 +150,18 @@ def _alembic_config() -> Config:
 
 
 def known_revisions() -> set[str]:
-    return {rev.revision for rev in _script_dir().walk_revisions()}
+    return set(REVISIONS)
 
 
 def head_revision() -> str:
-    head = _script_dir().get_current_head()
-    assert head is not None
-    return head
+    return REVISIONS[-1]
+
+
+def _current_revision(conn: sa.Connection) -> str | None:
+    """The revision recorded in ``alembic_version`` (what alembic's MigrationContext reads); more
+    than one row (branches this build never made) is a revision no build of ours knows."""
+    rows = [r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version"))]
+    return None if not rows else rows[0] if len(rows) == 1 else "+".join(sorted(rows))
 
 
 def resolve_url(url: str | None) -> tuple[str, Path | None]:
@@ -285,7 +301,7 @@ def _prepare(gov: Governance, create: bool) -> None:
     with gov.engine.connect() as conn:
         inspector = sa.inspect(conn)
         tables = set(inspector.get_table_names())
-        current = MigrationContext.configure(conn).get_current_revision() if "alembic_version" in tables else None
+        current = _current_revision(conn) if "alembic_version" in tables else None
     if current is not None and "gov_meta" not in tables:
         raise StoreError(f"{gov.url} is not an MLOps Desktop governance store (it has another application's "
                          f"schema, tables: {', '.join(sorted(tables)[:5])}).",
@@ -320,6 +336,8 @@ def _prepare(gov: Governance, create: bool) -> None:
 
 
 def _upgrade(gov: Governance) -> None:
+    from alembic import command
+
     cfg = _alembic_config()
     with gov.engine.begin() as conn:
         if gov.dialect == "postgresql":  # two clients creating one store at once: one waits

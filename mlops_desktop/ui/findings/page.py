@@ -9,12 +9,14 @@ governance store change, and again on request.
 from __future__ import annotations
 
 import csv
+import functools
 import heapq
 import html
 import io
+import itertools
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -152,7 +154,6 @@ class PreparedFindings:
 
     result: FindingsResult
     rows: list[Finding]  # in the table's default order (severity, rule, object)
-    texts: list[str]  # each row's filter text (EntityTableModel.search_text)
     severities: Counter[str]
     rules: Counter[str]
     rule_names: dict[str, str]  # rule id -> "F1 title", in rule-number order
@@ -187,16 +188,27 @@ def findings_job(
     progress: ProgressFn, is_cancelled: CancelledFn,
 ) -> PreparedFindings:
     """Worker function: :func:`load_findings` (or the ``shared`` findings another page computed),
-    then the table's order, filter texts and counts (so a big catalogue's findings cost the UI
-    thread one model reset)."""
+    then the table's order and counts (so a big catalogue's findings cost the UI thread one model
+    reset). The filter's texts are made when a filter is first typed (:func:`finding_texts`)."""
     result = shared.wait(is_cancelled) if shared is not None else None
     if result is None:
         result = load_findings(url, catalog, settings, progress=progress, is_cancelled=is_cancelled)
     rows = sorted(result.findings, key=lambda f: f.sort_key)
     check_cancelled(is_cancelled)
-    texts = ["\x1f".join(col.display(f) for col in FindingsModel.columns).casefold() for f in rows]
-    return PreparedFindings(result, rows, texts, Counter(f.severity for f in rows), Counter(f.id for f in rows),
+    return PreparedFindings(result, rows, Counter(f.severity for f in rows), Counter(f.id for f in rows),
                             rule_names(rows))
+
+
+def finding_texts(rows: Sequence[Finding], *, progress: ProgressFn, is_cancelled: CancelledFn) -> list[str]:
+    """Worker function: each finding's filter text (:meth:`EntityTableModel.search_text`), made
+    when a filter is first typed: 59,000 findings' texts take 22 MB, held only once asked for."""
+    texts = []
+    for i, f in enumerate(rows):
+        if i % 2000 == 0:
+            check_cancelled(is_cancelled)
+            progress(i, len(rows), "Preparing the filter")
+        texts.append("\x1f".join(col.display(f) for col in FindingsModel.columns).casefold())
+    return texts
 
 
 def rule_names(findings: list[Finding]) -> dict[str, str]:
@@ -217,6 +229,7 @@ class FindingsView(QWidget):
         self.setAccessibleName("Findings page")
         self.notifier = notifier
         self.slot = TaskSlot("findings", None, self)
+        self.texts_slot = TaskSlot("findings-texts", None, self)  # the filter's texts, when first needed
         self.catalog = Catalog()
         self.governance_url_source: Callable[[], str | None] = lambda: None
         self.verification_source: Callable[[], VerificationSettings] = VerificationSettings
@@ -260,10 +273,11 @@ class FindingsView(QWidget):
         self.banner = Banner(name="findingsBanner")
         self.banner.setVisible(False)
 
-        #: Every finding (default order) with its filter text; the model holds the ones shown: the
-        #: filters run over these lists (a proxy model would call Python once per row and filter).
+        #: Every finding (default order) with its filter text (None until a filter is first typed);
+        #: the model holds the ones shown: the filters run over these lists (a proxy model would call
+        #: Python once per row and filter).
         self.all_findings: list[Finding] = []
-        self._texts: list[str] = []
+        self._texts: list[str] | None = None
         self.model = FindingsModel(parent=self)
         self.proxy = self.model  # the rows shown, in the table's order
         self.table = make_table(self.model)
@@ -349,7 +363,7 @@ class FindingsView(QWidget):
         if not self.catalog.stores:
             self.result = None
             self._severity_counts = Counter()
-            self.all_findings, self._texts = [], []
+            self.all_findings, self._texts = [], None
             self.model.set_rows([])
             self._fill_rule_combo({}, Counter())
             self._update_state()
@@ -373,7 +387,8 @@ class FindingsView(QWidget):
         self.result = result
         self._severity_counts = prepared.severities
         selected = [f.key for f in self.selected_findings(fallback=False)]
-        self.all_findings, self._texts = prepared.rows, prepared.texts
+        self.texts_slot.cancel()
+        self.all_findings, self._texts = prepared.rows, None
         self._fill_rule_combo(prepared.rule_names, prepared.rules)
         self._on_filter_changed()
         if selected:
@@ -385,7 +400,7 @@ class FindingsView(QWidget):
     def _on_findings_error(self, exc: BaseException) -> bool:
         self._set_busy(False)
         self.result = None
-        self.all_findings, self._texts = [], []
+        self.all_findings, self._texts = [], None
         self.model.set_rows([])
         self._update_state()
         advice = unverified_snapshot_advice(exc, "Findings not computed", self.refresh_button.text())
@@ -425,8 +440,15 @@ class FindingsView(QWidget):
     def _on_filter_changed(self, *_args: object) -> None:
         needle = self.filter_bar.edit.text().strip().casefold()
         severity, rule = self.severity_combo.currentData(), self.rule_combo.currentData()
+        texts = self._texts
+        if needle and texts is None:  # the texts are made once, in a worker; the filter then applies
+            if not self.texts_slot.is_running():
+                self.texts_slot.start(finding_texts, self.all_findings, label="Preparing the findings filter",
+                                      on_done=functools.partial(self._on_texts_made, self.all_findings))
+            self.filter_bar.count.setText("Preparing the filter…")
+            return
         shown = self.all_findings if not (needle or severity or rule) else [
-            f for f, text in zip(self.all_findings, self._texts, strict=True)
+            f for f, text in zip(self.all_findings, texts or itertools.repeat(""), strict=False)
             if (severity is None or f.severity == severity) and (rule is None or f.id == rule)
             and (not needle or needle in text)]
         # the lists are in the default order: the model keeps its rows sorted as the header says
@@ -586,8 +608,18 @@ class FindingsView(QWidget):
         self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_bar.edit.selectAll()
 
+    def _on_texts_made(self, rows: list[Finding], texts: list[str]) -> None:
+        if rows is self.all_findings:  # not findings computed since
+            self._texts = texts
+            self._on_filter_changed()
+
+    def is_filtering(self) -> bool:
+        """The filter's texts are being made (the typed filter applies when they are)."""
+        return self.texts_slot.is_running()
+
     def shutdown(self) -> None:
         self.slot.shutdown()
+        self.texts_slot.shutdown()
 
 
 def install_findings_page(

@@ -182,7 +182,7 @@ class ModelInventoryModel(EntityTableModel[RegisteredModel]):
         self.moved: list[int] | None = None  # after a sort: each row's new position (old row -> new)
         self._monitoring: dict[str, tuple[str, int, str]] = {}
         self.attention: dict[str, ModelAttention] = {}
-        none = ModelAttention(governance_tip="Governance not computed yet", findings_tip="Findings not computed yet")
+        none = ModelAttention(governance_note="Governance not computed yet", findings_note="Findings not computed yet")
         self._no_attention = none
         self._computed: dict[str, str] | None = None  # see _computed_texts
         self.columns = (*type(self).columns, Column(
@@ -459,16 +459,43 @@ _SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 @dataclass(slots=True)
 class ModelAttention:
     """A model's governance (per deployed version and target) and findings, as the Models page
-    shows them."""
+    shows them. The tooltips are written when shown (10,000 models' tooltips held as text took
+    20 MB): from the targets' statuses and the findings, which the page holds anyway."""
 
     governance: str = ""  # "v3: ✓ Production ⚠ champion 1 of 2"
-    governance_tip: str = ""
     governance_rank: int = 0  # 0 nothing deployed, 1 approved, 2 unmet, 3 rejected
     findings: str = ""  # "4 · high"
-    findings_tip: str = ""
     findings_rank: int = 99
     validation_failed: bool = False
     needs_attention: bool = False
+    #: tooltips given as text (a model whose governance or findings are not computed yet)
+    governance_note: str = ""
+    findings_note: str = ""
+    #: (version, target, its TargetStatus or None when no governance store was read), deployed only
+    target_statuses: tuple[tuple[str, str, Any], ...] = ()
+    model_findings: tuple[Any, ...] = ()
+
+    @property
+    def governance_tip(self) -> str:
+        if self.governance_note:
+            return self.governance_note
+        tips = [f"v{version} {target}: no governance store read, so not approved" if ts is None
+                else f"v{version} {target}: {ts.words}" + "".join(f"\n  • {r}" for r in ts.reasons)
+                for version, target, ts in self.target_statuses]
+        tip = "\n".join(tips) or "No deployed version"
+        if self.validation_failed:
+            tip = "A deployed version's validation tag says failed (F19).\n" + tip
+        return tip
+
+    @property
+    def findings_tip(self) -> str:
+        if self.findings_note:
+            return self.findings_note
+        findings = self.model_findings
+        if not findings:
+            return "No findings"
+        return "\n".join(f"{f.id} {f.severity}: {f.rule}" for f in findings[:15]) + (
+            f"\n… {len(findings) - 15} more" if len(findings) > 15 else "")
 
 
 def model_attention(model: RegisteredModel, status: Any, findings: Sequence[Any], deployed: Any) -> ModelAttention:
@@ -476,7 +503,7 @@ def model_attention(model: RegisteredModel, status: Any, findings: Sequence[Any]
     findings of this model, ``deployed(model, version)`` the version's deployed targets."""
     out = ModelAttention()
     parts: list[str] = []
-    tips: list[str] = []
+    statuses: list[tuple[str, str, Any]] = []
     rank = {"approved": 1, "not-required": 1, "unmet": 2, "rejected": 3}
     for v in model.visible_versions():
         targets = deployed(model, v)
@@ -486,29 +513,24 @@ def model_attention(model: RegisteredModel, status: Any, findings: Sequence[Any]
         labels = []
         for t in targets:
             ts = vg.targets.get(t) if vg is not None else None
+            statuses.append((v.version, t, ts))
             if ts is None:
                 labels.append(f"⚠ {t} not verified")
-                tips.append(f"v{v.version} {t}: no governance store read, so not approved")
                 out.governance_rank = max(out.governance_rank, 2)
                 continue
             labels.append(ts.label)
             out.governance_rank = max(out.governance_rank, rank[ts.status])
-            tips.append(f"v{v.version} {t}: {ts.words}" + "".join(f"\n  • {r}" for r in ts.reasons))
         parts.append(f"v{v.version}: " + " ".join(labels))
+    out.target_statuses = tuple(statuses)
     out.governance = " · ".join(parts)
-    out.governance_tip = "\n".join(tips) or "No deployed version"
     out.validation_failed = any(f.id == "F19" for f in findings)
     if out.validation_failed:
         out.governance = "⚠ validation failed · " + out.governance
-        out.governance_tip = "A deployed version's validation tag says failed (F19).\n" + out.governance_tip
     if findings:
+        out.model_findings = tuple(findings)
         worst = min(_SEVERITY_ORDER.index(f.severity) for f in findings if f.severity in _SEVERITY_ORDER)
         out.findings_rank = worst
         out.findings = f"{len(findings)} · {_SEVERITY_ORDER[worst]}"
-        out.findings_tip = "\n".join(f"{f.id} {f.severity}: {f.rule}" for f in list(findings)[:15]) + (
-            f"\n… {len(findings) - 15} more" if len(findings) > 15 else "")
-    else:
-        out.findings_tip = "No findings"
     out.needs_attention = out.governance_rank >= 2 or out.validation_failed or out.findings_rank <= 1
     return out
 

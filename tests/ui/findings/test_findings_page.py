@@ -112,6 +112,9 @@ def test_filters_csv_and_copy(qtbot, catalog, gov_url, team, tmp_path, qtmodelte
         view.set_rule(None)
         # text: matches any column, case-insensitively
         view.filter_bar.edit.setText("VALIDATION TAG")
+        # the filter's texts are made in a worker when a filter is first typed
+        assert view.is_filtering() and view.filter_bar.count.text() == "Preparing the filter…"
+        wait_idle(qtbot, view.texts_slot)
         assert [(f.id, f.object) for f in view.visible_findings()] == [("F19", "models:/fraud-detector/3")]
         view.filter_bar.edit.setText("sepsis-alert-train")
         shown = view.visible_findings()
@@ -252,10 +255,11 @@ def test_a_decision_signed_in_the_window_recomputes_the_findings(  # noqa: F811
 
 
 def test_findings_job_prepares_the_table_in_the_worker(catalog, gov_url, team):  # noqa: F811
-    """The worker function, called directly: the findings in the table's order with their filter
-    texts and counts, exactly what the model would compute on the UI thread."""
+    """The worker functions, called directly: the findings in the table's order with their counts,
+    and (when a filter is first typed) their filter texts, exactly what the model would compute on
+    the UI thread."""
     from mlops_desktop.services.governance_status import load_findings
-    from mlops_desktop.ui.findings.page import FindingsModel, findings_job
+    from mlops_desktop.ui.findings.page import FindingsModel, finding_texts, findings_job
 
     steps: list[str] = []
     prepared = findings_job(gov_url, catalog, VerificationSettings(), progress=lambda d, t, m: steps.append(m),
@@ -266,7 +270,10 @@ def test_findings_job_prepares_the_table_in_the_worker(catalog, gov_url, team): 
     model.set_rows(expected)
     model.sort(0, Qt.SortOrder.AscendingOrder)
     assert [f.key for f in prepared.rows] == [f.key for f in model.rows]
-    assert prepared.texts == [model.search_text(i) for i in range(model.rowCount())]
+    texts = finding_texts(prepared.rows, progress=lambda *a: None, is_cancelled=lambda: False)
+    assert texts == [model.search_text(i) for i in range(model.rowCount())]
+    with pytest.raises(CancelledError):
+        finding_texts(prepared.rows, progress=lambda *a: None, is_cancelled=lambda: True)
     assert sum(prepared.severities.values()) == sum(prepared.rules.values()) == len(expected)
     assert prepared.rules["F1"] == sum(1 for f in expected if f.id == "F1")
     with pytest.raises(CancelledError):

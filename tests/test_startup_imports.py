@@ -1,0 +1,28 @@
+"""What a window costs before it does anything: the libraries only a report or a migration needs
+are not imported at start (each is resident memory for the whole session)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+LATE = ("alembic", "mako", "reportlab", "PIL", "pandas", "pypdf", "pikepdf", "pyhanko", "boto3", "botocore")
+
+
+def _run(code: str) -> str:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("RL_shapeChecking", None)
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout.strip()
+
+
+def test_the_main_window_imports_no_report_or_migration_library() -> None:
+    out = _run("import sys; from mlops_desktop.ui.shell.main_window import MainWindow; "
+               f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({LATE!r})))")
+    assert out == "[]"
+
+
+def test_report_figures_still_skip_reportlab_shape_checking() -> None:
+    out = _run("import mlops_desktop.reports.charts; from reportlab.graphics import shapes; from reportlab import rl_config; "
+               "print(rl_config.shapeChecking, shapes.Shape.__setattr__ is object.__setattr__)")
+    assert out == "0 True"
