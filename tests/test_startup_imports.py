@@ -26,3 +26,15 @@ def test_report_figures_still_skip_reportlab_shape_checking() -> None:
     out = _run("import mlops_desktop.reports.charts; from reportlab.graphics import shapes; from reportlab import rl_config; "
                "print(rl_config.shapeChecking, shapes.Shape.__setattr__ is object.__setattr__)")
     assert out == "0 True"
+
+
+def test_malloc_arenas_limited_unless_the_user_chose(monkeypatch) -> None:
+    import platform
+
+    from mlops_desktop.app import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False  # the user's own setting stands
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert limit_malloc_arenas() is expected

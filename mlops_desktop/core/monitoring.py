@@ -24,17 +24,16 @@ names nothing the catalog holds stays in the list, unlinked, with the reason.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mlops_desktop.core.entities import Catalog, ModelVersion, RegisteredModel, Run, iso
+from mlops_desktop.core.gc_pause import full_collections_paused
 from mlops_desktop.core.lineage import dataset_node_id, version_node_id
 from mlops_desktop.core.monitoring_results import (
     DATA_QUALITY,
@@ -227,19 +226,9 @@ def _resolve(r: MonitoringResult, versions: set[tuple[str, str]], models: set[st
     return link, tuple(linked), dataset_nid
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while many acyclic records are built (monitoring
-    results, their drift and checks): its collections, triggered by the allocations alone,
-    would rescan the whole catalog again and again. Reference counting still frees everything;
-    the collector's previous state is restored."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+#: acyclic records built by the thousand (monitoring results, their drift and checks): full
+#: collections, triggered by the allocations alone, would rescan the whole catalog again and again
+gc_paused = full_collections_paused
 
 
 def _time_key(r: MonitoringResult) -> tuple[int, float, str]:

@@ -23,8 +23,6 @@ byte copy of the store); the metadata stores are only read.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import json
 import logging
@@ -39,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from mlops_desktop.core.entities import Catalog, RegistryRef, StoreInfo
 from mlops_desktop.core.errors import StoreError
+from mlops_desktop.core.gc_pause import full_collections_paused
 from mlops_desktop.core.progress import checkpoint
 from mlops_desktop.crypto.canonical import canonical_json
 from mlops_desktop.crypto.dsse import (
@@ -454,17 +453,9 @@ def observe(gov: Governance, catalog: Catalog, *, key: SigningKey | None = None,
 _LAST_STATE: dict[tuple[str, RegistryRef], tuple[int, str, bytes]] = {}
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building or rebuilding a state allocates a dict per version and frees nothing: a full
-    collection pass over a large catalog in the middle of it costs more than the work itself."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+#: building or rebuilding a state allocates a dict per version and frees nothing: a full
+#: collection pass over a large catalog in the middle of it costs more than the work itself
+_gc_paused = full_collections_paused
 
 
 def opens_snapshot(store_urls: Sequence[str]) -> bool:
