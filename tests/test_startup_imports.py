@@ -38,3 +38,13 @@ def test_malloc_arenas_limited_unless_the_user_chose(monkeypatch) -> None:
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert limit_malloc_arenas() is expected
+
+
+def test_the_source_lines_pyside_read_are_not_kept() -> None:
+    """PySide6 reads the source of every module imported after it; the window drops those lines."""
+    out = _run("import linecache; from mlops_desktop.app import create_application; "
+               "from mlops_desktop.ui.shell.main_window import MainWindow; app = create_application(); "
+               "lines = lambda: sum(len(v[2]) for v in linecache.cache.values() if len(v) > 2); "
+               "before = lines(); w = MainWindow(); print(before, lines())")
+    before, after = map(int, out.split())
+    assert before > 100_000 and after < before // 20, (before, after)

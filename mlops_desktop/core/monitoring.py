@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -388,8 +389,9 @@ def version_monitoring(
     else:
         status = STATUS_CHECKED
         reasons.append(f"{len(recent)} result(s) within {max_age_days} days, last {iso(last)}")
+    # the same few sentences for most versions: one string each (sys.intern), not one per version
     return VersionMonitoring(version.model_name, version.version, status, deployed, tuple(results), last,
-                             max_age_days, tuple(reasons))
+                             max_age_days, tuple(map(sys.intern, reasons)))
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -7,11 +7,13 @@ opens read-only: reads work, writes are refused with a clear message.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import random
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -244,6 +246,17 @@ def open_database(url: str | None = None, *, create: bool = True) -> Governance:
     data directory), a SQLite path / ``sqlite:///`` URL, or ``postgresql://...``.
     """
     sa_url, path = resolve_url(url)
+    # one thread at a time checks, creates or migrates a SQLite store: a thread that opens it
+    # (without creating) while another creates it would see the new file before its schema
+    with _SQLITE_OPEN_LOCK if path is not None else contextlib.nullcontext():
+        return _open_database(url, sa_url, path, create)
+
+
+#: held while a SQLite governance store is checked, created or migrated (see open_database)
+_SQLITE_OPEN_LOCK = threading.Lock()
+
+
+def _open_database(url: str | None, sa_url: str, path: Path | None, create: bool) -> Governance:
     dialect = "sqlite" if path is not None else "postgresql"
     display = str(path) if path is not None else redact(url or os.environ.get(GOVERNANCE_ENV, ""))
     read_only_reason: str | None = None

@@ -36,6 +36,7 @@ rule. Every explanation names a counted claim as unsigned.
 from __future__ import annotations
 
 import hashlib
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -250,6 +251,12 @@ class RuleResult:
     rule: str
     satisfied: bool
     explanation: str
+
+    def __post_init__(self) -> None:
+        # tens of thousands of versions are judged with the same few sentences ("Only 0 of 2
+        # required approvals count (none)."): one string each, not one per version
+        object.__setattr__(self, "rule", sys.intern(self.rule))
+        object.__setattr__(self, "explanation", sys.intern(self.explanation))
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "satisfied": self.satisfied, "explanation": self.explanation}

@@ -20,6 +20,7 @@ rejection); ``not-required`` (the policy sets no rule for the target and verify 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -211,7 +212,8 @@ def target_status(
     else:
         status = APPROVED
         reasons = [result.rules[0].explanation] if result.rules else []
-    return TargetStatus(target, status, counted, required, tuple(reasons), result)
+    # the same few sentences for most versions: one string each (sys.intern), not one per version
+    return TargetStatus(target, status, counted, required, tuple(map(sys.intern, reasons)), result)
 
 
 def compute_status(

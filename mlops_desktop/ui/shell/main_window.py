@@ -46,6 +46,7 @@ from mlops_desktop.ui.common.dialogs import Notifier
 from mlops_desktop.ui.common.progress_widget import TaskProgressWidget
 from mlops_desktop.ui.common.roles import ICON_ROLE, KEY_ROLE
 from mlops_desktop.ui.common.settings import GuiSettings
+from mlops_desktop.ui.common.source_lines import drop_source_lines
 from mlops_desktop.ui.common.workers import TaskSlot, warm_worker_pool
 from mlops_desktop.ui.lineage.page import LineagePage
 from mlops_desktop.ui.models.loading import LoadResult, load_stores, share_the_gil_with_the_ui
@@ -210,6 +211,7 @@ class MainWindow(WindowSession):
         self.navigator.setCurrentRow(0)
         self._update_content()
         self.restore_layout()
+        drop_source_lines()  # what PySide6 read of every module imported (40 MB)
 
     # -- pages -----------------------------------------------------------------------
 
@@ -593,6 +595,7 @@ class MainWindow(WindowSession):
             return
         self._shutdown_store_tasks()
         close_sources(self.sources)
+        drop_source_lines()  # of the modules the load imported
         self.sources = result.sources
         self.store_urls = ok_urls
         for url in ok_urls:
