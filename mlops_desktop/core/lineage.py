@@ -695,8 +695,13 @@ def build_graph(
 
     progress(1, total, "Lineage: runs")
 
+    run_nids: dict[str, str] = {}  # run id -> its node's id: one string for the node and its edges
+
     def ensure_run(run_id: str, placeholder: bool = True) -> str:
-        nid = run_node_id(run_id)
+        nid = run_nids.get(run_id)
+        if nid is not None:
+            return nid
+        nid = run_nids[run_id] = run_node_id(run_id)
         if nid not in graph.g:
             run = catalog.runs.get(run_id)
             if run is None:
@@ -807,7 +812,7 @@ def _add_version(
     vnid = version_node_id(mv.model_name, mv.version)
     graph.add_node(
         vnid, MODEL_VERSION, f"{mv.model_name} v{mv.version}", mv.tags,
-        model_name=mv.model_name, version=mv.version, stage=mv.stage, aliases=list(mv.aliases),
+        model_name=mv.model_name, version=mv.version, stage=mv.stage, aliases=mv.aliases,  # shared, never changed
         run_id=mv.run_id, source=mv.source, author=mv.author, status=mv.status, store=mv.store,
     )
     graph.add_edge(mnid, vnid, E_VERSION)

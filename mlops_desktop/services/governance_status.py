@@ -105,7 +105,8 @@ class TargetStatus:
 
 @dataclass(slots=True)
 class VersionGovernance:
-    """A version's targets and its decisions (verified, in audit-log order)."""
+    """A version's targets and its decisions (verified, in audit-log order). A version that holds
+    no target and has no decision shares one empty object (whose model and version are "")."""
 
     model: str
     version: str
@@ -119,6 +120,11 @@ class VersionGovernance:
 
     def to_json(self) -> dict[str, Any]:
         return {name: t.to_json() for name, t in self.targets.items()}
+
+
+#: the governance of every version that holds no target and has no decision: one shared object
+#: (tens of thousands of versions at five times the reference store); never changed
+_NOTHING_HELD = VersionGovernance("", "")
 
 
 @dataclass(slots=True)
@@ -263,9 +269,12 @@ def compute_status(
             if wanted is not None and key not in wanted:
                 continue
             mine = by_version.get(key, [])
+            targets = held_targets(model, mv)
+            if not mine and not targets:  # most versions: nothing held, nothing decided
+                out.versions[key] = _NOTHING_HELD
+                continue
             vg = VersionGovernance(model.name, mv.version, decisions=[v for v in mine if v.in_scope],
                                    other_registries=[v for v in mine if not v.in_scope])
-            targets = held_targets(model, mv)
             cls = version_classification(catalog, mv) if targets else None
             problems = [*store_problems, *witness_problems(key)] if targets else store_problems
             for target in targets:
