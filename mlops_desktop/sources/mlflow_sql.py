@@ -383,10 +383,15 @@ class MlflowSqlSource(Source):
                 mv.aliases.sort()
         return out
 
-    def _read_experiments(self, con: sa.Connection) -> dict[str, Experiment]:
+    def _read_experiments(self, con: sa.Connection, runs: sa.Select[Any] | None = None) -> dict[str, Experiment]:
+        """Every experiment, or (``runs``: a select of run ids) the experiments of those runs."""
         t = self._table("experiments", "experiment_id", "name", "artifact_location", "lifecycle_stage")
+        stmt = sa.select(t.c.experiment_id, t.c.name, t.c.artifact_location, t.c.lifecycle_stage)
+        if runs is not None:
+            r = self._table("runs", "run_uuid", "experiment_id")
+            stmt = stmt.where(t.c.experiment_id.in_(sa.select(r.c.experiment_id).where(r.c.run_uuid.in_(runs))))
         out: dict[str, Experiment] = {}
-        for row in con.execute(sa.select(t.c.experiment_id, t.c.name, t.c.artifact_location, t.c.lifecycle_stage)):
+        for row in con.execute(stmt):
             eid = str(row[0])
             out[eid] = Experiment(eid, row[1], row[2] or "", row[3] or "active")
         return out
@@ -825,11 +830,10 @@ class MlflowSqlSource(Source):
         out: dict[str, Run] = {}
         try:
             with self._connect() as con:
-                experiments = self._read_experiments(con)
                 r = self._table("runs", "run_uuid")
                 for start in range(0, len(run_ids), RUN_ID_BATCH):
                     ids = sa.select(r.c.run_uuid).where(r.c.run_uuid.in_(run_ids[start:start + RUN_ID_BATCH]))
-                    runs = self._read_runs(con, ids, experiments)
+                    runs = self._read_runs(con, ids, self._read_experiments(con, ids))  # theirs only
                     if runs:
                         self._fill_run_details(con, runs, ids)
                         self._read_inputs(con, runs, ids)
