@@ -306,6 +306,7 @@ def test_every_window_and_dialog_renders(fixed_home, make_window, qtbot, ui, mod
     view = window.models_view
     ui.wait_idle(qtbot, view.governance_slot)
     assert view.select_model("credit-limit") and view.select_version("3")
+    ui.wait_idle(qtbot, view.detail.run_slot)  # the run's params and metrics, read from its store
     shots.page("main_window_models")
     for _name in shots.tabs("models_model", view.model_tabs):
         pass
