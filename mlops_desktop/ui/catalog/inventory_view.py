@@ -39,7 +39,7 @@ from mlops_desktop.ui.catalog.version_detail import VersionDetailWidget
 from mlops_desktop.ui.common.delegates import BadgeDelegate
 from mlops_desktop.ui.common.roles import ENTITY_ROLE
 from mlops_desktop.ui.common.widgets import FilterBar, make_table
-from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
+from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot, ui_burst
 from mlops_desktop.ui.models.base import version_sort_key
 from mlops_desktop.ui.models.catalog import (
     AttentionFilterProxyModel,
@@ -469,12 +469,14 @@ class ModelsView(QWidget):
             self.sig_version_selected.emit(None)
 
     def _on_table_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        ui_burst()  # the model's versions and a version's tabs filled and painted: workers wait
         model = self.selected_model()
         if self._reselecting is not None and model is not None and model.name == self._reselecting:
             return  # the same model selected again after a filter: its versions are shown already
         self._show_model(model)
 
     def _on_versions_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        ui_burst()
         self.compare_button.setEnabled(len(self.selected_versions()) == 2)
         version = self.selected_version()
         model = self.catalog.model(version.model_name) if version else None
@@ -482,6 +484,7 @@ class ModelsView(QWidget):
         self.sig_version_selected.emit(version)
 
     def _on_filter_text_changed(self, text: str) -> None:
+        ui_burst()
         if self.search_slot.is_running() and self.model.rowCount() > DEFER_FILTER_ROWS:
             # the worker is computing the rows' texts: filter when they are there, not by
             # computing them here (10,000 models: seconds of the UI thread)

@@ -142,8 +142,8 @@ class UiHeartbeat(QObject):
     and no checkpoint can interrupt it.
     """
 
-    TICK_S = 0.008
-    LATE_S = 0.020
+    TICK_S = 0.002
+    LATE_S = 0.005
     GIVE_UP_S = 0.5
 
     def __init__(self) -> None:
@@ -166,6 +166,16 @@ class UiHeartbeat(QObject):
             self._workers += 1
             self._last = time.monotonic()
         if not self._timer.isActive():
+            self._timer.start()
+
+    def hold(self) -> None:
+        """The UI thread is about to do a burst of its own work (a version shown, a page
+        switched): workers pause at their next checkpoint until its next tick (when the burst
+        is over), instead of taking the interpreter back at each of its calls into Python
+        until it has missed a tick."""
+        with self._cond:
+            self._last = time.monotonic() - 2 * self.LATE_S  # late at once
+        if self._workers > 0 and not self._timer.isActive():
             self._timer.start()
 
     def _tick(self) -> None:
@@ -206,6 +216,12 @@ def ui_heartbeat() -> UiHeartbeat:
     if _heartbeat is None:
         _heartbeat = UiHeartbeat()
     return _heartbeat
+
+
+def ui_burst() -> None:
+    """Call on the UI thread before a burst of its own work: see :meth:`UiHeartbeat.hold`."""
+    if _heartbeat is not None:
+        _heartbeat.hold()
 
 
 class ErrorSink(Protocol):

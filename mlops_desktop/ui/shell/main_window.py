@@ -47,7 +47,7 @@ from mlops_desktop.ui.common.progress_widget import TaskProgressWidget
 from mlops_desktop.ui.common.roles import ICON_ROLE, KEY_ROLE
 from mlops_desktop.ui.common.settings import GuiSettings
 from mlops_desktop.ui.common.source_lines import drop_source_lines
-from mlops_desktop.ui.common.workers import TaskSlot, warm_worker_pool
+from mlops_desktop.ui.common.workers import TaskSlot, ui_burst, warm_worker_pool
 from mlops_desktop.ui.lineage.page import LineagePage
 from mlops_desktop.ui.models.loading import LoadResult, load_stores, share_the_gil_with_the_ui
 from mlops_desktop.ui.shell.menus import MenuHandlers
@@ -254,6 +254,7 @@ class MainWindow(WindowSession):
     def _on_navigator_row_changed(self, row: int) -> None:
         if row < 0:
             return
+        ui_burst()  # the page shown and painted: workers wait
         self.pages.setCurrentIndex(row)
         if self._page_keys[row] == "runs":
             self._ensure_all_runs()
@@ -585,6 +586,7 @@ class MainWindow(WindowSession):
         self._update_content()
 
     def _on_load_done(self, result: LoadResult) -> None:
+        ui_burst()  # the catalog applied to every page: workers wait
         ok_urls = [u for u in self._pending_urls if u not in {f.url for f in result.failures}]
         if not result.sources:
             # nothing opened: keep what was open before, explain why

@@ -239,6 +239,35 @@ def test_a_worker_pauses_at_its_checkpoints_while_the_ui_thread_is_busy(qtbot):
     assert after > 10
 
 
+def test_a_burst_announced_by_the_ui_thread_pauses_workers_at_once(qtbot):
+    """UiHeartbeat.hold (ui_burst): a worker's next checkpoint waits until the UI thread ticks
+    again, although no tick was missed yet; without it the checkpoint returns at once."""
+    from mlops_desktop.ui.common.workers import UiHeartbeat
+
+    beat = UiHeartbeat()
+    beat._tick()
+    returned = threading.Event()
+
+    def checkpoint() -> None:
+        beat.give_way(threading.Event())
+        returned.set()
+
+    fresh = threading.Thread(target=checkpoint)
+    fresh.start()
+    fresh.join(timeout=1)
+    assert returned.is_set()  # a UI thread that just ticked is not waited for
+
+    returned.clear()
+    beat.hold()
+    held = threading.Thread(target=checkpoint)
+    held.start()
+    held.join(timeout=0.05)
+    assert not returned.is_set()  # the burst: the worker waits...
+    beat._tick()
+    held.join(timeout=1)
+    assert returned.is_set()  # ...until the UI thread is back in its event loop
+
+
 def test_a_ui_thread_blocked_waiting_for_a_worker_does_not_stall_it(qtbot):
     """A UI thread that waits for the worker (a join on shutdown) is not waited for in turn."""
     from mlops_desktop.core.progress import checkpoint
