@@ -150,6 +150,7 @@ class UiHeartbeat(QObject):
         super().__init__()
         self._cond = threading.Condition()
         self._last = time.monotonic()
+        self._held = False  # the UI thread announced a burst of its own (hold), until its next tick
         self._workers = 0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -174,13 +175,14 @@ class UiHeartbeat(QObject):
         is over), instead of taking the interpreter back at each of its calls into Python
         until it has missed a tick."""
         with self._cond:
-            self._last = time.monotonic() - 2 * self.LATE_S  # late at once
-        if self._workers > 0 and not self._timer.isActive():
-            self._timer.start()
+            self._held = True
+        if not self._timer.isActive():
+            self._timer.start()  # its next tick ends the hold
 
     def _tick(self) -> None:
         with self._cond:
             self._last = time.monotonic()
+            self._held = False
             self._cond.notify_all()
             idle = self._workers <= 0
         if idle:
@@ -195,13 +197,13 @@ class UiHeartbeat(QObject):
     def give_way(self, cancelled: threading.Event) -> None:
         """Called by a worker at a checkpoint: return at once unless the UI thread is busy."""
         late = time.monotonic() - self._last
-        if late < self.LATE_S or late > self.GIVE_UP_S:
+        if not self._held and (late < self.LATE_S or late > self.GIVE_UP_S):
             return
         start = time.monotonic()
         with self._cond:
             self._cond.wait_for(
-                lambda: cancelled.is_set() or time.monotonic() - self._last < self.LATE_S,
-                timeout=self.GIVE_UP_S - late,
+                lambda: cancelled.is_set() or (not self._held and time.monotonic() - self._last < self.LATE_S),
+                timeout=self.GIVE_UP_S if self._held else self.GIVE_UP_S - late,
             )
         self.pauses += 1
         self.paused_s += time.monotonic() - start
@@ -380,6 +382,7 @@ class TaskSlot(QObject):
             pool_name, thread.name = thread.name, task.name
             try:
                 with full_collections_paused(), checkpoint_hook(state.give_way):
+                    state.give_way()  # started in a burst of the UI thread's (ui_burst): after it
                     result = fn(*args, **kwargs)
             except CancelledError:
                 state._ended(cancelled=True)
