@@ -18,7 +18,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from mlops_desktop.core.entities import Run
-from mlops_desktop.core.progress import CancelledFn, ProgressFn, check_cancelled
+from mlops_desktop.core.progress import CancelledFn
 from mlops_desktop.sources.base import RunQuery, RunSummary, Source
 from mlops_desktop.ui.catalog.column_fit import fit_columns
 from mlops_desktop.ui.common.layouts import build_table_page
@@ -27,6 +27,7 @@ from mlops_desktop.ui.common.widgets import FilterBar, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.models.base import format_value
 from mlops_desktop.ui.models.catalog import KeyValueModel, RunPagesModel
+from mlops_desktop.ui.models.loading import read_run
 from mlops_desktop.ui.models.windowed import WindowFeeder
 
 NO_RUNS_TEXT = "No runs — the open stores have no runs logged."
@@ -39,15 +40,6 @@ def count_runs(source: Source, query: RunQuery, is_cancelled: CancelledFn) -> in
 
 def page_runs(source: Source, query: RunQuery, offset: int, limit: int, is_cancelled: CancelledFn) -> list[RunSummary]:
     return source.page_runs(query, offset, limit, is_cancelled=is_cancelled)
-
-
-def read_run_detail(source: Source, run_id: str, *, progress: ProgressFn, is_cancelled: CancelledFn) -> Run | None:
-    """Worker function: one run with its params, latest metrics, tags and dataset inputs."""
-    check_cancelled(is_cancelled)
-    progress(0, 1, f"Reading run {run_id}")
-    run = source.run_detail(run_id)
-    progress(1, 1, f"Run {run_id} read")
-    return run
 
 
 class RunsView(QWidget):
@@ -189,7 +181,7 @@ class RunsView(QWidget):
         self._show_run(row.run)
         source = self._source_of(row.run)
         if source is not None:
-            self.detail_slot.start(read_run_detail, source, row.run.run_id, label="Reading the run",
+            self.detail_slot.start(read_run, source.run_detail, row.run.run_id, label="Reading the run",
                                    on_done=functools.partial(self._on_run_detail_read, row))
 
     def _show_run(self, run: Run) -> None:

@@ -35,7 +35,7 @@ from mlops_desktop.ui.common.widgets import badge_html, make_table
 from mlops_desktop.ui.common.workers import ErrorSink, TaskSlot
 from mlops_desktop.ui.models.base import format_time, format_value
 from mlops_desktop.ui.models.catalog import DatasetInputsModel, KeyValueModel, version_inputs
-from mlops_desktop.ui.models.loading import fetch_metric_history, read_whole_run
+from mlops_desktop.ui.models.loading import fetch_metric_history, read_run
 
 
 class FactLabel(QLabel):
@@ -248,7 +248,7 @@ class VersionDetailWidget(QWidget):
         if run is not None and run.lean and catalog is not None:  # params and metrics are read when shown
             self.params_model.set_rows([])
             self.metrics_model.set_rows([])
-            self.run_slot.start(read_whole_run, catalog, run.run_id, label=f"Reading run {run.run_id}",
+            self.run_slot.start(read_run, catalog.full_run, run.run_id, label=f"Reading run {run.run_id}",
                                 on_done=functools.partial(self._on_whole_run_read, version))
         else:
             self._show_run_details(run)

@@ -119,11 +119,13 @@ def source_settings(settings: Mapping[str, object] | None) -> SourceSettings:
 
 
 
-def read_whole_run(catalog: Catalog, run_id: str, *, progress: ProgressFn, is_cancelled: CancelledFn) -> Run | None:
-    """Worker function: a run the catalog holds lean, with its params and latest metrics."""
+def read_run(read: Callable[[str], Run | None], run_id: str, *, progress: ProgressFn,
+             is_cancelled: CancelledFn) -> Run | None:
+    """Worker function: one run with its params, latest metrics, tags and dataset inputs, read by
+    ``read`` (a source's ``run_detail``, or a catalog's ``full_run`` for a run it holds lean)."""
     check_cancelled(is_cancelled)
     progress(0, 1, f"Reading run {run_id}")
-    run = catalog.full_run(run_id)
+    run = read(run_id)
     progress(1, 1, f"Run {run_id} read")
     return run
 
