@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractEventDispatcher, QObject, Qt, QTimer, Signal
 
 from mlops_desktop.core.errors import CancelledError
 from mlops_desktop.core.gc_pause import full_collections_paused
@@ -145,17 +145,23 @@ class UiHeartbeat(QObject):
     TICK_S = 0.002
     LATE_S = 0.005
     GIVE_UP_S = 0.5
+    #: the longest a burst announced by the UI thread (:meth:`hold`) keeps workers waiting
+    HOLD_MAX_S = 0.1
 
     def __init__(self) -> None:
         super().__init__()
         self._cond = threading.Condition()
         self._last = time.monotonic()
-        self._held = False  # the UI thread announced a burst of its own (hold), until its next tick
+        self._held = False  # the UI thread announced a burst of its own (hold), until it is idle
+        self._held_until = 0.0
         self._workers = 0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(int(self.TICK_S * 1000))
         self._timer.timeout.connect(self._tick)
+        dispatcher = QAbstractEventDispatcher.instance()
+        if dispatcher is not None:  # the event loop about to wait: the UI thread's burst is over
+            dispatcher.aboutToBlock.connect(self._on_idle)
         #: checkpoints that paused, and the seconds they paused in all (for measurements)
         self.pauses = 0
         self.paused_s = 0.0
@@ -170,19 +176,27 @@ class UiHeartbeat(QObject):
             self._timer.start()
 
     def hold(self) -> None:
-        """The UI thread is about to do a burst of its own work (a version shown, a page
-        switched): workers pause at their next checkpoint until its next tick (when the burst
-        is over), instead of taking the interpreter back at each of its calls into Python
-        until it has missed a tick."""
+        """The UI thread is about to do a burst of its own work (a version shown and painted, a
+        page switched): workers pause at their next checkpoint until its event loop is about to
+        wait again (at most :attr:`HOLD_MAX_S`), instead of taking the interpreter back at each
+        of its calls into Python until it has missed a tick."""
         with self._cond:
             self._held = True
+            self._held_until = time.monotonic() + self.HOLD_MAX_S
         if not self._timer.isActive():
-            self._timer.start()  # its next tick ends the hold
+            self._timer.start()
+
+    def _on_idle(self) -> None:
+        if self._held:
+            with self._cond:
+                self._held = False
+                self._cond.notify_all()
 
     def _tick(self) -> None:
         with self._cond:
             self._last = time.monotonic()
-            self._held = False
+            if self._held and self._last >= self._held_until:
+                self._held = False
             self._cond.notify_all()
             idle = self._workers <= 0
         if idle:
@@ -196,15 +210,19 @@ class UiHeartbeat(QObject):
 
     def give_way(self, cancelled: threading.Event) -> None:
         """Called by a worker at a checkpoint: return at once unless the UI thread is busy."""
-        late = time.monotonic() - self._last
-        if not self._held and (late < self.LATE_S or late > self.GIVE_UP_S):
+        now = time.monotonic()
+        late = now - self._last
+        held = self._held and now < self._held_until
+        if not held and (late < self.LATE_S or late > self.GIVE_UP_S):
             return
-        start = time.monotonic()
         with self._cond:
             self._cond.wait_for(
-                lambda: cancelled.is_set() or (not self._held and time.monotonic() - self._last < self.LATE_S),
-                timeout=self.GIVE_UP_S if self._held else self.GIVE_UP_S - late,
+                lambda: cancelled.is_set() or (
+                    not (self._held and time.monotonic() < self._held_until)
+                    and time.monotonic() - self._last < self.LATE_S),
+                timeout=self.GIVE_UP_S if held else self.GIVE_UP_S - late,
             )
+        start = now
         self.pauses += 1
         self.paused_s += time.monotonic() - start
 

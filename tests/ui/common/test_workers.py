@@ -261,11 +261,30 @@ def test_a_burst_announced_by_the_ui_thread_pauses_workers_at_once(qtbot):
     beat.hold()
     held = threading.Thread(target=checkpoint)
     held.start()
-    held.join(timeout=0.05)
+    held.join(timeout=0.03)
     assert not returned.is_set()  # the burst: the worker waits...
+    beat._tick()  # (a timer that fires inside the burst, between two of its steps)
+    held.join(timeout=0.03)
+    assert not returned.is_set()  # ...through the burst's own event processing...
+    beat._on_idle()  # the event loop is about to wait: the burst is over
     beat._tick()
-    held.join(timeout=1)
-    assert returned.is_set()  # ...until the UI thread is back in its event loop
+    held.join(timeout=0.2)
+    assert returned.is_set()  # ...and goes on once the UI thread is idle again
+
+    returned.clear()
+    beat.hold()
+    never_idle = threading.Thread(target=checkpoint)
+    never_idle.start()
+    time.sleep(beat.HOLD_MAX_S + 0.01)
+    beat._tick()
+    never_idle.join(timeout=0.2)
+    assert returned.is_set()  # a hold never outlasts HOLD_MAX_S
+
+    # in a real event loop the hold ends when the loop is about to wait (QAbstractEventDispatcher.aboutToBlock)
+    beat.hold()
+    assert beat._held
+    qtbot.wait(20)
+    assert not beat._held
 
 
 def test_a_ui_thread_blocked_waiting_for_a_worker_does_not_stall_it(qtbot):
