@@ -54,7 +54,7 @@ class RunsView(QWidget):
         self.feeder = WindowFeeder("runs", self.model, count_runs, page_runs,
                                    lambda filtered: self.model.run_query(filtered=filtered), notifier, self)
         self.task_slot = self.feeder.query_slot  # counts and first rows of the current query
-        self.detail_slot = TaskSlot("run-detail", notifier, self)
+        self.detail_slot = TaskSlot("run-detail", notifier, self, asked=True)
         self._select_after: str | None = None  # a run to select once the query that looks for it is read
         self._shown_run: RunSummary | None = None
 

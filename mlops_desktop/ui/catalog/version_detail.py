@@ -75,8 +75,8 @@ class VersionDetailWidget(QWidget):
         self.setObjectName("VersionDetailWidget")
         self.setAccessibleName("Model version details")
         self.source_for_run = source_for_run or (lambda _run: None)
-        self.history_slot = TaskSlot("metric-history", notifier, self)
-        self.run_slot = TaskSlot("version-run", notifier, self)  # a run held lean, read whole
+        self.history_slot = TaskSlot("metric-history", notifier, self, asked=True)
+        self.run_slot = TaskSlot("version-run", notifier, self, asked=True)  # a run held lean, read whole
         self.version: ModelVersion | None = None
         self.run: Run | None = None
         self.catalog: Catalog | None = None

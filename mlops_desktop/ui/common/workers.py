@@ -209,20 +209,24 @@ class UiHeartbeat(QObject):
             self._workers -= 1
 
     def give_way(self, cancelled: threading.Event) -> None:
-        """Called by a worker at a checkpoint: return at once unless the UI thread is busy."""
+        """Called by a worker at a checkpoint: return at once unless the UI thread is busy (it
+        announced a burst, :meth:`hold`, or it missed a tick)."""
         now = time.monotonic()
-        late = now - self._last
-        held = self._held and now < self._held_until
-        if not held and (late < self.LATE_S or late > self.GIVE_UP_S):
-            return
-        with self._cond:
-            self._cond.wait_for(
-                lambda: cancelled.is_set() or (
-                    not (self._held and time.monotonic() < self._held_until)
-                    and time.monotonic() - self._last < self.LATE_S),
-                timeout=self.GIVE_UP_S if held else self.GIVE_UP_S - late,
-            )
         start = now
+        if self._held and now < self._held_until:  # a burst: until it ends, at most HOLD_MAX_S
+            with self._cond:
+                self._cond.wait_for(lambda: cancelled.is_set() or not self._held
+                                    or time.monotonic() >= self._held_until,
+                                    timeout=max(self._held_until - now, 0.0))
+        else:
+            late = now - self._last
+            if late < self.LATE_S or late > self.GIVE_UP_S:
+                return
+            with self._cond:
+                self._cond.wait_for(
+                    lambda: cancelled.is_set() or time.monotonic() - self._last < self.LATE_S,
+                    timeout=self.GIVE_UP_S - late,
+                )
         self.pauses += 1
         self.paused_s += time.monotonic() - start
 
@@ -278,6 +282,7 @@ class TaskState(QObject):
         self._cancel = threading.Event()
         self._heartbeat = heartbeat
         self._last_progress = -1.0
+        self.asked = False  # see TaskSlot.asked
 
     # -- called from the worker thread ---------------------------------------------
 
@@ -346,10 +351,15 @@ class TaskSlot(QObject):
     sig_cancelled = Signal()  # the current task was cancelled (by cancel() or a newer task)
     sig_finished = Signal()  # the current task ended (done, failed or cancelled), after its callbacks
 
-    def __init__(self, name: str, notifier: ErrorSink | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, name: str, notifier: ErrorSink | None = None, parent: QObject | None = None, *,
+                 asked: bool = False) -> None:
         super().__init__(parent)
         self.name = name
         self.notifier = notifier
+        #: its tasks are what the user is waiting to see (a page's rows, the run shown): they start
+        #: at once, without waiting out the UI thread's burst (their first query runs meanwhile);
+        #: at their checkpoints they give way like the others
+        self.asked = asked
         self._current: TaskState | None = None
         self._tasks: list[WorkerTask] = []
         self._relay = _Relay(self)
@@ -387,6 +397,7 @@ class TaskSlot(QObject):
         self.cancel()
         heartbeat = ui_heartbeat()
         state = TaskState(label or self.name, heartbeat, self._relay)
+        state.asked = self.asked
         self._current = state
         self._on_done, self._on_partial, self._on_error = on_done, on_partial, on_error
         kwargs: dict[str, Any] = {"progress": state.progress, "is_cancelled": state.is_cancelled}
@@ -400,7 +411,8 @@ class TaskSlot(QObject):
             pool_name, thread.name = thread.name, task.name
             try:
                 with full_collections_paused(), checkpoint_hook(state.give_way):
-                    state.give_way()  # started in a burst of the UI thread's (ui_burst): after it
+                    if not state.asked:  # started in a burst of the UI thread's (ui_burst): after it
+                        state.give_way()
                     result = fn(*args, **kwargs)
             except CancelledError:
                 state._ended(cancelled=True)

@@ -377,8 +377,8 @@ class WindowFeeder(QObject):
         super().__init__(parent)
         self.model = model
         self.count, self.page, self.query_of = count, page, query_of
-        self.query_slot = TaskSlot(name, notifier, self)
-        self.window_slot = TaskSlot(f"{name}-window", notifier, self)
+        self.query_slot = TaskSlot(name, notifier, self, asked=True)
+        self.window_slot = TaskSlot(f"{name}-window", notifier, self, asked=True)
         self.sources: list[Any] = []
         #: the rows shown do not answer the current stores and query (read when the page is shown)
         self.stale = False

@@ -254,7 +254,7 @@ class MainWindow(WindowSession):
     def _on_navigator_row_changed(self, row: int) -> None:
         if row < 0:
             return
-        ui_burst()  # the page shown and painted: workers wait
+        ui_burst()  # the page shown and painted: background workers wait (not the page's own reads)
         self.pages.setCurrentIndex(row)
         if self._page_keys[row] == "runs":
             self._ensure_all_runs()
