@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_desktop.core.classification import Classification
-from mlops_desktop.core.entities import Catalog, DatasetInput, ModelVersion, iso
+from mlops_desktop.core.entities import Catalog, DatasetInput, ModelVersion, Run, iso
 from mlops_desktop.core.errors import UsageError
 from mlops_desktop.core.lineage import LineageGraph, build_graph, version_node_id
 
@@ -100,8 +101,10 @@ def diff_versions(
     old_version: str,
     new_version: str,
     graph: LineageGraph | None = None,
+    read_run: Callable[[ModelVersion], Run | None] | None = None,
 ) -> VersionDiff:
-    """Compare ``old_version`` with ``new_version`` of ``model`` (UsageError if unknown)."""
+    """Compare ``old_version`` with ``new_version`` of ``model`` (UsageError if unknown).
+    ``read_run``: a version's run with its params and metrics (default: ``catalog.full_run``)."""
     reg = catalog.model(model)
     if reg is None:
         raise UsageError(f"No registered model named {model!r}.", "List models with `mlops-desktop inventory`.")
@@ -126,7 +129,8 @@ def diff_versions(
 
     rows += _compare("version", fields(old), fields(new))
 
-    old_run, new_run = catalog.full_run(old.run_id), catalog.full_run(new.run_id)
+    whole = read_run or (lambda mv: catalog.full_run(mv.run_id))
+    old_run, new_run = whole(old), whole(new)
     rows += _compare("param", dict(old_run.params) if old_run else {}, dict(new_run.params) if new_run else {})
 
     old_m = {k: m.value for k, m in (old_run.metrics if old_run else {}).items()}

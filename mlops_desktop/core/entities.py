@@ -15,7 +15,7 @@ from mlops_desktop.core.classification import Classification, classify
 from mlops_desktop.core.errors import StoreError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from mlops_desktop.core.monitoring_results import MonitoringResult
 
@@ -310,18 +310,21 @@ class Catalog:
             return run
         return self._read_whole(run.store, [run.run_id])[run.run_id]
 
-    def whole_runs(self) -> dict[str, Run]:
-        """:attr:`runs` with every lean run read whole from its store (in the same order)."""
+    def whole_runs(self, run_ids: Iterable[str | None] | None = None) -> dict[str, Run]:
+        """:attr:`runs` (or those of ``run_ids`` the catalog has) with every lean one read whole
+        from its store, a few hundred to a query, in the catalog's order."""
+        wanted = self.runs if run_ids is None else {rid: self.runs[rid] for rid in run_ids
+                                                    if rid and rid in self.runs}
         lean: dict[str, list[str]] = {}
-        for run in self.runs.values():
+        for run in wanted.values():
             if run.lean:
                 lean.setdefault(run.store, []).append(run.run_id)
         if not lean:
-            return self.runs
+            return wanted
         read: dict[str, Run] = {}
         for store, ids in lean.items():
             read.update(self._read_whole(store, ids))
-        return {rid: read.get(rid, run) for rid, run in self.runs.items()}
+        return {rid: read.get(rid, run) for rid, run in wanted.items()}
 
     def _read_whole(self, store: str, run_ids: Sequence[str]) -> dict[str, Run]:
         reader = self.run_readers.get(store)

@@ -35,7 +35,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from mlops_desktop import __version__
 from mlops_desktop.core.classification import Classification, normalise_tags
-from mlops_desktop.core.entities import ModelVersion, RegisteredModel, iso
+from mlops_desktop.core.entities import ModelVersion, RegisteredModel, Run, iso
 from mlops_desktop.core.errors import CancelledError
 from mlops_desktop.core.findings import (
     RULES,
@@ -423,6 +423,7 @@ class ReportBuilder:
         self._frag: dict[str, ParaFrag] = {}  # style name -> what the parser makes of plain text
         self._classes: dict[tuple[int, int], Classification] = {}
         self._widths: dict[tuple[str, float], dict[str, float]] = {}  # (font, size) -> text -> width
+        self._runs: dict[str, Run] | None = None  # runs read whole for this report (see run)
 
     # basic flowables ---------------------------------------------------------------------
     def p(self, text: str, style: str = "body") -> Paragraph:
@@ -646,6 +647,22 @@ class ReportBuilder:
 
     def targets(self, model: RegisteredModel, version: ModelVersion) -> list[str]:
         return deployment_targets(model, version, self.settings, self.d.lineage)
+
+    def run(self, version: ModelVersion | None) -> Run | None:
+        """The run ``version`` was made from, with its params and metrics. The runs of the models'
+        key versions are read together when the first is asked for (a catalog may hold them
+        lean: :meth:`Catalog.full_run`); any run is read once per report."""
+        if version is None or not version.run_id:
+            return None
+        if self._runs is None:
+            self._runs = self.d.catalog.whole_runs(
+                v.run_id for m in self.d.models if (v := self.key_version(m)) is not None)
+        run = self._runs.get(version.run_id)
+        if run is None:
+            run = self.d.catalog.full_run(version.run_id)  # None, without reading, for a run not held
+            if run is not None:
+                self._runs[version.run_id] = run
+        return run
 
     def key_version(self, model: RegisteredModel) -> ModelVersion | None:
         """The version a model card focuses on: a deployed one, else the latest."""

@@ -380,7 +380,7 @@ def _annex_point(b: ReportBuilder, point: str, m: RegisteredModel, v: ModelVersi
         gaps.append((m.name, point, "no model version"))
         return
     c = b.classification(m, v)
-    run = d.catalog.full_run(v.run_id)
+    run = b.run(v)
     tags = {**{k.lower(): val for k, val in m.tags.items()}, **{k.lower(): val for k, val in v.tags.items()}}
 
     def doc_ref(key: str, what: str) -> None:
@@ -490,7 +490,7 @@ def _model_risk(b: ReportBuilder) -> int:
             b.para("The model has no versions: nothing to assess.", "note")
             continue
         tags = card_tags(m, v)
-        run = d.catalog.full_run(v.run_id)
+        run = b.run(v)
         cls = b.classification(m, v)
         inputs = list(v.datasets) or (list(run.inputs) if run else [])
         b.add(b.kv([
@@ -519,7 +519,7 @@ def _model_risk(b: ReportBuilder) -> int:
             b.para(f"Not recorded — gap: no challenger alias ({esc(', '.join(d.settings.challenger_aliases))}) "
                    f"points at another version of {esc(m.name)}.", "note")
             continue
-        diff = diff_versions(d.catalog, m.name, ch.version, v.version, graph=d.graph)
+        diff = diff_versions(d.catalog, m.name, ch.version, v.version, graph=d.graph, read_run=b.run)
         metric_rows = [[r.key, r.new or "—", r.old or "—", r.note or ("same" if r.status == "same" else r.status)]
                        for r in diff.section("metric")]
         b.para(f"In use: v{esc(v.version)}; challenger: v{esc(ch.version)}.")

@@ -9,10 +9,17 @@ gap with the tag that would fill it. Plain data: :mod:`.pdf` and :mod:`.editions
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from mlops_desktop.core.entities import Catalog, DatasetInput, ModelVersion, RegisteredModel, iso
+from mlops_desktop.core.entities import (
+    Catalog,
+    DatasetInput,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    iso,
+)
 
 GAP = "not recorded — gap"
 
@@ -81,7 +88,9 @@ def _datasets(items: list[DatasetInput], evaluation: bool) -> list[DatasetInput]
     return [d for d in items if ((d.context or "").strip().lower() in EVALUATION_CONTEXTS) == evaluation]
 
 
-def build_card(catalog: Catalog, model: RegisteredModel, version: ModelVersion | None) -> ModelCard:
+def build_card(catalog: Catalog, model: RegisteredModel, version: ModelVersion | None,
+               read_run: Callable[[ModelVersion], Run | None] | None = None) -> ModelCard:
+    """``read_run``: the version's run with its params and metrics (default: ``catalog.full_run``)."""
     tags = card_tags(model, version)
     card = ModelCard(model.name, version.version if version else "")
 
@@ -113,7 +122,7 @@ def build_card(catalog: Catalog, model: RegisteredModel, version: ModelVersion |
     uses.rows.append(tagged("Reason for the risk rating", "risk_rating_reason"))
     card.sections.append(uses)
 
-    run = catalog.full_run(version.run_id) if version else None
+    run = (read_run(version) if read_run is not None else catalog.full_run(version.run_id)) if version else None
     inputs = list(version.datasets) if version and version.datasets else (list(run.inputs) if run else [])
     training = CardSection("Training details")
     train = _datasets(inputs, evaluation=False)

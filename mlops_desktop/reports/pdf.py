@@ -269,7 +269,7 @@ def _model_cards(b: ReportBuilder, number: int) -> None:
             continue
         model_card_section(b, model, version)
         cls = b.classification(model, version)
-        run = d.catalog.full_run(version.run_id)
+        run = b.run(version)
         b.h3(f"Version {version.version} (" + (", ".join(b.targets(model, version)) or "not deployed") + ")")
         b.add(
             b.kv(
@@ -302,7 +302,7 @@ def _model_cards(b: ReportBuilder, number: int) -> None:
 
 def model_card_section(b: ReportBuilder, model: RegisteredModel, version: ModelVersion | None) -> None:
     """The model card of ``model`` (SageMaker model card sections; reports/model_card.py), gaps named."""
-    card = build_card(b.d.catalog, model, version)
+    card = build_card(b.d.catalog, model, version, b.run)
     b.h3("Model card" + (f" (version {version.version})" if version is not None else ""))
     for section in card.sections:
         b.add(KeepTogether([b.p(f"<i>{esc(section.title)}</i>", "small"), b.kv(section.rows)]), Spacer(1, 2))
