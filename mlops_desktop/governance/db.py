@@ -238,6 +238,10 @@ def _make_engine(sa_url: str, path: Path | None, read_only: bool) -> Engine:
     return engine
 
 
+#: held while a SQLite governance store is checked, created or migrated (see open_database)
+_SQLITE_OPEN_LOCK = threading.Lock()
+
+
 def open_database(url: str | None = None, *, create: bool = True) -> Governance:
     """Open (and create or migrate if needed) a governance database (not a snapshot: see
     :func:`mlops_desktop.governance.store.open_governance`, which every command uses).
@@ -250,10 +254,6 @@ def open_database(url: str | None = None, *, create: bool = True) -> Governance:
     # (without creating) while another creates it would see the new file before its schema
     with _SQLITE_OPEN_LOCK if path is not None else contextlib.nullcontext():
         return _open_database(url, sa_url, path, create)
-
-
-#: held while a SQLite governance store is checked, created or migrated (see open_database)
-_SQLITE_OPEN_LOCK = threading.Lock()
 
 
 def _open_database(url: str | None, sa_url: str, path: Path | None, create: bool) -> Governance:

@@ -13,7 +13,6 @@ import functools
 import heapq
 import html
 import io
-import itertools
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -447,8 +446,10 @@ class FindingsView(QWidget):
                                       on_done=functools.partial(self._on_texts_made, self.all_findings))
             self.filter_bar.count.setText("Preparing the filter…")
             return
+        rows = zip(self.all_findings, texts, strict=True) if needle and texts is not None else \
+            ((f, "") for f in self.all_findings)
         shown = self.all_findings if not (needle or severity or rule) else [
-            f for f, text in zip(self.all_findings, texts or itertools.repeat(""), strict=False)
+            f for f, text in rows
             if (severity is None or f.severity == severity) and (rule is None or f.id == rule)
             and (not needle or needle in text)]
         # the lists are in the default order: the model keeps its rows sorted as the header says
